@@ -1,0 +1,78 @@
+#include "broker/boost_process_launcher.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/process.hpp>
+#include <boost/process/extend.hpp>
+#include <cstring>
+#include <string>
+
+namespace bp = boost::process;
+
+namespace botmodels {
+
+BoostProcessLauncher::BoostProcessLauncher() = default;
+
+BoostProcessLauncher::~BoostProcessLauncher() {
+  for (auto& [pid, child] : children_) {
+    if (child->running()) ::kill(static_cast<pid_t>(pid), SIGKILL);
+    std::error_code ec;
+    child->wait(ec);
+  }
+}
+
+Result<int64_t> BoostProcessLauncher::Start(const std::string& binary,
+                                            const std::vector<std::string>& args) {
+  const pid_t parent = ::getpid();
+  try {
+    auto child = std::make_unique<bp::child>(
+        binary, bp::args(args), bp::extend::on_exec_setup = [parent](auto&) {
+          // Between fork and exec: die with the broker, also if it already died.
+          ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+          if (::getppid() != parent) ::_exit(127);
+        });
+    const int64_t pid = child->id();
+    children_.emplace(pid, std::move(child));
+    return pid;
+  } catch (const std::exception& e) {
+    return Status(ErrorCode::kInternal, "cannot start " + binary + ": " + e.what());
+  }
+}
+
+std::optional<ExitStatus> BoostProcessLauncher::Poll(int64_t pid) {
+  auto it = children_.find(pid);
+  if (it == children_.end()) return ExitStatus{};
+  std::error_code ec;
+  if (it->second->running(ec)) return std::nullopt;
+  const int raw = it->second->native_exit_code();
+  ExitStatus status;
+  if (WIFSIGNALED(raw)) {
+    status.signal = WTERMSIG(raw);
+  } else {
+    status.code = WEXITSTATUS(raw);
+  }
+  children_.erase(it);
+  return status;
+}
+
+void BoostProcessLauncher::Signal(int64_t pid, int signal) {
+  if (children_.contains(pid)) ::kill(static_cast<pid_t>(pid), signal);
+}
+
+int ProbeCudaDevices(const std::string& worker_binary) {
+  try {
+    bp::ipstream out;
+    bp::child probe(worker_binary, "--probe-devices", bp::std_out > out, bp::std_err > bp::null);
+    std::string line;
+    std::getline(out, line);
+    probe.wait();
+    return probe.exit_code() == 0 ? std::stoi(line) : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+}  // namespace botmodels

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "broker/process_launcher.h"
+
+namespace boost::process {
+class child;
+}
+
+namespace botmodels {
+
+// Starts worker processes with Boost.Process. Each child gets
+// PR_SET_PDEATHSIG(SIGKILL), so no worker outlives a crashed broker.
+// Not thread-safe.
+class BoostProcessLauncher final : public ProcessLauncher {
+ public:
+  BoostProcessLauncher();
+  ~BoostProcessLauncher() override;  // kills children still running
+
+  Result<int64_t> Start(const std::string& binary, const std::vector<std::string>& args) override;
+  std::optional<ExitStatus> Poll(int64_t pid) override;
+  void Signal(int64_t pid, int signal) override;
+
+ private:
+  std::map<int64_t, std::unique_ptr<boost::process::child>> children_;
+};
+
+// Runs `binary --probe-devices` and returns the CUDA devices it can use (0
+// when it cannot tell).
+int ProbeCudaDevices(const std::string& worker_binary);
+
+}  // namespace botmodels

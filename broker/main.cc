@@ -1,0 +1,65 @@
+// botmodels-broker: the broker and worker supervisor. No libtorch here.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+
+#include "broker/boost_process_launcher.h"
+#include "broker/broker.h"
+#include "common/broker_config.h"
+#include "common/model_config.h"
+
+namespace {
+
+void OnSignal(int) { botmodels::Broker::RequestStop(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"botmodels-broker: serves models from a repository through supervised workers"};
+  std::string config_path, log_level;
+  bool check = false;
+  app.add_option("-c,--config", config_path, "broker config file (TOML)")->required();
+  app.add_option("--log-level", log_level, "overrides [broker] log_level");
+  app.add_flag("--check", check, "validate the config and the model repository, then exit");
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [broker %P] %v");
+  auto config = botmodels::LoadBrokerConfig(config_path);
+  if (!config.ok()) {
+    spdlog::critical("{}", config.status().message());
+    return 2;
+  }
+  if (!log_level.empty()) config->log_level = log_level;
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  auto models = botmodels::LoadRepository(config->repository, config->serve);
+  if (!models.ok()) {
+    spdlog::critical("{}", models.status().message());
+    return 2;
+  }
+  std::string secret;
+  if (config->auth.mode == botmodels::AuthMode::kHmac) {
+    auto loaded = botmodels::LoadSecret(config->auth.secret_file, config->auth.secret_env);
+    if (!loaded.ok()) {
+      spdlog::critical("auth: {} (set [auth] secret_file or secret_env, or mode = \"none\" for "
+                       "local development)",
+                       loaded.status().message());
+      return 2;
+    }
+    secret = std::move(*loaded);
+  }
+  if (check) {
+    spdlog::info("{}: config and {} models are valid", config_path, models->size());
+    return 0;
+  }
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  try {
+    botmodels::Broker broker(std::move(*config), std::move(*models), std::move(secret),
+                             std::make_unique<botmodels::BoostProcessLauncher>());
+    return broker.Run();
+  } catch (const std::exception& e) {
+    spdlog::critical("broker failed: {}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace botmodels {
+
+// How a process ended.
+struct ExitStatus {
+  int code = 0;    // exit code, when signal == 0
+  int signal = 0;  // the signal that killed it, or 0
+
+  // "exit code 78" or "killed by signal 9 (SIGKILL)".
+  std::string ToString() const;
+};
+
+// Starts and watches child processes, behind an interface so the supervisor's
+// restart logic is tested without real processes.
+class ProcessLauncher {
+ public:
+  virtual ~ProcessLauncher() = default;
+  // Starts `binary` with `args`; returns its pid. The child dies with the
+  // launcher's process.
+  virtual Result<int64_t> Start(const std::string& binary, const std::vector<std::string>& args) = 0;
+  // nullopt while `pid` runs; its exit status once it has ended (reaped).
+  virtual std::optional<ExitStatus> Poll(int64_t pid) = 0;
+  // Sends `signal` to `pid` if it still runs.
+  virtual void Signal(int64_t pid, int signal) = 0;
+};
+
+}  // namespace botmodels

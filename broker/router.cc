@@ -1,0 +1,217 @@
+#include "broker/router.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/codec.h"
+
+namespace botmodels {
+namespace {
+
+// Compact a queue once this many answered tickets sit in it: keeps memory
+// bounded under a flood of requests that expire while queued.
+constexpr size_t kCompactSlack = 64;
+
+}  // namespace
+
+Router::Router(const Clock& clock, Outbox& outbox, const std::vector<ModelPolicy>& models)
+    : clock_(clock), outbox_(outbox) {
+  for (const auto& m : models) models_[m.name].policy = m;
+}
+
+void Router::Submit(PendingRequest request) {
+  request.ticket = next_ticket_++;
+  const uint64_t ticket = request.ticket;
+  auto model = models_.find(request.model);
+  const auto now = clock_.Now();
+  requests_.emplace(ticket, std::move(request));
+  PendingRequest& r = requests_.at(ticket);
+  if (model == models_.end()) {
+    return Answer(ticket, {ErrorCode::kUnknownModel, "no model named '" + r.model + "'"});
+  }
+  ModelQueue& q = model->second;
+  if (!q.load_error.empty() && workers_.Usable(r.model) == 0) {
+    return Answer(ticket, {ErrorCode::kModelLoadFailed, q.load_error});
+  }
+  if (q.live >= q.policy.queue_size) {
+    return Answer(ticket, {ErrorCode::kOverloaded, "model '" + r.model + "' has " +
+                                                       std::to_string(q.live) +
+                                                       " requests queued (the most it queues)"});
+  }
+  std::chrono::milliseconds timeout = q.policy.timeout;
+  if (r.timeout && (timeout.count() == 0 || *r.timeout < timeout)) timeout = *r.timeout;
+  if (timeout.count() > 0) {
+    r.deadline = now + timeout;
+    deadlines_.emplace(r.deadline, ticket);
+  }
+  Enqueue(r, /*front=*/false);
+  Dispatch(r.model);
+}
+
+void Router::Enqueue(PendingRequest& request, bool front) {
+  ModelQueue& q = models_.at(request.model);
+  request.worker.clear();
+  if (front) {
+    q.tickets.push_front(request.ticket);
+  } else {
+    q.tickets.push_back(request.ticket);
+  }
+  ++q.live;
+}
+
+void Router::Dispatch(const std::string& model) {
+  ModelQueue& q = models_.at(model);
+  while (!q.tickets.empty()) {
+    auto it = requests_.find(q.tickets.front());
+    if (it == requests_.end() || !it->second.worker.empty()) {
+      q.tickets.pop_front();  // answered while queued
+      continue;
+    }
+    WorkerRecord* worker = workers_.LeastLoaded(model);
+    if (!worker) return;
+    q.tickets.pop_front();
+    --q.live;
+    PendingRequest& r = it->second;
+    uint32_t budget_ms = 0;
+    if (r.deadline != Clock::TimePoint::max()) {
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(r.deadline - clock_.Now()).count();
+      budget_ms = static_cast<uint32_t>(std::max<int64_t>(left, 1));
+    }
+    r.worker = worker->id;
+    worker->in_flight.insert(r.ticket);
+    worker->last_sent = clock_.Now();
+    outbox_.SendToWorker(*worker, r, budget_ms);
+  }
+}
+
+void Router::OnRegister(WorkerRecord record) {
+  if (const WorkerRecord* old = workers_.ById(record.id)) {
+    // The same worker id on a new connection: the old connection is gone.
+    if (old->pid == record.pid) record.served = old->served;
+    OnWorkerGone(record.id, Departure::kDied);
+  }
+  const std::string model = record.model;
+  workers_.Add(std::move(record));
+  if (models_.contains(model)) Dispatch(model);
+}
+
+void Router::OnState(WorkerRecord& worker, const protocol::WorkerState& state) {
+  worker.state = state.state;
+  auto it = models_.find(worker.model);
+  if (it == models_.end()) return;
+  ModelQueue& q = it->second;
+  if (state.state == protocol::ModelState::kReady) q.load_error.clear();
+  if (state.state == protocol::ModelState::kFailed) {
+    q.load_error = state.message.empty() ? "the model failed to load" : state.message;
+    if (workers_.Usable(worker.model) == 0) {
+      FlushQueue(q, {ErrorCode::kModelLoadFailed, q.load_error});
+    }
+  }
+}
+
+void Router::OnReply(WorkerRecord& worker, uint64_t ticket, const std::string& reply) {
+  if (worker.in_flight.erase(ticket) == 0) return;  // not ours, or a duplicate
+  ++worker.served;
+  auto it = requests_.find(ticket);
+  if (it != requests_.end() && it->second.worker == worker.id) {
+    outbox_.SendToClient(it->second.client, reply);
+    requests_.erase(it);
+  }
+  Dispatch(worker.model);
+}
+
+void Router::OnWorkerGone(const std::string& worker_id, Departure why) {
+  std::optional<WorkerRecord> gone = workers_.Remove(worker_id);
+  if (!gone) return;
+  auto model = models_.find(gone->model);
+  for (uint64_t ticket : gone->in_flight) {
+    auto it = requests_.find(ticket);
+    if (it == requests_.end() || it->second.worker != worker_id) continue;
+    PendingRequest& r = it->second;
+    if (why == Departure::kLoadFailed && model != models_.end()) {
+      Answer(ticket, {ErrorCode::kModelLoadFailed, model->second.load_error});
+    } else if (++r.crashes >= 2) {
+      Answer(ticket, {ErrorCode::kWorkerCrashed,
+                      "the request was running on 2 workers that died; it is not retried again"});
+    } else if (workers_.Usable(r.model) == 0 || model == models_.end()) {
+      Answer(ticket, {ErrorCode::kWorkerCrashed, "worker " + worker_id +
+                                                     " died running the request and no other "
+                                                     "worker of the model is up"});
+    } else {
+      spdlog::info("retrying request {} of dead worker {} on a sibling", r.id, worker_id);
+      Enqueue(r, /*front=*/true);
+    }
+  }
+  if (model == models_.end()) return;
+  if (why == Departure::kLoadFailed && workers_.Usable(gone->model) == 0) {
+    FlushQueue(model->second, {ErrorCode::kModelLoadFailed, model->second.load_error});
+  }
+  Dispatch(gone->model);
+}
+
+Clock::duration Router::ExpireDeadlines(Clock::duration cap) {
+  const auto now = clock_.Now();
+  while (!deadlines_.empty() && deadlines_.top().first <= now) {
+    const uint64_t ticket = deadlines_.top().second;
+    deadlines_.pop();
+    auto it = requests_.find(ticket);
+    if (it == requests_.end()) continue;
+    PendingRequest& r = it->second;
+    const auto budget = std::chrono::duration_cast<std::chrono::milliseconds>(
+        r.timeout.value_or(models_.at(r.model).policy.timeout));
+    if (r.worker.empty()) {
+      ModelQueue& q = models_.at(r.model);
+      --q.live;
+      if (q.tickets.size() > q.live + kCompactSlack) {
+        std::erase_if(q.tickets, [&](uint64_t t) { return t == ticket || !requests_.contains(t); });
+      }
+      Answer(ticket, {ErrorCode::kDeadlineExceeded,
+                      "no worker took the request within " + std::to_string(budget.count()) + " ms"});
+    } else {
+      // The worker stays busy until it answers; its late reply is dropped.
+      Answer(ticket, {ErrorCode::kDeadlineExceeded,
+                      "the model did not answer within " + std::to_string(budget.count()) + " ms"});
+    }
+  }
+  if (deadlines_.empty()) return cap;
+  return std::min<Clock::duration>(cap, deadlines_.top().first - now);
+}
+
+void Router::Answer(uint64_t ticket, Status status) {
+  auto it = requests_.find(ticket);
+  if (it == requests_.end()) return;
+  outbox_.SendToClient(it->second.client,
+                       codec::EncodeReply(protocol::ErrorReply(it->second.id, std::move(status))));
+  requests_.erase(it);
+}
+
+void Router::FlushQueue(ModelQueue& queue, const Status& status) {
+  for (uint64_t ticket : queue.tickets) {
+    auto it = requests_.find(ticket);
+    if (it != requests_.end() && it->second.worker.empty()) Answer(ticket, status);
+  }
+  queue.tickets.clear();
+  queue.live = 0;
+}
+
+void Router::AnswerAll(const Status& status) {
+  std::vector<uint64_t> tickets;
+  for (const auto& [ticket, request] : requests_) tickets.push_back(ticket);
+  for (uint64_t ticket : tickets) Answer(ticket, status);
+  for (auto& [name, queue] : models_) {
+    queue.tickets.clear();
+    queue.live = 0;
+  }
+}
+
+uint32_t Router::Queued(const std::string& model) const { return models_.at(model).live; }
+
+const std::string& Router::LoadError(const std::string& model) const {
+  return models_.at(model).load_error;
+}
+
+const ModelPolicy& Router::Policy(const std::string& model) const {
+  return models_.at(model).policy;
+}
+
+}  // namespace botmodels

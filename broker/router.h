@@ -1,0 +1,123 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/worker_registry.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace botmodels {
+
+// What the broker knows of a served model's limits.
+struct ModelPolicy {
+  std::string name;
+  uint32_t queue_size = 64;  // requests waiting for a worker; more → overloaded
+  std::chrono::milliseconds timeout{0};  // longest a request may take; 0 = none
+};
+
+// An accepted request, from Submit() until its one reply.
+struct PendingRequest {
+  std::string client;  // routing id on the frontend
+  std::string id;      // the client's request id
+  std::string model;
+  std::string body;  // the request frame as the client sent it: forwarded as is
+  std::optional<std::chrono::milliseconds> timeout;  // the client's, if any
+  // Set by the router.
+  uint64_t ticket = 0;
+  Clock::TimePoint deadline = Clock::TimePoint::max();  // max(): none
+  int crashes = 0;     // workers that died running it
+  std::string worker;  // in flight on this worker; empty while queued
+};
+
+// Where the router's messages go: sockets in the broker, a recorder in tests.
+class Outbox {
+ public:
+  virtual ~Outbox() = default;
+  // Sends `request` to `worker`; budget_ms is the time left (0: no deadline).
+  virtual void SendToWorker(WorkerRecord& worker, const PendingRequest& request,
+                            uint32_t budget_ms) = 0;
+  // Sends one encoded reply frame to a client.
+  virtual void SendToClient(const std::string& client, const std::string& reply) = 0;
+};
+
+// Why a worker went away.
+enum class Departure {
+  kDied,        // exited, was killed or fell silent: its requests may be retried
+  kLoadFailed,  // its model cannot be loaded: its requests get model_load_failed
+};
+
+// Routes requests to workers and guarantees that every accepted request gets
+// exactly one reply: a worker's, or an error (overloaded, deadline_exceeded,
+// worker_crashed, model_load_failed). Requests queue per model (bounded) and
+// go to the model's ready worker with the fewest in flight. A request whose
+// worker dies is retried once on a sibling; one that kills two workers is not
+// retried again.
+//
+// Single-threaded (the broker's event loop); not thread-safe.
+class Router {
+ public:
+  Router(const Clock& clock, Outbox& outbox, const std::vector<ModelPolicy>& models);
+
+  bool Serves(const std::string& model) const { return models_.contains(model); }
+
+  // Accepts `request` (answering errors through the outbox at once) and
+  // dispatches what can run.
+  void Submit(PendingRequest request);
+
+  // A worker registered (or registered again): work can flow to it.
+  void OnRegister(WorkerRecord record);
+  // A worker reported its model state.
+  void OnState(WorkerRecord& worker, const protocol::WorkerState& state);
+  // A worker answered `ticket`: forwards `reply` to the client, if still waiting.
+  void OnReply(WorkerRecord& worker, uint64_t ticket, const std::string& reply);
+  // A worker is gone: settles its in-flight requests (retry or error).
+  void OnWorkerGone(const std::string& worker_id, Departure why);
+
+  // Answers requests whose deadline has passed; returns the time until the
+  // next deadline (capped at `cap`).
+  Clock::duration ExpireDeadlines(Clock::duration cap);
+
+  // Answers every pending request with `status` (the broker is stopping).
+  void AnswerAll(const Status& status);
+
+  WorkerRegistry& workers() { return workers_; }
+  const WorkerRegistry& workers() const { return workers_; }
+  uint32_t Queued(const std::string& model) const;
+  const std::string& LoadError(const std::string& model) const;
+  const ModelPolicy& Policy(const std::string& model) const;
+  size_t pending() const { return requests_.size(); }
+
+ private:
+  struct ModelQueue {
+    ModelPolicy policy;
+    std::deque<uint64_t> tickets;  // may hold answered tickets, skipped lazily
+    uint32_t live = 0;             // tickets still waiting
+    std::string load_error;        // the last load failure, until a worker loads it
+  };
+
+  void Dispatch(const std::string& model);
+  void Enqueue(PendingRequest& request, bool front);
+  // Sends `status` to the request's client and forgets the request.
+  void Answer(uint64_t ticket, Status status);
+  // Answers every queued request of `model` with `status`.
+  void FlushQueue(ModelQueue& queue, const Status& status);
+
+  const Clock& clock_;
+  Outbox& outbox_;
+  WorkerRegistry workers_;
+  std::map<std::string, ModelQueue> models_;
+  std::unordered_map<uint64_t, PendingRequest> requests_;  // every unanswered request
+  using Deadline = std::pair<Clock::TimePoint, uint64_t>;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  uint64_t next_ticket_ = 1;
+};
+
+}  // namespace botmodels

@@ -1,0 +1,120 @@
+#include "broker/supervisor.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "common/exit_codes.h"
+
+namespace botmodels {
+
+Supervisor::Supervisor(const Clock& clock, ProcessLauncher& launcher, SupervisorOptions options)
+    : clock_(clock), launcher_(launcher), options_(std::move(options)) {}
+
+void Supervisor::Add(WorkerSpec spec) {
+  WorkerSlot slot;
+  slot.spec = std::move(spec);
+  slot.restart_at = clock_.Now();
+  slots_.push_back(std::move(slot));
+}
+
+const WorkerSlot* Supervisor::Find(const std::string& id) const {
+  for (const auto& slot : slots_) {
+    if (slot.spec.id == id) return &slot;
+  }
+  return nullptr;
+}
+
+std::vector<WorkerExit> Supervisor::Tick() {
+  std::vector<WorkerExit> exits;
+  for (auto& slot : slots_) {
+    if (slot.pid != 0) {
+      if (auto status = launcher_.Poll(slot.pid)) {
+        OnExit(slot, *status);
+        exits.push_back({slot.spec.id, *status, slot.load_failed});
+      }
+    }
+    if (slot.pid == 0 && !stopping_ && clock_.Now() >= slot.restart_at) StartSlot(slot);
+  }
+  return exits;
+}
+
+void Supervisor::OnExit(WorkerSlot& slot, const ExitStatus& status) {
+  const auto now = clock_.Now();
+  slot.pid = 0;
+  slot.last_exit = status.ToString();
+  slot.load_failed = status.signal == 0 && status.code == kExitLoadFailed;
+  if (slot.load_failed) slot.last_exit += " (model load failed)";
+  if (now - slot.started >= options_.stable_after || slot.backoff.count() == 0) {
+    slot.backoff = options_.backoff_min;  // a long run (or the first exit) starts afresh
+  } else {
+    slot.backoff = std::min(slot.backoff * 2, options_.backoff_max);
+  }
+  slot.restart_at = now + slot.backoff;
+  if (!stopping_) {
+    spdlog::warn("worker {} ({}) ended: {}; restarting in {} ms", slot.spec.id, slot.spec.model,
+                 slot.last_exit, slot.backoff.count());
+  }
+}
+
+void Supervisor::StartSlot(WorkerSlot& slot) {
+  std::vector<std::string> args = options_.common_args;
+  args.insert(args.end(), {"--id", slot.spec.id, "--model", slot.spec.model, "--device",
+                           slot.spec.device});
+  if (slot.load_failed) args.push_back("--preload");
+  slot.started = clock_.Now();
+  auto pid = launcher_.Start(options_.worker_binary, args);
+  if (!pid.ok()) {
+    spdlog::error("worker {}: {}", slot.spec.id, pid.status().message());
+    OnExit(slot, ExitStatus{kExitFatal, 0});
+    slot.last_exit = pid.status().message();
+    return;
+  }
+  if (slot.last_exit.empty()) {
+    spdlog::info("started worker {} ({} on {}), pid {}", slot.spec.id, slot.spec.model,
+                 slot.spec.device, *pid);
+  } else {
+    ++slot.restarts;
+    spdlog::info("restarted worker {} ({} on {}), pid {}, restart {}", slot.spec.id,
+                 slot.spec.model, slot.spec.device, *pid, slot.restarts);
+  }
+  slot.pid = *pid;
+}
+
+void Supervisor::Kill(const std::string& id) {
+  for (auto& slot : slots_) {
+    if (slot.spec.id == id && slot.pid != 0) launcher_.Signal(slot.pid, SIGKILL);
+  }
+}
+
+void Supervisor::StopAll() {
+  stopping_ = true;
+  for (auto& slot : slots_) {
+    if (slot.pid != 0) launcher_.Signal(slot.pid, SIGTERM);
+  }
+  const auto kill_at = clock_.Now() + options_.stop_grace;
+  bool killed = false;
+  constexpr std::chrono::milliseconds kPollInterval{10};  // exit latency vs. busy polling
+  while (true) {
+    bool running = false;
+    for (auto& slot : slots_) {
+      if (slot.pid != 0 && launcher_.Poll(slot.pid)) slot.pid = 0;
+      running = running || slot.pid != 0;
+    }
+    if (!running) return;
+    if (!killed && clock_.Now() >= kill_at) {
+      for (auto& slot : slots_) {
+        if (slot.pid != 0) {
+          spdlog::warn("worker {} ignored SIGTERM for {} ms: killing it", slot.spec.id,
+                       options_.stop_grace.count());
+          launcher_.Signal(slot.pid, SIGKILL);
+        }
+      }
+      killed = true;
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+}  // namespace botmodels

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "broker/process_launcher.h"
+#include "common/clock.h"
+
+namespace botmodels {
+
+// One worker process the supervisor keeps running.
+struct WorkerSpec {
+  std::string id;      // unique, e.g. "mlp-0"
+  std::string model;
+  std::string device;  // "cpu" or "cuda:N"
+};
+
+struct SupervisorOptions {
+  std::string worker_binary;
+  // Arguments every worker gets (broker endpoint, repository, heartbeat...);
+  // the supervisor adds --id, --model and --device.
+  std::vector<std::string> common_args;
+  std::chrono::milliseconds backoff_min{500};      // first restart delay
+  std::chrono::milliseconds backoff_max{30'000};   // delays double up to this
+  std::chrono::milliseconds stable_after{60'000};  // this much uptime resets the delay
+  std::chrono::milliseconds stop_grace{5000};      // SIGTERM, then SIGKILL after this
+};
+
+// What the supervisor knows of one worker.
+struct WorkerSlot {
+  WorkerSpec spec;
+  int64_t pid = 0;  // 0 while no process runs
+  uint32_t restarts = 0;
+  std::string last_exit;     // "" until it first exits
+  bool load_failed = false;  // the last exit was kExitLoadFailed
+  Clock::TimePoint started;
+  Clock::TimePoint restart_at;  // when to start again while pid == 0
+  std::chrono::milliseconds backoff{0};
+};
+
+// A worker process that ended.
+struct WorkerExit {
+  std::string id;
+  ExitStatus status;
+  bool load_failed = false;
+};
+
+// Starts one process per WorkerSpec and restarts those that end, after an
+// exponential backoff (capped) so a crash-looping model does not spin. A
+// worker whose model failed to load is restarted with --preload, so the load
+// is retried in the background rather than on a client's request.
+//
+// Single-threaded (the broker's event loop); not thread-safe.
+class Supervisor {
+ public:
+  Supervisor(const Clock& clock, ProcessLauncher& launcher, SupervisorOptions options);
+
+  // Registers a worker; it starts on the next Tick().
+  void Add(WorkerSpec spec);
+
+  // Reaps ended workers (returned, with why) and starts those that are due.
+  std::vector<WorkerExit> Tick();
+
+  // Kills a worker declared dead (SIGKILL); its exit shows in a later Tick().
+  void Kill(const std::string& id);
+
+  // SIGTERM to every worker, SIGKILL to those still running after
+  // stop_grace, and waits until all have ended. Blocks; nothing restarts after.
+  void StopAll();
+
+  const std::vector<WorkerSlot>& slots() const { return slots_; }
+  const WorkerSlot* Find(const std::string& id) const;
+
+ private:
+  void StartSlot(WorkerSlot& slot);
+  void OnExit(WorkerSlot& slot, const ExitStatus& status);
+
+  const Clock& clock_;
+  ProcessLauncher& launcher_;
+  const SupervisorOptions options_;
+  std::vector<WorkerSlot> slots_;
+  bool stopping_ = false;
+};
+
+}  // namespace botmodels

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/protocol.h"
+
+namespace botmodels {
+
+// A registered worker, as the broker sees it.
+struct WorkerRecord {
+  std::string id;        // from its hello, e.g. "mlp-0"
+  std::string identity;  // its ZeroMQ routing id on the backend
+  std::string model;
+  std::string device;
+  uint32_t capacity = 1;  // requests it accepts at once
+  int64_t pid = 0;
+  protocol::ModelState state = protocol::ModelState::kUnloaded;
+  std::set<uint64_t> in_flight;  // tickets sent and not yet replied to
+  uint64_t served = 0;           // replies received
+  Clock::TimePoint last_heard;   // any message from it
+  Clock::TimePoint last_sent;    // any message to it
+
+  bool can_take() const {
+    return state != protocol::ModelState::kFailed && in_flight.size() < capacity;
+  }
+};
+
+// The registered workers, indexed by id and by routing identity.
+// Single-threaded (the broker's event loop); not thread-safe.
+class WorkerRegistry {
+ public:
+  // Registers a worker; a record with the same id is replaced and returned,
+  // so that the caller can settle its in-flight requests.
+  std::optional<WorkerRecord> Add(WorkerRecord record);
+
+  // Removes and returns the record, or nullopt when `id` is not registered.
+  std::optional<WorkerRecord> Remove(const std::string& id);
+
+  WorkerRecord* ById(const std::string& id);
+  WorkerRecord* ByIdentity(const std::string& identity);
+
+  // The worker of `model` that can take a request and has the fewest in
+  // flight (ties: the longest idle, so load spreads); nullptr when none can.
+  WorkerRecord* LeastLoaded(const std::string& model);
+
+  // Ids of workers silent for at least `liveness` at `now`.
+  std::vector<std::string> Silent(Clock::TimePoint now, Clock::duration liveness) const;
+
+  // Workers of `model` that have not failed to load.
+  size_t Usable(const std::string& model) const;
+
+  const std::map<std::string, WorkerRecord>& all() const { return by_id_; }
+  std::map<std::string, WorkerRecord>& all() { return by_id_; }
+
+ private:
+  std::map<std::string, WorkerRecord> by_id_;
+  std::map<std::string, std::string> id_by_identity_;
+};
+
+}  // namespace botmodels

@@ -1,0 +1,142 @@
+#include "client/cli_commands.h"
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "client/json_tensors.h"
+
+namespace botmodels {
+namespace {
+
+using nlohmann::json;
+
+int Fail(const Status& status) {
+  std::cerr << "error: " << ErrorCodeName(status.code()) << ": " << status.message() << "\n";
+  return status.code() == ErrorCode::kUnavailable ? 3 : 1;
+}
+
+std::string ShapeText(const std::optional<std::vector<int64_t>>& shape) {
+  if (!shape) return "any";
+  std::string s = "[";
+  for (size_t i = 0; i < shape->size(); ++i) s += (i ? "," : "") + std::to_string((*shape)[i]);
+  return s + "]";
+}
+
+json SpecsJson(const std::vector<protocol::TensorSpec>& specs) {
+  json out = json::array();
+  for (const auto& s : specs) {
+    out.push_back({{"name", s.name},
+                   {"dtype", protocol::DTypeName(s.dtype)},
+                   {"shape", s.shape ? json(*s.shape) : json(nullptr)}});
+  }
+  return out;
+}
+
+}  // namespace
+
+int RunStatus(Client& client, const CliSettings& settings) {
+  auto reply = client.Status();
+  if (!reply.ok()) return Fail(reply.status());
+  if (settings.json) {
+    json workers = json::array();
+    for (const auto& w : reply->workers) {
+      workers.push_back({{"id", w.id}, {"pid", w.pid}, {"model", w.model}, {"device", w.device},
+                         {"state", w.state}, {"in_flight", w.in_flight}, {"served", w.served},
+                         {"restarts", w.restarts}, {"last_exit", w.last_exit}});
+    }
+    json out = {{"workers", workers}};
+    if (reply->broker) {
+      out["broker"] = {{"version", reply->broker->version},
+                       {"uptime_ms", reply->broker->uptime_ms}};
+    }
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  if (reply->broker) {
+    std::printf("broker %s, up %.1f s\n", reply->broker->version.c_str(),
+                reply->broker->uptime_ms / 1000.0);
+  }
+  std::printf("%-16s %-12s %-8s %-12s %-8s %-9s %-8s %-8s %s\n", "WORKER", "MODEL", "DEVICE",
+              "STATE", "PID", "IN-FLIGHT", "SERVED", "RESTARTS", "LAST EXIT");
+  for (const auto& w : reply->workers) {
+    std::printf("%-16s %-12s %-8s %-12s %-8lld %-9u %-8llu %-8u %s\n", w.id.c_str(),
+                w.model.c_str(), w.device.c_str(), w.state.c_str(),
+                static_cast<long long>(w.pid), w.in_flight,
+                static_cast<unsigned long long>(w.served), w.restarts,
+                w.last_exit.empty() ? "-" : w.last_exit.c_str());
+  }
+  return 0;
+}
+
+int RunModels(Client& client, const CliSettings& settings) {
+  auto models = client.Models();
+  if (!models.ok()) return Fail(models.status());
+  if (settings.json) {
+    json out = json::array();
+    for (const auto& m : *models) {
+      out.push_back({{"name", m.name}, {"state", m.state}, {"workers", m.workers},
+                     {"ready_workers", m.ready_workers}, {"queued", m.queued},
+                     {"queue_size", m.queue_size}, {"last_error", m.last_error},
+                     {"inputs", SpecsJson(m.inputs)}, {"outputs", SpecsJson(m.outputs)}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%-16s %-12s %-8s %-6s %-10s %s\n", "MODEL", "STATE", "WORKERS", "READY", "QUEUED",
+              "INPUTS -> OUTPUTS");
+  for (const auto& m : *models) {
+    std::string io;
+    for (const auto& s : m.inputs) {
+      io += s.name + ":" + std::string(protocol::DTypeName(s.dtype)) + ShapeText(s.shape) + " ";
+    }
+    io += "->";
+    for (const auto& s : m.outputs) {
+      io += " " + s.name + ":" + std::string(protocol::DTypeName(s.dtype)) + ShapeText(s.shape);
+    }
+    const std::string queued = std::to_string(m.queued) + "/" + std::to_string(m.queue_size);
+    std::printf("%-16s %-12s %-8u %-6u %-10s %s\n", m.name.c_str(), m.state.c_str(), m.workers,
+                m.ready_workers, queued.c_str(), io.c_str());
+    if (!m.last_error.empty()) std::printf("  last error: %s\n", m.last_error.c_str());
+  }
+  return 0;
+}
+
+int RunPing(Client& client, const CliSettings& settings) {
+  protocol::Request request;
+  request.op = protocol::Op::kPing;
+  auto reply = client.Call(request);
+  if (!reply.ok()) return Fail(reply.status());
+  if (!reply->status.ok()) return Fail(reply->status);
+  const auto& info = reply->broker.value_or(protocol::BrokerInfo{});
+  if (settings.json) {
+    std::cout << json{{"version", info.version}, {"uptime_ms", info.uptime_ms}}.dump() << "\n";
+  } else {
+    std::printf("pong: broker %s, up %.1f s\n", info.version.c_str(), info.uptime_ms / 1000.0);
+  }
+  return 0;
+}
+
+int RunInfer(Client& client, const std::string& model, const std::string& inputs_json) {
+  json inputs;
+  try {
+    inputs = json::parse(inputs_json);
+  } catch (const json::exception& e) {
+    return Fail(InvalidRequest(std::string("inputs are not valid JSON: ") + e.what()));
+  }
+  // The model's declared dtypes turn plain JSON arrays into the right tensors.
+  auto models = client.Models();
+  if (!models.ok()) return Fail(models.status());
+  std::vector<protocol::TensorSpec> specs;
+  for (const auto& m : *models) {
+    if (m.name == model) specs = m.inputs;
+  }
+  auto tensors = TensorsFromJson(inputs, specs);
+  if (!tensors.ok()) return Fail(tensors.status());
+  auto outputs = client.Infer(model, std::move(*tensors));
+  if (!outputs.ok()) return Fail(outputs.status());
+  std::cout << json{{"outputs", TensorsToJson(*outputs)}}.dump() << "\n";
+  return 0;
+}
+
+}  // namespace botmodels

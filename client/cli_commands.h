@@ -1,0 +1,24 @@
+#pragma once
+
+#include <string>
+
+#include "client/client.h"
+
+namespace botmodels {
+
+struct CliSettings {
+  std::string config;    // broker config file, or empty
+  std::string endpoint;  // overrides the config's frontend
+  int64_t timeout_ms = 30'000;
+  bool json = false;  // machine-readable output
+};
+
+// Each command prints its result on stdout and returns the process exit code:
+// 0 on success; 1 when the broker answered an error (printed on stderr as
+// "error: <code>: <message>"); 3 when no reply came.
+int RunStatus(Client& client, const CliSettings& settings);
+int RunModels(Client& client, const CliSettings& settings);
+int RunPing(Client& client, const CliSettings& settings);
+int RunInfer(Client& client, const std::string& model, const std::string& inputs_json);
+
+}  // namespace botmodels

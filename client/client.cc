@@ -1,0 +1,123 @@
+#include "client/client.h"
+
+#include <unistd.h>
+
+#include <zmq_addon.hpp>
+
+#include "common/codec.h"
+
+namespace botmodels {
+
+Client::Client(ClientOptions options)
+    : options_(std::move(options)),
+      context_(1),
+      socket_(context_, zmq::socket_type::dealer),
+      id_prefix_(std::to_string(getpid()) + "-") {
+  if (!options_.secret.empty()) signer_.emplace(options_.key_id, options_.secret);
+  socket_.set(zmq::sockopt::linger, 0);  // unsent requests die with the client
+  socket_.connect(options_.endpoint);
+}
+
+std::string Client::NextId() { return id_prefix_ + std::to_string(next_id_++); }
+
+std::vector<std::string> Client::SignedFrames(const std::string& body) const {
+  protocol::AuthHeader header;
+  if (signer_) {
+    header = signer_->NewHeader(std::chrono::system_clock::now());
+  } else {
+    header.nonce.assign(protocol::kMinNonceBytes, '\0');  // unchecked without auth
+  }
+  std::string header_bytes = codec::EncodeAuthHeader(header);
+  std::string signature = signer_ ? signer_->Sign(header_bytes, body) : std::string();
+  return {std::move(header_bytes), body, std::move(signature)};
+}
+
+void Client::SendFrames(const std::vector<std::string>& frames) {
+  for (size_t i = 0; i < frames.size(); ++i) {
+    socket_.send(zmq::buffer(frames[i]),
+                 i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  }
+}
+
+std::string Client::Send(protocol::Request request) {
+  if (request.id.empty()) request.id = NextId();
+  SendFrames(SignedFrames(codec::EncodeRequest(request)));
+  return request.id;
+}
+
+std::optional<protocol::Reply> Client::Receive(std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    try {
+      zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(0)));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+    if (!(item.revents & ZMQ_POLLIN)) {
+      if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+      continue;
+    }
+    std::vector<zmq::message_t> frames;
+    if (!zmq::recv_multipart(socket_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+      continue;
+    }
+    if (frames.size() != 1) continue;  // not a broker reply
+    auto reply = codec::DecodeReply(frames[0].to_string_view());
+    if (reply.ok()) return std::move(*reply);
+  }
+}
+
+Result<protocol::Reply> Client::Call(protocol::Request request) {
+  const std::string id = Send(std::move(request));
+  const auto until = std::chrono::steady_clock::now() + options_.timeout;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    auto reply = Receive(std::max(left, std::chrono::milliseconds(0)));
+    if (!reply) {
+      return botmodels::Status(ErrorCode::kUnavailable,
+                               "no reply from " + options_.endpoint + " within " +
+                                   std::to_string(options_.timeout.count()) +
+                                   " ms (is the broker running?)");
+    }
+    // Replies to earlier calls that timed out are skipped.
+    if (!reply->id || *reply->id == id) return std::move(*reply);
+  }
+}
+
+Result<protocol::NamedTensors> Client::Infer(const std::string& model,
+                                             protocol::NamedTensors inputs,
+                                             std::optional<uint32_t> timeout_ms) {
+  protocol::Request request;
+  request.op = protocol::Op::kInfer;
+  request.model = model;
+  request.inputs = std::move(inputs);
+  request.timeout_ms = timeout_ms;
+  auto reply = Call(std::move(request));
+  if (!reply.ok()) return reply.status();
+  if (!reply->status.ok()) return reply->status;
+  return std::move(reply->outputs);
+}
+
+Result<std::vector<protocol::ModelInfo>> Client::Models() {
+  protocol::Request request;
+  request.op = protocol::Op::kModels;
+  auto reply = Call(std::move(request));
+  if (!reply.ok()) return reply.status();
+  if (!reply->status.ok()) return reply->status;
+  return std::move(reply->models);
+}
+
+Result<protocol::Reply> Client::Status() {
+  protocol::Request request;
+  request.op = protocol::Op::kStatus;
+  auto reply = Call(std::move(request));
+  if (!reply.ok()) return reply.status();
+  if (!reply->status.ok()) return reply->status;
+  return reply;
+}
+
+}  // namespace botmodels

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "common/protocol.h"
+#include "common/request_signer.h"
+#include "common/status.h"
+
+namespace botmodels {
+
+struct ClientOptions {
+  std::string endpoint = "tcp://127.0.0.1:8089";  // the broker's frontend
+  std::string key_id = "default";
+  std::string secret;  // empty: requests go unsigned (brokers with auth = "none")
+  std::chrono::milliseconds timeout{30'000};  // how long Call() waits for its reply
+};
+
+// A botmodels client over one DEALER socket. Call() is request-reply;
+// Send()/Receive() keep many requests in flight. Not thread-safe: use one
+// Client per thread.
+class Client {
+ public:
+  explicit Client(ClientOptions options);
+
+  // Sends `request` and waits for its reply. Fails with unavailable when no
+  // reply comes within the timeout; a reply carrying an error is returned as is.
+  Result<protocol::Reply> Call(protocol::Request request);
+
+  // Helpers over Call() that turn an error reply into a failed Result.
+  Result<protocol::NamedTensors> Infer(const std::string& model, protocol::NamedTensors inputs,
+                                       std::optional<uint32_t> timeout_ms = std::nullopt);
+  Result<std::vector<protocol::ModelInfo>> Models();
+  Result<protocol::Reply> Status();
+
+  // Signs and sends `request` without waiting; assigns an id when empty and
+  // returns it.
+  std::string Send(protocol::Request request);
+  // The next reply (whatever its id), or nullopt after `timeout`.
+  std::optional<protocol::Reply> Receive(std::chrono::milliseconds timeout);
+
+  // Sends raw frames, for tests of malformed input.
+  void SendFrames(const std::vector<std::string>& frames);
+  // Signs `body` as the protocol says and returns [header, body, signature].
+  std::vector<std::string> SignedFrames(const std::string& body) const;
+
+ private:
+  std::string NextId();
+
+  ClientOptions options_;
+  std::optional<RequestSigner> signer_;
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+  uint64_t next_id_ = 1;
+  std::string id_prefix_;
+};
+
+}  // namespace botmodels

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "common/protocol.h"
+#include "common/status.h"
+
+namespace botmodels {
+
+// Builds request inputs from JSON, for the CLI. Each value is one of:
+//   - nested arrays of numbers or booleans: a tensor whose shape is the
+//     nesting and whose dtype is the model's declared one (`specs`);
+//   - {"dtype": "...", "shape": [...], "data": [...]}: explicit (data flat or nested);
+//   - a string: a "string" value.
+// Errors are invalid_request naming the input.
+Result<protocol::NamedTensors> TensorsFromJson(const nlohmann::json& inputs,
+                                               const std::vector<protocol::TensorSpec>& specs);
+
+// {"name": {"dtype": ..., "shape": [...], "data": [flat values]}, ...}; string
+// values become JSON strings, bytes values base16 strings.
+nlohmann::json TensorsToJson(const protocol::NamedTensors& tensors);
+
+}  // namespace botmodels

@@ -1,0 +1,57 @@
+// botmodels: the command-line client (docs/cli.md).
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include "client/cli_commands.h"
+#include "client/client_config.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"botmodels: talk to a botmodels broker"};
+  app.require_subcommand(1);
+  botmodels::CliSettings settings;
+  if (const char* config = std::getenv("BOTMODELS_CONFIG")) settings.config = config;
+  app.add_option("-c,--config", settings.config,
+                 "broker config to read the endpoint and secret from (default $BOTMODELS_CONFIG)");
+  app.add_option("-e,--endpoint", settings.endpoint, "broker endpoint (overrides the config)");
+  app.add_option("-t,--timeout", settings.timeout_ms, "ms to wait for a reply")
+      ->capture_default_str();
+  app.add_flag("--json", settings.json, "print JSON (status, models, ping)");
+
+  auto* status = app.add_subcommand("status", "list the workers");
+  auto* models = app.add_subcommand("models", "list the models and their state");
+  auto* ping = app.add_subcommand("ping", "check that the broker answers");
+  auto* infer = app.add_subcommand("infer", "run a model on JSON inputs; prints JSON outputs");
+  std::string model, inputs, inputs_file;
+  infer->add_option("model", model, "model name")->required();
+  auto* json_opt = infer->add_option("-j,--json", inputs, R"(inputs, e.g. '{"x": [1, 2, 3]}')");
+  infer->add_option("-f,--file", inputs_file, "read the inputs JSON from a file ('-': stdin)")
+      ->excludes(json_opt);
+  CLI11_PARSE(app, argc, argv);
+
+  auto options = botmodels::LoadClientOptions(settings.config);
+  if (!options.ok()) {
+    std::cerr << "error: " << options.status().message() << "\n";
+    return 2;
+  }
+  if (!settings.endpoint.empty()) options->endpoint = settings.endpoint;
+  options->timeout = std::chrono::milliseconds(settings.timeout_ms);
+  botmodels::Client client(std::move(*options));
+
+  if (*status) return botmodels::RunStatus(client, settings);
+  if (*models) return botmodels::RunModels(client, settings);
+  if (*ping) return botmodels::RunPing(client, settings);
+  if (!inputs_file.empty()) {
+    std::ifstream file;
+    if (inputs_file != "-") file.open(inputs_file);
+    std::istream& in = inputs_file == "-" ? std::cin : file;
+    if (!in) {
+      std::cerr << "error: cannot read " << inputs_file << "\n";
+      return 2;
+    }
+    inputs.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  return botmodels::RunInfer(client, model, inputs.empty() ? "{}" : inputs);
+}

@@ -1,0 +1,11 @@
+#pragma once
+
+// Exit codes of botmodels-worker, read by the broker's supervisor.
+namespace botmodels {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFatal = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitLoadFailed = 78;  // EX_CONFIG: the model cannot be loaded
+
+}  // namespace botmodels

@@ -1,0 +1,184 @@
+#include "common/model_config.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/toml_reader.h"
+
+namespace botmodels {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kMaxReplicas = 256;      // per device; far above any real host
+constexpr int64_t kMaxQueue = 1'000'000;   // requests; bounded memory in the broker
+constexpr int64_t kMaxInflight = 4096;     // per worker
+constexpr int64_t kMaxThreads = 1024;
+constexpr int64_t kMaxRank = 16;
+constexpr int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;  // one day
+
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+Result<std::vector<protocol::TensorSpec>> ReadSpecs(const TomlReader& model, std::string_view key,
+                                                    bool allow_empty) {
+  auto tables = model.TableArray(key);
+  if (!tables.ok()) return tables.status();
+  if (tables->empty() && !allow_empty) {
+    return model.Error(key, "declare at least one ([[" + std::string(key) + "]])");
+  }
+  std::vector<protocol::TensorSpec> specs;
+  for (const TomlReader& t : *tables) {
+    if (Status s = t.RejectUnknown({"name", "dtype", "shape"}); !s.ok()) return s;
+    protocol::TensorSpec spec;
+    std::string dtype;
+    if (Status s = t.String("name", &spec.name, true); !s.ok()) return s;
+    if (Status s = t.String("dtype", &dtype, true); !s.ok()) return s;
+    auto parsed = protocol::ParseDType(dtype);
+    if (!parsed) return t.Error("dtype", "unknown dtype '" + dtype + "'");
+    spec.dtype = *parsed;
+    if (protocol::IsTensor(spec.dtype) && t.Has("shape")) {
+      spec.shape.emplace();
+      if (Status s = t.IntList("shape", &*spec.shape); !s.ok()) return s;
+      if (static_cast<int64_t>(spec.shape->size()) > kMaxRank) {
+        return t.Error("shape", "rank above " + std::to_string(kMaxRank));
+      }
+      for (int64_t d : *spec.shape) {
+        if (d < -1) return t.Error("shape", "dims are >= 0, or -1 for a free dim");
+      }
+    }
+    for (const auto& other : specs) {
+      if (other.name == spec.name) return t.Error("name", "'" + spec.name + "' declared twice");
+    }
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+}  // namespace
+
+bool IsValidDevice(const std::string& device) {
+  if (device == "auto" || device == "cpu" || device == "cuda") return true;
+  if (device.rfind("cuda:", 0) != 0 || device.size() == 5) return false;
+  return std::all_of(device.begin() + 5, device.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+Status ModelConfig::CheckInputs(const protocol::NamedTensors& given) const {
+  for (const auto& [name, tensor] : given) {
+    const bool declared = std::any_of(inputs.begin(), inputs.end(),
+                                      [&](const auto& spec) { return spec.name == name; });
+    if (!declared) return InvalidRequest("model '" + this->name + "' has no input '" + name + "'");
+  }
+  for (const auto& spec : inputs) {
+    auto it = given.find(spec.name);
+    if (it == given.end()) return InvalidRequest("input '" + spec.name + "' is missing");
+    const protocol::Tensor& t = it->second;
+    if (t.dtype != spec.dtype) {
+      return InvalidRequest("input '" + spec.name + "': dtype " +
+                            std::string(protocol::DTypeName(t.dtype)) + ", model expects " +
+                            std::string(protocol::DTypeName(spec.dtype)));
+    }
+    if (!spec.shape) continue;
+    const auto& want = *spec.shape;
+    bool fits = t.shape.size() == want.size();
+    for (size_t i = 0; fits && i < want.size(); ++i) {
+      fits = want[i] == -1 || want[i] == t.shape[i];
+    }
+    if (!fits) {
+      return InvalidRequest("input '" + spec.name + "': shape " + ShapeText(t.shape) +
+                            ", model expects " + ShapeText(want) + " (-1: any size)");
+    }
+  }
+  return {};
+}
+
+Result<ModelConfig> LoadModelConfig(const std::string& dir) {
+  const std::string path = dir + "/model.toml";
+  auto table = ParseTomlFile(path);
+  if (!table.ok()) return table.status();
+  TomlReader r(path, *table);
+  if (Status s = r.RejectUnknown({"name", "file", "devices", "replicas", "queue_size", "timeout_ms",
+                                  "preload", "memory_limit_mb", "max_inflight", "threads",
+                                  "inputs", "outputs"});
+      !s.ok()) {
+    return s;
+  }
+  ModelConfig c;
+  c.dir = fs::absolute(dir).lexically_normal().string();
+  if (!c.dir.empty() && c.dir.back() == '/') c.dir.pop_back();
+  c.name = fs::path(c.dir).filename().string();
+  std::string declared_name = c.name;
+  int64_t replicas = c.replicas, queue = c.queue_size, timeout = c.timeout.count(),
+          memory = 0, inflight = c.max_inflight, threads = c.threads;
+  for (Status s : {r.String("name", &declared_name), r.String("file", &c.file),
+                   r.StringList("devices", &c.devices), r.Int("replicas", &replicas, 1, kMaxReplicas),
+                   r.Int("queue_size", &queue, 1, kMaxQueue),
+                   r.Int("timeout_ms", &timeout, 0, kMaxTimeoutMs), r.Bool("preload", &c.preload),
+                   r.Int("memory_limit_mb", &memory, 0, INT32_MAX),
+                   r.Int("max_inflight", &inflight, 1, kMaxInflight),
+                   r.Int("threads", &threads, 0, kMaxThreads)}) {
+    if (!s.ok()) return s;
+  }
+  if (declared_name != c.name) {
+    return r.Error("name", "'" + declared_name + "' differs from the folder name '" + c.name + "'");
+  }
+  if (c.devices.empty()) return r.Error("devices", "list at least one device");
+  for (const auto& d : c.devices) {
+    if (!IsValidDevice(d)) {
+      return r.Error("devices", "'" + d + "' is not auto, cpu, cuda or cuda:N");
+    }
+  }
+  c.replicas = static_cast<uint32_t>(replicas);
+  c.queue_size = static_cast<uint32_t>(queue);
+  c.timeout = std::chrono::milliseconds(timeout);
+  c.memory_limit_mb = static_cast<uint64_t>(memory);
+  c.max_inflight = static_cast<uint32_t>(inflight);
+  c.threads = static_cast<uint32_t>(threads);
+  auto inputs = ReadSpecs(r, "inputs", false);
+  if (!inputs.ok()) return inputs.status();
+  auto outputs = ReadSpecs(r, "outputs", false);
+  if (!outputs.ok()) return outputs.status();
+  c.inputs = std::move(*inputs);
+  c.outputs = std::move(*outputs);
+  if (!fs::is_regular_file(c.model_path())) {
+    return r.Error("file", "model file " + c.model_path() + " does not exist");
+  }
+  return c;
+}
+
+Result<std::vector<ModelConfig>> LoadRepository(const std::string& repository,
+                                                const std::vector<std::string>& names) {
+  std::error_code ec;
+  if (!fs::is_directory(repository, ec)) {
+    return InvalidRequest("model repository " + repository + " is not a folder");
+  }
+  std::vector<std::string> wanted = names;
+  if (wanted.empty()) {
+    for (const auto& entry : fs::directory_iterator(repository)) {
+      if (fs::is_regular_file(entry.path() / "model.toml")) {
+        wanted.push_back(entry.path().filename().string());
+      }
+    }
+  }
+  std::sort(wanted.begin(), wanted.end());
+  std::vector<ModelConfig> models;
+  for (const auto& name : wanted) {
+    if (name.empty() || name.find('/') != std::string::npos || name[0] == '.') {
+      return InvalidRequest("'" + name + "' is not a model name");
+    }
+    const std::string dir = repository + "/" + name;
+    if (!fs::is_regular_file(dir + "/model.toml")) {
+      return InvalidRequest("model '" + name + "': " + dir + "/model.toml does not exist");
+    }
+    auto model = LoadModelConfig(dir);
+    if (!model.ok()) return model.status();
+    models.push_back(std::move(*model));
+  }
+  if (models.empty()) return InvalidRequest("model repository " + repository + " holds no model");
+  return models;
+}
+
+}  // namespace botmodels

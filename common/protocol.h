@@ -1,0 +1,215 @@
+#pragma once
+
+// The botmodels wire protocol, version 1. docs/protocol.md is its specification;
+// this header holds its constants and message types, and common/codec.h its
+// encoding. Nothing else in the code base spells a frame or field name.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace botmodels::protocol {
+
+inline constexpr uint32_t kVersion = 1;
+
+// ---- Client <-> broker -------------------------------------------------------
+// Client to broker: three frames [header][body][signature] on a DEALER socket.
+// Broker to client: one frame [reply].
+inline constexpr size_t kClientFrames = 3;
+inline constexpr size_t kSignatureBytes = 32;  // HMAC-SHA256
+inline constexpr size_t kMaxIdBytes = 256;     // longest request id echoed back
+inline constexpr size_t kMinNonceBytes = 8;    // nonces carry at least 64 random bits
+inline constexpr size_t kMaxNonceBytes = 64;
+
+// Field names of the header frame.
+namespace header {
+inline constexpr std::string_view kKeyId = "kid";
+inline constexpr std::string_view kTimestamp = "ts";  // uint, ms since the Unix epoch
+inline constexpr std::string_view kNonce = "nonce";
+}  // namespace header
+
+// Field names of the request and reply frames.
+namespace field {
+inline constexpr std::string_view kVersion = "v";
+inline constexpr std::string_view kId = "id";
+inline constexpr std::string_view kOp = "op";
+inline constexpr std::string_view kModel = "model";
+inline constexpr std::string_view kTimeoutMs = "timeout_ms";
+inline constexpr std::string_view kInputs = "inputs";
+inline constexpr std::string_view kOk = "ok";
+inline constexpr std::string_view kMore = "more";
+inline constexpr std::string_view kError = "error";
+inline constexpr std::string_view kCode = "code";
+inline constexpr std::string_view kMessage = "message";
+inline constexpr std::string_view kRetryable = "retryable";
+inline constexpr std::string_view kOutputs = "outputs";
+inline constexpr std::string_view kModels = "models";
+inline constexpr std::string_view kWorkers = "workers";
+inline constexpr std::string_view kBroker = "broker";
+inline constexpr std::string_view kDtype = "dtype";
+inline constexpr std::string_view kShape = "shape";
+inline constexpr std::string_view kData = "data";
+}  // namespace field
+
+enum class Op { kInfer, kModels, kStatus, kPing };
+std::string_view OpName(Op op);
+std::optional<Op> ParseOp(std::string_view name);
+
+// Element types. kString and kBytes are single values (a msgpack str or bin),
+// not tensors: shape is empty and data holds the value.
+enum class DType {
+  kFloat32, kFloat16, kBFloat16, kFloat64, kInt64, kInt32, kInt16, kInt8, kUInt8, kBool,
+  kString, kBytes,
+};
+std::string_view DTypeName(DType dtype);
+std::optional<DType> ParseDType(std::string_view name);
+// Bytes per element; 0 for kString and kBytes.
+size_t DTypeSize(DType dtype);
+inline bool IsTensor(DType dtype) { return DTypeSize(dtype) != 0; }
+
+// A named input or output value. For tensors, data holds the elements in
+// row-major order, little-endian, exactly product(shape) * DTypeSize bytes.
+struct Tensor {
+  DType dtype = DType::kFloat32;
+  std::vector<int64_t> shape;
+  std::string data;
+
+  bool operator==(const Tensor&) const = default;
+};
+using NamedTensors = std::map<std::string, Tensor>;
+
+// product(shape), or nullopt when a dim is negative or the product overflows.
+std::optional<int64_t> ElementCount(const std::vector<int64_t>& shape);
+
+// Authentication header: who signed and when.
+struct AuthHeader {
+  std::string key_id;
+  uint64_t timestamp_ms = 0;  // ms since the Unix epoch, signer's clock
+  std::string nonce;          // random bytes, unique per request
+
+  bool operator==(const AuthHeader&) const = default;
+};
+
+struct Request {
+  uint32_t version = kVersion;
+  std::string id;  // chosen by the client, echoed in the reply
+  Op op = Op::kPing;
+  std::string model;                     // required for kInfer
+  std::optional<uint32_t> timeout_ms;    // answer deadline_exceeded past this
+  NamedTensors inputs;                   // kInfer only
+
+  bool operator==(const Request&) const = default;
+};
+
+// A declared input or output of a model; -1 in shape is a free dimension.
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::kFloat32;
+  std::optional<std::vector<int64_t>> shape;  // nullopt: any shape (and for strings)
+
+  bool operator==(const TensorSpec&) const = default;
+};
+
+// One entry of the `models` reply.
+struct ModelInfo {
+  std::string name;
+  std::string state;  // "ready", "idle", "loading", "load_failed", "unavailable"
+  uint32_t workers = 0;        // registered workers
+  uint32_t ready_workers = 0;  // workers with the model loaded
+  uint32_t queued = 0;
+  uint32_t queue_size = 0;
+  std::string last_error;  // the last load failure, if any
+  std::vector<TensorSpec> inputs;
+  std::vector<TensorSpec> outputs;
+
+  bool operator==(const ModelInfo&) const = default;
+};
+
+// One entry of the `status` reply.
+struct WorkerInfo {
+  std::string id;
+  int64_t pid = 0;  // 0 while no process runs
+  std::string model;
+  std::string device;
+  std::string state;  // "starting", "idle", "loading", "ready", "load_failed", "backoff", "stopped"
+  uint32_t in_flight = 0;
+  uint64_t served = 0;    // replies sent by this process
+  uint32_t restarts = 0;  // since the broker started
+  std::string last_exit;  // e.g. "killed by signal 9 (SIGKILL)"
+
+  bool operator==(const WorkerInfo&) const = default;
+};
+
+struct BrokerInfo {
+  std::string version;
+  uint64_t uptime_ms = 0;
+
+  bool operator==(const BrokerInfo&) const = default;
+};
+
+// A reply. Exactly one final reply (more = false) answers each request.
+struct Reply {
+  std::optional<std::string> id;  // nullopt when the request's id was unreadable
+  Status status;                  // OK, or the error
+  bool retryable = false;         // errors only
+  bool more = false;              // reserved: partial replies of streamed ops
+  NamedTensors outputs;           // infer
+  std::vector<ModelInfo> models;  // models
+  std::vector<WorkerInfo> workers;     // status
+  std::optional<BrokerInfo> broker;    // ping and status
+
+  bool operator==(const Reply& o) const;
+};
+
+// A failed reply with the code's default retryability.
+Reply ErrorReply(std::optional<std::string> id, Status status);
+
+// ---- Broker <-> worker -------------------------------------------------------
+// Worker DEALER to broker ROUTER: [type][payload...]; see docs/protocol.md.
+namespace worker_msg {
+inline constexpr std::string_view kRegister = "register";    // [hello]
+inline constexpr std::string_view kHeartbeat = "heartbeat";  // both directions, no payload
+inline constexpr std::string_view kState = "state";          // [state]
+inline constexpr std::string_view kReply = "reply";          // [job header][reply]
+inline constexpr std::string_view kRequest = "request";      // [job header][request body]
+inline constexpr std::string_view kDisconnect = "disconnect";  // broker: register again
+}  // namespace worker_msg
+
+struct WorkerHello {
+  uint32_t version = kVersion;
+  std::string worker_id;
+  std::string model;
+  std::string device;
+  uint32_t capacity = 1;  // requests the worker accepts at once
+  int64_t pid = 0;
+
+  bool operator==(const WorkerHello&) const = default;
+};
+
+enum class ModelState { kUnloaded, kLoading, kReady, kFailed };
+std::string_view ModelStateName(ModelState state);
+std::optional<ModelState> ParseModelState(std::string_view name);
+
+struct WorkerState {
+  ModelState state = ModelState::kUnloaded;
+  std::string message;   // the load error when kFailed
+  uint64_t load_ms = 0;  // load + warm-up time when kReady
+
+  bool operator==(const WorkerState&) const = default;
+};
+
+// Carried beside a request to a worker and beside its reply.
+struct JobHeader {
+  uint64_t ticket = 0;     // the broker's handle of the request
+  uint32_t budget_ms = 0;  // time left before the deadline; 0 = none
+
+  bool operator==(const JobHeader&) const = default;
+};
+
+}  // namespace botmodels::protocol

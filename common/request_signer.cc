@@ -1,0 +1,100 @@
+#include "common/request_signer.h"
+
+#include <sodium.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace botmodels {
+namespace {
+
+void EnsureSodium() {
+  static const int ok = sodium_init();  // thread-safe, idempotent
+  if (ok < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+}  // namespace
+
+RequestSigner::RequestSigner(std::string key_id, std::string secret)
+    : key_id_(std::move(key_id)), secret_(std::move(secret)) {
+  EnsureSodium();
+  if (secret_.size() < kMinSecretBytes) {
+    throw std::invalid_argument("secret shorter than " + std::to_string(kMinSecretBytes) +
+                                " bytes");
+  }
+}
+
+std::string RequestSigner::Sign(std::string_view header, std::string_view body) const {
+  const auto len = static_cast<uint32_t>(header.size());
+  const unsigned char prefix[4] = {static_cast<unsigned char>(len >> 24),
+                                   static_cast<unsigned char>(len >> 16),
+                                   static_cast<unsigned char>(len >> 8),
+                                   static_cast<unsigned char>(len)};
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret_.data()),
+                              secret_.size());
+  crypto_auth_hmacsha256_update(&state, prefix, sizeof(prefix));
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(header.data()),
+                                header.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(body.data()),
+                                body.size());
+  std::string mac(crypto_auth_hmacsha256_BYTES, '\0');
+  crypto_auth_hmacsha256_final(&state, reinterpret_cast<unsigned char*>(mac.data()));
+  return mac;
+}
+
+Status RequestSigner::Verify(std::string_view header, std::string_view body,
+                             std::string_view signature) const {
+  if (signature.size() != crypto_auth_hmacsha256_BYTES) {
+    return {ErrorCode::kUnauthenticated, "signature must be 32 bytes"};
+  }
+  const std::string expected = Sign(header, body);
+  if (sodium_memcmp(expected.data(), signature.data(), expected.size()) != 0) {
+    return {ErrorCode::kUnauthenticated, "signature does not match"};
+  }
+  return {};
+}
+
+protocol::AuthHeader RequestSigner::NewHeader(std::chrono::system_clock::time_point now) const {
+  protocol::AuthHeader h;
+  h.key_id = key_id_;
+  h.timestamp_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+  constexpr size_t kNonceBytes = 16;  // 128 random bits: collisions never happen in practice
+  h.nonce.resize(kNonceBytes);
+  randombytes_buf(h.nonce.data(), h.nonce.size());
+  return h;
+}
+
+Result<std::string> LoadSecret(const std::string& file, const std::string& env) {
+  std::string secret;
+  std::string source;
+  if (!file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Status(ErrorCode::kUnauthenticated, "cannot read secret file " + file);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    secret = bytes.str();
+    if (!secret.empty() && secret.back() == '\n') secret.pop_back();
+    source = "secret file " + file;
+  } else if (!env.empty()) {
+    const char* value = std::getenv(env.c_str());
+    if (value == nullptr) {
+      return Status(ErrorCode::kUnauthenticated, "environment variable " + env + " is not set");
+    }
+    secret = value;
+    source = "environment variable " + env;
+  } else {
+    return Status(ErrorCode::kUnauthenticated, "no secret configured");
+  }
+  if (secret.size() < RequestSigner::kMinSecretBytes) {
+    return Status(ErrorCode::kUnauthenticated,
+                  source + " holds fewer than " +
+                      std::to_string(RequestSigner::kMinSecretBytes) + " bytes");
+  }
+  return secret;
+}
+
+}  // namespace botmodels

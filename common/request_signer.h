@@ -1,0 +1,45 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "common/protocol.h"
+#include "common/status.h"
+
+namespace botmodels {
+
+// Signs and verifies client requests with HMAC-SHA256 over the exact frame
+// bytes (docs/protocol.md, "Authentication"):
+//   signature = HMAC-SHA256(secret, u32_be(len(header)) || header || body)
+// Thread-compatible: const methods may run concurrently. The secret is kept in
+// memory only and never printed.
+class RequestSigner {
+ public:
+  // `secret` must hold at least kMinSecretBytes bytes.
+  RequestSigner(std::string key_id, std::string secret);
+
+  static constexpr size_t kMinSecretBytes = 16;  // 128 bits
+
+  const std::string& key_id() const { return key_id_; }
+
+  // The 32-byte signature of a header frame and body frame.
+  std::string Sign(std::string_view header, std::string_view body) const;
+
+  // OK when `signature` matches, in constant time; unauthenticated otherwise.
+  Status Verify(std::string_view header, std::string_view body, std::string_view signature) const;
+
+  // A header for a request signed now, with a fresh random nonce.
+  protocol::AuthHeader NewHeader(std::chrono::system_clock::time_point now) const;
+
+ private:
+  std::string key_id_;
+  std::string secret_;
+};
+
+// Reads a secret: the file's bytes (one trailing newline dropped) when `file` is
+// set, else the environment variable `env`. Fails when neither yields at least
+// RequestSigner::kMinSecretBytes bytes. Messages name the source, never the value.
+Result<std::string> LoadSecret(const std::string& file, const std::string& env);
+
+}  // namespace botmodels

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "common/status.h"
+
+namespace botmodels {
+
+// Reads typed fields from one TOML table. Every error names the file, the
+// line and the field ("models/mlp/model.toml:7: field 'queue_size': ...").
+// Readers leave *out untouched when the key is absent and not required.
+class TomlReader {
+ public:
+  // `prefix` is prepended to field names in errors (e.g. "broker.").
+  TomlReader(std::string file, const toml::table& table, std::string prefix = "");
+
+  Status String(std::string_view key, std::string* out, bool required = false) const;
+  Status Int(std::string_view key, int64_t* out, int64_t min, int64_t max,
+             bool required = false) const;
+  Status Bool(std::string_view key, bool* out) const;
+  Status StringList(std::string_view key, std::vector<std::string>* out) const;
+  Status IntList(std::string_view key, std::vector<int64_t>* out) const;
+  // The sub-tables of an array of tables ([[key]]), with a reader each.
+  Result<std::vector<TomlReader>> TableArray(std::string_view key) const;
+  // A sub-table ([key]); an empty table when absent.
+  Result<TomlReader> Table(std::string_view key) const;
+
+  bool Has(std::string_view key) const { return table_->get(key) != nullptr; }
+
+  // Fails on the first key not in `known`: a misspelt option must not be ignored.
+  Status RejectUnknown(std::initializer_list<std::string_view> known) const;
+
+  // An error at `key`'s line (or the table's when the key is absent).
+  Status Error(std::string_view key, const std::string& message) const;
+
+  // A required `key` that is absent, at the table's line.
+  Status Missing(std::string_view key) const;
+
+  const std::string& file() const { return file_; }
+
+ private:
+  static const toml::table& Empty();
+
+  std::string file_;
+  const toml::table* table_;
+  std::string prefix_;
+};
+
+// Parses a TOML file; a syntax error names the file and line.
+Result<toml::table> ParseTomlFile(const std::string& path);
+
+}  // namespace botmodels

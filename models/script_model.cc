@@ -1,0 +1,75 @@
+#include "models/script_model.h"
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace botmodels {
+
+void WriteScriptModel(const std::string& repository, const ScriptModel& model) {
+  const std::filesystem::path dir = std::filesystem::path(repository) / model.name;
+  std::filesystem::create_directories(dir);
+  torch::jit::Module module(model.name);
+  for (const auto& [name, tensor] : model.parameters) {
+    module.register_parameter(name, tensor, /*requires_grad=*/false);
+  }
+  module.define(model.source);
+  module.save((dir / "model.pt").string());
+  std::ofstream toml(dir / "model.toml");
+  toml << model.toml;
+  if (!toml) throw std::runtime_error("cannot write " + (dir / "model.toml").string());
+}
+
+ScriptModel DoubleModel() {
+  return {"double",
+          "def forward(self, x):\n"
+          "    return x * 2\n",
+          {},
+          "# Demo: y = 2x for a float32 tensor of any shape.\n"
+          "devices = [\"auto\"]\n"
+          "preload = true\n"
+          "\n"
+          "[[inputs]]\n"
+          "name = \"x\"\n"
+          "dtype = \"float32\"\n"
+          "\n"
+          "[[outputs]]\n"
+          "name = \"y\"\n"
+          "dtype = \"float32\"\n"};
+}
+
+ScriptModel MlpModel() {
+  constexpr int64_t kWidth = 512;
+  constexpr uint64_t kSeed = 20261125;  // any fixed value: same weights on every build
+  torch::manual_seed(kSeed);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(kWidth));  // keeps activations O(1)
+  ScriptModel m;
+  m.name = "mlp";
+  // Weights are stored [in, out], so addmm computes x W + b (Linear's x Wᵀ + b).
+  m.parameters = {{"w1", torch::randn({kWidth, kWidth}) * scale},
+                  {"b1", torch::randn({kWidth}) * scale},
+                  {"w2", torch::randn({kWidth, kWidth}) * scale},
+                  {"b2", torch::randn({kWidth}) * scale}};
+  m.source =
+      "def forward(self, x):\n"
+      "    h = torch.relu(torch.addmm(self.b1, x, self.w1))\n"
+      "    return torch.addmm(self.b2, h, self.w2)\n";
+  m.toml =
+      "# Demo: a two-layer perceptron, float32 [batch, 512] -> [batch, 512].\n"
+      "devices = [\"auto\"]\n"
+      "replicas = 1\n"
+      "queue_size = 256\n"
+      "\n"
+      "[[inputs]]\n"
+      "name = \"x\"\n"
+      "dtype = \"float32\"\n"
+      "shape = [-1, 512]\n"
+      "\n"
+      "[[outputs]]\n"
+      "name = \"y\"\n"
+      "dtype = \"float32\"\n"
+      "shape = [-1, 512]\n";
+  return m;
+}
+
+}  // namespace botmodels

@@ -1,0 +1,115 @@
+#include "models/torchscript_backend.h"
+
+#include <spdlog/spdlog.h>
+
+#include <torch/cuda.h>
+
+#include <new>
+
+#include "models/memory_budget.h"
+#include "models/tensor_convert.h"
+
+namespace botmodels {
+namespace {
+
+torch::Device PickDevice(const std::string& name) {
+  if (name.rfind("cuda", 0) == 0 && !torch::cuda::is_available()) {
+    spdlog::warn("device {} requested but CUDA is not available: running on the CPU", name);
+    return torch::Device(torch::kCPU);
+  }
+  return torch::Device(name);
+}
+
+// A c10::Error without its C++ backtrace, which is meant for developers.
+std::string Brief(const c10::Error& e) { return e.what_without_backtrace(); }
+
+// The last line of a TorchScript error: the error itself, without the traceback.
+std::string LastLine(const std::string& text) {
+  const auto end = text.find_last_not_of('\n');
+  if (end == std::string::npos) return text;
+  const auto start = text.rfind('\n', end);
+  return text.substr(start == std::string::npos ? 0 : start + 1, end - start);
+}
+
+// The TorchScript interpreter rewraps errors raised inside forward(), so an
+// out-of-memory is recognised by the budget's refusals or by its text.
+Status ForwardFailure(const std::string& text, uint64_t refusals_before) {
+  if (MemoryBudget::Refusals() != refusals_before ||
+      text.find("out of memory") != std::string::npos ||  // CUDA's caching allocator
+      text.find("can't allocate memory") != std::string::npos) {  // c10's CPU allocator
+    return {ErrorCode::kOutOfMemory, LastLine(text)};
+  }
+  return {ErrorCode::kInternal, "model failed: " + text};
+}
+
+}  // namespace
+
+TorchScriptBackend::TorchScriptBackend(ModelConfig config, const std::string& device)
+    : config_(std::move(config)), device_(PickDevice(device)) {}
+
+Status TorchScriptBackend::Load() {
+  std::lock_guard lock(load_mutex_);
+  if (load_status_) return *load_status_;
+  try {
+    module_ = torch::jit::load(config_.model_path(), device_);
+    module_.eval();
+    // Free dims are guessed (1) for the warm-up input; a model that refuses
+    // it still serves, it just pays its first-forward cost on a request.
+    const auto warmup = WarmupInputs();
+    for (int i = 0; i < kWarmupRuns; ++i) {
+      auto result = Forward(warmup);
+      if (!result.ok()) {
+        spdlog::warn("model {}: warm-up skipped: {}", config_.name, result.status().message());
+        break;
+      }
+    }
+    load_status_ = Status();
+  } catch (const c10::Error& e) {
+    load_status_ = Status(ErrorCode::kModelLoadFailed,
+                          "cannot load " + config_.model_path() + ": " + Brief(e));
+  } catch (const std::exception& e) {
+    load_status_ = Status(ErrorCode::kModelLoadFailed,
+                          "cannot load " + config_.model_path() + ": " + e.what());
+  }
+  return *load_status_;
+}
+
+Result<protocol::NamedTensors> TorchScriptBackend::Infer(const protocol::NamedTensors& inputs) {
+  if (Status s = Load(); !s.ok()) return s;
+  return Forward(inputs);
+}
+
+Result<protocol::NamedTensors> TorchScriptBackend::Forward(const protocol::NamedTensors& inputs) {
+  const uint64_t refusals_before = MemoryBudget::Refusals();
+  try {
+    c10::InferenceMode guard;
+    std::vector<c10::IValue> args;
+    args.reserve(config_.inputs.size());
+    for (const auto& spec : config_.inputs) args.push_back(ToIValue(inputs.at(spec.name), device_));
+    return ToOutputs(module_.forward(std::move(args)), config_.outputs);
+  } catch (const std::bad_alloc&) {
+    return Status(ErrorCode::kOutOfMemory, "the worker ran out of memory");
+  } catch (const c10::Error& e) {
+    return ForwardFailure(Brief(e), refusals_before);
+  } catch (const std::exception& e) {
+    return ForwardFailure(e.what(), refusals_before);
+  }
+}
+
+protocol::NamedTensors TorchScriptBackend::WarmupInputs() const {
+  protocol::NamedTensors inputs;
+  for (const auto& spec : config_.inputs) {
+    protocol::Tensor t;
+    t.dtype = spec.dtype;
+    if (protocol::IsTensor(spec.dtype)) {
+      for (int64_t d : spec.shape.value_or(std::vector<int64_t>{1})) {
+        t.shape.push_back(d == -1 ? 1 : d);
+      }
+      t.data.assign(*protocol::ElementCount(t.shape) * protocol::DTypeSize(spec.dtype), '\0');
+    }
+    inputs.emplace(spec.name, std::move(t));
+  }
+  return inputs;
+}
+
+}  // namespace botmodels

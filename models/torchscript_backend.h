@@ -1,0 +1,44 @@
+#pragma once
+
+#include <torch/script.h>
+
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "common/model_config.h"
+#include "models/model_backend.h"
+
+namespace botmodels {
+
+// Serves a TorchScript file (torch::jit::load) on one device.
+class TorchScriptBackend final : public ModelBackend {
+ public:
+  // `device` is "cpu" or "cuda:N"; a CUDA device without CUDA falls back to
+  // the CPU with a warning.
+  TorchScriptBackend(ModelConfig config, const std::string& device);
+
+  // Loads under a lock, so concurrent first calls load once, then runs
+  // kWarmupRuns forwards on zero inputs (free dims set to 1).
+  Status Load() override;
+  Result<protocol::NamedTensors> Infer(const protocol::NamedTensors& inputs) override;
+
+  const torch::Device& device() const { return device_; }
+
+ private:
+  // The first forwards of a TorchScript module are slow (the profiling
+  // executor optimises on the second or third run): pay that before serving.
+  static constexpr int kWarmupRuns = 3;
+
+  Result<protocol::NamedTensors> Forward(const protocol::NamedTensors& inputs);
+  protocol::NamedTensors WarmupInputs() const;
+
+  const ModelConfig config_;
+  torch::Device device_;
+
+  std::mutex load_mutex_;
+  std::optional<Status> load_status_;  // GUARDED_BY(load_mutex_); set once
+  torch::jit::Module module_;          // valid once load_status_ is OK
+};
+
+}  // namespace botmodels

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what botmodels needs (only what is missing), then builds it and the demo
+# models. Idempotent: a second run only rebuilds what changed.
+# Usage: scripts/setup.sh [build-dir]   (default: build)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+
+packages=(build-essential cmake pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx-dev
+  libtorch-dev libopenblas0 libboost-dev libboost-filesystem-dev libspdlog-dev libgtest-dev
+  libsodium-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+# Each torch translation unit needs ~1 GB: two jobs fit the smallest supported machine.
+cmake --build "$build" -j "$(nproc)"

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Sets everything up (packages, build, demo models) and runs the whole test suite.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/setup.sh" "$root/build"
+cd "$root/build"
+ctest --output-on-failure -j "$(nproc)" --timeout 300

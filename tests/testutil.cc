@@ -1,0 +1,170 @@
+#include "tests/testutil.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <boost/process.hpp>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace botmodels::testing {
+
+namespace bp = boost::process;
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "botmodels-test-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+protocol::Tensor Floats(std::vector<int64_t> shape, const std::vector<float>& values) {
+  protocol::Tensor t;
+  t.dtype = protocol::DType::kFloat32;
+  t.shape = std::move(shape);
+  t.data.assign(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+  return t;
+}
+
+protocol::Tensor RandomFloats(std::vector<int64_t> shape, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist;
+  std::vector<float> values(static_cast<size_t>(*protocol::ElementCount(shape)));
+  for (float& v : values) v = dist(rng);
+  return Floats(std::move(shape), values);
+}
+
+std::vector<float> ToFloats(const protocol::Tensor& t) {
+  std::vector<float> values(t.data.size() / sizeof(float));
+  std::memcpy(values.data(), t.data.data(), values.size() * sizeof(float));
+  return values;
+}
+
+BrokerHarness::BrokerHarness() : BrokerHarness(Options{}) {}
+
+BrokerHarness::BrokerHarness(Options options) : options_(std::move(options)) {
+  repository_ = dir_ / "models";
+  fs::create_directories(repository_);
+  frontend_ = "ipc://" + (dir_ / "frontend.sock");
+  config_path_ = dir_ / "broker.toml";
+  log_path_ = dir_ / "broker.log";
+}
+
+BrokerHarness::~BrokerHarness() {
+  if (broker_ && broker_->running()) {
+    ::kill(static_cast<pid_t>(broker_->id()), SIGKILL);
+    broker_->wait();
+  }
+}
+
+std::string BrokerHarness::log() const { return ReadFile(log_path_); }
+
+int64_t BrokerHarness::pid() const { return broker_ ? broker_->id() : 0; }
+
+void BrokerHarness::Start(int workers) {
+  WriteFile(dir_ / "secret", kTestSecret);
+  std::ostringstream config;
+  config << "[broker]\n"
+         << "frontend = \"" << frontend_ << "\"\n"
+         << "backend = \"ipc://" << (dir_ / "backend.sock") << "\"\n"
+         << "heartbeat_ms = " << options_.heartbeat_ms << "\n"
+         << "liveness_ms = " << options_.liveness_ms << "\n"
+         << "[auth]\n"
+         << "mode = \"" << options_.auth << "\"\n"
+         << "key_id = \"" << kTestKeyId << "\"\n"
+         << "secret_file = \"secret\"\n"
+         << "[models]\n"
+         << "repository = \"models\"\n"
+         << options_.extra_config << "\n";
+  WriteFile(config_path_, config.str());
+  broker_ = std::make_unique<bp::child>(std::string(BOTMODELS_BIN_DIR) + "/botmodels-broker",
+                                        "--config", config_path_, "--log-level", "debug",
+                                        (bp::std_out & bp::std_err) > log_path_);
+  const bool up = WaitStatus(
+      [&](const protocol::Reply& r) {
+        int registered = 0;
+        for (const auto& w : r.workers) registered += w.state != "starting" && w.state != "backoff";
+        return registered >= workers;
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(up) << "broker did not come up with " << workers << " workers:\n" << log();
+}
+
+ClientOptions BrokerHarness::client_options() const {
+  ClientOptions o;
+  o.endpoint = frontend_;
+  o.key_id = kTestKeyId;
+  if (options_.auth == "hmac") o.secret = kTestSecret;
+  o.timeout = std::chrono::seconds(60);
+  return o;
+}
+
+std::unique_ptr<Client> BrokerHarness::NewClient() const {
+  return std::make_unique<Client>(client_options());
+}
+
+bool BrokerHarness::WaitStatus(const std::function<bool(const protocol::Reply&)>& done,
+                               std::chrono::milliseconds timeout) {
+  ClientOptions o = client_options();
+  o.timeout = std::chrono::milliseconds(500);
+  Client client(o);
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (broker_ && !broker_->running()) return false;
+    auto status = client.Status();
+    if (status.ok() && done(*status)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+protocol::WorkerInfo BrokerHarness::Worker(const std::string& id) {
+  auto status = NewClient()->Status();
+  if (status.ok()) {
+    for (const auto& w : status->workers) {
+      if (w.id == id) return w;
+    }
+  }
+  ADD_FAILURE() << "no worker " << id << " in status";
+  return {};
+}
+
+int BrokerHarness::Stop(int signal) {
+  if (!broker_) return -1;
+  ::kill(static_cast<pid_t>(broker_->id()), signal);
+  std::error_code ec;
+  if (!broker_->wait_for(std::chrono::seconds(30), ec)) return -1;
+  return broker_->exit_code();
+}
+
+bool ProcessAlive(int64_t pid) {
+  if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) return false;
+  // A zombie still answers kill(0); read its state.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+}
+
+}  // namespace botmodels::testing

@@ -1,0 +1,123 @@
+#pragma once
+
+// Helpers shared by the tests: a fake clock, temporary folders, and a harness
+// that runs a real broker (and its real workers) on private ipc endpoints, so
+// every test can run in parallel with the others.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/client.h"
+#include "common/clock.h"
+#include "common/protocol.h"
+#include "common/status.h"
+
+#define ASSERT_OK(expr)                                         \
+  do {                                                          \
+    const auto& _r = (expr);                                    \
+    ASSERT_TRUE(_r.ok()) << ::botmodels::testing::Describe(_r); \
+  } while (0)
+#define EXPECT_OK(expr)                                         \
+  do {                                                          \
+    const auto& _r = (expr);                                    \
+    EXPECT_TRUE(_r.ok()) << ::botmodels::testing::Describe(_r); \
+  } while (0)
+
+namespace boost::process {
+class child;
+}
+
+namespace botmodels::testing {
+
+inline std::string Describe(const Status& s) { return s.ToString(); }
+template <typename T>
+std::string Describe(const Result<T>& r) {
+  return r.ok() ? "ok" : r.status().ToString();
+}
+
+// A clock that moves only when told.
+class FakeClock final : public Clock {
+ public:
+  TimePoint Now() const override { return now_; }
+  void Advance(std::chrono::milliseconds d) { now_ += d; }
+
+ private:
+  TimePoint now_ = TimePoint{} + std::chrono::hours(1);
+};
+
+// A fresh folder under $TMPDIR, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+void WriteFile(const std::string& path, const std::string& text);
+std::string ReadFile(const std::string& path);
+
+// A float32 tensor of `shape` filled with values from `seed`.
+protocol::Tensor RandomFloats(std::vector<int64_t> shape, uint32_t seed);
+protocol::Tensor Floats(std::vector<int64_t> shape, const std::vector<float>& values);
+std::vector<float> ToFloats(const protocol::Tensor& t);
+
+inline constexpr char kTestSecret[] = "test-secret-0123456789abcdef";  // >= 16 bytes
+inline constexpr char kTestKeyId[] = "test";
+
+// A real botmodels-broker process with a config of its own.
+class BrokerHarness {
+ public:
+  struct Options {
+    std::string auth = "hmac";         // or "none"
+    std::string extra_config;          // appended to the config (e.g. [supervisor] options)
+    int heartbeat_ms = 200;            // short, so dead workers are found fast
+    int liveness_ms = 1000;
+  };
+
+  // The repository is `repository()`: tests write models there before Start().
+  BrokerHarness();
+  explicit BrokerHarness(Options options);
+  ~BrokerHarness();  // kills the broker (and so its workers) if still running
+
+  const std::string& repository() const { return repository_; }
+  const std::string& frontend() const { return frontend_; }
+  const std::string& config_path() const { return config_path_; }
+  std::string log() const;  // what the broker and its workers printed
+
+  // Starts the broker and waits until `workers` workers have registered.
+  void Start(int workers);
+  // Options for a client of this broker (signed unless auth = "none").
+  ClientOptions client_options() const;
+  std::unique_ptr<Client> NewClient() const;
+
+  // Polls `status` until `done` holds for it, up to `timeout`.
+  bool WaitStatus(const std::function<bool(const protocol::Reply&)>& done,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  protocol::WorkerInfo Worker(const std::string& id);
+
+  // Sends SIGTERM (or `signal`) and waits for the broker to exit; returns its
+  // exit code, or -1 when it did not exit within 30 s.
+  int Stop(int signal = 15);
+  int64_t pid() const;
+
+ private:
+  Options options_;
+  TempDir dir_;
+  std::string repository_, frontend_, config_path_, log_path_;
+  std::unique_ptr<boost::process::child> broker_;
+};
+
+// Whether a process with this pid still exists (zombies count as gone).
+bool ProcessAlive(int64_t pid);
+
+}  // namespace botmodels::testing

@@ -1,0 +1,202 @@
+#include "common/codec.h"
+
+#include <gtest/gtest.h>
+
+#include <msgpack.hpp>
+
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+using protocol::DType;
+
+protocol::Request SampleInfer() {
+  protocol::Request r;
+  r.id = "req-1";
+  r.op = protocol::Op::kInfer;
+  r.model = "mlp";
+  r.timeout_ms = 250;
+  r.inputs["x"] = testing::Floats({2, 2}, {1, 2, 3, 4});
+  r.inputs["prompt"] = {DType::kString, {}, "hello"};
+  r.inputs["blob"] = {DType::kBytes, {}, std::string("\x00\x01\xff", 3)};
+  r.inputs["mask"] = {DType::kBool, {3}, std::string("\x01\x00\x01", 3)};
+  return r;
+}
+
+TEST(Codec, RequestRoundTripsEveryField) {
+  const protocol::Request r = SampleInfer();
+  auto decoded = codec::DecodeRequest(codec::EncodeRequest(r));
+  ASSERT_OK(decoded);
+  EXPECT_EQ(*decoded, r);
+}
+
+TEST(Codec, EveryOpRoundTrips) {
+  for (auto op : {protocol::Op::kPing, protocol::Op::kModels, protocol::Op::kStatus}) {
+    protocol::Request r;
+    r.id = "x";
+    r.op = op;
+    auto decoded = codec::DecodeRequest(codec::EncodeRequest(r));
+    ASSERT_OK(decoded);
+    EXPECT_EQ(*decoded, r);
+  }
+}
+
+TEST(Codec, EveryDtypeRoundTripsInATensor) {
+  for (DType d : {DType::kFloat32, DType::kFloat16, DType::kBFloat16, DType::kFloat64, DType::kInt64,
+                  DType::kInt32, DType::kInt16, DType::kInt8, DType::kUInt8, DType::kBool}) {
+    protocol::Request r;
+    r.id = "t";
+    r.op = protocol::Op::kInfer;
+    r.model = "m";
+    r.inputs["v"] = {d, {2, 3}, std::string(6 * protocol::DTypeSize(d), '\x01')};
+    auto decoded = codec::DecodeRequest(codec::EncodeRequest(r));
+    ASSERT_OK(decoded);
+    EXPECT_EQ(*decoded, r) << protocol::DTypeName(d);
+  }
+}
+
+TEST(Codec, AuthHeaderRoundTrips) {
+  protocol::AuthHeader h{"key-7", 1764000000123ULL, std::string(16, '\x5a')};
+  auto decoded = codec::DecodeAuthHeader(codec::EncodeAuthHeader(h));
+  ASSERT_OK(decoded);
+  EXPECT_EQ(*decoded, h);
+}
+
+TEST(Codec, AuthHeaderWithShortNonceIsRejected) {
+  protocol::AuthHeader h{"k", 1, "abc"};
+  EXPECT_EQ(codec::DecodeAuthHeader(codec::EncodeAuthHeader(h)).status().code(),
+            ErrorCode::kInvalidRequest);
+}
+
+TEST(Codec, ErrorReplyRoundTripsWithCodeAndRetryable) {
+  auto reply = protocol::ErrorReply("r9", {ErrorCode::kOverloaded, "queue full"});
+  auto decoded = codec::DecodeReply(codec::EncodeReply(reply));
+  ASSERT_OK(decoded);
+  EXPECT_EQ(*decoded, reply);
+  EXPECT_TRUE(decoded->retryable);
+  EXPECT_EQ(decoded->status.code(), ErrorCode::kOverloaded);
+}
+
+TEST(Codec, ReplyWithoutIdRoundTrips) {
+  auto reply = protocol::ErrorReply(std::nullopt, InvalidRequest("garbage"));
+  auto decoded = codec::DecodeReply(codec::EncodeReply(reply));
+  ASSERT_OK(decoded);
+  EXPECT_FALSE(decoded->id.has_value());
+}
+
+TEST(Codec, InferReplyRoundTrips) {
+  protocol::Reply reply;
+  reply.id = "a";
+  reply.outputs["y"] = testing::Floats({3}, {1, 2, 3});
+  reply.outputs["label"] = {DType::kString, {}, "cat"};
+  auto decoded = codec::DecodeReply(codec::EncodeReply(reply));
+  ASSERT_OK(decoded);
+  EXPECT_EQ(*decoded, reply);
+}
+
+TEST(Codec, ModelsAndStatusRepliesRoundTrip) {
+  protocol::Reply reply;
+  reply.id = "m";
+  reply.models.push_back({"mlp", "ready", 2, 1, 3, 64, "", {{"x", DType::kFloat32, {{-1, 512}}}},
+                          {{"y", DType::kFloat32, std::nullopt}}});
+  reply.workers.push_back({"mlp-0", 4242, "mlp", "cpu", "ready", 1, 17, 2,
+                           "killed by signal 9 (SIGKILL)"});
+  reply.broker = protocol::BrokerInfo{"0.1.0", 1234};
+  auto decoded = codec::DecodeReply(codec::EncodeReply(reply));
+  ASSERT_OK(decoded);
+  EXPECT_EQ(*decoded, reply);
+}
+
+TEST(Codec, WorkerMessagesRoundTrip) {
+  protocol::WorkerHello hello{1, "mlp-1", "mlp", "cuda:1", 4, 99};
+  auto h = codec::DecodeHello(codec::EncodeHello(hello));
+  ASSERT_OK(h);
+  EXPECT_EQ(*h, hello);
+
+  protocol::WorkerState state{protocol::ModelState::kFailed, "bad file", 0};
+  auto s = codec::DecodeWorkerState(codec::EncodeWorkerState(state));
+  ASSERT_OK(s);
+  EXPECT_EQ(*s, state);
+
+  protocol::JobHeader job{0xfffffffffffULL, 1500};
+  auto j = codec::DecodeJobHeader(codec::EncodeJobHeader(job));
+  ASSERT_OK(j);
+  EXPECT_EQ(*j, job);
+}
+
+TEST(Codec, GarbageBytesAreInvalidRequest) {
+  for (std::string bad : {std::string("\xc1"), std::string("\x92\x01"), std::string(""),
+                          std::string("\x81\xa2id"), std::string("not msgpack at all")}) {
+    auto r = codec::DecodeRequest(bad);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidRequest);
+  }
+}
+
+TEST(Codec, TrailingBytesAreRejected) {
+  std::string bytes = codec::EncodeRequest(SampleInfer()) + "x";
+  EXPECT_NE(codec::DecodeRequest(bytes).status().message().find("trailing"), std::string::npos);
+}
+
+TEST(Codec, MissingAndMistypedFieldsAreNamed) {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_map(3);
+  pk.pack("v");
+  pk.pack(1);
+  pk.pack("id");
+  pk.pack(12);  // not a string
+  pk.pack("op");
+  pk.pack("ping");
+  auto r = codec::DecodeRequest(std::string_view(buf.data(), buf.size()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("'id'"), std::string::npos) << r.status().message();
+}
+
+TEST(Codec, UnknownOpAndVersionAreRejected) {
+  protocol::Request r;
+  r.id = "1";
+  std::string bytes = codec::EncodeRequest(r);
+  // Replace "ping" with "zing".
+  bytes.replace(bytes.find("ping"), 4, "zing");
+  EXPECT_NE(codec::DecodeRequest(bytes).status().message().find("unknown operation"),
+            std::string::npos);
+  r.version = 2;
+  EXPECT_NE(codec::DecodeRequest(codec::EncodeRequest(r)).status().message().find("version"),
+            std::string::npos);
+}
+
+TEST(Codec, TensorDataMustMatchShapeAndDtype) {
+  protocol::Request r = SampleInfer();
+  r.inputs["x"].data.pop_back();  // 15 bytes for 4 floats
+  auto decoded = codec::DecodeRequest(codec::EncodeRequest(r));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.status().message().find("inputs.x.data"), std::string::npos)
+      << decoded.status().message();
+}
+
+TEST(Codec, HugeShapeDoesNotOverflow) {
+  protocol::Request r = SampleInfer();
+  r.inputs["x"].shape = {1LL << 40, 1LL << 40};
+  EXPECT_FALSE(codec::DecodeRequest(codec::EncodeRequest(r)).ok());
+}
+
+TEST(Codec, PeekFindsTheIdOfAnOtherwiseBadRequest) {
+  protocol::Request r = SampleInfer();
+  r.version = 9;
+  EXPECT_EQ(codec::PeekRequestId(codec::EncodeRequest(r)), "req-1");
+  EXPECT_EQ(codec::PeekRequestId("\xc1"), std::nullopt);
+}
+
+TEST(Codec, ErrorCodeNamesRoundTrip) {
+  for (auto code : {ErrorCode::kInvalidRequest, ErrorCode::kUnauthenticated,
+                    ErrorCode::kUnknownModel, ErrorCode::kModelLoadFailed, ErrorCode::kOverloaded,
+                    ErrorCode::kDeadlineExceeded, ErrorCode::kWorkerCrashed,
+                    ErrorCode::kOutOfMemory, ErrorCode::kUnavailable, ErrorCode::kInternal}) {
+    EXPECT_EQ(ParseErrorCode(ErrorCodeName(code)), code);
+  }
+}
+
+}  // namespace
+}  // namespace botmodels

@@ -1,0 +1,191 @@
+#include <gtest/gtest.h>
+
+#include "common/broker_config.h"
+#include "common/model_config.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+constexpr char kGoodModel[] = R"(devices = ["cpu", "cuda:1"]
+replicas = 2
+queue_size = 8
+timeout_ms = 1500
+preload = true
+memory_limit_mb = 64
+
+[[inputs]]
+name = "x"
+dtype = "float32"
+shape = [-1, 4]
+
+[[inputs]]
+name = "prompt"
+dtype = "string"
+
+[[outputs]]
+name = "y"
+dtype = "float16"
+)";
+
+void WriteModel(const TempDir& dir, const std::string& name, const std::string& toml) {
+  WriteFile(dir / (name + "/model.toml"), toml);
+  WriteFile(dir / (name + "/model.pt"), "not read by the config loader");
+}
+
+TEST(ModelConfig, ReadsEveryField) {
+  TempDir dir;
+  WriteModel(dir, "m", kGoodModel);
+  auto c = LoadModelConfig(dir / "m");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->name, "m");
+  EXPECT_EQ(c->devices, (std::vector<std::string>{"cpu", "cuda:1"}));
+  EXPECT_EQ(c->replicas, 2u);
+  EXPECT_EQ(c->queue_size, 8u);
+  EXPECT_EQ(c->timeout, std::chrono::milliseconds(1500));
+  EXPECT_TRUE(c->preload);
+  EXPECT_EQ(c->memory_limit_mb, 64u);
+  ASSERT_EQ(c->inputs.size(), 2u);
+  EXPECT_EQ(c->inputs[0].shape, (std::vector<int64_t>{-1, 4}));
+  EXPECT_EQ(c->inputs[1].dtype, protocol::DType::kString);
+  EXPECT_EQ(c->outputs[0].dtype, protocol::DType::kFloat16);
+  EXPECT_FALSE(c->outputs[0].shape.has_value());
+  EXPECT_EQ(c->model_path(), c->dir + "/model.pt");
+}
+
+struct BadCase {
+  std::string toml;
+  std::string expect;  // substring of the error
+};
+
+TEST(ModelConfig, BadConfigsNameFileLineAndField) {
+  const std::vector<BadCase> cases = {
+      {"queue_size = \"ten\"\n[[inputs]]\nname=\"x\"\ndtype=\"float32\"\n[[outputs]]\nname=\"y\"\n"
+       "dtype=\"float32\"\n",
+       "model.toml:1: field 'queue_size': expected an integer"},
+      {"queue_szie = 3\n", "model.toml:1: field 'queue_szie': unknown option"},
+      {"replicas = 0\n", "field 'replicas': must be between 1"},
+      {"devices = [\"gpu\"]\n[[inputs]]\nname=\"x\"\ndtype=\"float32\"\n[[outputs]]\nname=\"y\"\n"
+       "dtype=\"float32\"\n",
+       "model.toml:1: field 'devices': 'gpu' is not"},
+      {"[[inputs]]\nname = \"x\"\ndtype = \"float33\"\n", "model.toml:3: field 'inputs[0].dtype'"},
+      {"[[inputs]]\nname = \"x\"\ndtype = \"float32\"\nshape = [-2]\n",
+       "field 'inputs[0].shape': dims are >= 0"},
+      {"[[outputs]]\nname=\"y\"\ndtype=\"float32\"\n", "field 'inputs': declare at least one"},
+      {"name = \"other\"\n", "field 'name': 'other' differs from the folder name"},
+      {"queue_size = [\n", "model.toml:"},
+  };
+  for (const auto& c : cases) {
+    TempDir dir;
+    WriteModel(dir, "m", c.toml);
+    auto config = LoadModelConfig(dir / "m");
+    ASSERT_FALSE(config.ok()) << c.toml;
+    EXPECT_NE(config.status().message().find(c.expect), std::string::npos)
+        << "got: " << config.status().message();
+  }
+}
+
+TEST(ModelConfig, MissingModelFileIsAnError) {
+  TempDir dir;
+  WriteFile(dir / "m/model.toml", kGoodModel);
+  auto c = LoadModelConfig(dir / "m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("field 'file'"), std::string::npos);
+}
+
+TEST(ModelConfig, CheckInputsValidatesNamesDtypesAndShapes) {
+  TempDir dir;
+  WriteModel(dir, "m", kGoodModel);
+  auto c = LoadModelConfig(dir / "m");
+  ASSERT_OK(c);
+  protocol::NamedTensors in;
+  in["x"] = testing::Floats({3, 4}, std::vector<float>(12));
+  in["prompt"] = {protocol::DType::kString, {}, "hi"};
+  EXPECT_OK(c->CheckInputs(in));
+
+  auto bad = in;
+  bad["x"] = testing::Floats({3, 5}, std::vector<float>(15));
+  EXPECT_NE(c->CheckInputs(bad).message().find("shape [3, 5], model expects [-1, 4]"),
+            std::string::npos);
+  bad = in;
+  bad["x"].dtype = protocol::DType::kInt32;
+  EXPECT_NE(c->CheckInputs(bad).message().find("dtype int32"), std::string::npos);
+  bad = in;
+  bad.erase("prompt");
+  EXPECT_NE(c->CheckInputs(bad).message().find("'prompt' is missing"), std::string::npos);
+  bad = in;
+  bad["z"] = in["x"];
+  EXPECT_NE(c->CheckInputs(bad).message().find("no input 'z'"), std::string::npos);
+}
+
+TEST(Repository, LoadsAllModelsSortedOrOnlyTheNamedOnes) {
+  TempDir dir;
+  WriteModel(dir, "b", kGoodModel);
+  WriteModel(dir, "a", kGoodModel);
+  auto all = LoadRepository(dir.path(), {});
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "a");
+  auto some = LoadRepository(dir.path(), {"b"});
+  ASSERT_OK(some);
+  EXPECT_EQ(some->size(), 1u);
+  EXPECT_FALSE(LoadRepository(dir.path(), {"missing"}).ok());
+  EXPECT_FALSE(LoadRepository(dir.path(), {"../etc"}).ok());
+}
+
+TEST(BrokerConfig, ResolvesPathsAgainstTheConfigFolder) {
+  TempDir dir;
+  WriteFile(dir / "conf/b.toml", R"([broker]
+frontend = "tcp://127.0.0.1:9999"
+backend = "ipc://run/backend.sock"
+heartbeat_ms = 100
+liveness_ms = 400
+[auth]
+key_id = "k1"
+secret_file = "secret"
+max_clock_skew_ms = 5000
+[models]
+repository = "../repo"
+serve = ["a"]
+[supervisor]
+restart_backoff_min_ms = 10
+restart_backoff_max_ms = 20
+)");
+  auto c = LoadBrokerConfig(dir / "conf/b.toml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->frontend, "tcp://127.0.0.1:9999");
+  EXPECT_EQ(c->backend, "ipc://" + (dir / "conf/run/backend.sock"));
+  EXPECT_EQ(c->auth.secret_file, dir / "conf/secret");
+  EXPECT_EQ(c->repository, dir / "repo");
+  EXPECT_EQ(c->auth.key_id, "k1");
+  EXPECT_EQ(c->auth.mode, AuthMode::kHmac);
+  EXPECT_EQ(c->heartbeat, std::chrono::milliseconds(100));
+  EXPECT_EQ(c->backoff_max, std::chrono::milliseconds(20));
+  EXPECT_EQ(c->serve, std::vector<std::string>{"a"});
+}
+
+TEST(BrokerConfig, RejectsBadValuesWithFileLineAndField) {
+  const std::vector<BadCase> cases = {
+      {"[models]\n", "field 'models.repository' is missing"},
+      {"[auth]\nmode = \"open\"\n[models]\nrepository = \"r\"\n",
+       "b.toml:2: field 'auth.mode': must be \"hmac\" or \"none\""},
+      {"[broker]\nheartbeat_ms = 1000\nliveness_ms = 1500\n[models]\nrepository = \"r\"\n",
+       "b.toml:3: field 'broker.liveness_ms': must be at least twice"},
+      {"[brokr]\n", "field 'brokr': unknown option"},
+      {"[broker]\nfrontnd = \"x\"\n", "b.toml:2: field 'broker.frontnd': unknown option"},
+  };
+  for (const auto& c : cases) {
+    TempDir dir;
+    WriteFile(dir / "b.toml", c.toml);
+    auto config = LoadBrokerConfig(dir / "b.toml");
+    ASSERT_FALSE(config.ok()) << c.toml;
+    EXPECT_NE(config.status().message().find(c.expect), std::string::npos)
+        << "got: " << config.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace botmodels

@@ -1,0 +1,90 @@
+#include "common/request_signer.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "common/codec.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+TEST(RequestSigner, SignatureVerifiesAndIs32Bytes) {
+  RequestSigner signer("k", "0123456789abcdef");
+  const std::string sig = signer.Sign("header", "body");
+  EXPECT_EQ(sig.size(), 32u);
+  EXPECT_OK(signer.Verify("header", "body", sig));
+}
+
+// Known answer: HMAC-SHA256("0123456789abcdef", 00000001 'h' 'b'), as computed by
+// `printf '\x00\x00\x00\x01hb' | openssl dgst -sha256 -hmac 0123456789abcdef`.
+TEST(RequestSigner, MatchesTheDocumentedByteLayout) {
+  RequestSigner signer("k", "0123456789abcdef");
+  const std::string sig = signer.Sign("h", "b");
+  std::string hex;
+  for (unsigned char c : sig) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    hex += {kHex[c >> 4], kHex[c & 15]};
+  }
+  EXPECT_EQ(hex, "402ddfd4d33cc29182b57912de580395b4d6b22f681d6f38ea8ad35888b48b06");
+}
+
+TEST(RequestSigner, AnyChangedByteFailsVerification) {
+  RequestSigner signer("k", "0123456789abcdef");
+  const std::string sig = signer.Sign("header", "body");
+  EXPECT_EQ(signer.Verify("header", "bodY", sig).code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(signer.Verify("headeR", "body", sig).code(), ErrorCode::kUnauthenticated);
+  // Moving bytes between the frames changes the length prefix.
+  EXPECT_EQ(signer.Verify("headerb", "ody", sig).code(), ErrorCode::kUnauthenticated);
+  std::string bad = sig;
+  bad[5] ^= 1;
+  EXPECT_EQ(signer.Verify("header", "body", bad).code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(signer.Verify("header", "body", sig.substr(0, 31)).code(),
+            ErrorCode::kUnauthenticated);
+}
+
+TEST(RequestSigner, OtherSecretFailsVerification) {
+  RequestSigner a("k", "0123456789abcdef");
+  RequestSigner b("k", "0123456789abcdeX");
+  EXPECT_FALSE(b.Verify("h", "b", a.Sign("h", "b")).ok());
+}
+
+TEST(RequestSigner, ShortSecretIsRefused) {
+  EXPECT_THROW(RequestSigner("k", "short"), std::invalid_argument);
+}
+
+TEST(RequestSigner, NewHeadersCarryFreshNonces) {
+  RequestSigner signer("key", "0123456789abcdef");
+  const auto now = std::chrono::system_clock::now();
+  auto a = signer.NewHeader(now);
+  auto b = signer.NewHeader(now);
+  EXPECT_EQ(a.key_id, "key");
+  EXPECT_EQ(a.nonce.size(), 16u);
+  EXPECT_NE(a.nonce, b.nonce);
+  EXPECT_OK(codec::DecodeAuthHeader(codec::EncodeAuthHeader(a)));
+}
+
+TEST(LoadSecret, ReadsFileWithoutTrailingNewline) {
+  testing::TempDir dir;
+  testing::WriteFile(dir / "s", "0123456789abcdef\n");
+  auto secret = LoadSecret(dir / "s", "");
+  ASSERT_OK(secret);
+  EXPECT_EQ(*secret, "0123456789abcdef");
+}
+
+TEST(LoadSecret, ReadsEnvironmentAndFailsClosed) {
+  ::setenv("BOTMODELS_TEST_SECRET_A", "0123456789abcdef0123", 1);
+  auto secret = LoadSecret("", "BOTMODELS_TEST_SECRET_A");
+  ASSERT_OK(secret);
+  EXPECT_EQ(*secret, "0123456789abcdef0123");
+  EXPECT_FALSE(LoadSecret("", "BOTMODELS_TEST_SECRET_UNSET").ok());
+  EXPECT_FALSE(LoadSecret("", "").ok());
+  ::setenv("BOTMODELS_TEST_SECRET_B", "tooshort", 1);
+  auto short_secret = LoadSecret("", "BOTMODELS_TEST_SECRET_B");
+  ASSERT_FALSE(short_secret.ok());
+  EXPECT_EQ(short_secret.status().message().find("tooshort"), std::string::npos)
+      << "the message must not print the secret";
+}
+
+}  // namespace
+}  // namespace botmodels

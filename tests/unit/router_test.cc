@@ -1,0 +1,279 @@
+#include "broker/router.h"
+
+#include <gtest/gtest.h>
+
+#include "common/codec.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeClock;
+
+// Records what the router sends.
+class RecordingOutbox final : public Outbox {
+ public:
+  struct Sent {
+    std::string worker;
+    uint64_t ticket;
+    uint32_t budget_ms;
+    std::string request_id;
+  };
+  void SendToWorker(WorkerRecord& worker, const PendingRequest& r, uint32_t budget_ms) override {
+    to_workers.push_back({worker.id, r.ticket, budget_ms, r.id});
+  }
+  void SendToClient(const std::string& client, const std::string& reply) override {
+    auto decoded = codec::DecodeReply(reply);
+    ASSERT_TRUE(decoded.ok());
+    replies[client].push_back(*decoded);
+  }
+  // The one reply `client` got; fails the test unless there is exactly one.
+  protocol::Reply Only(const std::string& client) {
+    EXPECT_EQ(replies[client].size(), 1u) << "replies to " << client;
+    return replies[client].empty() ? protocol::Reply{} : replies[client].front();
+  }
+
+  std::vector<Sent> to_workers;
+  std::map<std::string, std::vector<protocol::Reply>> replies;
+};
+
+class RouterTest : public ::testing::Test {
+ protected:
+  RouterTest() : router_(clock_, outbox_, {{"m", 3, 1000ms}, {"other", 8, 0ms}}) {}
+
+  void Register(const std::string& id, uint32_t capacity = 1, const std::string& model = "m") {
+    WorkerRecord w;
+    w.id = id;
+    w.identity = "ident-" + id;
+    w.model = model;
+    w.capacity = capacity;
+    w.pid = 100;
+    w.last_heard = w.last_sent = clock_.Now();
+    router_.OnRegister(std::move(w));
+  }
+
+  void Submit(const std::string& client, const std::string& model = "m",
+              std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
+    PendingRequest r;
+    r.client = client;
+    r.id = "id-" + client;
+    r.model = model;
+    r.body = "body";
+    r.timeout = timeout;
+    router_.Submit(std::move(r));
+  }
+
+  void ReplyFrom(const std::string& worker, uint64_t ticket) {
+    protocol::Reply ok;
+    ok.id = "from-" + worker;
+    router_.OnReply(*router_.workers().ById(worker), ticket, codec::EncodeReply(ok));
+  }
+
+  FakeClock clock_;
+  RecordingOutbox outbox_;
+  Router router_;
+};
+
+TEST_F(RouterTest, RoutesToTheWorkerWithFewestInFlight) {
+  Register("w1", 2);
+  Register("w2", 2);
+  Submit("a");
+  Submit("b");
+  Submit("c");
+  ASSERT_EQ(outbox_.to_workers.size(), 3u);
+  EXPECT_NE(outbox_.to_workers[0].worker, outbox_.to_workers[1].worker);
+  EXPECT_EQ(router_.workers().ById("w1")->in_flight.size() +
+                router_.workers().ById("w2")->in_flight.size(),
+            3u);
+}
+
+TEST_F(RouterTest, QueuesUntilAWorkerHasCapacityThenForwardsItsReply) {
+  Register("w1", 1);
+  Submit("a");
+  Submit("b");
+  ASSERT_EQ(outbox_.to_workers.size(), 1u);
+  EXPECT_EQ(router_.Queued("m"), 1u);
+  ReplyFrom("w1", outbox_.to_workers[0].ticket);
+  EXPECT_EQ(outbox_.Only("a").id, "from-w1");
+  ASSERT_EQ(outbox_.to_workers.size(), 2u);
+  EXPECT_EQ(outbox_.to_workers[1].request_id, "id-b");
+  EXPECT_EQ(router_.Queued("m"), 0u);
+}
+
+TEST_F(RouterTest, FullQueueAnswersOverloadedAtOnce) {
+  for (const char* c : {"a", "b", "c", "d"}) Submit(c);  // no worker yet; queue holds 3
+  const auto reply = outbox_.Only("d");
+  EXPECT_EQ(reply.status.code(), ErrorCode::kOverloaded);
+  EXPECT_TRUE(reply.retryable);
+  EXPECT_EQ(reply.id, "id-d");
+  EXPECT_TRUE(outbox_.replies["a"].empty());
+}
+
+TEST_F(RouterTest, UnknownModelIsAnswered) {
+  Submit("a", "nope");
+  EXPECT_EQ(outbox_.Only("a").status.code(), ErrorCode::kUnknownModel);
+  EXPECT_EQ(router_.pending(), 0u);
+}
+
+TEST_F(RouterTest, QueuedRequestPastDeadlineIsAnsweredAndNeverSent) {
+  Submit("a", "m", 200ms);
+  clock_.Advance(199ms);
+  router_.ExpireDeadlines(1s);
+  EXPECT_TRUE(outbox_.replies["a"].empty());
+  clock_.Advance(1ms);
+  router_.ExpireDeadlines(1s);
+  EXPECT_EQ(outbox_.Only("a").status.code(), ErrorCode::kDeadlineExceeded);
+  Register("w1");
+  EXPECT_TRUE(outbox_.to_workers.empty());
+}
+
+TEST_F(RouterTest, ModelTimeoutBoundsAClientTimeoutAndBudgetIsPassedOn) {
+  Register("w1");
+  Submit("a", "m", 5000ms);  // model timeout is 1000 ms
+  ASSERT_EQ(outbox_.to_workers.size(), 1u);
+  EXPECT_EQ(outbox_.to_workers[0].budget_ms, 1000u);
+  clock_.Advance(1000ms);
+  EXPECT_EQ(router_.ExpireDeadlines(1s), 1s);
+  EXPECT_EQ(outbox_.Only("a").status.code(), ErrorCode::kDeadlineExceeded);
+}
+
+TEST_F(RouterTest, LateReplyAfterDeadlineIsDroppedAndFreesTheWorker) {
+  Register("w1");
+  Submit("a", "m", 100ms);
+  clock_.Advance(100ms);
+  router_.ExpireDeadlines(1s);
+  EXPECT_EQ(router_.workers().ById("w1")->in_flight.size(), 1u) << "still busy until it answers";
+  Submit("b");
+  EXPECT_EQ(outbox_.to_workers.size(), 1u);
+  ReplyFrom("w1", outbox_.to_workers[0].ticket);
+  EXPECT_EQ(outbox_.replies["a"].size(), 1u) << "no second reply";
+  ASSERT_EQ(outbox_.to_workers.size(), 2u);
+  EXPECT_EQ(outbox_.to_workers[1].request_id, "id-b");
+}
+
+TEST_F(RouterTest, DeadWorkersRequestsAreRetriedOnASibling) {
+  Register("w1");
+  Register("w2");
+  Submit("a");
+  const std::string first = outbox_.to_workers[0].worker;
+  const std::string sibling = first == "w1" ? "w2" : "w1";
+  router_.OnWorkerGone(first, Departure::kDied);
+  ASSERT_EQ(outbox_.to_workers.size(), 2u);
+  EXPECT_EQ(outbox_.to_workers[1].worker, sibling);
+  ReplyFrom(sibling, outbox_.to_workers[1].ticket);
+  EXPECT_TRUE(outbox_.Only("a").status.ok());
+}
+
+TEST_F(RouterTest, WithoutASiblingTheRequestGetsWorkerCrashed) {
+  Register("w1");
+  Submit("a");
+  router_.OnWorkerGone("w1", Departure::kDied);
+  const auto reply = outbox_.Only("a");
+  EXPECT_EQ(reply.status.code(), ErrorCode::kWorkerCrashed);
+  EXPECT_TRUE(reply.retryable);
+}
+
+TEST_F(RouterTest, ARequestThatKillsTwoWorkersIsNotRetriedAgain) {
+  Register("w1");
+  Register("w2");
+  Register("w3");
+  Submit("poison");
+  router_.OnWorkerGone(outbox_.to_workers[0].worker, Departure::kDied);
+  ASSERT_EQ(outbox_.to_workers.size(), 2u);
+  router_.OnWorkerGone(outbox_.to_workers[1].worker, Departure::kDied);
+  EXPECT_EQ(outbox_.to_workers.size(), 2u) << "not sent to the third worker";
+  EXPECT_EQ(outbox_.Only("poison").status.code(), ErrorCode::kWorkerCrashed);
+}
+
+TEST_F(RouterTest, EveryRequestOfADeadWorkerIsAnsweredOnce) {
+  Register("w1", 8);
+  for (int i = 0; i < 5; ++i) Submit("c" + std::to_string(i));
+  router_.OnWorkerGone("w1", Departure::kDied);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(outbox_.Only("c" + std::to_string(i)).status.code(), ErrorCode::kWorkerCrashed);
+  }
+  EXPECT_EQ(router_.pending(), 0u);
+}
+
+TEST_F(RouterTest, LoadFailureAnswersModelLoadFailedWithTheReason) {
+  Register("w1");
+  Submit("a");
+  Submit("b");  // queued behind a
+  WorkerRecord* w = router_.workers().ById("w1");
+  router_.OnState(*w, {protocol::ModelState::kFailed, "bad magic number", 0});
+  const auto b = outbox_.Only("b");
+  EXPECT_EQ(b.status.code(), ErrorCode::kModelLoadFailed);
+  EXPECT_NE(b.status.message().find("bad magic number"), std::string::npos);
+  router_.OnWorkerGone("w1", Departure::kLoadFailed);
+  EXPECT_EQ(outbox_.Only("a").status.code(), ErrorCode::kModelLoadFailed);
+  Submit("c");  // no usable worker: answered at once
+  EXPECT_EQ(outbox_.Only("c").status.code(), ErrorCode::kModelLoadFailed);
+  Register("w1");  // restarted worker: requests queue again while it loads
+  Submit("d");
+  EXPECT_TRUE(outbox_.replies["d"].empty());
+  router_.OnState(*router_.workers().ById("w1"), {protocol::ModelState::kReady, "", 5});
+  EXPECT_TRUE(router_.LoadError("m").empty());
+}
+
+TEST_F(RouterTest, ReRegistrationUnderANewConnectionRetriesTheOldRequests) {
+  Register("w1");
+  Register("w2");
+  Submit("a");
+  const std::string first = outbox_.to_workers[0].worker;
+  Register(first);  // same id, new connection
+  ASSERT_EQ(outbox_.to_workers.size(), 2u);
+  EXPECT_EQ(router_.pending(), 1u);
+}
+
+TEST_F(RouterTest, RepliesFromOtherWorkersAndDuplicatesAreIgnored) {
+  Register("w1");
+  Register("w2");
+  Submit("a");
+  const auto sent = outbox_.to_workers[0];
+  const std::string other = sent.worker == "w1" ? "w2" : "w1";
+  ReplyFrom(other, sent.ticket);
+  EXPECT_TRUE(outbox_.replies["a"].empty());
+  ReplyFrom(sent.worker, sent.ticket);
+  ReplyFrom(sent.worker, sent.ticket);
+  EXPECT_EQ(outbox_.replies["a"].size(), 1u);
+}
+
+TEST_F(RouterTest, QueueStaysBoundedUnderAFloodOfExpiringRequests) {
+  for (int i = 0; i < 10'000; ++i) {
+    Submit("c", "m", 1ms);
+    clock_.Advance(1ms);
+    router_.ExpireDeadlines(1s);
+  }
+  EXPECT_EQ(router_.pending(), 0u);
+  EXPECT_EQ(router_.Queued("m"), 0u);
+  EXPECT_EQ(outbox_.replies["c"].size(), 10'000u);
+}
+
+TEST_F(RouterTest, AnswerAllLeavesNothingPending) {
+  Register("w1");
+  Submit("a");
+  Submit("b");
+  router_.AnswerAll({ErrorCode::kUnavailable, "stopping"});
+  EXPECT_EQ(outbox_.Only("a").status.code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(outbox_.Only("b").status.code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(router_.pending(), 0u);
+}
+
+TEST(WorkerRegistry, SilentWorkersAreFound) {
+  FakeClock clock;
+  WorkerRegistry registry;
+  WorkerRecord w;
+  w.id = "w";
+  w.identity = "i";
+  w.last_heard = clock.Now();
+  registry.Add(w);
+  EXPECT_TRUE(registry.Silent(clock.Now() + 999ms, 1s).empty());
+  EXPECT_EQ(registry.Silent(clock.Now() + 1s, 1s), std::vector<std::string>{"w"});
+  EXPECT_EQ(registry.ByIdentity("i")->id, "w");
+  ASSERT_TRUE(registry.Remove("w").has_value());
+  EXPECT_EQ(registry.ByIdentity("i"), nullptr);
+}
+
+}  // namespace
+}  // namespace botmodels

@@ -1,0 +1,114 @@
+#include "models/torchscript_backend.h"
+
+#include <gtest/gtest.h>
+#include <torch/cuda.h>
+
+#include "models/script_model.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+using protocol::DType;
+using testing::Floats;
+using testing::TempDir;
+
+constexpr char kAnyFloatIo[] =
+    "devices = [\"cpu\"]\n"
+    "[[inputs]]\nname = \"x\"\ndtype = \"float32\"\n"
+    "[[outputs]]\nname = \"y\"\ndtype = \"float32\"\n";
+
+ModelConfig Write(const TempDir& dir, const ScriptModel& model) {
+  WriteScriptModel(dir.path(), model);
+  auto config = LoadModelConfig(dir / model.name);
+  EXPECT_TRUE(config.ok()) << config.status().message();
+  return config.ok() ? *config : ModelConfig{};
+}
+
+TEST(TorchScriptBackend, LoadsWarmsUpAndRunsTheDoubleModel) {
+  TempDir dir;
+  TorchScriptBackend backend(Write(dir, DoubleModel()), "cpu");
+  ASSERT_OK(backend.Load());
+  auto out = backend.Infer({{"x", Floats({3}, {1, -2, 3.5})}});
+  ASSERT_OK(out);
+  EXPECT_EQ(testing::ToFloats(out->at("y")), (std::vector<float>{2, -4, 7}));
+  EXPECT_EQ(out->at("y").shape, std::vector<int64_t>{3});
+}
+
+TEST(TorchScriptBackend, CudaWithoutCudaFallsBackToCpu) {
+  TempDir dir;
+  TorchScriptBackend backend(Write(dir, DoubleModel()), "cuda:0");
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this host has CUDA";
+  EXPECT_TRUE(backend.device().is_cpu());
+  EXPECT_OK(backend.Infer({{"x", Floats({1}, {1})}}));
+}
+
+TEST(TorchScriptBackend, CorruptFileIsModelLoadFailedEveryTime) {
+  TempDir dir;
+  ModelConfig config = Write(dir, DoubleModel());
+  testing::WriteFile(config.model_path(), "this is not a TorchScript archive");
+  TorchScriptBackend backend(config, "cpu");
+  const Status first = backend.Load();
+  EXPECT_EQ(first.code(), ErrorCode::kModelLoadFailed);
+  EXPECT_NE(first.message().find(config.model_path()), std::string::npos);
+  EXPECT_EQ(backend.Infer({{"x", Floats({1}, {1})}}).status().code(), ErrorCode::kModelLoadFailed);
+}
+
+TEST(TorchScriptBackend, ModelErrorIsInternalAndTheNextRequestIsServed) {
+  TempDir dir;
+  ScriptModel m{"mm", "def forward(self, x):\n    return torch.matmul(x, self.w)\n",
+                {{"w", torch::ones({4, 2})}}, kAnyFloatIo};
+  TorchScriptBackend backend(Write(dir, m), "cpu");
+  auto bad = backend.Infer({{"x", Floats({3}, {1, 2, 3})}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInternal);
+  EXPECT_EQ(bad.status().message().find("Exception raised from"), std::string::npos)
+      << "no C++ backtrace in client messages";
+  auto good = backend.Infer({{"x", Floats({1, 4}, {1, 1, 1, 1})}});
+  ASSERT_OK(good);
+  EXPECT_EQ(testing::ToFloats(good->at("y")), (std::vector<float>{4, 4}));
+}
+
+TEST(TorchScriptBackend, OutputOfTheWrongDtypeIsInternal) {
+  TempDir dir;
+  ScriptModel m{"f64", "def forward(self, x):\n    return x.double()\n", {}, kAnyFloatIo};
+  TorchScriptBackend backend(Write(dir, m), "cpu");
+  auto out = backend.Infer({{"x", Floats({1}, {1})}});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("declared float32"), std::string::npos);
+}
+
+TEST(TorchScriptBackend, TupleAndDictResultsMapToDeclaredOutputs) {
+  TempDir dir;
+  const std::string two_outputs =
+      "devices = [\"cpu\"]\n[[inputs]]\nname = \"x\"\ndtype = \"float32\"\n"
+      "[[outputs]]\nname = \"a\"\ndtype = \"float32\"\n"
+      "[[outputs]]\nname = \"b\"\ndtype = \"int64\"\n";
+  ScriptModel tuple{"tuple", "def forward(self, x):\n    return x + 1, x.long()\n", {}, two_outputs};
+  ScriptModel dict{"dict",
+                   "def forward(self, x):\n"
+                   "    return {'b': x.long(), 'a': x + 1}\n",
+                   {}, two_outputs};
+  for (const auto& m : {tuple, dict}) {
+    TorchScriptBackend backend(Write(dir, m), "cpu");
+    auto out = backend.Infer({{"x", Floats({2}, {1, 2})}});
+    ASSERT_OK(out);
+    EXPECT_EQ(testing::ToFloats(out->at("a")), (std::vector<float>{2, 3})) << m.name;
+    EXPECT_EQ(out->at("b").dtype, DType::kInt64);
+    EXPECT_EQ(out->at("b").data.size(), 16u);
+  }
+}
+
+TEST(TorchScriptBackend, StringInputsAndOutputs) {
+  TempDir dir;
+  ScriptModel m{"greet", "def forward(self, name: str) -> str:\n    return 'hello ' + name\n", {},
+                "devices = [\"cpu\"]\n[[inputs]]\nname = \"name\"\ndtype = \"string\"\n"
+                "[[outputs]]\nname = \"text\"\ndtype = \"string\"\n"};
+  TorchScriptBackend backend(Write(dir, m), "cpu");
+  auto out = backend.Infer({{"name", {DType::kString, {}, "bots"}}});
+  ASSERT_OK(out);
+  EXPECT_EQ(out->at("text").data, "hello bots");
+}
+
+}  // namespace
+}  // namespace botmodels

@@ -1,0 +1,88 @@
+#include "worker/broker_link.h"
+
+#include <spdlog/spdlog.h>
+
+#include <zmq_addon.hpp>
+
+#include "common/codec.h"
+
+namespace botmodels {
+
+namespace wm = protocol::worker_msg;
+
+BrokerLink::BrokerLink(zmq::context_t& context, std::string endpoint, protocol::WorkerHello hello,
+                       std::chrono::milliseconds heartbeat, std::chrono::milliseconds liveness,
+                       const Clock& clock)
+    : context_(context),
+      endpoint_(std::move(endpoint)),
+      hello_(std::move(hello)),
+      heartbeat_(heartbeat),
+      liveness_(liveness),
+      clock_(clock) {}
+
+void BrokerLink::Connect() {
+  socket_ = zmq::socket_t(context_, zmq::socket_type::dealer);
+  constexpr int kLingerMs = 1000;  // on close, wait this long to flush final replies
+  socket_.set(zmq::sockopt::linger, kLingerMs);
+  socket_.connect(endpoint_);
+  SendFrames({wm::kRegister, codec::EncodeHello(hello_)});
+  if (last_state_) SendFrames({wm::kState, *last_state_});
+  last_heard_ = clock_.Now();
+}
+
+std::optional<Job> BrokerLink::Receive() {
+  std::vector<zmq::message_t> frames;
+  if (!zmq::recv_multipart(socket_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+    return std::nullopt;
+  }
+  last_heard_ = clock_.Now();
+  const std::string_view type = frames.empty() ? "" : frames[0].to_string_view();
+  if (type == wm::kRequest && frames.size() == 3) {
+    auto header = codec::DecodeJobHeader(frames[1].to_string_view());
+    if (!header.ok()) {
+      spdlog::error("dropping a request with a bad job header: {}", header.status().message());
+      return std::nullopt;
+    }
+    Job job{*header, frames[2].to_string(), Clock::TimePoint::max()};
+    if (header->budget_ms > 0) job.deadline = clock_.Now() + std::chrono::milliseconds(header->budget_ms);
+    return job;
+  }
+  if (type == wm::kDisconnect) {
+    spdlog::warn("the broker does not know this worker: registering again");
+    Connect();
+  } else if (type != wm::kHeartbeat) {
+    spdlog::error("ignoring an unknown message from the broker ({} frames)", frames.size());
+  }
+  return std::nullopt;
+}
+
+void BrokerLink::Send(std::vector<zmq::message_t>& frames) {
+  if (!frames.empty() && frames[0].to_string_view() == wm::kState && frames.size() == 2) {
+    last_state_ = frames[1].to_string();
+  }
+  zmq::send_multipart(socket_, frames);
+  last_sent_ = clock_.Now();
+}
+
+std::chrono::milliseconds BrokerLink::Tick() {
+  const auto now = clock_.Now();
+  if (now - last_heard_ >= liveness_) {
+    spdlog::warn("no word from the broker for {} ms: reconnecting", liveness_.count());
+    Connect();
+  }
+  if (now - last_sent_ >= heartbeat_) SendFrames({wm::kHeartbeat});
+  const auto next = last_sent_ + heartbeat_ - clock_.Now();
+  return std::max(std::chrono::milliseconds(1),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(next));
+}
+
+void BrokerLink::SendFrames(std::initializer_list<std::string_view> frames) {
+  size_t i = 0;
+  for (std::string_view f : frames) {
+    const auto flags = ++i < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+    socket_.send(zmq::buffer(f), flags);
+  }
+  last_sent_ = clock_.Now();
+}
+
+}  // namespace botmodels

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <zmq.hpp>
+
+#include "common/clock.h"
+#include "common/protocol.h"
+#include "worker/job.h"
+
+namespace botmodels {
+
+// The worker's side of the broker protocol (docs/protocol.md, "Broker and
+// workers"): registers, sends and checks heartbeats, and reconnects when the
+// broker falls silent, so the worker loop only sees jobs. Not thread-safe:
+// only the worker's I/O thread uses it.
+class BrokerLink {
+ public:
+  BrokerLink(zmq::context_t& context, std::string endpoint, protocol::WorkerHello hello,
+             std::chrono::milliseconds heartbeat, std::chrono::milliseconds liveness,
+             const Clock& clock);
+
+  // Connects (again) and registers, repeating the last reported model state.
+  void Connect();
+
+  zmq::socket_ref socket() { return socket_; }
+
+  // Reads one message (call when socket() is readable). Returns a job for a
+  // request; heartbeats and disconnects are handled here.
+  std::optional<Job> Receive();
+
+  // Forwards a message made by the executor ([type][payload...]) as is. A
+  // state message is remembered and repeated after a reconnect.
+  void Send(std::vector<zmq::message_t>& frames);
+
+  // Sends a heartbeat when one is due and reconnects when the broker has been
+  // silent past the liveness window. Returns how long until it is due again.
+  std::chrono::milliseconds Tick();
+
+ private:
+  void SendFrames(std::initializer_list<std::string_view> frames);
+
+  zmq::context_t& context_;
+  const std::string endpoint_;
+  const protocol::WorkerHello hello_;
+  const std::chrono::milliseconds heartbeat_;
+  const std::chrono::milliseconds liveness_;
+  const Clock& clock_;
+
+  zmq::socket_t socket_;
+  Clock::TimePoint last_sent_;
+  Clock::TimePoint last_heard_;
+  std::optional<std::string> last_state_;  // encoded WorkerState, resent on reconnect
+};
+
+}  // namespace botmodels

@@ -1,0 +1,99 @@
+#include "worker/worker.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+#include <ATen/Parallel.h>
+
+#include <atomic>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "common/codec.h"
+#include "models/memory_budget.h"
+#include "models/torchscript_backend.h"
+#include "worker/broker_link.h"
+#include "worker/executor.h"
+
+namespace botmodels {
+namespace {
+
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "RequestStop runs in a signal handler");
+
+namespace wm = protocol::worker_msg;
+
+bool IsLoadFailure(const std::vector<zmq::message_t>& frames) {
+  if (frames.size() != 2 || frames[0].to_string_view() != wm::kState) return false;
+  auto state = codec::DecodeWorkerState(frames[1].to_string_view());
+  return state.ok() && state->state == protocol::ModelState::kFailed;
+}
+
+}  // namespace
+
+Worker::Worker(WorkerOptions options) : options_(std::move(options)) {}
+
+void Worker::RequestStop() { g_stop.store(true); }
+
+int Worker::Run() {
+  const ModelConfig& model = options_.model;
+  MemoryBudget::InstallCpu(model.memory_limit_mb << 20);
+  if (model.threads > 0) at::set_num_threads(static_cast<int>(model.threads));
+
+  SteadyClock clock;
+  zmq::context_t context(1);
+  zmq::socket_t results(context, zmq::socket_type::pair);
+  const std::string results_endpoint = "inproc://executor-results";
+  results.bind(results_endpoint);
+
+  auto backend = std::make_unique<TorchScriptBackend>(model, options_.device);
+  const std::string device = backend->device().str();
+  Executor executor(context, results_endpoint, model, std::move(backend), clock);
+
+  protocol::WorkerHello hello;
+  hello.worker_id = options_.worker_id;
+  hello.model = model.name;
+  hello.device = device;
+  hello.capacity = model.max_inflight;
+  hello.pid = getpid();
+  BrokerLink link(context, options_.broker, hello, options_.heartbeat, options_.liveness, clock);
+  link.Connect();
+  spdlog::info("worker {} serving {} on {} via {}", options_.worker_id, model.name, device,
+               options_.broker);
+  executor.Start(options_.preload || model.preload);
+
+  bool load_failed = false;
+  while (!g_stop.load() && !load_failed) {
+    const auto wait = link.Tick();
+    zmq::pollitem_t items[] = {{link.socket().handle(), 0, ZMQ_POLLIN, 0},
+                               {results.handle(), 0, ZMQ_POLLIN, 0}};
+    try {
+      zmq::poll(items, 2, wait);
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;
+      throw;
+    }
+    if (items[0].revents & ZMQ_POLLIN) {
+      if (auto job = link.Receive()) executor.Submit(std::move(*job));
+    }
+    if (items[1].revents & ZMQ_POLLIN) {
+      std::vector<zmq::message_t> frames;
+      while (zmq::recv_multipart(results, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+        load_failed = load_failed || IsLoadFailure(frames);
+        link.Send(frames);
+        frames.clear();
+      }
+    }
+  }
+  executor.Stop();
+  // Forward what the executor finished while stopping (the last replies).
+  std::vector<zmq::message_t> frames;
+  while (zmq::recv_multipart(results, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+    link.Send(frames);
+    frames.clear();
+  }
+  spdlog::info("worker {} stopping{}", options_.worker_id,
+               load_failed ? ": the model cannot be loaded" : "");
+  return load_failed ? kExitLoadFailed : kExitOk;
+}
+
+}  // namespace botmodels

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "common/exit_codes.h"
+#include "common/model_config.h"
+
+namespace botmodels {
+
+struct WorkerOptions {
+  std::string broker;     // the broker's backend endpoint
+  std::string worker_id;  // unique per broker, e.g. "mlp-0"
+  std::string device = "cpu";  // "cpu" or "cuda:N"
+  ModelConfig model;
+  bool preload = false;   // load before the first request (also when model.preload)
+  std::chrono::milliseconds heartbeat{1000};  // must match the broker's
+  std::chrono::milliseconds liveness{5000};   // broker silent this long: reconnect
+};
+
+// One worker process: one model on one device. Run() is the zguide mdworker
+// loop: receive a request, hand it to the executor, forward the reply, while
+// the BrokerLink heartbeats. The model loads lazily on the first request.
+class Worker {
+ public:
+  explicit Worker(WorkerOptions options);
+
+  // Serves until RequestStop() or a failed model load; returns the exit code.
+  int Run();
+
+  // Async-signal-safe: makes Run() return kExitOk soon.
+  static void RequestStop();
+
+ private:
+  WorkerOptions options_;
+};
+
+}  // namespace botmodels
