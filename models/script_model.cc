@@ -57,7 +57,6 @@ ScriptModel MlpModel() {
   m.toml =
       "# Demo: a two-layer perceptron, float32 [batch, 512] -> [batch, 512].\n"
       "devices = [\"auto\"]\n"
-      "replicas = 1\n"
       "queue_size = 256\n"
       "\n"
       "[[inputs]]\n"

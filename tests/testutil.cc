@@ -152,8 +152,14 @@ protocol::WorkerInfo BrokerHarness::Worker(const std::string& id) {
 int BrokerHarness::Stop(int signal) {
   if (!broker_) return -1;
   ::kill(static_cast<pid_t>(broker_->id()), signal);
+  // Polls instead of child::wait_for, which (Boost 1.74) waits for SIGCHLD in
+  // the calling thread and so sleeps its whole timeout when called off the main thread.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   std::error_code ec;
-  if (!broker_->wait_for(std::chrono::seconds(30), ec)) return -1;
+  while (broker_->running(ec)) {
+    if (std::chrono::steady_clock::now() > until) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   return broker_->exit_code();
 }
 

@@ -1,0 +1,100 @@
+// The botmodels command-line client against a real broker.
+#include <gtest/gtest.h>
+
+#include <boost/process.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/test_models.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+namespace bp = boost::process;
+using testing::BrokerHarness;
+
+struct CliRun {
+  int exit_code;
+  std::string out, err;
+};
+
+// Runs `botmodels ARGS` with BOTMODELS_CONFIG pointing at the broker's config.
+CliRun RunCli(const BrokerHarness& broker, const std::vector<std::string>& args) {
+  bp::ipstream out, err;
+  bp::environment env = boost::this_process::environment();
+  env["BOTMODELS_CONFIG"] = broker.config_path();
+  bp::child cli(std::string(BOTMODELS_BIN_DIR) + "/botmodels", bp::args(args), env,
+                bp::std_out > out, bp::std_err > err);
+  CliRun run;
+  run.out.assign(std::istreambuf_iterator<char>(out), {});
+  run.err.assign(std::istreambuf_iterator<char>(err), {});
+  cli.wait();
+  run.exit_code = cli.exit_code();
+  return run;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteScriptModel(broker_.repository(), testing::CpuDouble());
+    WriteScriptModel(broker_.repository(), testing::CpuMlp());
+    ASSERT_NO_FATAL_FAILURE(broker_.Start(2));
+  }
+  BrokerHarness broker_;
+};
+
+TEST_F(Cli, InferPrintsTheOutputsAsJson) {
+  const auto run = RunCli(broker_, {"infer", "double", "--json", R"({"x": [1, 2, 3]})"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto out = nlohmann::json::parse(run.out);
+  EXPECT_EQ(out["outputs"]["y"]["data"], nlohmann::json::parse("[2.0, 4.0, 6.0]"));
+  EXPECT_EQ(out["outputs"]["y"]["shape"], nlohmann::json::parse("[3]"));
+}
+
+TEST_F(Cli, InferReadsItsInputsFromAFile) {
+  testing::TempDir dir;
+  testing::WriteFile(dir / "in.json", R"({"x": [[0.5], [1.5]]})");
+  const auto run = RunCli(broker_, {"infer", "double", "--file", dir / "in.json"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(nlohmann::json::parse(run.out)["outputs"]["y"]["data"],
+            nlohmann::json::parse("[1.0, 3.0]"));
+}
+
+TEST_F(Cli, ErrorsPrintTheirCodeAndExitNonZero) {
+  auto run = RunCli(broker_, {"infer", "nope", "--json", R"({"x": [1]})"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("error: unknown_model"), std::string::npos) << run.err;
+  run = RunCli(broker_, {"infer", "mlp", "--json", R"({"x": [1, 2]})"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("error: invalid_request"), std::string::npos) << run.err;
+  run = RunCli(broker_, {"infer", "double", "--json", "{not json"});
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.err.find("not valid JSON"), std::string::npos) << run.err;
+}
+
+TEST_F(Cli, StatusAndModelsPrintTablesOrJson) {
+  auto run = RunCli(broker_, {"status"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("double-0"), std::string::npos) << run.out;
+  run = RunCli(broker_, {"--json", "status"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(nlohmann::json::parse(run.out)["workers"].size(), 2u);
+  run = RunCli(broker_, {"--json", "models"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto models = nlohmann::json::parse(run.out);
+  EXPECT_EQ(models[1]["name"], "mlp");
+  EXPECT_EQ(models[1]["inputs"][0]["shape"], nlohmann::json::parse("[-1, 512]"));
+  run = RunCli(broker_, {"ping"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+}
+
+TEST_F(Cli, ANonRespondingEndpointTimesOutWithExitCode3) {
+  testing::TempDir dir;
+  const auto run = RunCli(broker_, {"--endpoint", "ipc://" + (dir / "nobody.sock"), "--timeout",
+                                    "300", "ping"});
+  EXPECT_EQ(run.exit_code, 3);
+  EXPECT_NE(run.err.find("error: unavailable"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace botmodels

@@ -1,0 +1,209 @@
+// A real broker with real workers, driven through the client library.
+#include <gtest/gtest.h>
+#include <torch/script.h>
+
+#include <set>
+
+#include "common/codec.h"
+#include "common/request_signer.h"
+#include "tests/integration/test_models.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+using testing::BrokerHarness;
+
+protocol::Request Infer(const std::string& model, protocol::NamedTensors inputs) {
+  protocol::Request r;
+  r.op = protocol::Op::kInfer;
+  r.model = model;
+  r.inputs = std::move(inputs);
+  return r;
+}
+
+TEST(EndToEnd, MlpServedByTwoWorkersEqualsInProcessForwardBitForBit) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuMlp("replicas = 2\n"));
+  ASSERT_NO_FATAL_FAILURE(broker.Start(2));
+  auto module = torch::jit::load(broker.repository() + "/mlp/model.pt");
+  module.eval();
+
+  auto client = broker.NewClient();
+  std::map<std::string, protocol::Tensor> sent;
+  for (uint32_t i = 0; i < 8; ++i) {  // in flight together, so both workers take some
+    protocol::Tensor x = testing::RandomFloats({3, 512}, i);
+    sent[client->Send(Infer("mlp", {{"x", x}}))] = x;
+  }
+  for (size_t i = 0; i < sent.size(); ++i) {
+    auto reply = client->Receive(std::chrono::seconds(60));
+    ASSERT_TRUE(reply.has_value());
+    ASSERT_OK(reply->status);
+    const protocol::Tensor& x = sent.at(*reply->id);
+    torch::NoGradGuard no_grad;
+    at::Tensor in = torch::from_blob(const_cast<char*>(x.data.data()), {3, 512}).clone();
+    at::Tensor expected = module.forward({in}).toTensor().contiguous();
+    const protocol::Tensor& y = reply->outputs.at("y");
+    EXPECT_EQ(y.shape, (std::vector<int64_t>{3, 512}));
+    ASSERT_EQ(y.data.size(), static_cast<size_t>(expected.nbytes()));
+    EXPECT_EQ(std::memcmp(y.data.data(), expected.data_ptr(), y.data.size()), 0)
+        << "served output differs from the in-process forward";
+  }
+  EXPECT_GT(broker.Worker("mlp-0").served, 0u);
+  EXPECT_GT(broker.Worker("mlp-1").served, 0u);
+}
+
+TEST(EndToEnd, UnknownModelIsRefusedByName) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  auto out = broker.NewClient()->Infer("nope", {{"x", testing::Floats({1}, {1})}});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), ErrorCode::kUnknownModel);
+  EXPECT_NE(out.status().message().find("nope"), std::string::npos);
+}
+
+TEST(EndToEnd, MalformedMessagesGetInvalidRequestAndTheBrokerKeepsServing) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  auto client = broker.NewClient();
+  auto expect_invalid = [&](const std::vector<std::string>& frames, const std::string& what) {
+    client->SendFrames(frames);
+    auto reply = client->Receive(std::chrono::seconds(10));
+    ASSERT_TRUE(reply.has_value()) << what << ": no reply";
+    EXPECT_EQ(reply->status.code(), ErrorCode::kInvalidRequest) << what;
+    EXPECT_FALSE(reply->status.message().empty()) << what;
+  };
+  expect_invalid(client->SignedFrames("\xc1 not msgpack"), "bad msgpack");
+  expect_invalid(client->SignedFrames("\x93\x01\x02\x03"), "an array, not a map");
+  expect_invalid({"just one frame"}, "one frame");
+  expect_invalid({"a", "b", "c", "d", "e"}, "five frames");
+  protocol::Request bad_op;
+  bad_op.id = "bad-op";
+  std::string body = codec::EncodeRequest(bad_op);
+  body.replace(body.find("ping"), 4, "pong");
+  expect_invalid(client->SignedFrames(body), "unknown op");
+  protocol::Request short_data = Infer("double", {{"x", testing::Floats({4}, {1, 2, 3, 4})}});
+  short_data.id = "short";
+  short_data.inputs["x"].shape = {5};
+  expect_invalid(client->SignedFrames(codec::EncodeRequest(short_data)), "data shorter than shape");
+
+  auto good = client->Infer("double", {{"x", testing::Floats({2}, {1, 2})}});
+  ASSERT_OK(good);
+  EXPECT_EQ(testing::ToFloats(good->at("y")), (std::vector<float>{2, 4}));
+}
+
+TEST(EndToEnd, InputsThatDoNotFitTheModelAreInvalidRequest) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuMlp());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  auto client = broker.NewClient();
+  for (auto [inputs, expect] : std::vector<std::pair<protocol::NamedTensors, std::string>>{
+           {{{"x", testing::RandomFloats({2, 500}, 1)}}, "shape [2, 500]"},
+           {{{"z", testing::RandomFloats({2, 512}, 1)}}, "no input 'z'"},
+           {{{"x", {protocol::DType::kInt32, {1, 512}, std::string(2048, '\0')}}}, "dtype int32"}}) {
+    auto out = client->Infer("mlp", inputs);
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(out.status().code(), ErrorCode::kInvalidRequest);
+    EXPECT_NE(out.status().message().find(expect), std::string::npos) << out.status().message();
+  }
+  EXPECT_OK(client->Infer("mlp", {{"x", testing::RandomFloats({1, 512}, 2)}}));
+}
+
+TEST(EndToEnd, UnauthenticatedRequestsAreRefusedWithoutTouchingAWorker) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  const protocol::NamedTensors x = {{"x", testing::Floats({1}, {1})}};
+  auto expect_refused = [&](ClientOptions options, const std::string& what) {
+    Client client(options);
+    auto out = client.Infer("double", x);
+    ASSERT_FALSE(out.ok()) << what;
+    EXPECT_EQ(out.status().code(), ErrorCode::kUnauthenticated) << what;
+  };
+  ClientOptions wrong_secret = broker.client_options();
+  wrong_secret.secret = "another-secret-0123456789";
+  expect_refused(wrong_secret, "wrong secret");
+  ClientOptions wrong_key = broker.client_options();
+  wrong_key.key_id = "someone-else";
+  expect_refused(wrong_key, "wrong key id");
+  ClientOptions unsigned_options = broker.client_options();
+  unsigned_options.secret.clear();
+  expect_refused(unsigned_options, "unsigned");
+
+  // A correctly signed request from 10 minutes ago.
+  Client client(broker.client_options());
+  RequestSigner signer(testing::kTestKeyId, testing::kTestSecret);
+  const std::string header = codec::EncodeAuthHeader(
+      signer.NewHeader(std::chrono::system_clock::now() - std::chrono::minutes(10)));
+  protocol::Request stale = Infer("double", x);
+  stale.id = "stale";
+  const std::string body = codec::EncodeRequest(stale);
+  client.SendFrames({header, body, signer.Sign(header, body)});
+  auto reply = client.Receive(std::chrono::seconds(10));
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status.code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(reply->id, "stale");
+  EXPECT_NE(reply->status.message().find("timestamp"), std::string::npos);
+
+  const auto worker = broker.Worker("double-0");
+  EXPECT_EQ(worker.state, "idle") << "the model was never loaded";
+  EXPECT_EQ(worker.served, 0u);
+  EXPECT_OK(client.Infer("double", x));  // the real key still works
+  EXPECT_EQ(broker.log().find(testing::kTestSecret), std::string::npos) << "secret in the log";
+}
+
+TEST(EndToEnd, ModelsStatusAndPingDescribeTheService) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble("preload = true\n"));
+  WriteScriptModel(broker.repository(), testing::CpuMlp());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(2));
+  ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) {
+    for (const auto& w : r.workers) {
+      if (w.model == "double" && w.state == "ready") return true;  // double preloads
+    }
+    return false;
+  }));
+  auto client = broker.NewClient();
+  auto models = client->Models();
+  ASSERT_OK(models);
+  ASSERT_EQ(models->size(), 2u);
+  EXPECT_EQ((*models)[0].name, "double");
+  EXPECT_EQ((*models)[0].state, "ready");
+  EXPECT_EQ((*models)[1].name, "mlp");
+  EXPECT_EQ((*models)[1].state, "idle") << "mlp loads on its first request";
+  EXPECT_EQ((*models)[1].inputs.at(0).shape, (std::vector<int64_t>{-1, 512}));
+  EXPECT_EQ((*models)[1].queue_size, 256u);
+
+  auto status = client->Status();
+  ASSERT_OK(status);
+  ASSERT_EQ(status->workers.size(), 2u);
+  for (const auto& w : status->workers) {
+    EXPECT_GT(w.pid, 0);
+    EXPECT_TRUE(testing::ProcessAlive(w.pid));
+    EXPECT_EQ(w.device, "cpu");
+    EXPECT_EQ(w.restarts, 0u);
+  }
+  ASSERT_TRUE(status->broker.has_value());
+
+  protocol::Request ping;
+  ping.op = protocol::Op::kPing;
+  auto pong = client->Call(ping);
+  ASSERT_OK(pong);
+  ASSERT_OK(pong->status);
+  EXPECT_EQ(pong->broker->version, BOTMODELS_VERSION);
+}
+
+TEST(EndToEnd, AuthNoneServesUnsignedRequestsAndWarns) {
+  BrokerHarness::Options options;
+  options.auth = "none";
+  BrokerHarness broker(options);
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  EXPECT_OK(broker.NewClient()->Infer("double", {{"x", testing::Floats({1}, {3})}}));
+  EXPECT_NE(broker.log().find("auth = \"none\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace botmodels

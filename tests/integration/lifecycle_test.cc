@@ -1,0 +1,94 @@
+// Starting and stopping the broker: no orphans, no unanswered request, fail closed.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "tests/integration/test_models.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::BrokerHarness;
+
+std::vector<int64_t> WorkerPids(BrokerHarness& broker) {
+  std::vector<int64_t> pids;
+  auto status = broker.NewClient()->Status();
+  EXPECT_TRUE(status.ok());
+  if (status.ok()) {
+    for (const auto& w : status->workers) pids.push_back(w.pid);
+  }
+  return pids;
+}
+
+bool AllGone(const std::vector<int64_t>& pids, std::chrono::milliseconds within) {
+  const auto until = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < until) {
+    if (std::none_of(pids.begin(), pids.end(), testing::ProcessAlive)) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+TEST(Lifecycle, SigtermStopsTheBrokerAndEveryWorker) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble("replicas = 2\n"));
+  WriteScriptModel(broker.repository(), testing::CpuMlp());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(3));
+  const auto pids = WorkerPids(broker);
+  ASSERT_EQ(pids.size(), 3u);
+  EXPECT_EQ(broker.Stop(SIGTERM), 0);
+  EXPECT_TRUE(AllGone(pids, 1s)) << "a worker outlived its broker";
+  EXPECT_NE(broker.log().find("broker stopped"), std::string::npos);
+}
+
+TEST(Lifecycle, WorkersDieWithABrokerThatIsKilled) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble("replicas = 2\n"));
+  ASSERT_NO_FATAL_FAILURE(broker.Start(2));
+  const auto pids = WorkerPids(broker);
+  ASSERT_EQ(pids.size(), 2u);
+  broker.Stop(SIGKILL);
+  EXPECT_TRUE(AllGone(pids, 5s)) << "orphan workers survived (PR_SET_PDEATHSIG)";
+}
+
+TEST(Lifecycle, PendingRequestsAreAnsweredWhenTheBrokerStops) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::Slow("max_inflight = 1\n"));
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  auto client = broker.NewClient();
+  const int64_t iters = testing::CalibrateSlow(*client, 2000ms);
+  protocol::Request r;
+  r.op = protocol::Op::kInfer;
+  r.model = "slow";
+  r.inputs = testing::SlowInputs(iters);
+  for (int i = 0; i < 3; ++i) client->Send(r);  // one runs, two wait
+  std::this_thread::sleep_for(200ms);
+  std::thread stopper([&] { broker.Stop(SIGTERM); });
+  for (int i = 0; i < 3; ++i) {
+    auto reply = client->Receive(10s);
+    ASSERT_TRUE(reply.has_value()) << "request " << i << " went unanswered";
+    EXPECT_EQ(reply->status.code(), ErrorCode::kUnavailable);
+    EXPECT_TRUE(reply->retryable);
+  }
+  stopper.join();
+}
+
+TEST(Lifecycle, TheBrokerRefusesToStartWithoutASecret) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  testing::TempDir dir;
+  testing::WriteFile(dir / "b.toml", "[auth]\nsecret_file = \"missing\"\n[models]\nrepository = \"" +
+                                         broker.repository() + "\"\n");
+  const std::string cmd = std::string(BOTMODELS_BIN_DIR) + "/botmodels-broker --config " +
+                          (dir / "b.toml") + " > " + (dir / "out") + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(testing::ReadFile(dir / "out").find("cannot read secret file"), std::string::npos)
+      << testing::ReadFile(dir / "out");
+}
+
+}  // namespace
+}  // namespace botmodels

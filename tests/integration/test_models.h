@@ -1,0 +1,32 @@
+#pragma once
+
+// Models the integration tests serve, written with the same code as the demo models.
+
+#include <string>
+
+#include "client/client.h"
+#include "common/protocol.h"
+#include "models/script_model.h"
+
+namespace botmodels::testing {
+
+// `extra` is appended to the model.toml (e.g. "replicas = 2\n").
+ScriptModel CpuDouble(const std::string& extra = "");
+// The demo mlp, same weights, on the CPU.
+ScriptModel CpuMlp(const std::string& extra = "");
+// y = tanh(x W) repeated iters[0] times: its run time is set by the request.
+// Inputs: x float32 [-1, 64], iters int64 [1].
+ScriptModel Slow(const std::string& extra = "");
+
+}  // namespace botmodels::testing
+
+namespace botmodels::testing {
+
+// Inputs for Slow(): one row, `iters` rounds.
+protocol::NamedTensors SlowInputs(int64_t iters);
+
+// Iterations of Slow() that take about `target` on this machine, measured
+// through `client` (the broker must serve "slow").
+int64_t CalibrateSlow(Client& client, std::chrono::milliseconds target);
+
+}  // namespace botmodels::testing
