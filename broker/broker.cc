@@ -105,9 +105,10 @@ Broker::Broker(BrokerConfig config, std::vector<ModelConfig> models, std::string
                std::unique_ptr<ProcessLauncher> launcher)
     : config_(WithDefaults(std::move(config))),
       models_(std::move(models)),
-      signer_(config_.auth.mode == AuthMode::kHmac
-                  ? std::optional<RequestSigner>(std::in_place, config_.auth.key_id, std::move(secret))
-                  : std::nullopt),
+      signer_(
+          config_.auth.mode == AuthMode::kHmac
+              ? std::optional<RequestSigner>(std::in_place, config_.auth.key_id, std::move(secret))
+              : std::nullopt),
       started_(clock_.Now()),
       launcher_(std::move(launcher)),
       supervisor_(clock_, *launcher_, MakeSupervisorOptions(config_)),
@@ -175,11 +176,12 @@ void Broker::HandleClient() {
     }
     const std::string client = frames[0].to_string();
     if (frames.size() != 1 + protocol::kClientFrames) {
-      const auto id = frames.size() > 2 ? codec::PeekRequestId(frames[2].to_string_view())
-                                        : std::nullopt;
+      const auto id =
+          frames.size() > 2 ? codec::PeekRequestId(frames[2].to_string_view()) : std::nullopt;
       ReplyToClient(client, protocol::ErrorReply(
                                 id, InvalidRequest("expected 3 frames [header][body][signature], "
-                                                   "got " + std::to_string(frames.size() - 1))));
+                                                   "got " +
+                                                   std::to_string(frames.size() - 1))));
       continue;
     }
     if (Status auth = Authenticate(frames); !auth.ok()) {
@@ -238,8 +240,8 @@ Status Broker::Authenticate(std::vector<zmq::message_t>& frames) {
   if (!header.ok()) return fail("?", "bad auth header: " + header.status().message());
   // Verify before reading anything else the peer chose: a forged timestamp or
   // key id is as bad as a forged body.
-  if (Status s = signer_->Verify(header_bytes, frames[2].to_string_view(),
-                                 frames[3].to_string_view());
+  if (Status s =
+          signer_->Verify(header_bytes, frames[2].to_string_view(), frames[3].to_string_view());
       !s.ok() || header->key_id != signer_->key_id()) {
     return fail(header->key_id, "signature does not match (wrong key or secret)");
   }
@@ -267,9 +269,9 @@ void Broker::HandleWorker() {
     if (type == wm::kRegister && frames.size() == 3) {
       auto hello = codec::DecodeHello(frames[2].to_string_view());
       if (!hello.ok() || hello->version != protocol::kVersion || !router_.Serves(hello->model)) {
-        spdlog::error("refused a worker registration: {}",
-                      hello.ok() ? "protocol version or model not served here"
-                                 : hello.status().message());
+        spdlog::error(
+            "refused a worker registration: {}",
+            hello.ok() ? "protocol version or model not served here" : hello.status().message());
         SendToWorkerFrames(identity, {wm::kDisconnect});
         continue;
       }
@@ -327,8 +329,7 @@ void Broker::Housekeeping() {
   }
 }
 
-void Broker::SendToWorker(WorkerRecord& worker, const PendingRequest& request,
-                          uint32_t budget_ms) {
+void Broker::SendToWorker(WorkerRecord& worker, const PendingRequest& request, uint32_t budget_ms) {
   const std::string header = codec::EncodeJobHeader({request.ticket, budget_ms});
   SendToWorkerFrames(worker.identity, {wm::kRequest, header, request.body});
 }
@@ -338,8 +339,8 @@ void Broker::SendToWorkerFrames(const std::string& identity,
   backend_.send(zmq::buffer(identity), zmq::send_flags::sndmore);
   size_t i = 0;
   for (std::string_view f : frames) {
-    backend_.send(zmq::buffer(f), ++i < frames.size() ? zmq::send_flags::sndmore
-                                                      : zmq::send_flags::none);
+    backend_.send(zmq::buffer(f),
+                  ++i < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
   }
 }
 
@@ -353,9 +354,10 @@ void Broker::ReplyToClient(const std::string& client, const protocol::Reply& rep
 }
 
 protocol::BrokerInfo Broker::Info() const {
-  return {BOTMODELS_VERSION, static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                       clock_.Now() - started_)
-                                                       .count())};
+  return {
+      BOTMODELS_VERSION,
+      static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - started_).count())};
 }
 
 protocol::Reply Broker::ModelsReply() const {
@@ -373,11 +375,10 @@ protocol::Reply Broker::ModelsReply() const {
     info.last_error = router_.LoadError(m.name);
     info.inputs = m.inputs;
     info.outputs = m.outputs;
-    const bool loading = std::any_of(router_.workers().all().begin(), router_.workers().all().end(),
-                                     [&](const auto& kv) {
-                                       return kv.second.model == m.name &&
-                                              kv.second.state == protocol::ModelState::kLoading;
-                                     });
+    const bool loading = std::any_of(
+        router_.workers().all().begin(), router_.workers().all().end(), [&](const auto& kv) {
+          return kv.second.model == m.name && kv.second.state == protocol::ModelState::kLoading;
+        });
     if (info.ready_workers > 0) {
       info.state = "ready";
     } else if (loading) {
@@ -414,7 +415,8 @@ protocol::Reply Broker::StatusReply() const {
     info.last_exit = slot.last_exit;
     info.state = slot.pid != 0 ? "starting" : "backoff";
     const auto& all = router_.workers().all();
-    if (auto it = all.find(slot.spec.id); it != all.end() && slot.pid != 0) describe(it->second, info);
+    if (auto it = all.find(slot.spec.id); it != all.end() && slot.pid != 0)
+      describe(it->second, info);
     reply.workers.push_back(std::move(info));
   }
   for (const auto& [id, w] : router_.workers().all()) {

@@ -54,7 +54,8 @@ class Broker final : private Outbox {
   void SendToWorker(WorkerRecord& worker, const PendingRequest& request,
                     uint32_t budget_ms) override;
   void SendToClient(const std::string& client, const std::string& reply) override;
-  void SendToWorkerFrames(const std::string& identity, std::initializer_list<std::string_view> frames);
+  void SendToWorkerFrames(const std::string& identity,
+                          std::initializer_list<std::string_view> frames);
 
   // Constant after construction.
   const BrokerConfig config_;

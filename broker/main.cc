@@ -1,7 +1,7 @@
 // botmodels-broker: the broker and worker supervisor. No libtorch here.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 
 #include "broker/boost_process_launcher.h"
@@ -41,9 +41,10 @@ int main(int argc, char** argv) {
   if (config->auth.mode == botmodels::AuthMode::kHmac) {
     auto loaded = botmodels::LoadSecret(config->auth.secret_file, config->auth.secret_env);
     if (!loaded.ok()) {
-      spdlog::critical("auth: {} (set [auth] secret_file or secret_env, or mode = \"none\" for "
-                       "local development)",
-                       loaded.status().message());
+      spdlog::critical(
+          "auth: {} (set [auth] secret_file or secret_env, or mode = \"none\" for "
+          "local development)",
+          loaded.status().message());
       return 2;
     }
     secret = std::move(*loaded);

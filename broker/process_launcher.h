@@ -25,7 +25,8 @@ class ProcessLauncher {
   virtual ~ProcessLauncher() = default;
   // Starts `binary` with `args`; returns its pid. The child dies with the
   // launcher's process.
-  virtual Result<int64_t> Start(const std::string& binary, const std::vector<std::string>& args) = 0;
+  virtual Result<int64_t> Start(const std::string& binary,
+                                const std::vector<std::string>& args) = 0;
   // nullopt while `pid` runs; its exit status once it has ended (reaped).
   virtual std::optional<ExitStatus> Poll(int64_t pid) = 0;
   // Sends `signal` to `pid` if it still runs.

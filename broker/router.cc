@@ -33,9 +33,9 @@ void Router::Submit(PendingRequest request) {
     return Answer(ticket, {ErrorCode::kModelLoadFailed, q.load_error});
   }
   if (q.live >= q.policy.queue_size) {
-    return Answer(ticket, {ErrorCode::kOverloaded, "model '" + r.model + "' has " +
-                                                       std::to_string(q.live) +
-                                                       " requests queued (the most it queues)"});
+    return Answer(ticket,
+                  {ErrorCode::kOverloaded, "model '" + r.model + "' has " + std::to_string(q.live) +
+                                               " requests queued (the most it queues)"});
   }
   std::chrono::milliseconds timeout = q.policy.timeout;
   if (r.timeout && (timeout.count() == 0 || *r.timeout < timeout)) timeout = *r.timeout;
@@ -165,8 +165,8 @@ Clock::duration Router::ExpireDeadlines(Clock::duration cap) {
       if (q.tickets.size() > q.live + kCompactSlack) {
         std::erase_if(q.tickets, [&](uint64_t t) { return t == ticket || !requests_.contains(t); });
       }
-      Answer(ticket, {ErrorCode::kDeadlineExceeded,
-                      "no worker took the request within " + std::to_string(budget.count()) + " ms"});
+      Answer(ticket, {ErrorCode::kDeadlineExceeded, "no worker took the request within " +
+                                                        std::to_string(budget.count()) + " ms"});
     } else {
       // The worker stays busy until it answers; its late reply is dropped.
       Answer(ticket, {ErrorCode::kDeadlineExceeded,

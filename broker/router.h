@@ -19,7 +19,7 @@ namespace botmodels {
 // What the broker knows of a served model's limits.
 struct ModelPolicy {
   std::string name;
-  uint32_t queue_size = 64;  // requests waiting for a worker; more → overloaded
+  uint32_t queue_size = 64;              // requests waiting for a worker; more → overloaded
   std::chrono::milliseconds timeout{0};  // longest a request may take; 0 = none
 };
 
@@ -33,7 +33,7 @@ struct PendingRequest {
   // Set by the router.
   uint64_t ticket = 0;
   Clock::TimePoint deadline = Clock::TimePoint::max();  // max(): none
-  int crashes = 0;     // workers that died running it
+  int crashes = 0;                                      // workers that died running it
   std::string worker;  // in flight on this worker; empty while queued
 };
 

@@ -60,8 +60,8 @@ void Supervisor::OnExit(WorkerSlot& slot, const ExitStatus& status) {
 
 void Supervisor::StartSlot(WorkerSlot& slot) {
   std::vector<std::string> args = options_.common_args;
-  args.insert(args.end(), {"--id", slot.spec.id, "--model", slot.spec.model, "--device",
-                           slot.spec.device});
+  args.insert(args.end(),
+              {"--id", slot.spec.id, "--model", slot.spec.model, "--device", slot.spec.device});
   if (slot.load_failed) args.push_back("--preload");
   slot.started = clock_.Now();
   auto pid = launcher_.Start(options_.worker_binary, args);

@@ -11,7 +11,7 @@ namespace botmodels {
 
 // One worker process the supervisor keeps running.
 struct WorkerSpec {
-  std::string id;      // unique, e.g. "mlp-0"
+  std::string id;  // unique, e.g. "mlp-0"
   std::string model;
   std::string device;  // "cpu" or "cuda:N"
 };

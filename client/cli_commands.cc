@@ -41,9 +41,15 @@ int RunStatus(Client& client, const CliSettings& settings) {
   if (settings.json) {
     json workers = json::array();
     for (const auto& w : reply->workers) {
-      workers.push_back({{"id", w.id}, {"pid", w.pid}, {"model", w.model}, {"device", w.device},
-                         {"state", w.state}, {"in_flight", w.in_flight}, {"served", w.served},
-                         {"restarts", w.restarts}, {"last_exit", w.last_exit}});
+      workers.push_back({{"id", w.id},
+                         {"pid", w.pid},
+                         {"model", w.model},
+                         {"device", w.device},
+                         {"state", w.state},
+                         {"in_flight", w.in_flight},
+                         {"served", w.served},
+                         {"restarts", w.restarts},
+                         {"last_exit", w.last_exit}});
     }
     json out = {{"workers", workers}};
     if (reply->broker) {
@@ -61,9 +67,8 @@ int RunStatus(Client& client, const CliSettings& settings) {
               "STATE", "PID", "IN-FLIGHT", "SERVED", "RESTARTS", "LAST EXIT");
   for (const auto& w : reply->workers) {
     std::printf("%-16s %-12s %-8s %-12s %-8lld %-9u %-8llu %-8u %s\n", w.id.c_str(),
-                w.model.c_str(), w.device.c_str(), w.state.c_str(),
-                static_cast<long long>(w.pid), w.in_flight,
-                static_cast<unsigned long long>(w.served), w.restarts,
+                w.model.c_str(), w.device.c_str(), w.state.c_str(), static_cast<long long>(w.pid),
+                w.in_flight, static_cast<unsigned long long>(w.served), w.restarts,
                 w.last_exit.empty() ? "-" : w.last_exit.c_str());
   }
   return 0;
@@ -75,10 +80,15 @@ int RunModels(Client& client, const CliSettings& settings) {
   if (settings.json) {
     json out = json::array();
     for (const auto& m : *models) {
-      out.push_back({{"name", m.name}, {"state", m.state}, {"workers", m.workers},
-                     {"ready_workers", m.ready_workers}, {"queued", m.queued},
-                     {"queue_size", m.queue_size}, {"last_error", m.last_error},
-                     {"inputs", SpecsJson(m.inputs)}, {"outputs", SpecsJson(m.outputs)}});
+      out.push_back({{"name", m.name},
+                     {"state", m.state},
+                     {"workers", m.workers},
+                     {"ready_workers", m.ready_workers},
+                     {"queued", m.queued},
+                     {"queue_size", m.queue_size},
+                     {"last_error", m.last_error},
+                     {"inputs", SpecsJson(m.inputs)},
+                     {"outputs", SpecsJson(m.outputs)}});
     }
     std::cout << out.dump(2) << "\n";
     return 0;

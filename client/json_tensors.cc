@@ -75,35 +75,67 @@ Status AppendElement(std::string& out, DType dtype, const json& v, const std::st
   }
   const double d = v.get<double>();
   switch (dtype) {
-    case DType::kFloat32: Append(out, static_cast<float>(d)); break;
-    case DType::kFloat64: Append(out, d); break;
-    case DType::kFloat16: Append(out, FloatToHalf(static_cast<float>(d))); break;
-    case DType::kBFloat16: Append(out, FloatToBFloat16(static_cast<float>(d))); break;
-    case DType::kInt64: Append(out, v.get<int64_t>()); break;
-    case DType::kInt32: Append(out, static_cast<int32_t>(v.get<int64_t>())); break;
-    case DType::kInt16: Append(out, static_cast<int16_t>(v.get<int64_t>())); break;
-    case DType::kInt8: Append(out, static_cast<int8_t>(v.get<int64_t>())); break;
-    case DType::kUInt8: Append(out, static_cast<uint8_t>(v.get<int64_t>())); break;
-    case DType::kBool: Append(out, static_cast<uint8_t>(d != 0)); break;
+    case DType::kFloat32:
+      Append(out, static_cast<float>(d));
+      break;
+    case DType::kFloat64:
+      Append(out, d);
+      break;
+    case DType::kFloat16:
+      Append(out, FloatToHalf(static_cast<float>(d)));
+      break;
+    case DType::kBFloat16:
+      Append(out, FloatToBFloat16(static_cast<float>(d)));
+      break;
+    case DType::kInt64:
+      Append(out, v.get<int64_t>());
+      break;
+    case DType::kInt32:
+      Append(out, static_cast<int32_t>(v.get<int64_t>()));
+      break;
+    case DType::kInt16:
+      Append(out, static_cast<int16_t>(v.get<int64_t>()));
+      break;
+    case DType::kInt8:
+      Append(out, static_cast<int8_t>(v.get<int64_t>()));
+      break;
+    case DType::kUInt8:
+      Append(out, static_cast<uint8_t>(v.get<int64_t>()));
+      break;
+    case DType::kBool:
+      Append(out, static_cast<uint8_t>(d != 0));
+      break;
     case DType::kString:
-    case DType::kBytes: return InvalidRequest("input '" + name + "': not a tensor dtype");
+    case DType::kBytes:
+      return InvalidRequest("input '" + name + "': not a tensor dtype");
   }
   return {};
 }
 
 json Element(const protocol::Tensor& t, size_t i) {
   switch (t.dtype) {
-    case DType::kFloat32: return Read<float>(t.data, i);
-    case DType::kFloat64: return Read<double>(t.data, i);
-    case DType::kFloat16: return HalfToFloat(Read<uint16_t>(t.data, i));
-    case DType::kBFloat16: return BFloat16ToFloat(Read<uint16_t>(t.data, i));
-    case DType::kInt64: return Read<int64_t>(t.data, i);
-    case DType::kInt32: return Read<int32_t>(t.data, i);
-    case DType::kInt16: return Read<int16_t>(t.data, i);
-    case DType::kInt8: return Read<int8_t>(t.data, i);
-    case DType::kUInt8: return Read<uint8_t>(t.data, i);
-    case DType::kBool: return Read<uint8_t>(t.data, i) != 0;
-    default: return nullptr;
+    case DType::kFloat32:
+      return Read<float>(t.data, i);
+    case DType::kFloat64:
+      return Read<double>(t.data, i);
+    case DType::kFloat16:
+      return HalfToFloat(Read<uint16_t>(t.data, i));
+    case DType::kBFloat16:
+      return BFloat16ToFloat(Read<uint16_t>(t.data, i));
+    case DType::kInt64:
+      return Read<int64_t>(t.data, i);
+    case DType::kInt32:
+      return Read<int32_t>(t.data, i);
+    case DType::kInt16:
+      return Read<int16_t>(t.data, i);
+    case DType::kInt8:
+      return Read<int8_t>(t.data, i);
+    case DType::kUInt8:
+      return Read<uint8_t>(t.data, i);
+    case DType::kBool:
+      return Read<uint8_t>(t.data, i) != 0;
+    default:
+      return nullptr;
   }
 }
 

@@ -1,6 +1,5 @@
 // botmodels: the command-line client (docs/cli.md).
 #include <CLI/CLI.hpp>
-
 #include <cstdlib>
 #include <fstream>
 #include <iostream>

@@ -44,12 +44,12 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
 
   auto broker = root.Table("broker");
   if (!broker.ok()) return broker.status();
-  for (Status s : {broker->RejectUnknown({"frontend", "backend", "heartbeat_ms", "liveness_ms",
-                                          "log_level"}),
-                   broker->String("frontend", &c.frontend), broker->String("backend", &c.backend),
-                   ReadDuration(*broker, "heartbeat_ms", &c.heartbeat, 10),
-                   ReadDuration(*broker, "liveness_ms", &c.liveness, 20),
-                   broker->String("log_level", &c.log_level)}) {
+  for (Status s :
+       {broker->RejectUnknown({"frontend", "backend", "heartbeat_ms", "liveness_ms", "log_level"}),
+        broker->String("frontend", &c.frontend), broker->String("backend", &c.backend),
+        ReadDuration(*broker, "heartbeat_ms", &c.heartbeat, 10),
+        ReadDuration(*broker, "liveness_ms", &c.liveness, 20),
+        broker->String("log_level", &c.log_level)}) {
     if (!s.ok()) return s;
   }
   if (c.liveness < 2 * c.heartbeat) {
@@ -61,12 +61,12 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
   auto auth = root.Table("auth");
   if (!auth.ok()) return auth.status();
   std::string mode = "hmac";
-  for (Status s : {auth->RejectUnknown({"mode", "key_id", "secret_file", "secret_env",
-                                        "max_clock_skew_ms"}),
-                   auth->String("mode", &mode), auth->String("key_id", &c.auth.key_id),
-                   auth->String("secret_file", &c.auth.secret_file),
-                   auth->String("secret_env", &c.auth.secret_env),
-                   ReadDuration(*auth, "max_clock_skew_ms", &c.auth.max_clock_skew, 1000)}) {
+  for (Status s :
+       {auth->RejectUnknown({"mode", "key_id", "secret_file", "secret_env", "max_clock_skew_ms"}),
+        auth->String("mode", &mode), auth->String("key_id", &c.auth.key_id),
+        auth->String("secret_file", &c.auth.secret_file),
+        auth->String("secret_env", &c.auth.secret_env),
+        ReadDuration(*auth, "max_clock_skew_ms", &c.auth.max_clock_skew, 1000)}) {
     if (!s.ok()) return s;
   }
   if (mode == "none") {
@@ -78,23 +78,23 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
 
   auto models = root.Table("models");
   if (!models.ok()) return models.status();
-  for (Status s : {models->RejectUnknown({"repository", "serve"}),
-                   models->String("repository", &c.repository, true),
-                   models->StringList("serve", &c.serve)}) {
+  for (Status s :
+       {models->RejectUnknown({"repository", "serve"}),
+        models->String("repository", &c.repository, true), models->StringList("serve", &c.serve)}) {
     if (!s.ok()) return s;
   }
   c.repository = Resolve(base, c.repository);
 
   auto sup = root.Table("supervisor");
   if (!sup.ok()) return sup.status();
-  for (Status s : {sup->RejectUnknown({"worker_binary", "restart_backoff_min_ms",
-                                       "restart_backoff_max_ms", "stable_after_ms",
-                                       "stop_grace_ms"}),
-                   sup->String("worker_binary", &c.worker_binary),
-                   ReadDuration(*sup, "restart_backoff_min_ms", &c.backoff_min, 1),
-                   ReadDuration(*sup, "restart_backoff_max_ms", &c.backoff_max, 1),
-                   ReadDuration(*sup, "stable_after_ms", &c.stable_after, 1),
-                   ReadDuration(*sup, "stop_grace_ms", &c.stop_grace, 0)}) {
+  for (Status s :
+       {sup->RejectUnknown({"worker_binary", "restart_backoff_min_ms", "restart_backoff_max_ms",
+                            "stable_after_ms", "stop_grace_ms"}),
+        sup->String("worker_binary", &c.worker_binary),
+        ReadDuration(*sup, "restart_backoff_min_ms", &c.backoff_min, 1),
+        ReadDuration(*sup, "restart_backoff_max_ms", &c.backoff_max, 1),
+        ReadDuration(*sup, "stable_after_ms", &c.stable_after, 1),
+        ReadDuration(*sup, "stop_grace_ms", &c.stop_grace, 0)}) {
     if (!s.ok()) return s;
   }
   if (c.backoff_max < c.backoff_min) {

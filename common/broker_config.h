@@ -12,10 +12,10 @@ enum class AuthMode { kHmac, kNone };
 
 // Client authentication settings ([auth]).
 struct AuthConfig {
-  AuthMode mode = AuthMode::kHmac;  // kNone only for local development
-  std::string key_id = "default";   // the key id clients send
-  std::string secret_file;          // read the secret from this file, or else
-  std::string secret_env = "BOTMODELS_SECRET";  // from this environment variable
+  AuthMode mode = AuthMode::kHmac;                   // kNone only for local development
+  std::string key_id = "default";                    // the key id clients send
+  std::string secret_file;                           // read the secret from this file, or else
+  std::string secret_env = "BOTMODELS_SECRET";       // from this environment variable
   std::chrono::milliseconds max_clock_skew{30'000};  // older or newer timestamps are refused
 };
 
@@ -35,11 +35,11 @@ struct BrokerConfig {
   std::string repository;          // required
   std::vector<std::string> serve;  // models to serve; empty = all in the repository
   // [supervisor]
-  std::string worker_binary;  // default: botmodels-worker beside the broker
-  std::chrono::milliseconds backoff_min{500};     // first restart delay
-  std::chrono::milliseconds backoff_max{30'000};  // restart delays double up to this
+  std::string worker_binary;                       // default: botmodels-worker beside the broker
+  std::chrono::milliseconds backoff_min{500};      // first restart delay
+  std::chrono::milliseconds backoff_max{30'000};   // restart delays double up to this
   std::chrono::milliseconds stable_after{60'000};  // an uptime that resets the backoff
-  std::chrono::milliseconds stop_grace{5000};  // SIGTERM to SIGKILL when stopping workers
+  std::chrono::milliseconds stop_grace{5000};      // SIGTERM to SIGKILL when stopping workers
 };
 
 // Reads and validates a broker config. Errors name the file, line and field.

@@ -1,8 +1,7 @@
 #include "common/codec.h"
 
-#include <msgpack.hpp>
-
 #include <limits>
+#include <msgpack.hpp>
 
 namespace botmodels::codec {
 namespace {
@@ -147,10 +146,9 @@ class MapReader {
   Status Unsigned(std::string_view key, U* out, bool required = true) const {
     const Obj* o = Find(key);
     if (!o) return required ? Missing(PathOf(key)) : Status();
-    if (o->type != msgpack::type::POSITIVE_INTEGER ||
-        o->via.u64 > std::numeric_limits<U>::max()) {
-      return Expected(PathOf(key), "an unsigned integer that fits " +
-                                       std::to_string(sizeof(U) * 8) + " bits");
+    if (o->type != msgpack::type::POSITIVE_INTEGER || o->via.u64 > std::numeric_limits<U>::max()) {
+      return Expected(PathOf(key),
+                      "an unsigned integer that fits " + std::to_string(sizeof(U) * 8) + " bits");
     }
     *out = static_cast<U>(o->via.u64);
     return {};
@@ -209,11 +207,11 @@ class MapReader {
   std::string path_;
 };
 
-#define BM_RETURN_IF_ERROR(expr)       \
-  do {                                 \
+#define BM_RETURN_IF_ERROR(expr)        \
+  do {                                  \
     if (Status _s = (expr); !_s.ok()) { \
-      return _s;                       \
-    }                                  \
+      return _s;                        \
+    }                                   \
   } while (0)
 
 Result<Tensor> ReadTensor(const Obj& o, const std::string& path) {

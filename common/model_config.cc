@@ -10,9 +10,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int64_t kMaxReplicas = 256;      // per device; far above any real host
-constexpr int64_t kMaxQueue = 1'000'000;   // requests; bounded memory in the broker
-constexpr int64_t kMaxInflight = 4096;     // per worker
+constexpr int64_t kMaxReplicas = 256;     // per device; far above any real host
+constexpr int64_t kMaxQueue = 1'000'000;  // requests; bounded memory in the broker
+constexpr int64_t kMaxInflight = 4096;    // per worker
 constexpr int64_t kMaxThreads = 1024;
 constexpr int64_t kMaxRank = 16;
 constexpr int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;  // one day
@@ -101,8 +101,8 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   if (!table.ok()) return table.status();
   TomlReader r(path, *table);
   if (Status s = r.RejectUnknown({"name", "file", "devices", "replicas", "queue_size", "timeout_ms",
-                                  "preload", "memory_limit_mb", "max_inflight", "threads",
-                                  "inputs", "outputs"});
+                                  "preload", "memory_limit_mb", "max_inflight", "threads", "inputs",
+                                  "outputs"});
       !s.ok()) {
     return s;
   }
@@ -111,15 +111,15 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   if (!c.dir.empty() && c.dir.back() == '/') c.dir.pop_back();
   c.name = fs::path(c.dir).filename().string();
   std::string declared_name = c.name;
-  int64_t replicas = c.replicas, queue = c.queue_size, timeout = c.timeout.count(),
-          memory = 0, inflight = c.max_inflight, threads = c.threads;
-  for (Status s : {r.String("name", &declared_name), r.String("file", &c.file),
-                   r.StringList("devices", &c.devices), r.Int("replicas", &replicas, 1, kMaxReplicas),
-                   r.Int("queue_size", &queue, 1, kMaxQueue),
-                   r.Int("timeout_ms", &timeout, 0, kMaxTimeoutMs), r.Bool("preload", &c.preload),
-                   r.Int("memory_limit_mb", &memory, 0, INT32_MAX),
-                   r.Int("max_inflight", &inflight, 1, kMaxInflight),
-                   r.Int("threads", &threads, 0, kMaxThreads)}) {
+  int64_t replicas = c.replicas, queue = c.queue_size, timeout = c.timeout.count(), memory = 0,
+          inflight = c.max_inflight, threads = c.threads;
+  for (Status s :
+       {r.String("name", &declared_name), r.String("file", &c.file),
+        r.StringList("devices", &c.devices), r.Int("replicas", &replicas, 1, kMaxReplicas),
+        r.Int("queue_size", &queue, 1, kMaxQueue), r.Int("timeout_ms", &timeout, 0, kMaxTimeoutMs),
+        r.Bool("preload", &c.preload), r.Int("memory_limit_mb", &memory, 0, INT32_MAX),
+        r.Int("max_inflight", &inflight, 1, kMaxInflight),
+        r.Int("threads", &threads, 0, kMaxThreads)}) {
     if (!s.ok()) return s;
   }
   if (declared_name != c.name) {

@@ -12,12 +12,12 @@ namespace botmodels {
 
 // One model of the repository: <repository>/<name>/model.toml (docs/models.md).
 struct ModelConfig {
-  std::string name;        // the folder's name
-  std::string dir;         // absolute path of the model's folder
-  std::string file = "model.pt";  // TorchScript file, relative to dir
-  std::vector<std::string> devices{"auto"};  // "auto", "cpu", "cuda", "cuda:N"
-  uint32_t replicas = 1;         // workers per device
-  uint32_t queue_size = 64;      // requests waiting in the broker; more → overloaded
+  std::string name;                           // the folder's name
+  std::string dir;                            // absolute path of the model's folder
+  std::string file = "model.pt";              // TorchScript file, relative to dir
+  std::vector<std::string> devices{"auto"};   // "auto", "cpu", "cuda", "cuda:N"
+  uint32_t replicas = 1;                      // workers per device
+  uint32_t queue_size = 64;                   // requests waiting in the broker; more → overloaded
   std::chrono::milliseconds timeout{60'000};  // longest a request may take; 0 = none
   bool preload = false;          // load at worker start instead of on the first request
   uint64_t memory_limit_mb = 0;  // tensor memory a worker may hold; 0 = unlimited

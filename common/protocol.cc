@@ -25,7 +25,10 @@ std::optional<E> Parse(const std::array<std::pair<E, std::string_view>, N>& tabl
 }
 
 constexpr std::array<std::pair<Op, std::string_view>, 4> kOps{{
-    {Op::kInfer, "infer"}, {Op::kModels, "models"}, {Op::kStatus, "status"}, {Op::kPing, "ping"},
+    {Op::kInfer, "infer"},
+    {Op::kModels, "models"},
+    {Op::kStatus, "status"},
+    {Op::kPing, "ping"},
 }};
 
 struct DTypeRow {
@@ -34,12 +37,12 @@ struct DTypeRow {
   size_t size;
 };
 constexpr std::array kDTypes{
-    DTypeRow{DType::kFloat32, "float32", 4}, DTypeRow{DType::kFloat16, "float16", 2},
+    DTypeRow{DType::kFloat32, "float32", 4},   DTypeRow{DType::kFloat16, "float16", 2},
     DTypeRow{DType::kBFloat16, "bfloat16", 2}, DTypeRow{DType::kFloat64, "float64", 8},
-    DTypeRow{DType::kInt64, "int64", 8},     DTypeRow{DType::kInt32, "int32", 4},
-    DTypeRow{DType::kInt16, "int16", 2},     DTypeRow{DType::kInt8, "int8", 1},
-    DTypeRow{DType::kUInt8, "uint8", 1},     DTypeRow{DType::kBool, "bool", 1},
-    DTypeRow{DType::kString, "string", 0},   DTypeRow{DType::kBytes, "bytes", 0},
+    DTypeRow{DType::kInt64, "int64", 8},       DTypeRow{DType::kInt32, "int32", 4},
+    DTypeRow{DType::kInt16, "int16", 2},       DTypeRow{DType::kInt8, "int8", 1},
+    DTypeRow{DType::kUInt8, "uint8", 1},       DTypeRow{DType::kBool, "bool", 1},
+    DTypeRow{DType::kString, "string", 0},     DTypeRow{DType::kBytes, "bytes", 0},
 };
 
 constexpr std::array<std::pair<ModelState, std::string_view>, 4> kModelStates{{
@@ -91,9 +94,9 @@ std::optional<int64_t> ElementCount(const std::vector<int64_t>& shape) {
 }
 
 bool Reply::operator==(const Reply& o) const {
-  return id == o.id && status.code() == o.status.code() &&
-         status.message() == o.status.message() && retryable == o.retryable && more == o.more &&
-         outputs == o.outputs && models == o.models && workers == o.workers && broker == o.broker;
+  return id == o.id && status.code() == o.status.code() && status.message() == o.status.message() &&
+         retryable == o.retryable && more == o.more && outputs == o.outputs && models == o.models &&
+         workers == o.workers && broker == o.broker;
 }
 
 Reply ErrorReply(std::optional<std::string> id, Status status) {

@@ -64,8 +64,18 @@ std::optional<Op> ParseOp(std::string_view name);
 // Element types. kString and kBytes are single values (a msgpack str or bin),
 // not tensors: shape is empty and data holds the value.
 enum class DType {
-  kFloat32, kFloat16, kBFloat16, kFloat64, kInt64, kInt32, kInt16, kInt8, kUInt8, kBool,
-  kString, kBytes,
+  kFloat32,
+  kFloat16,
+  kBFloat16,
+  kFloat64,
+  kInt64,
+  kInt32,
+  kInt16,
+  kInt8,
+  kUInt8,
+  kBool,
+  kString,
+  kBytes,
 };
 std::string_view DTypeName(DType dtype);
 std::optional<DType> ParseDType(std::string_view name);
@@ -100,9 +110,9 @@ struct Request {
   uint32_t version = kVersion;
   std::string id;  // chosen by the client, echoed in the reply
   Op op = Op::kPing;
-  std::string model;                     // required for kInfer
-  std::optional<uint32_t> timeout_ms;    // answer deadline_exceeded past this
-  NamedTensors inputs;                   // kInfer only
+  std::string model;                   // required for kInfer
+  std::optional<uint32_t> timeout_ms;  // answer deadline_exceeded past this
+  NamedTensors inputs;                 // kInfer only
 
   bool operator==(const Request&) const = default;
 };
@@ -119,7 +129,7 @@ struct TensorSpec {
 // One entry of the `models` reply.
 struct ModelInfo {
   std::string name;
-  std::string state;  // "ready", "idle", "loading", "load_failed", "unavailable"
+  std::string state;           // "ready", "idle", "loading", "load_failed", "unavailable"
   uint32_t workers = 0;        // registered workers
   uint32_t ready_workers = 0;  // workers with the model loaded
   uint32_t queued = 0;
@@ -155,14 +165,14 @@ struct BrokerInfo {
 
 // A reply. Exactly one final reply (more = false) answers each request.
 struct Reply {
-  std::optional<std::string> id;  // nullopt when the request's id was unreadable
-  Status status;                  // OK, or the error
-  bool retryable = false;         // errors only
-  bool more = false;              // reserved: partial replies of streamed ops
-  NamedTensors outputs;           // infer
-  std::vector<ModelInfo> models;  // models
-  std::vector<WorkerInfo> workers;     // status
-  std::optional<BrokerInfo> broker;    // ping and status
+  std::optional<std::string> id;     // nullopt when the request's id was unreadable
+  Status status;                     // OK, or the error
+  bool retryable = false;            // errors only
+  bool more = false;                 // reserved: partial replies of streamed ops
+  NamedTensors outputs;              // infer
+  std::vector<ModelInfo> models;     // models
+  std::vector<WorkerInfo> workers;   // status
+  std::optional<BrokerInfo> broker;  // ping and status
 
   bool operator==(const Reply& o) const;
 };
@@ -173,11 +183,11 @@ Reply ErrorReply(std::optional<std::string> id, Status status);
 // ---- Broker <-> worker -------------------------------------------------------
 // Worker DEALER to broker ROUTER: [type][payload...]; see docs/protocol.md.
 namespace worker_msg {
-inline constexpr std::string_view kRegister = "register";    // [hello]
-inline constexpr std::string_view kHeartbeat = "heartbeat";  // both directions, no payload
-inline constexpr std::string_view kState = "state";          // [state]
-inline constexpr std::string_view kReply = "reply";          // [job header][reply]
-inline constexpr std::string_view kRequest = "request";      // [job header][request body]
+inline constexpr std::string_view kRegister = "register";      // [hello]
+inline constexpr std::string_view kHeartbeat = "heartbeat";    // both directions, no payload
+inline constexpr std::string_view kState = "state";            // [state]
+inline constexpr std::string_view kReply = "reply";            // [job header][reply]
+inline constexpr std::string_view kRequest = "request";        // [job header][request body]
 inline constexpr std::string_view kDisconnect = "disconnect";  // broker: register again
 }  // namespace worker_msg
 

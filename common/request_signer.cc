@@ -28,10 +28,9 @@ RequestSigner::RequestSigner(std::string key_id, std::string secret)
 
 std::string RequestSigner::Sign(std::string_view header, std::string_view body) const {
   const auto len = static_cast<uint32_t>(header.size());
-  const unsigned char prefix[4] = {static_cast<unsigned char>(len >> 24),
-                                   static_cast<unsigned char>(len >> 16),
-                                   static_cast<unsigned char>(len >> 8),
-                                   static_cast<unsigned char>(len)};
+  const unsigned char prefix[4] = {
+      static_cast<unsigned char>(len >> 24), static_cast<unsigned char>(len >> 16),
+      static_cast<unsigned char>(len >> 8), static_cast<unsigned char>(len)};
   crypto_auth_hmacsha256_state state;
   crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret_.data()),
                               secret_.size());
@@ -90,9 +89,9 @@ Result<std::string> LoadSecret(const std::string& file, const std::string& env) 
     return Status(ErrorCode::kUnauthenticated, "no secret configured");
   }
   if (secret.size() < RequestSigner::kMinSecretBytes) {
-    return Status(ErrorCode::kUnauthenticated,
-                  source + " holds fewer than " +
-                      std::to_string(RequestSigner::kMinSecretBytes) + " bytes");
+    return Status(
+        ErrorCode::kUnauthenticated,
+        source + " holds fewer than " + std::to_string(RequestSigner::kMinSecretBytes) + " bytes");
   }
   return secret;
 }

@@ -56,7 +56,7 @@ inline Status InvalidRequest(std::string message) {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : value_(std::move(status)) {}  // NOLINT; status must not be OK
 
   bool ok() const { return std::holds_alternative<T>(value_); }

@@ -10,18 +10,20 @@ const toml::table& TomlReader::Empty() {
   return empty;
 }
 
+// "file:line: field 'prefix.key'" (the line only when the source has one).
+std::string TomlReader::Where(const toml::source_region& source, std::string_view key) const {
+  std::string where = file_;
+  if (source.begin.line > 0) where.append(":").append(std::to_string(source.begin.line));
+  return where.append(": field '").append(prefix_).append(key).append("'");
+}
+
 Status TomlReader::Error(std::string_view key, const std::string& message) const {
   const toml::node* node = table_->get(key);
-  const auto& source = node ? node->source() : table_->source();
-  std::string where = file_;
-  if (source.begin.line > 0) where += ":" + std::to_string(source.begin.line);
-  return InvalidRequest(where + ": field '" + prefix_ + std::string(key) + "': " + message);
+  return InvalidRequest(Where(node ? node->source() : table_->source(), key) + ": " + message);
 }
 
 Status TomlReader::Missing(std::string_view key) const {
-  std::string where = file_;
-  if (table_->source().begin.line > 0) where += ":" + std::to_string(table_->source().begin.line);
-  return InvalidRequest(where + ": field '" + prefix_ + std::string(key) + "' is missing");
+  return InvalidRequest(Where(table_->source(), key) + " is missing");
 }
 
 Status TomlReader::String(std::string_view key, std::string* out, bool required) const {
@@ -87,7 +89,7 @@ Result<std::vector<TomlReader>> TomlReader::TableArray(std::string_view key) con
   if (!node) return readers;
   const toml::array* array = node->as_array();
   if (!array || !array->is_array_of_tables()) {
-    return Error(key, "expected an array of tables ([[" + std::string(key) + "]])");
+    return Error(key, std::string("expected an array of tables ([[").append(key).append("]])"));
   }
   for (size_t i = 0; i < array->size(); ++i) {
     readers.emplace_back(file_, *array->get(i)->as_table(),
@@ -99,7 +101,7 @@ Result<std::vector<TomlReader>> TomlReader::TableArray(std::string_view key) con
 Result<TomlReader> TomlReader::Table(std::string_view key) const {
   const toml::node* node = table_->get(key);
   if (!node) return TomlReader(file_, Empty(), prefix_ + std::string(key) + ".");
-  if (!node->is_table()) return Error(key, "expected a table ([" + std::string(key) + "])");
+  if (!node->is_table()) return Error(key, std::string("expected a table ([").append(key).append("])"));
   return TomlReader(file_, *node->as_table(), prefix_ + std::string(key) + ".");
 }
 

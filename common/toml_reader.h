@@ -1,12 +1,12 @@
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "common/status.h"
 
@@ -46,6 +46,7 @@ class TomlReader {
 
  private:
   static const toml::table& Empty();
+  std::string Where(const toml::source_region& source, std::string_view key) const;
 
   std::string file_;
   const toml::table* table_;

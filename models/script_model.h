@@ -1,9 +1,9 @@
 #pragma once
 
+#include <torch/script.h>
+
 #include <map>
 #include <string>
-
-#include <torch/script.h>
 
 namespace botmodels {
 
@@ -12,7 +12,7 @@ struct ScriptModel {
   std::string name;
   std::string source;  // TorchScript methods, at least `def forward(self, ...)`
   std::map<std::string, torch::Tensor> parameters;  // self.<name> inside `source`
-  std::string toml;    // the model.toml text
+  std::string toml;                                 // the model.toml text
 };
 
 // Writes <repository>/<name>/model.pt and model.toml. Throws on script or I/O errors.

@@ -11,9 +11,9 @@ static_assert(std::endian::native == std::endian::little,
 using protocol::DType;
 
 constexpr std::pair<DType, at::ScalarType> kTypes[] = {
-    {DType::kFloat32, at::kFloat}, {DType::kFloat16, at::kHalf},  {DType::kBFloat16, at::kBFloat16},
+    {DType::kFloat32, at::kFloat},  {DType::kFloat16, at::kHalf}, {DType::kBFloat16, at::kBFloat16},
     {DType::kFloat64, at::kDouble}, {DType::kInt64, at::kLong},   {DType::kInt32, at::kInt},
-    {DType::kInt16, at::kShort},   {DType::kInt8, at::kChar},     {DType::kUInt8, at::kByte},
+    {DType::kInt16, at::kShort},    {DType::kInt8, at::kChar},    {DType::kUInt8, at::kByte},
     {DType::kBool, at::kBool},
 };
 
@@ -62,8 +62,9 @@ Result<protocol::Tensor> FromIValue(const c10::IValue& value, const protocol::Te
   } else {
     auto dtype = FromScalarType(t.scalar_type());
     if (!dtype || *dtype != spec.dtype) {
-      return Internal("output '" + spec.name + "' is " + std::string(c10::toString(t.scalar_type())) +
-                      ", declared " + std::string(protocol::DTypeName(spec.dtype)));
+      return Internal("output '" + spec.name + "' is " +
+                      std::string(c10::toString(t.scalar_type())) + ", declared " +
+                      std::string(protocol::DTypeName(spec.dtype)));
     }
     out.shape.assign(t.sizes().begin(), t.sizes().end());
   }

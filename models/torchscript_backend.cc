@@ -1,8 +1,10 @@
 #include "models/torchscript_backend.h"
 
 #include <spdlog/spdlog.h>
-
 #include <torch/cuda.h>
+#ifdef BOTMODELS_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 #include <new>
 
@@ -35,7 +37,7 @@ std::string LastLine(const std::string& text) {
 // out-of-memory is recognised by the budget's refusals or by its text.
 Status ForwardFailure(const std::string& text, uint64_t refusals_before) {
   if (MemoryBudget::Refusals() != refusals_before ||
-      text.find("out of memory") != std::string::npos ||  // CUDA's caching allocator
+      text.find("out of memory") != std::string::npos ||          // CUDA's caching allocator
       text.find("can't allocate memory") != std::string::npos) {  // c10's CPU allocator
     return {ErrorCode::kOutOfMemory, LastLine(text)};
   }
@@ -76,7 +78,16 @@ Status TorchScriptBackend::Load() {
 
 Result<protocol::NamedTensors> TorchScriptBackend::Infer(const protocol::NamedTensors& inputs) {
   if (Status s = Load(); !s.ok()) return s;
-  return Forward(inputs);
+  auto outputs = Forward(inputs);
+  if (!outputs.ok() && outputs.status().code() == ErrorCode::kOutOfMemory) ReleaseCachedMemory();
+  return outputs;
+}
+
+void TorchScriptBackend::ReleaseCachedMemory() {
+#ifdef BOTMODELS_WITH_CUDA
+  // What the failed request cached is free for the next one, and for other processes.
+  if (device_.is_cuda()) c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
 }
 
 Result<protocol::NamedTensors> TorchScriptBackend::Forward(const protocol::NamedTensors& inputs) {

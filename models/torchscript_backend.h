@@ -31,6 +31,8 @@ class TorchScriptBackend final : public ModelBackend {
   static constexpr int kWarmupRuns = 3;
 
   Result<protocol::NamedTensors> Forward(const protocol::NamedTensors& inputs);
+  // After an out-of-memory: hands the CUDA caching allocator's free blocks back.
+  void ReleaseCachedMemory();
   protocol::NamedTensors WarmupInputs() const;
 
   const ModelConfig config_;

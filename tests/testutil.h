@@ -78,9 +78,9 @@ inline constexpr char kTestKeyId[] = "test";
 class BrokerHarness {
  public:
   struct Options {
-    std::string auth = "hmac";         // or "none"
-    std::string extra_config;          // appended to the config (e.g. [supervisor] options)
-    int heartbeat_ms = 200;            // short, so dead workers are found fast
+    std::string auth = "hmac";  // or "none"
+    std::string extra_config;   // appended to the config (e.g. [supervisor] options)
+    int heartbeat_ms = 200;     // short, so dead workers are found fast
     int liveness_ms = 1000;
   };
 

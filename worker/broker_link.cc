@@ -44,7 +44,8 @@ std::optional<Job> BrokerLink::Receive() {
       return std::nullopt;
     }
     Job job{*header, frames[2].to_string(), Clock::TimePoint::max()};
-    if (header->budget_ms > 0) job.deadline = clock_.Now() + std::chrono::milliseconds(header->budget_ms);
+    if (header->budget_ms > 0)
+      job.deadline = clock_.Now() + std::chrono::milliseconds(header->budget_ms);
     return job;
   }
   if (type == wm::kDisconnect) {

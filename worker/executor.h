@@ -60,7 +60,7 @@ class Executor {
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Job> jobs_;  // GUARDED_BY(mutex_)
+  std::deque<Job> jobs_;   // GUARDED_BY(mutex_)
   bool stopping_ = false;  // GUARDED_BY(mutex_)
 
   std::thread thread_;

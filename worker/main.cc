@@ -1,8 +1,8 @@
 // botmodels-worker: serves one model on one device for a broker.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/cuda.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
 

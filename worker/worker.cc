@@ -1,8 +1,8 @@
 #include "worker/worker.h"
 
+#include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
-#include <ATen/Parallel.h>
 
 #include <atomic>
 #include <zmq.hpp>

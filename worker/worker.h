@@ -9,11 +9,11 @@
 namespace botmodels {
 
 struct WorkerOptions {
-  std::string broker;     // the broker's backend endpoint
-  std::string worker_id;  // unique per broker, e.g. "mlp-0"
+  std::string broker;          // the broker's backend endpoint
+  std::string worker_id;       // unique per broker, e.g. "mlp-0"
   std::string device = "cpu";  // "cpu" or "cuda:N"
   ModelConfig model;
-  bool preload = false;   // load before the first request (also when model.preload)
+  bool preload = false;  // load before the first request (also when model.preload)
   std::chrono::milliseconds heartbeat{1000};  // must match the broker's
   std::chrono::milliseconds liveness{5000};   // broker silent this long: reconnect
 };

@@ -90,8 +90,8 @@ TEST_F(Cli, StatusAndModelsPrintTablesOrJson) {
 
 TEST_F(Cli, ANonRespondingEndpointTimesOutWithExitCode3) {
   testing::TempDir dir;
-  const auto run = RunCli(broker_, {"--endpoint", "ipc://" + (dir / "nobody.sock"), "--timeout",
-                                    "300", "ping"});
+  const auto run =
+      RunCli(broker_, {"--endpoint", "ipc://" + (dir / "nobody.sock"), "--timeout", "300", "ping"});
   EXPECT_EQ(run.exit_code, 3);
   EXPECT_NE(run.err.find("error: unavailable"), std::string::npos) << run.err;
 }

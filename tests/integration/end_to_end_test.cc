@@ -102,7 +102,8 @@ TEST(EndToEnd, InputsThatDoNotFitTheModelAreInvalidRequest) {
   for (auto [inputs, expect] : std::vector<std::pair<protocol::NamedTensors, std::string>>{
            {{{"x", testing::RandomFloats({2, 500}, 1)}}, "shape [2, 500]"},
            {{{"z", testing::RandomFloats({2, 512}, 1)}}, "no input 'z'"},
-           {{{"x", {protocol::DType::kInt32, {1, 512}, std::string(2048, '\0')}}}, "dtype int32"}}) {
+           {{{"x", {protocol::DType::kInt32, {1, 512}, std::string(2048, '\0')}}},
+            "dtype int32"}}) {
     auto out = client->Infer("mlp", inputs);
     ASSERT_FALSE(out.ok());
     EXPECT_EQ(out.status().code(), ErrorCode::kInvalidRequest);

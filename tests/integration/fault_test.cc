@@ -117,7 +117,8 @@ TEST(Faults, ARequestOverTheMemoryLimitIsOutOfMemoryAndTheSameWorkerServesOn) {
   ASSERT_NO_FATAL_FAILURE(broker.Start(1));
   auto client = broker.NewClient();
   const int64_t pid = broker.Worker("double-0").pid;
-  auto big = client->Infer("double", {{"x", testing::Floats({2 << 20}, std::vector<float>(2 << 20))}});
+  auto big =
+      client->Infer("double", {{"x", testing::Floats({2 << 20}, std::vector<float>(2 << 20))}});
   ASSERT_FALSE(big.ok());
   EXPECT_EQ(big.status().code(), ErrorCode::kOutOfMemory) << big.status().message();
   auto small = client->Infer("double", {{"x", testing::Floats({2}, {1, 2})}});

@@ -34,7 +34,9 @@ TEST(FlowControl, AFullQueueAnswersOverloadedAtOnceAndLosesNothing) {
     auto reply = client->Receive(30s);
     ASSERT_TRUE(reply.has_value());
     codes[*reply->id] = reply->status.code();
-    if (!reply->status.ok()) EXPECT_TRUE(reply->retryable);
+    if (!reply->status.ok()) {
+      EXPECT_TRUE(reply->retryable);
+    }
   }
   ASSERT_EQ(codes.size(), 6u);
   int overloaded = 0;

@@ -80,8 +80,9 @@ TEST(Lifecycle, TheBrokerRefusesToStartWithoutASecret) {
   BrokerHarness broker;
   WriteScriptModel(broker.repository(), testing::CpuDouble());
   testing::TempDir dir;
-  testing::WriteFile(dir / "b.toml", "[auth]\nsecret_file = \"missing\"\n[models]\nrepository = \"" +
-                                         broker.repository() + "\"\n");
+  testing::WriteFile(dir / "b.toml",
+                     "[auth]\nsecret_file = \"missing\"\n[models]\nrepository = \"" +
+                         broker.repository() + "\"\n");
   const std::string cmd = std::string(BOTMODELS_BIN_DIR) + "/botmodels-broker --config " +
                           (dir / "b.toml") + " > " + (dir / "out") + " 2>&1";
   const int rc = std::system(cmd.c_str());

@@ -43,8 +43,9 @@ TEST(Codec, EveryOpRoundTrips) {
 }
 
 TEST(Codec, EveryDtypeRoundTripsInATensor) {
-  for (DType d : {DType::kFloat32, DType::kFloat16, DType::kBFloat16, DType::kFloat64, DType::kInt64,
-                  DType::kInt32, DType::kInt16, DType::kInt8, DType::kUInt8, DType::kBool}) {
+  for (DType d :
+       {DType::kFloat32, DType::kFloat16, DType::kBFloat16, DType::kFloat64, DType::kInt64,
+        DType::kInt32, DType::kInt16, DType::kInt8, DType::kUInt8, DType::kBool}) {
     protocol::Request r;
     r.id = "t";
     r.op = protocol::Op::kInfer;
@@ -98,10 +99,17 @@ TEST(Codec, InferReplyRoundTrips) {
 TEST(Codec, ModelsAndStatusRepliesRoundTrip) {
   protocol::Reply reply;
   reply.id = "m";
-  reply.models.push_back({"mlp", "ready", 2, 1, 3, 64, "", {{"x", DType::kFloat32, {{-1, 512}}}},
+  reply.models.push_back({"mlp",
+                          "ready",
+                          2,
+                          1,
+                          3,
+                          64,
+                          "",
+                          {{"x", DType::kFloat32, {{-1, 512}}}},
                           {{"y", DType::kFloat32, std::nullopt}}});
-  reply.workers.push_back({"mlp-0", 4242, "mlp", "cpu", "ready", 1, 17, 2,
-                           "killed by signal 9 (SIGKILL)"});
+  reply.workers.push_back(
+      {"mlp-0", 4242, "mlp", "cpu", "ready", 1, 17, 2, "killed by signal 9 (SIGKILL)"});
   reply.broker = protocol::BrokerInfo{"0.1.0", 1234};
   auto decoded = codec::DecodeReply(codec::EncodeReply(reply));
   ASSERT_OK(decoded);

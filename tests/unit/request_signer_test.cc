@@ -39,8 +39,7 @@ TEST(RequestSigner, AnyChangedByteFailsVerification) {
   std::string bad = sig;
   bad[5] ^= 1;
   EXPECT_EQ(signer.Verify("header", "body", bad).code(), ErrorCode::kUnauthenticated);
-  EXPECT_EQ(signer.Verify("header", "body", sig.substr(0, 31)).code(),
-            ErrorCode::kUnauthenticated);
+  EXPECT_EQ(signer.Verify("header", "body", sig.substr(0, 31)).code(), ErrorCode::kUnauthenticated);
 }
 
 TEST(RequestSigner, OtherSecretFailsVerification) {

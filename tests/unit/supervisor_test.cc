@@ -34,7 +34,8 @@ class FakeLauncher final : public ProcessLauncher {
   }
   void Signal(int64_t pid, int signal) override {
     signals.emplace_back(pid, signal);
-    if (fatal_signals.contains(signal) && running_.contains(pid)) ended_[pid] = ExitStatus{0, signal};
+    if (fatal_signals.contains(signal) && running_.contains(pid))
+      ended_[pid] = ExitStatus{0, signal};
   }
   void End(int64_t pid, ExitStatus status) { ended_[pid] = status; }
 

@@ -56,8 +56,10 @@ TEST(TorchScriptBackend, CorruptFileIsModelLoadFailedEveryTime) {
 
 TEST(TorchScriptBackend, ModelErrorIsInternalAndTheNextRequestIsServed) {
   TempDir dir;
-  ScriptModel m{"mm", "def forward(self, x):\n    return torch.matmul(x, self.w)\n",
-                {{"w", torch::ones({4, 2})}}, kAnyFloatIo};
+  ScriptModel m{"mm",
+                "def forward(self, x):\n    return torch.matmul(x, self.w)\n",
+                {{"w", torch::ones({4, 2})}},
+                kAnyFloatIo};
   TorchScriptBackend backend(Write(dir, m), "cpu");
   auto bad = backend.Infer({{"x", Floats({3}, {1, 2, 3})}});
   ASSERT_FALSE(bad.ok());
@@ -84,11 +86,13 @@ TEST(TorchScriptBackend, TupleAndDictResultsMapToDeclaredOutputs) {
       "devices = [\"cpu\"]\n[[inputs]]\nname = \"x\"\ndtype = \"float32\"\n"
       "[[outputs]]\nname = \"a\"\ndtype = \"float32\"\n"
       "[[outputs]]\nname = \"b\"\ndtype = \"int64\"\n";
-  ScriptModel tuple{"tuple", "def forward(self, x):\n    return x + 1, x.long()\n", {}, two_outputs};
+  ScriptModel tuple{
+      "tuple", "def forward(self, x):\n    return x + 1, x.long()\n", {}, two_outputs};
   ScriptModel dict{"dict",
                    "def forward(self, x):\n"
                    "    return {'b': x.long(), 'a': x + 1}\n",
-                   {}, two_outputs};
+                   {},
+                   two_outputs};
   for (const auto& m : {tuple, dict}) {
     TorchScriptBackend backend(Write(dir, m), "cpu");
     auto out = backend.Infer({{"x", Floats({2}, {1, 2})}});
@@ -101,7 +105,9 @@ TEST(TorchScriptBackend, TupleAndDictResultsMapToDeclaredOutputs) {
 
 TEST(TorchScriptBackend, StringInputsAndOutputs) {
   TempDir dir;
-  ScriptModel m{"greet", "def forward(self, name: str) -> str:\n    return 'hello ' + name\n", {},
+  ScriptModel m{"greet",
+                "def forward(self, name: str) -> str:\n    return 'hello ' + name\n",
+                {},
                 "devices = [\"cpu\"]\n[[inputs]]\nname = \"name\"\ndtype = \"string\"\n"
                 "[[outputs]]\nname = \"text\"\ndtype = \"string\"\n"};
   TorchScriptBackend backend(Write(dir, m), "cpu");
