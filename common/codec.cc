@@ -1,28 +1,18 @@
 #include "common/codec.h"
 
 #include <limits>
-#include <msgpack.hpp>
+
+#include "common/msgpack_io.h"
 
 namespace botmodels::codec {
+
+using namespace msgpack_io;
+
 namespace {
 
 using protocol::DType;
 using protocol::Tensor;
-using Obj = msgpack::object;
-using Packer = msgpack::packer<msgpack::sbuffer>;
 namespace field = protocol::field;
-
-// ---- Encoding helpers --------------------------------------------------------
-
-void PackStr(Packer& pk, std::string_view s) {
-  pk.pack_str(static_cast<uint32_t>(s.size()));
-  pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
-}
-
-void PackBin(Packer& pk, std::string_view s) {
-  pk.pack_bin(static_cast<uint32_t>(s.size()));
-  pk.pack_bin_body(s.data(), static_cast<uint32_t>(s.size()));
-}
 
 void PackTensor(Packer& pk, const Tensor& t) {
   if (t.dtype == DType::kString) return PackStr(pk, t.data);
@@ -61,159 +51,6 @@ void PackSpecs(Packer& pk, const std::vector<protocol::TensorSpec>& specs) {
   }
 }
 
-std::string Take(const msgpack::sbuffer& buf) { return std::string(buf.data(), buf.size()); }
-
-// ---- Decoding helpers --------------------------------------------------------
-
-// Nesting and size bounds while decoding: no valid message comes near them.
-msgpack::unpack_limit Limits() {
-  constexpr size_t kMaxItems = 1 << 24;  // array/map entries; shapes and lists are short
-  constexpr size_t kMaxDepth = 16;       // deepest valid message: reply.models[].inputs[].shape
-  constexpr size_t kNoExt = 0;           // the protocol uses no ext types
-  constexpr size_t kMaxBytes = std::numeric_limits<uint32_t>::max();
-  return msgpack::unpack_limit(kMaxItems, kMaxItems, kMaxBytes, kMaxBytes, kNoExt, kMaxDepth);
-}
-
-// Reference str/bin bodies in the input instead of copying them into the zone:
-// every decoded value is copied out before the input goes away.
-bool ReferenceAll(msgpack::type::object_type, std::size_t, void*) { return true; }
-
-Result<msgpack::object_handle> Unpack(std::string_view bytes) {
-  try {
-    std::size_t offset = 0;
-    msgpack::object_handle handle =
-        msgpack::unpack(bytes.data(), bytes.size(), offset, ReferenceAll, nullptr, Limits());
-    if (offset != bytes.size()) return InvalidRequest("trailing bytes after the msgpack value");
-    return handle;
-  } catch (const std::exception& e) {
-    return InvalidRequest(std::string("malformed msgpack: ") + e.what());
-  }
-}
-
-Status Expected(const std::string& path, std::string_view what) {
-  return InvalidRequest("field '" + path + "': expected " + std::string(what));
-}
-
-Status Missing(const std::string& path) {
-  return InvalidRequest("field '" + path + "' is missing");
-}
-
-std::string_view AsView(const Obj& o) {
-  return o.type == msgpack::type::STR ? std::string_view(o.via.str.ptr, o.via.str.size)
-                                      : std::string_view(o.via.bin.ptr, o.via.bin.size);
-}
-
-// A msgpack map with string keys, read field by field. `path` names it in errors.
-class MapReader {
- public:
-  MapReader(const Obj& map, std::string path) : map_(map), path_(std::move(path)) {}
-
-  static Result<MapReader> Of(const Obj& o, std::string path) {
-    if (o.type != msgpack::type::MAP) return Expected(path.empty() ? "message" : path, "a map");
-    return MapReader(o, std::move(path));
-  }
-
-  const Obj* Find(std::string_view key) const {
-    for (uint32_t i = 0; i < map_.via.map.size; ++i) {
-      const auto& kv = map_.via.map.ptr[i];
-      if (kv.key.type == msgpack::type::STR && AsView(kv.key) == key) return &kv.val;
-    }
-    return nullptr;
-  }
-
-  std::string PathOf(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-
-  // Each reader leaves *out untouched when the field is absent and not required.
-  Status String(std::string_view key, std::string* out, bool required = true) const {
-    const Obj* o = Find(key);
-    if (!o) return required ? Missing(PathOf(key)) : Status();
-    if (o->type != msgpack::type::STR) return Expected(PathOf(key), "a string");
-    *out = std::string(AsView(*o));
-    return {};
-  }
-
-  Status Binary(std::string_view key, std::string* out, bool required = true) const {
-    const Obj* o = Find(key);
-    if (!o) return required ? Missing(PathOf(key)) : Status();
-    if (o->type != msgpack::type::BIN) return Expected(PathOf(key), "bin bytes");
-    *out = std::string(AsView(*o));
-    return {};
-  }
-
-  template <typename U>
-  Status Unsigned(std::string_view key, U* out, bool required = true) const {
-    const Obj* o = Find(key);
-    if (!o) return required ? Missing(PathOf(key)) : Status();
-    if (o->type != msgpack::type::POSITIVE_INTEGER || o->via.u64 > std::numeric_limits<U>::max()) {
-      return Expected(PathOf(key),
-                      "an unsigned integer that fits " + std::to_string(sizeof(U) * 8) + " bits");
-    }
-    *out = static_cast<U>(o->via.u64);
-    return {};
-  }
-
-  Status Signed(std::string_view key, int64_t* out, bool required = true) const {
-    const Obj* o = Find(key);
-    if (!o) return required ? Missing(PathOf(key)) : Status();
-    if (o->type == msgpack::type::POSITIVE_INTEGER && o->via.u64 <= INT64_MAX) {
-      *out = static_cast<int64_t>(o->via.u64);
-    } else if (o->type == msgpack::type::NEGATIVE_INTEGER) {
-      *out = o->via.i64;
-    } else {
-      return Expected(PathOf(key), "an integer");
-    }
-    return {};
-  }
-
-  Status Bool(std::string_view key, bool* out, bool required = true) const {
-    const Obj* o = Find(key);
-    if (!o) return required ? Missing(PathOf(key)) : Status();
-    if (o->type != msgpack::type::BOOLEAN) return Expected(PathOf(key), "a boolean");
-    *out = o->via.boolean;
-    return {};
-  }
-
-  Status Shape(std::string_view key, std::vector<int64_t>* out) const {
-    const Obj* o = Find(key);
-    if (!o) return Missing(PathOf(key));
-    if (o->type != msgpack::type::ARRAY) return Expected(PathOf(key), "an array of integers");
-    out->clear();
-    for (uint32_t i = 0; i < o->via.array.size; ++i) {
-      const Obj& d = o->via.array.ptr[i];
-      if (d.type == msgpack::type::POSITIVE_INTEGER && d.via.u64 <= INT64_MAX) {
-        out->push_back(static_cast<int64_t>(d.via.u64));
-      } else if (d.type == msgpack::type::NEGATIVE_INTEGER) {
-        out->push_back(d.via.i64);
-      } else {
-        return Expected(PathOf(key), "an array of integers");
-      }
-    }
-    return {};
-  }
-
-  Status DTypeField(std::string_view key, DType* out) const {
-    std::string name;
-    if (Status s = String(key, &name); !s.ok()) return s;
-    auto dtype = protocol::ParseDType(name);
-    if (!dtype) return InvalidRequest("field '" + PathOf(key) + "': unknown dtype '" + name + "'");
-    *out = *dtype;
-    return {};
-  }
-
- private:
-  const Obj& map_;
-  std::string path_;
-};
-
-#define BM_RETURN_IF_ERROR(expr)        \
-  do {                                  \
-    if (Status _s = (expr); !_s.ok()) { \
-      return _s;                        \
-    }                                   \
-  } while (0)
-
 Result<Tensor> ReadTensor(const Obj& o, const std::string& path) {
   Tensor t;
   if (o.type == msgpack::type::STR || o.type == msgpack::type::BIN) {
@@ -223,14 +60,14 @@ Result<Tensor> ReadTensor(const Obj& o, const std::string& path) {
   }
   auto map = MapReader::Of(o, path);
   if (!map.ok()) return Expected(path, "a tensor map, a string or bytes");
-  BM_RETURN_IF_ERROR(map->DTypeField(field::kDtype, &t.dtype));
+  BOTMODELS_RETURN_IF_ERROR(map->DTypeField(field::kDtype, &t.dtype));
   if (!protocol::IsTensor(t.dtype)) {
     return InvalidRequest("field '" + path + "': dtype '" +
                           std::string(protocol::DTypeName(t.dtype)) +
                           "' is sent as a plain msgpack str or bin, not a tensor map");
   }
-  BM_RETURN_IF_ERROR(map->Shape(field::kShape, &t.shape));
-  BM_RETURN_IF_ERROR(map->Binary(field::kData, &t.data));
+  BOTMODELS_RETURN_IF_ERROR(map->Shape(field::kShape, &t.shape));
+  BOTMODELS_RETURN_IF_ERROR(map->Binary(field::kData, &t.data));
   auto count = protocol::ElementCount(t.shape);
   if (!count) return InvalidRequest("field '" + path + ".shape': dims must be >= 0");
   const size_t elem = protocol::DTypeSize(t.dtype);
@@ -277,15 +114,15 @@ Result<std::vector<T>> ReadList(const MapReader& parent, std::string_view key, R
     auto item = MapReader::Of(o->via.array.ptr[i], path + "[" + std::to_string(i) + "]");
     if (!item.ok()) return item.status();
     T value;
-    BM_RETURN_IF_ERROR(read_one(*item, &value));
+    BOTMODELS_RETURN_IF_ERROR(read_one(*item, &value));
     out.push_back(std::move(value));
   }
   return out;
 }
 
 Status ReadSpec(const MapReader& m, protocol::TensorSpec* s) {
-  BM_RETURN_IF_ERROR(m.String("name", &s->name));
-  BM_RETURN_IF_ERROR(m.DTypeField(field::kDtype, &s->dtype));
+  BOTMODELS_RETURN_IF_ERROR(m.String("name", &s->name));
+  BOTMODELS_RETURN_IF_ERROR(m.DTypeField(field::kDtype, &s->dtype));
   const Obj* shape = m.Find(field::kShape);
   if (!shape || shape->type == msgpack::type::NIL) return {};
   s->shape.emplace();
@@ -293,13 +130,13 @@ Status ReadSpec(const MapReader& m, protocol::TensorSpec* s) {
 }
 
 Status ReadModelInfo(const MapReader& m, protocol::ModelInfo* info) {
-  BM_RETURN_IF_ERROR(m.String("name", &info->name));
-  BM_RETURN_IF_ERROR(m.String("state", &info->state));
-  BM_RETURN_IF_ERROR(m.Unsigned("workers", &info->workers));
-  BM_RETURN_IF_ERROR(m.Unsigned("ready_workers", &info->ready_workers));
-  BM_RETURN_IF_ERROR(m.Unsigned("queued", &info->queued));
-  BM_RETURN_IF_ERROR(m.Unsigned("queue_size", &info->queue_size));
-  BM_RETURN_IF_ERROR(m.String("last_error", &info->last_error, false));
+  BOTMODELS_RETURN_IF_ERROR(m.String("name", &info->name));
+  BOTMODELS_RETURN_IF_ERROR(m.String("state", &info->state));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("workers", &info->workers));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("ready_workers", &info->ready_workers));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("queued", &info->queued));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("queue_size", &info->queue_size));
+  BOTMODELS_RETURN_IF_ERROR(m.String("last_error", &info->last_error, false));
   auto inputs = ReadList<protocol::TensorSpec>(m, "inputs", ReadSpec);
   if (!inputs.ok()) return inputs.status();
   auto outputs = ReadList<protocol::TensorSpec>(m, "outputs", ReadSpec);
@@ -310,14 +147,14 @@ Status ReadModelInfo(const MapReader& m, protocol::ModelInfo* info) {
 }
 
 Status ReadWorkerInfo(const MapReader& m, protocol::WorkerInfo* info) {
-  BM_RETURN_IF_ERROR(m.String("id", &info->id));
-  BM_RETURN_IF_ERROR(m.Signed("pid", &info->pid));
-  BM_RETURN_IF_ERROR(m.String("model", &info->model));
-  BM_RETURN_IF_ERROR(m.String("device", &info->device));
-  BM_RETURN_IF_ERROR(m.String("state", &info->state));
-  BM_RETURN_IF_ERROR(m.Unsigned("in_flight", &info->in_flight));
-  BM_RETURN_IF_ERROR(m.Unsigned("served", &info->served));
-  BM_RETURN_IF_ERROR(m.Unsigned("restarts", &info->restarts));
+  BOTMODELS_RETURN_IF_ERROR(m.String("id", &info->id));
+  BOTMODELS_RETURN_IF_ERROR(m.Signed("pid", &info->pid));
+  BOTMODELS_RETURN_IF_ERROR(m.String("model", &info->model));
+  BOTMODELS_RETURN_IF_ERROR(m.String("device", &info->device));
+  BOTMODELS_RETURN_IF_ERROR(m.String("state", &info->state));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("in_flight", &info->in_flight));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("served", &info->served));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("restarts", &info->restarts));
   return m.String("last_exit", &info->last_exit, false);
 }
 
@@ -344,9 +181,9 @@ Result<protocol::AuthHeader> DecodeAuthHeader(std::string_view bytes) {
   auto m = MapReader::Of(handle->get(), "header");
   if (!m.ok()) return m.status();
   protocol::AuthHeader h;
-  BM_RETURN_IF_ERROR(m->String(protocol::header::kKeyId, &h.key_id));
-  BM_RETURN_IF_ERROR(m->Unsigned(protocol::header::kTimestamp, &h.timestamp_ms));
-  BM_RETURN_IF_ERROR(m->Binary(protocol::header::kNonce, &h.nonce));
+  BOTMODELS_RETURN_IF_ERROR(m->String(protocol::header::kKeyId, &h.key_id));
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned(protocol::header::kTimestamp, &h.timestamp_ms));
+  BOTMODELS_RETURN_IF_ERROR(m->Binary(protocol::header::kNonce, &h.nonce));
   if (h.nonce.size() < protocol::kMinNonceBytes || h.nonce.size() > protocol::kMaxNonceBytes) {
     return InvalidRequest("field 'header.nonce': must hold " +
                           std::to_string(protocol::kMinNonceBytes) + " to " +
@@ -387,26 +224,26 @@ Result<protocol::Request> DecodeRequest(std::string_view bytes) {
   auto m = MapReader::Of(handle->get(), "");
   if (!m.ok()) return m.status();
   protocol::Request r;
-  BM_RETURN_IF_ERROR(m->Unsigned(field::kVersion, &r.version));
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kVersion, &r.version));
   if (r.version != protocol::kVersion) {
     return InvalidRequest("unsupported protocol version " + std::to_string(r.version) +
                           " (this server speaks " + std::to_string(protocol::kVersion) + ")");
   }
-  BM_RETURN_IF_ERROR(m->String(field::kId, &r.id));
+  BOTMODELS_RETURN_IF_ERROR(m->String(field::kId, &r.id));
   if (r.id.size() > protocol::kMaxIdBytes) {
     return InvalidRequest("field 'id': longer than " + std::to_string(protocol::kMaxIdBytes) +
                           " bytes");
   }
   std::string op;
-  BM_RETURN_IF_ERROR(m->String(field::kOp, &op));
+  BOTMODELS_RETURN_IF_ERROR(m->String(field::kOp, &op));
   auto parsed = protocol::ParseOp(op);
   if (!parsed) return InvalidRequest("field 'op': unknown operation '" + op + "'");
   r.op = *parsed;
   const bool infer = r.op == protocol::Op::kInfer;
-  BM_RETURN_IF_ERROR(m->String(field::kModel, &r.model, infer));
+  BOTMODELS_RETURN_IF_ERROR(m->String(field::kModel, &r.model, infer));
   uint32_t timeout = 0;
   if (m->Find(field::kTimeoutMs)) {
-    BM_RETURN_IF_ERROR(m->Unsigned(field::kTimeoutMs, &timeout));
+    BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kTimeoutMs, &timeout));
     r.timeout_ms = timeout;
   }
   if (infer) {
@@ -534,24 +371,24 @@ Result<protocol::Reply> DecodeReply(std::string_view bytes) {
   if (!m.ok()) return m.status();
   protocol::Reply r;
   uint32_t version = 0;
-  BM_RETURN_IF_ERROR(m->Unsigned(field::kVersion, &version));
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kVersion, &version));
   if (const Obj* id = m->Find(field::kId); id && id->type != msgpack::type::NIL) {
     std::string value;
-    BM_RETURN_IF_ERROR(m->String(field::kId, &value));
+    BOTMODELS_RETURN_IF_ERROR(m->String(field::kId, &value));
     r.id = std::move(value);
   }
   bool ok = false;
-  BM_RETURN_IF_ERROR(m->Bool(field::kOk, &ok));
-  BM_RETURN_IF_ERROR(m->Bool(field::kMore, &r.more, false));
+  BOTMODELS_RETURN_IF_ERROR(m->Bool(field::kOk, &ok));
+  BOTMODELS_RETURN_IF_ERROR(m->Bool(field::kMore, &r.more, false));
   if (!ok) {
     const Obj* e = m->Find(field::kError);
     if (!e) return Missing("error");
     auto err = MapReader::Of(*e, "error");
     if (!err.ok()) return err.status();
     std::string code_name, message;
-    BM_RETURN_IF_ERROR(err->String(field::kCode, &code_name));
-    BM_RETURN_IF_ERROR(err->String(field::kMessage, &message));
-    BM_RETURN_IF_ERROR(err->Bool(field::kRetryable, &r.retryable));
+    BOTMODELS_RETURN_IF_ERROR(err->String(field::kCode, &code_name));
+    BOTMODELS_RETURN_IF_ERROR(err->String(field::kMessage, &message));
+    BOTMODELS_RETURN_IF_ERROR(err->Bool(field::kRetryable, &r.retryable));
     // An unknown code from a newer server is still an error: report it as internal.
     auto code = ParseErrorCode(code_name);
     r.status = Status(code && *code != ErrorCode::kOk ? *code : ErrorCode::kInternal,
@@ -571,100 +408,10 @@ Result<protocol::Reply> DecodeReply(std::string_view bytes) {
     auto bm = MapReader::Of(*b, "broker");
     if (!bm.ok()) return bm.status();
     protocol::BrokerInfo info;
-    BM_RETURN_IF_ERROR(bm->String("version", &info.version));
-    BM_RETURN_IF_ERROR(bm->Unsigned("uptime_ms", &info.uptime_ms));
+    BOTMODELS_RETURN_IF_ERROR(bm->String("version", &info.version));
+    BOTMODELS_RETURN_IF_ERROR(bm->Unsigned("uptime_ms", &info.uptime_ms));
     r.broker = info;
   }
   return r;
 }
-
-// ---- Worker messages -----------------------------------------------------------
-
-std::string EncodeHello(const protocol::WorkerHello& h) {
-  msgpack::sbuffer buf;
-  Packer pk(buf);
-  pk.pack_map(6);
-  PackStr(pk, field::kVersion);
-  pk.pack(h.version);
-  PackStr(pk, "worker_id");
-  PackStr(pk, h.worker_id);
-  PackStr(pk, "model");
-  PackStr(pk, h.model);
-  PackStr(pk, "device");
-  PackStr(pk, h.device);
-  PackStr(pk, "capacity");
-  pk.pack(h.capacity);
-  PackStr(pk, "pid");
-  pk.pack(h.pid);
-  return Take(buf);
-}
-
-Result<protocol::WorkerHello> DecodeHello(std::string_view bytes) {
-  auto handle = Unpack(bytes);
-  if (!handle.ok()) return handle.status();
-  auto m = MapReader::Of(handle->get(), "hello");
-  if (!m.ok()) return m.status();
-  protocol::WorkerHello h;
-  BM_RETURN_IF_ERROR(m->Unsigned(field::kVersion, &h.version));
-  BM_RETURN_IF_ERROR(m->String("worker_id", &h.worker_id));
-  BM_RETURN_IF_ERROR(m->String("model", &h.model));
-  BM_RETURN_IF_ERROR(m->String("device", &h.device));
-  BM_RETURN_IF_ERROR(m->Unsigned("capacity", &h.capacity));
-  BM_RETURN_IF_ERROR(m->Signed("pid", &h.pid));
-  if (h.capacity == 0) return InvalidRequest("field 'hello.capacity': must be at least 1");
-  if (h.worker_id.empty()) return InvalidRequest("field 'hello.worker_id': must not be empty");
-  return h;
-}
-
-std::string EncodeWorkerState(const protocol::WorkerState& s) {
-  msgpack::sbuffer buf;
-  Packer pk(buf);
-  pk.pack_map(3);
-  PackStr(pk, "state");
-  PackStr(pk, protocol::ModelStateName(s.state));
-  PackStr(pk, field::kMessage);
-  PackStr(pk, s.message);
-  PackStr(pk, "load_ms");
-  pk.pack(s.load_ms);
-  return Take(buf);
-}
-
-Result<protocol::WorkerState> DecodeWorkerState(std::string_view bytes) {
-  auto handle = Unpack(bytes);
-  if (!handle.ok()) return handle.status();
-  auto m = MapReader::Of(handle->get(), "state");
-  if (!m.ok()) return m.status();
-  protocol::WorkerState s;
-  std::string name;
-  BM_RETURN_IF_ERROR(m->String("state", &name));
-  auto state = protocol::ParseModelState(name);
-  if (!state) return InvalidRequest("field 'state.state': unknown state '" + name + "'");
-  s.state = *state;
-  BM_RETURN_IF_ERROR(m->String(field::kMessage, &s.message, false));
-  BM_RETURN_IF_ERROR(m->Unsigned("load_ms", &s.load_ms, false));
-  return s;
-}
-
-std::string EncodeJobHeader(const protocol::JobHeader& h) {
-  msgpack::sbuffer buf;
-  Packer pk(buf);
-  pk.pack_map(2);
-  PackStr(pk, "ticket");
-  pk.pack(h.ticket);
-  PackStr(pk, "budget_ms");
-  pk.pack(h.budget_ms);
-  return Take(buf);
-}
-
-Result<protocol::JobHeader> DecodeJobHeader(std::string_view bytes) {
-  auto handle = Unpack(bytes);
-  if (!handle.ok()) return handle.status();
-  auto m = MapReader::Of(handle->get(), "job");
-  if (!m.ok()) return m.status();
-  protocol::JobHeader h;
-  BM_RETURN_IF_ERROR(m->Unsigned("ticket", &h.ticket));
-  BM_RETURN_IF_ERROR(m->Unsigned("budget_ms", &h.budget_ms, false));
-  return h;
-}
-
 }  // namespace botmodels::codec

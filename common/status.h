@@ -48,6 +48,14 @@ class Status {
   std::string message_;
 };
 
+// Returns from the enclosing function when `expr` (a Status) is not OK.
+#define BOTMODELS_RETURN_IF_ERROR(expr)                        \
+  do {                                                         \
+    if (::botmodels::Status _status = (expr); !_status.ok()) { \
+      return _status;                                          \
+    }                                                          \
+  } while (0)
+
 inline Status InvalidRequest(std::string message) {
   return {ErrorCode::kInvalidRequest, std::move(message)};
 }

@@ -101,7 +101,8 @@ Result<std::vector<TomlReader>> TomlReader::TableArray(std::string_view key) con
 Result<TomlReader> TomlReader::Table(std::string_view key) const {
   const toml::node* node = table_->get(key);
   if (!node) return TomlReader(file_, Empty(), prefix_ + std::string(key) + ".");
-  if (!node->is_table()) return Error(key, std::string("expected a table ([").append(key).append("])"));
+  if (!node->is_table())
+    return Error(key, std::string("expected a table ([").append(key).append("])"));
   return TomlReader(file_, *node->as_table(), prefix_ + std::string(key) + ".");
 }
 

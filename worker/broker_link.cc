@@ -28,6 +28,7 @@ void BrokerLink::Connect() {
   SendFrames({wm::kRegister, codec::EncodeHello(hello_)});
   if (last_state_) SendFrames({wm::kState, *last_state_});
   last_heard_ = clock_.Now();
+  register_due_ = false;
 }
 
 std::optional<Job> BrokerLink::Receive() {
@@ -49,8 +50,10 @@ std::optional<Job> BrokerLink::Receive() {
     return job;
   }
   if (type == wm::kDisconnect) {
+    // Re-register on the next Tick, not at once: a broker that refuses this
+    // worker (a model it does not serve) must not be answered in a tight loop.
     spdlog::warn("the broker does not know this worker: registering again");
-    Connect();
+    register_due_ = true;
   } else if (type != wm::kHeartbeat) {
     spdlog::error("ignoring an unknown message from the broker ({} frames)", frames.size());
   }
@@ -69,6 +72,8 @@ std::chrono::milliseconds BrokerLink::Tick() {
   const auto now = clock_.Now();
   if (now - last_heard_ >= liveness_) {
     spdlog::warn("no word from the broker for {} ms: reconnecting", liveness_.count());
+    Connect();
+  } else if (register_due_ && now - last_sent_ >= heartbeat_) {
     Connect();
   }
   if (now - last_sent_ >= heartbeat_) SendFrames({wm::kHeartbeat});

@@ -52,6 +52,7 @@ class BrokerLink {
   Clock::TimePoint last_sent_;
   Clock::TimePoint last_heard_;
   std::optional<std::string> last_state_;  // encoded WorkerState, resent on reconnect
+  bool register_due_ = false;              // the broker asked us to register again
 };
 
 }  // namespace botmodels

@@ -44,8 +44,13 @@ TEST(Faults, KillingAWorkerWithRequestsInFlightLosesNone) {
 
   std::set<std::string> ids;
   for (int i = 0; i < 100; ++i) ids.insert(client->Send(SlowRequest(iters)));
-  const auto victim = broker.Worker("slow-0");
-  ASSERT_GT(victim.in_flight, 0u);
+  protocol::WorkerInfo victim;
+  ASSERT_TRUE(broker.WaitStatus([&](const protocol::Reply& r) {
+    for (const auto& w : r.workers) {
+      if (w.id == "slow-0" && w.in_flight > 0) victim = w;
+    }
+    return victim.in_flight > 0;
+  }));
   ASSERT_EQ(::kill(static_cast<pid_t>(victim.pid), SIGKILL), 0);
 
   const auto replies = CollectReplies(*client, ids);

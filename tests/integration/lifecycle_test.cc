@@ -65,7 +65,11 @@ TEST(Lifecycle, PendingRequestsAreAnsweredWhenTheBrokerStops) {
   r.model = "slow";
   r.inputs = testing::SlowInputs(iters);
   for (int i = 0; i < 3; ++i) client->Send(r);  // one runs, two wait
-  std::this_thread::sleep_for(200ms);
+  for (int tries = 0; tries < 500; ++tries) {
+    auto models = broker.NewClient()->Models();
+    if (models.ok() && models->at(0).queued == 2) break;
+    std::this_thread::sleep_for(10ms);
+  }
   std::thread stopper([&] { broker.Stop(SIGTERM); });
   for (int i = 0; i < 3; ++i) {
     auto reply = client->Receive(10s);

@@ -1,0 +1,86 @@
+#pragma once
+
+// Small helpers over msgpack-c shared by the codecs (common/codec.h): packing
+// strings and binaries, and reading maps field by field with errors that name
+// the field. Internal to common/.
+
+#include <cstdint>
+#include <limits>
+#include <msgpack.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/protocol.h"
+#include "common/status.h"
+
+namespace botmodels::msgpack_io {
+
+using Obj = msgpack::object;
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+inline void PackStr(Packer& pk, std::string_view s) {
+  pk.pack_str(static_cast<uint32_t>(s.size()));
+  pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+inline void PackBin(Packer& pk, std::string_view s) {
+  pk.pack_bin(static_cast<uint32_t>(s.size()));
+  pk.pack_bin_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+inline std::string Take(const msgpack::sbuffer& buf) { return std::string(buf.data(), buf.size()); }
+
+// Decodes exactly one msgpack value filling all of `bytes`, within the
+// protocol's size and nesting bounds. The result references `bytes`, which
+// must outlive it. Malformed input is invalid_request.
+Result<msgpack::object_handle> Unpack(std::string_view bytes);
+
+// The bytes of a str or bin object.
+inline std::string_view AsView(const Obj& o) {
+  return o.type == msgpack::type::STR ? std::string_view(o.via.str.ptr, o.via.str.size)
+                                      : std::string_view(o.via.bin.ptr, o.via.bin.size);
+}
+
+Status Expected(const std::string& path, std::string_view what);
+Status Missing(const std::string& path);
+
+// A msgpack map with string keys, read field by field. `path` names it in
+// errors ("field 'inputs.x.shape': expected an array of integers"). Readers
+// leave *out untouched when the field is absent and not required. Borrows
+// the object, which must outlive the reader.
+class MapReader {
+ public:
+  MapReader(const Obj& map, std::string path) : map_(map), path_(std::move(path)) {}
+
+  // A reader over `o`, or invalid_request when it is not a map.
+  static Result<MapReader> Of(const Obj& o, std::string path);
+
+  const Obj* Find(std::string_view key) const;
+  std::string PathOf(std::string_view key) const;
+
+  Status String(std::string_view key, std::string* out, bool required = true) const;
+  Status Binary(std::string_view key, std::string* out, bool required = true) const;
+  Status Signed(std::string_view key, int64_t* out, bool required = true) const;
+  Status Bool(std::string_view key, bool* out, bool required = true) const;
+  Status Shape(std::string_view key, std::vector<int64_t>* out) const;
+  Status DTypeField(std::string_view key, protocol::DType* out) const;
+
+  template <typename U>
+  Status Unsigned(std::string_view key, U* out, bool required = true) const {
+    const Obj* o = Find(key);
+    if (!o) return required ? Missing(PathOf(key)) : Status();
+    if (o->type != msgpack::type::POSITIVE_INTEGER || o->via.u64 > std::numeric_limits<U>::max()) {
+      return Expected(PathOf(key),
+                      "an unsigned integer that fits " + std::to_string(sizeof(U) * 8) + " bits");
+    }
+    *out = static_cast<U>(o->via.u64);
+    return {};
+  }
+
+ private:
+  const Obj& map_;
+  std::string path_;
+};
+
+}  // namespace botmodels::msgpack_io

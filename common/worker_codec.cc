@@ -1,0 +1,96 @@
+#include "common/codec.h"
+#include "common/msgpack_io.h"
+
+// The broker <-> worker messages (docs/protocol.md, "Broker and workers").
+namespace botmodels::codec {
+
+using namespace msgpack_io;
+namespace field = protocol::field;
+
+std::string EncodeHello(const protocol::WorkerHello& h) {
+  msgpack::sbuffer buf;
+  Packer pk(buf);
+  pk.pack_map(6);
+  PackStr(pk, field::kVersion);
+  pk.pack(h.version);
+  PackStr(pk, "worker_id");
+  PackStr(pk, h.worker_id);
+  PackStr(pk, "model");
+  PackStr(pk, h.model);
+  PackStr(pk, "device");
+  PackStr(pk, h.device);
+  PackStr(pk, "capacity");
+  pk.pack(h.capacity);
+  PackStr(pk, "pid");
+  pk.pack(h.pid);
+  return Take(buf);
+}
+
+Result<protocol::WorkerHello> DecodeHello(std::string_view bytes) {
+  auto handle = Unpack(bytes);
+  if (!handle.ok()) return handle.status();
+  auto m = MapReader::Of(handle->get(), "hello");
+  if (!m.ok()) return m.status();
+  protocol::WorkerHello h;
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kVersion, &h.version));
+  BOTMODELS_RETURN_IF_ERROR(m->String("worker_id", &h.worker_id));
+  BOTMODELS_RETURN_IF_ERROR(m->String("model", &h.model));
+  BOTMODELS_RETURN_IF_ERROR(m->String("device", &h.device));
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned("capacity", &h.capacity));
+  BOTMODELS_RETURN_IF_ERROR(m->Signed("pid", &h.pid));
+  if (h.capacity == 0) return InvalidRequest("field 'hello.capacity': must be at least 1");
+  if (h.worker_id.empty()) return InvalidRequest("field 'hello.worker_id': must not be empty");
+  return h;
+}
+
+std::string EncodeWorkerState(const protocol::WorkerState& s) {
+  msgpack::sbuffer buf;
+  Packer pk(buf);
+  pk.pack_map(3);
+  PackStr(pk, "state");
+  PackStr(pk, protocol::ModelStateName(s.state));
+  PackStr(pk, field::kMessage);
+  PackStr(pk, s.message);
+  PackStr(pk, "load_ms");
+  pk.pack(s.load_ms);
+  return Take(buf);
+}
+
+Result<protocol::WorkerState> DecodeWorkerState(std::string_view bytes) {
+  auto handle = Unpack(bytes);
+  if (!handle.ok()) return handle.status();
+  auto m = MapReader::Of(handle->get(), "state");
+  if (!m.ok()) return m.status();
+  protocol::WorkerState s;
+  std::string name;
+  BOTMODELS_RETURN_IF_ERROR(m->String("state", &name));
+  auto state = protocol::ParseModelState(name);
+  if (!state) return InvalidRequest("field 'state.state': unknown state '" + name + "'");
+  s.state = *state;
+  BOTMODELS_RETURN_IF_ERROR(m->String(field::kMessage, &s.message, false));
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned("load_ms", &s.load_ms, false));
+  return s;
+}
+
+std::string EncodeJobHeader(const protocol::JobHeader& h) {
+  msgpack::sbuffer buf;
+  Packer pk(buf);
+  pk.pack_map(2);
+  PackStr(pk, "ticket");
+  pk.pack(h.ticket);
+  PackStr(pk, "budget_ms");
+  pk.pack(h.budget_ms);
+  return Take(buf);
+}
+
+Result<protocol::JobHeader> DecodeJobHeader(std::string_view bytes) {
+  auto handle = Unpack(bytes);
+  if (!handle.ok()) return handle.status();
+  auto m = MapReader::Of(handle->get(), "job");
+  if (!m.ok()) return m.status();
+  protocol::JobHeader h;
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned("ticket", &h.ticket));
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned("budget_ms", &h.budget_ms, false));
+  return h;
+}
+}  // namespace botmodels::codec
