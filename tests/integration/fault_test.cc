@@ -14,13 +14,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::BrokerHarness;
 
-protocol::Request SlowRequest(int64_t iters) {
-  protocol::Request r;
-  r.op = protocol::Op::kInfer;
-  r.model = "slow";
-  r.inputs = testing::SlowInputs(iters);
-  return r;
-}
+using testing::SlowRequest;
 
 // Waits for every id in `ids` to get one reply; returns them by id.
 std::map<std::string, protocol::Reply> CollectReplies(Client& client,

@@ -12,14 +12,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::BrokerHarness;
 
-protocol::Request SlowRequest(int64_t iters, std::optional<uint32_t> timeout_ms = std::nullopt) {
-  protocol::Request r;
-  r.op = protocol::Op::kInfer;
-  r.model = "slow";
-  r.inputs = testing::SlowInputs(iters);
-  r.timeout_ms = timeout_ms;
-  return r;
-}
+using testing::SlowRequest;
 
 TEST(FlowControl, AFullQueueAnswersOverloadedAtOnceAndLosesNothing) {
   BrokerHarness broker;

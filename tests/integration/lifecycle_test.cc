@@ -60,11 +60,7 @@ TEST(Lifecycle, PendingRequestsAreAnsweredWhenTheBrokerStops) {
   ASSERT_NO_FATAL_FAILURE(broker.Start(1));
   auto client = broker.NewClient();
   const int64_t iters = testing::CalibrateSlow(*client, 2000ms);
-  protocol::Request r;
-  r.op = protocol::Op::kInfer;
-  r.model = "slow";
-  r.inputs = testing::SlowInputs(iters);
-  for (int i = 0; i < 3; ++i) client->Send(r);  // one runs, two wait
+  for (int i = 0; i < 3; ++i) client->Send(testing::SlowRequest(iters));  // one runs, two wait
   for (int tries = 0; tries < 500; ++tries) {
     auto models = broker.NewClient()->Models();
     if (models.ok() && models->at(0).queued == 2) break;

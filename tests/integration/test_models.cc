@@ -54,6 +54,15 @@ protocol::NamedTensors SlowInputs(int64_t iters) {
   return {{"x", x}, {"iters", n}};
 }
 
+protocol::Request SlowRequest(int64_t iters, std::optional<uint32_t> timeout_ms) {
+  protocol::Request r;
+  r.op = protocol::Op::kInfer;
+  r.model = "slow";
+  r.inputs = SlowInputs(iters);
+  r.timeout_ms = timeout_ms;
+  return r;
+}
+
 int64_t CalibrateSlow(Client& client, std::chrono::milliseconds target) {
   // The first request loads and warms the model up: keep it out of the timing.
   if (!client.Infer("slow", SlowInputs(1)).ok()) return 1;

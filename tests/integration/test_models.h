@@ -24,6 +24,8 @@ namespace botmodels::testing {
 
 // Inputs for Slow(): one row, `iters` rounds.
 protocol::NamedTensors SlowInputs(int64_t iters);
+// An infer request for Slow().
+protocol::Request SlowRequest(int64_t iters, std::optional<uint32_t> timeout_ms = std::nullopt);
 
 // Iterations of Slow() that take about `target` on this machine, measured
 // through `client` (the broker must serve "slow").
