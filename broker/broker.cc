@@ -8,6 +8,7 @@
 #include <zmq_addon.hpp>
 
 #include "broker/boost_process_launcher.h"
+#include "broker/worker_plan.h"
 #include "common/codec.h"
 
 namespace botmodels {
@@ -31,38 +32,6 @@ std::string DefaultBackend() {
 std::string DefaultWorkerBinary() {
   return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "botmodels-worker")
       .string();
-}
-
-// One worker per model × device × replica, named <model>-<n>.
-std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models,
-                                    const std::string& worker_binary) {
-  const bool wants_cuda = std::any_of(models.begin(), models.end(), [](const ModelConfig& m) {
-    return std::any_of(m.devices.begin(), m.devices.end(),
-                       [](const std::string& d) { return d == "auto" || d == "cuda"; });
-  });
-  const int gpus = wants_cuda ? ProbeCudaDevices(worker_binary) : 0;
-  std::vector<WorkerSpec> specs;
-  for (const auto& m : models) {
-    std::vector<std::string> devices;
-    for (const auto& d : m.devices) {
-      if (d == "auto" || d == "cuda") {
-        for (int g = 0; g < gpus; ++g) devices.push_back("cuda:" + std::to_string(g));
-        if (gpus == 0) {
-          if (d == "cuda") spdlog::warn("model {}: no CUDA device found; using the CPU", m.name);
-          devices.push_back("cpu");
-        }
-      } else {
-        devices.push_back(d);
-      }
-    }
-    int n = 0;
-    for (const auto& device : devices) {
-      for (uint32_t r = 0; r < m.replicas; ++r) {
-        specs.push_back({m.name + "-" + std::to_string(n++), m.name, device});
-      }
-    }
-  }
-  return specs;
 }
 
 SupervisorOptions MakeSupervisorOptions(const BrokerConfig& c) {
@@ -138,9 +107,9 @@ int Broker::Run() {
   if (!signer_) {
     spdlog::warn("auth = \"none\": any local process can use this broker; for development only");
   }
-  for (auto& spec : PlanWorkers(models_, MakeSupervisorOptions(config_).worker_binary)) {
-    supervisor_.Add(std::move(spec));
-  }
+  const int gpus =
+      NeedsGpuCount(models_) ? ProbeCudaDevices(MakeSupervisorOptions(config_).worker_binary) : 0;
+  for (auto& spec : PlanWorkers(models_, gpus)) supervisor_.Add(std::move(spec));
   spdlog::info("broker {} ready: clients on {}, workers on {}, {} models", BOTMODELS_VERSION,
                config_.frontend, config_.backend, models_.size());
 

@@ -1,0 +1,45 @@
+#include "broker/worker_plan.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace botmodels {
+namespace {
+
+bool IsGpuWildcard(const std::string& device) { return device == "auto" || device == "cuda"; }
+
+}  // namespace
+
+bool NeedsGpuCount(const std::vector<ModelConfig>& models) {
+  return std::any_of(models.begin(), models.end(), [](const ModelConfig& m) {
+    return std::any_of(m.devices.begin(), m.devices.end(), IsGpuWildcard);
+  });
+}
+
+std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models, int gpus) {
+  std::vector<WorkerSpec> specs;
+  for (const auto& m : models) {
+    std::vector<std::string> devices;
+    for (const auto& d : m.devices) {
+      if (!IsGpuWildcard(d)) {
+        devices.push_back(d);
+        continue;
+      }
+      for (int g = 0; g < gpus; ++g) devices.push_back("cuda:" + std::to_string(g));
+      if (gpus == 0) {
+        if (d == "cuda") spdlog::warn("model {}: no CUDA device found; using the CPU", m.name);
+        devices.push_back("cpu");
+      }
+    }
+    int n = 0;
+    for (const auto& device : devices) {
+      for (uint32_t r = 0; r < m.replicas; ++r) {
+        specs.push_back({m.name + "-" + std::to_string(n++), m.name, device});
+      }
+    }
+  }
+  return specs;
+}
+
+}  // namespace botmodels

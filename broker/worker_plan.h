@@ -1,0 +1,19 @@
+#pragma once
+
+#include <vector>
+
+#include "broker/supervisor.h"
+#include "common/model_config.h"
+
+namespace botmodels {
+
+// Whether any model asks for "auto" or "cuda" devices, i.e. whether the GPUs
+// must be counted before planning.
+bool NeedsGpuCount(const std::vector<ModelConfig>& models);
+
+// The workers to run: one per model × device × replica, named <model>-<n>.
+// "auto" and "cuda" expand to cuda:0 … cuda:<gpus-1>, or to one "cpu" when
+// `gpus` is 0 (with a warning for "cuda"); explicit devices stay as written.
+std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models, int gpus);
+
+}  // namespace botmodels
