@@ -17,7 +17,7 @@ int Fail(const Status& status) {
 }
 
 std::string ShapeText(const std::optional<std::vector<int64_t>>& shape) {
-  if (!shape) return "any";
+  if (!shape) return "[any]";
   std::string s = "[";
   for (size_t i = 0; i < shape->size(); ++i) s += (i ? "," : "") + std::to_string((*shape)[i]);
   return s + "]";
