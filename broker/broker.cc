@@ -290,6 +290,14 @@ void Broker::Housekeeping() {
     router_.OnWorkerGone(id, Departure::kDied);
     supervisor_.Kill(id);
   }
+  for (const WorkerSlot& slot : supervisor_.slots()) {
+    if (slot.pid != 0 && !slot.killed && !router_.workers().ById(slot.spec.id) &&
+        now - slot.started >= config_.register_timeout) {
+      spdlog::warn("worker {} (pid {}) has not registered {} ms after its start: killing it",
+                   slot.spec.id, slot.pid, config_.register_timeout.count());
+      supervisor_.Kill(slot.spec.id);
+    }
+  }
   for (auto& [id, worker] : router_.workers().all()) {
     if (now - worker.last_sent >= config_.heartbeat) {
       SendToWorkerFrames(worker.identity, {wm::kHeartbeat});

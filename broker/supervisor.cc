@@ -64,6 +64,7 @@ void Supervisor::StartSlot(WorkerSlot& slot) {
               {"--id", slot.spec.id, "--model", slot.spec.model, "--device", slot.spec.device});
   if (slot.load_failed) args.push_back("--preload");
   slot.started = clock_.Now();
+  slot.killed = false;
   auto pid = launcher_.Start(options_.worker_binary, args);
   if (!pid.ok()) {
     spdlog::error("worker {}: {}", slot.spec.id, pid.status().message());
@@ -84,7 +85,10 @@ void Supervisor::StartSlot(WorkerSlot& slot) {
 
 void Supervisor::Kill(const std::string& id) {
   for (auto& slot : slots_) {
-    if (slot.spec.id == id && slot.pid != 0) launcher_.Signal(slot.pid, SIGKILL);
+    if (slot.spec.id == id && slot.pid != 0 && !slot.killed) {
+      launcher_.Signal(slot.pid, SIGKILL);
+      slot.killed = true;
+    }
   }
 }
 

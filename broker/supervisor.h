@@ -37,6 +37,7 @@ struct WorkerSlot {
   Clock::TimePoint started;
   Clock::TimePoint restart_at;  // when to start again while pid == 0
   std::chrono::milliseconds backoff{0};
+  bool killed = false;  // SIGKILL sent to this process; its exit is not reaped yet
 };
 
 // A worker process that ended.
@@ -62,7 +63,8 @@ class Supervisor {
   // Reaps ended workers (returned, with why) and starts those that are due.
   std::vector<WorkerExit> Tick();
 
-  // Kills a worker declared dead (SIGKILL); its exit shows in a later Tick().
+  // Kills a worker declared dead (SIGKILL, once per process); its exit shows
+  // in a later Tick().
   void Kill(const std::string& id);
 
   // SIGTERM to every worker, SIGKILL to those still running after

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "tests/integration/test_models.h"
@@ -89,6 +90,27 @@ TEST(Lifecycle, TheBrokerRefusesToStartWithoutASecret) {
   EXPECT_NE(rc, 0);
   EXPECT_NE(testing::ReadFile(dir / "out").find("cannot read secret file"), std::string::npos)
       << testing::ReadFile(dir / "out");
+}
+
+TEST(Lifecycle, AWorkerThatNeverRegistersIsKilledAndRestarted) {
+  testing::TempDir dir;
+  const std::string hung = dir / "hung-worker";
+  testing::WriteFile(hung, "#!/bin/sh\nexec sleep 600\n");  // starts, never registers
+  std::filesystem::permissions(hung, std::filesystem::perms::owner_all);
+  BrokerHarness::Options options;
+  options.extra_config = "[supervisor]\nworker_binary = \"" + hung +
+                         "\"\nregister_timeout_ms = 300\nrestart_backoff_min_ms = 100\n";
+  BrokerHarness broker(options);
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(0));
+  int64_t first_pid = 0;
+  ASSERT_TRUE(broker.WaitStatus([&](const protocol::Reply& r) {
+    first_pid = first_pid ? first_pid : r.workers.at(0).pid;
+    return r.workers.at(0).restarts >= 1;
+  })) << broker.log();
+  EXPECT_EQ(broker.Worker("double-0").last_exit, "killed by signal 9 (SIGKILL)");
+  EXPECT_FALSE(testing::ProcessAlive(first_pid));
+  EXPECT_NE(broker.log().find("has not registered"), std::string::npos);
 }
 
 }  // namespace

@@ -132,13 +132,23 @@ TEST_F(SupervisorTest, AModelLoadFailureRestartsWithPreload) {
   EXPECT_NE(supervisor_.Find("m-0")->last_exit.find("model load failed"), std::string::npos);
 }
 
-TEST_F(SupervisorTest, KillSendsSigkill) {
+TEST_F(SupervisorTest, KillSendsSigkillOncePerProcess) {
+  launcher_.fatal_signals = {};  // the exit is reaped later
   supervisor_.Add({"m-0", "m", "cpu"});
   supervisor_.Tick();
   const int64_t pid = Pid("m-0");
   supervisor_.Kill("m-0");
+  supervisor_.Kill("m-0");
   ASSERT_EQ(launcher_.signals.size(), 1u);
   EXPECT_EQ(launcher_.signals[0], std::make_pair(pid, SIGKILL));
+  EXPECT_TRUE(supervisor_.Find("m-0")->killed);
+  launcher_.End(pid, {0, SIGKILL});
+  supervisor_.Tick();
+  clock_.Advance(100ms);
+  supervisor_.Tick();
+  EXPECT_FALSE(supervisor_.Find("m-0")->killed) << "a new process";
+  supervisor_.Kill("m-0");
+  EXPECT_EQ(launcher_.signals.size(), 2u);
 }
 
 TEST_F(SupervisorTest, StopAllTerminatesEveryWorkerAndRestartsNone) {
