@@ -290,6 +290,12 @@ void Broker::Housekeeping() {
     router_.OnWorkerGone(id, Departure::kDied);
     supervisor_.Kill(id);
   }
+  for (const std::string& id : router_.HungWorkers(config_.hung_after)) {
+    spdlog::warn("worker {} still runs a request {} ms past its deadline: hung, killing it", id,
+                 config_.hung_after.count());
+    router_.OnWorkerGone(id, Departure::kDied);
+    supervisor_.Kill(id);
+  }
   for (const WorkerSlot& slot : supervisor_.slots()) {
     if (slot.pid != 0 && !slot.killed && !router_.workers().ById(slot.spec.id) &&
         now - slot.started >= config_.register_timeout) {

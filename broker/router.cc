@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/codec.h"
 
 namespace botmodels {
@@ -111,6 +113,7 @@ void Router::OnState(WorkerRecord& worker, const protocol::WorkerState& state) {
 
 void Router::OnReply(WorkerRecord& worker, uint64_t ticket, const std::string& reply) {
   if (worker.in_flight.erase(ticket) == 0) return;  // not ours, or a duplicate
+  overdue_.erase(ticket);
   ++worker.served;
   auto it = requests_.find(ticket);
   if (it != requests_.end() && it->second.worker == worker.id) {
@@ -124,6 +127,7 @@ void Router::OnWorkerGone(const std::string& worker_id, Departure why) {
   std::optional<WorkerRecord> gone = workers_.Remove(worker_id);
   if (!gone) return;
   auto model = models_.find(gone->model);
+  for (uint64_t ticket : gone->in_flight) overdue_.erase(ticket);
   for (uint64_t ticket : gone->in_flight) {
     auto it = requests_.find(ticket);
     if (it == requests_.end() || it->second.worker != worker_id) continue;
@@ -169,6 +173,7 @@ Clock::duration Router::ExpireDeadlines(Clock::duration cap) {
                                                         std::to_string(budget.count()) + " ms"});
     } else {
       // The worker stays busy until it answers; its late reply is dropped.
+      overdue_[ticket] = {r.worker, now};
       Answer(ticket, {ErrorCode::kDeadlineExceeded,
                       "the model did not answer within " + std::to_string(budget.count()) + " ms"});
     }
@@ -192,6 +197,18 @@ void Router::FlushQueue(ModelQueue& queue, const Status& status) {
   }
   queue.tickets.clear();
   queue.live = 0;
+}
+
+std::vector<std::string> Router::HungWorkers(Clock::duration grace) const {
+  std::vector<std::string> hung;
+  const auto now = clock_.Now();
+  for (const auto& [ticket, overdue] : overdue_) {
+    const auto& [worker, since] = overdue;
+    if (now - since >= grace && std::find(hung.begin(), hung.end(), worker) == hung.end()) {
+      hung.push_back(worker);
+    }
+  }
+  return hung;
 }
 
 void Router::AnswerAll(const Status& status) {

@@ -85,6 +85,10 @@ class Router {
   // next deadline (capped at `cap`).
   Clock::duration ExpireDeadlines(Clock::duration cap);
 
+  // Workers still running a request `grace` or longer after its deadline
+  // passed (it was answered deadline_exceeded then): they are hung.
+  std::vector<std::string> HungWorkers(Clock::duration grace) const;
+
   // Answers every pending request with `status` (the broker is stopping).
   void AnswerAll(const Status& status);
 
@@ -115,6 +119,9 @@ class Router {
   WorkerRegistry workers_;
   std::map<std::string, ModelQueue> models_;
   std::unordered_map<uint64_t, PendingRequest> requests_;  // every unanswered request
+  // Answered requests that a worker is still running: ticket → (worker, when
+  // its deadline passed). Cleared by the worker's late reply or its death.
+  std::unordered_map<uint64_t, std::pair<std::string, Clock::TimePoint>> overdue_;
   using Deadline = std::pair<Clock::TimePoint, uint64_t>;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
   uint64_t next_ticket_ = 1;

@@ -87,15 +87,16 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
 
   auto sup = root.Table("supervisor");
   if (!sup.ok()) return sup.status();
-  for (Status s :
-       {sup->RejectUnknown({"worker_binary", "restart_backoff_min_ms", "restart_backoff_max_ms",
-                            "stable_after_ms", "stop_grace_ms", "register_timeout_ms"}),
-        sup->String("worker_binary", &c.worker_binary),
-        ReadDuration(*sup, "restart_backoff_min_ms", &c.backoff_min, 1),
-        ReadDuration(*sup, "restart_backoff_max_ms", &c.backoff_max, 1),
-        ReadDuration(*sup, "stable_after_ms", &c.stable_after, 1),
-        ReadDuration(*sup, "stop_grace_ms", &c.stop_grace, 0),
-        ReadDuration(*sup, "register_timeout_ms", &c.register_timeout, 1)}) {
+  for (Status s : {sup->RejectUnknown({"worker_binary", "restart_backoff_min_ms",
+                                       "restart_backoff_max_ms", "stable_after_ms", "stop_grace_ms",
+                                       "register_timeout_ms", "hung_after_ms"}),
+                   sup->String("worker_binary", &c.worker_binary),
+                   ReadDuration(*sup, "restart_backoff_min_ms", &c.backoff_min, 1),
+                   ReadDuration(*sup, "restart_backoff_max_ms", &c.backoff_max, 1),
+                   ReadDuration(*sup, "stable_after_ms", &c.stable_after, 1),
+                   ReadDuration(*sup, "stop_grace_ms", &c.stop_grace, 0),
+                   ReadDuration(*sup, "register_timeout_ms", &c.register_timeout, 1),
+                   ReadDuration(*sup, "hung_after_ms", &c.hung_after, 1)}) {
     if (!s.ok()) return s;
   }
   if (c.backoff_max < c.backoff_min) {

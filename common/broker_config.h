@@ -40,8 +40,10 @@ struct BrokerConfig {
   std::chrono::milliseconds backoff_max{30'000};   // restart delays double up to this
   std::chrono::milliseconds stable_after{60'000};  // an uptime that resets the backoff
   std::chrono::milliseconds stop_grace{5000};      // SIGTERM to SIGKILL when stopping workers
-  std::chrono::milliseconds register_timeout{
-      30'000};  // a worker silent this long after start is hung
+  // A worker not registered this long after its start is hung.
+  std::chrono::milliseconds register_timeout{30'000};
+  // A worker still running a request this long after its deadline is hung.
+  std::chrono::milliseconds hung_after{30'000};
 };
 
 // Reads and validates a broker config. Errors name the file, line and field.

@@ -110,6 +110,26 @@ TEST(Faults, AForwardLongerThanTheLivenessWindowIsNotMistakenForDeath) {
   EXPECT_EQ(broker.Worker("slow-0").restarts, 0u);
 }
 
+TEST(Faults, AWorkerStuckPastADeadlineIsKilledAndRestarted) {
+  BrokerHarness::Options options;
+  options.extra_config = "[supervisor]\nhung_after_ms = 500\nrestart_backoff_min_ms = 100\n";
+  BrokerHarness broker(options);
+  WriteScriptModel(broker.repository(), testing::Slow());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  auto client = broker.NewClient();
+  const int64_t iters = testing::CalibrateSlow(*client, 20s);  // "stuck" for our purpose
+  const int64_t pid = broker.Worker("slow-0").pid;
+  auto out = client->Call(SlowRequest(iters, 200));
+  ASSERT_OK(out);
+  EXPECT_EQ(out->status.code(), ErrorCode::kDeadlineExceeded);
+  ASSERT_TRUE(broker.WaitStatus([&](const protocol::Reply& r) {
+    return r.workers.at(0).restarts == 1 && r.workers.at(0).state != "starting";
+  })) << broker.log();
+  EXPECT_FALSE(testing::ProcessAlive(pid));
+  EXPECT_NE(broker.log().find("past its deadline: hung"), std::string::npos);
+  EXPECT_OK(client->Infer("slow", testing::SlowInputs(1)));  // the new process serves
+}
+
 TEST(Faults, ARequestOverTheMemoryLimitIsOutOfMemoryAndTheSameWorkerServesOn) {
   BrokerHarness broker;
   WriteScriptModel(broker.repository(), testing::CpuDouble("memory_limit_mb = 4\n"));

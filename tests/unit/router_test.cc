@@ -152,6 +152,27 @@ TEST_F(RouterTest, LateReplyAfterDeadlineIsDroppedAndFreesTheWorker) {
   EXPECT_EQ(outbox_.to_workers[1].request_id, "id-b");
 }
 
+TEST_F(RouterTest, AWorkerStillRunningARequestLongPastItsDeadlineIsHung) {
+  Register("w1", 2);
+  Submit("a", "m", 100ms);
+  clock_.Advance(100ms);
+  router_.ExpireDeadlines(1s);
+  EXPECT_TRUE(router_.HungWorkers(500ms).empty());
+  clock_.Advance(500ms);
+  EXPECT_EQ(router_.HungWorkers(500ms), std::vector<std::string>{"w1"});
+  ReplyFrom("w1", outbox_.to_workers[0].ticket);  // it answered after all
+  EXPECT_TRUE(router_.HungWorkers(500ms).empty());
+}
+
+TEST_F(RouterTest, AGoneWorkerIsNoLongerHung) {
+  Register("w1");
+  Submit("a", "m", 100ms);
+  clock_.Advance(1s);
+  router_.ExpireDeadlines(1s);
+  router_.OnWorkerGone("w1", Departure::kDied);
+  EXPECT_TRUE(router_.HungWorkers(0ms).empty());
+}
+
 TEST_F(RouterTest, DeadWorkersRequestsAreRetriedOnASibling) {
   Register("w1");
   Register("w2");
