@@ -28,6 +28,19 @@ bool IsLoadFailure(const std::vector<zmq::message_t>& frames) {
   return state.ok() && state->state == protocol::ModelState::kFailed;
 }
 
+// Forwards every finished result to the broker; true when one reports that
+// the model failed to load.
+bool ForwardResults(zmq::socket_t& results, BrokerLink& link) {
+  bool load_failed = false;
+  std::vector<zmq::message_t> frames;
+  while (zmq::recv_multipart(results, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+    load_failed = load_failed || IsLoadFailure(frames);
+    link.Send(frames);
+    frames.clear();
+  }
+  return load_failed;
+}
+
 }  // namespace
 
 Worker::Worker(WorkerOptions options) : options_(std::move(options)) {}
@@ -75,22 +88,10 @@ int Worker::Run() {
     if (items[0].revents & ZMQ_POLLIN) {
       if (auto job = link.Receive()) executor.Submit(std::move(*job));
     }
-    if (items[1].revents & ZMQ_POLLIN) {
-      std::vector<zmq::message_t> frames;
-      while (zmq::recv_multipart(results, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-        load_failed = load_failed || IsLoadFailure(frames);
-        link.Send(frames);
-        frames.clear();
-      }
-    }
+    if (items[1].revents & ZMQ_POLLIN) load_failed = ForwardResults(results, link);
   }
   executor.Stop();
-  // Forward what the executor finished while stopping (the last replies).
-  std::vector<zmq::message_t> frames;
-  while (zmq::recv_multipart(results, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-    link.Send(frames);
-    frames.clear();
-  }
+  ForwardResults(results, link);  // what the executor finished while stopping
   spdlog::info("worker {} stopping{}", options_.worker_id,
                load_failed ? ": the model cannot be loaded" : "");
   return load_failed ? kExitLoadFailed : kExitOk;
