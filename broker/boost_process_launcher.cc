@@ -30,9 +30,12 @@ Result<int64_t> BoostProcessLauncher::Start(const std::string& binary,
   try {
     auto child = std::make_unique<bp::child>(
         binary, bp::args(args), bp::extend::on_exec_setup = [parent](auto&) {
-          // Between fork and exec: die with the broker, also if it already died.
+          // Between fork and exec: die with the broker, also if it already died,
+          // and leave the terminal's process group, so that Ctrl-C reaches only
+          // the broker, which then stops its workers in order.
           ::prctl(PR_SET_PDEATHSIG, SIGKILL);
           if (::getppid() != parent) ::_exit(127);
+          ::setpgid(0, 0);
         });
     const int64_t pid = child->id();
     children_.emplace(pid, std::move(child));

@@ -12,7 +12,8 @@ class child;
 namespace botmodels {
 
 // Starts worker processes with Boost.Process. Each child gets
-// PR_SET_PDEATHSIG(SIGKILL), so no worker outlives a crashed broker.
+// PR_SET_PDEATHSIG(SIGKILL), so no worker outlives a crashed broker, and a
+// process group of its own, so terminal signals reach only the broker.
 // Not thread-safe.
 class BoostProcessLauncher final : public ProcessLauncher {
  public:
