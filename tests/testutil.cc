@@ -66,6 +66,7 @@ BrokerHarness::BrokerHarness(Options options) : options_(std::move(options)) {
   repository_ = dir_ / "models";
   fs::create_directories(repository_);
   frontend_ = "ipc://" + (dir_ / "frontend.sock");
+  backend_ = "ipc://" + (dir_ / "backend.sock");
   config_path_ = dir_ / "broker.toml";
   log_path_ = dir_ / "broker.log";
 }
@@ -86,7 +87,7 @@ void BrokerHarness::Start(int workers) {
   std::ostringstream config;
   config << "[broker]\n"
          << "frontend = \"" << frontend_ << "\"\n"
-         << "backend = \"ipc://" << (dir_ / "backend.sock") << "\"\n"
+         << "backend = \"" << backend_ << "\"\n"
          << "heartbeat_ms = " << options_.heartbeat_ms << "\n"
          << "liveness_ms = " << options_.liveness_ms << "\n"
          << "[auth]\n"

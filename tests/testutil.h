@@ -91,6 +91,7 @@ class BrokerHarness {
 
   const std::string& repository() const { return repository_; }
   const std::string& frontend() const { return frontend_; }
+  const std::string& backend() const { return backend_; }
   const std::string& config_path() const { return config_path_; }
   std::string log() const;  // what the broker and its workers printed
 
@@ -113,7 +114,7 @@ class BrokerHarness {
  private:
   Options options_;
   TempDir dir_;
-  std::string repository_, frontend_, config_path_, log_path_;
+  std::string repository_, frontend_, backend_, config_path_, log_path_;
   std::unique_ptr<boost::process::child> broker_;
 };
 

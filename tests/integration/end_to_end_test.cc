@@ -3,6 +3,7 @@
 #include <torch/script.h>
 
 #include <set>
+#include <zmq_addon.hpp>
 
 #include "common/codec.h"
 #include "common/request_signer.h"
@@ -194,6 +195,40 @@ TEST(EndToEnd, ModelsStatusAndPingDescribeTheService) {
   ASSERT_OK(pong);
   ASSERT_OK(pong->status);
   EXPECT_EQ(pong->broker->version, BOTMODELS_VERSION);
+}
+
+TEST(EndToEnd, GarbageOnTheWorkerSocketLeavesTheBrokerServing) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  zmq::context_t context;
+  zmq::socket_t rogue(context, zmq::socket_type::dealer);
+  rogue.set(zmq::sockopt::linger, 0);
+  rogue.connect(broker.backend());
+  const std::vector<std::vector<std::string>> garbage = {
+      {"\xc1\xc1"},              // one frame, not a type
+      {"register", "\x93\x01"},  // a hello that is not a map
+      {"register", codec::EncodeHello({1, "x-0", "no-such-model", "cpu", 1, 1})},
+      {"reply", codec::EncodeJobHeader({42, 0}), "x"},  // a reply from nobody
+      {"state", "\xff"},                                // state before registering
+      {"heartbeat", "extra", "frames"},
+      {"request", "a", "b"},  // broker-to-worker type
+  };
+  for (const auto& frames : garbage) {
+    for (size_t i = 0; i < frames.size(); ++i) {
+      rogue.send(zmq::buffer(frames[i]),
+                 i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+  }
+  // The broker answers an unknown peer with "disconnect", never with work.
+  std::vector<zmq::message_t> reply;
+  rogue.set(zmq::sockopt::rcvtimeo, 2000);
+  ASSERT_TRUE(zmq::recv_multipart(rogue, std::back_inserter(reply)).has_value());
+  EXPECT_EQ(reply.at(0).to_string(), "disconnect");
+  auto out = broker.NewClient()->Infer("double", {{"x", testing::Floats({1}, {4})}});
+  ASSERT_OK(out);
+  EXPECT_EQ(testing::ToFloats(out->at("y")), std::vector<float>{8});
+  EXPECT_EQ(broker.Worker("double-0").restarts, 0u);
 }
 
 TEST(EndToEnd, AuthNoneServesUnsignedRequestsAndWarns) {
