@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   std::string config_path, log_level;
   bool check = false;
   app.add_option("-c,--config", config_path, "broker config file (TOML)")->required();
-  app.add_option("--log-level", log_level, "overrides [broker] log_level");
+  app.add_option("--log-level", log_level, "overrides [broker] log_level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical"}));
   app.add_flag("--check", check, "validate the config and the model repository, then exit");
   CLI11_PARSE(app, argc, argv);
 

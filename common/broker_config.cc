@@ -1,5 +1,6 @@
 #include "common/broker_config.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/toml_reader.h"
@@ -51,6 +52,10 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
         ReadDuration(*broker, "liveness_ms", &c.liveness, 20),
         broker->String("log_level", &c.log_level)}) {
     if (!s.ok()) return s;
+  }
+  constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "critical"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels)) {
+    return broker->Error("log_level", "must be trace, debug, info, warn, error or critical");
   }
   if (c.liveness < 2 * c.heartbeat) {
     return broker->Error("liveness_ms", "must be at least twice heartbeat_ms");

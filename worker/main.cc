@@ -31,8 +31,9 @@ int main(int argc, char** argv) {
   app.add_option("--heartbeat-ms", heartbeat_ms, "heartbeat interval")->capture_default_str();
   app.add_option("--liveness-ms", liveness_ms, "broker silence that forces a reconnect")
       ->capture_default_str();
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
-      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical"}));
   CLI11_PARSE(app, argc, argv);
 
   if (probe) {

@@ -176,6 +176,8 @@ TEST(BrokerConfig, RejectsBadValuesWithFileLineAndField) {
        "b.toml:3: field 'broker.liveness_ms': must be at least twice"},
       {"[brokr]\n", "field 'brokr': unknown option"},
       {"[broker]\nfrontnd = \"x\"\n", "b.toml:2: field 'broker.frontnd': unknown option"},
+      {"[broker]\nlog_level = \"loud\"\n[models]\nrepository = \"r\"\n",
+       "b.toml:2: field 'broker.log_level': must be trace, debug"},
   };
   for (const auto& c : cases) {
     TempDir dir;
