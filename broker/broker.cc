@@ -190,7 +190,9 @@ void Broker::HandleClient() {
         pending.id = request->id;
         pending.model = request->model;
         pending.body = frames[2].to_string();
-        if (request->timeout_ms) pending.timeout = std::chrono::milliseconds(*request->timeout_ms);
+        if (request->timeout_ms.value_or(0) > 0) {  // 0: no deadline of its own
+          pending.timeout = std::chrono::milliseconds(*request->timeout_ms);
+        }
         router_.Submit(std::move(pending));
         break;
       }
