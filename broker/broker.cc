@@ -108,7 +108,7 @@ int Broker::Run() {
     spdlog::warn("auth = \"none\": any local process can use this broker; for development only");
   }
   const int gpus =
-      NeedsGpuCount(models_) ? ProbeCudaDevices(MakeSupervisorOptions(config_).worker_binary) : 0;
+      NeedsGpuCount(models_) ? ProbeCudaDevices(supervisor_.options().worker_binary) : 0;
   for (auto& spec : PlanWorkers(models_, gpus)) supervisor_.Add(std::move(spec));
   spdlog::info("broker {} ready: clients on {}, workers on {}, {} models", BOTMODELS_VERSION,
                config_.frontend, config_.backend, models_.size());
@@ -350,20 +350,18 @@ protocol::Reply Broker::ModelsReply() const {
   for (const auto& m : models_) {
     protocol::ModelInfo info;
     info.name = m.name;
+    bool loading = false;
     for (const auto& [id, w] : router_.workers().all()) {
       if (w.model != m.name) continue;
       ++info.workers;
       info.ready_workers += w.state == protocol::ModelState::kReady;
+      loading = loading || w.state == protocol::ModelState::kLoading;
     }
     info.queued = router_.Queued(m.name);
     info.queue_size = m.queue_size;
     info.last_error = router_.LoadError(m.name);
     info.inputs = m.inputs;
     info.outputs = m.outputs;
-    const bool loading = std::any_of(
-        router_.workers().all().begin(), router_.workers().all().end(), [&](const auto& kv) {
-          return kv.second.model == m.name && kv.second.state == protocol::ModelState::kLoading;
-        });
     if (info.ready_workers > 0) {
       info.state = "ready";
     } else if (loading) {

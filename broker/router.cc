@@ -127,8 +127,8 @@ void Router::OnWorkerGone(const std::string& worker_id, Departure why) {
   std::optional<WorkerRecord> gone = workers_.Remove(worker_id);
   if (!gone) return;
   auto model = models_.find(gone->model);
-  for (uint64_t ticket : gone->in_flight) overdue_.erase(ticket);
   for (uint64_t ticket : gone->in_flight) {
+    overdue_.erase(ticket);
     auto it = requests_.find(ticket);
     if (it == requests_.end() || it->second.worker != worker_id) continue;
     PendingRequest& r = it->second;

@@ -71,6 +71,7 @@ class Supervisor {
   // stop_grace, and waits until all have ended. Blocks; nothing restarts after.
   void StopAll();
 
+  const SupervisorOptions& options() const { return options_; }
   const std::vector<WorkerSlot>& slots() const { return slots_; }
   const WorkerSlot* Find(const std::string& id) const;
 

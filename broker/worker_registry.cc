@@ -2,12 +2,11 @@
 
 namespace botmodels {
 
-std::optional<WorkerRecord> WorkerRegistry::Add(WorkerRecord record) {
-  std::optional<WorkerRecord> replaced = Remove(record.id);
+void WorkerRegistry::Add(WorkerRecord record) {
+  Remove(record.id);
   id_by_identity_[record.identity] = record.id;
   const std::string id = record.id;
   by_id_.emplace(id, std::move(record));
-  return replaced;
 }
 
 std::optional<WorkerRecord> WorkerRegistry::Remove(const std::string& id) {

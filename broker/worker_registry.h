@@ -35,9 +35,9 @@ struct WorkerRecord {
 // Single-threaded (the broker's event loop); not thread-safe.
 class WorkerRegistry {
  public:
-  // Registers a worker; a record with the same id is replaced and returned,
-  // so that the caller can settle its in-flight requests.
-  std::optional<WorkerRecord> Add(WorkerRecord record);
+  // Registers a worker, replacing a record with the same id (callers settle
+  // that record's in-flight requests first).
+  void Add(WorkerRecord record);
 
   // Removes and returns the record, or nullopt when `id` is not registered.
   std::optional<WorkerRecord> Remove(const std::string& id);
