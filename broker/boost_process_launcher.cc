@@ -25,11 +25,14 @@ BoostProcessLauncher::~BoostProcessLauncher() {
 }
 
 Result<int64_t> BoostProcessLauncher::Start(const std::string& binary,
-                                            const std::vector<std::string>& args) {
+                                            const std::vector<std::string>& args,
+                                            const std::map<std::string, std::string>& env) {
   const pid_t parent = ::getpid();
   try {
+    bp::environment environment = boost::this_process::environment();
+    for (const auto& [name, value] : env) environment[name] = value;
     auto child = std::make_unique<bp::child>(
-        binary, bp::args(args), bp::extend::on_exec_setup = [parent](auto&) {
+        binary, bp::args(args), environment, bp::extend::on_exec_setup = [parent](auto&) {
           // Between fork and exec: die with the broker, also if it already died,
           // and leave the terminal's process group, so that Ctrl-C reaches only
           // the broker, which then stops its workers in order.

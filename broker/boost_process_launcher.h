@@ -20,7 +20,8 @@ class BoostProcessLauncher final : public ProcessLauncher {
   BoostProcessLauncher();
   ~BoostProcessLauncher() override;  // kills children still running
 
-  Result<int64_t> Start(const std::string& binary, const std::vector<std::string>& args) override;
+  Result<int64_t> Start(const std::string& binary, const std::vector<std::string>& args,
+                        const std::map<std::string, std::string>& env) override;
   std::optional<ExitStatus> Poll(int64_t pid) override;
   void Signal(int64_t pid, int signal) override;
 

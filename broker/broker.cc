@@ -10,6 +10,8 @@
 #include "broker/boost_process_launcher.h"
 #include "broker/worker_plan.h"
 #include "common/codec.h"
+#include "common/curve_socket.h"
+#include "common/worker_env.h"
 
 namespace botmodels {
 namespace {
@@ -34,14 +36,37 @@ std::string DefaultWorkerBinary() {
       .string();
 }
 
-SupervisorOptions MakeSupervisorOptions(const BrokerConfig& c) {
+SupervisorOptions MakeSupervisorOptions(const BrokerConfig& c, const BrokerCredentials& keys) {
   SupervisorOptions o;
   o.worker_binary = c.worker_binary.empty() ? DefaultWorkerBinary() : c.worker_binary;
-  o.common_args = {"--broker",       c.backend,
-                   "--repository",   c.repository,
-                   "--heartbeat-ms", std::to_string(c.heartbeat.count()),
-                   "--liveness-ms",  std::to_string(c.liveness.count()),
-                   "--log-level",    c.log_level};
+  const protocol::Limits& l = c.limits;
+  o.common_args = {"--broker",
+                   c.backend,
+                   "--repository",
+                   c.repository,
+                   "--log-level",
+                   c.log_level,
+                   "--heartbeat-ms",
+                   std::to_string(c.heartbeat.count()),
+                   "--liveness-ms",
+                   std::to_string(c.liveness.count()),
+                   "--max-message-bytes",
+                   std::to_string(l.max_message_bytes),
+                   "--max-tensors",
+                   std::to_string(l.max_tensors),
+                   "--max-rank",
+                   std::to_string(l.max_rank),
+                   "--max-elements",
+                   std::to_string(l.max_elements),
+                   "--max-depth",
+                   std::to_string(l.max_depth),
+                   "--max-items",
+                   std::to_string(l.max_items)};
+  o.common_env[kWorkerSecretEnv] = keys.worker_secret;
+  if (c.curve.backend) {
+    o.common_args.insert(o.common_args.end(), {"--curve-server-key", keys.curve_key->public_key});
+    o.common_env[kWorkerCurveKeyEnv] = keys.local_worker_key->secret_key;
+  }
   o.backoff_min = c.backoff_min;
   o.backoff_max = c.backoff_max;
   o.stable_after = c.stable_after;
@@ -64,65 +89,103 @@ std::string PeerOf(zmq::message_t& frame) {
   try {
     return frame.gets("Peer-Address");
   } catch (const zmq::error_t&) {
-    return "local peer";  // ipc and inproc carry no address
+    return "a local peer";  // ipc and inproc carry no address
   }
 }
 
+KeyRing WorkerKeys(const std::string& secret) {
+  KeyRing keys;
+  keys.Add({RequestSigner(kWorkerKeyId, secret), protocol::Role::kInfer});
+  return keys;
+}
+
+// Refusals logged per peer: a burst of this many, then one per interval.
+constexpr int kRefusalLogBurst = 5;
+constexpr std::chrono::seconds kRefusalLogInterval{10};
+constexpr size_t kRefusalLogPeers = 10'000;  // peers tracked; bounded memory
+
 }  // namespace
 
-Broker::Broker(BrokerConfig config, std::vector<ModelConfig> models, std::string secret,
+Broker::Broker(BrokerConfig config, std::vector<ModelConfig> models, BrokerCredentials credentials,
                std::unique_ptr<ProcessLauncher> launcher)
     : config_(WithDefaults(std::move(config))),
       models_(std::move(models)),
-      signer_(
-          config_.auth.mode == AuthMode::kHmac
-              ? std::optional<RequestSigner>(std::in_place, config_.auth.key_id, std::move(secret))
-              : std::nullopt),
+      credentials_(std::move(credentials)),
       started_(clock_.Now()),
+      workers_(WorkerKeys(credentials_.worker_secret), config_.auth.max_clock_skew,
+               static_cast<size_t>(config_.auth.replay_cache_size)),
+      refusals_log_(kRefusalLogInterval, kRefusalLogBurst, kRefusalLogPeers),
       launcher_(std::move(launcher)),
-      supervisor_(clock_, *launcher_, MakeSupervisorOptions(config_)),
+      supervisor_(clock_, *launcher_, MakeSupervisorOptions(config_, credentials_)),
       router_(clock_, *this, Policies(models_)),
       context_(1),
       frontend_(context_, zmq::socket_type::router),
-      backend_(context_, zmq::socket_type::router) {}
+      backend_(context_, zmq::socket_type::router) {
+  if (credentials_.client_keys) {
+    clients_.emplace(*credentials_.client_keys, config_.auth.max_clock_skew,
+                     static_cast<size_t>(config_.auth.replay_cache_size));
+  }
+}
 
 Broker::~Broker() = default;
 
 void Broker::RequestStop() { g_stop.store(true); }
 
-void Broker::Bind() {
+bool Broker::Bind() {
   constexpr int kLingerMs = 500;  // on exit, time to flush the last replies
-  for (zmq::socket_t* s : {&frontend_, &backend_}) s->set(zmq::sockopt::linger, kLingerMs);
-  frontend_.bind(config_.frontend);
-  backend_.bind(config_.backend);
+  for (zmq::socket_t* s : {&frontend_, &backend_}) {
+    s->set(zmq::sockopt::linger, kLingerMs);
+    s->set(zmq::sockopt::maxmsgsize, config_.limits.max_message_bytes);
+  }
+  const CurveConfig& curve = config_.curve;
+  if (curve.frontend || curve.backend) {
+    std::map<std::string, std::set<std::string>> allowlists;
+    if (curve.frontend) allowlists["frontend"] = credentials_.client_curve_keys;
+    if (curve.backend) allowlists["backend"] = credentials_.worker_curve_keys;
+    zap_.emplace(context_, std::move(allowlists), clock_);  // before any CURVE socket binds
+  }
+  for (auto [on, socket, domain] : {std::tuple{curve.frontend, &frontend_, "frontend"},
+                                    std::tuple{curve.backend, &backend_, "backend"}}) {
+    if (!on) continue;
+    if (Status s = MakeCurveServer(*socket, *credentials_.curve_key, domain); !s.ok()) {
+      spdlog::critical("{} socket: {}", domain, s.message());
+      return false;
+    }
+  }
+  try {
+    frontend_.bind(config_.frontend);
+    backend_.bind(config_.backend);
+  } catch (const zmq::error_t& e) {
+    spdlog::critical("cannot bind {} / {}: {}", config_.frontend, config_.backend, e.what());
+    return false;
+  }
+  return true;
 }
 
 int Broker::Run() {
-  try {
-    Bind();
-  } catch (const zmq::error_t& e) {
-    spdlog::critical("cannot bind {} / {}: {}", config_.frontend, config_.backend, e.what());
-    return 1;
-  }
-  if (!signer_) {
+  if (!Bind()) return 1;
+  if (!clients_) {
     spdlog::warn("auth = \"none\": any local process can use this broker; for development only");
   }
   const int gpus =
       NeedsGpuCount(models_) ? ProbeCudaDevices(supervisor_.options().worker_binary) : 0;
   for (auto& spec : PlanWorkers(models_, gpus)) supervisor_.Add(std::move(spec));
-  spdlog::info("broker {} ready: clients on {}, workers on {}, {} models", BOTMODELS_VERSION,
-               config_.frontend, config_.backend, models_.size());
+  spdlog::info("broker {} ready: clients on {}{}, workers on {}{}, {} models", BOTMODELS_VERSION,
+               config_.frontend, config_.curve.frontend ? " (CURVE)" : "", config_.backend,
+               config_.curve.backend ? " (CURVE)" : "", models_.size());
 
   while (!g_stop.load()) {
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
         router_.ExpireDeadlines(kMaxPollWait));
     zmq::pollitem_t items[] = {{frontend_.handle(), 0, ZMQ_POLLIN, 0},
-                               {backend_.handle(), 0, ZMQ_POLLIN, 0}};
+                               {backend_.handle(), 0, ZMQ_POLLIN, 0},
+                               {zap_ ? zap_->socket().handle() : nullptr, 0, ZMQ_POLLIN, 0}};
     try {
-      zmq::poll(items, 2, std::max(wait, std::chrono::milliseconds(1)));
+      zmq::poll(items, zap_ ? 3 : 2, std::max(wait, std::chrono::milliseconds(1)));
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) throw;
     }
+    if (zap_ && (items[2].revents & ZMQ_POLLIN)) zap_->Handle();
     // Workers first: their replies free capacity for the clients' requests.
     if (items[1].revents & ZMQ_POLLIN) HandleWorker();
     if (items[0].revents & ZMQ_POLLIN) HandleClient();
@@ -144,88 +207,97 @@ void Broker::HandleClient() {
       return;
     }
     const std::string client = frames[0].to_string();
+    const auto peek_id = [&] {
+      return frames.size() > 2 ? codec::PeekRequestId(frames[2].to_string_view(), config_.limits)
+                               : std::nullopt;
+    };
     if (frames.size() != 1 + protocol::kClientFrames) {
-      const auto id =
-          frames.size() > 2 ? codec::PeekRequestId(frames[2].to_string_view()) : std::nullopt;
-      ReplyToClient(client, protocol::ErrorReply(
-                                id, InvalidRequest("expected 3 frames [header][body][signature], "
-                                                   "got " +
-                                                   std::to_string(frames.size() - 1))));
-      continue;
-    }
-    if (Status auth = Authenticate(frames); !auth.ok()) {
       ReplyToClient(client,
-                    protocol::ErrorReply(codec::PeekRequestId(frames[2].to_string_view()), auth));
+                    protocol::ErrorReply(
+                        peek_id(), InvalidRequest("expected 3 frames [header][body][signature], "
+                                                  "got " +
+                                                  std::to_string(frames.size() - 1))));
       continue;
     }
-    auto request = codec::DecodeRequest(frames[2].to_string_view());
+    auto role = Authenticate(frames);
+    if (!role.ok()) {
+      ReplyToClient(client, protocol::ErrorReply(peek_id(), role.status()));
+      continue;
+    }
+    auto request = codec::DecodeRequest(frames[2].to_string_view(), config_.limits);
     if (!request.ok()) {
-      ReplyToClient(client, protocol::ErrorReply(codec::PeekRequestId(frames[2].to_string_view()),
-                                                 request.status()));
+      ReplyToClient(client, protocol::ErrorReply(peek_id(), request.status()));
       continue;
     }
-    switch (request->op) {
-      case protocol::Op::kPing: {
-        protocol::Reply reply;
-        reply.id = request->id;
-        reply.broker = Info();
-        ReplyToClient(client, reply);
-        break;
-      }
-      case protocol::Op::kModels: {
-        protocol::Reply reply = ModelsReply();
-        reply.id = request->id;
-        ReplyToClient(client, reply);
-        break;
-      }
-      case protocol::Op::kStatus: {
-        protocol::Reply reply = StatusReply();
-        reply.id = request->id;
-        ReplyToClient(client, reply);
-        break;
-      }
-      case protocol::Op::kInfer: {
-        PendingRequest pending;
-        pending.client = client;
-        pending.id = request->id;
-        pending.model = request->model;
-        pending.body = frames[2].to_string();
-        if (request->timeout_ms.value_or(0) > 0) {  // 0: no deadline of its own
-          pending.timeout = std::chrono::milliseconds(*request->timeout_ms);
-        }
-        router_.Submit(std::move(pending));
-        break;
-      }
-    }
+    HandleRequest(client, *request, *role, frames[2]);
   }
 }
 
-Status Broker::Authenticate(std::vector<zmq::message_t>& frames) {
-  if (!signer_) return {};
-  auto fail = [&](const std::string& key_id, const std::string& why) {
-    spdlog::warn("refused a request from {} (key id '{}'): {}", PeerOf(frames[1]), key_id, why);
-    return Status(ErrorCode::kUnauthenticated, why);
-  };
-  const std::string_view header_bytes = frames[1].to_string_view();
-  auto header = codec::DecodeAuthHeader(header_bytes);
-  if (!header.ok()) return fail("?", "bad auth header: " + header.status().message());
-  // Verify before reading anything else the peer chose: a forged timestamp or
-  // key id is as bad as a forged body.
-  if (Status s =
-          signer_->Verify(header_bytes, frames[2].to_string_view(), frames[3].to_string_view());
-      !s.ok() || header->key_id != signer_->key_id()) {
-    return fail(header->key_id, "signature does not match (wrong key or secret)");
+void Broker::HandleRequest(const std::string& client, const protocol::Request& request,
+                           protocol::Role role, zmq::message_t& body) {
+  protocol::Reply reply;
+  if (const protocol::Role needed = protocol::RequiredRole(request.op); role < needed) {
+    reply = protocol::ErrorReply(
+        request.id,
+        Status(ErrorCode::kPermissionDenied,
+               "'" + std::string(protocol::OpName(request.op)) + "' needs a key with role " +
+                   std::string(protocol::RoleName(needed)) + "; this key has role " +
+                   std::string(protocol::RoleName(role))));
+    ReplyToClient(client, reply);
+    return;
   }
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  const int64_t skew = now_ms - static_cast<int64_t>(header->timestamp_ms);
-  if (std::abs(skew) > config_.auth.max_clock_skew.count()) {
-    return fail(header->key_id, "timestamp is " + std::to_string(skew) +
-                                    " ms away from the broker's clock (window " +
-                                    std::to_string(config_.auth.max_clock_skew.count()) + " ms)");
+  switch (request.op) {
+    case protocol::Op::kPing:
+      reply.broker = Info();
+      break;
+    case protocol::Op::kModels:
+      reply = ModelsReply();
+      break;
+    case protocol::Op::kStatus:
+      reply = StatusReply();
+      break;
+    case protocol::Op::kRestart:
+      if (!supervisor_.Restart(request.worker)) {
+        reply = protocol::ErrorReply(request.id,
+                                     InvalidRequest("no worker '" + request.worker +
+                                                    "' is supervised by this broker (see status)"));
+      }
+      break;
+    case protocol::Op::kInfer: {
+      PendingRequest pending;
+      pending.client = client;
+      pending.id = request.id;
+      pending.model = request.model;
+      pending.body = body.to_string();
+      if (request.timeout_ms.value_or(0) > 0) {  // 0: no deadline of its own
+        pending.timeout = std::chrono::milliseconds(*request.timeout_ms);
+      }
+      router_.Submit(std::move(pending));
+      return;  // answered by a worker or the router
+    }
   }
-  return {};
+  reply.id = request.id;
+  ReplyToClient(client, reply);
+}
+
+Result<protocol::Role> Broker::Authenticate(std::vector<zmq::message_t>& frames) {
+  if (!clients_) return protocol::Role::kAdmin;
+  std::string key_id;
+  auto key = clients_->Verify(frames[1].to_string_view(), frames[2].to_string_view(),
+                              frames[3].to_string_view(), &key_id);
+  if (!key.ok()) {
+    LogRefusal(PeerOf(frames[1]), "a request (key id '" + key_id + "'): " + key.status().message());
+    return key.status();
+  }
+  return (*key)->role;
+}
+
+void Broker::LogRefusal(const std::string& peer, const std::string& what) {
+  uint64_t suppressed = 0;
+  if (!refusals_log_.Allow(peer, clock_.Now(), &suppressed)) return;
+  spdlog::warn(
+      "refused {} from {}{}", what, peer,
+      suppressed ? fmt::format(" ({} more refusals from there not logged)", suppressed) : "");
 }
 
 void Broker::HandleWorker() {
@@ -237,26 +309,8 @@ void Broker::HandleWorker() {
     if (frames.size() < 2) continue;
     const std::string identity = frames[0].to_string();
     const std::string_view type = frames[1].to_string_view();
-    if (type == wm::kRegister && frames.size() == 3) {
-      auto hello = codec::DecodeHello(frames[2].to_string_view());
-      if (!hello.ok() || hello->version != protocol::kVersion || !router_.Serves(hello->model)) {
-        spdlog::error(
-            "refused a worker registration: {}",
-            hello.ok() ? "protocol version or model not served here" : hello.status().message());
-        SendToWorkerFrames(identity, {wm::kDisconnect});
-        continue;
-      }
-      WorkerRecord record;
-      record.id = hello->worker_id;
-      record.identity = identity;
-      record.model = hello->model;
-      record.device = hello->device;
-      record.capacity = hello->capacity;
-      record.pid = hello->pid;
-      record.last_heard = record.last_sent = clock_.Now();
-      spdlog::info("worker {} registered: {} on {}, pid {}, capacity {}", record.id, record.model,
-                   record.device, record.pid, record.capacity);
-      router_.OnRegister(std::move(record));
+    if (type == wm::kRegister) {
+      RegisterWorker(identity, frames);
       continue;
     }
     WorkerRecord* worker = router_.workers().ByIdentity(identity);
@@ -280,6 +334,47 @@ void Broker::HandleWorker() {
       spdlog::warn("worker {} sent an unknown message '{}'", worker->id, type);
     }
   }
+}
+
+void Broker::RegisterWorker(const std::string& identity, std::vector<zmq::message_t>& frames) {
+  // Signed: [register][header][hello][signature]. Unsigned [register][hello]
+  // only on a CURVE backend, where the ZAP handler has checked the worker's key.
+  std::string_view hello_bytes;
+  const std::string peer = PeerOf(frames[1]);
+  if (frames.size() == 5) {
+    std::string key_id;
+    auto key = workers_.Verify(frames[2].to_string_view(), frames[3].to_string_view(),
+                               frames[4].to_string_view(), &key_id);
+    if (!key.ok()) {
+      LogRefusal(peer, "a worker registration: " + key.status().message());
+      return;  // an unproven worker gets nothing
+    }
+    hello_bytes = frames[3].to_string_view();
+  } else if (frames.size() == 3 && config_.curve.backend) {
+    hello_bytes = frames[2].to_string_view();
+  } else {
+    LogRefusal(peer, "a worker registration without the worker secret's signature");
+    return;
+  }
+  auto hello = codec::DecodeHello(hello_bytes);
+  if (!hello.ok() || hello->version != protocol::kVersion || !router_.Serves(hello->model)) {
+    spdlog::error(
+        "refused a worker registration: {}",
+        hello.ok() ? "protocol version or model not served here" : hello.status().message());
+    SendToWorkerFrames(identity, {wm::kDisconnect});
+    return;
+  }
+  WorkerRecord record;
+  record.id = hello->worker_id;
+  record.identity = identity;
+  record.model = hello->model;
+  record.device = hello->device;
+  record.capacity = hello->capacity;
+  record.pid = hello->pid;
+  record.last_heard = record.last_sent = clock_.Now();
+  spdlog::info("worker {} registered: {} on {}, pid {}, capacity {}", record.id, record.model,
+               record.device, record.pid, record.capacity);
+  router_.OnRegister(std::move(record));
 }
 
 void Broker::Housekeeping() {

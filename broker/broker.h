@@ -6,27 +6,32 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "broker/authenticator.h"
+#include "broker/credentials.h"
+#include "broker/log_limiter.h"
 #include "broker/process_launcher.h"
 #include "broker/router.h"
 #include "broker/supervisor.h"
+#include "broker/zap_handler.h"
 #include "common/broker_config.h"
 #include "common/clock.h"
 #include "common/model_config.h"
-#include "common/request_signer.h"
 
 namespace botmodels {
 
 // The broker process: a ROUTER frontend for clients, a ROUTER backend for
 // workers, the Router between them and the Supervisor that keeps the workers
-// running. It authenticates every client request before anything else and
-// answers malformed input with invalid_request; no peer can crash it.
+// running. It authenticates every client request before anything else (and
+// every worker registration: an unproven worker gets nothing), answers
+// malformed input with invalid_request, and bounds what it reads by
+// config.limits; no peer can crash it.
 //
 // Single-threaded event loop (zmq::poll); not thread-safe, except
 // RequestStop(), which is async-signal-safe.
 class Broker final : private Outbox {
  public:
-  // `models` come from the repository; `secret` is empty only with auth none.
-  Broker(BrokerConfig config, std::vector<ModelConfig> models, std::string secret,
+  // `models` come from the repository, `credentials` from LoadCredentials.
+  Broker(BrokerConfig config, std::vector<ModelConfig> models, BrokerCredentials credentials,
          std::unique_ptr<ProcessLauncher> launcher);
   ~Broker() override;
 
@@ -38,13 +43,20 @@ class Broker final : private Outbox {
   static void RequestStop();
 
  private:
-  void Bind();
+  // Sets limits and CURVE on both sockets and binds them; false on failure.
+  bool Bind();
   void HandleClient();
+  void HandleRequest(const std::string& client, const protocol::Request& request,
+                     protocol::Role role, zmq::message_t& body);
   void HandleWorker();
+  void RegisterWorker(const std::string& identity, std::vector<zmq::message_t>& frames);
   void Housekeeping();
 
-  // Authenticates the frames; an error goes back to the client.
-  Status Authenticate(std::vector<zmq::message_t>& frames);
+  // The role of the key that signed the frames (kAdmin with auth none), or
+  // the error to send back. Failures are logged, rate-limited per peer.
+  Result<protocol::Role> Authenticate(std::vector<zmq::message_t>& frames);
+  // Logs a refusal unless `peer` has had its share of log lines lately.
+  void LogRefusal(const std::string& peer, const std::string& what);
   void ReplyToClient(const std::string& client, const protocol::Reply& reply);
   protocol::Reply ModelsReply() const;
   protocol::Reply StatusReply() const;
@@ -60,14 +72,18 @@ class Broker final : private Outbox {
   // Constant after construction.
   const BrokerConfig config_;
   const std::vector<ModelConfig> models_;
-  const std::optional<RequestSigner> signer_;  // nullopt with auth none
+  const BrokerCredentials credentials_;
   SteadyClock clock_;
   const Clock::TimePoint started_;
 
+  std::optional<Authenticator> clients_;  // nullopt with auth none
+  Authenticator workers_;
+  LogLimiter refusals_log_;
   std::unique_ptr<ProcessLauncher> launcher_;
   Supervisor supervisor_;
   Router router_;
   zmq::context_t context_;
+  std::optional<ZapHandler> zap_;  // with CURVE on a socket
   zmq::socket_t frontend_;
   zmq::socket_t backend_;
 };

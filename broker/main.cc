@@ -6,6 +6,7 @@
 
 #include "broker/boost_process_launcher.h"
 #include "broker/broker.h"
+#include "broker/credentials.h"
 #include "common/broker_config.h"
 #include "common/model_config.h"
 
@@ -38,17 +39,10 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", models.status().message());
     return 2;
   }
-  std::string secret;
-  if (config->auth.mode == botmodels::AuthMode::kHmac) {
-    auto loaded = botmodels::LoadSecret(config->auth.secret_file, config->auth.secret_env);
-    if (!loaded.ok()) {
-      spdlog::critical(
-          "auth: {} (set [auth] secret_file or secret_env, or mode = \"none\" for "
-          "local development)",
-          loaded.status().message());
-      return 2;
-    }
-    secret = std::move(*loaded);
+  auto credentials = botmodels::LoadCredentials(*config);
+  if (!credentials.ok()) {
+    spdlog::critical("{} (docs/security.md)", credentials.status().message());
+    return 2;
   }
   if (check) {
     spdlog::info("{}: config and {} models are valid", config_path, models->size());
@@ -57,7 +51,7 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   try {
-    botmodels::Broker broker(std::move(*config), std::move(*models), std::move(secret),
+    botmodels::Broker broker(std::move(*config), std::move(*models), std::move(*credentials),
                              std::make_unique<botmodels::BoostProcessLauncher>());
     return broker.Run();
   } catch (const std::exception& e) {

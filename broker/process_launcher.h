@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,10 +24,11 @@ struct ExitStatus {
 class ProcessLauncher {
  public:
   virtual ~ProcessLauncher() = default;
-  // Starts `binary` with `args`; returns its pid. The child dies with the
-  // launcher's process.
-  virtual Result<int64_t> Start(const std::string& binary,
-                                const std::vector<std::string>& args) = 0;
+  // Starts `binary` with `args` and this process's environment plus `env`
+  // (where secrets go: never on a command line); returns its pid. The child
+  // dies with the launcher's process.
+  virtual Result<int64_t> Start(const std::string& binary, const std::vector<std::string>& args,
+                                const std::map<std::string, std::string>& env) = 0;
   // nullopt while `pid` runs; its exit status once it has ended (reaped).
   virtual std::optional<ExitStatus> Poll(int64_t pid) = 0;
   // Sends `signal` to `pid` if it still runs.

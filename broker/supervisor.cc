@@ -46,6 +46,11 @@ void Supervisor::OnExit(WorkerSlot& slot, const ExitStatus& status) {
   slot.last_exit = status.ToString();
   slot.load_failed = status.signal == 0 && status.code == kExitLoadFailed;
   if (slot.load_failed) slot.last_exit += " (model load failed)";
+  if (slot.restart_now) {  // an operator's restart is no crash: no backoff
+    slot.restart_now = false;
+    slot.restart_at = now;
+    return;
+  }
   if (now - slot.started >= options_.stable_after || slot.backoff.count() == 0) {
     slot.backoff = options_.backoff_min;  // a long run (or the first exit) starts afresh
   } else {
@@ -65,7 +70,7 @@ void Supervisor::StartSlot(WorkerSlot& slot) {
   if (slot.load_failed) args.push_back("--preload");
   slot.started = clock_.Now();
   slot.killed = false;
-  auto pid = launcher_.Start(options_.worker_binary, args);
+  auto pid = launcher_.Start(options_.worker_binary, args, options_.common_env);
   if (!pid.ok()) {
     spdlog::error("worker {}: {}", slot.spec.id, pid.status().message());
     OnExit(slot, ExitStatus{kExitFatal, 0});
@@ -90,6 +95,21 @@ void Supervisor::Kill(const std::string& id) {
       slot.killed = true;
     }
   }
+}
+
+bool Supervisor::Restart(const std::string& id) {
+  for (auto& slot : slots_) {
+    if (slot.spec.id != id) continue;
+    spdlog::info("worker {}: restart requested", id);
+    if (slot.pid == 0) {
+      slot.restart_at = clock_.Now();  // in backoff: start now
+    } else {
+      slot.restart_now = true;
+      Kill(id);
+    }
+    return true;
+  }
+  return false;
 }
 
 void Supervisor::StopAll() {

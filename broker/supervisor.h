@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ struct SupervisorOptions {
   // Arguments every worker gets (broker endpoint, repository, heartbeat...);
   // the supervisor adds --id, --model and --device.
   std::vector<std::string> common_args;
+  // Environment every worker gets besides the broker's: its secrets.
+  std::map<std::string, std::string> common_env;
   std::chrono::milliseconds backoff_min{500};      // first restart delay
   std::chrono::milliseconds backoff_max{30'000};   // delays double up to this
   std::chrono::milliseconds stable_after{60'000};  // this much uptime resets the delay
@@ -37,7 +40,8 @@ struct WorkerSlot {
   Clock::TimePoint started;
   Clock::TimePoint restart_at;  // when to start again while pid == 0
   std::chrono::milliseconds backoff{0};
-  bool killed = false;  // SIGKILL sent to this process; its exit is not reaped yet
+  bool killed = false;       // SIGKILL sent to this process; its exit is not reaped yet
+  bool restart_now = false;  // restarted on request: no backoff after this exit
 };
 
 // A worker process that ended.
@@ -66,6 +70,10 @@ class Supervisor {
   // Kills a worker declared dead (SIGKILL, once per process); its exit shows
   // in a later Tick().
   void Kill(const std::string& id);
+
+  // Restarts a worker on an operator's request: kills it (SIGKILL) and starts
+  // it again at once, without backoff. False for an unknown id.
+  bool Restart(const std::string& id);
 
   // SIGTERM to every worker, SIGKILL to those still running after
   // stop_grace, and waits until all have ended. Blocks; nothing restarts after.

@@ -149,4 +149,25 @@ int RunInfer(Client& client, const std::string& model, const std::string& inputs
   return 0;
 }
 
+int RunRestart(Client& client, const std::string& worker) {
+  protocol::Request request;
+  request.op = protocol::Op::kRestart;
+  request.worker = worker;
+  auto reply = client.Call(request);
+  if (!reply.ok()) return Fail(reply.status());
+  if (!reply->status.ok()) return Fail(reply->status);
+  std::printf("restarting worker %s\n", worker.c_str());
+  return 0;
+}
+
+int RunKeygen(const std::string& prefix) {
+  const CurveKeyPair pair = NewCurveKeyPair();
+  if (Status s = WriteCurveKeyPair(prefix, pair); !s.ok()) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 2;
+  }
+  std::printf("%s\n", pair.public_key.c_str());
+  return 0;
+}
+
 }  // namespace botmodels

@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <stdexcept>
 #include <zmq_addon.hpp>
 
 #include "common/codec.h"
+#include "common/curve_socket.h"
 
 namespace botmodels {
 
@@ -15,6 +17,14 @@ Client::Client(ClientOptions options)
       id_prefix_(std::to_string(getpid()) + "-") {
   if (!options_.secret.empty()) signer_.emplace(options_.key_id, options_.secret);
   socket_.set(zmq::sockopt::linger, 0);  // unsent requests die with the client
+  socket_.set(zmq::sockopt::maxmsgsize, options_.max_message_bytes);
+  if (options_.curve_key) {
+    if (botmodels::Status s =
+            MakeCurveClient(socket_, *options_.curve_key, options_.curve_server_key);
+        !s.ok()) {
+      throw std::runtime_error(s.message());
+    }
+  }
   socket_.connect(options_.endpoint);
 }
 
@@ -71,7 +81,15 @@ std::optional<protocol::Reply> Client::Receive(std::chrono::milliseconds timeout
 }
 
 Result<protocol::Reply> Client::Call(protocol::Request request) {
-  const std::string id = Send(std::move(request));
+  if (request.id.empty()) request.id = NextId();
+  const std::string& id = request.id;
+  const std::string body = codec::EncodeRequest(request);
+  if (body.size() > static_cast<uint64_t>(options_.max_message_bytes)) {
+    return InvalidRequest(
+        "the request takes " + std::to_string(body.size()) +
+        " bytes, over the limit max_message_bytes = " + std::to_string(options_.max_message_bytes));
+  }
+  SendFrames(SignedFrames(body));
   const auto until = std::chrono::steady_clock::now() + options_.timeout;
   while (true) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -6,6 +6,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/curve_keys.h"
 #include "common/protocol.h"
 #include "common/request_signer.h"
 #include "common/status.h"
@@ -17,6 +18,12 @@ struct ClientOptions {
   std::string key_id = "default";
   std::string secret;  // empty: requests go unsigned (brokers with auth = "none")
   std::chrono::milliseconds timeout{30'000};  // how long Call() waits for its reply
+  // CURVE, for a broker whose frontend uses it: its public key and ours.
+  std::string curve_server_key;
+  std::optional<CurveKeyPair> curve_key;
+  // The broker drops the connection of a frame larger than its limit; Call()
+  // refuses such a request here instead, and replies above it are dropped.
+  int64_t max_message_bytes = protocol::Limits{}.max_message_bytes;
 };
 
 // A botmodels client over one DEALER socket. Call() is request-reply;
@@ -24,10 +31,12 @@ struct ClientOptions {
 // Client per thread.
 class Client {
  public:
+  // Throws std::runtime_error when CURVE is asked for and libzmq lacks it.
   explicit Client(ClientOptions options);
 
   // Sends `request` and waits for its reply. Fails with unavailable when no
-  // reply comes within the timeout; a reply carrying an error is returned as is.
+  // reply comes within the timeout, with invalid_request when the request is
+  // over max_message_bytes; a reply carrying an error is returned as is.
   Result<protocol::Reply> Call(protocol::Request request);
 
   // Helpers over Call() that turn an error reply into a failed Result.

@@ -18,10 +18,21 @@ int main(int argc, char** argv) {
   app.add_option("-t,--timeout", settings.timeout_ms, "ms to wait for a reply")
       ->capture_default_str();
   app.add_flag("--json", settings.json, "print JSON (status, models, ping)");
+  std::string curve_server_key, curve_key;
+  app.add_option("--curve-server-key", curve_server_key,
+                 "the broker's CURVE public key file, when its frontend uses CURVE");
+  app.add_option("--curve-key", curve_key, "this client's CURVE secret key file (keygen)");
 
   auto* status = app.add_subcommand("status", "list the workers");
   auto* models = app.add_subcommand("models", "list the models and their state");
   auto* ping = app.add_subcommand("ping", "check that the broker answers");
+  auto* restart = app.add_subcommand("restart", "restart a worker (admin key)");
+  std::string worker;
+  restart->add_option("worker", worker, "worker id, as status lists it")->required();
+  auto* keygen = app.add_subcommand(
+      "keygen", "write a CURVE keypair: PREFIX.key (secret, mode 0600) and PREFIX.pub");
+  std::string key_prefix;
+  keygen->add_option("prefix", key_prefix, "path prefix of the two files")->required();
   auto* infer = app.add_subcommand("infer", "run a model on JSON inputs; prints JSON outputs");
   std::string model, inputs, inputs_file;
   infer->add_option("model", model, "model name")->required();
@@ -30,7 +41,13 @@ int main(int argc, char** argv) {
       ->excludes(json_opt);
   CLI11_PARSE(app, argc, argv);
 
+  if (*keygen) return botmodels::RunKeygen(key_prefix);
   auto options = botmodels::LoadClientOptions(settings.config);
+  if (options.ok()) {
+    if (auto s = botmodels::AddClientCurve(curve_server_key, curve_key, &*options); !s.ok()) {
+      options = s;
+    }
+  }
   if (!options.ok()) {
     std::cerr << "error: " << options.status().message() << "\n";
     return 2;
@@ -42,6 +59,7 @@ int main(int argc, char** argv) {
   if (*status) return botmodels::RunStatus(client, settings);
   if (*models) return botmodels::RunModels(client, settings);
   if (*ping) return botmodels::RunPing(client, settings);
+  if (*restart) return botmodels::RunRestart(client, worker);
   if (!inputs_file.empty()) {
     std::ifstream file;
     if (inputs_file != "-") file.open(inputs_file);

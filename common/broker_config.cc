@@ -10,7 +10,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int64_t kMaxMs = 24LL * 3600 * 1000;  // one day: bounds every duration option
+constexpr int64_t kMaxMs = 24LL * 3600 * 1000;    // one day: bounds every duration option
+constexpr int64_t kMinReplayCache = 1024;         // entries; below this replays slip through
+constexpr int64_t kMaxReplayCache = 100'000'000;  // entries: ~10 GB, far past any need
+constexpr int64_t kMaxMessage = INT32_MAX;        // bytes: msgpack's str/bin length is 32-bit
 
 std::string Resolve(const fs::path& base, const std::string& path) {
   if (path.empty() || fs::path(path).is_absolute()) return path;
@@ -32,6 +35,79 @@ Status ReadDuration(const TomlReader& r, std::string_view key, std::chrono::mill
   return {};
 }
 
+Status ReadAuth(const TomlReader& root, const fs::path& base, AuthConfig* a) {
+  auto auth = root.Table("auth");
+  if (!auth.ok()) return auth.status();
+  std::string mode = "hmac", role = "infer";
+  for (Status s :
+       {auth->RejectUnknown({"mode", "keys_file", "key_id", "secret_env", "key_role",
+                             "max_clock_skew_ms", "replay_cache_size", "worker_secret_file"}),
+        auth->String("mode", &mode), auth->String("keys_file", &a->keys_file),
+        auth->String("key_id", &a->key_id), auth->String("secret_env", &a->secret_env),
+        auth->String("key_role", &role),
+        ReadDuration(*auth, "max_clock_skew_ms", &a->max_clock_skew, 1000),
+        auth->Int("replay_cache_size", &a->replay_cache_size, kMinReplayCache, kMaxReplayCache),
+        auth->String("worker_secret_file", &a->worker_secret_file)}) {
+    if (!s.ok()) return s;
+  }
+  if (mode == "none") {
+    a->mode = AuthMode::kNone;
+  } else if (mode != "hmac") {
+    return auth->Error("mode", "must be \"hmac\" or \"none\"");
+  }
+  auto parsed = protocol::ParseRole(role);
+  if (!parsed) return auth->Error("key_role", "must be \"infer\" or \"admin\"");
+  a->key_role = *parsed;
+  a->keys_file = Resolve(base, a->keys_file);
+  a->worker_secret_file = Resolve(base, a->worker_secret_file);
+  return {};
+}
+
+Status ReadCurve(const TomlReader& root, const fs::path& base, CurveConfig* c) {
+  auto curve = root.Table("curve");
+  if (!curve.ok()) return curve.status();
+  for (Status s : {curve->RejectUnknown(
+                       {"secret_key_file", "frontend", "backend", "client_keys", "worker_keys"}),
+                   curve->String("secret_key_file", &c->secret_key_file),
+                   curve->Bool("frontend", &c->frontend), curve->Bool("backend", &c->backend),
+                   curve->String("client_keys", &c->client_keys),
+                   curve->String("worker_keys", &c->worker_keys)}) {
+    if (!s.ok()) return s;
+  }
+  if ((c->frontend || c->backend) && c->secret_key_file.empty()) {
+    return curve->Missing("secret_key_file");
+  }
+  if (c->frontend && c->client_keys.empty()) return curve->Missing("client_keys");
+  c->secret_key_file = Resolve(base, c->secret_key_file);
+  c->client_keys = Resolve(base, c->client_keys);
+  c->worker_keys = Resolve(base, c->worker_keys);
+  return {};
+}
+
+Status ReadLimits(const TomlReader& root, protocol::Limits* l) {
+  auto limits = root.Table("limits");
+  if (!limits.ok()) return limits.status();
+  int64_t tensors = l->max_tensors, rank = l->max_rank, depth = l->max_depth, items = l->max_items,
+          elements = static_cast<int64_t>(l->max_elements);
+  for (Status s :
+       {limits->RejectUnknown({"max_message_bytes", "max_tensors", "max_rank", "max_elements",
+                               "max_depth", "max_items"}),
+        limits->Int("max_message_bytes", &l->max_message_bytes, 1024, kMaxMessage),
+        limits->Int("max_tensors", &tensors, 1, 1 << 16), limits->Int("max_rank", &rank, 1, 64),
+        limits->Int("max_elements", &elements, 1, INT64_MAX),
+        // Valid messages nest 6 deep (status reply: model inputs' shapes).
+        limits->Int("max_depth", &depth, 8, 64),
+        limits->Int("max_items", &items, 64, UINT32_MAX)}) {
+    if (!s.ok()) return s;
+  }
+  l->max_tensors = static_cast<uint32_t>(tensors);
+  l->max_rank = static_cast<uint32_t>(rank);
+  l->max_elements = static_cast<uint64_t>(elements);
+  l->max_depth = static_cast<uint32_t>(depth);
+  l->max_items = static_cast<uint32_t>(items);
+  return {};
+}
+
 }  // namespace
 
 Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
@@ -39,7 +115,10 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
   if (!table.ok()) return table.status();
   const fs::path base = fs::absolute(path).parent_path();
   TomlReader root(path, *table);
-  if (Status s = root.RejectUnknown({"broker", "auth", "models", "supervisor"}); !s.ok()) return s;
+  if (Status s = root.RejectUnknown({"broker", "auth", "curve", "limits", "models", "supervisor"});
+      !s.ok()) {
+    return s;
+  }
   BrokerConfig c;
   c.path = path;
 
@@ -63,23 +142,9 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
   c.frontend = ResolveEndpoint(base, c.frontend);
   c.backend = ResolveEndpoint(base, c.backend);
 
-  auto auth = root.Table("auth");
-  if (!auth.ok()) return auth.status();
-  std::string mode = "hmac";
-  for (Status s :
-       {auth->RejectUnknown({"mode", "key_id", "secret_file", "secret_env", "max_clock_skew_ms"}),
-        auth->String("mode", &mode), auth->String("key_id", &c.auth.key_id),
-        auth->String("secret_file", &c.auth.secret_file),
-        auth->String("secret_env", &c.auth.secret_env),
-        ReadDuration(*auth, "max_clock_skew_ms", &c.auth.max_clock_skew, 1000)}) {
-    if (!s.ok()) return s;
-  }
-  if (mode == "none") {
-    c.auth.mode = AuthMode::kNone;
-  } else if (mode != "hmac") {
-    return auth->Error("mode", "must be \"hmac\" or \"none\"");
-  }
-  c.auth.secret_file = Resolve(base, c.auth.secret_file);
+  if (Status s = ReadAuth(root, base, &c.auth); !s.ok()) return s;
+  if (Status s = ReadCurve(root, base, &c.curve); !s.ok()) return s;
+  if (Status s = ReadLimits(root, &c.limits); !s.ok()) return s;
 
   auto models = root.Table("models");
   if (!models.ok()) return models.status();

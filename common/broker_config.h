@@ -4,19 +4,36 @@
 #include <string>
 #include <vector>
 
+#include "common/protocol.h"
 #include "common/status.h"
 
 namespace botmodels {
 
 enum class AuthMode { kHmac, kNone };
 
-// Client authentication settings ([auth]).
+// Client and worker authentication ([auth]; docs/security.md).
 struct AuthConfig {
-  AuthMode mode = AuthMode::kHmac;                   // kNone only for local development
-  std::string key_id = "default";                    // the key id clients send
-  std::string secret_file;                           // read the secret from this file, or else
-  std::string secret_env = "BOTMODELS_SECRET";       // from this environment variable
+  AuthMode mode = AuthMode::kHmac;  // kNone only for local development
+  std::string keys_file;            // [[key]] id, role, secret; mode 0600
+  // One more key when the environment variable secret_env is set:
+  std::string key_id = "default";
+  std::string secret_env = "BOTMODELS_SECRET";
+  protocol::Role key_role = protocol::Role::kInfer;
   std::chrono::milliseconds max_clock_skew{30'000};  // older or newer timestamps are refused
+  // (key id, nonce) pairs remembered to refuse replays; when full, the oldest
+  // is dropped and requests as old as it are refused.
+  int64_t replay_cache_size = 1'000'000;  // ~100 MB at most
+  // The secret remote workers prove; local workers get a fresh one per start.
+  std::string worker_secret_file;
+};
+
+// Optional CURVE encryption ([curve]; docs/security.md).
+struct CurveConfig {
+  std::string secret_key_file;  // the broker's key (botmodels keygen); required when on
+  bool frontend = false;        // encrypt client traffic
+  bool backend = false;         // encrypt worker traffic
+  std::string client_keys;      // public keys allowed on the frontend, one per line
+  std::string worker_keys;      // public keys of remote workers allowed on the backend
 };
 
 // The broker's configuration file (docs/configuration.md). Relative paths are
@@ -31,6 +48,10 @@ struct BrokerConfig {
   std::string log_level = "info";
   // [auth]
   AuthConfig auth;
+  // [curve]
+  CurveConfig curve;
+  // [limits]
+  protocol::Limits limits;
   // [models]
   std::string repository;          // required
   std::vector<std::string> serve;  // models to serve; empty = all in the repository

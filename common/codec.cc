@@ -51,7 +51,12 @@ void PackSpecs(Packer& pk, const std::vector<protocol::TensorSpec>& specs) {
   }
 }
 
-Result<Tensor> ReadTensor(const Obj& o, const std::string& path) {
+Status OverLimit(const std::string& what, std::string_view limit, uint64_t value) {
+  return InvalidRequest(what + " is over the limit " + std::string(limit) + " = " +
+                        std::to_string(value));
+}
+
+Result<Tensor> ReadTensor(const Obj& o, const std::string& path, const protocol::Limits& limits) {
   Tensor t;
   if (o.type == msgpack::type::STR || o.type == msgpack::type::BIN) {
     t.dtype = o.type == msgpack::type::STR ? DType::kString : DType::kBytes;
@@ -67,9 +72,21 @@ Result<Tensor> ReadTensor(const Obj& o, const std::string& path) {
                           "' is sent as a plain msgpack str or bin, not a tensor map");
   }
   BOTMODELS_RETURN_IF_ERROR(map->Shape(field::kShape, &t.shape));
+  if (t.shape.size() > limits.max_rank) {
+    return OverLimit("field '" + path + ".shape': rank " + std::to_string(t.shape.size()),
+                     "max_rank", limits.max_rank);
+  }
+  for (int64_t dim : t.shape) {
+    if (dim < 0) return InvalidRequest("field '" + path + ".shape': dims must be >= 0");
+  }
+  auto count = protocol::ElementCount(t.shape);  // nullopt: past int64
+  if (!count || static_cast<uint64_t>(*count) > limits.max_elements) {
+    return OverLimit("field '" + path + ".shape': " +
+                         (count ? std::to_string(*count) : std::string("2^63 or more")) +
+                         " elements",
+                     "max_elements", limits.max_elements);
+  }
   BOTMODELS_RETURN_IF_ERROR(map->Binary(field::kData, &t.data));
-  auto count = protocol::ElementCount(t.shape);
-  if (!count) return InvalidRequest("field '" + path + ".shape': dims must be >= 0");
   const size_t elem = protocol::DTypeSize(t.dtype);
   if (static_cast<uint64_t>(*count) > t.data.size() / elem ||
       static_cast<uint64_t>(*count) * elem != t.data.size()) {
@@ -81,7 +98,7 @@ Result<Tensor> ReadTensor(const Obj& o, const std::string& path) {
 }
 
 Result<protocol::NamedTensors> ReadTensors(const MapReader& parent, std::string_view key,
-                                           bool required) {
+                                           bool required, const protocol::Limits& limits) {
   protocol::NamedTensors out;
   const Obj* o = parent.Find(key);
   const std::string path = parent.PathOf(key);
@@ -90,11 +107,15 @@ Result<protocol::NamedTensors> ReadTensors(const MapReader& parent, std::string_
     return out;
   }
   if (o->type != msgpack::type::MAP) return Expected(path, "a map of name to tensor");
+  if (o->via.map.size > limits.max_tensors) {
+    return OverLimit("field '" + path + "': " + std::to_string(o->via.map.size) + " values",
+                     "max_tensors", limits.max_tensors);
+  }
   for (uint32_t i = 0; i < o->via.map.size; ++i) {
     const auto& kv = o->via.map.ptr[i];
     if (kv.key.type != msgpack::type::STR) return Expected(path, "string keys");
     std::string name(AsView(kv.key));
-    auto tensor = ReadTensor(kv.val, path + "." + name);
+    auto tensor = ReadTensor(kv.val, path + "." + name, limits);
     if (!tensor.ok()) return tensor.status();
     if (!out.emplace(name, std::move(*tensor)).second) {
       return InvalidRequest("field '" + path + "': name '" + name + "' appears twice");
@@ -176,7 +197,7 @@ std::string EncodeAuthHeader(const protocol::AuthHeader& h) {
 }
 
 Result<protocol::AuthHeader> DecodeAuthHeader(std::string_view bytes) {
-  auto handle = Unpack(bytes);
+  auto handle = Unpack(bytes, protocol::Limits{});
   if (!handle.ok()) return handle.status();
   auto m = MapReader::Of(handle->get(), "header");
   if (!m.ok()) return m.status();
@@ -196,7 +217,8 @@ std::string EncodeRequest(const protocol::Request& r) {
   msgpack::sbuffer buf;
   Packer pk(buf);
   const bool infer = r.op == protocol::Op::kInfer;
-  pk.pack_map(3 + (r.model.empty() ? 0 : 1) + (r.timeout_ms ? 1 : 0) + (infer ? 1 : 0));
+  pk.pack_map(3 + (r.model.empty() ? 0 : 1) + (r.worker.empty() ? 0 : 1) + (r.timeout_ms ? 1 : 0) +
+              (infer ? 1 : 0));
   PackStr(pk, field::kVersion);
   pk.pack_uint32(r.version);
   PackStr(pk, field::kId);
@@ -206,6 +228,10 @@ std::string EncodeRequest(const protocol::Request& r) {
   if (!r.model.empty()) {
     PackStr(pk, field::kModel);
     PackStr(pk, r.model);
+  }
+  if (!r.worker.empty()) {
+    PackStr(pk, field::kWorker);
+    PackStr(pk, r.worker);
   }
   if (r.timeout_ms) {
     PackStr(pk, field::kTimeoutMs);
@@ -218,8 +244,8 @@ std::string EncodeRequest(const protocol::Request& r) {
   return Take(buf);
 }
 
-Result<protocol::Request> DecodeRequest(std::string_view bytes) {
-  auto handle = Unpack(bytes);
+Result<protocol::Request> DecodeRequest(std::string_view bytes, const protocol::Limits& limits) {
+  auto handle = Unpack(bytes, limits);
   if (!handle.ok()) return handle.status();
   auto m = MapReader::Of(handle->get(), "");
   if (!m.ok()) return m.status();
@@ -241,21 +267,22 @@ Result<protocol::Request> DecodeRequest(std::string_view bytes) {
   r.op = *parsed;
   const bool infer = r.op == protocol::Op::kInfer;
   BOTMODELS_RETURN_IF_ERROR(m->String(field::kModel, &r.model, infer));
+  BOTMODELS_RETURN_IF_ERROR(m->String(field::kWorker, &r.worker, r.op == protocol::Op::kRestart));
   uint32_t timeout = 0;
   if (m->Find(field::kTimeoutMs)) {
     BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kTimeoutMs, &timeout));
     r.timeout_ms = timeout;
   }
   if (infer) {
-    auto inputs = ReadTensors(*m, field::kInputs, true);
+    auto inputs = ReadTensors(*m, field::kInputs, true, limits);
     if (!inputs.ok()) return inputs.status();
     r.inputs = std::move(*inputs);
   }
   return r;
 }
 
-std::optional<std::string> PeekRequestId(std::string_view bytes) {
-  auto handle = Unpack(bytes);
+std::optional<std::string> PeekRequestId(std::string_view bytes, const protocol::Limits& limits) {
+  auto handle = Unpack(bytes, limits);
   if (!handle.ok()) return std::nullopt;
   auto m = MapReader::Of(handle->get(), "");
   std::string id;
@@ -364,8 +391,8 @@ std::string EncodeReply(const protocol::Reply& r) {
   return Take(buf);
 }
 
-Result<protocol::Reply> DecodeReply(std::string_view bytes) {
-  auto handle = Unpack(bytes);
+Result<protocol::Reply> DecodeReply(std::string_view bytes, const protocol::Limits& limits) {
+  auto handle = Unpack(bytes, limits);
   if (!handle.ok()) return handle.status();
   auto m = MapReader::Of(handle->get(), "");
   if (!m.ok()) return m.status();
@@ -395,7 +422,7 @@ Result<protocol::Reply> DecodeReply(std::string_view bytes) {
                       code ? message : code_name + ": " + message);
     return r;
   }
-  auto outputs = ReadTensors(*m, field::kOutputs, false);
+  auto outputs = ReadTensors(*m, field::kOutputs, false, limits);
   if (!outputs.ok()) return outputs.status();
   r.outputs = std::move(*outputs);
   auto models = ReadList<protocol::ModelInfo>(*m, field::kModels, ReadModelInfo);

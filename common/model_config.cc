@@ -67,7 +67,8 @@ bool IsValidDevice(const std::string& device) {
 }
 
 Status ModelConfig::CheckInputs(const protocol::NamedTensors& given) const {
-  for (const auto& [name, tensor] : given) {
+  for (const auto& entry : given) {
+    const std::string& name = entry.first;  // a plain reference: clang 14 cannot capture bindings
     const bool declared = std::any_of(inputs.begin(), inputs.end(),
                                       [&](const auto& spec) { return spec.name == name; });
     if (!declared) return InvalidRequest("model '" + this->name + "' has no input '" + name + "'");

@@ -3,28 +3,40 @@
 namespace botmodels::msgpack_io {
 namespace {
 
-// Nesting and size bounds while decoding: no valid message comes near them.
-msgpack::unpack_limit Limits() {
-  constexpr size_t kMaxItems = 1 << 24;  // array/map entries; shapes and lists are short
-  constexpr size_t kMaxDepth = 16;       // deepest valid message: reply.models[].inputs[].shape
-  constexpr size_t kNoExt = 0;           // the protocol uses no ext types
-  constexpr size_t kMaxBytes = std::numeric_limits<uint32_t>::max();
-  return msgpack::unpack_limit(kMaxItems, kMaxItems, kMaxBytes, kMaxBytes, kNoExt, kMaxDepth);
+msgpack::unpack_limit ToUnpackLimit(const protocol::Limits& l) {
+  constexpr size_t kNoExt = 0;  // the protocol uses no ext types
+  const auto bytes = static_cast<size_t>(l.max_message_bytes);
+  return msgpack::unpack_limit(l.max_items, l.max_items, bytes, bytes, kNoExt, l.max_depth);
 }
 
 // Reference str/bin bodies in the input instead of copying them into the zone:
 // every decoded value is copied out before the input goes away.
 bool ReferenceAll(msgpack::type::object_type, std::size_t, void*) { return true; }
 
+Status OverLimit(std::string_view what, std::string_view limit, uint64_t value) {
+  return InvalidRequest(std::string(what) + " is over the limit " + std::string(limit) + " = " +
+                        std::to_string(value));
+}
+
 }  // namespace
 
-Result<msgpack::object_handle> Unpack(std::string_view bytes) {
+Result<msgpack::object_handle> Unpack(std::string_view bytes, const protocol::Limits& limits) {
+  if (bytes.size() > static_cast<uint64_t>(limits.max_message_bytes)) {
+    return OverLimit("a frame of " + std::to_string(bytes.size()) + " bytes", "max_message_bytes",
+                     limits.max_message_bytes);
+  }
   try {
     std::size_t offset = 0;
-    msgpack::object_handle handle =
-        msgpack::unpack(bytes.data(), bytes.size(), offset, ReferenceAll, nullptr, Limits());
+    msgpack::object_handle handle = msgpack::unpack(bytes.data(), bytes.size(), offset,
+                                                    ReferenceAll, nullptr, ToUnpackLimit(limits));
     if (offset != bytes.size()) return InvalidRequest("trailing bytes after the msgpack value");
     return handle;
+  } catch (const msgpack::depth_size_overflow&) {
+    return OverLimit("msgpack nesting", "max_depth", limits.max_depth);
+  } catch (const msgpack::array_size_overflow&) {
+    return OverLimit("a msgpack array", "max_items", limits.max_items);
+  } catch (const msgpack::map_size_overflow&) {
+    return OverLimit("a msgpack map", "max_items", limits.max_items);
   } catch (const std::exception& e) {
     return InvalidRequest(std::string("malformed msgpack: ") + e.what());
   }

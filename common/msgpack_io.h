@@ -31,10 +31,10 @@ inline void PackBin(Packer& pk, std::string_view s) {
 
 inline std::string Take(const msgpack::sbuffer& buf) { return std::string(buf.data(), buf.size()); }
 
-// Decodes exactly one msgpack value filling all of `bytes`, within the
-// protocol's size and nesting bounds. The result references `bytes`, which
-// must outlive it. Malformed input is invalid_request.
-Result<msgpack::object_handle> Unpack(std::string_view bytes);
+// Decodes exactly one msgpack value filling all of `bytes`, within `limits`
+// (size, nesting, entries). The result references `bytes`, which must outlive
+// it. Malformed input is invalid_request; so is input over a limit, naming it.
+Result<msgpack::object_handle> Unpack(std::string_view bytes, const protocol::Limits& limits);
 
 // The bytes of a str or bin object.
 inline std::string_view AsView(const Obj& o) {

@@ -24,11 +24,17 @@ std::optional<E> Parse(const std::array<std::pair<E, std::string_view>, N>& tabl
   return std::nullopt;
 }
 
-constexpr std::array<std::pair<Op, std::string_view>, 4> kOps{{
+constexpr std::array<std::pair<Op, std::string_view>, 5> kOps{{
     {Op::kInfer, "infer"},
     {Op::kModels, "models"},
     {Op::kStatus, "status"},
     {Op::kPing, "ping"},
+    {Op::kRestart, "restart"},
+}};
+
+constexpr std::array<std::pair<Role, std::string_view>, 2> kRoles{{
+    {Role::kInfer, "infer"},
+    {Role::kAdmin, "admin"},
 }};
 
 struct DTypeRow {
@@ -56,6 +62,11 @@ constexpr std::array<std::pair<ModelState, std::string_view>, 4> kModelStates{{
 
 std::string_view OpName(Op op) { return NameOf(kOps, op); }
 std::optional<Op> ParseOp(std::string_view name) { return Parse(kOps, name); }
+
+std::string_view RoleName(Role role) { return NameOf(kRoles, role); }
+std::optional<Role> ParseRole(std::string_view name) { return Parse(kRoles, name); }
+
+Role RequiredRole(Op op) { return op == Op::kRestart ? Role::kAdmin : Role::kInfer; }
 
 std::string_view ModelStateName(ModelState state) { return NameOf(kModelStates, state); }
 std::optional<ModelState> ParseModelState(std::string_view name) {

@@ -27,6 +27,19 @@ inline constexpr size_t kMaxIdBytes = 256;     // longest request id echoed back
 inline constexpr size_t kMinNonceBytes = 8;    // nonces carry at least 64 random bits
 inline constexpr size_t kMaxNonceBytes = 64;
 
+// Bounds on what a peer may send (docs/protocol.md, "Limits"). The broker's
+// [limits] table overrides the defaults; a message over a bound is refused
+// with invalid_request naming the bound (max_message_bytes: the connection
+// drops, as libzmq's ZMQ_MAXMSGSIZE discards the frame unread).
+struct Limits {
+  int64_t max_message_bytes = int64_t{256} << 20;  // 256 MiB: any one frame, on every socket
+  uint32_t max_tensors = 64;                       // input or output values per message
+  uint32_t max_rank = 8;                           // dims per tensor
+  uint64_t max_elements = uint64_t{1} << 28;       // per tensor: 1 GiB of float32
+  uint32_t max_depth = 16;                         // msgpack nesting; valid messages need <= 6
+  uint32_t max_items = 1 << 20;                    // entries in one msgpack array or map
+};
+
 // Field names of the header frame.
 namespace header {
 inline constexpr std::string_view kKeyId = "kid";
@@ -40,6 +53,7 @@ inline constexpr std::string_view kVersion = "v";
 inline constexpr std::string_view kId = "id";
 inline constexpr std::string_view kOp = "op";
 inline constexpr std::string_view kModel = "model";
+inline constexpr std::string_view kWorker = "worker";
 inline constexpr std::string_view kTimeoutMs = "timeout_ms";
 inline constexpr std::string_view kInputs = "inputs";
 inline constexpr std::string_view kOk = "ok";
@@ -57,9 +71,17 @@ inline constexpr std::string_view kShape = "shape";
 inline constexpr std::string_view kData = "data";
 }  // namespace field
 
-enum class Op { kInfer, kModels, kStatus, kPing };
+enum class Op { kInfer, kModels, kStatus, kPing, kRestart };
 std::string_view OpName(Op op);
 std::optional<Op> ParseOp(std::string_view name);
+
+// What a key may do: kInfer runs inference and the read-only operations;
+// kAdmin also the operations that change the service (restart).
+enum class Role { kInfer, kAdmin };
+std::string_view RoleName(Role role);
+std::optional<Role> ParseRole(std::string_view name);
+// The least role that may run `op`.
+Role RequiredRole(Op op);
 
 // Element types. kString and kBytes are single values (a msgpack str or bin),
 // not tensors: shape is empty and data holds the value.
@@ -111,6 +133,7 @@ struct Request {
   std::string id;  // chosen by the client, echoed in the reply
   Op op = Op::kPing;
   std::string model;                   // required for kInfer
+  std::string worker;                  // required for kRestart: a worker id
   std::optional<uint32_t> timeout_ms;  // answer deadline_exceeded past this
   NamedTensors inputs;                 // kInfer only
 

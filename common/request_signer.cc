@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/secret_file.h"
+
 namespace botmodels {
 namespace {
 
@@ -71,11 +73,9 @@ Result<std::string> LoadSecret(const std::string& file, const std::string& env) 
   std::string secret;
   std::string source;
   if (!file.empty()) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return Status(ErrorCode::kUnauthenticated, "cannot read secret file " + file);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    secret = bytes.str();
+    auto bytes = ReadSecretFile(file);
+    if (!bytes.ok()) return bytes.status();
+    secret = std::move(*bytes);
     if (!secret.empty() && secret.back() == '\n') secret.pop_back();
     source = "secret file " + file;
   } else if (!env.empty()) {

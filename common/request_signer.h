@@ -22,6 +22,8 @@ class RequestSigner {
   static constexpr size_t kMinSecretBytes = 16;  // 128 bits
 
   const std::string& key_id() const { return key_id_; }
+  // The secret, to hand to a client of the same key; never log it.
+  const std::string& secret() const { return secret_; }
 
   // The 32-byte signature of a header frame and body frame.
   std::string Sign(std::string_view header, std::string_view body) const;
@@ -37,8 +39,9 @@ class RequestSigner {
   std::string secret_;
 };
 
-// Reads a secret: the file's bytes (one trailing newline dropped) when `file` is
-// set, else the environment variable `env`. Fails when neither yields at least
+// Reads a secret: the file's bytes (one trailing newline dropped; the file
+// must not be open to group or others) when `file` is set, else the
+// environment variable `env`. Fails when neither yields at least
 // RequestSigner::kMinSecretBytes bytes. Messages name the source, never the value.
 Result<std::string> LoadSecret(const std::string& file, const std::string& env);
 

@@ -15,6 +15,7 @@ constexpr std::array kCodes{
     CodeName{ErrorCode::kOk, "ok", false},
     CodeName{ErrorCode::kInvalidRequest, "invalid_request", false},
     CodeName{ErrorCode::kUnauthenticated, "unauthenticated", false},
+    CodeName{ErrorCode::kPermissionDenied, "permission_denied", false},
     CodeName{ErrorCode::kUnknownModel, "unknown_model", false},
     CodeName{ErrorCode::kModelLoadFailed, "model_load_failed", false},
     CodeName{ErrorCode::kOverloaded, "overloaded", true},

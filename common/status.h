@@ -13,7 +13,8 @@ namespace botmodels {
 enum class ErrorCode {
   kOk,
   kInvalidRequest,    // the request is malformed or does not fit the model
-  kUnauthenticated,   // missing, wrong or stale signature
+  kUnauthenticated,   // missing, wrong, stale or replayed signature
+  kPermissionDenied,  // the key's role may not run this operation
   kUnknownModel,      // no model of that name is served
   kModelLoadFailed,   // the model file could not be loaded
   kOverloaded,        // the model's queue is full

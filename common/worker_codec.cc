@@ -27,7 +27,7 @@ std::string EncodeHello(const protocol::WorkerHello& h) {
 }
 
 Result<protocol::WorkerHello> DecodeHello(std::string_view bytes) {
-  auto handle = Unpack(bytes);
+  auto handle = Unpack(bytes, protocol::Limits{});
   if (!handle.ok()) return handle.status();
   auto m = MapReader::Of(handle->get(), "hello");
   if (!m.ok()) return m.status();
@@ -57,7 +57,7 @@ std::string EncodeWorkerState(const protocol::WorkerState& s) {
 }
 
 Result<protocol::WorkerState> DecodeWorkerState(std::string_view bytes) {
-  auto handle = Unpack(bytes);
+  auto handle = Unpack(bytes, protocol::Limits{});
   if (!handle.ok()) return handle.status();
   auto m = MapReader::Of(handle->get(), "state");
   if (!m.ok()) return m.status();
@@ -84,7 +84,7 @@ std::string EncodeJobHeader(const protocol::JobHeader& h) {
 }
 
 Result<protocol::JobHeader> DecodeJobHeader(std::string_view bytes) {
-  auto handle = Unpack(bytes);
+  auto handle = Unpack(bytes, protocol::Limits{});
   if (!handle.ok()) return handle.status();
   auto m = MapReader::Of(handle->get(), "job");
   if (!m.ok()) return m.status();

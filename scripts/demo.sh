@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
-# Sets everything up (packages, build, demo models, a demo secret) and runs the
+# Sets everything up (packages, build, demo models, demo keys) and runs the
 # broker in the foreground on the built-in demo configuration. Ctrl-C stops it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh" "$root/build"
 
 mkdir -p "$root/build/demo"
-secret="$root/build/demo/secret"
-if [ ! -s "$secret" ]; then
-  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$secret")
+keys="$root/build/demo/keys.toml"
+if [ ! -s "$keys" ]; then
+  # Two keys: "demo" (admin) for the CLI, "app" (infer) for an application.
+  random_secret() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+  (umask 077 && cat >"$keys" <<TOML
+[[key]]
+id = "demo"
+role = "admin"
+secret = "$(random_secret)"
+
+[[key]]
+id = "app"
+role = "infer"
+secret = "$(random_secret)"
+TOML
+  )
 fi
 
 cat <<TXT

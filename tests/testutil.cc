@@ -78,12 +78,20 @@ BrokerHarness::~BrokerHarness() {
   }
 }
 
+void WriteSecret(const std::string& path, const std::string& text) {
+  WriteFile(path, text);
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+}
+
 std::string BrokerHarness::log() const { return ReadFile(log_path_); }
 
 int64_t BrokerHarness::pid() const { return broker_ ? broker_->id() : 0; }
 
 void BrokerHarness::Start(int workers) {
-  WriteFile(dir_ / "secret", kTestSecret);
+  WriteSecret(dir_ / "keys.toml",
+              std::string("[[key]]\nid = \"") + kTestKeyId + "\"\nrole = \"admin\"\nsecret = \"" +
+                  kTestSecret + "\"\n[[key]]\nid = \"" + kTestInferKeyId +
+                  "\"\nrole = \"infer\"\nsecret = \"" + kTestInferSecret + "\"\n");
   std::ostringstream config;
   config << "[broker]\n"
          << "frontend = \"" << frontend_ << "\"\n"
@@ -92,8 +100,8 @@ void BrokerHarness::Start(int workers) {
          << "liveness_ms = " << options_.liveness_ms << "\n"
          << "[auth]\n"
          << "mode = \"" << options_.auth << "\"\n"
-         << "key_id = \"" << kTestKeyId << "\"\n"
-         << "secret_file = \"secret\"\n"
+         << "keys_file = \"keys.toml\"\n"
+         << options_.auth_config << "\n"
          << "[models]\n"
          << "repository = \"models\"\n"
          << options_.extra_config << "\n";
@@ -117,6 +125,8 @@ ClientOptions BrokerHarness::client_options() const {
   o.key_id = kTestKeyId;
   if (options_.auth == "hmac") o.secret = kTestSecret;
   o.timeout = std::chrono::seconds(60);
+  o.curve_key = options_.curve_client;
+  o.curve_server_key = options_.curve_server_key;
   return o;
 }
 
@@ -162,6 +172,15 @@ int BrokerHarness::Stop(int signal) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return broker_->exit_code();
+}
+
+int64_t RssBytes(int64_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // kB
+  }
+  return -1;
 }
 
 bool ProcessAlive(int64_t pid) {

@@ -64,6 +64,8 @@ class TempDir {
 };
 
 void WriteFile(const std::string& path, const std::string& text);
+// WriteFile, then mode 0600, as secret files must be.
+void WriteSecret(const std::string& path, const std::string& text);
 std::string ReadFile(const std::string& path);
 
 // A float32 tensor of `shape` filled with values from `seed`.
@@ -72,15 +74,20 @@ protocol::Tensor Floats(std::vector<int64_t> shape, const std::vector<float>& va
 std::vector<float> ToFloats(const protocol::Tensor& t);
 
 inline constexpr char kTestSecret[] = "test-secret-0123456789abcdef";  // >= 16 bytes
-inline constexpr char kTestKeyId[] = "test";
+inline constexpr char kTestKeyId[] = "test";                           // role admin
+inline constexpr char kTestInferSecret[] = "infer-secret-0123456789abcdef";
+inline constexpr char kTestInferKeyId[] = "reader";  // role infer
 
 // A real botmodels-broker process with a config of its own.
 class BrokerHarness {
  public:
   struct Options {
-    std::string auth = "hmac";  // or "none"
-    std::string extra_config;   // appended to the config (e.g. [supervisor] options)
-    int heartbeat_ms = 200;     // short, so dead workers are found fast
+    std::string auth = "hmac";                 // or "none"
+    std::string auth_config;                   // more lines of [auth]
+    std::string extra_config;                  // appended to the config (e.g. [supervisor] options)
+    std::optional<CurveKeyPair> curve_client;  // with CURVE on the frontend: our key
+    std::string curve_server_key;              // and the broker's public key
+    int heartbeat_ms = 200;                    // short, so dead workers are found fast
     int liveness_ms = 1000;
   };
 
@@ -120,5 +127,8 @@ class BrokerHarness {
 
 // Whether a process with this pid still exists (zombies count as gone).
 bool ProcessAlive(int64_t pid);
+
+// The resident memory of a running process, in bytes (VmRSS).
+int64_t RssBytes(int64_t pid);
 
 }  // namespace botmodels::testing

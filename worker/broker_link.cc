@@ -2,20 +2,23 @@
 
 #include <spdlog/spdlog.h>
 
+#include <stdexcept>
 #include <zmq_addon.hpp>
 
 #include "common/codec.h"
+#include "common/curve_socket.h"
 
 namespace botmodels {
 
 namespace wm = protocol::worker_msg;
 
 BrokerLink::BrokerLink(zmq::context_t& context, std::string endpoint, protocol::WorkerHello hello,
-                       std::chrono::milliseconds heartbeat, std::chrono::milliseconds liveness,
-                       const Clock& clock)
+                       LinkSecurity security, std::chrono::milliseconds heartbeat,
+                       std::chrono::milliseconds liveness, const Clock& clock)
     : context_(context),
       endpoint_(std::move(endpoint)),
       hello_(std::move(hello)),
+      security_(std::move(security)),
       heartbeat_(heartbeat),
       liveness_(liveness),
       clock_(clock) {}
@@ -24,8 +27,22 @@ void BrokerLink::Connect() {
   socket_ = zmq::socket_t(context_, zmq::socket_type::dealer);
   constexpr int kLingerMs = 1000;  // on close, wait this long to flush final replies
   socket_.set(zmq::sockopt::linger, kLingerMs);
+  socket_.set(zmq::sockopt::maxmsgsize, security_.max_message_bytes);
+  if (security_.curve_key) {
+    if (Status s = MakeCurveClient(socket_, *security_.curve_key, security_.curve_server_key);
+        !s.ok()) {
+      throw std::runtime_error(s.message());
+    }
+  }
   socket_.connect(endpoint_);
-  SendFrames({wm::kRegister, codec::EncodeHello(hello_)});
+  const std::string hello = codec::EncodeHello(hello_);
+  if (security_.signer) {
+    const std::string header =
+        codec::EncodeAuthHeader(security_.signer->NewHeader(std::chrono::system_clock::now()));
+    SendFrames({wm::kRegister, header, hello, security_.signer->Sign(header, hello)});
+  } else {
+    SendFrames({wm::kRegister, hello});
+  }
   if (last_state_) SendFrames({wm::kState, *last_state_});
   last_heard_ = clock_.Now();
   register_due_ = false;

@@ -6,10 +6,20 @@
 #include <zmq.hpp>
 
 #include "common/clock.h"
+#include "common/curve_keys.h"
 #include "common/protocol.h"
+#include "common/request_signer.h"
 #include "worker/job.h"
 
 namespace botmodels {
+
+// How the worker proves itself to the broker (docs/security.md).
+struct LinkSecurity {
+  std::optional<RequestSigner> signer;    // the worker secret: signs each registration
+  std::optional<CurveKeyPair> curve_key;  // this worker's, on a CURVE backend
+  std::string curve_server_key;           // the broker's public key, on a CURVE backend
+  int64_t max_message_bytes = protocol::Limits{}.max_message_bytes;  // ZMQ_MAXMSGSIZE
+};
 
 // The worker's side of the broker protocol (docs/protocol.md, "Broker and
 // workers"): registers, sends and checks heartbeats, and reconnects when the
@@ -18,10 +28,11 @@ namespace botmodels {
 class BrokerLink {
  public:
   BrokerLink(zmq::context_t& context, std::string endpoint, protocol::WorkerHello hello,
-             std::chrono::milliseconds heartbeat, std::chrono::milliseconds liveness,
-             const Clock& clock);
+             LinkSecurity security, std::chrono::milliseconds heartbeat,
+             std::chrono::milliseconds liveness, const Clock& clock);
 
-  // Connects (again) and registers, repeating the last reported model state.
+  // Connects (again) and registers, signed afresh, repeating the last
+  // reported model state.
   void Connect();
 
   zmq::socket_ref socket() { return socket_; }
@@ -44,6 +55,7 @@ class BrokerLink {
   zmq::context_t& context_;
   const std::string endpoint_;
   const protocol::WorkerHello hello_;
+  const LinkSecurity security_;
   const std::chrono::milliseconds heartbeat_;
   const std::chrono::milliseconds liveness_;
   const Clock& clock_;

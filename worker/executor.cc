@@ -9,10 +9,12 @@ namespace botmodels {
 namespace wm = protocol::worker_msg;
 
 Executor::Executor(zmq::context_t& context, std::string results_endpoint, ModelConfig config,
-                   std::unique_ptr<ModelBackend> backend, const Clock& clock)
+                   protocol::Limits limits, std::unique_ptr<ModelBackend> backend,
+                   const Clock& clock)
     : context_(context),
       results_endpoint_(std::move(results_endpoint)),
       config_(std::move(config)),
+      limits_(limits),
       clock_(clock),
       backend_(std::move(backend)) {}
 
@@ -74,9 +76,9 @@ Status Executor::EnsureLoaded() {
 }
 
 void Executor::Process(const Job& job) {
-  auto request = codec::DecodeRequest(job.body);
+  auto request = codec::DecodeRequest(job.body, limits_);
   std::optional<std::string> id =
-      request.ok() ? std::optional(request->id) : codec::PeekRequestId(job.body);
+      request.ok() ? std::optional(request->id) : codec::PeekRequestId(job.body, limits_);
   auto reply_error = [&](Status status) {
     SendReply(job.header.ticket, codec::EncodeReply(protocol::ErrorReply(id, std::move(status))));
   };
@@ -97,7 +99,14 @@ void Executor::Process(const Job& job) {
   protocol::Reply reply;
   reply.id = request->id;
   reply.outputs = std::move(*outputs);
-  SendReply(job.header.ticket, codec::EncodeReply(reply));
+  std::string encoded = codec::EncodeReply(reply);
+  if (encoded.size() > static_cast<uint64_t>(limits_.max_message_bytes)) {
+    return reply_error(InvalidRequest(
+        "the outputs take " + std::to_string(encoded.size()) +
+        " bytes, over the limit max_message_bytes = " + std::to_string(limits_.max_message_bytes) +
+        ": send a smaller input"));
+  }
+  SendReply(job.header.ticket, encoded);
 }
 
 void Executor::SendReply(uint64_t ticket, const std::string& reply) {

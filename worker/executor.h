@@ -25,8 +25,10 @@ namespace botmodels {
 // and the PAIR socket are touched only by the executor thread.
 class Executor {
  public:
+  // Requests are decoded within `limits`; a reply over max_message_bytes is
+  // replaced by an invalid_request error, as the broker would drop it.
   Executor(zmq::context_t& context, std::string results_endpoint, ModelConfig config,
-           std::unique_ptr<ModelBackend> backend, const Clock& clock);
+           protocol::Limits limits, std::unique_ptr<ModelBackend> backend, const Clock& clock);
   ~Executor();  // Stop()
 
   // Starts the thread; with `preload` it loads the model before the first job.
@@ -51,6 +53,7 @@ class Executor {
   zmq::context_t& context_;
   const std::string results_endpoint_;
   const ModelConfig config_;
+  const protocol::Limits limits_;
   const Clock& clock_;
 
   // Executor thread only.

@@ -6,12 +6,43 @@
 #include <csignal>
 #include <iostream>
 
+#include "common/curve_keys.h"
 #include "common/model_config.h"
+#include "common/request_signer.h"
+#include "common/worker_env.h"
 #include "worker/worker.h"
 
 namespace {
 
 void OnSignal(int) { botmodels::Worker::RequestStop(); }
+
+// The worker secret and CURVE key from their files, else the environment the
+// broker set (docs/security.md).
+botmodels::Status LoadSecurity(const std::string& secret_file, const std::string& curve_key_file,
+                               botmodels::LinkSecurity* security) {
+  using namespace botmodels;
+  if (!secret_file.empty() || std::getenv(kWorkerSecretEnv)) {
+    auto secret = LoadSecret(secret_file, kWorkerSecretEnv);
+    if (!secret.ok()) return secret.status();
+    security->signer.emplace(kWorkerKeyId, std::move(*secret));
+  }
+  if (security->curve_server_key.empty()) return {};
+  if (!curve_key_file.empty()) {
+    auto key = LoadCurveSecretKey(curve_key_file);
+    if (!key.ok()) return key.status();
+    security->curve_key = std::move(*key);
+  } else if (const char* text = std::getenv(kWorkerCurveKeyEnv)) {
+    char public_key[41];
+    if (zmq_curve_public(public_key, text) != 0) {
+      return {ErrorCode::kInvalidRequest, std::string(kWorkerCurveKeyEnv) + " is not a CURVE key"};
+    }
+    security->curve_key = CurveKeyPair{public_key, text};
+  } else {
+    return {ErrorCode::kInvalidRequest,
+            "--curve-server-key needs --curve-key-file or " + std::string(kWorkerCurveKeyEnv)};
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -21,6 +52,8 @@ int main(int argc, char** argv) {
   std::string repository, model, log_level = "info";
   int64_t heartbeat_ms = options.heartbeat.count(), liveness_ms = options.liveness.count();
   bool probe = false;
+  std::string secret_file, curve_key_file;
+  botmodels::protocol::Limits& limits = options.limits;
   app.add_flag("--probe-devices", probe, "print the number of usable CUDA devices and exit");
   app.add_option("--broker", options.broker, "the broker's backend endpoint");
   app.add_option("--id", options.worker_id, "this worker's id, unique per broker");
@@ -31,6 +64,20 @@ int main(int argc, char** argv) {
   app.add_option("--heartbeat-ms", heartbeat_ms, "heartbeat interval")->capture_default_str();
   app.add_option("--liveness-ms", liveness_ms, "broker silence that forces a reconnect")
       ->capture_default_str();
+  app.add_option("--worker-secret-file", secret_file,
+                 "the worker secret (default: $BOTMODELS_WORKER_SECRET)");
+  app.add_option("--curve-server-key", options.security.curve_server_key,
+                 "the broker's CURVE public key (Z85), for a CURVE backend");
+  app.add_option("--curve-key-file", curve_key_file,
+                 "this worker's CURVE secret key file (default: $BOTMODELS_WORKER_CURVE_KEY)");
+  app.add_option("--max-message-bytes", limits.max_message_bytes, "the broker's limit")
+      ->capture_default_str();
+  app.add_option("--max-tensors", limits.max_tensors, "the broker's limit")->capture_default_str();
+  app.add_option("--max-rank", limits.max_rank, "the broker's limit")->capture_default_str();
+  app.add_option("--max-elements", limits.max_elements, "the broker's limit")
+      ->capture_default_str();
+  app.add_option("--max-depth", limits.max_depth, "the broker's limit")->capture_default_str();
+  app.add_option("--max-items", limits.max_items, "the broker's limit")->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical"}));
@@ -56,6 +103,14 @@ int main(int argc, char** argv) {
     return botmodels::kExitLoadFailed;
   }
   options.model = std::move(*config);
+  options.security.max_message_bytes = limits.max_message_bytes;
+  if (auto s = LoadSecurity(secret_file, curve_key_file, &options.security); !s.ok()) {
+    spdlog::error("{}", s.message());
+    return botmodels::kExitUsage;
+  }
+  if (!options.security.signer && !options.security.curve_key) {
+    spdlog::warn("no worker secret and no CURVE key: the broker will refuse this worker");
+  }
   options.heartbeat = std::chrono::milliseconds(heartbeat_ms);
   options.liveness = std::chrono::milliseconds(liveness_ms);
 

@@ -60,7 +60,7 @@ int Worker::Run() {
 
   auto backend = std::make_unique<TorchScriptBackend>(model, options_.device);
   const std::string device = backend->device().str();
-  Executor executor(context, results_endpoint, model, std::move(backend), clock);
+  Executor executor(context, results_endpoint, model, options_.limits, std::move(backend), clock);
 
   protocol::WorkerHello hello;
   hello.worker_id = options_.worker_id;
@@ -68,7 +68,8 @@ int Worker::Run() {
   hello.device = device;
   hello.capacity = model.max_inflight;
   hello.pid = getpid();
-  BrokerLink link(context, options_.broker, hello, options_.heartbeat, options_.liveness, clock);
+  BrokerLink link(context, options_.broker, hello, options_.security, options_.heartbeat,
+                  options_.liveness, clock);
   link.Connect();
   spdlog::info("worker {} serving {} on {} via {}", options_.worker_id, model.name, device,
                options_.broker);

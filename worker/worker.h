@@ -5,6 +5,7 @@
 
 #include "common/exit_codes.h"
 #include "common/model_config.h"
+#include "worker/broker_link.h"
 
 namespace botmodels {
 
@@ -16,6 +17,8 @@ struct WorkerOptions {
   bool preload = false;  // load before the first request (also when model.preload)
   std::chrono::milliseconds heartbeat{1000};  // must match the broker's
   std::chrono::milliseconds liveness{5000};   // broker silent this long: reconnect
+  LinkSecurity security;                      // worker secret, CURVE keys, message size
+  protocol::Limits limits;                    // the broker's, for decoding its requests
 };
 
 // One worker process: one model on one device. Run() is the zguide mdworker

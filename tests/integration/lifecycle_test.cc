@@ -77,19 +77,49 @@ TEST(Lifecycle, PendingRequestsAreAnsweredWhenTheBrokerStops) {
   stopper.join();
 }
 
-TEST(Lifecycle, TheBrokerRefusesToStartWithoutASecret) {
+// Runs botmodels-broker --check on `config` and returns its output; the exit
+// code goes to *rc.
+std::string CheckConfig(const testing::TempDir& dir, const std::string& config, int* rc) {
+  testing::WriteFile(dir / "b.toml", config);
+  const std::string cmd = std::string(BOTMODELS_BIN_DIR) + "/botmodels-broker --check --config " +
+                          (dir / "b.toml") + " > " + (dir / "out") + " 2>&1";
+  *rc = std::system(cmd.c_str());
+  return testing::ReadFile(dir / "out");
+}
+
+TEST(Lifecycle, TheBrokerRefusesToStartWithoutKeys) {
   BrokerHarness broker;
   WriteScriptModel(broker.repository(), testing::CpuDouble());
   testing::TempDir dir;
-  testing::WriteFile(dir / "b.toml",
-                     "[auth]\nsecret_file = \"missing\"\n[models]\nrepository = \"" +
-                         broker.repository() + "\"\n");
-  const std::string cmd = std::string(BOTMODELS_BIN_DIR) + "/botmodels-broker --config " +
-                          (dir / "b.toml") + " > " + (dir / "out") + " 2>&1";
-  const int rc = std::system(cmd.c_str());
+  int rc = 0;
+  const std::string out =
+      CheckConfig(dir,
+                  "[auth]\nkeys_file = \"missing.toml\"\n[models]\nrepository = \"" +
+                      broker.repository() + "\"\n",
+                  &rc);
   EXPECT_NE(rc, 0);
-  EXPECT_NE(testing::ReadFile(dir / "out").find("cannot read secret file"), std::string::npos)
-      << testing::ReadFile(dir / "out");
+  EXPECT_NE(out.find("cannot read " + (dir / "missing.toml")), std::string::npos) << out;
+}
+
+TEST(Lifecycle, TheBrokerRefusesAKeysFileOthersCanRead) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  testing::TempDir dir;
+  testing::WriteFile(dir / "keys.toml", std::string("[[key]]\nid = \"a\"\nrole = \"admin\"\n") +
+                                            "secret = \"" + testing::kTestSecret + "\"\n");
+  std::filesystem::permissions(dir / "keys.toml", std::filesystem::perms(0644));
+  int rc = 0;
+  const std::string config =
+      "[auth]\nkeys_file = \"keys.toml\"\n[models]\nrepository = \"" + broker.repository() + "\"\n";
+  std::string out = CheckConfig(dir, config, &rc);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("has mode 0644, open to group or others: run chmod 600"), std::string::npos)
+      << out;
+  EXPECT_EQ(out.find(testing::kTestSecret), std::string::npos) << out;
+
+  std::filesystem::permissions(dir / "keys.toml", std::filesystem::perms(0600));
+  out = CheckConfig(dir, config, &rc);
+  EXPECT_EQ(rc, 0) << out;
 }
 
 TEST(Lifecycle, AWorkerThatNeverRegistersIsKilledAndRestarted) {

@@ -32,10 +32,12 @@ TEST(Codec, RequestRoundTripsEveryField) {
 }
 
 TEST(Codec, EveryOpRoundTrips) {
-  for (auto op : {protocol::Op::kPing, protocol::Op::kModels, protocol::Op::kStatus}) {
+  for (auto op : {protocol::Op::kPing, protocol::Op::kModels, protocol::Op::kStatus,
+                  protocol::Op::kRestart}) {
     protocol::Request r;
     r.id = "x";
     r.op = op;
+    if (op == protocol::Op::kRestart) r.worker = "mlp-0";
     auto decoded = codec::DecodeRequest(codec::EncodeRequest(r));
     ASSERT_OK(decoded);
     EXPECT_EQ(*decoded, r);
@@ -187,7 +189,66 @@ TEST(Codec, TensorDataMustMatchShapeAndDtype) {
 TEST(Codec, HugeShapeDoesNotOverflow) {
   protocol::Request r = SampleInfer();
   r.inputs["x"].shape = {1LL << 40, 1LL << 40};
-  EXPECT_FALSE(codec::DecodeRequest(codec::EncodeRequest(r)).ok());
+  auto decoded = codec::DecodeRequest(codec::EncodeRequest(r));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.status().message().find("2^63 or more elements"), std::string::npos)
+      << decoded.status().message();
+}
+
+// Decodes `r` under `limits`, expecting invalid_request whose message has `expect`.
+void ExpectOverLimit(const std::string& bytes, const protocol::Limits& limits,
+                     const std::string& expect) {
+  auto decoded = codec::DecodeRequest(bytes, limits);
+  ASSERT_FALSE(decoded.ok()) << expect;
+  EXPECT_EQ(decoded.status().code(), ErrorCode::kInvalidRequest);
+  EXPECT_NE(decoded.status().message().find(expect), std::string::npos)
+      << "got: " << decoded.status().message();
+}
+
+TEST(Codec, EveryLimitIsEnforcedAndNamed) {
+  protocol::Limits limits;
+  limits.max_tensors = 3;
+  limits.max_rank = 2;
+  limits.max_elements = 100;
+  limits.max_items = 64;
+  limits.max_depth = 8;
+  limits.max_message_bytes = 4096;
+  const std::string sample = codec::EncodeRequest(SampleInfer());
+  ExpectOverLimit(sample, limits, "field 'inputs': 4 values is over the limit max_tensors = 3");
+
+  protocol::Request r = SampleInfer();
+  r.inputs.erase("blob");
+  ASSERT_OK(codec::DecodeRequest(codec::EncodeRequest(r), limits));  // at the limits: fine
+  r.inputs["x"] = testing::Floats({1, 2, 2}, {1, 2, 3, 4});
+  ExpectOverLimit(codec::EncodeRequest(r), limits,
+                  "field 'inputs.x.shape': rank 3 is over the limit max_rank = 2");
+  r.inputs["x"] = testing::RandomFloats({11, 10}, 1);
+  ExpectOverLimit(codec::EncodeRequest(r), limits,
+                  "field 'inputs.x.shape': 110 elements is over the limit max_elements = 100");
+  r.inputs["x"] = testing::RandomFloats({40, 40}, 1);
+  limits.max_elements = 10'000;
+  ExpectOverLimit(codec::EncodeRequest(r), limits,
+                  "bytes is over the limit max_message_bytes = 4096");
+
+  // Nesting and entry counts are checked while parsing, before any field.
+  msgpack::sbuffer deep;
+  msgpack::packer<msgpack::sbuffer> pk(deep);
+  for (int i = 0; i < 9; ++i) pk.pack_array(1);
+  pk.pack_nil();
+  ExpectOverLimit(std::string(deep.data(), deep.size()), limits,
+                  "msgpack nesting is over the limit max_depth = 8");
+  msgpack::sbuffer wide;
+  msgpack::packer<msgpack::sbuffer> wide_pk(wide);
+  wide_pk.pack_array(65);
+  for (int i = 0; i < 65; ++i) wide_pk.pack_nil();
+  ExpectOverLimit(std::string(wide.data(), wide.size()), limits,
+                  "a msgpack array is over the limit max_items = 64");
+}
+
+TEST(Codec, AHugeDeclaredArrayIsRefusedBeforeAllocating) {
+  // 0xdd: array32 claiming 2^32-1 entries in a 5-byte message.
+  ExpectOverLimit(std::string("\xdd\xff\xff\xff\xff", 5), protocol::Limits{},
+                  "over the limit max_items");
 }
 
 TEST(Codec, PeekFindsTheIdOfAnOtherwiseBadRequest) {

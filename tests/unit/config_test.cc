@@ -144,9 +144,23 @@ backend = "ipc://run/backend.sock"
 heartbeat_ms = 100
 liveness_ms = 400
 [auth]
+keys_file = "keys.toml"
 key_id = "k1"
-secret_file = "secret"
+key_role = "admin"
+worker_secret_file = "/etc/botmodels/worker.secret"
 max_clock_skew_ms = 5000
+replay_cache_size = 5000
+[curve]
+secret_key_file = "broker.key"
+frontend = true
+client_keys = "clients.allow"
+[limits]
+max_message_bytes = 1048576
+max_tensors = 4
+max_rank = 3
+max_elements = 1000
+max_depth = 10
+max_items = 100
 [models]
 repository = "../repo"
 serve = ["a"]
@@ -158,7 +172,20 @@ restart_backoff_max_ms = 20
   ASSERT_OK(c);
   EXPECT_EQ(c->frontend, "tcp://127.0.0.1:9999");
   EXPECT_EQ(c->backend, "ipc://" + (dir / "conf/run/backend.sock"));
-  EXPECT_EQ(c->auth.secret_file, dir / "conf/secret");
+  EXPECT_EQ(c->auth.keys_file, dir / "conf/keys.toml");
+  EXPECT_EQ(c->auth.worker_secret_file, "/etc/botmodels/worker.secret");
+  EXPECT_EQ(c->auth.key_role, protocol::Role::kAdmin);
+  EXPECT_EQ(c->auth.replay_cache_size, 5000);
+  EXPECT_EQ(c->curve.secret_key_file, dir / "conf/broker.key");
+  EXPECT_EQ(c->curve.client_keys, dir / "conf/clients.allow");
+  EXPECT_TRUE(c->curve.frontend);
+  EXPECT_FALSE(c->curve.backend);
+  EXPECT_EQ(c->limits.max_message_bytes, 1048576);
+  EXPECT_EQ(c->limits.max_tensors, 4u);
+  EXPECT_EQ(c->limits.max_rank, 3u);
+  EXPECT_EQ(c->limits.max_elements, 1000u);
+  EXPECT_EQ(c->limits.max_depth, 10u);
+  EXPECT_EQ(c->limits.max_items, 100u);
   EXPECT_EQ(c->repository, dir / "repo");
   EXPECT_EQ(c->auth.key_id, "k1");
   EXPECT_EQ(c->auth.mode, AuthMode::kHmac);
@@ -178,6 +205,14 @@ TEST(BrokerConfig, RejectsBadValuesWithFileLineAndField) {
       {"[broker]\nfrontnd = \"x\"\n", "b.toml:2: field 'broker.frontnd': unknown option"},
       {"[broker]\nlog_level = \"loud\"\n[models]\nrepository = \"r\"\n",
        "b.toml:2: field 'broker.log_level': must be trace, debug"},
+      {"[auth]\nkey_role = \"root\"\n[models]\nrepository = \"r\"\n",
+       "b.toml:2: field 'auth.key_role': must be \"infer\" or \"admin\""},
+      {"[curve]\nfrontend = true\n[models]\nrepository = \"r\"\n",
+       "field 'curve.secret_key_file' is missing"},
+      {"[limits]\nmax_depth = 2\n[models]\nrepository = \"r\"\n",
+       "b.toml:2: field 'limits.max_depth'"},
+      {"[limits]\nmax_message_bytes = 10\n[models]\nrepository = \"r\"\n",
+       "b.toml:2: field 'limits.max_message_bytes'"},
   };
   for (const auto& c : cases) {
     TempDir dir;

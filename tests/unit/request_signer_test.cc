@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <filesystem>
+
 #include "common/codec.h"
 #include "tests/testutil.h"
 
@@ -65,10 +67,21 @@ TEST(RequestSigner, NewHeadersCarryFreshNonces) {
 
 TEST(LoadSecret, ReadsFileWithoutTrailingNewline) {
   testing::TempDir dir;
-  testing::WriteFile(dir / "s", "0123456789abcdef\n");
+  testing::WriteSecret(dir / "s", "0123456789abcdef\n");
   auto secret = LoadSecret(dir / "s", "");
   ASSERT_OK(secret);
   EXPECT_EQ(*secret, "0123456789abcdef");
+}
+
+TEST(LoadSecret, RefusesAFileOthersCanRead) {
+  testing::TempDir dir;
+  testing::WriteFile(dir / "s", "0123456789abcdef\n");
+  std::filesystem::permissions(dir / "s", std::filesystem::perms(0640));
+  auto secret = LoadSecret(dir / "s", "");
+  ASSERT_FALSE(secret.ok());
+  EXPECT_NE(secret.status().message().find("mode 0640"), std::string::npos)
+      << secret.status().message();
+  EXPECT_EQ(secret.status().message().find("0123456789abcdef"), std::string::npos);
 }
 
 TEST(LoadSecret, ReadsEnvironmentAndFailsClosed) {

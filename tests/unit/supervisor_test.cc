@@ -18,7 +18,8 @@ using namespace std::chrono_literals;
 // Pretends to run processes; tests decide when they end.
 class FakeLauncher final : public ProcessLauncher {
  public:
-  Result<int64_t> Start(const std::string&, const std::vector<std::string>& args) override {
+  Result<int64_t> Start(const std::string&, const std::vector<std::string>& args,
+                        const std::map<std::string, std::string>&) override {
     const int64_t pid = next_pid_++;
     running_[pid] = args;
     starts.push_back(args);

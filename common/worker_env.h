@@ -1,0 +1,16 @@
+#pragma once
+
+// Environment variables through which the broker hands secrets to the workers
+// it starts (never on a command line). Remote workers may set them too, or
+// pass the equivalent --*-file options (docs/security.md).
+namespace botmodels {
+
+// The worker secret: signs the worker's registration (HMAC-SHA256).
+inline constexpr char kWorkerSecretEnv[] = "BOTMODELS_WORKER_SECRET";
+// The worker's CURVE secret key (Z85), when the backend uses CURVE.
+inline constexpr char kWorkerCurveKeyEnv[] = "BOTMODELS_WORKER_CURVE_KEY";
+
+// The key id a worker signs its registration with.
+inline constexpr char kWorkerKeyId[] = "worker";
+
+}  // namespace botmodels

@@ -1,0 +1,17 @@
+// What the broker reads from a worker (hello, state) and a worker from the
+// broker (job header).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "common/codec.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace botmodels;
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  auto hello = codec::DecodeHello(bytes);
+  if (hello.ok() && !(*codec::DecodeHello(codec::EncodeHello(*hello)) == *hello)) __builtin_trap();
+  (void)codec::DecodeWorkerState(bytes);
+  (void)codec::DecodeJobHeader(bytes);
+  return 0;
+}
