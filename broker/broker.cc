@@ -8,6 +8,7 @@
 #include <zmq_addon.hpp>
 
 #include "broker/boost_process_launcher.h"
+#include "broker/reports.h"
 #include "broker/worker_plan.h"
 #include "common/codec.h"
 #include "common/curve_socket.h"
@@ -251,10 +252,11 @@ void Broker::HandleRequest(const std::string& client, const protocol::Request& r
       reply.broker = Info();
       break;
     case protocol::Op::kModels:
-      reply = ModelsReply();
+      reply = ModelsReport(models_, router_);
       break;
     case protocol::Op::kStatus:
-      reply = StatusReply();
+      reply = StatusReport(supervisor_, router_);
+      reply.broker = Info();
       break;
     case protocol::Op::kRestart:
       if (!supervisor_.Restart(request.worker)) {
@@ -438,74 +440,6 @@ protocol::BrokerInfo Broker::Info() const {
       BOTMODELS_VERSION,
       static_cast<uint64_t>(
           std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - started_).count())};
-}
-
-protocol::Reply Broker::ModelsReply() const {
-  protocol::Reply reply;
-  for (const auto& m : models_) {
-    protocol::ModelInfo info;
-    info.name = m.name;
-    bool loading = false;
-    for (const auto& [id, w] : router_.workers().all()) {
-      if (w.model != m.name) continue;
-      ++info.workers;
-      info.ready_workers += w.state == protocol::ModelState::kReady;
-      loading = loading || w.state == protocol::ModelState::kLoading;
-    }
-    info.queued = router_.Queued(m.name);
-    info.queue_size = m.queue_size;
-    info.last_error = router_.LoadError(m.name);
-    info.inputs = m.inputs;
-    info.outputs = m.outputs;
-    if (info.ready_workers > 0) {
-      info.state = "ready";
-    } else if (loading) {
-      info.state = "loading";
-    } else if (!info.last_error.empty()) {
-      info.state = "load_failed";
-    } else if (info.workers > 0) {
-      info.state = "idle";
-    } else {
-      info.state = "unavailable";
-    }
-    reply.models.push_back(std::move(info));
-  }
-  return reply;
-}
-
-protocol::Reply Broker::StatusReply() const {
-  protocol::Reply reply;
-  reply.broker = Info();
-  auto describe = [&](const WorkerRecord& w, protocol::WorkerInfo& info) {
-    info.state = protocol::ModelStateName(w.state);
-    info.in_flight = static_cast<uint32_t>(w.in_flight.size());
-    info.served = w.served;
-    info.device = w.device;
-    info.pid = w.pid;
-  };
-  for (const WorkerSlot& slot : supervisor_.slots()) {
-    protocol::WorkerInfo info;
-    info.id = slot.spec.id;
-    info.model = slot.spec.model;
-    info.device = slot.spec.device;
-    info.pid = slot.pid;
-    info.restarts = slot.restarts;
-    info.last_exit = slot.last_exit;
-    info.state = slot.pid != 0 ? "starting" : "backoff";
-    const auto& all = router_.workers().all();
-    if (auto it = all.find(slot.spec.id); it != all.end() && slot.pid != 0)
-      describe(it->second, info);
-    reply.workers.push_back(std::move(info));
-  }
-  for (const auto& [id, w] : router_.workers().all()) {
-    if (supervisor_.Find(id)) continue;
-    protocol::WorkerInfo info;  // a worker this broker did not start
-    info.id = id;
-    info.model = w.model;
-    describe(w, info);
-    reply.workers.push_back(std::move(info));
-  }
-  return reply;
 }
 
 }  // namespace botmodels

@@ -58,8 +58,6 @@ class Broker final : private Outbox {
   // Logs a refusal unless `peer` has had its share of log lines lately.
   void LogRefusal(const std::string& peer, const std::string& what);
   void ReplyToClient(const std::string& client, const protocol::Reply& reply);
-  protocol::Reply ModelsReply() const;
-  protocol::Reply StatusReply() const;
   protocol::BrokerInfo Info() const;
 
   // Outbox

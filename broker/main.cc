@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cstdlib>
 
 #include "broker/boost_process_launcher.h"
 #include "broker/broker.h"
@@ -44,6 +45,8 @@ int main(int argc, char** argv) {
     spdlog::critical("{} (docs/security.md)", credentials.status().message());
     return 2;
   }
+  // The workers inherit this environment: they must not see the client secret.
+  if (!config->auth.secret_env.empty()) ::unsetenv(config->auth.secret_env.c_str());
   if (check) {
     spdlog::info("{}: config and {} models are valid", config_path, models->size());
     return 0;

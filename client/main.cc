@@ -1,4 +1,4 @@
-// botmodels: the command-line client (docs/cli.md).
+// botmodels: the command-line client (README.md, "The CLI").
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <fstream>
@@ -46,6 +46,10 @@ int main(int argc, char** argv) {
   if (options.ok()) {
     if (auto s = botmodels::AddClientCurve(curve_server_key, curve_key, &*options); !s.ok()) {
       options = s;
+    } else if (!options->curve_server_key.empty() && !options->curve_key) {
+      options = botmodels::Status(botmodels::ErrorCode::kInvalidRequest,
+                                  "the broker's frontend uses CURVE: pass --curve-key FILE "
+                                  "(a key on its client_keys list)");
     }
   }
   if (!options.ok()) {

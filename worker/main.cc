@@ -1,9 +1,11 @@
 // botmodels-worker: serves one model on one device for a broker.
 #include <spdlog/spdlog.h>
 #include <torch/cuda.h>
+#include <zmq.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 #include "common/curve_keys.h"
@@ -25,6 +27,7 @@ botmodels::Status LoadSecurity(const std::string& secret_file, const std::string
     auto secret = LoadSecret(secret_file, kWorkerSecretEnv);
     if (!secret.ok()) return secret.status();
     security->signer.emplace(kWorkerKeyId, std::move(*secret));
+    ::unsetenv(kWorkerSecretEnv);  // nothing this process starts needs it
   }
   if (security->curve_server_key.empty()) return {};
   if (!curve_key_file.empty()) {
@@ -37,6 +40,7 @@ botmodels::Status LoadSecurity(const std::string& secret_file, const std::string
       return {ErrorCode::kInvalidRequest, std::string(kWorkerCurveKeyEnv) + " is not a CURVE key"};
     }
     security->curve_key = CurveKeyPair{public_key, text};
+    ::unsetenv(kWorkerCurveKeyEnv);
   } else {
     return {ErrorCode::kInvalidRequest,
             "--curve-server-key needs --curve-key-file or " + std::string(kWorkerCurveKeyEnv)};

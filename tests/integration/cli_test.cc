@@ -4,6 +4,7 @@
 #include <boost/process.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/curve_keys.h"
 #include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 
@@ -19,10 +20,12 @@ struct CliRun {
 };
 
 // Runs `botmodels ARGS` with BOTMODELS_CONFIG pointing at the broker's config.
-CliRun RunCli(const BrokerHarness& broker, const std::vector<std::string>& args) {
+CliRun RunCli(const BrokerHarness& broker, const std::vector<std::string>& args,
+              const std::string& key_id = "") {
   bp::ipstream out, err;
   bp::environment env = boost::this_process::environment();
   env["BOTMODELS_CONFIG"] = broker.config_path();
+  if (!key_id.empty()) env["BOTMODELS_KEY_ID"] = key_id;
   bp::child cli(std::string(BOTMODELS_BIN_DIR) + "/botmodels", bp::args(args), env,
                 bp::std_out > out, bp::std_err > err);
   CliRun run;
@@ -94,6 +97,50 @@ TEST_F(Cli, ANonRespondingEndpointTimesOutWithExitCode3) {
       RunCli(broker_, {"--endpoint", "ipc://" + (dir / "nobody.sock"), "--timeout", "300", "ping"});
   EXPECT_EQ(run.exit_code, 3);
   EXPECT_NE(run.err.find("error: unavailable"), std::string::npos) << run.err;
+}
+
+TEST_F(Cli, RestartNeedsAnAdminKey) {
+  const int64_t pid = broker_.Worker("double-0").pid;
+  const auto denied = RunCli(broker_, {"restart", "double-0"}, testing::kTestInferKeyId);
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_NE(denied.err.find("error: permission_denied"), std::string::npos) << denied.err;
+  EXPECT_EQ(broker_.Worker("double-0").pid, pid);
+
+  const auto run = RunCli(broker_, {"restart", "double-0"});  // the first admin key
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "restarting worker double-0\n");
+  EXPECT_TRUE(broker_.WaitStatus([&](const protocol::Reply& r) {
+    for (const auto& w : r.workers) {
+      if (w.id == "double-0") return w.pid != pid && w.restarts == 1;
+    }
+    return false;
+  }));
+}
+
+TEST(CliKeygen, WritesAKeypairAndRefusesToOverwriteIt) {
+  testing::TempDir dir;
+  const auto keygen = [&] {
+    bp::ipstream out, err;
+    bp::child cli(std::string(BOTMODELS_BIN_DIR) + "/botmodels", "keygen", dir / "client",
+                  bp::std_out > out, bp::std_err > err);
+    CliRun run;
+    run.out.assign(std::istreambuf_iterator<char>(out), {});
+    run.err.assign(std::istreambuf_iterator<char>(err), {});
+    cli.wait();
+    run.exit_code = cli.exit_code();
+    return run;
+  };
+  const CliRun first = keygen();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto pair = LoadCurveSecretKey(dir / "client.key");  // also checks mode 0600
+  ASSERT_OK(pair);
+  EXPECT_EQ(first.out, pair->public_key + "\n");
+  EXPECT_EQ(testing::ReadFile(dir / "client.pub"), pair->public_key + "\n");
+  const CliRun second = keygen();
+  EXPECT_EQ(second.exit_code, 2);
+  EXPECT_NE(second.err.find("cannot create " + (dir / "client.key")), std::string::npos)
+      << second.err;
+  EXPECT_EQ(testing::ReadFile(dir / "client.pub"), pair->public_key + "\n");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <boost/process.hpp>
 #include <random>
 #include <zmq_addon.hpp>
 
@@ -159,6 +160,68 @@ TEST(Security, ARogueWorkerWithoutTheSecretNeverGetsARequest) {
   }
   const protocol::Reply status = Expect(*client, OpRequest(protocol::Op::kStatus));
   EXPECT_EQ(status.workers.size(), 1u) << "the rogue must not be listed";
+}
+
+// Starts botmodels-worker by hand, as on another host, for `broker`'s model
+// "double"; `args` are added to its command line.
+std::unique_ptr<boost::process::child> RemoteWorker(const BrokerHarness& broker,
+                                                    const std::vector<std::string>& args,
+                                                    const std::string& log) {
+  std::vector<std::string> all = {"--broker", broker.backend(), "--id",
+                                  "remote-0", "--repository",   broker.repository(),
+                                  "--model",  "double",         "--heartbeat-ms",
+                                  "200",      "--liveness-ms",  "1000"};
+  all.insert(all.end(), args.begin(), args.end());
+  namespace bp = boost::process;
+  bp::environment env = boost::this_process::environment();
+  env.erase("BOTMODELS_WORKER_SECRET");
+  return std::make_unique<bp::child>(std::string(BOTMODELS_BIN_DIR) + "/botmodels-worker",
+                                     bp::args(all), env, (bp::std_out & bp::std_err) > log);
+}
+
+TEST(Security, ARemoteWorkerWithTheWorkerSecretServesAndOneWithout) {
+  testing::TempDir dir;
+  const std::string secret = "remote-worker-secret-0123456789";
+  testing::WriteSecret(dir / "worker.secret", secret + "\n");
+  testing::WriteSecret(dir / "wrong.secret", "not-the-worker-secret-012345\n");
+  BrokerHarness::Options options;
+  options.auth_config = "worker_secret_file = \"" + (dir / "worker.secret") + "\"\n";
+  BrokerHarness broker(options);
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+
+  auto wrong = RemoteWorker(broker, {"--worker-secret-file", dir / "wrong.secret"}, dir / "w.log");
+  auto remote =
+      RemoteWorker(broker, {"--worker-secret-file", dir / "worker.secret"}, dir / "r.log");
+  ASSERT_TRUE(broker.WaitStatus([&](const protocol::Reply& r) {
+    for (const auto& w : r.workers) {
+      if (w.id == "remote-0" && w.state == "idle" && w.pid == remote->id()) return true;
+    }
+    return false;
+  })) << broker.log()
+      << testing::ReadFile(dir / "r.log");
+  auto client = broker.NewClient();
+  for (int i = 0; i < 6; ++i) client->Send(InferDouble({float(i)}));  // 6 > one worker's 2
+  for (int i = 0; i < 6; ++i) {
+    auto reply = client->Receive(std::chrono::seconds(30));
+    ASSERT_TRUE(reply);
+    EXPECT_OK(reply->status);
+  }
+  const protocol::Reply status = Expect(*client, OpRequest(protocol::Op::kStatus));
+  uint64_t remote_served = 0;
+  for (const auto& w : status.workers) {
+    EXPECT_NE(w.pid, static_cast<int64_t>(wrong->id()))
+        << "the worker with the wrong secret got in";
+    if (w.id == "remote-0") remote_served = w.served;
+  }
+  EXPECT_GT(remote_served, 0u) << "the remote worker took no request";
+  EXPECT_NE(broker.log().find("refused a worker registration: signature does not match"),
+            std::string::npos);
+  remote->terminate();
+  wrong->terminate();
+  for (const std::string& log : {broker.log(), testing::ReadFile(dir / "r.log")}) {
+    EXPECT_EQ(log.find(secret), std::string::npos) << "the worker secret is in a log";
+  }
 }
 
 TEST(Security, CurveServesAllowlistedClientsAndRefusesOthers) {
