@@ -262,6 +262,46 @@ TEST(Security, CurveServesAllowlistedClientsAndRefusesOthers) {
   }
 }
 
+TEST(Security, OnACurveBackendAnAllowlistedWorkerKeyIsEnough) {
+  testing::TempDir keys;
+  const CurveKeyPair broker_key = NewCurveKeyPair(), allowed = NewCurveKeyPair(),
+                     stranger = NewCurveKeyPair();
+  ASSERT_OK(WriteCurveKeyPair(keys / "broker", broker_key));
+  ASSERT_OK(WriteCurveKeyPair(keys / "allowed", allowed));
+  ASSERT_OK(WriteCurveKeyPair(keys / "stranger", stranger));
+  testing::WriteFile(keys / "workers.allow", allowed.public_key + "\n");
+  BrokerHarness::Options options;
+  options.extra_config = "[curve]\nsecret_key_file = \"" + (keys / "broker.key") +
+                         "\"\nbackend = true\nworker_keys = \"" + (keys / "workers.allow") + "\"\n";
+  BrokerHarness broker(options);
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+
+  // No worker secret: only a CURVE key each.
+  auto refused = RemoteWorker(
+      broker,
+      {"--curve-server-key", broker_key.public_key, "--curve-key-file", keys / "stranger.key"},
+      keys / "s.log");
+  auto remote = RemoteWorker(
+      broker,
+      {"--curve-server-key", broker_key.public_key, "--curve-key-file", keys / "allowed.key"},
+      keys / "r.log");
+  ASSERT_TRUE(broker.WaitStatus([&](const protocol::Reply& r) {
+    for (const auto& w : r.workers) {
+      if (w.pid == static_cast<int64_t>(remote->id())) return true;
+    }
+    return false;
+  })) << broker.log()
+      << testing::ReadFile(keys / "r.log");
+  auto client = broker.NewClient();
+  EXPECT_OK(Expect(*client, InferDouble({1})).status);
+  const protocol::Reply status = Expect(*client, OpRequest(protocol::Op::kStatus));
+  for (const auto& w : status.workers) EXPECT_NE(w.pid, static_cast<int64_t>(refused->id()));
+  EXPECT_NE(broker.log().find("public key not on the allowlist"), std::string::npos);
+  remote->terminate();
+  refused->terminate();
+}
+
 TEST(Limits, EachLimitIsAnsweredWithInvalidRequestNamingIt) {
   BrokerHarness::Options options;
   options.extra_config =
