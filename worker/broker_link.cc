@@ -1,5 +1,6 @@
 #include "worker/broker_link.h"
 
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
@@ -10,7 +11,13 @@
 
 namespace botmodels {
 
+namespace {
+
 namespace wm = protocol::worker_msg;
+
+constexpr size_t kRoutingIdBytes = 16;  // 128 random bits
+
+}  // namespace
 
 BrokerLink::BrokerLink(zmq::context_t& context, std::string endpoint, protocol::WorkerHello hello,
                        LinkSecurity security, std::chrono::milliseconds heartbeat,
@@ -21,13 +28,20 @@ BrokerLink::BrokerLink(zmq::context_t& context, std::string endpoint, protocol::
       security_(std::move(security)),
       heartbeat_(heartbeat),
       liveness_(liveness),
-      clock_(clock) {}
+      clock_(clock) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialize");
+}
 
 void BrokerLink::Connect() {
   socket_ = zmq::socket_t(context_, zmq::socket_type::dealer);
   constexpr int kLingerMs = 1000;  // on close, wait this long to flush final replies
   socket_.set(zmq::sockopt::linger, kLingerMs);
   socket_.set(zmq::sockopt::maxmsgsize, security_.max_message_bytes);
+  // An unguessable routing id per connection: the ROUTER's own ids count up,
+  // so a peer could otherwise claim this worker's id once it disconnects.
+  std::string routing_id(1 + kRoutingIdBytes, 'w');  // non-zero first byte: peer-chosen
+  randombytes_buf(routing_id.data() + 1, kRoutingIdBytes);
+  socket_.set(zmq::sockopt::routing_id, zmq::buffer(routing_id));
   if (security_.curve_key) {
     if (Status s = MakeCurveClient(socket_, *security_.curve_key, security_.curve_server_key);
         !s.ok()) {
