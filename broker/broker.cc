@@ -40,29 +40,19 @@ std::string DefaultWorkerBinary() {
 SupervisorOptions MakeSupervisorOptions(const BrokerConfig& c, const BrokerCredentials& keys) {
   SupervisorOptions o;
   o.worker_binary = c.worker_binary.empty() ? DefaultWorkerBinary() : c.worker_binary;
-  const protocol::Limits& l = c.limits;
-  o.common_args = {"--broker",
-                   c.backend,
-                   "--repository",
-                   c.repository,
-                   "--log-level",
-                   c.log_level,
-                   "--heartbeat-ms",
-                   std::to_string(c.heartbeat.count()),
-                   "--liveness-ms",
-                   std::to_string(c.liveness.count()),
-                   "--max-message-bytes",
-                   std::to_string(l.max_message_bytes),
-                   "--max-tensors",
-                   std::to_string(l.max_tensors),
-                   "--max-rank",
-                   std::to_string(l.max_rank),
-                   "--max-elements",
-                   std::to_string(l.max_elements),
-                   "--max-depth",
-                   std::to_string(l.max_depth),
-                   "--max-items",
-                   std::to_string(l.max_items)};
+  o.common_args = {"--broker", c.backend, "--repository", c.repository, "--log-level", c.log_level};
+  const auto number = [&](const char* flag, auto value) {
+    o.common_args.insert(o.common_args.end(), {flag, std::to_string(value)});
+  };
+  number("--heartbeat-ms", c.heartbeat.count());
+  number("--liveness-ms", c.liveness.count());
+  // The worker decodes the broker's requests within the broker's own limits.
+  number("--max-message-bytes", c.limits.max_message_bytes);
+  number("--max-tensors", c.limits.max_tensors);
+  number("--max-rank", c.limits.max_rank);
+  number("--max-elements", c.limits.max_elements);
+  number("--max-depth", c.limits.max_depth);
+  number("--max-items", c.limits.max_items);
   o.common_env[kWorkerSecretEnv] = keys.worker_secret;
   if (c.curve.backend) {
     o.common_args.insert(o.common_args.end(), {"--curve-server-key", keys.curve_key->public_key});

@@ -217,6 +217,11 @@ TEST(Security, ARemoteWorkerWithTheWorkerSecretServesAndOneWithout) {
     if (w.id == "remote-0") remote_served = w.served;
   }
   EXPECT_GT(remote_served, 0u) << "the remote worker took no request";
+  // The broker's own worker got the secret, but not on its command line.
+  const int64_t local_pid = broker.Worker("double-0").pid;
+  const std::string cmdline = testing::ReadFile("/proc/" + std::to_string(local_pid) + "/cmdline");
+  EXPECT_NE(cmdline.find("double-0"), std::string::npos);
+  EXPECT_EQ(cmdline.find(secret), std::string::npos) << "the worker secret is on a command line";
   remote->terminate();
   wrong->terminate();
   for (const std::string& log : {broker.log(), testing::ReadFile(dir / "r.log")}) {
