@@ -19,7 +19,8 @@ using namespace std::chrono_literals;
 class FakeLauncher final : public ProcessLauncher {
  public:
   Result<int64_t> Start(const std::string&, const std::vector<std::string>& args,
-                        const std::map<std::string, std::string>&) override {
+                        const std::map<std::string, std::string>& env) override {
+    envs.push_back(env);
     const int64_t pid = next_pid_++;
     running_[pid] = args;
     starts.push_back(args);
@@ -41,6 +42,7 @@ class FakeLauncher final : public ProcessLauncher {
   void End(int64_t pid, ExitStatus status) { ended_[pid] = status; }
 
   std::vector<std::vector<std::string>> starts;
+  std::vector<std::map<std::string, std::string>> envs;
   std::vector<std::pair<int64_t, int>> signals;
   std::set<int> fatal_signals{SIGTERM, SIGKILL};  // signals that end a fake process
 
@@ -58,6 +60,7 @@ class SupervisorTest : public ::testing::Test {
     SupervisorOptions o;
     o.worker_binary = "/bin/worker";
     o.common_args = {"--broker", "ipc://x"};
+    o.common_env = {{"BOTMODELS_WORKER_SECRET", "s3cret-s3cret-s3cret"}};
     o.backoff_min = 100ms;
     o.backoff_max = 400ms;
     o.stable_after = 10s;
@@ -176,6 +179,47 @@ TEST_F(SupervisorTest, StopAllKillsWorkersThatIgnoreSigterm) {
   EXPECT_EQ(launcher_.signals[0], std::make_pair(pid, SIGTERM));
   EXPECT_EQ(launcher_.signals[1], std::make_pair(pid, SIGKILL));
   EXPECT_EQ(Pid("m-0"), 0);
+}
+
+TEST_F(SupervisorTest, SecretsGoToTheEnvironmentNeverToTheArguments) {
+  supervisor_.Add({"m-0", "m", "cpu"});
+  supervisor_.Tick();
+  ASSERT_EQ(launcher_.envs.size(), 1u);
+  EXPECT_EQ(launcher_.envs[0].at("BOTMODELS_WORKER_SECRET"), "s3cret-s3cret-s3cret");
+  for (const std::string& arg : launcher_.starts[0])
+    EXPECT_EQ(arg.find("s3cret"), std::string::npos);
+}
+
+TEST_F(SupervisorTest, RestartKillsAndStartsAgainAtOnceWithoutBackoff) {
+  supervisor_.Add({"m-0", "m", "cpu"});
+  supervisor_.Tick();
+  const int64_t first = Pid("m-0");
+  ASSERT_TRUE(supervisor_.Restart("m-0"));
+  EXPECT_EQ(launcher_.signals.back(), (std::pair<int64_t, int>{first, SIGKILL}));
+  auto exits = supervisor_.Tick();  // reaped and started in the same tick: no backoff
+  ASSERT_EQ(exits.size(), 1u);
+  EXPECT_NE(Pid("m-0"), 0);
+  EXPECT_NE(Pid("m-0"), first);
+  EXPECT_EQ(supervisor_.Find("m-0")->restarts, 1u);
+  // A crash right after still gets the first backoff, not a doubled one.
+  launcher_.End(Pid("m-0"), ExitStatus{1, 0});
+  supervisor_.Tick();
+  EXPECT_EQ(Pid("m-0"), 0);
+  clock_.Advance(100ms);
+  supervisor_.Tick();
+  EXPECT_NE(Pid("m-0"), 0);
+  EXPECT_FALSE(supervisor_.Restart("nobody"));
+}
+
+TEST_F(SupervisorTest, RestartOfAWorkerInBackoffStartsItNow) {
+  supervisor_.Add({"m-0", "m", "cpu"});
+  supervisor_.Tick();
+  launcher_.End(Pid("m-0"), ExitStatus{1, 0});
+  supervisor_.Tick();
+  ASSERT_EQ(Pid("m-0"), 0);
+  ASSERT_TRUE(supervisor_.Restart("m-0"));
+  supervisor_.Tick();
+  EXPECT_NE(Pid("m-0"), 0);
 }
 
 }  // namespace
