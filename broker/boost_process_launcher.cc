@@ -13,6 +13,22 @@
 namespace bp = boost::process;
 
 namespace botmodels {
+namespace {
+
+// NAME=value entries: this process's environment with `extra` set on top.
+// Built here rather than with bp::environment, whose lookup in Boost 1.74
+// reads past the end of shorter entries (AddressSanitizer reports it).
+std::vector<std::string> ChildEnvironment(const std::map<std::string, std::string>& extra) {
+  std::vector<std::string> entries;
+  for (char** entry = ::environ; *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    if (!extra.contains(std::string(text.substr(0, text.find('='))))) entries.emplace_back(text);
+  }
+  for (const auto& [name, value] : extra) entries.push_back(name + "=" + value);
+  return entries;
+}
+
+}  // namespace
 
 BoostProcessLauncher::BoostProcessLauncher() = default;
 
@@ -28,18 +44,23 @@ Result<int64_t> BoostProcessLauncher::Start(const std::string& binary,
                                             const std::vector<std::string>& args,
                                             const std::map<std::string, std::string>& env) {
   const pid_t parent = ::getpid();
+  std::vector<std::string> entries = ChildEnvironment(env);
+  std::vector<char*> environment;
+  for (std::string& entry : entries) environment.push_back(entry.data());
+  environment.push_back(nullptr);
   try {
-    bp::environment environment = boost::this_process::environment();
-    for (const auto& [name, value] : env) environment[name] = value;
     auto child = std::make_unique<bp::child>(
-        binary, bp::args(args), environment, bp::extend::on_exec_setup = [parent](auto&) {
-          // Between fork and exec: die with the broker, also if it already died,
-          // and leave the terminal's process group, so that Ctrl-C reaches only
-          // the broker, which then stops its workers in order.
-          ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-          if (::getppid() != parent) ::_exit(127);
-          ::setpgid(0, 0);
-        });
+        binary, bp::args(args),
+        bp::extend::on_setup = [&environment](auto& exec) { exec.env = environment.data(); },
+        bp::extend::on_exec_setup =
+            [parent](auto&) {
+              // Between fork and exec: die with the broker, also if it already died,
+              // and leave the terminal's process group, so that Ctrl-C reaches only
+              // the broker, which then stops its workers in order.
+              ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+              if (::getppid() != parent) ::_exit(127);
+              ::setpgid(0, 0);
+            });
     const int64_t pid = child->id();
     children_.emplace(pid, std::move(child));
     return pid;

@@ -23,11 +23,12 @@ struct CliRun {
 CliRun RunCli(const BrokerHarness& broker, const std::vector<std::string>& args,
               const std::string& key_id = "") {
   bp::ipstream out, err;
-  bp::environment env = boost::this_process::environment();
-  env["BOTMODELS_CONFIG"] = broker.config_path();
-  if (!key_id.empty()) env["BOTMODELS_KEY_ID"] = key_id;
-  bp::child cli(std::string(BOTMODELS_BIN_DIR) + "/botmodels", bp::args(args), env,
-                bp::std_out > out, bp::std_err > err);
+  // Through env(1): Boost.Process 1.74's environment lookups read out of bounds.
+  std::vector<std::string> command = {"BOTMODELS_CONFIG=" + broker.config_path()};
+  if (!key_id.empty()) command.push_back("BOTMODELS_KEY_ID=" + key_id);
+  command.push_back(std::string(BOTMODELS_BIN_DIR) + "/botmodels");
+  command.insert(command.end(), args.begin(), args.end());
+  bp::child cli("/usr/bin/env", bp::args(command), bp::std_out > out, bp::std_err > err);
   CliRun run;
   run.out.assign(std::istreambuf_iterator<char>(out), {});
   run.err.assign(std::istreambuf_iterator<char>(err), {});

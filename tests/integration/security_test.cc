@@ -167,16 +167,27 @@ TEST(Security, ARogueWorkerWithoutTheSecretNeverGetsARequest) {
 std::unique_ptr<boost::process::child> RemoteWorker(const BrokerHarness& broker,
                                                     const std::vector<std::string>& args,
                                                     const std::string& log) {
-  std::vector<std::string> all = {"--broker", broker.backend(), "--id",
-                                  "remote-0", "--repository",   broker.repository(),
-                                  "--model",  "double",         "--heartbeat-ms",
-                                  "200",      "--liveness-ms",  "1000"};
+  // env(1) execs the worker in its own process (same pid), without the
+  // variable a local worker would get its secret from.
+  std::vector<std::string> all = {"-u",
+                                  "BOTMODELS_WORKER_SECRET",
+                                  std::string(BOTMODELS_BIN_DIR) + "/botmodels-worker",
+                                  "--broker",
+                                  broker.backend(),
+                                  "--id",
+                                  "remote-0",
+                                  "--repository",
+                                  broker.repository(),
+                                  "--model",
+                                  "double",
+                                  "--heartbeat-ms",
+                                  "200",
+                                  "--liveness-ms",
+                                  "1000"};
   all.insert(all.end(), args.begin(), args.end());
   namespace bp = boost::process;
-  bp::environment env = boost::this_process::environment();
-  env.erase("BOTMODELS_WORKER_SECRET");
-  return std::make_unique<bp::child>(std::string(BOTMODELS_BIN_DIR) + "/botmodels-worker",
-                                     bp::args(all), env, (bp::std_out & bp::std_err) > log);
+  return std::make_unique<bp::child>("/usr/bin/env", bp::args(all),
+                                     (bp::std_out & bp::std_err) > log);
 }
 
 TEST(Security, ARemoteWorkerWithTheWorkerSecretServesAndOneWithout) {
