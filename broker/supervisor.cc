@@ -48,6 +48,7 @@ void Supervisor::OnExit(WorkerSlot& slot, const ExitStatus& status) {
   if (slot.load_failed) slot.last_exit += " (model load failed)";
   if (slot.restart_now) {  // an operator's restart is no crash: no backoff
     slot.restart_now = false;
+    slot.last_exit += " (restart requested)";
     slot.restart_at = now;
     return;
   }

@@ -201,6 +201,7 @@ TEST_F(SupervisorTest, RestartKillsAndStartsAgainAtOnceWithoutBackoff) {
   EXPECT_NE(Pid("m-0"), 0);
   EXPECT_NE(Pid("m-0"), first);
   EXPECT_EQ(supervisor_.Find("m-0")->restarts, 1u);
+  EXPECT_EQ(supervisor_.Find("m-0")->last_exit, "killed by signal 9 (SIGKILL) (restart requested)");
   // A crash right after still gets the first backoff, not a doubled one.
   launcher_.End(Pid("m-0"), ExitStatus{1, 0});
   supervisor_.Tick();
