@@ -19,7 +19,7 @@ namespace {
 
 namespace wm = protocol::worker_msg;
 
-std::atomic<bool> g_stop{false};
+std::atomic<int> g_stop_requests{0};  // signals received: 1 drains, 2 stops at once
 
 // Upper bound on one poll: how often exits, heartbeats and liveness are checked.
 constexpr std::chrono::milliseconds kMaxPollWait{50};
@@ -120,7 +120,7 @@ Broker::Broker(BrokerConfig config, std::vector<ModelConfig> models, BrokerCrede
 
 Broker::~Broker() = default;
 
-void Broker::RequestStop() { g_stop.store(true); }
+void Broker::RequestStop() { g_stop_requests.fetch_add(1); }
 
 bool Broker::Bind() {
   constexpr int kLingerMs = 500;  // on exit, time to flush the last replies
@@ -165,30 +165,41 @@ int Broker::Run() {
                config_.frontend, config_.curve.frontend ? " (CURVE)" : "", config_.backend,
                config_.curve.backend ? " (CURVE)" : "", models_.size());
 
-  while (!g_stop.load()) {
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-        router_.ExpireDeadlines(kMaxPollWait));
-    zmq::pollitem_t items[] = {{frontend_.handle(), 0, ZMQ_POLLIN, 0},
-                               {backend_.handle(), 0, ZMQ_POLLIN, 0},
-                               {zap_ ? zap_->socket().handle() : nullptr, 0, ZMQ_POLLIN, 0}};
-    try {
-      zmq::poll(items, zap_ ? 3 : 2, std::max(wait, std::chrono::milliseconds(1)));
-    } catch (const zmq::error_t& e) {
-      if (e.num() != EINTR) throw;
-    }
-    if (zap_ && (items[2].revents & ZMQ_POLLIN)) zap_->Handle();
-    // Workers first: their replies free capacity for the clients' requests.
-    if (items[1].revents & ZMQ_POLLIN) HandleWorker();
-    if (items[0].revents & ZMQ_POLLIN) HandleClient();
-    Housekeeping();
-  }
+  while (g_stop_requests.load() == 0) Turn();
 
-  spdlog::info("broker stopping: answering {} pending requests and stopping workers",
-               router_.pending());
+  draining_ = true;
+  const auto drain_until = clock_.Now() + config_.drain_timeout;
+  spdlog::info("broker stopping: letting {} accepted requests finish (up to {} ms)",
+               router_.pending(), config_.drain_timeout.count());
+  while (router_.pending() > 0 && clock_.Now() < drain_until && g_stop_requests.load() < 2) {
+    Turn();
+  }
+  if (router_.pending() > 0) {
+    spdlog::warn("broker stopping: answering {} unfinished requests `unavailable`",
+                 router_.pending());
+  }
   router_.AnswerAll({ErrorCode::kUnavailable, "the broker is shutting down"});
   supervisor_.StopAll();
   spdlog::info("broker stopped");
   return 0;
+}
+
+void Broker::Turn() {
+  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+      router_.ExpireDeadlines(kMaxPollWait));
+  zmq::pollitem_t items[] = {{frontend_.handle(), 0, ZMQ_POLLIN, 0},
+                             {backend_.handle(), 0, ZMQ_POLLIN, 0},
+                             {zap_ ? zap_->socket().handle() : nullptr, 0, ZMQ_POLLIN, 0}};
+  try {
+    zmq::poll(items, zap_ ? 3 : 2, std::max(wait, std::chrono::milliseconds(1)));
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+  }
+  if (zap_ && (items[2].revents & ZMQ_POLLIN)) zap_->Handle();
+  // Workers first: their replies free capacity for the clients' requests.
+  if (items[1].revents & ZMQ_POLLIN) HandleWorker();
+  if (items[0].revents & ZMQ_POLLIN) HandleClient();
+  Housekeeping();
 }
 
 void Broker::HandleClient() {
@@ -256,6 +267,11 @@ void Broker::HandleRequest(const std::string& client, const protocol::Request& r
       }
       break;
     case protocol::Op::kInfer: {
+      if (draining_) {
+        reply = protocol::ErrorReply(
+            request.id, {ErrorCode::kUnavailable, "the broker is shutting down"});
+        break;
+      }
       PendingRequest pending;
       pending.client = client;
       pending.id = request.id;

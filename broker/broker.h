@@ -35,9 +35,12 @@ class Broker final : private Outbox {
          std::unique_ptr<ProcessLauncher> launcher);
   ~Broker() override;
 
-  // Binds both sockets, starts the workers and serves until RequestStop();
-  // then answers what is pending with `unavailable` and stops every worker.
-  // Returns the process exit code; fails (1) when a socket cannot be bound.
+  // Binds both sockets, starts the workers and serves until RequestStop().
+  // Then it drains: new infer requests get `unavailable` while the accepted
+  // ones finish, for up to config.drain_timeout (a second RequestStop() cuts
+  // it short); what is still pending then is answered `unavailable`, and
+  // every worker is stopped. Returns the process exit code; fails (1) when a
+  // socket cannot be bound.
   int Run();
 
   static void RequestStop();
@@ -51,6 +54,8 @@ class Broker final : private Outbox {
   void HandleWorker();
   void RegisterWorker(const std::string& identity, std::vector<zmq::message_t>& frames);
   void Housekeeping();
+  // One turn of the event loop: poll, then handle what arrived.
+  void Turn();
 
   // The role of the key that signed the frames (kAdmin with auth none), or
   // the error to send back. Failures are logged, rate-limited per peer.
@@ -84,6 +89,7 @@ class Broker final : private Outbox {
   std::optional<ZapHandler> zap_;  // with CURVE on a socket
   zmq::socket_t frontend_;
   zmq::socket_t backend_;
+  bool draining_ = false;  // stopping: infer requests are refused
 };
 
 }  // namespace botmodels

@@ -125,10 +125,12 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
   auto broker = root.Table("broker");
   if (!broker.ok()) return broker.status();
   for (Status s :
-       {broker->RejectUnknown({"frontend", "backend", "heartbeat_ms", "liveness_ms", "log_level"}),
+       {broker->RejectUnknown(
+           {"frontend", "backend", "heartbeat_ms", "liveness_ms", "drain_timeout_ms", "log_level"}),
         broker->String("frontend", &c.frontend), broker->String("backend", &c.backend),
         ReadDuration(*broker, "heartbeat_ms", &c.heartbeat, 10),
         ReadDuration(*broker, "liveness_ms", &c.liveness, 20),
+        ReadDuration(*broker, "drain_timeout_ms", &c.drain_timeout, 0),
         broker->String("log_level", &c.log_level)}) {
     if (!s.ok()) return s;
   }

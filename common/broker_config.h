@@ -45,6 +45,9 @@ struct BrokerConfig {
   std::string backend;  // workers connect here; default ipc://$TMPDIR/botmodels-<pid>.sock
   std::chrono::milliseconds heartbeat{1000};  // both directions
   std::chrono::milliseconds liveness{5000};   // a worker silent this long is dead
+  // On SIGTERM, how long accepted requests may take to finish before the
+  // rest are answered `unavailable`; 0: answer them at once.
+  std::chrono::milliseconds drain_timeout{30'000};
   std::string log_level = "info";
   // [auth]
   AuthConfig auth;

@@ -98,6 +98,7 @@ void BrokerHarness::Start(int workers) {
          << "backend = \"" << backend_ << "\"\n"
          << "heartbeat_ms = " << options_.heartbeat_ms << "\n"
          << "liveness_ms = " << options_.liveness_ms << "\n"
+         << options_.broker_config << "\n"
          << "[auth]\n"
          << "mode = \"" << options_.auth << "\"\n"
          << "keys_file = \"keys.toml\"\n"

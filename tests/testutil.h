@@ -83,6 +83,7 @@ class BrokerHarness {
  public:
   struct Options {
     std::string auth = "hmac";                 // or "none"
+    std::string broker_config;                 // more lines of [broker]
     std::string auth_config;                   // more lines of [auth]
     std::string extra_config;                  // appended to the config (e.g. [supervisor] options)
     std::optional<CurveKeyPair> curve_client;  // with CURVE on the frontend: our key

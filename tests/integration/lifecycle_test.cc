@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include "tests/integration/test_models.h"
@@ -55,26 +57,120 @@ TEST(Lifecycle, WorkersDieWithABrokerThatIsKilled) {
   EXPECT_TRUE(AllGone(pids, 5s)) << "orphan workers survived (PR_SET_PDEATHSIG)";
 }
 
-TEST(Lifecycle, PendingRequestsAreAnsweredWhenTheBrokerStops) {
-  BrokerHarness broker;
-  WriteScriptModel(broker.repository(), testing::Slow("max_inflight = 1\n"));
-  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
-  auto client = broker.NewClient();
-  const int64_t iters = testing::CalibrateSlow(*client, 2000ms);
-  for (int i = 0; i < 3; ++i) client->Send(testing::SlowRequest(iters));  // one runs, two wait
-  for (int tries = 0; tries < 500; ++tries) {
-    auto models = broker.NewClient()->Models();
-    if (models.ok() && models->at(0).queued == 2) break;
+// Waits until the broker's log shows it has begun to stop.
+bool Draining(const BrokerHarness& broker) {
+  for (int tries = 0; tries < 1000; ++tries) {
+    if (broker.log().find("broker stopping") != std::string::npos) return true;
     std::this_thread::sleep_for(10ms);
   }
-  std::thread stopper([&] { broker.Stop(SIGTERM); });
-  for (int i = 0; i < 3; ++i) {
-    auto reply = client->Receive(10s);
-    ASSERT_TRUE(reply.has_value()) << "request " << i << " went unanswered";
-    EXPECT_EQ(reply->status.code(), ErrorCode::kUnavailable);
-    EXPECT_TRUE(reply->retryable);
+  return false;
+}
+
+// Three slow requests, one running and two queued, when SIGTERM comes.
+class StopWithWork : public ::testing::Test {
+ protected:
+  void StartWithWork(BrokerHarness::Options options) {
+    broker_.emplace(std::move(options));
+    WriteScriptModel(broker_->repository(), testing::Slow("max_inflight = 1\n"));
+    ASSERT_NO_FATAL_FAILURE(broker_->Start(1));
+    client_ = broker_->NewClient();
+    const int64_t iters = testing::CalibrateSlow(*client_, 500ms);
+    for (int i = 0; i < 3; ++i) client_->Send(testing::SlowRequest(iters));
+    for (int tries = 0; tries < 500; ++tries) {
+      auto models = broker_->NewClient()->Models();
+      if (models.ok() && models->at(0).queued == 2) break;
+      std::this_thread::sleep_for(10ms);
+    }
+    stopper_ = std::thread([&] { exit_code_ = broker_->Stop(SIGTERM); });
+    ASSERT_TRUE(Draining(*broker_)) << broker_->log();
   }
-  stopper.join();
+  void TearDown() override {
+    if (stopper_.joinable()) stopper_.join();
+  }
+
+  std::optional<BrokerHarness> broker_;
+  std::unique_ptr<Client> client_;
+  std::thread stopper_;
+  int exit_code_ = -1;
+};
+
+TEST_F(StopWithWork, AcceptedRequestsFinishAndNewOnesAreRefused) {
+  ASSERT_NO_FATAL_FAILURE(StartWithWork({}));
+  auto late = broker_->NewClient();
+  auto refused = late->Call(testing::SlowRequest(1));
+  ASSERT_OK(refused);
+  EXPECT_EQ(refused->status.code(), ErrorCode::kUnavailable);
+  EXPECT_TRUE(refused->retryable);
+  for (int i = 0; i < 3; ++i) {
+    auto reply = client_->Receive(30s);
+    ASSERT_TRUE(reply.has_value()) << "request " << i << " went unanswered";
+    EXPECT_TRUE(reply->status.ok())
+        << "an accepted request was not allowed to finish: " << reply->status.ToString();
+  }
+  stopper_.join();
+  EXPECT_EQ(exit_code_, 0);
+}
+
+TEST_F(StopWithWork, WhatOutlastsTheDrainTimeoutIsAnsweredUnavailable) {
+  BrokerHarness::Options options;
+  options.broker_config = "drain_timeout_ms = 100\n";
+  ASSERT_NO_FATAL_FAILURE(StartWithWork(options));
+  int unavailable = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto reply = client_->Receive(30s);
+    ASSERT_TRUE(reply.has_value()) << "request " << i << " went unanswered";
+    unavailable += reply->status.code() == ErrorCode::kUnavailable && reply->retryable;
+  }
+  EXPECT_GE(unavailable, 2) << "the queued requests cannot finish in 100 ms";
+  stopper_.join();
+  EXPECT_EQ(exit_code_, 0);
+}
+
+TEST(Lifecycle, StoppingUnderLoadLosesNoAcceptedRequest) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble("replicas = 2\n"));
+  ASSERT_NO_FATAL_FAILURE(broker.Start(2));
+  auto client = broker.NewClient();
+  constexpr int kWindow = 32;      // requests in flight
+  constexpr int kStopAfter = 300;  // replies before SIGTERM
+  std::vector<std::string> sent;
+  std::map<std::string, protocol::Reply> replies;
+  bool refused = false;  // the broker answered `unavailable`: it is draining
+  while (true) {
+    while (!refused && sent.size() - replies.size() < kWindow) {
+      protocol::Request r;
+      r.op = protocol::Op::kInfer;
+      r.model = "double";
+      r.inputs["x"] = testing::Floats({2}, {1, 2});
+      sent.push_back(client->Send(r));
+    }
+    auto reply = client->Receive(3s);
+    if (!reply) break;  // the broker has gone
+    replies[*reply->id] = *reply;
+    refused = refused || reply->status.code() == ErrorCode::kUnavailable;
+    if (replies.size() == kStopAfter) ::kill(static_cast<pid_t>(broker.pid()), SIGTERM);
+  }
+  EXPECT_EQ(broker.Stop(), 0);
+  // The broker reads one connection in order: every request sent before the
+  // first refused one was accepted, and must have finished.
+  size_t first_refused = sent.size();
+  for (size_t i = 0; i < sent.size(); ++i) {
+    auto it = replies.find(sent[i]);
+    if (it != replies.end() && it->second.status.code() == ErrorCode::kUnavailable) {
+      first_refused = std::min(first_refused, i);
+    }
+  }
+  ASSERT_LT(first_refused, sent.size()) << "nothing was refused: the broker never drained";
+  EXPECT_GE(first_refused, static_cast<size_t>(kStopAfter));
+  for (size_t i = 0; i < first_refused; ++i) {
+    ASSERT_TRUE(replies.contains(sent[i])) << "accepted request " << i << " was lost";
+    EXPECT_TRUE(replies[sent[i]].status.ok())
+        << "accepted request " << i << " failed: " << replies[sent[i]].status.ToString();
+  }
+  for (const auto& [id, reply] : replies) {
+    EXPECT_TRUE(reply.status.ok() || reply.status.code() == ErrorCode::kUnavailable)
+        << reply.status.ToString();
+  }
 }
 
 // Runs botmodels-broker --check on `config` and returns its output; the exit
