@@ -260,11 +260,8 @@ void Broker::HandleRequest(const std::string& client, const protocol::Request& r
       reply.broker = Info();
       break;
     case protocol::Op::kRestart:
-      if (!supervisor_.Restart(request.worker)) {
-        reply = protocol::ErrorReply(request.id,
-                                     InvalidRequest("no worker '" + request.worker +
-                                                    "' is supervised by this broker (see status)"));
-      }
+    case protocol::Op::kDrain:
+      if (Status s = Operate(request); !s.ok()) reply = protocol::ErrorReply(request.id, s);
       break;
     case protocol::Op::kInfer: {
       if (draining_) {
@@ -385,10 +382,43 @@ void Broker::RegisterWorker(const std::string& identity, std::vector<zmq::messag
   router_.OnRegister(std::move(record));
 }
 
+Status Broker::Operate(const protocol::Request& request) {
+  const std::string& id = request.worker;
+  if (!supervisor_.Find(id)) {
+    return InvalidRequest("no worker '" + id + "' is supervised by this broker (see status)");
+  }
+  if (request.op == protocol::Op::kRestart && request.force) {
+    after_drain_.erase(id);
+    supervisor_.Restart(id);  // its in-flight requests are retried on a sibling
+    return {};
+  }
+  after_drain_[id] = request.op == protocol::Op::kRestart ? AfterDrain::kRestart : AfterDrain::kStop;
+  if (router_.Drain(id)) {
+    spdlog::info("worker {}: draining before {}", id, protocol::OpName(request.op));
+  } else {
+    FinishDrain(id);  // not registered (starting, in backoff or stopped): nothing to finish
+  }
+  return {};
+}
+
+void Broker::FinishDrain(const std::string& worker_id) {
+  auto it = after_drain_.find(worker_id);
+  if (it == after_drain_.end()) return;
+  const AfterDrain action = it->second;
+  after_drain_.erase(it);
+  if (action == AfterDrain::kRestart) {
+    supervisor_.Restart(worker_id);
+  } else {
+    supervisor_.Stop(worker_id);
+  }
+}
+
 void Broker::Housekeeping() {
   for (const WorkerExit& exit : supervisor_.Tick()) {
     router_.OnWorkerGone(exit.id, exit.load_failed ? Departure::kLoadFailed : Departure::kDied);
+    FinishDrain(exit.id);  // it died while draining
   }
+  for (const std::string& id : router_.Drained()) FinishDrain(id);
   const auto now = clock_.Now();
   for (const std::string& id : router_.workers().Silent(now, config_.liveness)) {
     spdlog::warn("worker {} silent for {} ms: declared dead", id, config_.liveness.count());

@@ -54,6 +54,10 @@ class Broker final : private Outbox {
   void HandleWorker();
   void RegisterWorker(const std::string& identity, std::vector<zmq::message_t>& frames);
   void Housekeeping();
+  // Restart (graceful unless forced) or drain `worker`; an error for an unknown id.
+  Status Operate(const protocol::Request& request);
+  // Carries out an AfterDrain on `worker_id` (drained, or gone meanwhile).
+  void FinishDrain(const std::string& worker_id);
   // One turn of the event loop: poll, then handle what arrived.
   void Turn();
 
@@ -90,6 +94,9 @@ class Broker final : private Outbox {
   zmq::socket_t frontend_;
   zmq::socket_t backend_;
   bool draining_ = false;  // stopping: infer requests are refused
+  // What to do with a worker once an operator's drain has emptied it.
+  enum class AfterDrain { kRestart, kStop };
+  std::map<std::string, AfterDrain> after_drain_;
 };
 
 }  // namespace botmodels

@@ -52,7 +52,7 @@ protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router)
     info.pid = slot.pid;
     info.restarts = slot.restarts;
     info.last_exit = slot.last_exit;
-    info.state = slot.pid != 0 ? "starting" : "backoff";
+    info.state = slot.pid != 0 ? "starting" : slot.stopped ? "stopped" : "backoff";
     const auto& all = router.workers().all();
     if (auto it = all.find(slot.spec.id); it != all.end() && slot.pid != 0)
       describe(it->second, info);

@@ -231,4 +231,19 @@ const ModelPolicy& Router::Policy(const std::string& model) const {
   return models_.at(model).policy;
 }
 
+bool Router::Drain(const std::string& worker_id) {
+  WorkerRecord* worker = workers_.ById(worker_id);
+  if (!worker) return false;
+  worker->draining = true;
+  return true;
+}
+
+std::vector<std::string> Router::Drained() const {
+  std::vector<std::string> ids;
+  for (const auto& [id, w] : workers_.all()) {
+    if (w.draining && w.in_flight.empty()) ids.push_back(id);
+  }
+  return ids;
+}
+
 }  // namespace botmodels

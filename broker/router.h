@@ -81,6 +81,12 @@ class Router {
   // A worker is gone: settles its in-flight requests (retry or error).
   void OnWorkerGone(const std::string& worker_id, Departure why);
 
+  // Sends no more requests to this worker; its in-flight ones finish. False
+  // when it is not registered.
+  bool Drain(const std::string& worker_id);
+  // Draining workers with nothing left in flight.
+  std::vector<std::string> Drained() const;
+
   // Answers requests whose deadline has passed; returns the time until the
   // next deadline (capped at `cap`).
   Clock::duration ExpireDeadlines(Clock::duration cap);

@@ -35,7 +35,9 @@ std::vector<WorkerExit> Supervisor::Tick() {
         exits.push_back({slot.spec.id, *status, slot.load_failed});
       }
     }
-    if (slot.pid == 0 && !stopping_ && clock_.Now() >= slot.restart_at) StartSlot(slot);
+    if (slot.pid == 0 && !stopping_ && !slot.stopped && clock_.Now() >= slot.restart_at) {
+      StartSlot(slot);
+    }
   }
   return exits;
 }
@@ -58,7 +60,10 @@ void Supervisor::OnExit(WorkerSlot& slot, const ExitStatus& status) {
     slot.backoff = std::min(slot.backoff * 2, options_.backoff_max);
   }
   slot.restart_at = now + slot.backoff;
-  if (!stopping_) {
+  if (slot.stopped) {
+    spdlog::info("worker {} ({}) stopped on request: {}", slot.spec.id, slot.spec.model,
+                 slot.last_exit);
+  } else if (!stopping_) {
     spdlog::warn("worker {} ({}) ended: {}; restarting in {} ms", slot.spec.id, slot.spec.model,
                  slot.last_exit, slot.backoff.count());
   }
@@ -102,12 +107,25 @@ bool Supervisor::Restart(const std::string& id) {
   for (auto& slot : slots_) {
     if (slot.spec.id != id) continue;
     spdlog::info("worker {}: restart requested", id);
+    slot.stopped = false;
     if (slot.pid == 0) {
       slot.restart_at = clock_.Now();  // in backoff: start now
     } else {
       slot.restart_now = true;
       Kill(id);
     }
+    return true;
+  }
+  return false;
+}
+
+bool Supervisor::Stop(const std::string& id) {
+  for (auto& slot : slots_) {
+    if (slot.spec.id != id) continue;
+    spdlog::info("worker {}: stop requested", id);
+    slot.stopped = true;
+    slot.restart_now = false;
+    if (slot.pid != 0) launcher_.Signal(slot.pid, SIGTERM);
     return true;
   }
   return false;

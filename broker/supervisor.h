@@ -42,6 +42,7 @@ struct WorkerSlot {
   std::chrono::milliseconds backoff{0};
   bool killed = false;       // SIGKILL sent to this process; its exit is not reaped yet
   bool restart_now = false;  // restarted on request: no backoff after this exit
+  bool stopped = false;      // stopped on request: not restarted until Restart()
 };
 
 // A worker process that ended.
@@ -72,8 +73,13 @@ class Supervisor {
   void Kill(const std::string& id);
 
   // Restarts a worker on an operator's request: kills it (SIGKILL) and starts
-  // it again at once, without backoff. False for an unknown id.
+  // it again at once, without backoff; a stopped worker starts again. False
+  // for an unknown id.
   bool Restart(const std::string& id);
+
+  // Stops a worker on an operator's request (SIGTERM) and keeps it stopped
+  // until Restart(). False for an unknown id.
+  bool Stop(const std::string& id);
 
   // SIGTERM to every worker, SIGKILL to those still running after
   // stop_grace, and waits until all have ended. Blocks; nothing restarts after.

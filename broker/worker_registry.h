@@ -25,9 +25,10 @@ struct WorkerRecord {
   uint64_t served = 0;           // replies received
   Clock::TimePoint last_heard;   // any message from it
   Clock::TimePoint last_sent;    // any message to it
+  bool draining = false;         // an operator's drain or restart: no new requests
 
   bool can_take() const {
-    return state != protocol::ModelState::kFailed && in_flight.size() < capacity;
+    return !draining && state != protocol::ModelState::kFailed && in_flight.size() < capacity;
   }
 };
 

@@ -33,6 +33,20 @@ json SpecsJson(const std::vector<protocol::TensorSpec>& specs) {
   return out;
 }
 
+// Sends an admin operation on `worker`; prints `done` on success.
+int RunWorkerOp(Client& client, protocol::Op op, const std::string& worker, bool force,
+                const std::string& done) {
+  protocol::Request request;
+  request.op = op;
+  request.worker = worker;
+  request.force = force;
+  auto reply = client.Call(request);
+  if (!reply.ok()) return Fail(reply.status());
+  if (!reply->status.ok()) return Fail(reply->status);
+  std::printf("%s\n", done.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int RunStatus(Client& client, const CliSettings& settings) {
@@ -149,15 +163,15 @@ int RunInfer(Client& client, const std::string& model, const std::string& inputs
   return 0;
 }
 
-int RunRestart(Client& client, const std::string& worker) {
-  protocol::Request request;
-  request.op = protocol::Op::kRestart;
-  request.worker = worker;
-  auto reply = client.Call(request);
-  if (!reply.ok()) return Fail(reply.status());
-  if (!reply->status.ok()) return Fail(reply->status);
-  std::printf("restarting worker %s\n", worker.c_str());
-  return 0;
+int RunRestart(Client& client, const std::string& worker, bool force) {
+  return RunWorkerOp(client, protocol::Op::kRestart, worker, force,
+                     force ? "restarting worker " + worker + " now"
+                           : "restarting worker " + worker + " once its requests are done");
+}
+
+int RunDrain(Client& client, const std::string& worker) {
+  return RunWorkerOp(client, protocol::Op::kDrain, worker, false,
+                     "draining worker " + worker + "; it stays stopped until restart");
 }
 
 int RunKeygen(const std::string& prefix) {

@@ -20,7 +20,8 @@ int RunStatus(Client& client, const CliSettings& settings);
 int RunModels(Client& client, const CliSettings& settings);
 int RunPing(Client& client, const CliSettings& settings);
 int RunInfer(Client& client, const std::string& model, const std::string& inputs_json);
-int RunRestart(Client& client, const std::string& worker);
+int RunRestart(Client& client, const std::string& worker, bool force);
+int RunDrain(Client& client, const std::string& worker);
 // Writes a CURVE keypair; prints the public key. 2 when a file exists.
 int RunKeygen(const std::string& prefix);
 

@@ -26,9 +26,15 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "list the workers");
   auto* models = app.add_subcommand("models", "list the models and their state");
   auto* ping = app.add_subcommand("ping", "check that the broker answers");
-  auto* restart = app.add_subcommand("restart", "restart a worker (admin key)");
+  auto* restart = app.add_subcommand(
+      "restart", "restart a worker once its requests in flight are done (admin key)");
   std::string worker;
+  bool force = false;
   restart->add_option("worker", worker, "worker id, as status lists it")->required();
+  restart->add_flag("--force", force, "kill it now; its requests in flight go to a sibling");
+  auto* drain = app.add_subcommand(
+      "drain", "stop a worker once its requests in flight are done, until restart (admin key)");
+  drain->add_option("worker", worker, "worker id, as status lists it")->required();
   auto* keygen = app.add_subcommand(
       "keygen", "write a CURVE keypair: PREFIX.key (secret, mode 0600) and PREFIX.pub");
   std::string key_prefix;
@@ -63,7 +69,8 @@ int main(int argc, char** argv) {
   if (*status) return botmodels::RunStatus(client, settings);
   if (*models) return botmodels::RunModels(client, settings);
   if (*ping) return botmodels::RunPing(client, settings);
-  if (*restart) return botmodels::RunRestart(client, worker);
+  if (*restart) return botmodels::RunRestart(client, worker, force);
+  if (*drain) return botmodels::RunDrain(client, worker);
   if (!inputs_file.empty()) {
     std::ifstream file;
     if (inputs_file != "-") file.open(inputs_file);

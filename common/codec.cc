@@ -217,8 +217,8 @@ std::string EncodeRequest(const protocol::Request& r) {
   msgpack::sbuffer buf;
   Packer pk(buf);
   const bool infer = r.op == protocol::Op::kInfer;
-  pk.pack_map(3 + (r.model.empty() ? 0 : 1) + (r.worker.empty() ? 0 : 1) + (r.timeout_ms ? 1 : 0) +
-              (infer ? 1 : 0));
+  pk.pack_map(3 + (r.model.empty() ? 0 : 1) + (r.worker.empty() ? 0 : 1) + (r.force ? 1 : 0) +
+              (r.timeout_ms ? 1 : 0) + (infer ? 1 : 0));
   PackStr(pk, field::kVersion);
   pk.pack_uint32(r.version);
   PackStr(pk, field::kId);
@@ -232,6 +232,10 @@ std::string EncodeRequest(const protocol::Request& r) {
   if (!r.worker.empty()) {
     PackStr(pk, field::kWorker);
     PackStr(pk, r.worker);
+  }
+  if (r.force) {
+    PackStr(pk, field::kForce);
+    pk.pack_true();
   }
   if (r.timeout_ms) {
     PackStr(pk, field::kTimeoutMs);
@@ -267,7 +271,9 @@ Result<protocol::Request> DecodeRequest(std::string_view bytes, const protocol::
   r.op = *parsed;
   const bool infer = r.op == protocol::Op::kInfer;
   BOTMODELS_RETURN_IF_ERROR(m->String(field::kModel, &r.model, infer));
-  BOTMODELS_RETURN_IF_ERROR(m->String(field::kWorker, &r.worker, r.op == protocol::Op::kRestart));
+  const bool admin = r.op == protocol::Op::kRestart || r.op == protocol::Op::kDrain;
+  BOTMODELS_RETURN_IF_ERROR(m->String(field::kWorker, &r.worker, admin));
+  BOTMODELS_RETURN_IF_ERROR(m->Bool(field::kForce, &r.force, false));
   uint32_t timeout = 0;
   if (m->Find(field::kTimeoutMs)) {
     BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kTimeoutMs, &timeout));

@@ -24,12 +24,13 @@ std::optional<E> Parse(const std::array<std::pair<E, std::string_view>, N>& tabl
   return std::nullopt;
 }
 
-constexpr std::array<std::pair<Op, std::string_view>, 5> kOps{{
+constexpr std::array<std::pair<Op, std::string_view>, 6> kOps{{
     {Op::kInfer, "infer"},
     {Op::kModels, "models"},
     {Op::kStatus, "status"},
     {Op::kPing, "ping"},
     {Op::kRestart, "restart"},
+    {Op::kDrain, "drain"},
 }};
 
 constexpr std::array<std::pair<Role, std::string_view>, 2> kRoles{{
@@ -66,7 +67,9 @@ std::optional<Op> ParseOp(std::string_view name) { return Parse(kOps, name); }
 std::string_view RoleName(Role role) { return NameOf(kRoles, role); }
 std::optional<Role> ParseRole(std::string_view name) { return Parse(kRoles, name); }
 
-Role RequiredRole(Op op) { return op == Op::kRestart ? Role::kAdmin : Role::kInfer; }
+Role RequiredRole(Op op) {
+  return op == Op::kRestart || op == Op::kDrain ? Role::kAdmin : Role::kInfer;
+}
 
 std::string_view ModelStateName(ModelState state) { return NameOf(kModelStates, state); }
 std::optional<ModelState> ParseModelState(std::string_view name) {

@@ -54,6 +54,7 @@ inline constexpr std::string_view kId = "id";
 inline constexpr std::string_view kOp = "op";
 inline constexpr std::string_view kModel = "model";
 inline constexpr std::string_view kWorker = "worker";
+inline constexpr std::string_view kForce = "force";
 inline constexpr std::string_view kTimeoutMs = "timeout_ms";
 inline constexpr std::string_view kInputs = "inputs";
 inline constexpr std::string_view kOk = "ok";
@@ -71,12 +72,12 @@ inline constexpr std::string_view kShape = "shape";
 inline constexpr std::string_view kData = "data";
 }  // namespace field
 
-enum class Op { kInfer, kModels, kStatus, kPing, kRestart };
+enum class Op { kInfer, kModels, kStatus, kPing, kRestart, kDrain };
 std::string_view OpName(Op op);
 std::optional<Op> ParseOp(std::string_view name);
 
 // What a key may do: kInfer runs inference and the read-only operations;
-// kAdmin also the operations that change the service (restart).
+// kAdmin also the operations that change the service (restart, drain).
 enum class Role { kInfer, kAdmin };
 std::string_view RoleName(Role role);
 std::optional<Role> ParseRole(std::string_view name);
@@ -133,7 +134,8 @@ struct Request {
   std::string id;  // chosen by the client, echoed in the reply
   Op op = Op::kPing;
   std::string model;                   // required for kInfer
-  std::string worker;                  // required for kRestart: a worker id
+  std::string worker;                  // required for kRestart and kDrain: a worker id
+  bool force = false;                  // kRestart: kill now instead of draining first
   std::optional<uint32_t> timeout_ms;  // answer deadline_exceeded past this
   NamedTensors inputs;                 // kInfer only
 

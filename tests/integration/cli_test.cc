@@ -109,7 +109,7 @@ TEST_F(Cli, RestartNeedsAnAdminKey) {
 
   const auto run = RunCli(broker_, {"restart", "double-0"});  // the first admin key
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(run.out, "restarting worker double-0\n");
+  EXPECT_EQ(run.out, "restarting worker double-0 once its requests are done\n");
   EXPECT_TRUE(broker_.WaitStatus([&](const protocol::Reply& r) {
     for (const auto& w : r.workers) {
       if (w.id == "double-0") return w.pid != pid && w.restarts == 1;

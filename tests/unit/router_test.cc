@@ -296,5 +296,24 @@ TEST(WorkerRegistry, SilentWorkersAreFound) {
   EXPECT_EQ(registry.ByIdentity("i"), nullptr);
 }
 
+TEST_F(RouterTest, ADrainingWorkerFinishesItsRequestsAndGetsNoNewOnes) {
+  Register("w1", 2);
+  Register("w2", 2);
+  Submit("a");
+  const std::string busy = outbox_.to_workers[0].worker;
+  const std::string other = busy == "w1" ? "w2" : "w1";
+  ASSERT_TRUE(router_.Drain(busy));
+  EXPECT_FALSE(router_.Drain("nobody"));
+  EXPECT_TRUE(router_.Drained().empty()) << "it still runs a request";
+  Submit("b");
+  Submit("c");
+  ASSERT_EQ(outbox_.to_workers.size(), 3u);
+  EXPECT_EQ(outbox_.to_workers[1].worker, other);
+  EXPECT_EQ(outbox_.to_workers[2].worker, other);
+  ReplyFrom(busy, outbox_.to_workers[0].ticket);
+  EXPECT_EQ(outbox_.Only("a").id, "from-" + busy);
+  EXPECT_EQ(router_.Drained(), std::vector<std::string>{busy});
+}
+
 }  // namespace
 }  // namespace botmodels

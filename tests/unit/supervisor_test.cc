@@ -223,5 +223,22 @@ TEST_F(SupervisorTest, RestartOfAWorkerInBackoffStartsItNow) {
   EXPECT_NE(Pid("m-0"), 0);
 }
 
+TEST_F(SupervisorTest, AStoppedWorkerIsNotRestartedUntilAskedTo) {
+  supervisor_.Add({"m-0", "m", "cpu"});
+  supervisor_.Tick();
+  const int64_t pid = Pid("m-0");
+  ASSERT_TRUE(supervisor_.Stop("m-0"));
+  EXPECT_EQ(launcher_.signals.back(), (std::pair<int64_t, int>{pid, SIGTERM}));
+  ASSERT_EQ(supervisor_.Tick().size(), 1u);
+  clock_.Advance(10s);
+  supervisor_.Tick();
+  EXPECT_EQ(Pid("m-0"), 0);
+  EXPECT_EQ(launcher_.starts.size(), 1u);
+  ASSERT_TRUE(supervisor_.Restart("m-0"));
+  supervisor_.Tick();
+  EXPECT_NE(Pid("m-0"), 0);
+  EXPECT_FALSE(supervisor_.Stop("nobody"));
+}
+
 }  // namespace
 }  // namespace botmodels

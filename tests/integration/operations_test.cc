@@ -1,0 +1,99 @@
+// Admin operations on single workers, with real processes: graceful and
+// forced restart, drain.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tests/integration/test_models.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::BrokerHarness;
+
+// One worker of the slow model, with one slow request running on it.
+class OneBusyWorker : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteScriptModel(broker_.repository(), testing::Slow("max_inflight = 1\n"));
+    ASSERT_NO_FATAL_FAILURE(broker_.Start(1));
+    client_ = broker_.NewClient();
+    iters_ = testing::CalibrateSlow(*client_, 1500ms);
+    pid_ = broker_.Worker("slow-0").pid;
+    client_->Send(testing::SlowRequest(iters_));
+    ASSERT_TRUE(broker_.WaitStatus(
+        [](const protocol::Reply& r) { return r.workers.at(0).in_flight == 1; }));
+  }
+
+  protocol::Reply Admin(protocol::Op op, bool force = false) {
+    protocol::Request request;
+    request.op = op;
+    request.worker = "slow-0";
+    request.force = force;
+    auto reply = broker_.NewClient()->Call(request);
+    EXPECT_OK(reply);
+    return reply.ok() ? *reply : protocol::Reply{};
+  }
+
+  BrokerHarness broker_;
+  std::unique_ptr<Client> client_;
+  int64_t iters_ = 0;
+  int64_t pid_ = 0;
+};
+
+TEST_F(OneBusyWorker, AGracefulRestartLetsTheRequestInFlightFinishFirst) {
+  ASSERT_OK(Admin(protocol::Op::kRestart).status);
+  // Draining: the running request finishes on the same process.
+  auto reply = client_->Receive(30s);
+  ASSERT_TRUE(reply);
+  EXPECT_OK(reply->status);
+  ASSERT_TRUE(broker_.WaitStatus([&](const protocol::Reply& r) {
+    const auto& w = r.workers.at(0);
+    return w.pid != 0 && w.pid != pid_ && w.state == "idle" && w.restarts == 1;
+  })) << broker_.log();
+  EXPECT_NE(broker_.log().find("worker slow-0: draining before restart"), std::string::npos);
+  auto after = client_->Call(testing::SlowRequest(1));
+  ASSERT_OK(after);
+  EXPECT_OK(after->status);
+}
+
+TEST_F(OneBusyWorker, AForcedRestartKillsAtOnceAndTheRequestIsSettledOnce) {
+  const auto asked = std::chrono::steady_clock::now();
+  ASSERT_OK(Admin(protocol::Op::kRestart, /*force=*/true).status);
+  ASSERT_TRUE(broker_.WaitStatus([&](const protocol::Reply& r) {
+    return r.workers.at(0).pid != pid_ && r.workers.at(0).restarts == 1;
+  }));
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 1500ms) << "it waited for the request";
+  // Retried on the restarted worker (the only one), or worker_crashed: one reply either way.
+  auto reply = client_->Receive(30s);
+  ASSERT_TRUE(reply);
+  EXPECT_TRUE(reply->status.ok() || reply->status.code() == ErrorCode::kWorkerCrashed)
+      << reply->status.ToString();
+  EXPECT_FALSE(client_->Receive(500ms)) << "a second reply";
+}
+
+TEST_F(OneBusyWorker, ADrainedWorkerStaysStoppedUntilRestarted) {
+  ASSERT_OK(Admin(protocol::Op::kDrain).status);
+  auto reply = client_->Receive(30s);
+  ASSERT_TRUE(reply);
+  EXPECT_OK(reply->status);
+  ASSERT_TRUE(broker_.WaitStatus([](const protocol::Reply& r) {
+    return r.workers.at(0).state == "stopped" && r.workers.at(0).pid == 0;
+  })) << broker_.log();
+  EXPECT_FALSE(testing::ProcessAlive(pid_));
+  // Longer than the restart backoff: still stopped. A request waits in the queue.
+  const std::string waiting = client_->Send(testing::SlowRequest(1));
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(broker_.Worker("slow-0").state, "stopped");
+  ASSERT_OK(Admin(protocol::Op::kRestart).status);
+  reply = client_->Receive(30s);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->id, waiting);
+  EXPECT_OK(reply->status);
+  EXPECT_NE(broker_.Worker("slow-0").pid, 0);
+}
+
+}  // namespace
+}  // namespace botmodels
