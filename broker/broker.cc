@@ -108,7 +108,8 @@ Broker::Broker(BrokerConfig config, std::vector<ModelConfig> models, BrokerCrede
       refusals_log_(kRefusalLogInterval, kRefusalLogBurst, kRefusalLogPeers),
       launcher_(std::move(launcher)),
       supervisor_(clock_, *launcher_, MakeSupervisorOptions(config_, credentials_)),
-      router_(clock_, *this, Policies(models_)),
+      metrics_(models_),
+      router_(clock_, *this, Policies(models_), &metrics_),
       context_(1),
       frontend_(context_, zmq::socket_type::router),
       backend_(context_, zmq::socket_type::router) {
@@ -155,6 +156,17 @@ bool Broker::Bind() {
 
 int Broker::Run() {
   if (!Bind()) return 1;
+  if (!config_.http_listen.empty()) {
+    constexpr std::chrono::seconds kStaleAfter{5};  // /healthz fails past this without a turn
+    http_.emplace(kStaleAfter);
+    auto port = http_->Start(config_.http_listen);
+    if (!port.ok()) {
+      spdlog::critical("{}", port.status().message());
+      return 1;
+    }
+    spdlog::info("http on {}:{}: /healthz /readyz /metrics",
+                 config_.http_listen.substr(0, config_.http_listen.rfind(':')), *port);
+  }
   if (!clients_) {
     spdlog::warn("auth = \"none\": any local process can use this broker; for development only");
   }
@@ -180,13 +192,14 @@ int Broker::Run() {
   }
   router_.AnswerAll({ErrorCode::kUnavailable, "the broker is shutting down"});
   supervisor_.StopAll();
+  if (http_) http_->Stop();
   spdlog::info("broker stopped");
   return 0;
 }
 
 void Broker::Turn() {
-  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-      router_.ExpireDeadlines(kMaxPollWait));
+  const auto wait =
+      std::chrono::duration_cast<std::chrono::milliseconds>(router_.ExpireDeadlines(kMaxPollWait));
   zmq::pollitem_t items[] = {{frontend_.handle(), 0, ZMQ_POLLIN, 0},
                              {backend_.handle(), 0, ZMQ_POLLIN, 0},
                              {zap_ ? zap_->socket().handle() : nullptr, 0, ZMQ_POLLIN, 0}};
@@ -265,8 +278,8 @@ void Broker::HandleRequest(const std::string& client, const protocol::Request& r
       break;
     case protocol::Op::kInfer: {
       if (draining_) {
-        reply = protocol::ErrorReply(
-            request.id, {ErrorCode::kUnavailable, "the broker is shutting down"});
+        reply = protocol::ErrorReply(request.id,
+                                     {ErrorCode::kUnavailable, "the broker is shutting down"});
         break;
       }
       PendingRequest pending;
@@ -392,7 +405,8 @@ Status Broker::Operate(const protocol::Request& request) {
     supervisor_.Restart(id);  // its in-flight requests are retried on a sibling
     return {};
   }
-  after_drain_[id] = request.op == protocol::Op::kRestart ? AfterDrain::kRestart : AfterDrain::kStop;
+  after_drain_[id] =
+      request.op == protocol::Op::kRestart ? AfterDrain::kRestart : AfterDrain::kStop;
   if (router_.Drain(id)) {
     spdlog::info("worker {}: draining before {}", id, protocol::OpName(request.op));
   } else {
@@ -419,6 +433,7 @@ void Broker::Housekeeping() {
     FinishDrain(exit.id);  // it died while draining
   }
   for (const std::string& id : router_.Drained()) FinishDrain(id);
+  PublishHealth();
   const auto now = clock_.Now();
   for (const std::string& id : router_.workers().Silent(now, config_.liveness)) {
     spdlog::warn("worker {} silent for {} ms: declared dead", id, config_.liveness.count());
@@ -445,6 +460,28 @@ void Broker::Housekeeping() {
       worker.last_sent = now;
     }
   }
+}
+
+void Broker::PublishHealth() {
+  constexpr std::chrono::milliseconds kEvery{250};  // how fresh /metrics and /readyz are
+  const auto now = clock_.Now();
+  if (!http_ || now - last_published_ < kEvery) return;
+  last_published_ = now;
+  HealthSnapshot snapshot;
+  snapshot.metrics = metrics_.Render(router_, supervisor_, now - started_);
+  snapshot.ready = !draining_;
+  for (const ModelConfig& m : models_) {
+    bool ready = false;
+    for (const auto& [id, w] : router_.workers().all()) {
+      if (w.model != m.name || w.draining) continue;
+      // A preload model needs a loaded worker; a lazy one any worker that can load it.
+      ready = ready || w.state == protocol::ModelState::kReady ||
+              (!m.preload && w.state != protocol::ModelState::kFailed);
+    }
+    snapshot.model_ready[m.name] = ready && !draining_;
+    snapshot.ready = snapshot.ready && ready;
+  }
+  http_->Publish(std::move(snapshot));
 }
 
 void Broker::SendToWorker(WorkerRecord& worker, const PendingRequest& request, uint32_t budget_ms) {

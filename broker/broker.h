@@ -8,7 +8,9 @@
 
 #include "broker/authenticator.h"
 #include "broker/credentials.h"
+#include "broker/http_server.h"
 #include "broker/log_limiter.h"
+#include "broker/metrics.h"
 #include "broker/process_launcher.h"
 #include "broker/router.h"
 #include "broker/supervisor.h"
@@ -54,6 +56,8 @@ class Broker final : private Outbox {
   void HandleWorker();
   void RegisterWorker(const std::string& identity, std::vector<zmq::message_t>& frames);
   void Housekeeping();
+  // Hands the HTTP endpoints a fresh snapshot when the last is old enough.
+  void PublishHealth();
   // Restart (graceful unless forced) or drain `worker`; an error for an unknown id.
   Status Operate(const protocol::Request& request);
   // Carries out an AfterDrain on `worker_id` (drained, or gone meanwhile).
@@ -88,9 +92,12 @@ class Broker final : private Outbox {
   LogLimiter refusals_log_;
   std::unique_ptr<ProcessLauncher> launcher_;
   Supervisor supervisor_;
+  Metrics metrics_;
   Router router_;
   zmq::context_t context_;
-  std::optional<ZapHandler> zap_;  // with CURVE on a socket
+  std::optional<ZapHandler> zap_;    // with CURVE on a socket
+  std::optional<HttpServer> http_;   // unless [http] listen is ""
+  Clock::TimePoint last_published_;  // the HTTP snapshot's
   zmq::socket_t frontend_;
   zmq::socket_t backend_;
   bool draining_ = false;  // stopping: infer requests are refused

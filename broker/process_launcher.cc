@@ -11,4 +11,10 @@ std::string ExitStatus::ToString() const {
          (abbrev ? " (SIG" + std::string(abbrev) + ")" : "");
 }
 
+std::string ExitStatus::Reason() const {
+  if (signal == 0) return "exit_" + std::to_string(code);
+  const char* abbrev = sigabbrev_np(signal);
+  return abbrev ? "SIG" + std::string(abbrev) : "signal_" + std::to_string(signal);
+}
+
 }  // namespace botmodels

@@ -17,6 +17,8 @@ struct ExitStatus {
 
   // "exit code 78" or "killed by signal 9 (SIGKILL)".
   std::string ToString() const;
+  // A short label for metrics: "exit_78" or "SIGKILL".
+  std::string Reason() const;
 };
 
 // Starts and watches child processes, behind an interface so the supervisor's

@@ -15,8 +15,9 @@ constexpr size_t kCompactSlack = 64;
 
 }  // namespace
 
-Router::Router(const Clock& clock, Outbox& outbox, const std::vector<ModelPolicy>& models)
-    : clock_(clock), outbox_(outbox) {
+Router::Router(const Clock& clock, Outbox& outbox, const std::vector<ModelPolicy>& models,
+               RequestObserver* observer)
+    : clock_(clock), outbox_(outbox), observer_(observer) {
   for (const auto& m : models) models_[m.name].policy = m;
 }
 
@@ -25,6 +26,7 @@ void Router::Submit(PendingRequest request) {
   const uint64_t ticket = request.ticket;
   auto model = models_.find(request.model);
   const auto now = clock_.Now();
+  request.accepted = now;
   requests_.emplace(ticket, std::move(request));
   PendingRequest& r = requests_.at(ticket);
   if (model == models_.end()) {
@@ -80,6 +82,7 @@ void Router::Dispatch(const std::string& model) {
       budget_ms = static_cast<uint32_t>(std::max<int64_t>(left, 1));
     }
     r.worker = worker->id;
+    r.dispatched = clock_.Now();
     worker->in_flight.insert(r.ticket);
     worker->last_sent = clock_.Now();
     outbox_.SendToWorker(*worker, r, budget_ms);
@@ -99,6 +102,7 @@ void Router::OnRegister(WorkerRecord record) {
 
 void Router::OnState(WorkerRecord& worker, const protocol::WorkerState& state) {
   worker.state = state.state;
+  if (state.state == protocol::ModelState::kReady) worker.load_ms = state.load_ms;
   auto it = models_.find(worker.model);
   if (it == models_.end()) return;
   ModelQueue& q = it->second;
@@ -118,6 +122,7 @@ void Router::OnReply(WorkerRecord& worker, uint64_t ticket, const std::string& r
   auto it = requests_.find(ticket);
   if (it != requests_.end() && it->second.worker == worker.id) {
     outbox_.SendToClient(it->second.client, reply);
+    if (observer_) observer_->OnAnswered(it->second, codec::PeekReplyCode(reply), clock_.Now());
     requests_.erase(it);
   }
   Dispatch(worker.model);
@@ -185,6 +190,7 @@ Clock::duration Router::ExpireDeadlines(Clock::duration cap) {
 void Router::Answer(uint64_t ticket, Status status) {
   auto it = requests_.find(ticket);
   if (it == requests_.end()) return;
+  if (observer_) observer_->OnAnswered(it->second, ErrorCodeName(status.code()), clock_.Now());
   outbox_.SendToClient(it->second.client,
                        codec::EncodeReply(protocol::ErrorReply(it->second.id, std::move(status))));
   requests_.erase(it);

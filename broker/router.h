@@ -34,7 +34,18 @@ struct PendingRequest {
   uint64_t ticket = 0;
   Clock::TimePoint deadline = Clock::TimePoint::max();  // max(): none
   int crashes = 0;                                      // workers that died running it
-  std::string worker;  // in flight on this worker; empty while queued
+  std::string worker;           // in flight on this worker; empty while queued
+  Clock::TimePoint accepted;    // Submit()
+  Clock::TimePoint dispatched;  // last sent to a worker; epoch while never sent
+};
+
+// Told of every answered request, for metrics.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  // `code`: "ok" or the error code's wire name.
+  virtual void OnAnswered(const PendingRequest& request, std::string_view code,
+                          Clock::TimePoint now) = 0;
 };
 
 // Where the router's messages go: sockets in the broker, a recorder in tests.
@@ -64,7 +75,9 @@ enum class Departure {
 // Single-threaded (the broker's event loop); not thread-safe.
 class Router {
  public:
-  Router(const Clock& clock, Outbox& outbox, const std::vector<ModelPolicy>& models);
+  // `observer` (may be null) hears of every answer.
+  Router(const Clock& clock, Outbox& outbox, const std::vector<ModelPolicy>& models,
+         RequestObserver* observer = nullptr);
 
   bool Serves(const std::string& model) const { return models_.contains(model); }
 
@@ -122,6 +135,7 @@ class Router {
 
   const Clock& clock_;
   Outbox& outbox_;
+  RequestObserver* const observer_;
   WorkerRegistry workers_;
   std::map<std::string, ModelQueue> models_;
   std::unordered_map<uint64_t, PendingRequest> requests_;  // every unanswered request

@@ -46,6 +46,7 @@ void Supervisor::OnExit(WorkerSlot& slot, const ExitStatus& status) {
   const auto now = clock_.Now();
   slot.pid = 0;
   slot.last_exit = status.ToString();
+  ++slot.exits[status.Reason()];
   slot.load_failed = status.signal == 0 && status.code == kExitLoadFailed;
   if (slot.load_failed) slot.last_exit += " (model load failed)";
   if (slot.restart_now) {  // an operator's restart is no crash: no backoff

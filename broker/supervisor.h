@@ -43,6 +43,7 @@ struct WorkerSlot {
   bool killed = false;       // SIGKILL sent to this process; its exit is not reaped yet
   bool restart_now = false;  // restarted on request: no backoff after this exit
   bool stopped = false;      // stopped on request: not restarted until Restart()
+  std::map<std::string, uint32_t> exits;  // ExitStatus::Reason() → times, for metrics
 };
 
 // A worker process that ended.

@@ -26,6 +26,7 @@ struct WorkerRecord {
   Clock::TimePoint last_heard;   // any message from it
   Clock::TimePoint last_sent;    // any message to it
   bool draining = false;         // an operator's drain or restart: no new requests
+  uint64_t load_ms = 0;          // its model's load and warm-up time, once ready
 
   bool can_take() const {
     return !draining && state != protocol::ModelState::kFailed && in_flight.size() < capacity;
@@ -44,6 +45,7 @@ class WorkerRegistry {
   std::optional<WorkerRecord> Remove(const std::string& id);
 
   WorkerRecord* ById(const std::string& id);
+  const WorkerRecord* ById(const std::string& id) const;
   WorkerRecord* ByIdentity(const std::string& identity);
 
   // The worker of `model` that can take a request and has the fewest in

@@ -115,7 +115,8 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
   if (!table.ok()) return table.status();
   const fs::path base = fs::absolute(path).parent_path();
   TomlReader root(path, *table);
-  if (Status s = root.RejectUnknown({"broker", "auth", "curve", "limits", "models", "supervisor"});
+  if (Status s =
+          root.RejectUnknown({"broker", "http", "auth", "curve", "limits", "models", "supervisor"});
       !s.ok()) {
     return s;
   }
@@ -124,14 +125,13 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
 
   auto broker = root.Table("broker");
   if (!broker.ok()) return broker.status();
-  for (Status s :
-       {broker->RejectUnknown(
-           {"frontend", "backend", "heartbeat_ms", "liveness_ms", "drain_timeout_ms", "log_level"}),
-        broker->String("frontend", &c.frontend), broker->String("backend", &c.backend),
-        ReadDuration(*broker, "heartbeat_ms", &c.heartbeat, 10),
-        ReadDuration(*broker, "liveness_ms", &c.liveness, 20),
-        ReadDuration(*broker, "drain_timeout_ms", &c.drain_timeout, 0),
-        broker->String("log_level", &c.log_level)}) {
+  for (Status s : {broker->RejectUnknown({"frontend", "backend", "heartbeat_ms", "liveness_ms",
+                                          "drain_timeout_ms", "log_level"}),
+                   broker->String("frontend", &c.frontend), broker->String("backend", &c.backend),
+                   ReadDuration(*broker, "heartbeat_ms", &c.heartbeat, 10),
+                   ReadDuration(*broker, "liveness_ms", &c.liveness, 20),
+                   ReadDuration(*broker, "drain_timeout_ms", &c.drain_timeout, 0),
+                   broker->String("log_level", &c.log_level)}) {
     if (!s.ok()) return s;
   }
   constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "critical"};
@@ -144,6 +144,14 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
   c.frontend = ResolveEndpoint(base, c.frontend);
   c.backend = ResolveEndpoint(base, c.backend);
 
+  auto http = root.Table("http");
+  if (!http.ok()) return http.status();
+  for (Status s : {http->RejectUnknown({"listen"}), http->String("listen", &c.http_listen)}) {
+    if (!s.ok()) return s;
+  }
+  if (!c.http_listen.empty() && c.http_listen.find(':') == std::string::npos) {
+    return http->Error("listen", "expected host:port, e.g. \"127.0.0.1:8090\"");
+  }
   if (Status s = ReadAuth(root, base, &c.auth); !s.ok()) return s;
   if (Status s = ReadCurve(root, base, &c.curve); !s.ok()) return s;
   if (Status s = ReadLimits(root, &c.limits); !s.ok()) return s;

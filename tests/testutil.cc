@@ -87,6 +87,13 @@ std::string BrokerHarness::log() const { return ReadFile(log_path_); }
 
 int64_t BrokerHarness::pid() const { return broker_ ? broker_->id() : 0; }
 
+int BrokerHarness::http_port() const {
+  const std::string text = log();
+  const std::string marker = "http on 127.0.0.1:";
+  const auto at = text.find(marker);
+  return at == std::string::npos ? 0 : std::stoi(text.substr(at + marker.size()));
+}
+
 void BrokerHarness::Start(int workers) {
   WriteSecret(dir_ / "keys.toml",
               std::string("[[key]]\nid = \"") + kTestKeyId + "\"\nrole = \"admin\"\nsecret = \"" +
@@ -99,6 +106,8 @@ void BrokerHarness::Start(int workers) {
          << "heartbeat_ms = " << options_.heartbeat_ms << "\n"
          << "liveness_ms = " << options_.liveness_ms << "\n"
          << options_.broker_config << "\n"
+         << "[http]\n"
+         << "listen = \"127.0.0.1:0\"\n"  // a free port: tests run in parallel
          << "[auth]\n"
          << "mode = \"" << options_.auth << "\"\n"
          << "keys_file = \"keys.toml\"\n"

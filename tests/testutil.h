@@ -118,6 +118,8 @@ class BrokerHarness {
   // exit code, or -1 when it did not exit within 30 s.
   int Stop(int signal = 15);
   int64_t pid() const;
+  // The port of the broker's /healthz, /readyz and /metrics (from its log).
+  int http_port() const;
 
  private:
   Options options_;

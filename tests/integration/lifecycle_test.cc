@@ -1,5 +1,6 @@
 // Starting and stopping the broker: no orphans, no unanswered request, fail closed.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <filesystem>
@@ -96,6 +97,18 @@ class StopWithWork : public ::testing::Test {
 
 TEST_F(StopWithWork, AcceptedRequestsFinishAndNewOnesAreRefused) {
   ASSERT_NO_FATAL_FAILURE(StartWithWork({}));
+  // A load balancer reading /readyz stops sending here; the loop still answers /healthz.
+  httplib::Client http("127.0.0.1", broker_->http_port());
+  bool unready = false;
+  for (int i = 0; i < 100 && !unready; ++i) {
+    auto readyz = http.Get("/readyz");
+    unready = readyz && readyz->status == 503;
+    if (!unready) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(unready) << "/readyz still passes while draining";
+  auto healthz = http.Get("/healthz");
+  ASSERT_TRUE(healthz);
+  EXPECT_EQ(healthz->status, 200);
   auto late = broker_->NewClient();
   auto refused = late->Call(testing::SlowRequest(1));
   ASSERT_OK(refused);

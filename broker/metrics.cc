@@ -1,0 +1,148 @@
+#include "broker/metrics.h"
+
+#include <sstream>
+
+namespace botmodels {
+namespace {
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// A label value with \, " and newlines escaped, as the format requires.
+std::string Escaped(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void Header(std::ostringstream& out, std::string_view name, std::string_view type,
+            std::string_view help) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+}  // namespace
+
+Metrics::Metrics(const std::vector<ModelConfig>& models) {
+  for (const auto& m : models) served_.insert(m.name);
+}
+
+std::string Metrics::ModelLabel(const std::string& model) const {
+  return served_.contains(model) ? model : "_unknown";
+}
+
+void Metrics::Histogram::Observe(double seconds) {
+  size_t i = 0;
+  while (i < kBuckets.size() && seconds > kBuckets[i]) ++i;
+  if (i < kBuckets.size()) ++counts[i];
+  sum += seconds;
+  ++count;
+}
+
+void Metrics::OnAnswered(const PendingRequest& request, std::string_view code,
+                         Clock::TimePoint now) {
+  const std::string model = ModelLabel(request.model);
+  ++requests_[{model, std::string(code)}];
+  total_[model].Observe(Seconds(now - request.accepted));
+  if (request.dispatched != Clock::TimePoint{}) {
+    queue_[model].Observe(Seconds(request.dispatched - request.accepted));
+    if (code == "ok") compute_[model].Observe(Seconds(now - request.dispatched));
+  }
+}
+
+std::string Metrics::Render(const Router& router, const Supervisor& supervisor,
+                            Clock::duration uptime) const {
+  std::ostringstream out;
+  Header(out, "botmodels_build_info", "gauge", "The broker's version.");
+  out << "botmodels_build_info{version=\"" << BOTMODELS_VERSION << "\"} 1\n";
+  Header(out, "botmodels_uptime_seconds", "gauge", "Seconds since the broker started.");
+  out << "botmodels_uptime_seconds " << Seconds(uptime) << '\n';
+
+  Header(out, "botmodels_requests_total", "counter",
+         "Requests answered, by model and result code (ok or an error code).");
+  for (const auto& [key, n] : requests_) {
+    out << "botmodels_requests_total{model=\"" << Escaped(key.first) << "\",code=\""
+        << Escaped(key.second) << "\"} " << n << '\n';
+  }
+  const std::pair<const char*, const std::map<std::string, Histogram>*> histograms[] = {
+      {"botmodels_request_queue_seconds", &queue_},
+      {"botmodels_request_compute_seconds", &compute_},
+      {"botmodels_request_duration_seconds", &total_}};
+  const char* helps[] = {"Time from acceptance to the last dispatch to a worker.",
+                         "Time from the last dispatch to the worker's successful reply.",
+                         "Time from acceptance to the answer, whatever it was."};
+  for (size_t h = 0; h < 3; ++h) {
+    const auto& [name, by_model] = histograms[h];
+    Header(out, name, "histogram", helps[h]);
+    for (const auto& [model, hist] : *by_model) {
+      const std::string label = "model=\"" + Escaped(model) + "\"";
+      uint64_t cumulative = 0;
+      for (size_t i = 0; i < kBuckets.size(); ++i) {
+        cumulative += hist.counts[i];
+        out << name << "_bucket{" << label << ",le=\"" << kBuckets[i] << "\"} " << cumulative
+            << '\n';
+      }
+      out << name << "_bucket{" << label << ",le=\"+Inf\"} " << hist.count << '\n'
+          << name << "_sum{" << label << "} " << hist.sum << '\n'
+          << name << "_count{" << label << "} " << hist.count << '\n';
+    }
+  }
+
+  Header(out, "botmodels_queue_depth", "gauge", "Requests waiting in the broker, by model.");
+  for (const std::string& model : served_) {
+    out << "botmodels_queue_depth{model=\"" << Escaped(model) << "\"} " << router.Queued(model)
+        << '\n';
+  }
+  std::map<std::string, size_t> in_flight;
+  for (const std::string& model : served_) in_flight[model] = 0;
+  for (const auto& [id, w] : router.workers().all()) in_flight[w.model] += w.in_flight.size();
+  Header(out, "botmodels_requests_in_flight", "gauge", "Requests running on workers, by model.");
+  for (const auto& [model, n] : in_flight) {
+    out << "botmodels_requests_in_flight{model=\"" << Escaped(model) << "\"} " << n << '\n';
+  }
+
+  Header(out, "botmodels_workers", "gauge", "Supervised workers, by model and state.");
+  std::map<std::pair<std::string, std::string>, size_t> states;
+  for (const WorkerSlot& slot : supervisor.slots()) {
+    std::string state = slot.pid != 0 ? "starting" : slot.stopped ? "stopped" : "backoff";
+    if (const WorkerRecord* w = router.workers().ById(slot.spec.id); w && slot.pid != 0) {
+      state = std::string(protocol::ModelStateName(w->state));
+    }
+    ++states[{slot.spec.model, state}];
+  }
+  for (const auto& [key, n] : states) {
+    out << "botmodels_workers{model=\"" << Escaped(key.first) << "\",state=\"" << key.second
+        << "\"} " << n << '\n';
+  }
+  Header(out, "botmodels_worker_exits_total", "counter",
+         "Worker process exits, by worker and reason (exit_N or the signal).");
+  for (const WorkerSlot& slot : supervisor.slots()) {
+    for (const auto& [reason, n] : slot.exits) {
+      out << "botmodels_worker_exits_total{worker=\"" << Escaped(slot.spec.id) << "\",model=\""
+          << Escaped(slot.spec.model) << "\",reason=\"" << Escaped(reason) << "\"} " << n << '\n';
+    }
+  }
+  Header(out, "botmodels_worker_restarts_total", "counter", "Worker restarts, by worker.");
+  for (const WorkerSlot& slot : supervisor.slots()) {
+    out << "botmodels_worker_restarts_total{worker=\"" << Escaped(slot.spec.id) << "\",model=\""
+        << Escaped(slot.spec.model) << "\"} " << slot.restarts << '\n';
+  }
+  Header(out, "botmodels_model_load_seconds", "gauge",
+         "Load and warm-up time of the model in each worker that has it loaded.");
+  for (const auto& [id, w] : router.workers().all()) {
+    if (w.state != protocol::ModelState::kReady) continue;
+    out << "botmodels_model_load_seconds{worker=\"" << Escaped(id) << "\",model=\""
+        << Escaped(w.model) << "\"} " << w.load_ms / 1000.0 << '\n';
+  }
+  return out.str();
+}
+
+}  // namespace botmodels

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <array>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "broker/router.h"
+#include "broker/supervisor.h"
+#include "common/clock.h"
+#include "common/model_config.h"
+
+namespace botmodels {
+
+// The broker's Prometheus metrics (docs/operations.md): counters and latency
+// histograms fed by the router as requests are answered, and gauges read from
+// the router and supervisor when rendered. Label values are bounded: a
+// request for a model not served counts under model="_unknown".
+//
+// Single-threaded (the broker's event loop).
+class Metrics final : public RequestObserver {
+ public:
+  explicit Metrics(const std::vector<ModelConfig>& models);
+
+  void OnAnswered(const PendingRequest& request, std::string_view code,
+                  Clock::TimePoint now) override;
+
+  // The text exposition format (version 0.0.4) of every metric.
+  std::string Render(const Router& router, const Supervisor& supervisor,
+                     Clock::duration uptime) const;
+
+ private:
+  // Upper bounds of the latency buckets, in seconds (+Inf is implied).
+  static constexpr std::array<double, 14> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                      0.25,  0.5,    1,     2.5,  5,     10,   30};
+
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> counts{};  // per bucket, not cumulative
+    double sum = 0;                                  // seconds
+    uint64_t count = 0;
+    void Observe(double seconds);
+  };
+
+  std::string ModelLabel(const std::string& model) const;
+
+  std::set<std::string> served_;
+  std::map<std::pair<std::string, std::string>, uint64_t> requests_;  // (model, code)
+  std::map<std::string, Histogram> queue_, compute_, total_;          // by model
+};
+
+}  // namespace botmodels

@@ -1,0 +1,161 @@
+// The broker's HTTP endpoints: /healthz, /readyz and /metrics, against real
+// workers and real requests.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <boost/process.hpp>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/test_models.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::BrokerHarness;
+
+// Parses the Prometheus text format strictly: every sample line must be
+// well-formed and belong to a family declared by # TYPE. Returns sample →
+// value ("name{labels}" as written); fails the test on a bad line.
+std::map<std::string, double> ParseMetrics(const std::string& text) {
+  static const std::regex kSample(
+      R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:\\.|[^"\\])*")"
+      R"((?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:\\.|[^"\\])*")*\})? ([-+0-9.eE]+|[+-]Inf|NaN)$)");
+  static const std::regex kType(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$)");
+  std::map<std::string, double> samples;
+  std::set<std::string> families;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, kType)) {
+      families.insert(m[1]);
+    } else if (line.rfind("# HELP ", 0) == 0) {
+      continue;
+    } else if (std::regex_match(line, m, kSample)) {
+      std::string family = m[1];
+      for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+        if (!families.contains(family) && family.ends_with(suffix)) {
+          family.resize(family.size() - std::strlen(suffix));
+        }
+      }
+      EXPECT_TRUE(families.contains(family)) << "no # TYPE for " << line;
+      samples[std::string(m[1]) + std::string(m[2])] = std::stod(m[3]);
+    } else {
+      ADD_FAILURE() << "not Prometheus text: '" << line << "'";
+    }
+  }
+  return samples;
+}
+
+protocol::Request InferDouble(const std::string& input) {
+  protocol::Request r;
+  r.op = protocol::Op::kInfer;
+  r.model = "double";
+  r.inputs[input] = testing::Floats({2}, {1, 2});
+  return r;
+}
+
+TEST(Http, HealthReadinessAndMetricsDescribeTheService) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble());  // preload
+  WriteScriptModel(broker.repository(), testing::CpuMlp());     // lazy
+  ASSERT_NO_FATAL_FAILURE(broker.Start(2));
+  ASSERT_GT(broker.http_port(), 0) << broker.log();
+  httplib::Client http("127.0.0.1", broker.http_port());
+
+  auto health = http.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, "ok\n");
+  bool ready = false;
+  for (int i = 0; i < 200 && !ready; ++i) {
+    auto r = http.Get("/readyz");
+    ready = r && r->status == 200;
+    if (!ready) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(ready) << broker.log();
+  auto readyz = http.Get("/readyz");
+  EXPECT_EQ(readyz->body, "double: ready\nmlp: ready\n");
+  auto one = http.Get("/readyz?model=double");
+  EXPECT_EQ(one->status, 200);
+  auto unknown = http.Get("/readyz?model=nope");
+  EXPECT_EQ(unknown->status, 503);
+  EXPECT_EQ(unknown->body, "nope: not served\n");
+
+  auto client = broker.NewClient();
+  const auto code_of = [&](const protocol::Request& request) {
+    auto reply = client->Call(request);
+    return reply.ok() ? reply->status.code() : ErrorCode::kInternal;
+  };
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(code_of(InferDouble("x")), ErrorCode::kOk);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(code_of(InferDouble("wrong")), ErrorCode::kInvalidRequest);
+  protocol::Request missing = InferDouble("x");
+  missing.model = "nope";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(code_of(missing), ErrorCode::kUnknownModel);
+
+  std::map<std::string, double> m;
+  for (int i = 0; i < 100; ++i) {  // the snapshot is refreshed every 250 ms
+    auto metrics = http.Get("/metrics");
+    ASSERT_TRUE(metrics);
+    EXPECT_EQ(metrics->get_header_value("Content-Type"),
+              "text/plain; version=0.0.4; charset=utf-8");
+    m = ParseMetrics(metrics->body);
+    if (m[R"(botmodels_requests_total{model="_unknown",code="unknown_model"})"] == 3) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ((m[R"(botmodels_requests_total{model="double",code="ok"})"]), 5);
+  EXPECT_EQ((m[R"(botmodels_requests_total{model="double",code="invalid_request"})"]), 2);
+  EXPECT_EQ((m[R"(botmodels_requests_total{model="_unknown",code="unknown_model"})"]), 3);
+  EXPECT_EQ((m[R"(botmodels_request_duration_seconds_count{model="double"})"]), 7);
+  EXPECT_EQ((m[R"(botmodels_request_duration_seconds_bucket{model="double",le="+Inf"})"]), 7);
+  EXPECT_EQ((m[R"(botmodels_request_compute_seconds_count{model="double"})"]), 5);
+  EXPECT_LE((m[R"(botmodels_request_duration_seconds_bucket{model="double",le="0.001"})"]),
+            (m[R"(botmodels_request_duration_seconds_bucket{model="double",le="30"})"]));
+  EXPECT_EQ((m[R"(botmodels_workers{model="double",state="ready"})"]), 1);
+  EXPECT_EQ((m[R"(botmodels_workers{model="mlp",state="idle"})"]), 1);
+  EXPECT_EQ((m[R"(botmodels_queue_depth{model="double"})"]), 0);
+  EXPECT_GT((m[R"(botmodels_model_load_seconds{worker="double-0",model="double"})"]), 0);
+  EXPECT_EQ((m[R"(botmodels_worker_restarts_total{worker="double-0",model="double"})"]), 0);
+
+  // Where Debian's prometheus package is installed, its own parser agrees.
+  const auto promtool = boost::process::search_path("promtool");
+  if (!promtool.empty()) {
+    boost::process::opstream in;
+    boost::process::child check(
+        promtool, "check", "metrics",
+        boost::process::std_in<in, boost::process::std_out> boost::process::null);
+    in << http.Get("/metrics")->body;
+    in.pipe().close();
+    check.wait();
+    EXPECT_EQ(check.exit_code(), 0);
+  }
+}
+
+TEST(Http, ExitsAreCountedByReason) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  const int64_t pid = broker.Worker("double-0").pid;
+  ::kill(static_cast<pid_t>(pid), SIGKILL);
+  ASSERT_TRUE(broker.WaitStatus([&](const protocol::Reply& r) {
+    return r.workers.at(0).restarts == 1 && r.workers.at(0).pid != 0;
+  }));
+  httplib::Client http("127.0.0.1", broker.http_port());
+  std::map<std::string, double> m;
+  for (int i = 0; i < 100; ++i) {
+    m = ParseMetrics(http.Get("/metrics")->body);
+    if (m[R"(botmodels_worker_restarts_total{worker="double-0",model="double"})"] == 1) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(
+      (m[R"(botmodels_worker_exits_total{worker="double-0",model="double",reason="SIGKILL"})"]), 1);
+  EXPECT_EQ((m[R"(botmodels_worker_restarts_total{worker="double-0",model="double"})"]), 1);
+}
+
+}  // namespace
+}  // namespace botmodels
