@@ -1,0 +1,83 @@
+#include "broker/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include "common/codec.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+using namespace std::chrono_literals;
+
+class NullOutbox final : public Outbox {
+ public:
+  void SendToWorker(WorkerRecord&, const PendingRequest& r, uint32_t) override {
+    tickets.push_back(r.ticket);
+  }
+  void SendToClient(const std::string&, const std::string&) override {}
+  std::vector<uint64_t> tickets;
+};
+
+class NullLauncher final : public ProcessLauncher {
+ public:
+  Result<int64_t> Start(const std::string&, const std::vector<std::string>&,
+                        const std::map<std::string, std::string>&) override {
+    return 1;
+  }
+  std::optional<ExitStatus> Poll(int64_t) override { return std::nullopt; }
+  void Signal(int64_t, int) override {}
+};
+
+TEST(Metrics, CountsAnswersAndTimesThemInCumulativeBuckets) {
+  testing::FakeClock clock;
+  ModelConfig model;
+  model.name = "m";
+  Metrics metrics({model});
+  NullOutbox outbox;
+  Router router(clock, outbox, {{"m", 8, 0ms}}, &metrics);
+  NullLauncher launcher;
+  Supervisor supervisor(clock, launcher, {});
+  WorkerRecord w;
+  w.id = "m-0";
+  w.model = "m";
+  w.capacity = 4;
+  router.OnRegister(w);
+
+  for (const char* model_name : {"m", "m", "nope"}) {
+    PendingRequest r;
+    r.client = "c";
+    r.id = "x";
+    r.model = model_name;
+    router.Submit(std::move(r));
+  }
+  ASSERT_EQ(outbox.tickets.size(), 2u);
+  clock.Advance(20ms);
+  protocol::Reply ok;
+  ok.id = "x";
+  router.OnReply(*router.workers().ById("m-0"), outbox.tickets[0], codec::EncodeReply(ok));
+  clock.Advance(3s);
+  router.OnReply(*router.workers().ById("m-0"), outbox.tickets[1],
+                 codec::EncodeReply(protocol::ErrorReply("x", InvalidRequest("bad"))));
+
+  const std::string text = metrics.Render(router, supervisor, 10s);
+  for (const char* line : {
+           "botmodels_requests_total{model=\"m\",code=\"ok\"} 1\n",
+           "botmodels_requests_total{model=\"m\",code=\"invalid_request\"} 1\n",
+           "botmodels_requests_total{model=\"_unknown\",code=\"unknown_model\"} 1\n",
+           // 20 ms and 3.02 s: cumulative buckets.
+           "botmodels_request_duration_seconds_bucket{model=\"m\",le=\"0.01\"} 0\n",
+           "botmodels_request_duration_seconds_bucket{model=\"m\",le=\"0.025\"} 1\n",
+           "botmodels_request_duration_seconds_bucket{model=\"m\",le=\"2.5\"} 1\n",
+           "botmodels_request_duration_seconds_bucket{model=\"m\",le=\"5\"} 2\n",
+           "botmodels_request_duration_seconds_bucket{model=\"m\",le=\"+Inf\"} 2\n",
+           "botmodels_request_duration_seconds_count{model=\"m\"} 2\n",
+           "botmodels_request_compute_seconds_count{model=\"m\"} 1\n",
+           "botmodels_uptime_seconds 10\n",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << "missing: " << line << "in:\n" << text;
+  }
+}
+
+}  // namespace
+}  // namespace botmodels
