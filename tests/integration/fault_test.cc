@@ -103,10 +103,12 @@ TEST(Faults, AForwardLongerThanTheLivenessWindowIsNotMistakenForDeath) {
   WriteScriptModel(broker.repository(), testing::Slow());
   ASSERT_NO_FATAL_FAILURE(broker.Start(1));
   auto client = broker.NewClient();
-  const int64_t iters = testing::CalibrateSlow(*client, 2500ms);
+  // Aim well past the 1 s window: calibration is rough on a loaded machine.
+  const int64_t iters = testing::CalibrateSlow(*client, 3000ms);
   const auto start = std::chrono::steady_clock::now();
   EXPECT_OK(client->Infer("slow", testing::SlowInputs(iters)));
-  EXPECT_GT(std::chrono::steady_clock::now() - start, 1500ms) << "the forward was not long";
+  EXPECT_GT(std::chrono::steady_clock::now() - start, 1200ms)
+      << "the forward did not outlast the liveness window";
   EXPECT_EQ(broker.Worker("slow-0").restarts, 0u);
 }
 
