@@ -170,9 +170,13 @@ int Broker::Run() {
   if (!clients_) {
     spdlog::warn("auth = \"none\": any local process can use this broker; for development only");
   }
-  const int gpus =
-      NeedsGpuCount(models_) ? ProbeCudaDevices(supervisor_.options().worker_binary) : 0;
-  for (auto& spec : PlanWorkers(models_, gpus)) supervisor_.Add(std::move(spec));
+  if (config_.local_workers) {
+    const int gpus =
+        NeedsGpuCount(models_) ? ProbeCudaDevices(supervisor_.options().worker_binary) : 0;
+    for (auto& spec : PlanWorkers(models_, gpus)) supervisor_.Add(std::move(spec));
+  } else {
+    spdlog::info("local_workers = false: waiting for remote workers on {}", config_.backend);
+  }
   spdlog::info("broker {} ready: clients on {}{}, workers on {}{}, {} models", BOTMODELS_VERSION,
                config_.frontend, config_.curve.frontend ? " (CURVE)" : "", config_.backend,
                config_.curve.backend ? " (CURVE)" : "", models_.size());

@@ -169,7 +169,9 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
   if (!sup.ok()) return sup.status();
   for (Status s : {sup->RejectUnknown({"worker_binary", "restart_backoff_min_ms",
                                        "restart_backoff_max_ms", "stable_after_ms", "stop_grace_ms",
-                                       "register_timeout_ms", "hung_after_ms"}),
+                                       "register_timeout_ms", "hung_after_ms",
+                                       "local_workers"}),
+                   sup->Bool("local_workers", &c.local_workers),
                    sup->String("worker_binary", &c.worker_binary),
                    ReadDuration(*sup, "restart_backoff_min_ms", &c.backoff_min, 1),
                    ReadDuration(*sup, "restart_backoff_max_ms", &c.backoff_max, 1),

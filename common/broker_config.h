@@ -70,6 +70,8 @@ struct BrokerConfig {
   std::chrono::milliseconds register_timeout{30'000};
   // A worker still running a request this long after its deadline is hung.
   std::chrono::milliseconds hung_after{30'000};
+  // false: start no workers; only remote ones (systemd, Kubernetes) serve.
+  bool local_workers = true;
 };
 
 // Reads and validates a broker config. Errors name the file, line and field.

@@ -39,7 +39,7 @@ class KeyRing {
 };
 
 // Reads a keys file (docs/security.md): [[key]] tables of id, role, secret.
-// The file must not be open to group or others. Errors name the file, line
+// The file must not be open to others (see ReadSecretFile). Errors name the file, line
 // and field, never a secret.
 Result<KeyRing> LoadKeysFile(const std::string& path);
 

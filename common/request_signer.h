@@ -40,7 +40,7 @@ class RequestSigner {
 };
 
 // Reads a secret: the file's bytes (one trailing newline dropped; the file
-// must not be open to group or others) when `file` is set, else the
+// must not be open to others) when `file` is set, else the
 // environment variable `env`. Fails when neither yields at least
 // RequestSigner::kMinSecretBytes bytes. Messages name the source, never the value.
 Result<std::string> LoadSecret(const std::string& file, const std::string& env);

@@ -27,10 +27,11 @@ std::string Octal(mode_t mode) {
 Result<std::string> ReadSecretFile(const std::string& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) return Failed("cannot read", path);
-  if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    return Status(ErrorCode::kUnauthenticated, path + " has mode " + Octal(info.st_mode) +
-                                                   ", open to group or others: run chmod 600 " +
-                                                   path);
+  // Group read is allowed: a dedicated group, or Kubernetes' fsGroup on secret volumes.
+  if ((info.st_mode & (S_IRWXO | S_IWGRP | S_IXGRP)) != 0) {
+    return Status(ErrorCode::kUnauthenticated,
+                  path + " has mode " + Octal(info.st_mode) +
+                      ", open to others or group-writable: run chmod 600 " + path);
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Failed("cannot read", path);

@@ -7,7 +7,7 @@
 namespace botmodels {
 
 // Reads a file that holds a secret (keys file, worker secret, CURVE secret
-// key). Refuses one that group or others may read or write: a secret others
+// key). Refuses one that others may read or write, or its group write: a secret others
 // can read is no secret. Errors name the file and its mode, never the bytes.
 Result<std::string> ReadSecretFile(const std::string& path);
 

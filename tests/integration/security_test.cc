@@ -278,6 +278,33 @@ TEST(Security, CurveServesAllowlistedClientsAndRefusesOthers) {
   }
 }
 
+TEST(RemoteWorkers, WithLocalWorkersOffOnlyRemoteWorkersServeAndNoneIsStarted) {
+  testing::TempDir dir;
+  testing::WriteSecret(dir / "worker.secret", "remote-worker-secret-0123456789\n");
+  BrokerHarness::Options options;
+  options.auth_config = "worker_secret_file = \"" + (dir / "worker.secret") + "\"\n";
+  options.extra_config = "[supervisor]\nlocal_workers = false\n";
+  BrokerHarness broker(options);
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(0));
+  auto client = broker.NewClient();
+  EXPECT_TRUE(Expect(*client, OpRequest(protocol::Op::kStatus)).workers.empty());
+  protocol::Request early = InferDouble({1});
+  early.timeout_ms = 300;  // nobody serves it yet: it waits in the queue
+  EXPECT_EQ(Expect(*client, early).status.code(), ErrorCode::kDeadlineExceeded);
+
+  auto remote =
+      RemoteWorker(broker, {"--worker-secret-file", dir / "worker.secret"}, dir / "r.log");
+  ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) { return r.workers.size() == 1; }));
+  EXPECT_OK(Expect(*client, InferDouble({2})).status);
+
+  ::kill(static_cast<pid_t>(remote->id()), SIGKILL);
+  remote->wait();
+  ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) { return r.workers.empty(); }))
+      << "the dead remote worker is still listed";
+  EXPECT_EQ(broker.log().find("started worker"), std::string::npos) << broker.log();
+}
+
 TEST(Security, OnACurveBackendAnAllowlistedWorkerKeyIsEnough) {
   testing::TempDir keys;
   const CurveKeyPair broker_key = NewCurveKeyPair(), allowed = NewCurveKeyPair(),

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "common/broker_config.h"
 #include "common/model_config.h"
 #include "tests/testutil.h"
@@ -222,6 +224,38 @@ TEST(BrokerConfig, RejectsBadValuesWithFileLineAndField) {
     EXPECT_NE(config.status().message().find(c.expect), std::string::npos)
         << "got: " << config.status().message();
   }
+}
+
+TEST(BrokerConfig, TheShippedProductionConfigIsValid) {
+  auto c = LoadBrokerConfig(BOTMODELS_SOURCE_DIR "/deploy/production.toml");
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->curve.frontend && c->curve.backend);
+  EXPECT_EQ(c->http_listen, "0.0.0.0:8090");
+  EXPECT_EQ(c->auth.keys_file, BOTMODELS_SOURCE_DIR "/deploy/keys.toml");
+}
+
+TEST(BrokerConfig, TheKubernetesConfigMapHoldsAValidConfig) {
+  // The block under "broker.toml: |", indented four spaces.
+  std::istringstream yaml(
+      testing::ReadFile(BOTMODELS_SOURCE_DIR "/deploy/kubernetes/botmodels.yaml"));
+  std::string line, toml;
+  bool inside = false;
+  while (std::getline(yaml, line)) {
+    if (line.find("broker.toml: |") != std::string::npos) {
+      inside = true;
+    } else if (inside && line.rfind("    ", 0) == 0) {
+      toml += line.substr(4) + "\n";
+    } else if (inside) {
+      break;
+    }
+  }
+  ASSERT_FALSE(toml.empty());
+  testing::TempDir dir;
+  testing::WriteFile(dir / "broker.toml", toml);
+  auto c = LoadBrokerConfig(dir / "broker.toml");
+  ASSERT_OK(c);
+  EXPECT_FALSE(c->local_workers);
+  EXPECT_EQ(c->backend, "tcp://0.0.0.0:8091");
 }
 
 }  // namespace

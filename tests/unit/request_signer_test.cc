@@ -73,15 +73,23 @@ TEST(LoadSecret, ReadsFileWithoutTrailingNewline) {
   EXPECT_EQ(*secret, "0123456789abcdef");
 }
 
-TEST(LoadSecret, RefusesAFileOthersCanRead) {
+TEST(LoadSecret, RefusesAFileOthersCanReadOrItsGroupCanWrite) {
   testing::TempDir dir;
   testing::WriteFile(dir / "s", "0123456789abcdef\n");
-  std::filesystem::permissions(dir / "s", std::filesystem::perms(0640));
-  auto secret = LoadSecret(dir / "s", "");
-  ASSERT_FALSE(secret.ok());
-  EXPECT_NE(secret.status().message().find("mode 0640"), std::string::npos)
-      << secret.status().message();
-  EXPECT_EQ(secret.status().message().find("0123456789abcdef"), std::string::npos);
+  for (auto mode : {0604, 0620, 0644}) {
+    std::filesystem::permissions(dir / "s", std::filesystem::perms(mode));
+    auto secret = LoadSecret(dir / "s", "");
+    ASSERT_FALSE(secret.ok()) << std::oct << mode;
+    EXPECT_NE(secret.status().message().find("open to others or group-writable"),
+              std::string::npos)
+        << secret.status().message();
+    EXPECT_EQ(secret.status().message().find("0123456789abcdef"), std::string::npos);
+  }
+  // Group read is how a dedicated group (or Kubernetes' fsGroup) shares it.
+  for (auto mode : {0600, 0640, 0440, 0400}) {
+    std::filesystem::permissions(dir / "s", std::filesystem::perms(mode));
+    EXPECT_OK(LoadSecret(dir / "s", ""));
+  }
 }
 
 TEST(LoadSecret, ReadsEnvironmentAndFailsClosed) {
