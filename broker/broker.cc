@@ -40,7 +40,8 @@ std::string DefaultWorkerBinary() {
 SupervisorOptions MakeSupervisorOptions(const BrokerConfig& c, const BrokerCredentials& keys) {
   SupervisorOptions o;
   o.worker_binary = c.worker_binary.empty() ? DefaultWorkerBinary() : c.worker_binary;
-  o.common_args = {"--broker", c.backend, "--repository", c.repository, "--log-level", c.log_level};
+  o.common_args = {"--broker",    c.backend,   "--repository", c.repository,
+                   "--log-level", c.log_level, "--log-format", c.log_format};
   const auto number = [&](const char* flag, auto value) {
     o.common_args.insert(o.common_args.end(), {flag, std::to_string(value)});
   };

@@ -9,6 +9,7 @@
 #include "broker/broker.h"
 #include "broker/credentials.h"
 #include "common/broker_config.h"
+#include "common/log_format.h"
 #include "common/model_config.h"
 
 namespace {
@@ -19,21 +20,25 @@ void OnSignal(int) { botmodels::Broker::RequestStop(); }
 
 int main(int argc, char** argv) {
   CLI::App app{"botmodels-broker: serves models from a repository through supervised workers"};
-  std::string config_path, log_level;
+  std::string config_path, log_level, log_format;
   bool check = false;
   app.add_option("-c,--config", config_path, "broker config file (TOML)")->required();
   app.add_option("--log-level", log_level, "overrides [broker] log_level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical"}));
+  app.add_option("--log-format", log_format, "overrides [broker] log_format")
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--check", check, "validate the config and the model repository, then exit");
   CLI11_PARSE(app, argc, argv);
 
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [broker %P] %v");
+  botmodels::SetLogFormat(log_format.empty() ? "text" : log_format, "broker");
   auto config = botmodels::LoadBrokerConfig(config_path);
   if (!config.ok()) {
     spdlog::critical("{}", config.status().message());
     return 2;
   }
   if (!log_level.empty()) config->log_level = log_level;
+  if (!log_format.empty()) config->log_format = log_format;
+  botmodels::SetLogFormat(config->log_format, "broker");
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   auto models = botmodels::LoadRepository(config->repository, config->serve);
   if (!models.ok()) {

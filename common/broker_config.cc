@@ -126,17 +126,21 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
   auto broker = root.Table("broker");
   if (!broker.ok()) return broker.status();
   for (Status s : {broker->RejectUnknown({"frontend", "backend", "heartbeat_ms", "liveness_ms",
-                                          "drain_timeout_ms", "log_level"}),
+                                          "drain_timeout_ms", "log_level", "log_format"}),
                    broker->String("frontend", &c.frontend), broker->String("backend", &c.backend),
                    ReadDuration(*broker, "heartbeat_ms", &c.heartbeat, 10),
                    ReadDuration(*broker, "liveness_ms", &c.liveness, 20),
                    ReadDuration(*broker, "drain_timeout_ms", &c.drain_timeout, 0),
-                   broker->String("log_level", &c.log_level)}) {
+                   broker->String("log_level", &c.log_level),
+                   broker->String("log_format", &c.log_format)}) {
     if (!s.ok()) return s;
   }
   constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "critical"};
   if (std::find(std::begin(kLevels), std::end(kLevels), c.log_level) == std::end(kLevels)) {
     return broker->Error("log_level", "must be trace, debug, info, warn, error or critical");
+  }
+  if (c.log_format != "text" && c.log_format != "json") {
+    return broker->Error("log_format", "must be \"text\" or \"json\"");
   }
   if (c.liveness < 2 * c.heartbeat) {
     return broker->Error("liveness_ms", "must be at least twice heartbeat_ms");

@@ -49,6 +49,7 @@ struct BrokerConfig {
   // rest are answered `unavailable`; 0: answer them at once.
   std::chrono::milliseconds drain_timeout{30'000};
   std::string log_level = "info";
+  std::string log_format = "text";  // or "json": one object per line, for log shippers
   // [http]: /healthz, /readyz and /metrics on host:port ("": off; port 0: any).
   std::string http_listen = "127.0.0.1:8090";
   // [auth]

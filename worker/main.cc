@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "common/curve_keys.h"
+#include "common/log_format.h"
 #include "common/model_config.h"
 #include "common/request_signer.h"
 #include "common/worker_env.h"
@@ -53,7 +54,7 @@ botmodels::Status LoadSecurity(const std::string& secret_file, const std::string
 int main(int argc, char** argv) {
   CLI::App app{"botmodels-worker: serves one model on one device for a botmodels broker"};
   botmodels::WorkerOptions options;
-  std::string repository, model, log_level = "info";
+  std::string repository, model, log_level = "info", log_format = "text";
   int64_t heartbeat_ms = options.heartbeat.count(), liveness_ms = options.liveness.count();
   bool probe = false;
   std::string secret_file, curve_key_file;
@@ -82,6 +83,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-depth", limits.max_depth, "the broker's limit")->capture_default_str();
   app.add_option("--max-items", limits.max_items, "the broker's limit")->capture_default_str();
+  app.add_option("--log-format", log_format, "text, or json: one object per line")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical"}));
@@ -96,7 +100,7 @@ int main(int argc, char** argv) {
     return botmodels::kExitUsage;
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [worker " + options.worker_id + " %P] %v");
+  botmodels::SetLogFormat(log_format, "worker " + options.worker_id);
   if (!botmodels::IsValidDevice(options.device) || options.device == "auto") {
     spdlog::error("--device {}: expected cpu, cuda or cuda:N", options.device);
     return botmodels::kExitUsage;

@@ -2,6 +2,9 @@
 // forced restart, drain.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/test_models.h"
@@ -93,6 +96,39 @@ TEST_F(OneBusyWorker, ADrainedWorkerStaysStoppedUntilRestarted) {
   EXPECT_EQ(reply->id, waiting);
   EXPECT_OK(reply->status);
   EXPECT_NE(broker_.Worker("slow-0").pid, 0);
+}
+
+TEST(Logs, JsonFormatWritesOneObjectPerLineFromBrokerAndWorkers) {
+  BrokerHarness::Options options;
+  options.broker_config = "log_format = \"json\"\n";
+  BrokerHarness broker(options);
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  protocol::Request bad;
+  bad.op = protocol::Op::kInfer;
+  bad.model = "double";
+  bad.inputs["wrong \"name\"\n"] = testing::Floats({1}, {1});  // quotes and a newline
+  auto reply = broker.NewClient()->Call(bad);
+  ASSERT_OK(reply);
+  ASSERT_NO_FATAL_FAILURE(broker.Stop());
+
+  std::istringstream log(broker.log());
+  std::string line;
+  std::set<std::string> processes;
+  int lines = 0;
+  while (std::getline(log, line)) {
+    if (line.empty()) continue;
+    ++lines;
+    const auto event = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    ASSERT_TRUE(event.is_object()) << "not one JSON object: " << line;
+    for (const char* key : {"ts", "level", "process", "pid", "msg"}) {
+      EXPECT_TRUE(event.contains(key)) << key << " missing in " << line;
+    }
+    processes.insert(event.value("process", ""));
+  }
+  EXPECT_GT(lines, 5);
+  EXPECT_TRUE(processes.contains("broker"));
+  EXPECT_TRUE(processes.contains("worker double-0"));
 }
 
 }  // namespace
