@@ -344,7 +344,10 @@ void Broker::HandleWorker() {
     worker->last_heard = clock_.Now();
     if (type == wm::kReply && frames.size() == 4) {
       auto header = codec::DecodeJobHeader(frames[2].to_string_view());
-      if (header.ok()) router_.OnReply(*worker, header->ticket, frames[3].to_string());
+      if (header.ok()) {
+        router_.OnReply(*worker, header->ticket, frames[3].to_string(),
+                        header->code.empty() ? "internal" : header->code);
+      }
     } else if (type == wm::kState && frames.size() == 3) {
       auto state = codec::DecodeWorkerState(frames[2].to_string_view());
       if (state.ok()) {
@@ -490,7 +493,7 @@ void Broker::PublishHealth() {
 }
 
 void Broker::SendToWorker(WorkerRecord& worker, const PendingRequest& request, uint32_t budget_ms) {
-  const std::string header = codec::EncodeJobHeader({request.ticket, budget_ms});
+  const std::string header = codec::EncodeJobHeader({request.ticket, budget_ms, ""});
   SendToWorkerFrames(worker.identity, {wm::kRequest, header, request.body});
 }
 

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "broker/reports.h"
+
 namespace botmodels {
 namespace {
 
@@ -109,14 +111,10 @@ std::string Metrics::Render(const Router& router, const Supervisor& supervisor,
     out << "botmodels_requests_in_flight{model=\"" << Escaped(model) << "\"} " << n << '\n';
   }
 
-  Header(out, "botmodels_workers", "gauge", "Supervised workers, by model and state.");
+  Header(out, "botmodels_workers", "gauge", "Workers, by model and state (as status lists them).");
   std::map<std::pair<std::string, std::string>, size_t> states;
-  for (const WorkerSlot& slot : supervisor.slots()) {
-    std::string state = slot.pid != 0 ? "starting" : slot.stopped ? "stopped" : "backoff";
-    if (const WorkerRecord* w = router.workers().ById(slot.spec.id); w && slot.pid != 0) {
-      state = std::string(protocol::ModelStateName(w->state));
-    }
-    ++states[{slot.spec.model, state}];
+  for (const protocol::WorkerInfo& w : StatusReport(supervisor, router).workers) {
+    ++states[{w.model, w.state}];
   }
   for (const auto& [key, n] : states) {
     out << "botmodels_workers{model=\"" << Escaped(key.first) << "\",state=\"" << key.second

@@ -115,14 +115,15 @@ void Router::OnState(WorkerRecord& worker, const protocol::WorkerState& state) {
   }
 }
 
-void Router::OnReply(WorkerRecord& worker, uint64_t ticket, const std::string& reply) {
+void Router::OnReply(WorkerRecord& worker, uint64_t ticket, const std::string& reply,
+                     std::string_view code) {
   if (worker.in_flight.erase(ticket) == 0) return;  // not ours, or a duplicate
   overdue_.erase(ticket);
   ++worker.served;
   auto it = requests_.find(ticket);
   if (it != requests_.end() && it->second.worker == worker.id) {
     outbox_.SendToClient(it->second.client, reply);
-    if (observer_) observer_->OnAnswered(it->second, codec::PeekReplyCode(reply), clock_.Now());
+    if (observer_) observer_->OnAnswered(it->second, code, clock_.Now());
     requests_.erase(it);
   }
   Dispatch(worker.model);

@@ -90,7 +90,9 @@ class Router {
   // A worker reported its model state.
   void OnState(WorkerRecord& worker, const protocol::WorkerState& state);
   // A worker answered `ticket`: forwards `reply` to the client, if still waiting.
-  void OnReply(WorkerRecord& worker, uint64_t ticket, const std::string& reply);
+  // `code` is the reply's result as the worker reported it ("ok" or an error code).
+  void OnReply(WorkerRecord& worker, uint64_t ticket, const std::string& reply,
+               std::string_view code);
   // A worker is gone: settles its in-flight requests (retry or error).
   void OnWorkerGone(const std::string& worker_id, Departure why);
 

@@ -23,11 +23,6 @@ WorkerRecord* WorkerRegistry::ById(const std::string& id) {
   return it == by_id_.end() ? nullptr : &it->second;
 }
 
-const WorkerRecord* WorkerRegistry::ById(const std::string& id) const {
-  auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : &it->second;
-}
-
 WorkerRecord* WorkerRegistry::ByIdentity(const std::string& identity) {
   auto it = id_by_identity_.find(identity);
   return it == id_by_identity_.end() ? nullptr : ById(it->second);

@@ -45,7 +45,6 @@ class WorkerRegistry {
   std::optional<WorkerRecord> Remove(const std::string& id);
 
   WorkerRecord* ById(const std::string& id);
-  const WorkerRecord* ById(const std::string& id) const;
   WorkerRecord* ByIdentity(const std::string& identity);
 
   // The worker of `model` that can take a request and has the fewest in

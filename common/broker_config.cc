@@ -125,14 +125,14 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
 
   auto broker = root.Table("broker");
   if (!broker.ok()) return broker.status();
-  for (Status s : {broker->RejectUnknown({"frontend", "backend", "heartbeat_ms", "liveness_ms",
-                                          "drain_timeout_ms", "log_level", "log_format"}),
-                   broker->String("frontend", &c.frontend), broker->String("backend", &c.backend),
-                   ReadDuration(*broker, "heartbeat_ms", &c.heartbeat, 10),
-                   ReadDuration(*broker, "liveness_ms", &c.liveness, 20),
-                   ReadDuration(*broker, "drain_timeout_ms", &c.drain_timeout, 0),
-                   broker->String("log_level", &c.log_level),
-                   broker->String("log_format", &c.log_format)}) {
+  for (Status s :
+       {broker->RejectUnknown({"frontend", "backend", "heartbeat_ms", "liveness_ms",
+                               "drain_timeout_ms", "log_level", "log_format"}),
+        broker->String("frontend", &c.frontend), broker->String("backend", &c.backend),
+        ReadDuration(*broker, "heartbeat_ms", &c.heartbeat, 10),
+        ReadDuration(*broker, "liveness_ms", &c.liveness, 20),
+        ReadDuration(*broker, "drain_timeout_ms", &c.drain_timeout, 0),
+        broker->String("log_level", &c.log_level), broker->String("log_format", &c.log_format)}) {
     if (!s.ok()) return s;
   }
   constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "critical"};
@@ -173,8 +173,7 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
   if (!sup.ok()) return sup.status();
   for (Status s : {sup->RejectUnknown({"worker_binary", "restart_backoff_min_ms",
                                        "restart_backoff_max_ms", "stable_after_ms", "stop_grace_ms",
-                                       "register_timeout_ms", "hung_after_ms",
-                                       "local_workers"}),
+                                       "register_timeout_ms", "hung_after_ms", "local_workers"}),
                    sup->Bool("local_workers", &c.local_workers),
                    sup->String("worker_binary", &c.worker_binary),
                    ReadDuration(*sup, "restart_backoff_min_ms", &c.backoff_min, 1),

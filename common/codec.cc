@@ -298,23 +298,6 @@ std::optional<std::string> PeekRequestId(std::string_view bytes, const protocol:
   return id;
 }
 
-std::string_view PeekReplyCode(std::string_view bytes) {
-  constexpr std::string_view kUnreadable = "internal";
-  auto handle = Unpack(bytes, protocol::Limits{});
-  if (!handle.ok()) return kUnreadable;
-  auto m = MapReader::Of(handle->get(), "");
-  bool ok = false;
-  if (!m.ok() || !m->Bool(field::kOk, &ok).ok()) return kUnreadable;
-  if (ok) return "ok";
-  const Obj* e = m->Find(field::kError);
-  std::string name;
-  if (!e || e->type != msgpack::type::MAP ||
-      !MapReader(*e, "error").String(field::kCode, &name).ok())
-    return kUnreadable;
-  auto code = ParseErrorCode(name);
-  return code && *code != ErrorCode::kOk ? ErrorCodeName(*code) : kUnreadable;
-}
-
 std::string EncodeReply(const protocol::Reply& r) {
   msgpack::sbuffer buf;
   Packer pk(buf);

@@ -26,9 +26,6 @@ std::optional<std::string> PeekRequestId(std::string_view bytes,
                                          const protocol::Limits& limits = {});
 
 std::string EncodeReply(const protocol::Reply& reply);
-// "ok", or the error code's wire name, of an encoded reply without decoding
-// its outputs; "internal" when the bytes are not a readable reply.
-std::string_view PeekReplyCode(std::string_view bytes);
 Result<protocol::Reply> DecodeReply(std::string_view bytes, const protocol::Limits& limits = {});
 
 std::string EncodeHello(const protocol::WorkerHello& hello);

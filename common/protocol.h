@@ -243,6 +243,7 @@ struct WorkerState {
 struct JobHeader {
   uint64_t ticket = 0;     // the broker's handle of the request
   uint32_t budget_ms = 0;  // time left before the deadline; 0 = none
+  std::string code;        // beside a reply: "ok" or its error code, for the broker's metrics
 
   bool operator==(const JobHeader&) const = default;
 };

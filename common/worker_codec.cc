@@ -75,11 +75,15 @@ Result<protocol::WorkerState> DecodeWorkerState(std::string_view bytes) {
 std::string EncodeJobHeader(const protocol::JobHeader& h) {
   msgpack::sbuffer buf;
   Packer pk(buf);
-  pk.pack_map(2);
+  pk.pack_map(h.code.empty() ? 2 : 3);
   PackStr(pk, "ticket");
   pk.pack(h.ticket);
   PackStr(pk, "budget_ms");
   pk.pack(h.budget_ms);
+  if (!h.code.empty()) {
+    PackStr(pk, field::kCode);
+    PackStr(pk, h.code);
+  }
   return Take(buf);
 }
 
@@ -91,6 +95,7 @@ Result<protocol::JobHeader> DecodeJobHeader(std::string_view bytes) {
   protocol::JobHeader h;
   BOTMODELS_RETURN_IF_ERROR(m->Unsigned("ticket", &h.ticket));
   BOTMODELS_RETURN_IF_ERROR(m->Unsigned("budget_ms", &h.budget_ms, false));
+  BOTMODELS_RETURN_IF_ERROR(m->String(field::kCode, &h.code, false));
   return h;
 }
 }  // namespace botmodels::codec

@@ -80,7 +80,9 @@ void Executor::Process(const Job& job) {
   std::optional<std::string> id =
       request.ok() ? std::optional(request->id) : codec::PeekRequestId(job.body, limits_);
   auto reply_error = [&](Status status) {
-    SendReply(job.header.ticket, codec::EncodeReply(protocol::ErrorReply(id, std::move(status))));
+    const std::string code(ErrorCodeName(status.code()));
+    SendReply(job.header.ticket, codec::EncodeReply(protocol::ErrorReply(id, std::move(status))),
+              code);
   };
   if (!request.ok()) return reply_error(request.status());
   if (request->op != protocol::Op::kInfer || request->model != config_.name) {
@@ -106,11 +108,11 @@ void Executor::Process(const Job& job) {
         " bytes, over the limit max_message_bytes = " + std::to_string(limits_.max_message_bytes) +
         ": send a smaller input"));
   }
-  SendReply(job.header.ticket, encoded);
+  SendReply(job.header.ticket, encoded, "ok");
 }
 
-void Executor::SendReply(uint64_t ticket, const std::string& reply) {
-  const std::string header = codec::EncodeJobHeader({ticket, 0});
+void Executor::SendReply(uint64_t ticket, const std::string& reply, const std::string& code) {
+  const std::string header = codec::EncodeJobHeader({ticket, 0, code});
   results_->send(zmq::buffer(wm::kReply), zmq::send_flags::sndmore);
   results_->send(zmq::buffer(header), zmq::send_flags::sndmore);
   results_->send(zmq::buffer(reply), zmq::send_flags::none);

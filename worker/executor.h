@@ -46,7 +46,8 @@ class Executor {
   // Loads the model if needed, reporting loading/ready/load_failed. Returns the load status.
   Status EnsureLoaded();
   void Process(const Job& job);
-  void SendReply(uint64_t ticket, const std::string& reply);
+  // `code`: "ok" or the reply's error code, carried in the job header.
+  void SendReply(uint64_t ticket, const std::string& reply, const std::string& code);
   void SendState(const protocol::WorkerState& state);
 
   // Constant after construction.

@@ -19,15 +19,10 @@ struct CliRun {
   std::string out, err;
 };
 
-// Runs `botmodels ARGS` with BOTMODELS_CONFIG pointing at the broker's config.
-CliRun RunCli(const BrokerHarness& broker, const std::vector<std::string>& args,
-              const std::string& key_id = "") {
+// Runs `command` through env(1), which sets the NAME=value words before the
+// program: Boost.Process 1.74's own environment lookups read out of bounds.
+CliRun RunCommand(const std::vector<std::string>& command) {
   bp::ipstream out, err;
-  // Through env(1): Boost.Process 1.74's environment lookups read out of bounds.
-  std::vector<std::string> command = {"BOTMODELS_CONFIG=" + broker.config_path()};
-  if (!key_id.empty()) command.push_back("BOTMODELS_KEY_ID=" + key_id);
-  command.push_back(std::string(BOTMODELS_BIN_DIR) + "/botmodels");
-  command.insert(command.end(), args.begin(), args.end());
   bp::child cli("/usr/bin/env", bp::args(command), bp::std_out > out, bp::std_err > err);
   CliRun run;
   run.out.assign(std::istreambuf_iterator<char>(out), {});
@@ -35,6 +30,16 @@ CliRun RunCli(const BrokerHarness& broker, const std::vector<std::string>& args,
   cli.wait();
   run.exit_code = cli.exit_code();
   return run;
+}
+
+// Runs `botmodels ARGS` with BOTMODELS_CONFIG pointing at the broker's config.
+CliRun RunCli(const BrokerHarness& broker, const std::vector<std::string>& args,
+              const std::string& key_id = "") {
+  std::vector<std::string> command = {"BOTMODELS_CONFIG=" + broker.config_path()};
+  if (!key_id.empty()) command.push_back("BOTMODELS_KEY_ID=" + key_id);
+  command.push_back(std::string(BOTMODELS_BIN_DIR) + "/botmodels");
+  command.insert(command.end(), args.begin(), args.end());
+  return RunCommand(command);
 }
 
 class Cli : public ::testing::Test {
@@ -121,15 +126,7 @@ TEST_F(Cli, RestartNeedsAnAdminKey) {
 TEST(CliKeygen, WritesAKeypairAndRefusesToOverwriteIt) {
   testing::TempDir dir;
   const auto keygen = [&] {
-    bp::ipstream out, err;
-    bp::child cli(std::string(BOTMODELS_BIN_DIR) + "/botmodels", "keygen", dir / "client",
-                  bp::std_out > out, bp::std_err > err);
-    CliRun run;
-    run.out.assign(std::istreambuf_iterator<char>(out), {});
-    run.err.assign(std::istreambuf_iterator<char>(err), {});
-    cli.wait();
-    run.exit_code = cli.exit_code();
-    return run;
+    return RunCommand({std::string(BOTMODELS_BIN_DIR) + "/botmodels", "keygen", dir / "client"});
   };
   const CliRun first = keygen();
   ASSERT_EQ(first.exit_code, 0) << first.err;

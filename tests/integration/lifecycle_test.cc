@@ -222,7 +222,8 @@ TEST(Lifecycle, TheBrokerRefusesAKeysFileOthersCanRead) {
       "[auth]\nkeys_file = \"keys.toml\"\n[models]\nrepository = \"" + broker.repository() + "\"\n";
   std::string out = CheckConfig(dir, config, &rc);
   EXPECT_NE(rc, 0);
-  EXPECT_NE(out.find("has mode 0644, open to others or group-writable: run chmod 600"), std::string::npos)
+  EXPECT_NE(out.find("has mode 0644, open to others or group-writable: run chmod 600"),
+            std::string::npos)
       << out;
   EXPECT_EQ(out.find(testing::kTestSecret), std::string::npos) << out;
 

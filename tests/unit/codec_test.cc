@@ -129,10 +129,14 @@ TEST(Codec, WorkerMessagesRoundTrip) {
   ASSERT_OK(s);
   EXPECT_EQ(*s, state);
 
-  protocol::JobHeader job{0xfffffffffffULL, 1500};
+  protocol::JobHeader job{0xfffffffffffULL, 1500, ""};
   auto j = codec::DecodeJobHeader(codec::EncodeJobHeader(job));
   ASSERT_OK(j);
   EXPECT_EQ(*j, job);
+  protocol::JobHeader reply_job{7, 0, "out_of_memory"};
+  j = codec::DecodeJobHeader(codec::EncodeJobHeader(reply_job));
+  ASSERT_OK(j);
+  EXPECT_EQ(*j, reply_job);
 }
 
 TEST(Codec, GarbageBytesAreInvalidRequest) {

@@ -55,10 +55,11 @@ TEST(Metrics, CountsAnswersAndTimesThemInCumulativeBuckets) {
   clock.Advance(20ms);
   protocol::Reply ok;
   ok.id = "x";
-  router.OnReply(*router.workers().ById("m-0"), outbox.tickets[0], codec::EncodeReply(ok));
+  router.OnReply(*router.workers().ById("m-0"), outbox.tickets[0], codec::EncodeReply(ok), "ok");
   clock.Advance(3s);
   router.OnReply(*router.workers().ById("m-0"), outbox.tickets[1],
-                 codec::EncodeReply(protocol::ErrorReply("x", InvalidRequest("bad"))));
+                 codec::EncodeReply(protocol::ErrorReply("x", InvalidRequest("bad"))),
+                 "invalid_request");
 
   const std::string text = metrics.Render(router, supervisor, 10s);
   for (const char* line : {

@@ -80,8 +80,7 @@ TEST(LoadSecret, RefusesAFileOthersCanReadOrItsGroupCanWrite) {
     std::filesystem::permissions(dir / "s", std::filesystem::perms(mode));
     auto secret = LoadSecret(dir / "s", "");
     ASSERT_FALSE(secret.ok()) << std::oct << mode;
-    EXPECT_NE(secret.status().message().find("open to others or group-writable"),
-              std::string::npos)
+    EXPECT_NE(secret.status().message().find("open to others or group-writable"), std::string::npos)
         << secret.status().message();
     EXPECT_EQ(secret.status().message().find("0123456789abcdef"), std::string::npos);
   }

@@ -67,7 +67,7 @@ class RouterTest : public ::testing::Test {
   void ReplyFrom(const std::string& worker, uint64_t ticket) {
     protocol::Reply ok;
     ok.id = "from-" + worker;
-    router_.OnReply(*router_.workers().ById(worker), ticket, codec::EncodeReply(ok));
+    router_.OnReply(*router_.workers().ById(worker), ticket, codec::EncodeReply(ok), "ok");
   }
 
   FakeClock clock_;
