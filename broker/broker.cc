@@ -244,12 +244,13 @@ void Broker::HandleClient() {
       ReplyToClient(client, protocol::ErrorReply(peek_id(), role.status()));
       continue;
     }
-    auto request = codec::DecodeRequest(frames[2].to_string_view(), config_.limits);
+    // Validated in full, but the tensor bytes stay in the frame: it goes on as is.
+    auto request = codec::DecodeRequestView(frames[2].to_string_view(), config_.limits);
     if (!request.ok()) {
       ReplyToClient(client, protocol::ErrorReply(peek_id(), request.status()));
       continue;
     }
-    HandleRequest(client, *request, *role, frames[2]);
+    HandleRequest(client, request->request, *role, frames[2]);
   }
 }
 
@@ -291,7 +292,7 @@ void Broker::HandleRequest(const std::string& client, const protocol::Request& r
       pending.client = client;
       pending.id = request.id;
       pending.model = request.model;
-      pending.body = body.to_string();
+      pending.body.move(body);
       if (request.timeout_ms.value_or(0) > 0) {  // 0: no deadline of its own
         pending.timeout = std::chrono::milliseconds(*request.timeout_ms);
       }
@@ -344,10 +345,7 @@ void Broker::HandleWorker() {
     worker->last_heard = clock_.Now();
     if (type == wm::kReply && frames.size() == 4) {
       auto header = codec::DecodeJobHeader(frames[2].to_string_view());
-      if (header.ok()) {
-        router_.OnReply(*worker, header->ticket, frames[3].to_string(),
-                        header->code.empty() ? "internal" : header->code);
-      }
+      if (header.ok()) router_.OnReply(*worker, *header, std::move(frames[3]));
     } else if (type == wm::kState && frames.size() == 3) {
       auto state = codec::DecodeWorkerState(frames[2].to_string_view());
       if (state.ok()) {
@@ -492,9 +490,14 @@ void Broker::PublishHealth() {
   http_->Publish(std::move(snapshot));
 }
 
-void Broker::SendToWorker(WorkerRecord& worker, const PendingRequest& request, uint32_t budget_ms) {
+void Broker::SendToWorker(WorkerRecord& worker, PendingRequest& request, uint32_t budget_ms) {
   const std::string header = codec::EncodeJobHeader({request.ticket, budget_ms, ""});
-  SendToWorkerFrames(worker.identity, {wm::kRequest, header, request.body});
+  zmq::message_t body;
+  body.copy(request.body);  // shares the bytes (reference-counted), copies none
+  backend_.send(zmq::buffer(worker.identity), zmq::send_flags::sndmore);
+  backend_.send(zmq::buffer(wm::kRequest), zmq::send_flags::sndmore);
+  backend_.send(zmq::buffer(header), zmq::send_flags::sndmore);
+  backend_.send(body, zmq::send_flags::none);
 }
 
 void Broker::SendToWorkerFrames(const std::string& identity,
@@ -507,13 +510,13 @@ void Broker::SendToWorkerFrames(const std::string& identity,
   }
 }
 
-void Broker::SendToClient(const std::string& client, const std::string& reply) {
+void Broker::SendToClient(const std::string& client, zmq::message_t reply) {
   frontend_.send(zmq::buffer(client), zmq::send_flags::sndmore);
-  frontend_.send(zmq::buffer(reply), zmq::send_flags::none);
+  frontend_.send(reply, zmq::send_flags::none);
 }
 
 void Broker::ReplyToClient(const std::string& client, const protocol::Reply& reply) {
-  SendToClient(client, codec::EncodeReply(reply));
+  SendToClient(client, zmq::message_t(codec::EncodeReply(reply)));
 }
 
 protocol::BrokerInfo Broker::Info() const {

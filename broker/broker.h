@@ -74,9 +74,8 @@ class Broker final : private Outbox {
   protocol::BrokerInfo Info() const;
 
   // Outbox
-  void SendToWorker(WorkerRecord& worker, const PendingRequest& request,
-                    uint32_t budget_ms) override;
-  void SendToClient(const std::string& client, const std::string& reply) override;
+  void SendToWorker(WorkerRecord& worker, PendingRequest& request, uint32_t budget_ms) override;
+  void SendToClient(const std::string& client, zmq::message_t reply) override;
   void SendToWorkerFrames(const std::string& identity,
                           std::initializer_list<std::string_view> frames);
 

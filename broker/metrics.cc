@@ -41,11 +41,11 @@ std::string Metrics::ModelLabel(const std::string& model) const {
   return served_.contains(model) ? model : "_unknown";
 }
 
-void Metrics::Histogram::Observe(double seconds) {
+void Metrics::Histogram::Observe(double value) {
   size_t i = 0;
-  while (i < kBuckets.size() && seconds > kBuckets[i]) ++i;
-  if (i < kBuckets.size()) ++counts[i];
-  sum += seconds;
+  while (i < bounds.size() && value > bounds[i]) ++i;
+  if (i < bounds.size()) ++counts[i];
+  sum += value;
   ++count;
 }
 
@@ -57,6 +57,9 @@ void Metrics::OnAnswered(const PendingRequest& request, std::string_view code,
   if (request.dispatched != Clock::TimePoint{}) {
     queue_[model].Observe(Seconds(request.dispatched - request.accepted));
     if (code == "ok") compute_[model].Observe(Seconds(now - request.dispatched));
+  }
+  if (request.batch_rows > 0) {
+    batch_.try_emplace(model, Histogram{kRows}).first->second.Observe(request.batch_rows);
   }
 }
 
@@ -77,19 +80,21 @@ std::string Metrics::Render(const Router& router, const Supervisor& supervisor,
   const std::pair<const char*, const std::map<std::string, Histogram>*> histograms[] = {
       {"botmodels_request_queue_seconds", &queue_},
       {"botmodels_request_compute_seconds", &compute_},
-      {"botmodels_request_duration_seconds", &total_}};
+      {"botmodels_request_duration_seconds", &total_},
+      {"botmodels_batch_rows", &batch_}};
   const char* helps[] = {"Time from acceptance to the last dispatch to a worker.",
                          "Time from the last dispatch to the worker's successful reply.",
-                         "Time from acceptance to the answer, whatever it was."};
-  for (size_t h = 0; h < 3; ++h) {
+                         "Time from acceptance to the answer, whatever it was.",
+                         "Rows of the forward that answered each request (dynamic batching)."};
+  for (size_t h = 0; h < std::size(histograms); ++h) {
     const auto& [name, by_model] = histograms[h];
     Header(out, name, "histogram", helps[h]);
     for (const auto& [model, hist] : *by_model) {
       const std::string label = "model=\"" + Escaped(model) + "\"";
       uint64_t cumulative = 0;
-      for (size_t i = 0; i < kBuckets.size(); ++i) {
+      for (size_t i = 0; i < hist.bounds.size(); ++i) {
         cumulative += hist.counts[i];
-        out << name << "_bucket{" << label << ",le=\"" << kBuckets[i] << "\"} " << cumulative
+        out << name << "_bucket{" << label << ",le=\"" << hist.bounds[i] << "\"} " << cumulative
             << '\n';
       }
       out << name << "_bucket{" << label << ",le=\"+Inf\"} " << hist.count << '\n'

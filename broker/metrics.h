@@ -3,6 +3,7 @@
 #include <array>
 #include <map>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,21 +34,25 @@ class Metrics final : public RequestObserver {
 
  private:
   // Upper bounds of the latency buckets, in seconds (+Inf is implied).
-  static constexpr std::array<double, 14> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+  static constexpr std::array<double, 14> kSeconds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                       0.25,  0.5,    1,     2.5,  5,     10,   30};
+  // Upper bounds of the batch buckets, in rows (+Inf is implied).
+  static constexpr std::array<double, 10> kRows = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
 
   struct Histogram {
-    std::array<uint64_t, kBuckets.size()> counts{};  // per bucket, not cumulative
-    double sum = 0;                                  // seconds
+    std::span<const double> bounds = kSeconds;
+    std::vector<uint64_t> counts = std::vector<uint64_t>(bounds.size());  // per bucket
+    double sum = 0;
     uint64_t count = 0;
-    void Observe(double seconds);
+    void Observe(double value);
   };
 
   std::string ModelLabel(const std::string& model) const;
 
   std::set<std::string> served_;
   std::map<std::pair<std::string, std::string>, uint64_t> requests_;  // (model, code)
-  std::map<std::string, Histogram> queue_, compute_, total_;          // by model
+  std::map<std::string, Histogram> queue_, compute_, total_;          // by model, seconds
+  std::map<std::string, Histogram> batch_;                            // by model, rows
 };
 
 }  // namespace botmodels

@@ -115,15 +115,17 @@ void Router::OnState(WorkerRecord& worker, const protocol::WorkerState& state) {
   }
 }
 
-void Router::OnReply(WorkerRecord& worker, uint64_t ticket, const std::string& reply,
-                     std::string_view code) {
+void Router::OnReply(WorkerRecord& worker, const protocol::JobHeader& job, zmq::message_t reply) {
+  const uint64_t ticket = job.ticket;
   if (worker.in_flight.erase(ticket) == 0) return;  // not ours, or a duplicate
   overdue_.erase(ticket);
   ++worker.served;
   auto it = requests_.find(ticket);
   if (it != requests_.end() && it->second.worker == worker.id) {
-    outbox_.SendToClient(it->second.client, reply);
-    if (observer_) observer_->OnAnswered(it->second, code, clock_.Now());
+    outbox_.SendToClient(it->second.client, std::move(reply));
+    it->second.batch_rows = job.batch;
+    if (observer_)
+      observer_->OnAnswered(it->second, job.code.empty() ? "internal" : job.code, clock_.Now());
     requests_.erase(it);
   }
   Dispatch(worker.model);
@@ -192,8 +194,9 @@ void Router::Answer(uint64_t ticket, Status status) {
   auto it = requests_.find(ticket);
   if (it == requests_.end()) return;
   if (observer_) observer_->OnAnswered(it->second, ErrorCodeName(status.code()), clock_.Now());
-  outbox_.SendToClient(it->second.client,
-                       codec::EncodeReply(protocol::ErrorReply(it->second.id, std::move(status))));
+  outbox_.SendToClient(
+      it->second.client,
+      zmq::message_t(codec::EncodeReply(protocol::ErrorReply(it->second.id, std::move(status)))));
   requests_.erase(it);
 }
 

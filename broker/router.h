@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+#include <zmq.hpp>
 
 #include "broker/worker_registry.h"
 #include "common/clock.h"
@@ -28,7 +29,7 @@ struct PendingRequest {
   std::string client;  // routing id on the frontend
   std::string id;      // the client's request id
   std::string model;
-  std::string body;  // the request frame as the client sent it: forwarded as is
+  zmq::message_t body;  // the request frame as the client sent it: forwarded, never copied
   std::optional<std::chrono::milliseconds> timeout;  // the client's, if any
   // Set by the router.
   uint64_t ticket = 0;
@@ -37,6 +38,7 @@ struct PendingRequest {
   std::string worker;           // in flight on this worker; empty while queued
   Clock::TimePoint accepted;    // Submit()
   Clock::TimePoint dispatched;  // last sent to a worker; epoch while never sent
+  uint32_t batch_rows = 0;      // rows of the forward that answered it; 0: none ran
 };
 
 // Told of every answered request, for metrics.
@@ -53,10 +55,10 @@ class Outbox {
  public:
   virtual ~Outbox() = default;
   // Sends `request` to `worker`; budget_ms is the time left (0: no deadline).
-  virtual void SendToWorker(WorkerRecord& worker, const PendingRequest& request,
-                            uint32_t budget_ms) = 0;
+  // The body stays with the request (a retry sends it again): share, don't move it.
+  virtual void SendToWorker(WorkerRecord& worker, PendingRequest& request, uint32_t budget_ms) = 0;
   // Sends one encoded reply frame to a client.
-  virtual void SendToClient(const std::string& client, const std::string& reply) = 0;
+  virtual void SendToClient(const std::string& client, zmq::message_t reply) = 0;
 };
 
 // Why a worker went away.
@@ -89,10 +91,9 @@ class Router {
   void OnRegister(WorkerRecord record);
   // A worker reported its model state.
   void OnState(WorkerRecord& worker, const protocol::WorkerState& state);
-  // A worker answered `ticket`: forwards `reply` to the client, if still waiting.
-  // `code` is the reply's result as the worker reported it ("ok" or an error code).
-  void OnReply(WorkerRecord& worker, uint64_t ticket, const std::string& reply,
-               std::string_view code);
+  // A worker answered job.ticket: forwards `reply` to the client, if still
+  // waiting. job.code and job.batch are as the worker reported them.
+  void OnReply(WorkerRecord& worker, const protocol::JobHeader& job, zmq::message_t reply);
   // A worker is gone: settles its in-flight requests (retry or error).
   void OnWorkerGone(const std::string& worker_id, Departure why);
 

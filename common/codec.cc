@@ -14,7 +14,7 @@ using protocol::DType;
 using protocol::Tensor;
 namespace field = protocol::field;
 
-void PackTensor(Packer& pk, const Tensor& t) {
+void PackTensor(Packer& pk, const protocol::TensorView& t) {
   if (t.dtype == DType::kString) return PackStr(pk, t.data);
   if (t.dtype == DType::kBytes) return PackBin(pk, t.data);
   pk.pack_map(3);
@@ -26,11 +26,16 @@ void PackTensor(Packer& pk, const Tensor& t) {
   PackBin(pk, t.data);
 }
 
-void PackTensors(Packer& pk, const protocol::NamedTensors& tensors) {
+template <typename Tensors>  // NamedTensors or TensorViews
+void PackTensors(Packer& pk, const Tensors& tensors) {
   pk.pack_map(static_cast<uint32_t>(tensors.size()));
   for (const auto& [name, tensor] : tensors) {
     PackStr(pk, name);
-    PackTensor(pk, tensor);
+    if constexpr (std::is_same_v<Tensors, protocol::NamedTensors>) {
+      PackTensor(pk, protocol::ViewOf(tensor));
+    } else {
+      PackTensor(pk, tensor);
+    }
   }
 }
 
@@ -56,11 +61,13 @@ Status OverLimit(const std::string& what, std::string_view limit, uint64_t value
                         std::to_string(value));
 }
 
-Result<Tensor> ReadTensor(const Obj& o, const std::string& path, const protocol::Limits& limits) {
-  Tensor t;
+// A view into the decoded frame: the tensor bytes are not copied.
+Result<protocol::TensorView> ReadTensor(const Obj& o, const std::string& path,
+                                        const protocol::Limits& limits) {
+  protocol::TensorView t;
   if (o.type == msgpack::type::STR || o.type == msgpack::type::BIN) {
     t.dtype = o.type == msgpack::type::STR ? DType::kString : DType::kBytes;
-    t.data = std::string(AsView(o));
+    t.data = AsView(o);
     return t;
   }
   auto map = MapReader::Of(o, path);
@@ -86,7 +93,10 @@ Result<Tensor> ReadTensor(const Obj& o, const std::string& path, const protocol:
                          " elements",
                      "max_elements", limits.max_elements);
   }
-  BOTMODELS_RETURN_IF_ERROR(map->Binary(field::kData, &t.data));
+  const Obj* data = map->Find(field::kData);
+  if (!data) return Missing(map->PathOf(field::kData));
+  if (data->type != msgpack::type::BIN) return Expected(map->PathOf(field::kData), "bin bytes");
+  t.data = AsView(*data);
   const size_t elem = protocol::DTypeSize(t.dtype);
   if (static_cast<uint64_t>(*count) > t.data.size() / elem ||
       static_cast<uint64_t>(*count) * elem != t.data.size()) {
@@ -97,9 +107,9 @@ Result<Tensor> ReadTensor(const Obj& o, const std::string& path, const protocol:
   return t;
 }
 
-Result<protocol::NamedTensors> ReadTensors(const MapReader& parent, std::string_view key,
-                                           bool required, const protocol::Limits& limits) {
-  protocol::NamedTensors out;
+Result<protocol::TensorViews> ReadTensors(const MapReader& parent, std::string_view key,
+                                          bool required, const protocol::Limits& limits) {
+  protocol::TensorViews out;
   const Obj* o = parent.Find(key);
   const std::string path = parent.PathOf(key);
   if (!o) {
@@ -121,6 +131,12 @@ Result<protocol::NamedTensors> ReadTensors(const MapReader& parent, std::string_
       return InvalidRequest("field '" + path + "': name '" + name + "' appears twice");
     }
   }
+  return out;
+}
+
+protocol::NamedTensors CopyAll(const protocol::TensorViews& views) {
+  protocol::NamedTensors out;
+  for (const auto& [name, view] : views) out.emplace(name, protocol::Copy(view));
   return out;
 }
 
@@ -184,7 +200,7 @@ Status ReadWorkerInfo(const MapReader& m, protocol::WorkerInfo* info) {
 // ---- Client messages -----------------------------------------------------------
 
 std::string EncodeAuthHeader(const protocol::AuthHeader& h) {
-  msgpack::sbuffer buf;
+  StringBuffer buf;
   Packer pk(buf);
   pk.pack_map(3);
   PackStr(pk, protocol::header::kKeyId);
@@ -193,7 +209,7 @@ std::string EncodeAuthHeader(const protocol::AuthHeader& h) {
   pk.pack_uint64(h.timestamp_ms);
   PackStr(pk, protocol::header::kNonce);
   PackBin(pk, h.nonce);
-  return Take(buf);
+  return std::move(buf.bytes);
 }
 
 Result<protocol::AuthHeader> DecodeAuthHeader(std::string_view bytes) {
@@ -214,7 +230,7 @@ Result<protocol::AuthHeader> DecodeAuthHeader(std::string_view bytes) {
 }
 
 std::string EncodeRequest(const protocol::Request& r) {
-  msgpack::sbuffer buf;
+  StringBuffer buf;
   Packer pk(buf);
   const bool infer = r.op == protocol::Op::kInfer;
   pk.pack_map(3 + (r.model.empty() ? 0 : 1) + (r.worker.empty() ? 0 : 1) + (r.force ? 1 : 0) +
@@ -245,15 +261,16 @@ std::string EncodeRequest(const protocol::Request& r) {
     PackStr(pk, field::kInputs);
     PackTensors(pk, r.inputs);
   }
-  return Take(buf);
+  return std::move(buf.bytes);
 }
 
-Result<protocol::Request> DecodeRequest(std::string_view bytes, const protocol::Limits& limits) {
+Result<RequestView> DecodeRequestView(std::string_view bytes, const protocol::Limits& limits) {
   auto handle = Unpack(bytes, limits);
   if (!handle.ok()) return handle.status();
   auto m = MapReader::Of(handle->get(), "");
   if (!m.ok()) return m.status();
-  protocol::Request r;
+  RequestView view;
+  protocol::Request& r = view.request;
   BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kVersion, &r.version));
   if (r.version != protocol::kVersion) {
     return InvalidRequest("unsupported protocol version " + std::to_string(r.version) +
@@ -282,9 +299,16 @@ Result<protocol::Request> DecodeRequest(std::string_view bytes, const protocol::
   if (infer) {
     auto inputs = ReadTensors(*m, field::kInputs, true, limits);
     if (!inputs.ok()) return inputs.status();
-    r.inputs = std::move(*inputs);
+    view.inputs = std::move(*inputs);
   }
-  return r;
+  return view;
+}
+
+Result<protocol::Request> DecodeRequest(std::string_view bytes, const protocol::Limits& limits) {
+  auto view = DecodeRequestView(bytes, limits);
+  if (!view.ok()) return view.status();
+  view->request.inputs = CopyAll(view->inputs);
+  return std::move(view->request);
 }
 
 std::optional<std::string> PeekRequestId(std::string_view bytes, const protocol::Limits& limits) {
@@ -299,7 +323,7 @@ std::optional<std::string> PeekRequestId(std::string_view bytes, const protocol:
 }
 
 std::string EncodeReply(const protocol::Reply& r) {
-  msgpack::sbuffer buf;
+  StringBuffer buf;
   Packer pk(buf);
   const bool ok = r.status.ok();
   uint32_t n = 4;  // v, id, ok, more
@@ -330,7 +354,7 @@ std::string EncodeReply(const protocol::Reply& r) {
     PackStr(pk, r.status.message());
     PackStr(pk, field::kRetryable);
     pk.pack(r.retryable);
-    return Take(buf);
+    return std::move(buf.bytes);
   }
   if (!r.outputs.empty()) {
     PackStr(pk, field::kOutputs);
@@ -394,7 +418,27 @@ std::string EncodeReply(const protocol::Reply& r) {
     PackStr(pk, "uptime_ms");
     pk.pack(r.broker->uptime_ms);
   }
-  return Take(buf);
+  return std::move(buf.bytes);
+}
+
+std::string EncodeInferReply(const std::string& id, const protocol::TensorViews& outputs) {
+  size_t bytes = 64 + id.size();  // the fixed fields, roughly: one allocation in the common case
+  for (const auto& [name, t] : outputs) bytes += 64 + name.size() + t.data.size();
+  StringBuffer buf;
+  buf.bytes.reserve(bytes);
+  Packer pk(buf);
+  pk.pack_map(5);
+  PackStr(pk, field::kVersion);
+  pk.pack_uint32(protocol::kVersion);
+  PackStr(pk, field::kId);
+  PackStr(pk, id);
+  PackStr(pk, field::kOk);
+  pk.pack_true();
+  PackStr(pk, field::kMore);
+  pk.pack_false();
+  PackStr(pk, field::kOutputs);
+  PackTensors(pk, outputs);
+  return std::move(buf.bytes);
 }
 
 Result<protocol::Reply> DecodeReply(std::string_view bytes, const protocol::Limits& limits) {
@@ -430,7 +474,7 @@ Result<protocol::Reply> DecodeReply(std::string_view bytes, const protocol::Limi
   }
   auto outputs = ReadTensors(*m, field::kOutputs, false, limits);
   if (!outputs.ok()) return outputs.status();
-  r.outputs = std::move(*outputs);
+  r.outputs = CopyAll(*outputs);
   auto models = ReadList<protocol::ModelInfo>(*m, field::kModels, ReadModelInfo);
   if (!models.ok()) return models.status();
   r.models = std::move(*models);

@@ -20,12 +20,24 @@ Result<protocol::AuthHeader> DecodeAuthHeader(std::string_view bytes);
 std::string EncodeRequest(const protocol::Request& request);
 Result<protocol::Request> DecodeRequest(std::string_view bytes,
                                         const protocol::Limits& limits = {});
+
+// A request whose inputs are views into the decoded frame, which must
+// outlive it; request.inputs stays empty. Checks exactly what DecodeRequest
+// checks, but copies no tensor bytes: the broker and workers use this.
+struct RequestView {
+  protocol::Request request;
+  protocol::TensorViews inputs;
+};
+Result<RequestView> DecodeRequestView(std::string_view bytes, const protocol::Limits& limits = {});
 // The request's "id" when the frame is a map holding a string id, even if the
 // rest is malformed, so that error replies can still be matched by the client.
 std::optional<std::string> PeekRequestId(std::string_view bytes,
                                          const protocol::Limits& limits = {});
 
 std::string EncodeReply(const protocol::Reply& reply);
+// The ok reply to an infer request, packed straight from the output views:
+// the same bytes as EncodeReply with outputs, with one copy of each tensor.
+std::string EncodeInferReply(const std::string& id, const protocol::TensorViews& outputs);
 Result<protocol::Reply> DecodeReply(std::string_view bytes, const protocol::Limits& limits = {});
 
 std::string EncodeHello(const protocol::WorkerHello& hello);

@@ -16,6 +16,8 @@ constexpr int64_t kMaxInflight = 4096;    // per worker
 constexpr int64_t kMaxThreads = 1024;
 constexpr int64_t kMaxRank = 16;
 constexpr int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;  // one day
+constexpr int64_t kMaxBatch = 65536;                   // rows per forward
+constexpr int64_t kMaxQueueDelayUs = 10'000'000;       // 10 s: longer is a timeout, not a delay
 
 std::string ShapeText(const std::vector<int64_t>& shape) {
   std::string s = "[";
@@ -58,6 +60,26 @@ Result<std::vector<protocol::TensorSpec>> ReadSpecs(const TomlReader& model, std
   return specs;
 }
 
+// Batching concatenates inputs along dim 0 and splits outputs along it.
+Status CheckBatchable(const TomlReader& r, const ModelConfig& c) {
+  for (const auto& spec : c.inputs) {
+    if (!protocol::IsTensor(spec.dtype) || !spec.shape || spec.shape->empty() ||
+        spec.shape->front() != -1) {
+      return r.Error("max_batch_size",
+                     "batching needs every input to be a tensor whose shape "
+                     "starts with a free dim (-1); input '" +
+                         spec.name + "' is not");
+    }
+  }
+  for (const auto& spec : c.outputs) {
+    if (!protocol::IsTensor(spec.dtype)) {
+      return r.Error("max_batch_size",
+                     "batching needs every output to be a tensor; '" + spec.name + "' is not");
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 bool IsValidDevice(const std::string& device) {
@@ -66,7 +88,7 @@ bool IsValidDevice(const std::string& device) {
   return std::all_of(device.begin() + 5, device.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-Status ModelConfig::CheckInputs(const protocol::NamedTensors& given) const {
+Status ModelConfig::CheckInputs(const protocol::TensorViews& given) const {
   for (const auto& entry : given) {
     const std::string& name = entry.first;  // a plain reference: clang 14 cannot capture bindings
     const bool declared = std::any_of(inputs.begin(), inputs.end(),
@@ -76,7 +98,7 @@ Status ModelConfig::CheckInputs(const protocol::NamedTensors& given) const {
   for (const auto& spec : inputs) {
     auto it = given.find(spec.name);
     if (it == given.end()) return InvalidRequest("input '" + spec.name + "' is missing");
-    const protocol::Tensor& t = it->second;
+    const protocol::TensorView& t = it->second;
     if (t.dtype != spec.dtype) {
       return InvalidRequest("input '" + spec.name + "': dtype " +
                             std::string(protocol::DTypeName(t.dtype)) + ", model expects " +
@@ -101,9 +123,10 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   auto table = ParseTomlFile(path);
   if (!table.ok()) return table.status();
   TomlReader r(path, *table);
-  if (Status s = r.RejectUnknown({"name", "file", "devices", "replicas", "queue_size", "timeout_ms",
-                                  "preload", "memory_limit_mb", "max_inflight", "threads", "inputs",
-                                  "outputs"});
+  if (Status s =
+          r.RejectUnknown({"name", "backend", "file", "devices", "replicas", "queue_size",
+                           "timeout_ms", "preload", "memory_limit_mb", "max_inflight",
+                           "max_batch_size", "max_queue_delay_us", "threads", "inputs", "outputs"});
       !s.ok()) {
     return s;
   }
@@ -111,20 +134,27 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   c.dir = fs::absolute(dir).lexically_normal().string();
   if (!c.dir.empty() && c.dir.back() == '/') c.dir.pop_back();
   c.name = fs::path(c.dir).filename().string();
-  std::string declared_name = c.name;
+  std::string declared_name = c.name, backend = "torchscript";
   int64_t replicas = c.replicas, queue = c.queue_size, timeout = c.timeout.count(), memory = 0,
-          inflight = c.max_inflight, threads = c.threads;
+          inflight = c.max_inflight, threads = c.threads, batch = 0, delay_us = 0;
   for (Status s :
-       {r.String("name", &declared_name), r.String("file", &c.file),
+       {r.String("name", &declared_name), r.String("backend", &backend), r.String("file", &c.file),
         r.StringList("devices", &c.devices), r.Int("replicas", &replicas, 1, kMaxReplicas),
         r.Int("queue_size", &queue, 1, kMaxQueue), r.Int("timeout_ms", &timeout, 0, kMaxTimeoutMs),
         r.Bool("preload", &c.preload), r.Int("memory_limit_mb", &memory, 0, INT32_MAX),
         r.Int("max_inflight", &inflight, 1, kMaxInflight),
+        r.Int("max_batch_size", &batch, 0, kMaxBatch),
+        r.Int("max_queue_delay_us", &delay_us, 0, kMaxQueueDelayUs),
         r.Int("threads", &threads, 0, kMaxThreads)}) {
     if (!s.ok()) return s;
   }
   if (declared_name != c.name) {
     return r.Error("name", "'" + declared_name + "' differs from the folder name '" + c.name + "'");
+  }
+  if (backend == "identity") {
+    c.backend = BackendKind::kIdentity;
+  } else if (backend != "torchscript") {
+    return r.Error("backend", "'" + backend + "' is not torchscript or identity");
   }
   if (c.devices.empty()) return r.Error("devices", "list at least one device");
   for (const auto& d : c.devices) {
@@ -136,7 +166,10 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   c.queue_size = static_cast<uint32_t>(queue);
   c.timeout = std::chrono::milliseconds(timeout);
   c.memory_limit_mb = static_cast<uint64_t>(memory);
-  c.max_inflight = static_cast<uint32_t>(inflight);
+  c.max_batch_size = static_cast<uint32_t>(batch);
+  c.max_queue_delay = std::chrono::microseconds(delay_us);
+  c.max_inflight =
+      static_cast<uint32_t>(r.Has("max_inflight") || !c.batching() ? inflight : 2 * batch);
   c.threads = static_cast<uint32_t>(threads);
   auto inputs = ReadSpecs(r, "inputs", false);
   if (!inputs.ok()) return inputs.status();
@@ -144,7 +177,14 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   if (!outputs.ok()) return outputs.status();
   c.inputs = std::move(*inputs);
   c.outputs = std::move(*outputs);
-  if (!fs::is_regular_file(c.model_path())) {
+  if (c.batching()) {
+    if (Status s = CheckBatchable(r, c); !s.ok()) return s;
+  }
+  if (c.backend == BackendKind::kIdentity) {
+    if (c.outputs.size() != c.inputs.size()) {
+      return r.Error("outputs", "the identity backend returns its inputs: declare as many outputs");
+    }
+  } else if (!fs::is_regular_file(c.model_path())) {
     return r.Error("file", "model file " + c.model_path() + " does not exist");
   }
   return c;

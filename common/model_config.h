@@ -10,10 +10,17 @@
 
 namespace botmodels {
 
+// What runs a model's forward.
+enum class BackendKind {
+  kTorchScript,  // `file` is a TorchScript module (torch::jit::load)
+  kIdentity,     // no file, no torch: outputs are the inputs (benchmarks, smoke tests)
+};
+
 // One model of the repository: <repository>/<name>/model.toml (docs/models.md).
 struct ModelConfig {
-  std::string name;                           // the folder's name
-  std::string dir;                            // absolute path of the model's folder
+  std::string name;  // the folder's name
+  std::string dir;   // absolute path of the model's folder
+  BackendKind backend = BackendKind::kTorchScript;
   std::string file = "model.pt";              // TorchScript file, relative to dir
   std::vector<std::string> devices{"auto"};   // "auto", "cpu", "cuda", "cuda:N"
   uint32_t replicas = 1;                      // workers per device
@@ -21,16 +28,26 @@ struct ModelConfig {
   std::chrono::milliseconds timeout{60'000};  // longest a request may take; 0 = none
   bool preload = false;          // load at worker start instead of on the first request
   uint64_t memory_limit_mb = 0;  // tensor memory a worker may hold; 0 = unlimited
-  uint32_t max_inflight = 2;     // requests a worker holds at once (one runs, one waits)
-  uint32_t threads = 1;          // intra-op threads per worker; 0 = libtorch's default
+  // Requests a worker holds at once: the credit it announces to the broker.
+  // Default 2, or 2 * max_batch_size when batching (one batch runs, one forms).
+  uint32_t max_inflight = 2;
+  // Dynamic batching (Triton's names): rows (the sum of dim 0) one forward may
+  // take, gathered from requests whose other dims agree; 0 or 1 = no batching.
+  // Needs every input and output to be a tensor, inputs with dim 0 free (-1).
+  uint32_t max_batch_size = 0;
+  // How long the oldest waiting request may wait for a batch to fill, in µs;
+  // 0 batches only what queued up while the previous forward ran.
+  std::chrono::microseconds max_queue_delay{0};
+  uint32_t threads = 1;  // intra-op threads per worker; 0 = libtorch's default (all cores)
   std::vector<protocol::TensorSpec> inputs;   // in forward()'s argument order
   std::vector<protocol::TensorSpec> outputs;  // in forward()'s result order
 
   std::string model_path() const { return dir + "/" + file; }
+  bool batching() const { return max_batch_size > 1; }
 
   // OK when `inputs` has exactly the declared names, dtypes, ranks and fixed
   // dims; invalid_request naming the first mismatch otherwise.
-  Status CheckInputs(const protocol::NamedTensors& inputs) const;
+  Status CheckInputs(const protocol::TensorViews& inputs) const;
 };
 
 // Reads `<dir>/model.toml`. Errors name the file, line and field.

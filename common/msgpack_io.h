@@ -17,7 +17,13 @@
 namespace botmodels::msgpack_io {
 
 using Obj = msgpack::object;
-using Packer = msgpack::packer<msgpack::sbuffer>;
+// The encoders' write buffer: the std::string they return, so that the
+// encoded bytes are never copied once more at the end.
+struct StringBuffer {
+  std::string bytes;
+  void write(const char* data, size_t size) { bytes.append(data, size); }
+};
+using Packer = msgpack::packer<StringBuffer>;
 
 inline void PackStr(Packer& pk, std::string_view s) {
   pk.pack_str(static_cast<uint32_t>(s.size()));
@@ -28,8 +34,6 @@ inline void PackBin(Packer& pk, std::string_view s) {
   pk.pack_bin(static_cast<uint32_t>(s.size()));
   pk.pack_bin_body(s.data(), static_cast<uint32_t>(s.size()));
 }
-
-inline std::string Take(const msgpack::sbuffer& buf) { return std::string(buf.data(), buf.size()); }
 
 // Decodes exactly one msgpack value filling all of `bytes`, within `limits`
 // (size, nesting, entries). The result references `bytes`, which must outlive

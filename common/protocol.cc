@@ -97,6 +97,16 @@ size_t DTypeSize(DType dtype) {
   return 0;
 }
 
+TensorView ViewOf(const Tensor& tensor) { return {tensor.dtype, tensor.shape, tensor.data}; }
+
+TensorViews ViewsOf(const NamedTensors& tensors) {
+  TensorViews views;
+  for (const auto& [name, tensor] : tensors) views.emplace(name, ViewOf(tensor));
+  return views;
+}
+
+Tensor Copy(const TensorView& view) { return {view.dtype, view.shape, std::string(view.data)}; }
+
 std::optional<int64_t> ElementCount(const std::vector<int64_t>& shape) {
   int64_t count = 1;
   for (int64_t dim : shape) {

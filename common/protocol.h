@@ -117,6 +117,20 @@ struct Tensor {
 };
 using NamedTensors = std::map<std::string, Tensor>;
 
+// A Tensor whose bytes live elsewhere: in a received frame or a model's
+// output. The broker and the workers pass these on instead of copying;
+// whoever holds a view keeps its bytes alive.
+struct TensorView {
+  DType dtype = DType::kFloat32;
+  std::vector<int64_t> shape;
+  std::string_view data;
+};
+using TensorViews = std::map<std::string, TensorView>;
+
+TensorView ViewOf(const Tensor& tensor);
+TensorViews ViewsOf(const NamedTensors& tensors);
+Tensor Copy(const TensorView& view);
+
 // product(shape), or nullopt when a dim is negative or the product overflows.
 std::optional<int64_t> ElementCount(const std::vector<int64_t>& shape);
 
@@ -244,6 +258,7 @@ struct JobHeader {
   uint64_t ticket = 0;     // the broker's handle of the request
   uint32_t budget_ms = 0;  // time left before the deadline; 0 = none
   std::string code;        // beside a reply: "ok" or its error code, for the broker's metrics
+  uint32_t batch = 0;      // beside a reply: rows in the forward that answered it; 0 = none ran
 
   bool operator==(const JobHeader&) const = default;
 };

@@ -8,7 +8,7 @@ using namespace msgpack_io;
 namespace field = protocol::field;
 
 std::string EncodeHello(const protocol::WorkerHello& h) {
-  msgpack::sbuffer buf;
+  StringBuffer buf;
   Packer pk(buf);
   pk.pack_map(6);
   PackStr(pk, field::kVersion);
@@ -23,7 +23,7 @@ std::string EncodeHello(const protocol::WorkerHello& h) {
   pk.pack(h.capacity);
   PackStr(pk, "pid");
   pk.pack(h.pid);
-  return Take(buf);
+  return std::move(buf.bytes);
 }
 
 Result<protocol::WorkerHello> DecodeHello(std::string_view bytes) {
@@ -44,7 +44,7 @@ Result<protocol::WorkerHello> DecodeHello(std::string_view bytes) {
 }
 
 std::string EncodeWorkerState(const protocol::WorkerState& s) {
-  msgpack::sbuffer buf;
+  StringBuffer buf;
   Packer pk(buf);
   pk.pack_map(3);
   PackStr(pk, "state");
@@ -53,7 +53,7 @@ std::string EncodeWorkerState(const protocol::WorkerState& s) {
   PackStr(pk, s.message);
   PackStr(pk, "load_ms");
   pk.pack(s.load_ms);
-  return Take(buf);
+  return std::move(buf.bytes);
 }
 
 Result<protocol::WorkerState> DecodeWorkerState(std::string_view bytes) {
@@ -73,9 +73,9 @@ Result<protocol::WorkerState> DecodeWorkerState(std::string_view bytes) {
 }
 
 std::string EncodeJobHeader(const protocol::JobHeader& h) {
-  msgpack::sbuffer buf;
+  StringBuffer buf;
   Packer pk(buf);
-  pk.pack_map(h.code.empty() ? 2 : 3);
+  pk.pack_map(2 + (h.code.empty() ? 0 : 1) + (h.batch == 0 ? 0 : 1));
   PackStr(pk, "ticket");
   pk.pack(h.ticket);
   PackStr(pk, "budget_ms");
@@ -84,7 +84,11 @@ std::string EncodeJobHeader(const protocol::JobHeader& h) {
     PackStr(pk, field::kCode);
     PackStr(pk, h.code);
   }
-  return Take(buf);
+  if (h.batch != 0) {
+    PackStr(pk, "batch");
+    pk.pack(h.batch);
+  }
+  return std::move(buf.bytes);
 }
 
 Result<protocol::JobHeader> DecodeJobHeader(std::string_view bytes) {
@@ -96,6 +100,7 @@ Result<protocol::JobHeader> DecodeJobHeader(std::string_view bytes) {
   BOTMODELS_RETURN_IF_ERROR(m->Unsigned("ticket", &h.ticket));
   BOTMODELS_RETURN_IF_ERROR(m->Unsigned("budget_ms", &h.budget_ms, false));
   BOTMODELS_RETURN_IF_ERROR(m->String(field::kCode, &h.code, false));
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned("batch", &h.batch, false));
   return h;
 }
 }  // namespace botmodels::codec

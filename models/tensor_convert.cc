@@ -1,6 +1,8 @@
 #include "models/tensor_convert.h"
 
+#include <algorithm>
 #include <bit>
+#include <cstring>
 
 namespace botmodels {
 namespace {
@@ -35,23 +37,36 @@ std::optional<DType> FromScalarType(at::ScalarType type) {
   return std::nullopt;
 }
 
-c10::IValue ToIValue(const protocol::Tensor& value, const torch::Device& device) {
-  if (value.dtype == DType::kString) return c10::IValue(value.data);
+c10::IValue ToIValue(const protocol::TensorView& value, const torch::Device& device) {
+  if (value.dtype == DType::kString) return c10::IValue(std::string(value.data));
   std::vector<int64_t> shape = value.shape;
   if (value.dtype == DType::kBytes) shape = {static_cast<int64_t>(value.data.size())};
-  // from_blob borrows the bytes: no copy on CPU; .to() copies once onto a GPU.
-  auto tensor = torch::from_blob(const_cast<char*>(value.data.data()), shape,
-                                 torch::TensorOptions().dtype(ToScalarType(value.dtype)));
+  const auto options = torch::TensorOptions().dtype(ToScalarType(value.dtype));
+  const size_t align = std::max<size_t>(protocol::DTypeSize(value.dtype), 1);
+  void* bytes = const_cast<char*>(value.data.data());
+  at::Tensor tensor;
+  if (reinterpret_cast<uintptr_t>(bytes) % align == 0) {
+    tensor = torch::from_blob(bytes, shape, options);  // borrowed: no copy
+  } else {
+    // Kernels may assume aligned elements: copy once into a fresh tensor.
+    tensor = torch::empty(shape, options);
+    std::memcpy(tensor.data_ptr(), bytes, value.data.size());
+  }
   return device.is_cpu() ? tensor : tensor.to(device);
 }
 
-Result<protocol::Tensor> FromIValue(const c10::IValue& value, const protocol::TensorSpec& spec) {
-  protocol::Tensor out;
-  out.dtype = spec.dtype;
+namespace {
+
+// Checks `value` against `spec` and keeps a CPU, contiguous form of it in
+// `kept`, which `view` then points into.
+Status FromIValue(const c10::IValue& value, const protocol::TensorSpec& spec,
+                  std::vector<c10::IValue>& kept, protocol::TensorView& view) {
+  view.dtype = spec.dtype;
   if (spec.dtype == DType::kString) {
     if (!value.isString()) return Internal("output '" + spec.name + "' is not a str");
-    out.data = value.toStringRef();
-    return out;
+    kept.push_back(value);
+    view.data = kept.back().toStringRef();
+    return {};
   }
   if (!value.isTensor()) return Internal("output '" + spec.name + "' is not a tensor");
   at::Tensor t = value.toTensor().contiguous().cpu();
@@ -66,14 +81,17 @@ Result<protocol::Tensor> FromIValue(const c10::IValue& value, const protocol::Te
                       std::string(c10::toString(t.scalar_type())) + ", declared " +
                       std::string(protocol::DTypeName(spec.dtype)));
     }
-    out.shape.assign(t.sizes().begin(), t.sizes().end());
+    view.shape.assign(t.sizes().begin(), t.sizes().end());
   }
-  out.data.assign(static_cast<const char*>(t.data_ptr()), t.nbytes());
-  return out;
+  view.data = std::string_view(static_cast<const char*>(t.data_ptr()), t.nbytes());
+  kept.emplace_back(std::move(t));
+  return {};
 }
 
-Result<protocol::NamedTensors> ToOutputs(const c10::IValue& result,
-                                         const std::vector<protocol::TensorSpec>& specs) {
+}  // namespace
+
+Result<ModelOutputs> ToOutputs(const c10::IValue& result,
+                               const std::vector<protocol::TensorSpec>& specs) {
   std::vector<c10::IValue> values;
   if (result.isTuple()) {
     const auto& elems = result.toTupleRef().elements();
@@ -94,12 +112,15 @@ Result<protocol::NamedTensors> ToOutputs(const c10::IValue& result,
     return Internal("model returned " + std::to_string(values.size()) + " outputs, declared " +
                     std::to_string(specs.size()));
   }
-  protocol::NamedTensors outputs;
+  auto kept = std::make_shared<std::vector<c10::IValue>>();
+  kept->reserve(specs.size());  // no reallocation: views point into the kept strings
+  ModelOutputs outputs;
   for (size_t i = 0; i < specs.size(); ++i) {
-    auto value = FromIValue(values[i], specs[i]);
-    if (!value.ok()) return value.status();
-    outputs.emplace(specs[i].name, std::move(*value));
+    protocol::TensorView view;
+    BOTMODELS_RETURN_IF_ERROR(FromIValue(values[i], specs[i], *kept, view));
+    outputs.views.emplace(specs[i].name, std::move(view));
   }
+  outputs.owner = std::move(kept);
   return outputs;
 }
 

@@ -59,7 +59,7 @@ Status TorchScriptBackend::Load() {
     // it still serves, it just pays its first-forward cost on a request.
     const auto warmup = WarmupInputs();
     for (int i = 0; i < kWarmupRuns; ++i) {
-      auto result = Forward(warmup);
+      auto result = Forward(protocol::ViewsOf(warmup));
       if (!result.ok()) {
         spdlog::warn("model {}: warm-up skipped: {}", config_.name, result.status().message());
         break;
@@ -76,7 +76,7 @@ Status TorchScriptBackend::Load() {
   return *load_status_;
 }
 
-Result<protocol::NamedTensors> TorchScriptBackend::Infer(const protocol::NamedTensors& inputs) {
+Result<ModelOutputs> TorchScriptBackend::Infer(const protocol::TensorViews& inputs) {
   if (Status s = Load(); !s.ok()) return s;
   auto outputs = Forward(inputs);
   if (!outputs.ok() && outputs.status().code() == ErrorCode::kOutOfMemory) ReleaseCachedMemory();
@@ -90,7 +90,7 @@ void TorchScriptBackend::ReleaseCachedMemory() {
 #endif
 }
 
-Result<protocol::NamedTensors> TorchScriptBackend::Forward(const protocol::NamedTensors& inputs) {
+Result<ModelOutputs> TorchScriptBackend::Forward(const protocol::TensorViews& inputs) {
   const uint64_t refusals_before = MemoryBudget::Refusals();
   try {
     c10::InferenceMode guard;

@@ -21,16 +21,15 @@ class TorchScriptBackend final : public ModelBackend {
   // Loads under a lock, so concurrent first calls load once, then runs
   // kWarmupRuns forwards on zero inputs (free dims set to 1).
   Status Load() override;
-  Result<protocol::NamedTensors> Infer(const protocol::NamedTensors& inputs) override;
-
-  const torch::Device& device() const { return device_; }
+  Result<ModelOutputs> Infer(const protocol::TensorViews& inputs) override;
+  std::string device() const override { return device_.str(); }
 
  private:
   // The first forwards of a TorchScript module are slow (the profiling
   // executor optimises on the second or third run): pay that before serving.
   static constexpr int kWarmupRuns = 3;
 
-  Result<protocol::NamedTensors> Forward(const protocol::NamedTensors& inputs);
+  Result<ModelOutputs> Forward(const protocol::TensorViews& inputs);
   // After an out-of-memory: hands the CUDA caching allocator's free blocks back.
   void ReleaseCachedMemory();
   protocol::NamedTensors WarmupInputs() const;

@@ -1,11 +1,15 @@
 #include "tests/testutil.h"
 
+#include <httplib.h>
 #include <signal.h>
 #include <stdlib.h>
 
 #include <boost/process.hpp>
+#include <cstring>
 #include <fstream>
 #include <random>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -36,6 +40,46 @@ std::string ReadFile(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+std::map<std::string, double> ParseMetrics(const std::string& text) {
+  static const std::regex kSample(
+      R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:\\.|[^"\\])*")"
+      R"((?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:\\.|[^"\\])*")*\})? ([-+0-9.eE]+|[+-]Inf|NaN)$)");
+  static const std::regex kType(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$)");
+  std::map<std::string, double> samples;
+  std::set<std::string> families;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, kType)) {
+      families.insert(m[1]);
+    } else if (line.rfind("# HELP ", 0) == 0) {
+      continue;
+    } else if (std::regex_match(line, m, kSample)) {
+      std::string family = m[1];
+      for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+        if (!families.contains(family) && family.ends_with(suffix)) {
+          family.resize(family.size() - std::strlen(suffix));
+        }
+      }
+      EXPECT_TRUE(families.contains(family)) << "no # TYPE for " << line;
+      samples[std::string(m[1]) + std::string(m[2])] = std::stod(m[3]);
+    } else {
+      ADD_FAILURE() << "not Prometheus text: '" << line << "'";
+    }
+  }
+  return samples;
+}
+
+Result<protocol::NamedTensors> RunModel(ModelBackend& backend,
+                                        const protocol::NamedTensors& inputs) {
+  auto outputs = backend.Infer(protocol::ViewsOf(inputs));
+  if (!outputs.ok()) return outputs.status();
+  protocol::NamedTensors copied;
+  for (const auto& [name, view] : outputs->views) copied.emplace(name, protocol::Copy(view));
+  return copied;
 }
 
 protocol::Tensor Floats(std::vector<int64_t> shape, const std::vector<float>& values) {
@@ -92,6 +136,13 @@ int BrokerHarness::http_port() const {
   const std::string marker = "http on 127.0.0.1:";
   const auto at = text.find(marker);
   return at == std::string::npos ? 0 : std::stoi(text.substr(at + marker.size()));
+}
+
+std::map<std::string, double> BrokerHarness::Metrics() const {
+  httplib::Client http("127.0.0.1", http_port());
+  auto response = http.Get("/metrics");
+  if (!response || response->status != 200) return {};
+  return ParseMetrics(response->body);
 }
 
 void BrokerHarness::Start(int workers) {

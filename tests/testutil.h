@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "common/clock.h"
 #include "common/protocol.h"
 #include "common/status.h"
+#include "models/model_backend.h"
 
 #define ASSERT_OK(expr)                                         \
   do {                                                          \
@@ -70,6 +72,14 @@ std::string ReadFile(const std::string& path);
 
 // A float32 tensor of `shape` filled with values from `seed`.
 protocol::Tensor RandomFloats(std::vector<int64_t> shape, uint32_t seed);
+// Parses the Prometheus text format strictly: every sample line must be
+// well-formed and belong to a family declared by # TYPE. Returns sample →
+// value ("name{labels}" as written); fails the test on a bad line.
+std::map<std::string, double> ParseMetrics(const std::string& text);
+
+// One forward of `backend` on owned inputs, with the outputs copied out.
+Result<protocol::NamedTensors> RunModel(ModelBackend& backend,
+                                        const protocol::NamedTensors& inputs);
 protocol::Tensor Floats(std::vector<int64_t> shape, const std::vector<float>& values);
 std::vector<float> ToFloats(const protocol::Tensor& t);
 
@@ -120,6 +130,8 @@ class BrokerHarness {
   int64_t pid() const;
   // The port of the broker's /healthz, /readyz and /metrics (from its log).
   int http_port() const;
+  // GET /metrics, parsed with ParseMetrics; empty when the broker does not answer.
+  std::map<std::string, double> Metrics() const;
 
  private:
   Options options_;

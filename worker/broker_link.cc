@@ -75,7 +75,7 @@ std::optional<Job> BrokerLink::Receive() {
       spdlog::error("dropping a request with a bad job header: {}", header.status().message());
       return std::nullopt;
     }
-    Job job{*header, frames[2].to_string(), Clock::TimePoint::max()};
+    Job job{*header, std::move(frames[2]), Clock::TimePoint::max()};
     if (header->budget_ms > 0)
       job.deadline = clock_.Now() + std::chrono::milliseconds(header->budget_ms);
     return job;

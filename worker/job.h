@@ -1,6 +1,6 @@
 #pragma once
 
-#include <string>
+#include <zmq.hpp>
 
 #include "common/clock.h"
 #include "common/protocol.h"
@@ -10,7 +10,7 @@ namespace botmodels {
 // A request handed to the worker by the broker.
 struct Job {
   protocol::JobHeader header;
-  std::string body;                                     // the client's request frame, as sent
+  zmq::message_t body;                                  // the client's request frame, as sent
   Clock::TimePoint deadline = Clock::TimePoint::max();  // from header.budget_ms
 };
 

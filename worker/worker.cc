@@ -10,7 +10,7 @@
 
 #include "common/codec.h"
 #include "models/memory_budget.h"
-#include "models/torchscript_backend.h"
+#include "models/model_backend.h"
 #include "worker/broker_link.h"
 #include "worker/executor.h"
 
@@ -58,8 +58,8 @@ int Worker::Run() {
   const std::string results_endpoint = "inproc://executor-results";
   results.bind(results_endpoint);
 
-  auto backend = std::make_unique<TorchScriptBackend>(model, options_.device);
-  const std::string device = backend->device().str();
+  auto backend = MakeBackend(model, options_.device);
+  const std::string device = backend->device();
   Executor executor(context, results_endpoint, model, options_.limits, std::move(backend), clock);
 
   protocol::WorkerHello hello;

@@ -18,40 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 using testing::BrokerHarness;
 
-// Parses the Prometheus text format strictly: every sample line must be
-// well-formed and belong to a family declared by # TYPE. Returns sample →
-// value ("name{labels}" as written); fails the test on a bad line.
-std::map<std::string, double> ParseMetrics(const std::string& text) {
-  static const std::regex kSample(
-      R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:\\.|[^"\\])*")"
-      R"((?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:\\.|[^"\\])*")*\})? ([-+0-9.eE]+|[+-]Inf|NaN)$)");
-  static const std::regex kType(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$)");
-  std::map<std::string, double> samples;
-  std::set<std::string> families;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::smatch m;
-    if (std::regex_match(line, m, kType)) {
-      families.insert(m[1]);
-    } else if (line.rfind("# HELP ", 0) == 0) {
-      continue;
-    } else if (std::regex_match(line, m, kSample)) {
-      std::string family = m[1];
-      for (const char* suffix : {"_bucket", "_sum", "_count"}) {
-        if (!families.contains(family) && family.ends_with(suffix)) {
-          family.resize(family.size() - std::strlen(suffix));
-        }
-      }
-      EXPECT_TRUE(families.contains(family)) << "no # TYPE for " << line;
-      samples[std::string(m[1]) + std::string(m[2])] = std::stod(m[3]);
-    } else {
-      ADD_FAILURE() << "not Prometheus text: '" << line << "'";
-    }
-  }
-  return samples;
-}
-
 protocol::Request InferDouble(const std::string& input) {
   protocol::Request r;
   r.op = protocol::Op::kInfer;
@@ -104,7 +70,7 @@ TEST(Http, HealthReadinessAndMetricsDescribeTheService) {
     ASSERT_TRUE(metrics);
     EXPECT_EQ(metrics->get_header_value("Content-Type"),
               "text/plain; version=0.0.4; charset=utf-8");
-    m = ParseMetrics(metrics->body);
+    m = testing::ParseMetrics(metrics->body);
     if (m[R"(botmodels_requests_total{model="_unknown",code="unknown_model"})"] == 3) break;
     std::this_thread::sleep_for(50ms);
   }
@@ -148,7 +114,7 @@ TEST(Http, ExitsAreCountedByReason) {
   httplib::Client http("127.0.0.1", broker.http_port());
   std::map<std::string, double> m;
   for (int i = 0; i < 100; ++i) {
-    m = ParseMetrics(http.Get("/metrics")->body);
+    m = testing::ParseMetrics(http.Get("/metrics")->body);
     if (m[R"(botmodels_worker_restarts_total{worker="double-0",model="double"})"] == 1) break;
     std::this_thread::sleep_for(50ms);
   }

@@ -106,21 +106,25 @@ TEST(ModelConfig, CheckInputsValidatesNamesDtypesAndShapes) {
   protocol::NamedTensors in;
   in["x"] = testing::Floats({3, 4}, std::vector<float>(12));
   in["prompt"] = {protocol::DType::kString, {}, "hi"};
-  EXPECT_OK(c->CheckInputs(in));
+  EXPECT_OK(c->CheckInputs(protocol::ViewsOf(in)));
 
   auto bad = in;
   bad["x"] = testing::Floats({3, 5}, std::vector<float>(15));
-  EXPECT_NE(c->CheckInputs(bad).message().find("shape [3, 5], model expects [-1, 4]"),
-            std::string::npos);
+  EXPECT_NE(
+      c->CheckInputs(protocol::ViewsOf(bad)).message().find("shape [3, 5], model expects [-1, 4]"),
+      std::string::npos);
   bad = in;
   bad["x"].dtype = protocol::DType::kInt32;
-  EXPECT_NE(c->CheckInputs(bad).message().find("dtype int32"), std::string::npos);
+  EXPECT_NE(c->CheckInputs(protocol::ViewsOf(bad)).message().find("dtype int32"),
+            std::string::npos);
   bad = in;
   bad.erase("prompt");
-  EXPECT_NE(c->CheckInputs(bad).message().find("'prompt' is missing"), std::string::npos);
+  EXPECT_NE(c->CheckInputs(protocol::ViewsOf(bad)).message().find("'prompt' is missing"),
+            std::string::npos);
   bad = in;
   bad["z"] = in["x"];
-  EXPECT_NE(c->CheckInputs(bad).message().find("no input 'z'"), std::string::npos);
+  EXPECT_NE(c->CheckInputs(protocol::ViewsOf(bad)).message().find("no input 'z'"),
+            std::string::npos);
 }
 
 TEST(Repository, LoadsAllModelsSortedOrOnlyTheNamedOnes) {

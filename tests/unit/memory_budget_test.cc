@@ -21,14 +21,15 @@ TEST(MemoryBudget, ARequestOverTheLimitIsOutOfMemoryAndTheNextOneIsServed) {
   const uint64_t idle = MemoryBudget::CpuBytesInUse();
 
   // 2M floats in (borrowed) and 8 MB out: over the limit.
-  auto big = backend.Infer({{"x", testing::Floats({2 << 20}, std::vector<float>(2 << 20, 1.0f))}});
+  auto big = testing::RunModel(
+      backend, {{"x", testing::Floats({2 << 20}, std::vector<float>(2 << 20, 1.0f))}});
   ASSERT_FALSE(big.ok());
   EXPECT_EQ(big.status().code(), ErrorCode::kOutOfMemory) << big.status().message();
   EXPECT_NE(big.status().message().find("memory limit of 4 MiB"), std::string::npos)
       << big.status().message();
   EXPECT_EQ(MemoryBudget::CpuBytesInUse(), idle) << "the failed request freed what it took";
 
-  auto small = backend.Infer({{"x", testing::Floats({2}, {1, 2})}});
+  auto small = testing::RunModel(backend, {{"x", testing::Floats({2}, {1, 2})}});
   ASSERT_OK(small);
   EXPECT_EQ(testing::ToFloats(small->at("y")), (std::vector<float>{2, 4}));
 }

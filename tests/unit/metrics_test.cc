@@ -12,10 +12,10 @@ using namespace std::chrono_literals;
 
 class NullOutbox final : public Outbox {
  public:
-  void SendToWorker(WorkerRecord&, const PendingRequest& r, uint32_t) override {
+  void SendToWorker(WorkerRecord&, PendingRequest& r, uint32_t) override {
     tickets.push_back(r.ticket);
   }
-  void SendToClient(const std::string&, const std::string&) override {}
+  void SendToClient(const std::string&, zmq::message_t) override {}
   std::vector<uint64_t> tickets;
 };
 
@@ -55,11 +55,12 @@ TEST(Metrics, CountsAnswersAndTimesThemInCumulativeBuckets) {
   clock.Advance(20ms);
   protocol::Reply ok;
   ok.id = "x";
-  router.OnReply(*router.workers().ById("m-0"), outbox.tickets[0], codec::EncodeReply(ok), "ok");
+  router.OnReply(*router.workers().ById("m-0"), {outbox.tickets[0], 0, "ok", 3},
+                 zmq::message_t(codec::EncodeReply(ok)));
   clock.Advance(3s);
-  router.OnReply(*router.workers().ById("m-0"), outbox.tickets[1],
-                 codec::EncodeReply(protocol::ErrorReply("x", InvalidRequest("bad"))),
-                 "invalid_request");
+  router.OnReply(
+      *router.workers().ById("m-0"), {outbox.tickets[1], 0, "invalid_request"},
+      zmq::message_t(codec::EncodeReply(protocol::ErrorReply("x", InvalidRequest("bad")))));
 
   const std::string text = metrics.Render(router, supervisor, 10s);
   for (const char* line : {
@@ -74,6 +75,11 @@ TEST(Metrics, CountsAnswersAndTimesThemInCumulativeBuckets) {
            "botmodels_request_duration_seconds_bucket{model=\"m\",le=\"+Inf\"} 2\n",
            "botmodels_request_duration_seconds_count{model=\"m\"} 2\n",
            "botmodels_request_compute_seconds_count{model=\"m\"} 1\n",
+           // The ok reply came from a forward of 3 rows; the error from none.
+           "botmodels_batch_rows_bucket{model=\"m\",le=\"2\"} 0\n",
+           "botmodels_batch_rows_bucket{model=\"m\",le=\"4\"} 1\n",
+           "botmodels_batch_rows_sum{model=\"m\"} 3\n",
+           "botmodels_batch_rows_count{model=\"m\"} 1\n",
            "botmodels_uptime_seconds 10\n",
        }) {
     EXPECT_NE(text.find(line), std::string::npos) << "missing: " << line << "in:\n" << text;

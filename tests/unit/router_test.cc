@@ -20,11 +20,11 @@ class RecordingOutbox final : public Outbox {
     uint32_t budget_ms;
     std::string request_id;
   };
-  void SendToWorker(WorkerRecord& worker, const PendingRequest& r, uint32_t budget_ms) override {
+  void SendToWorker(WorkerRecord& worker, PendingRequest& r, uint32_t budget_ms) override {
     to_workers.push_back({worker.id, r.ticket, budget_ms, r.id});
   }
-  void SendToClient(const std::string& client, const std::string& reply) override {
-    auto decoded = codec::DecodeReply(reply);
+  void SendToClient(const std::string& client, zmq::message_t reply) override {
+    auto decoded = codec::DecodeReply(reply.to_string_view());
     ASSERT_TRUE(decoded.ok());
     replies[client].push_back(*decoded);
   }
@@ -59,7 +59,7 @@ class RouterTest : public ::testing::Test {
     r.client = client;
     r.id = "id-" + client;
     r.model = model;
-    r.body = "body";
+    r.body = zmq::message_t(std::string_view("body"));
     r.timeout = timeout;
     router_.Submit(std::move(r));
   }
@@ -67,7 +67,8 @@ class RouterTest : public ::testing::Test {
   void ReplyFrom(const std::string& worker, uint64_t ticket) {
     protocol::Reply ok;
     ok.id = "from-" + worker;
-    router_.OnReply(*router_.workers().ById(worker), ticket, codec::EncodeReply(ok), "ok");
+    router_.OnReply(*router_.workers().ById(worker), {ticket, 0, "ok"},
+                    zmq::message_t(codec::EncodeReply(ok)));
   }
 
   FakeClock clock_;

@@ -29,7 +29,7 @@ TEST(TorchScriptBackend, LoadsWarmsUpAndRunsTheDoubleModel) {
   TempDir dir;
   TorchScriptBackend backend(Write(dir, DoubleModel()), "cpu");
   ASSERT_OK(backend.Load());
-  auto out = backend.Infer({{"x", Floats({3}, {1, -2, 3.5})}});
+  auto out = testing::RunModel(backend, {{"x", Floats({3}, {1, -2, 3.5})}});
   ASSERT_OK(out);
   EXPECT_EQ(testing::ToFloats(out->at("y")), (std::vector<float>{2, -4, 7}));
   EXPECT_EQ(out->at("y").shape, std::vector<int64_t>{3});
@@ -39,8 +39,8 @@ TEST(TorchScriptBackend, CudaWithoutCudaFallsBackToCpu) {
   TempDir dir;
   TorchScriptBackend backend(Write(dir, DoubleModel()), "cuda:0");
   if (torch::cuda::is_available()) GTEST_SKIP() << "this host has CUDA";
-  EXPECT_TRUE(backend.device().is_cpu());
-  EXPECT_OK(backend.Infer({{"x", Floats({1}, {1})}}));
+  EXPECT_EQ(backend.device(), "cpu");
+  EXPECT_OK(testing::RunModel(backend, {{"x", Floats({1}, {1})}}));
 }
 
 TEST(TorchScriptBackend, CorruptFileIsModelLoadFailedEveryTime) {
@@ -51,7 +51,8 @@ TEST(TorchScriptBackend, CorruptFileIsModelLoadFailedEveryTime) {
   const Status first = backend.Load();
   EXPECT_EQ(first.code(), ErrorCode::kModelLoadFailed);
   EXPECT_NE(first.message().find(config.model_path()), std::string::npos);
-  EXPECT_EQ(backend.Infer({{"x", Floats({1}, {1})}}).status().code(), ErrorCode::kModelLoadFailed);
+  EXPECT_EQ(testing::RunModel(backend, {{"x", Floats({1}, {1})}}).status().code(),
+            ErrorCode::kModelLoadFailed);
 }
 
 TEST(TorchScriptBackend, ModelErrorIsInternalAndTheNextRequestIsServed) {
@@ -61,12 +62,12 @@ TEST(TorchScriptBackend, ModelErrorIsInternalAndTheNextRequestIsServed) {
                 {{"w", torch::ones({4, 2})}},
                 kAnyFloatIo};
   TorchScriptBackend backend(Write(dir, m), "cpu");
-  auto bad = backend.Infer({{"x", Floats({3}, {1, 2, 3})}});
+  auto bad = testing::RunModel(backend, {{"x", Floats({3}, {1, 2, 3})}});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), ErrorCode::kInternal);
   EXPECT_EQ(bad.status().message().find("Exception raised from"), std::string::npos)
       << "no C++ backtrace in client messages";
-  auto good = backend.Infer({{"x", Floats({1, 4}, {1, 1, 1, 1})}});
+  auto good = testing::RunModel(backend, {{"x", Floats({1, 4}, {1, 1, 1, 1})}});
   ASSERT_OK(good);
   EXPECT_EQ(testing::ToFloats(good->at("y")), (std::vector<float>{4, 4}));
 }
@@ -75,7 +76,7 @@ TEST(TorchScriptBackend, OutputOfTheWrongDtypeIsInternal) {
   TempDir dir;
   ScriptModel m{"f64", "def forward(self, x):\n    return x.double()\n", {}, kAnyFloatIo};
   TorchScriptBackend backend(Write(dir, m), "cpu");
-  auto out = backend.Infer({{"x", Floats({1}, {1})}});
+  auto out = testing::RunModel(backend, {{"x", Floats({1}, {1})}});
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("declared float32"), std::string::npos);
 }
@@ -95,7 +96,7 @@ TEST(TorchScriptBackend, TupleAndDictResultsMapToDeclaredOutputs) {
                    two_outputs};
   for (const auto& m : {tuple, dict}) {
     TorchScriptBackend backend(Write(dir, m), "cpu");
-    auto out = backend.Infer({{"x", Floats({2}, {1, 2})}});
+    auto out = testing::RunModel(backend, {{"x", Floats({2}, {1, 2})}});
     ASSERT_OK(out);
     EXPECT_EQ(testing::ToFloats(out->at("a")), (std::vector<float>{2, 3})) << m.name;
     EXPECT_EQ(out->at("b").dtype, DType::kInt64);
@@ -111,7 +112,7 @@ TEST(TorchScriptBackend, StringInputsAndOutputs) {
                 "devices = [\"cpu\"]\n[[inputs]]\nname = \"name\"\ndtype = \"string\"\n"
                 "[[outputs]]\nname = \"text\"\ndtype = \"string\"\n"};
   TorchScriptBackend backend(Write(dir, m), "cpu");
-  auto out = backend.Infer({{"name", {DType::kString, {}, "bots"}}});
+  auto out = testing::RunModel(backend, {{"name", {DType::kString, {}, "bots"}}});
   ASSERT_OK(out);
   EXPECT_EQ(out->at("text").data, "hello bots");
 }
