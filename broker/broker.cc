@@ -12,6 +12,7 @@
 #include "broker/worker_plan.h"
 #include "common/codec.h"
 #include "common/curve_socket.h"
+#include "common/process_info.h"
 #include "common/worker_env.h"
 
 namespace botmodels {
@@ -174,7 +175,7 @@ int Broker::Run() {
   if (config_.local_workers) {
     const int gpus =
         NeedsGpuCount(models_) ? ProbeCudaDevices(supervisor_.options().worker_binary) : 0;
-    for (auto& spec : PlanWorkers(models_, gpus)) supervisor_.Add(std::move(spec));
+    for (auto& spec : PlanWorkers(models_, gpus, UsableCores())) supervisor_.Add(std::move(spec));
   } else {
     spdlog::info("local_workers = false: waiting for remote workers on {}", config_.backend);
   }
@@ -434,6 +435,11 @@ void Broker::FinishDrain(const std::string& worker_id) {
 }
 
 void Broker::Housekeeping() {
+  // Not on every turn: under load a turn comes every few µs, and this polls
+  // each worker process (waitpid) and walks every worker.
+  constexpr std::chrono::milliseconds kEvery{5};  // delays noticing a death by this, at most
+  if (clock_.Now() - last_housekeeping_ < kEvery) return;
+  last_housekeeping_ = clock_.Now();
   for (const WorkerExit& exit : supervisor_.Tick()) {
     router_.OnWorkerGone(exit.id, exit.load_failed ? Departure::kLoadFailed : Departure::kDied);
     FinishDrain(exit.id);  // it died while draining

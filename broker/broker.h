@@ -94,9 +94,10 @@ class Broker final : private Outbox {
   Metrics metrics_;
   Router router_;
   zmq::context_t context_;
-  std::optional<ZapHandler> zap_;    // with CURVE on a socket
-  std::optional<HttpServer> http_;   // unless [http] listen is ""
-  Clock::TimePoint last_published_;  // the HTTP snapshot's
+  std::optional<ZapHandler> zap_;       // with CURVE on a socket
+  std::optional<HttpServer> http_;      // unless [http] listen is ""
+  Clock::TimePoint last_published_;     // the HTTP snapshot's
+  Clock::TimePoint last_housekeeping_;  // Housekeeping() ran
   zmq::socket_t frontend_;
   zmq::socket_t backend_;
   bool draining_ = false;  // stopping: infer requests are refused

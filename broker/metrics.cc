@@ -33,12 +33,14 @@ void Header(std::ostringstream& out, std::string_view name, std::string_view typ
 
 }  // namespace
 
-Metrics::Metrics(const std::vector<ModelConfig>& models) {
-  for (const auto& m : models) served_.insert(m.name);
-}
+constexpr std::string_view kUnknownModel = "_unknown";  // the label of models not served
 
-std::string Metrics::ModelLabel(const std::string& model) const {
-  return served_.contains(model) ? model : "_unknown";
+Metrics::Metrics(const std::vector<ModelConfig>& models) {
+  for (const auto& m : models) {
+    served_.insert(m.name);
+    by_model_[m.name];
+  }
+  by_model_[std::string(kUnknownModel)];
 }
 
 void Metrics::Histogram::Observe(double value) {
@@ -51,16 +53,18 @@ void Metrics::Histogram::Observe(double value) {
 
 void Metrics::OnAnswered(const PendingRequest& request, std::string_view code,
                          Clock::TimePoint now) {
-  const std::string model = ModelLabel(request.model);
-  ++requests_[{model, std::string(code)}];
-  total_[model].Observe(Seconds(now - request.accepted));
+  auto model = by_model_.find(request.model);
+  if (model == by_model_.end()) model = by_model_.find(kUnknownModel);
+  ModelMetrics& m = model->second;
+  auto answers = m.answers.find(code);
+  if (answers == m.answers.end()) answers = m.answers.emplace(std::string(code), 0).first;
+  ++answers->second;
+  m.total.Observe(Seconds(now - request.accepted));
   if (request.dispatched != Clock::TimePoint{}) {
-    queue_[model].Observe(Seconds(request.dispatched - request.accepted));
-    if (code == "ok") compute_[model].Observe(Seconds(now - request.dispatched));
+    m.queue.Observe(Seconds(request.dispatched - request.accepted));
+    if (code == "ok") m.compute.Observe(Seconds(now - request.dispatched));
   }
-  if (request.batch_rows > 0) {
-    batch_.try_emplace(model, Histogram{kRows}).first->second.Observe(request.batch_rows);
-  }
+  if (request.batch_rows > 0) m.batch.Observe(request.batch_rows);
 }
 
 std::string Metrics::Render(const Router& router, const Supervisor& supervisor,
@@ -73,23 +77,28 @@ std::string Metrics::Render(const Router& router, const Supervisor& supervisor,
 
   Header(out, "botmodels_requests_total", "counter",
          "Requests answered, by model and result code (ok or an error code).");
-  for (const auto& [key, n] : requests_) {
-    out << "botmodels_requests_total{model=\"" << Escaped(key.first) << "\",code=\""
-        << Escaped(key.second) << "\"} " << n << '\n';
+  for (const auto& [model, m] : by_model_) {
+    for (const auto& [code, n] : m.answers) {
+      out << "botmodels_requests_total{model=\"" << Escaped(model) << "\",code=\"" << Escaped(code)
+          << "\"} " << n << '\n';
+    }
   }
-  const std::pair<const char*, const std::map<std::string, Histogram>*> histograms[] = {
-      {"botmodels_request_queue_seconds", &queue_},
-      {"botmodels_request_compute_seconds", &compute_},
-      {"botmodels_request_duration_seconds", &total_},
-      {"botmodels_batch_rows", &batch_}};
+  using Field = Histogram ModelMetrics::*;
+  const std::pair<const char*, Field> histograms[] = {
+      {"botmodels_request_queue_seconds", &ModelMetrics::queue},
+      {"botmodels_request_compute_seconds", &ModelMetrics::compute},
+      {"botmodels_request_duration_seconds", &ModelMetrics::total},
+      {"botmodels_batch_rows", &ModelMetrics::batch}};
   const char* helps[] = {"Time from acceptance to the last dispatch to a worker.",
                          "Time from the last dispatch to the worker's successful reply.",
                          "Time from acceptance to the answer, whatever it was.",
                          "Rows of the forward that answered each request (dynamic batching)."};
   for (size_t h = 0; h < std::size(histograms); ++h) {
-    const auto& [name, by_model] = histograms[h];
+    const auto& [name, field] = histograms[h];
     Header(out, name, "histogram", helps[h]);
-    for (const auto& [model, hist] : *by_model) {
+    for (const auto& [model, m] : by_model_) {
+      const Histogram& hist = m.*field;
+      if (hist.count == 0) continue;
       const std::string label = "model=\"" + Escaped(model) + "\"";
       uint64_t cumulative = 0;
       for (size_t i = 0; i < hist.bounds.size(); ++i) {

@@ -47,12 +47,16 @@ class Metrics final : public RequestObserver {
     void Observe(double value);
   };
 
-  std::string ModelLabel(const std::string& model) const;
+  struct ModelMetrics {
+    std::map<std::string, uint64_t, std::less<>> answers;  // by result code
+    Histogram queue, compute, total;                       // seconds
+    Histogram batch{kRows};                                // rows
+  };
 
   std::set<std::string> served_;
-  std::map<std::pair<std::string, std::string>, uint64_t> requests_;  // (model, code)
-  std::map<std::string, Histogram> queue_, compute_, total_;          // by model, seconds
-  std::map<std::string, Histogram> batch_;                            // by model, rows
+  // Every served model and "_unknown", made up front: answering a request
+  // allocates nothing here (string_view lookups).
+  std::map<std::string, ModelMetrics, std::less<>> by_model_;
 };
 
 }  // namespace botmodels

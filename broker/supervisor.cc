@@ -75,6 +75,8 @@ void Supervisor::StartSlot(WorkerSlot& slot) {
   args.insert(args.end(),
               {"--id", slot.spec.id, "--model", slot.spec.model, "--device", slot.spec.device});
   if (slot.load_failed) args.push_back("--preload");
+  if (slot.spec.threads > 0)
+    args.insert(args.end(), {"--threads", std::to_string(slot.spec.threads)});
   slot.started = clock_.Now();
   slot.killed = false;
   auto pid = launcher_.Start(options_.worker_binary, args, options_.common_env);

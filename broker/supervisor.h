@@ -14,7 +14,8 @@ namespace botmodels {
 struct WorkerSpec {
   std::string id;  // unique, e.g. "mlp-0"
   std::string model;
-  std::string device;  // "cpu" or "cuda:N"
+  std::string device;    // "cpu" or "cuda:N"
+  uint32_t threads = 0;  // intra-op threads (--threads); 0: the model's own setting
 };
 
 struct SupervisorOptions {

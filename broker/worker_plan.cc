@@ -17,7 +17,7 @@ bool NeedsGpuCount(const std::vector<ModelConfig>& models) {
   });
 }
 
-std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models, int gpus) {
+std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models, int gpus, int cores) {
   std::vector<WorkerSpec> specs;
   for (const auto& m : models) {
     std::vector<std::string> devices;
@@ -35,9 +35,14 @@ std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models, int 
     int n = 0;
     for (const auto& device : devices) {
       for (uint32_t r = 0; r < m.replicas; ++r) {
-        specs.push_back({m.name + "-" + std::to_string(n++), m.name, device});
+        specs.push_back({m.name + "-" + std::to_string(n++), m.name, device, m.threads});
       }
     }
+  }
+  const auto share =
+      static_cast<uint32_t>(std::max<size_t>(1, cores / std::max<size_t>(1, specs.size())));
+  for (auto& spec : specs) {
+    if (spec.threads == 0) spec.threads = share;
   }
   return specs;
 }

@@ -14,6 +14,8 @@ bool NeedsGpuCount(const std::vector<ModelConfig>& models);
 // The workers to run: one per model × device × replica, named <model>-<n>.
 // "auto" and "cuda" expand to cuda:0 … cuda:<gpus-1>, or to one "cpu" when
 // `gpus` is 0 (with a warning for "cuda"); explicit devices stay as written.
-std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models, int gpus);
+// A model with threads = 0 (auto) gets cores / (all workers planned), at
+// least 1, per worker: the host's cores shared evenly.
+std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models, int gpus, int cores);
 
 }  // namespace botmodels

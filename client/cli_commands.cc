@@ -1,6 +1,7 @@
 #include "client/cli_commands.h"
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -182,6 +183,20 @@ int RunKeygen(const std::string& prefix) {
   }
   std::printf("%s\n", pair.public_key.c_str());
   return 0;
+}
+
+int RunBenchmark(const bench::BenchOptions& options, const std::string& json_path) {
+  try {
+    const bench::BenchReport report = bench::RunBench(options);
+    bench::PrintReport(report, std::cout);
+    if (!json_path.empty()) {
+      std::ofstream(json_path) << bench::ToJson(report).dump(2) << "\n";
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "error: bench: " << e.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace botmodels

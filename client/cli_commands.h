@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "bench/bench.h"
 #include "client/client.h"
 
 namespace botmodels {
@@ -24,5 +25,8 @@ int RunRestart(Client& client, const std::string& worker, bool force);
 int RunDrain(Client& client, const std::string& worker);
 // Writes a CURVE keypair; prints the public key. 2 when a file exists.
 int RunKeygen(const std::string& prefix);
+// Runs `botmodels bench`, prints its table, and writes its JSON to
+// `json_path` unless empty. 1 when a measurement could not be made.
+int RunBenchmark(const bench::BenchOptions& options, const std::string& json_path);
 
 }  // namespace botmodels

@@ -1,9 +1,11 @@
 // botmodels: the command-line client (README.md, "The CLI").
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
+#include "bench/echo_proxy.h"
 #include "client/cli_commands.h"
 #include "client/client_config.h"
 
@@ -45,9 +47,54 @@ int main(int argc, char** argv) {
   auto* json_opt = infer->add_option("-j,--json", inputs, R"(inputs, e.g. '{"x": [1, 2, 3]}')");
   infer->add_option("-f,--file", inputs_file, "read the inputs JSON from a file ('-': stdin)")
       ->excludes(json_opt);
+  auto* bench = app.add_subcommand(
+      "bench", "measure latency and throughput against ZeroMQ and in-process libtorch");
+  botmodels::bench::BenchOptions bench_options;
+  bool smoke = false;
+  std::string bench_json;
+  bench->add_flag("--smoke", smoke, "a few short runs: checks that the bench works");
+  bench->add_option("--json", bench_json, "also write the results as JSON to this file");
+  bench->add_option("--concurrency", bench_options.concurrency, "clients per run")
+      ->delimiter(',')
+      ->capture_default_str();
+  bench->add_option("--scale", bench_options.scale_workers, "no-op workers per scale run")
+      ->delimiter(',')
+      ->capture_default_str();
+  int64_t duration_ms = bench_options.duration.count();
+  bench->add_option("--duration-ms", duration_ms, "measured time per run")->capture_default_str();
+  bench->add_option("--rows", bench_options.rows, "rows of 512 floats per request")
+      ->capture_default_str();
+  bench->add_option("--threads", bench_options.threads, "intra-op threads of the mlp")
+      ->capture_default_str();
+  // Bench run (a)'s processes, started by `bench` itself: hidden from --help.
+  std::string frontend, backend;
+  auto* bench_proxy = app.add_subcommand("bench-proxy")->group("");
+  bench_proxy->add_option("frontend", frontend)->required();
+  bench_proxy->add_option("backend", backend)->required();
+  auto* bench_echo = app.add_subcommand("bench-echo")->group("");
+  bench_echo->add_option("backend", backend)->required();
   CLI11_PARSE(app, argc, argv);
 
+  if (*bench_proxy) {
+    botmodels::bench::RunProxy(frontend, backend);  // until killed
+    return 0;
+  }
+  if (*bench_echo) {
+    botmodels::bench::RunEcho(backend);  // until killed
+    return 0;
+  }
+
   if (*keygen) return botmodels::RunKeygen(key_prefix);
+  if (*bench) {
+    const auto bin_dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+    if (smoke) {
+      bench_options = botmodels::bench::SmokeOptions(bin_dir);
+    } else {
+      bench_options.bin_dir = bin_dir;
+      bench_options.duration = std::chrono::milliseconds(duration_ms);
+    }
+    return botmodels::RunBenchmark(bench_options, bench_json);
+  }
   auto options = botmodels::LoadClientOptions(settings.config);
   if (options.ok()) {
     if (auto s = botmodels::AddClientCurve(curve_server_key, curve_key, &*options); !s.ok()) {

@@ -38,7 +38,9 @@ struct ModelConfig {
   // How long the oldest waiting request may wait for a batch to fill, in µs;
   // 0 batches only what queued up while the previous forward ran.
   std::chrono::microseconds max_queue_delay{0};
-  uint32_t threads = 1;  // intra-op threads per worker; 0 = libtorch's default (all cores)
+  // Intra-op threads per worker; 0 = auto: the host's cores shared evenly by
+  // the broker's local workers (a worker started by hand takes them all).
+  uint32_t threads = 0;
   std::vector<protocol::TensorSpec> inputs;   // in forward()'s argument order
   std::vector<protocol::TensorSpec> outputs;  // in forward()'s result order
 

@@ -1,5 +1,7 @@
 #include "common/request_signer.h"
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <cstdlib>
@@ -17,6 +19,23 @@ void EnsureSodium() {
   if (ok < 0) throw std::runtime_error("libsodium failed to initialise");
 }
 
+constexpr size_t kMacBytes = 32;  // HMAC-SHA256
+
+// An HMAC-SHA256 context keyed with `secret`, ready for updates.
+std::shared_ptr<EVP_MAC_CTX> KeyedHmac(const std::string& secret) {
+  std::unique_ptr<EVP_MAC, decltype(&EVP_MAC_free)> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr),
+                                                        EVP_MAC_free);
+  std::shared_ptr<EVP_MAC_CTX> ctx(mac ? EVP_MAC_CTX_new(mac.get()) : nullptr, EVP_MAC_CTX_free);
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_END};
+  if (!ctx || EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()),
+                           secret.size(), params) != 1) {
+    throw std::runtime_error("OpenSSL cannot compute HMAC-SHA256");
+  }
+  return ctx;
+}
+
 }  // namespace
 
 RequestSigner::RequestSigner(std::string key_id, std::string secret)
@@ -26,6 +45,7 @@ RequestSigner::RequestSigner(std::string key_id, std::string secret)
     throw std::invalid_argument("secret shorter than " + std::to_string(kMinSecretBytes) +
                                 " bytes");
   }
+  keyed_ = KeyedHmac(secret_);
 }
 
 std::string RequestSigner::Sign(std::string_view header, std::string_view body) const {
@@ -33,22 +53,27 @@ std::string RequestSigner::Sign(std::string_view header, std::string_view body) 
   const unsigned char prefix[4] = {
       static_cast<unsigned char>(len >> 24), static_cast<unsigned char>(len >> 16),
       static_cast<unsigned char>(len >> 8), static_cast<unsigned char>(len)};
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret_.data()),
-                              secret_.size());
-  crypto_auth_hmacsha256_update(&state, prefix, sizeof(prefix));
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(header.data()),
-                                header.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(body.data()),
-                                body.size());
-  std::string mac(crypto_auth_hmacsha256_BYTES, '\0');
-  crypto_auth_hmacsha256_final(&state, reinterpret_cast<unsigned char*>(mac.data()));
+  const auto* keyed = static_cast<const EVP_MAC_CTX*>(keyed_.get());
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(
+      EVP_MAC_CTX_dup(const_cast<EVP_MAC_CTX*>(keyed)), EVP_MAC_CTX_free);
+  std::string mac(kMacBytes, '\0');
+  size_t written = 0;
+  if (!ctx || EVP_MAC_update(ctx.get(), prefix, sizeof(prefix)) != 1 ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(header.data()),
+                     header.size()) != 1 ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(body.data()), body.size()) !=
+          1 ||
+      EVP_MAC_final(ctx.get(), reinterpret_cast<unsigned char*>(mac.data()), &written,
+                    mac.size()) != 1 ||
+      written != kMacBytes) {
+    throw std::runtime_error("OpenSSL failed to compute an HMAC");  // out of memory
+  }
   return mac;
 }
 
 Status RequestSigner::Verify(std::string_view header, std::string_view body,
                              std::string_view signature) const {
-  if (signature.size() != crypto_auth_hmacsha256_BYTES) {
+  if (signature.size() != kMacBytes) {
     return {ErrorCode::kUnauthenticated, "signature must be 32 bytes"};
   }
   const std::string expected = Sign(header, body);

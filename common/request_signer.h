@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,9 @@ class RequestSigner {
  private:
   std::string key_id_;
   std::string secret_;
+  // HMAC keyed with secret_, copied for each message (the key schedule is
+  // done once). Shared by copies of this signer; only ever read.
+  std::shared_ptr<const void> keyed_;
 };
 
 // Reads a secret: the file's bytes (one trailing newline dropped; the file

@@ -235,15 +235,6 @@ int BrokerHarness::Stop(int signal) {
   return broker_->exit_code();
 }
 
-int64_t RssBytes(int64_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // kB
-  }
-  return -1;
-}
-
 bool ProcessAlive(int64_t pid) {
   if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) return false;
   // A zombie still answers kill(0); read its state.

@@ -143,7 +143,4 @@ class BrokerHarness {
 // Whether a process with this pid still exists (zombies count as gone).
 bool ProcessAlive(int64_t pid);
 
-// The resident memory of a running process, in bytes (VmRSS).
-int64_t RssBytes(int64_t pid);
-
 }  // namespace botmodels::testing

@@ -66,6 +66,9 @@ int main(int argc, char** argv) {
   app.add_option("--model", model, "the model to serve");
   app.add_option("--device", options.device, "cpu or cuda:N")->capture_default_str();
   app.add_flag("--preload", options.preload, "load the model before the first request");
+  uint32_t threads = 0;
+  app.add_option("--threads", threads,
+                 "intra-op threads, over the model's setting (0: the model's; auto = all cores)");
   app.add_option("--heartbeat-ms", heartbeat_ms, "heartbeat interval")->capture_default_str();
   app.add_option("--liveness-ms", liveness_ms, "broker silence that forces a reconnect")
       ->capture_default_str();
@@ -111,6 +114,7 @@ int main(int argc, char** argv) {
     return botmodels::kExitLoadFailed;
   }
   options.model = std::move(*config);
+  if (threads > 0) options.model.threads = threads;
   options.security.max_message_bytes = limits.max_message_bytes;
   if (auto s = LoadSecurity(secret_file, curve_key_file, &options.security); !s.ok()) {
     spdlog::error("{}", s.message());

@@ -71,8 +71,8 @@ int Worker::Run() {
   BrokerLink link(context, options_.broker, hello, options_.security, options_.heartbeat,
                   options_.liveness, clock);
   link.Connect();
-  spdlog::info("worker {} serving {} on {} via {}", options_.worker_id, model.name, device,
-               options_.broker);
+  spdlog::info("worker {} serving {} on {} ({} intra-op threads) via {}", options_.worker_id,
+               model.name, device, at::get_num_threads(), options_.broker);
   executor.Start(options_.preload || model.preload);
 
   bool load_failed = false;

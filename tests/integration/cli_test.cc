@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/process.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common/curve_keys.h"
@@ -139,6 +140,39 @@ TEST(CliKeygen, WritesAKeypairAndRefusesToOverwriteIt) {
   EXPECT_NE(second.err.find("cannot create " + (dir / "client.key")), std::string::npos)
       << second.err;
   EXPECT_EQ(testing::ReadFile(dir / "client.pub"), pair->public_key + "\n");
+}
+
+// The benchmark is not a test; its smoke mode runs every measurement briefly
+// so that it cannot rot.
+TEST(Bench, SmokeModeMeasuresEveryRunAndWritesJson) {
+  testing::TempDir dir;
+  const std::string json_path = dir / "bench.json";
+  CliRun run = RunCommand(
+      {std::string(BOTMODELS_BIN_DIR) + "/botmodels", "bench", "--smoke", "--json", json_path});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  for (const char* line :
+       {"(a) zmq::proxy + echo", "(b) broker + no-op worker", "(c) mlp in-process",
+        "(d) broker + mlp, batching", "(b)/(a) p50 latency", "(d)/(c) throughput",
+        "scale:", "kill -9 of the mlp worker"}) {
+    EXPECT_NE(run.out.find(line), std::string::npos) << "missing '" << line << "' in\n" << run.out;
+  }
+  std::ifstream file(json_path);
+  const auto j = nlohmann::json::parse(file);
+  for (const char* run_name : {"proxy", "noop", "served", "scale"}) {
+    ASSERT_TRUE(j.contains(run_name)) << run_name;
+    for (const auto& r : j[run_name]) {
+      EXPECT_GT(r["replies"].get<uint64_t>(), 0u) << run_name;
+      EXPECT_EQ(r["errors"].get<uint64_t>(), 0u) << run_name;
+      EXPECT_GT(r["p50_us"].get<double>(), 0) << run_name;
+    }
+  }
+  ASSERT_FALSE(j["inprocess"].empty());
+  EXPECT_GT(j["inprocess"][0]["rows_per_second"].get<double>(), 0);
+  EXPECT_EQ(j["ratios"]["broker_over_proxy"].size(), j["proxy"].size());
+  EXPECT_EQ(j["ratios"]["served_over_inprocess"].size(), j["served"].size());
+  EXPECT_GT(j["restart_serving_ms"].get<double>(), 0);
+  EXPECT_GE(j["restart_serving_ms"].get<double>(), j["restart_registered_ms"].get<double>());
+  EXPECT_GT(j["broker_rss_idle_mb"].get<double>(), 0);
 }
 
 }  // namespace

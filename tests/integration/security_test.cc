@@ -9,6 +9,7 @@
 
 #include "common/codec.h"
 #include "common/curve_keys.h"
+#include "common/process_info.h"
 #include "common/protocol.h"
 #include "common/request_signer.h"
 #include "tests/integration/test_models.h"
@@ -480,13 +481,13 @@ TEST(Security, AFloodOfBadRequestsLeavesTheBrokerServingWithFlatMemory) {
     FloodUnknownModel(*flood, unknown);
   };
   round(20'000);  // warms the allocator's pools and the replay cache up to its bound
-  const int64_t before = testing::RssBytes(broker.pid());
+  const int64_t before = RssBytes(broker.pid());
   round(100'000);
   const protocol::Reply served = Expect(*good, InferDouble({1, 2}));
   ASSERT_OK(served.status);
   EXPECT_EQ(testing::ToFloats(served.outputs.at("y")), (std::vector<float>{2, 4}));
 
-  const int64_t after = testing::RssBytes(broker.pid());
+  const int64_t after = RssBytes(broker.pid());
   std::printf("broker RSS before the flood %.1f MB, after %.1f MB\n", before / 1e6, after / 1e6);
 #ifndef __SANITIZE_ADDRESS__
   EXPECT_LT(after - before, 4 << 20) << "memory grew by " << (after - before) << " bytes";

@@ -98,6 +98,33 @@ TEST(Codec, InferReplyRoundTrips) {
   EXPECT_EQ(*decoded, reply);
 }
 
+TEST(Codec, InferReplyFromViewsIsTheSameBytesAsFromTensors) {
+  protocol::Reply reply;
+  reply.id = "a";
+  reply.outputs["y"] = testing::Floats({3}, {1, 2, 3});
+  reply.outputs["label"] = {DType::kString, {}, "cat"};
+  EXPECT_EQ(codec::EncodeInferReply("a", protocol::ViewsOf(reply.outputs)),
+            codec::EncodeReply(reply));
+}
+
+TEST(Codec, RequestViewPointsIntoTheFrameAndMatchesTheCopyingDecoder) {
+  protocol::Request request;
+  request.id = "v";
+  request.op = protocol::Op::kInfer;
+  request.model = "m";
+  request.inputs["x"] = testing::Floats({2, 2}, {1, 2, 3, 4});
+  const std::string frame = codec::EncodeRequest(request);
+  auto view = codec::DecodeRequestView(frame);
+  ASSERT_OK(view);
+  const std::string_view data = view->inputs.at("x").data;
+  // No copy: the tensor bytes are those of the frame.
+  EXPECT_GE(data.data(), frame.data());
+  EXPECT_LE(data.data() + data.size(), frame.data() + frame.size());
+  EXPECT_TRUE(view->request.inputs.empty());
+  view->request.inputs["x"] = protocol::Copy(view->inputs.at("x"));
+  EXPECT_EQ(view->request, *codec::DecodeRequest(frame));
+}
+
 TEST(Codec, ModelsAndStatusRepliesRoundTrip) {
   protocol::Reply reply;
   reply.id = "m";

@@ -79,6 +79,17 @@ TEST(ModelConfig, BadConfigsNameFileLineAndField) {
       {"[[outputs]]\nname=\"y\"\ndtype=\"float32\"\n", "field 'inputs': declare at least one"},
       {"name = \"other\"\n", "field 'name': 'other' differs from the folder name"},
       {"queue_size = [\n", "model.toml:"},
+      {"backend = \"onnx\"\n", "field 'backend': 'onnx' is not torchscript or identity"},
+      {"max_batch_size = 8\n[[inputs]]\nname=\"x\"\ndtype=\"float32\"\nshape=[4]\n"
+       "[[outputs]]\nname=\"y\"\ndtype=\"float32\"\n",
+       "field 'max_batch_size': batching needs every input to be a tensor whose shape starts with "
+       "a free dim (-1); input 'x' is not"},
+      {"max_batch_size = 8\n[[inputs]]\nname=\"x\"\ndtype=\"float32\"\nshape=[-1]\n"
+       "[[outputs]]\nname=\"y\"\ndtype=\"string\"\n",
+       "batching needs every output to be a tensor; 'y' is not"},
+      {"backend = \"identity\"\n[[inputs]]\nname=\"x\"\ndtype=\"float32\"\n[[outputs]]\n"
+       "name=\"y\"\ndtype=\"float32\"\n[[outputs]]\nname=\"z\"\ndtype=\"float32\"\n",
+       "the identity backend returns its inputs"},
   };
   for (const auto& c : cases) {
     TempDir dir;
@@ -88,6 +99,36 @@ TEST(ModelConfig, BadConfigsNameFileLineAndField) {
     EXPECT_NE(config.status().message().find(c.expect), std::string::npos)
         << "got: " << config.status().message();
   }
+}
+
+TEST(ModelConfig, BatchingDefaultsItsCreditToTwoBatches) {
+  TempDir dir;
+  const std::string io =
+      "[[inputs]]\nname=\"x\"\ndtype=\"float32\"\nshape=[-1, 4]\n"
+      "[[outputs]]\nname=\"y\"\ndtype=\"float32\"\n";
+  WriteModel(dir, "batched", "max_batch_size = 16\nmax_queue_delay_us = 500\n" + io);
+  WriteModel(dir, "set", "max_batch_size = 16\nmax_inflight = 5\n" + io);
+  WriteModel(dir, "plain", io);
+  auto batched = LoadModelConfig(dir / "batched");
+  ASSERT_OK(batched);
+  EXPECT_TRUE(batched->batching());
+  EXPECT_EQ(batched->max_batch_size, 16u);
+  EXPECT_EQ(batched->max_queue_delay, std::chrono::microseconds(500));
+  EXPECT_EQ(batched->max_inflight, 32u);  // one batch runs while the next forms
+  EXPECT_EQ(LoadModelConfig(dir / "set")->max_inflight, 5u);
+  auto plain = LoadModelConfig(dir / "plain");
+  EXPECT_FALSE(plain->batching());
+  EXPECT_EQ(plain->max_inflight, 2u);
+}
+
+TEST(ModelConfig, TheIdentityBackendNeedsNoModelFile) {
+  TempDir dir;
+  WriteFile(dir / "echo/model.toml",
+            "backend = \"identity\"\n[[inputs]]\nname=\"x\"\ndtype=\"float32\"\n"
+            "[[outputs]]\nname=\"y\"\ndtype=\"float32\"\n");
+  auto c = LoadModelConfig(dir / "echo");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->backend, BackendKind::kIdentity);
 }
 
 TEST(ModelConfig, MissingModelFileIsAnError) {

@@ -4,6 +4,7 @@
 #include <torch/cuda.h>
 
 #include "models/script_model.h"
+#include "models/tensor_convert.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -115,6 +116,20 @@ TEST(TorchScriptBackend, StringInputsAndOutputs) {
   auto out = testing::RunModel(backend, {{"name", {DType::kString, {}, "bots"}}});
   ASSERT_OK(out);
   EXPECT_EQ(out->at("text").data, "hello bots");
+}
+
+TEST(TensorConvert, AlignedInputIsBorrowedAndMisalignedInputIsCopiedOnce) {
+  const float values[] = {1, 2, 3};
+  std::string bytes(4 + sizeof values, '\0');  // room for any offset 0..3
+  char* aligned = bytes.data() + (4 - reinterpret_cast<uintptr_t>(bytes.data()) % 4) % 4;
+  char* misaligned = aligned == bytes.data() ? aligned + 1 : bytes.data();
+  for (char* at : {aligned, misaligned}) {
+    std::memcpy(at, values, sizeof values);
+    const protocol::TensorView view{DType::kFloat32, {3}, std::string_view(at, sizeof values)};
+    const at::Tensor t = ToIValue(view, torch::Device(torch::kCPU)).toTensor();
+    EXPECT_EQ(t.data_ptr() == at, at == aligned);
+    EXPECT_TRUE(torch::equal(t, torch::tensor({1.0f, 2.0f, 3.0f})));
+  }
 }
 
 }  // namespace

@@ -20,24 +20,36 @@ std::vector<std::string> Devices(const std::vector<WorkerSpec>& specs) {
 }
 
 TEST(WorkerPlan, AutoIsOneCpuWorkerWithoutGpus) {
-  const auto specs = PlanWorkers({Model("m", {"auto"}, 1)}, 0);
+  const auto specs = PlanWorkers({Model("m", {"auto"}, 1)}, 0, 8);
   EXPECT_EQ(Devices(specs), std::vector<std::string>{"m-0@cpu"});
   EXPECT_EQ(specs[0].model, "m");
 }
 
 TEST(WorkerPlan, AutoIsOneWorkerPerGpuTimesReplicas) {
-  EXPECT_EQ(Devices(PlanWorkers({Model("m", {"auto"}, 2)}, 2)),
+  EXPECT_EQ(Devices(PlanWorkers({Model("m", {"auto"}, 2)}, 2, 8)),
             (std::vector<std::string>{"m-0@cuda:0", "m-1@cuda:0", "m-2@cuda:1", "m-3@cuda:1"}));
 }
 
 TEST(WorkerPlan, ExplicitDevicesStayAsWrittenAndCudaFallsBackToCpu) {
-  EXPECT_EQ(Devices(PlanWorkers({Model("a", {"cuda:1", "cpu"}, 1), Model("b", {"cuda"}, 1)}, 0)),
+  EXPECT_EQ(Devices(PlanWorkers({Model("a", {"cuda:1", "cpu"}, 1), Model("b", {"cuda"}, 1)}, 0, 8)),
             (std::vector<std::string>{"a-0@cuda:1", "a-1@cpu", "b-0@cpu"}));
 }
 
 TEST(WorkerPlan, GpusAreCountedOnlyWhenAModelAsksForThem) {
   EXPECT_FALSE(NeedsGpuCount({Model("a", {"cpu", "cuda:0"}, 1)}));
   EXPECT_TRUE(NeedsGpuCount({Model("a", {"cpu"}, 1), Model("b", {"auto"}, 1)}));
+}
+
+TEST(WorkerPlan, AutoThreadsShareTheCoresAndASetCountIsKept) {
+  ModelConfig fixed = Model("fixed", {"cpu"}, 1);
+  fixed.threads = 3;
+  const auto specs = PlanWorkers({Model("a", {"cpu"}, 2), Model("b", {"cpu"}, 1), fixed}, 0, 8);
+  ASSERT_EQ(specs.size(), 4u);
+  EXPECT_EQ(specs[0].threads, 2u);  // 8 cores / 4 workers
+  EXPECT_EQ(specs[2].threads, 2u);
+  EXPECT_EQ(specs[3].threads, 3u);
+  // More workers than cores: one thread each, never zero.
+  for (const auto& spec : PlanWorkers({Model("m", {"cpu"}, 5)}, 0, 2)) EXPECT_EQ(spec.threads, 1u);
 }
 
 }  // namespace

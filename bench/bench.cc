@@ -1,0 +1,451 @@
+#include "bench/bench.h"
+
+#include <signal.h>
+#include <spdlog/fmt/fmt.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/process.hpp>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "bench/served_broker.h"
+#include "common/codec.h"
+#include "common/process_info.h"
+
+namespace botmodels::bench {
+namespace {
+
+namespace bp = boost::process;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr int64_t kColumns = 512;  // the demo mlp's width
+constexpr double kMb = 1 << 20;
+
+// A private working folder, removed with everything in it.
+class WorkDir {
+ public:
+  WorkDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp ? tmp : "/tmp") + "/botmodels-bench-XXXXXX";
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create " + pattern);
+    path_ = pattern;
+  }
+  ~WorkDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string Io(const std::string& extra) {
+  return extra +
+         "[[inputs]]\nname = \"x\"\ndtype = \"float32\"\nshape = [-1, 512]\n"
+         "[[outputs]]\nname = \"y\"\ndtype = \"float32\"\nshape = [-1, 512]\n";
+}
+
+void WriteMlp(const fs::path& repo, const BenchOptions& o) {
+  std::ofstream(repo / "mlp" / "model.toml")
+      << Io(fmt::format("devices = [\"cpu\"]\npreload = true\nqueue_size = 4096\nthreads = {}\n"
+                        "max_batch_size = {}\nmax_queue_delay_us = 0\n",
+                        o.threads, o.max_batch_size));
+}
+
+void WriteNoop(const fs::path& repo, int replicas) {
+  fs::create_directories(repo / "noop");
+  std::ofstream(repo / "noop" / "model.toml")
+      << Io(fmt::format("backend = \"identity\"\ndevices = [\"cpu\"]\npreload = true\n"
+                        "queue_size = 4096\nmax_inflight = 64\nreplicas = {}\n",
+                        replicas));
+}
+
+// The request of client `slot`: its id is the slot number.
+std::string InferBody(const std::string& model, int64_t rows, int slot) {
+  protocol::Request r;
+  r.id = std::to_string(slot);
+  r.op = protocol::Op::kInfer;
+  r.model = model;
+  std::vector<float> x(rows * kColumns);
+  std::mt19937 random(42);
+  std::normal_distribution<float> normal;
+  for (float& v : x) v = normal(random);
+  r.inputs["x"] = {protocol::DType::kFloat32,
+                   {rows, kColumns},
+                   std::string(reinterpret_cast<const char*>(x.data()), x.size() * sizeof(float))};
+  return codec::EncodeRequest(r);
+}
+
+std::vector<std::string> InferBodies(const std::string& model, int64_t rows, int clients) {
+  std::vector<std::string> bodies;
+  for (int slot = 0; slot < clients; ++slot) bodies.push_back(InferBody(model, rows, slot));
+  return bodies;
+}
+
+std::optional<ReplyInfo> SlotOf(std::optional<std::string> id, bool ok) {
+  if (!id) return std::nullopt;
+  return ReplyInfo{std::atoi(id->c_str()), ok};
+}
+
+// A broker's reply.
+std::optional<ReplyInfo> ReadBrokerReply(std::string_view frame) {
+  auto reply = codec::DecodeReply(frame);
+  if (!reply.ok()) return std::nullopt;
+  return SlotOf(reply->id, reply->status.ok());
+}
+
+// The echo's reply: the request body itself, decoded as thoroughly.
+std::optional<ReplyInfo> ReadEcho(std::string_view frame) {
+  auto request = codec::DecodeRequest(frame);
+  if (!request.ok()) return std::nullopt;
+  return SlotOf(request->id, true);
+}
+
+LoadResult Run(zmq::context_t& context, const std::string& endpoint, int concurrency,
+               const BenchOptions& o, Client& signer, const std::vector<std::string>& bodies,
+               const ReadReply& read) {
+  return RunClosedLoop(
+      context, endpoint, concurrency, o.warmup, o.duration,
+      [&](int slot) { return signer.SignedFrames(bodies[slot]); }, read);
+}
+
+// Each figure's median over the rounds.
+LoadResult Median(std::vector<LoadResult> rounds) {
+  LoadResult m = rounds.front();
+  auto median = [&](double LoadResult::*field) {
+    std::sort(rounds.begin(), rounds.end(),
+              [&](const LoadResult& x, const LoadResult& y) { return x.*field < y.*field; });
+    return rounds[rounds.size() / 2].*field;
+  };
+  for (double LoadResult::*field :
+       {&LoadResult::p50_us, &LoadResult::p90_us, &LoadResult::p99_us, &LoadResult::per_second}) {
+    m.*field = median(field);
+  }
+  m.replies = m.errors = 0;
+  m.seconds = 0;
+  for (const auto& r : rounds) {
+    m.replies += r.replies;
+    m.errors += r.errors;
+    m.seconds += r.seconds;
+  }
+  return m;
+}
+
+// The highest RSS of `pid` while it runs, sampled every 20 ms.
+class RssSampler {
+ public:
+  explicit RssSampler(int64_t pid)
+      : thread_([this, pid] {
+          while (!stop_) {
+            peak_ = std::max<int64_t>(peak_, RssBytes(pid));
+            std::this_thread::sleep_for(20ms);
+          }
+        }) {}
+  int64_t Stop() {
+    stop_ = true;
+    thread_.join();
+    return peak_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> peak_{0};
+  std::thread thread_;
+};
+
+std::pair<double, double> BatchRows(const ServedBroker& broker) {
+  auto m = broker.Metrics();
+  return {m["botmodels_batch_rows_sum{model=\"mlp\"}"],
+          m["botmodels_batch_rows_count{model=\"mlp\"}"]};
+}
+
+std::vector<ForwardRun> RunForwards(const BenchOptions& o, const fs::path& model,
+                                    const std::set<int64_t>& rows) {
+  std::vector<std::string> args = {model.string(), std::to_string(kColumns),
+                                   std::to_string(o.forward_seconds), std::to_string(o.threads)};
+  for (int64_t r : rows) args.push_back(std::to_string(r));
+  bp::ipstream out;
+  bp::child child((o.bin_dir / "botmodels-forward-bench").string(), args, bp::std_out > out);
+  std::vector<ForwardRun> runs;
+  std::string line;
+  while (std::getline(out, line)) {
+    auto j = nlohmann::json::parse(line);
+    runs.push_back({j["rows"], j["forwards_per_second"], j["rows_per_second"]});
+  }
+  child.wait();
+  if (child.exit_code() != 0 || runs.size() != rows.size()) {
+    throw std::runtime_error("botmodels-forward-bench failed");
+  }
+  return runs;
+}
+
+// kill -9 of the mlp worker: until the new process registers, and until it serves.
+void MeasureRestart(ServedBroker& broker, const std::string& body, BenchReport& report) {
+  const std::vector<int64_t> pids = broker.WorkerPids();
+  if (pids.empty()) throw std::runtime_error("no mlp worker to kill");
+  const auto start = Clock::now();
+  ::kill(static_cast<pid_t>(pids.front()), SIGKILL);
+  auto elapsed_ms = [&] {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  };
+  while (report.restart_registered_ms == 0 && elapsed_ms() < 60'000) {
+    auto status = broker.client().Status();
+    if (status.ok() && !status->workers.empty()) {
+      const auto& w = status->workers.front();
+      if (w.pid != 0 && w.pid != pids.front() && w.state != "starting" && w.state != "backoff") {
+        report.restart_registered_ms = elapsed_ms();
+      }
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  auto request = codec::DecodeRequest(body);
+  while (report.restart_serving_ms == 0 && elapsed_ms() < 60'000) {
+    auto reply = broker.client().Call(*request);
+    if (reply.ok() && reply->status.ok()) report.restart_serving_ms = elapsed_ms();
+  }
+}
+
+std::string CpuName() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      return line.substr(line.find(':') + 2) + ", " +
+             std::to_string(std::thread::hardware_concurrency()) + " cores";
+    }
+  }
+  return std::to_string(std::thread::hardware_concurrency()) + " cores";
+}
+
+}  // namespace
+
+BenchOptions SmokeOptions(fs::path bin_dir) {
+  BenchOptions o;
+  o.bin_dir = std::move(bin_dir);
+  o.concurrency = {1, 4};
+  o.scale_workers = {1, 2};
+  o.scale_concurrency = 4;
+  o.warmup = 50ms;
+  o.duration = 200ms;
+  o.rounds = 1;
+  o.forward_seconds = 0.1;
+  return o;
+}
+
+BenchReport RunBench(const BenchOptions& o) {
+  BenchReport report;
+  report.options = o;
+  const std::time_t now = std::time(nullptr);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  report.when = when;
+  report.cpu = CpuName();
+  WorkDir dir;
+  const fs::path repo = dir.path() / "models";
+  if (bp::system((o.bin_dir / "botmodels-make-demo-models").string(), repo.string(),
+                 bp::std_out > bp::null) != 0) {
+    throw std::runtime_error("botmodels-make-demo-models failed");
+  }
+  WriteMlp(repo, o);
+  WriteNoop(repo, 1);
+  zmq::context_t context(1);
+  const int clients = std::max(
+      {*std::max_element(o.concurrency.begin(), o.concurrency.end()), o.scale_concurrency});
+  const auto noop = InferBodies("noop", o.rows, clients);
+  const auto mlp = InferBodies("mlp", o.rows, clients);
+
+  {  // (a) the physical limit of one hop and (b) the broker with a no-op model, interleaved
+    ClientOptions signing;  // signs like a real client; the echo checks nothing
+    signing.secret = std::string(32, 'x');
+    Client signer(signing);
+    const std::string frontend = FreeTcpEndpoint();
+    const std::string backend = "ipc://" + (dir.path() / "echo.sock").string();
+    const std::string cli = (o.bin_dir / "botmodels").string();
+    bp::child proxy(cli, "bench-proxy", frontend, backend);
+    bp::child echo(cli, "bench-echo", backend);
+    ServedBroker broker({o.bin_dir, dir.path(), "noop", repo.string(), {"noop"}, 1});
+    report.broker_ready_ms = broker.ready_ms();
+    report.broker_rss_idle_mb = RssBytes(broker.pid()) / kMb;
+    RssSampler sampler(broker.pid());
+    for (int c : o.concurrency) {
+      // Rounds alternate, so a drift of the machine's speed hits both alike.
+      std::vector<LoadResult> a, b;
+      for (int round = 0; round < o.rounds; ++round) {
+        a.push_back(Run(context, frontend, c, o, signer, noop, ReadEcho));
+        b.push_back(Run(context, broker.frontend(), c, o, broker.client(), noop, ReadBrokerReply));
+      }
+      report.proxy.push_back(Median(a));
+      report.noop.push_back(Median(b));
+    }
+    report.broker_rss_load_mb = sampler.Stop() / kMb;
+  }
+  std::set<int64_t> batch_rows;
+  {  // (d) mlp served, batching on
+    ServedBroker broker({o.bin_dir, dir.path(), "mlp", repo.string(), {"mlp"}, 1});
+    for (int64_t pid : broker.WorkerPids()) report.worker_rss_mb = RssBytes(pid) / kMb;
+    for (int c : o.concurrency) {
+      const auto [sum0, count0] = BatchRows(broker);
+      ServedRun run{Run(context, broker.frontend(), c, o, broker.client(), mlp, ReadBrokerReply)};
+      std::this_thread::sleep_for(300ms);  // the metrics are published every 250 ms
+      const auto [sum1, count1] = BatchRows(broker);
+      run.mean_batch_rows = count1 > count0 ? (sum1 - sum0) / (count1 - count0) : 0;
+      batch_rows.insert(std::max<int64_t>(1, std::llround(run.mean_batch_rows)));
+      report.served.push_back(run);
+    }
+    MeasureRestart(broker, mlp.front(), report);
+  }
+  // (c) the same model in-process, at the batch sizes the served runs formed
+  report.inproc = RunForwards(o, repo / "mlp" / "model.pt", batch_rows);
+  for (int workers : o.scale_workers) {
+    WriteNoop(repo, workers);
+    ServedBroker broker(
+        {o.bin_dir, dir.path(), "scale", repo.string(), {"noop"}, static_cast<uint32_t>(workers)});
+    const std::vector<int64_t> workers_pids = broker.WorkerPids();
+    auto workers_cpu = [&] {
+      double total = 0;
+      for (int64_t pid : workers_pids) total += CpuSeconds(pid);
+      return total;
+    };
+    const double broker0 = CpuSeconds(broker.pid()), workers0 = workers_cpu();
+    const LoadResult run = Run(context, broker.frontend(), o.scale_concurrency, o, broker.client(),
+                               noop, ReadBrokerReply);
+    // The warm-up's replies are not counted, but its CPU is: scale to the whole run.
+    const double replies =
+        run.per_second * std::chrono::duration<double>(o.warmup + o.duration).count();
+    report.scale_broker_cpu_us.push_back((CpuSeconds(broker.pid()) - broker0) / replies * 1e6);
+    report.scale_workers_cpu_us.push_back((workers_cpu() - workers0) / replies * 1e6);
+    report.scale.push_back(run);
+  }
+  return report;
+}
+
+namespace {
+
+const ForwardRun* InprocAt(const BenchReport& r, double mean_rows) {
+  const int64_t rows = std::max<int64_t>(1, std::llround(mean_rows));
+  for (const auto& f : r.inproc) {
+    if (f.rows == rows) return &f;
+  }
+  return nullptr;
+}
+
+std::string Row(const std::string& name, const LoadResult& l, const std::string& extra = "") {
+  return fmt::format("{:<28} {:>5} {:>9.0f} {:>9.0f} {:>9.0f} {:>10.0f} {:>6} {}\n", name,
+                     l.concurrency, l.p50_us, l.p90_us, l.p99_us, l.per_second, l.errors, extra);
+}
+
+}  // namespace
+
+void PrintReport(const BenchReport& r, std::ostream& out) {
+  out << fmt::format("botmodels bench, {} on {}; [{}, 512] float32 per request\n\n", r.when, r.cpu,
+                     r.options.rows);
+  out << fmt::format("{:<28} {:>5} {:>9} {:>9} {:>9} {:>10} {:>6}\n", "run", "conc", "p50 us",
+                     "p90 us", "p99 us", "replies/s", "errors");
+  for (const auto& l : r.proxy) out << Row("(a) zmq::proxy + echo", l);
+  for (const auto& l : r.noop) out << Row("(b) broker + no-op worker", l);
+  for (const auto& s : r.served) {
+    out << Row("(d) broker + mlp, batching", s.load,
+               fmt::format("mean batch {:.1f} rows", s.mean_batch_rows));
+  }
+  for (const auto& f : r.inproc) {
+    out << fmt::format("{:<28} {:>5} {:>9} {:>9} {:>9} {:>10.0f} {:>6} batch of {} rows\n",
+                       "(c) mlp in-process", "-", "", "", "", f.rows_per_second, "", f.rows);
+  }
+  out << "\nratios (target)\n";
+  for (size_t i = 0; i < r.proxy.size() && i < r.noop.size(); ++i) {
+    out << fmt::format(
+        "  conc {:>3}: (b)/(a) p50 latency {:.2f} (<= 1.15), throughput {:.2f} (>= 0.8)\n",
+        r.proxy[i].concurrency, r.noop[i].p50_us / r.proxy[i].p50_us,
+        r.noop[i].per_second / r.proxy[i].per_second);
+  }
+  for (const auto& s : r.served) {
+    if (const ForwardRun* f = InprocAt(r, s.mean_batch_rows)) {
+      out << fmt::format(
+          "  conc {:>3}: (d)/(c) throughput {:.2f} at {} rows per forward (>= 0.9)\n",
+          s.load.concurrency,
+          s.load.per_second * static_cast<double>(r.options.rows) / f->rows_per_second, f->rows);
+    }
+  }
+  out << fmt::format("\nscale: no-op workers on one broker, {} clients\n",
+                     r.options.scale_concurrency);
+  for (size_t i = 0; i < r.scale.size(); ++i) {
+    out << fmt::format(
+        "  {:>3} workers: {:>8.0f} replies/s, p50 {:>5.0f} us; CPU per reply: broker {:.1f} us, "
+        "workers {:.1f} us\n",
+        r.options.scale_workers[i], r.scale[i].per_second, r.scale[i].p50_us,
+        r.scale_broker_cpu_us[i], r.scale_workers_cpu_us[i]);
+  }
+  out << fmt::format(
+      "\nbroker start to ready: {:.0f} ms; broker RSS idle {:.1f} MB, under load {:.1f} MB; "
+      "mlp worker RSS {:.1f} MB\n"
+      "kill -9 of the mlp worker: registered again after {:.0f} ms, serving after {:.0f} ms "
+      "(model reload included)\n",
+      r.broker_ready_ms, r.broker_rss_idle_mb, r.broker_rss_load_mb, r.worker_rss_mb,
+      r.restart_registered_ms, r.restart_serving_ms);
+}
+
+nlohmann::json ToJson(const BenchReport& r) {
+  auto load = [](const LoadResult& l) {
+    return nlohmann::json{{"concurrency", l.concurrency}, {"replies", l.replies},
+                          {"errors", l.errors},           {"seconds", l.seconds},
+                          {"p50_us", l.p50_us},           {"p90_us", l.p90_us},
+                          {"p99_us", l.p99_us},           {"replies_per_second", l.per_second}};
+  };
+  nlohmann::json j;
+  j["when"] = r.when;
+  j["cpu"] = r.cpu;
+  j["rows_per_request"] = r.options.rows;
+  for (const auto& l : r.proxy) j["proxy"].push_back(load(l));
+  for (const auto& l : r.noop) j["noop"].push_back(load(l));
+  for (const auto& s : r.served) {
+    auto entry = load(s.load);
+    entry["mean_batch_rows"] = s.mean_batch_rows;
+    j["served"].push_back(entry);
+  }
+  for (const auto& f : r.inproc) {
+    j["inprocess"].push_back({{"rows", f.rows},
+                              {"forwards_per_second", f.forwards_per_second},
+                              {"rows_per_second", f.rows_per_second}});
+  }
+  for (size_t i = 0; i < r.proxy.size() && i < r.noop.size(); ++i) {
+    j["ratios"]["broker_over_proxy"].push_back(
+        {{"concurrency", r.proxy[i].concurrency},
+         {"p50_latency", r.noop[i].p50_us / r.proxy[i].p50_us},
+         {"throughput", r.noop[i].per_second / r.proxy[i].per_second}});
+  }
+  for (const auto& s : r.served) {
+    if (const ForwardRun* f = InprocAt(r, s.mean_batch_rows)) {
+      j["ratios"]["served_over_inprocess"].push_back(
+          {{"concurrency", s.load.concurrency},
+           {"rows", f->rows},
+           {"throughput",
+            s.load.per_second * static_cast<double>(r.options.rows) / f->rows_per_second}});
+    }
+  }
+  for (size_t i = 0; i < r.scale.size(); ++i) {
+    auto entry = load(r.scale[i]);
+    entry["workers"] = r.options.scale_workers[i];
+    entry["broker_cpu_us_per_reply"] = r.scale_broker_cpu_us[i];
+    entry["workers_cpu_us_per_reply"] = r.scale_workers_cpu_us[i];
+    j["scale"].push_back(entry);
+  }
+  j["broker_ready_ms"] = r.broker_ready_ms;
+  j["broker_rss_idle_mb"] = r.broker_rss_idle_mb;
+  j["broker_rss_load_mb"] = r.broker_rss_load_mb;
+  j["worker_rss_mb"] = r.worker_rss_mb;
+  j["restart_registered_ms"] = r.restart_registered_ms;
+  j["restart_serving_ms"] = r.restart_serving_ms;
+  return j;
+}
+
+}  // namespace botmodels::bench

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "bench/load.h"
+
+namespace botmodels::bench {
+
+struct BenchOptions {
+  std::filesystem::path bin_dir;                 // where botmodels-broker & co. are
+  std::vector<int> concurrency{1, 16, 64};       // closed-loop clients per run
+  std::vector<int> scale_workers{1, 4, 16, 64};  // no-op workers in the scale run
+  int scale_concurrency = 64;
+  std::chrono::milliseconds warmup{500};     // per run, not measured
+  std::chrono::milliseconds duration{2000};  // per run, measured
+  int rounds = 3;  // (a) and (b) alternate this often per concurrency; medians are reported
+  double forward_seconds = 2;    // per batch size, in-process
+  int64_t rows = 1;              // rows of [rows, 512] float32 per request
+  uint32_t max_batch_size = 64;  // served mlp's batching
+  uint32_t threads = 1;          // intra-op threads: worker and in-process alike
+};
+
+// Smoke mode: every run, far shorter, so the test suite keeps the bench working.
+BenchOptions SmokeOptions(std::filesystem::path bin_dir);
+
+// A load run plus, for the served mlp, the mean rows of the forwards that
+// answered its requests (from the broker's botmodels_batch_rows histogram).
+struct ServedRun {
+  LoadResult load;
+  double mean_batch_rows = 0;
+};
+
+// The in-process baseline at one batch size.
+struct ForwardRun {
+  int64_t rows = 0;
+  double forwards_per_second = 0;
+  double rows_per_second = 0;
+};
+
+struct BenchReport {
+  std::string when, cpu;  // when it ran (UTC) and on what
+  BenchOptions options;
+  std::vector<LoadResult> proxy;   // (a) zmq::proxy + echo worker (medians of the rounds)
+  std::vector<LoadResult> noop;    // (b) broker + no-op (identity) worker (medians of the rounds)
+  std::vector<ForwardRun> inproc;  // (c) mlp forward in-process, per concurrency's batch size
+  std::vector<ServedRun> served;   // (d) broker + mlp worker, batching on
+  std::vector<LoadResult> scale;   // no-op workers per options.scale_workers
+  // CPU per reply in the scale runs, in µs: the broker's, and all workers' together.
+  std::vector<double> scale_broker_cpu_us, scale_workers_cpu_us;
+  double broker_ready_ms = 0;  // broker spawn → no-op worker ready
+  double broker_rss_idle_mb = 0, broker_rss_load_mb = 0, worker_rss_mb = 0;
+  double restart_registered_ms = 0;  // kill -9 → the new process registered (reload excluded)
+  double restart_serving_ms = 0;     // kill -9 → a request served again (reload included)
+};
+
+// Runs every measurement in one go. Throws std::runtime_error when a process
+// cannot start or stops answering.
+BenchReport RunBench(const BenchOptions& options);
+
+// The table and the ratios against their targets.
+void PrintReport(const BenchReport& report, std::ostream& out);
+nlohmann::json ToJson(const BenchReport& report);
+
+}  // namespace botmodels::bench

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <boost/process/child.hpp>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/client.h"
+
+namespace botmodels::bench {
+
+// A loopback TCP endpoint free now: bound by the OS, then released.
+std::string FreeTcpEndpoint();
+
+struct ServedOptions {
+  std::filesystem::path bin_dir;   // botmodels-broker and botmodels-worker
+  std::filesystem::path dir;       // working folder: config, keys, sockets, log
+  std::string name;                // names the config and log files
+  std::string repository;          // the model repository
+  std::vector<std::string> serve;  // models to serve
+  uint32_t workers = 1;            // total workers to wait for
+};
+
+// A real botmodels-broker (and its workers) on a config written for the
+// benchmark: HMAC with a fresh random key, TCP frontend on a free loopback
+// port, HTTP metrics on another, short restart backoff. The secret lives in a
+// mode-0600 keys file under `dir` and is never printed.
+class ServedBroker {
+ public:
+  // Starts the broker and waits until `workers` workers are ready. Throws
+  // std::runtime_error (with the log's tail) when that takes over a minute.
+  explicit ServedBroker(ServedOptions options);
+  ~ServedBroker();  // SIGTERM, then waits for the broker and its workers
+
+  const std::string& frontend() const { return frontend_; }
+  int64_t pid() const;
+  // From spawning the broker to every worker ready, in ms.
+  double ready_ms() const { return ready_ms_; }
+  Client& client() { return *client_; }
+  // The worker pids, from `status`.
+  std::vector<int64_t> WorkerPids();
+  // Waits until `workers` workers are ready; false after `timeout`.
+  bool WaitReady(uint32_t workers, std::chrono::milliseconds timeout);
+  // GET /metrics: sample ("name{labels}") → value.
+  std::map<std::string, double> Metrics() const;
+
+ private:
+  std::string LogTail() const;
+
+  ServedOptions options_;
+  std::string frontend_;
+  int http_port_ = 0;
+  double ready_ms_ = 0;
+  std::unique_ptr<Client> client_;
+  boost::process::child broker_;
+};
+
+}  // namespace botmodels::bench

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <cstdint>
+
+namespace botmodels {
+
+// Resident memory of process `pid` in bytes (VmRSS in /proc/PID/status);
+// -1 when it cannot be read (no such process).
+int64_t RssBytes(int64_t pid);
+
+// CPU time process `pid` has used so far, user and system, in seconds (from
+// /proc/PID/stat); -1 when it cannot be read.
+double CpuSeconds(int64_t pid);
+
+// The cores this process may run on (its CPU affinity, which containers
+// narrow), at least 1.
+int UsableCores();
+
+}  // namespace botmodels
