@@ -111,12 +111,25 @@ std::optional<ReplyInfo> ReadEcho(std::string_view frame) {
   return SlotOf(request->id, true);
 }
 
+double TotalCpuSeconds(const std::vector<int64_t>& pids) {
+  double total = 0;
+  for (int64_t pid : pids) total += CpuSeconds(pid);
+  return total;
+}
+
+// One closed-loop run against the processes `servers`, whose CPU per reply it measures.
 LoadResult Run(zmq::context_t& context, const std::string& endpoint, int concurrency,
                const BenchOptions& o, Client& signer, const std::vector<std::string>& bodies,
-               const ReadReply& read) {
-  return RunClosedLoop(
+               const ReadReply& read, const std::vector<int64_t>& servers) {
+  const double cpu_before = TotalCpuSeconds(servers);
+  LoadResult result = RunClosedLoop(
       context, endpoint, concurrency, o.warmup, o.duration,
       [&](int slot) { return signer.SignedFrames(bodies[slot]); }, read);
+  // The warm-up's replies are not counted, but its CPU is: scale to the whole run.
+  const double replies =
+      result.per_second * std::chrono::duration<double>(o.warmup + o.duration).count();
+  if (replies > 0) result.server_cpu_us = (TotalCpuSeconds(servers) - cpu_before) / replies * 1e6;
+  return result;
 }
 
 // Each figure's median over the rounds.
@@ -175,7 +188,8 @@ std::vector<ForwardRun> RunForwards(const BenchOptions& o, const fs::path& model
                                    std::to_string(o.forward_seconds), std::to_string(o.threads)};
   for (int64_t r : rows) args.push_back(std::to_string(r));
   bp::ipstream out;
-  bp::child child((o.bin_dir / "botmodels-forward-bench").string(), args, bp::std_out > out);
+  bp::child child((o.bin_dir / "botmodels-forward-bench").string(), args, bp::std_out > out,
+                  DieWithBench());
   std::vector<ForwardRun> runs;
   std::string line;
   while (std::getline(out, line)) {
@@ -264,25 +278,32 @@ BenchReport RunBench(const BenchOptions& o) {
   const auto noop = InferBodies("noop", o.rows, clients);
   const auto mlp = InferBodies("mlp", o.rows, clients);
 
-  {  // (a) the physical limit of one hop and (b) the broker with a no-op model, interleaved
+  auto wanted = [&](const std::string& part) {
+    return std::find(o.parts.begin(), o.parts.end(), part) != o.parts.end();
+  };
+  if (wanted("hop")) {  // (a) the physical limit of one hop and (b) the broker with a no-op model,
+                        // interleaved
     ClientOptions signing;  // signs like a real client; the echo checks nothing
     signing.secret = std::string(32, 'x');
     Client signer(signing);
     const std::string frontend = FreeTcpEndpoint();
     const std::string backend = "ipc://" + (dir.path() / "echo.sock").string();
     const std::string cli = (o.bin_dir / "botmodels").string();
-    bp::child proxy(cli, "bench-proxy", frontend, backend);
-    bp::child echo(cli, "bench-echo", backend);
+    bp::child proxy(cli, "bench-proxy", frontend, backend, DieWithBench());
+    bp::child echo(cli, "bench-echo", backend, DieWithBench());
     ServedBroker broker({o.bin_dir, dir.path(), "noop", repo.string(), {"noop"}, 1});
     report.broker_ready_ms = broker.ready_ms();
     report.broker_rss_idle_mb = RssBytes(broker.pid()) / kMb;
     RssSampler sampler(broker.pid());
+    std::vector<int64_t> noop_servers = broker.WorkerPids();
+    noop_servers.push_back(broker.pid());
     for (int c : o.concurrency) {
       // Rounds alternate, so a drift of the machine's speed hits both alike.
       std::vector<LoadResult> a, b;
       for (int round = 0; round < o.rounds; ++round) {
-        a.push_back(Run(context, frontend, c, o, signer, noop, ReadEcho));
-        b.push_back(Run(context, broker.frontend(), c, o, broker.client(), noop, ReadBrokerReply));
+        a.push_back(Run(context, frontend, c, o, signer, noop, ReadEcho, {proxy.id(), echo.id()}));
+        b.push_back(Run(context, broker.frontend(), c, o, broker.client(), noop, ReadBrokerReply,
+                        noop_servers));
       }
       report.proxy.push_back(Median(a));
       report.noop.push_back(Median(b));
@@ -290,12 +311,15 @@ BenchReport RunBench(const BenchOptions& o) {
     report.broker_rss_load_mb = sampler.Stop() / kMb;
   }
   std::set<int64_t> batch_rows;
-  {  // (d) mlp served, batching on
+  if (wanted("served")) {  // (d) mlp served, batching on
     ServedBroker broker({o.bin_dir, dir.path(), "mlp", repo.string(), {"mlp"}, 1});
-    for (int64_t pid : broker.WorkerPids()) report.worker_rss_mb = RssBytes(pid) / kMb;
+    std::vector<int64_t> servers = broker.WorkerPids();
+    for (int64_t pid : servers) report.worker_rss_mb = RssBytes(pid) / kMb;
+    servers.push_back(broker.pid());
     for (int c : o.concurrency) {
       const auto [sum0, count0] = BatchRows(broker);
-      ServedRun run{Run(context, broker.frontend(), c, o, broker.client(), mlp, ReadBrokerReply)};
+      ServedRun run{
+          Run(context, broker.frontend(), c, o, broker.client(), mlp, ReadBrokerReply, servers)};
       std::this_thread::sleep_for(300ms);  // the metrics are published every 250 ms
       const auto [sum1, count1] = BatchRows(broker);
       run.mean_batch_rows = count1 > count0 ? (sum1 - sum0) / (count1 - count0) : 0;
@@ -305,25 +329,22 @@ BenchReport RunBench(const BenchOptions& o) {
     MeasureRestart(broker, mlp.front(), report);
   }
   // (c) the same model in-process, at the batch sizes the served runs formed
-  report.inproc = RunForwards(o, repo / "mlp" / "model.pt", batch_rows);
-  for (int workers : o.scale_workers) {
+  if (!batch_rows.empty()) report.inproc = RunForwards(o, repo / "mlp" / "model.pt", batch_rows);
+  for (int workers : wanted("scale") ? o.scale_workers : std::vector<int>{}) {
     WriteNoop(repo, workers);
     ServedBroker broker(
         {o.bin_dir, dir.path(), "scale", repo.string(), {"noop"}, static_cast<uint32_t>(workers)});
-    const std::vector<int64_t> workers_pids = broker.WorkerPids();
-    auto workers_cpu = [&] {
-      double total = 0;
-      for (int64_t pid : workers_pids) total += CpuSeconds(pid);
-      return total;
-    };
-    const double broker0 = CpuSeconds(broker.pid()), workers0 = workers_cpu();
-    const LoadResult run = Run(context, broker.frontend(), o.scale_concurrency, o, broker.client(),
-                               noop, ReadBrokerReply);
-    // The warm-up's replies are not counted, but its CPU is: scale to the whole run.
+    const std::vector<int64_t> worker_pids = broker.WorkerPids();
+    const double broker0 = CpuSeconds(broker.pid()), workers0 = TotalCpuSeconds(worker_pids);
+    LoadResult run = Run(context, broker.frontend(), o.scale_concurrency, o, broker.client(), noop,
+                         ReadBrokerReply, {});
     const double replies =
         run.per_second * std::chrono::duration<double>(o.warmup + o.duration).count();
-    report.scale_broker_cpu_us.push_back((CpuSeconds(broker.pid()) - broker0) / replies * 1e6);
-    report.scale_workers_cpu_us.push_back((workers_cpu() - workers0) / replies * 1e6);
+    const double broker_us = (CpuSeconds(broker.pid()) - broker0) / replies * 1e6;
+    const double workers_us = (TotalCpuSeconds(worker_pids) - workers0) / replies * 1e6;
+    run.server_cpu_us = broker_us + workers_us;
+    report.scale_broker_cpu_us.push_back(broker_us);
+    report.scale_workers_cpu_us.push_back(workers_us);
     report.scale.push_back(run);
   }
   return report;
@@ -340,8 +361,9 @@ const ForwardRun* InprocAt(const BenchReport& r, double mean_rows) {
 }
 
 std::string Row(const std::string& name, const LoadResult& l, const std::string& extra = "") {
-  return fmt::format("{:<28} {:>5} {:>9.0f} {:>9.0f} {:>9.0f} {:>10.0f} {:>6} {}\n", name,
-                     l.concurrency, l.p50_us, l.p90_us, l.p99_us, l.per_second, l.errors, extra);
+  return fmt::format("{:<28} {:>5} {:>9.0f} {:>9.0f} {:>9.0f} {:>10.0f} {:>6} {:>8.1f} {}\n", name,
+                     l.concurrency, l.p50_us, l.p90_us, l.p99_us, l.per_second, l.errors,
+                     l.server_cpu_us, extra);
 }
 
 }  // namespace
@@ -349,8 +371,8 @@ std::string Row(const std::string& name, const LoadResult& l, const std::string&
 void PrintReport(const BenchReport& r, std::ostream& out) {
   out << fmt::format("botmodels bench, {} on {}; [{}, 512] float32 per request\n\n", r.when, r.cpu,
                      r.options.rows);
-  out << fmt::format("{:<28} {:>5} {:>9} {:>9} {:>9} {:>10} {:>6}\n", "run", "conc", "p50 us",
-                     "p90 us", "p99 us", "replies/s", "errors");
+  out << fmt::format("{:<28} {:>5} {:>9} {:>9} {:>9} {:>10} {:>6} {:>8}\n", "run", "conc", "p50 us",
+                     "p90 us", "p99 us", "replies/s", "errors", "cpu us");
   for (const auto& l : r.proxy) out << Row("(a) zmq::proxy + echo", l);
   for (const auto& l : r.noop) out << Row("(b) broker + no-op worker", l);
   for (const auto& s : r.served) {
@@ -358,9 +380,11 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
                fmt::format("mean batch {:.1f} rows", s.mean_batch_rows));
   }
   for (const auto& f : r.inproc) {
-    out << fmt::format("{:<28} {:>5} {:>9} {:>9} {:>9} {:>10.0f} {:>6} batch of {} rows\n",
-                       "(c) mlp in-process", "-", "", "", "", f.rows_per_second, "", f.rows);
+    out << fmt::format("{:<28} {:>5} {:>9} {:>9} {:>9} {:>10.0f} {:>6} {:>8} batch of {} rows\n",
+                       "(c) mlp in-process", "-", "", "", "", f.rows_per_second, "", "", f.rows);
   }
+  out << "(cpu us: CPU time of the serving processes per reply: proxy and echo, or broker and\n"
+         "worker; the load generator is not counted)\n";
   out << "\nratios (target)\n";
   for (size_t i = 0; i < r.proxy.size() && i < r.noop.size(); ++i) {
     out << fmt::format(
@@ -376,8 +400,10 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
           s.load.per_second * static_cast<double>(r.options.rows) / f->rows_per_second, f->rows);
     }
   }
-  out << fmt::format("\nscale: no-op workers on one broker, {} clients\n",
-                     r.options.scale_concurrency);
+  if (!r.scale.empty()) {
+    out << fmt::format("\nscale: no-op workers on one broker, {} clients\n",
+                       r.options.scale_concurrency);
+  }
   for (size_t i = 0; i < r.scale.size(); ++i) {
     out << fmt::format(
         "  {:>3} workers: {:>8.0f} replies/s, p50 {:>5.0f} us; CPU per reply: broker {:.1f} us, "
@@ -385,21 +411,31 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
         r.options.scale_workers[i], r.scale[i].per_second, r.scale[i].p50_us,
         r.scale_broker_cpu_us[i], r.scale_workers_cpu_us[i]);
   }
-  out << fmt::format(
-      "\nbroker start to ready: {:.0f} ms; broker RSS idle {:.1f} MB, under load {:.1f} MB; "
-      "mlp worker RSS {:.1f} MB\n"
-      "kill -9 of the mlp worker: registered again after {:.0f} ms, serving after {:.0f} ms "
-      "(model reload included)\n",
-      r.broker_ready_ms, r.broker_rss_idle_mb, r.broker_rss_load_mb, r.worker_rss_mb,
-      r.restart_registered_ms, r.restart_serving_ms);
+  out << '\n';
+  if (!r.noop.empty()) {
+    out << fmt::format(
+        "broker start to ready: {:.0f} ms; broker RSS idle {:.1f} MB, under load {:.1f} MB\n",
+        r.broker_ready_ms, r.broker_rss_idle_mb, r.broker_rss_load_mb);
+  }
+  if (!r.served.empty()) {
+    out << fmt::format(
+        "mlp worker RSS {:.1f} MB; kill -9 of the mlp worker: registered again after {:.0f} ms, "
+        "serving after {:.0f} ms (model reload included)\n",
+        r.worker_rss_mb, r.restart_registered_ms, r.restart_serving_ms);
+  }
 }
 
 nlohmann::json ToJson(const BenchReport& r) {
   auto load = [](const LoadResult& l) {
-    return nlohmann::json{{"concurrency", l.concurrency}, {"replies", l.replies},
-                          {"errors", l.errors},           {"seconds", l.seconds},
-                          {"p50_us", l.p50_us},           {"p90_us", l.p90_us},
-                          {"p99_us", l.p99_us},           {"replies_per_second", l.per_second}};
+    return nlohmann::json{{"concurrency", l.concurrency},
+                          {"replies", l.replies},
+                          {"errors", l.errors},
+                          {"seconds", l.seconds},
+                          {"p50_us", l.p50_us},
+                          {"p90_us", l.p90_us},
+                          {"p99_us", l.p99_us},
+                          {"replies_per_second", l.per_second},
+                          {"server_cpu_us_per_reply", l.server_cpu_us}};
   };
   nlohmann::json j;
   j["when"] = r.when;

@@ -24,6 +24,8 @@ struct BenchOptions {
   int64_t rows = 1;              // rows of [rows, 512] float32 per request
   uint32_t max_batch_size = 64;  // served mlp's batching
   uint32_t threads = 1;          // intra-op threads: worker and in-process alike
+  // Which parts run: "hop" ((a) and (b)), "served" ((c), (d) and the restart), "scale".
+  std::vector<std::string> parts{"hop", "served", "scale"};
 };
 
 // Smoke mode: every run, far shorter, so the test suite keeps the bench working.

@@ -1,6 +1,10 @@
 #pragma once
 
+#include <signal.h>
+#include <sys/prctl.h>
+
 #include <boost/process/child.hpp>
+#include <boost/process/extend.hpp>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -11,6 +15,12 @@
 #include "client/client.h"
 
 namespace botmodels::bench {
+
+// A child-process option: the child gets SIGKILL when the bench ends, however
+// it ends (a broker takes its workers with it).
+inline auto DieWithBench() {
+  return boost::process::extend::on_exec_setup = [](auto&) { ::prctl(PR_SET_PDEATHSIG, SIGKILL); };
+}
 
 // A loopback TCP endpoint free now: bound by the OS, then released.
 std::string FreeTcpEndpoint();

@@ -7,6 +7,7 @@
 
 #include "common/codec.h"
 #include "common/curve_socket.h"
+#include "common/zmq_frame.h"
 
 namespace botmodels {
 
@@ -30,7 +31,7 @@ Client::Client(ClientOptions options)
 
 std::string Client::NextId() { return id_prefix_ + std::to_string(next_id_++); }
 
-std::vector<std::string> Client::SignedFrames(const std::string& body) const {
+std::vector<std::string> Client::SignedFrames(std::string body) const {
   protocol::AuthHeader header;
   if (signer_) {
     header = signer_->NewHeader(std::chrono::system_clock::now());
@@ -39,12 +40,12 @@ std::vector<std::string> Client::SignedFrames(const std::string& body) const {
   }
   std::string header_bytes = codec::EncodeAuthHeader(header);
   std::string signature = signer_ ? signer_->Sign(header_bytes, body) : std::string();
-  return {std::move(header_bytes), body, std::move(signature)};
+  return {std::move(header_bytes), std::move(body), std::move(signature)};
 }
 
-void Client::SendFrames(const std::vector<std::string>& frames) {
+void Client::SendFrames(std::vector<std::string> frames) {
   for (size_t i = 0; i < frames.size(); ++i) {
-    socket_.send(zmq::buffer(frames[i]),
+    socket_.send(FrameOf(std::move(frames[i])),  // the encoded body is not copied again
                  i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
   }
 }

@@ -52,9 +52,9 @@ class Client {
   std::optional<protocol::Reply> Receive(std::chrono::milliseconds timeout);
 
   // Sends raw frames, for tests of malformed input.
-  void SendFrames(const std::vector<std::string>& frames);
+  void SendFrames(std::vector<std::string> frames);
   // Signs `body` as the protocol says and returns [header, body, signature].
-  std::vector<std::string> SignedFrames(const std::string& body) const;
+  std::vector<std::string> SignedFrames(std::string body) const;
 
  private:
   std::string NextId();

@@ -66,6 +66,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bench->add_option("--threads", bench_options.threads, "intra-op threads of the mlp")
       ->capture_default_str();
+  bench
+      ->add_option("--parts", bench_options.parts,
+                   "hop: (a) and (b); served: (c), (d) and the restart; scale")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"hop", "served", "scale"}))
+      ->capture_default_str();
   // Bench run (a)'s processes, started by `bench` itself: hidden from --help.
   std::string frontend, backend;
   auto* bench_proxy = app.add_subcommand("bench-proxy")->group("");

@@ -4,13 +4,14 @@
 // worker would (InferenceMode, THREADS intra-op threads, warmed up), for
 // SECONDS, and prints one JSON object per line:
 //   {"rows": 8, "forwards_per_second": 1234.5, "rows_per_second": 9876.0}
-#include <ATen/Parallel.h>
 #include <torch/script.h>
 
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <string>
+
+#include "models/intra_op_threads.h"
 
 int main(int argc, char** argv) {
   if (argc < 6) {
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   try {
     const int64_t columns = std::stoll(argv[2]);
     const double seconds = std::stod(argv[3]);
-    at::set_num_threads(std::stoi(argv[4]));
+    botmodels::SetIntraOpThreads(std::stoi(argv[4]));
     auto module = torch::jit::load(argv[1]);
     module.eval();
     c10::InferenceMode guard;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/zmq_frame.h"
 #include "worker/batch.h"
 
 namespace botmodels {
@@ -216,7 +217,7 @@ void Executor::SendReply(uint64_t ticket, std::string reply, const std::string& 
       codec::EncodeJobHeader({ticket, 0, code, static_cast<uint32_t>(batch_rows)});
   results_->send(zmq::buffer(wm::kReply), zmq::send_flags::sndmore);
   results_->send(zmq::buffer(header), zmq::send_flags::sndmore);
-  results_->send(Frame(std::move(reply)), zmq::send_flags::none);
+  results_->send(FrameOf(std::move(reply)), zmq::send_flags::none);
 }
 
 void Executor::SendState(const protocol::WorkerState& state) {

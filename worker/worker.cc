@@ -9,6 +9,7 @@
 #include <zmq_addon.hpp>
 
 #include "common/codec.h"
+#include "models/intra_op_threads.h"
 #include "models/memory_budget.h"
 #include "models/model_backend.h"
 #include "worker/broker_link.h"
@@ -50,7 +51,7 @@ void Worker::RequestStop() { g_stop.store(true); }
 int Worker::Run() {
   const ModelConfig& model = options_.model;
   MemoryBudget::InstallCpu(model.memory_limit_mb << 20);
-  if (model.threads > 0) at::set_num_threads(static_cast<int>(model.threads));
+  if (model.threads > 0) SetIntraOpThreads(static_cast<int>(model.threads));
 
   SteadyClock clock;
   zmq::context_t context(1);
