@@ -172,9 +172,11 @@ int Broker::Run() {
   if (!clients_) {
     spdlog::warn("auth = \"none\": any local process can use this broker; for development only");
   }
+  const int gpus = config_.local_workers && NeedsGpuCount(models_)
+                       ? ProbeCudaDevices(supervisor_.options().worker_binary)
+                       : 0;
+  admin_.emplace(router_, supervisor_, models_, gpus, UsableCores(), config_.local_workers);
   if (config_.local_workers) {
-    const int gpus =
-        NeedsGpuCount(models_) ? ProbeCudaDevices(supervisor_.options().worker_binary) : 0;
     for (auto& spec : PlanWorkers(models_, gpus, UsableCores())) supervisor_.Add(std::move(spec));
   } else {
     spdlog::info("local_workers = false: waiting for remote workers on {}", config_.backend);
@@ -281,7 +283,10 @@ void Broker::HandleRequest(const std::string& client, const protocol::Request& r
       break;
     case protocol::Op::kRestart:
     case protocol::Op::kDrain:
-      if (Status s = Operate(request); !s.ok()) reply = protocol::ErrorReply(request.id, s);
+    case protocol::Op::kLoad:
+    case protocol::Op::kUnload:
+    case protocol::Op::kScale:
+      if (Status s = admin_->Run(request); !s.ok()) reply = protocol::ErrorReply(request.id, s);
       break;
     case protocol::Op::kInfer: {
       if (draining_) {
@@ -402,49 +407,17 @@ void Broker::RegisterWorker(const std::string& identity, std::vector<zmq::messag
   router_.OnRegister(std::move(record));
 }
 
-Status Broker::Operate(const protocol::Request& request) {
-  const std::string& id = request.worker;
-  if (!supervisor_.Find(id)) {
-    return InvalidRequest("no worker '" + id + "' is supervised by this broker (see status)");
-  }
-  if (request.op == protocol::Op::kRestart && request.force) {
-    after_drain_.erase(id);
-    supervisor_.Restart(id);  // its in-flight requests are retried on a sibling
-    return {};
-  }
-  after_drain_[id] =
-      request.op == protocol::Op::kRestart ? AfterDrain::kRestart : AfterDrain::kStop;
-  if (router_.Drain(id)) {
-    spdlog::info("worker {}: draining before {}", id, protocol::OpName(request.op));
-  } else {
-    FinishDrain(id);  // not registered (starting, in backoff or stopped): nothing to finish
-  }
-  return {};
-}
-
-void Broker::FinishDrain(const std::string& worker_id) {
-  auto it = after_drain_.find(worker_id);
-  if (it == after_drain_.end()) return;
-  const AfterDrain action = it->second;
-  after_drain_.erase(it);
-  if (action == AfterDrain::kRestart) {
-    supervisor_.Restart(worker_id);
-  } else {
-    supervisor_.Stop(worker_id);
-  }
-}
-
 void Broker::Housekeeping() {
   // Not on every turn: under load a turn comes every few µs, and this polls
   // each worker process (waitpid) and walks every worker.
   constexpr std::chrono::milliseconds kEvery{5};  // delays noticing a death by this, at most
   if (clock_.Now() - last_housekeeping_ < kEvery) return;
   last_housekeeping_ = clock_.Now();
-  for (const WorkerExit& exit : supervisor_.Tick()) {
+  const std::vector<WorkerExit> exits = supervisor_.Tick();
+  for (const WorkerExit& exit : exits) {
     router_.OnWorkerGone(exit.id, exit.load_failed ? Departure::kLoadFailed : Departure::kDied);
-    FinishDrain(exit.id);  // it died while draining
   }
-  for (const std::string& id : router_.Drained()) FinishDrain(id);
+  admin_->Tick(exits);
   PublishHealth();
   const auto now = clock_.Now();
   for (const std::string& id : router_.workers().Silent(now, config_.liveness)) {
@@ -490,8 +463,9 @@ void Broker::PublishHealth() {
       ready = ready || w.state == protocol::ModelState::kReady ||
               (!m.preload && w.state != protocol::ModelState::kFailed);
     }
-    snapshot.model_ready[m.name] = ready && !draining_;
-    snapshot.ready = snapshot.ready && ready;
+    snapshot.model_ready[m.name] = ready && !draining_ && router_.Loaded(m.name);
+    // A model an operator unloaded does not make the broker unready.
+    snapshot.ready = snapshot.ready && (ready || !router_.Loaded(m.name));
   }
   http_->Publish(std::move(snapshot));
 }

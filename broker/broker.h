@@ -6,6 +6,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "broker/admin.h"
 #include "broker/authenticator.h"
 #include "broker/credentials.h"
 #include "broker/http_server.h"
@@ -58,10 +59,6 @@ class Broker final : private Outbox {
   void Housekeeping();
   // Hands the HTTP endpoints a fresh snapshot when the last is old enough.
   void PublishHealth();
-  // Restart (graceful unless forced) or drain `worker`; an error for an unknown id.
-  Status Operate(const protocol::Request& request);
-  // Carries out an AfterDrain on `worker_id` (drained, or gone meanwhile).
-  void FinishDrain(const std::string& worker_id);
   // One turn of the event loop: poll, then handle what arrived.
   void Turn();
 
@@ -81,7 +78,7 @@ class Broker final : private Outbox {
 
   // Constant after construction.
   const BrokerConfig config_;
-  const std::vector<ModelConfig> models_;
+  std::vector<ModelConfig> models_;  // replicas change with `scale`
   const BrokerCredentials credentials_;
   SteadyClock clock_;
   const Clock::TimePoint started_;
@@ -100,10 +97,8 @@ class Broker final : private Outbox {
   Clock::TimePoint last_housekeeping_;  // Housekeeping() ran
   zmq::socket_t frontend_;
   zmq::socket_t backend_;
-  bool draining_ = false;  // stopping: infer requests are refused
-  // What to do with a worker once an operator's drain has emptied it.
-  enum class AfterDrain { kRestart, kStop };
-  std::map<std::string, AfterDrain> after_drain_;
+  bool draining_ = false;       // stopping: infer requests are refused
+  std::optional<Admin> admin_;  // from Run(), once the workers are planned
 };
 
 }  // namespace botmodels

@@ -19,7 +19,9 @@ protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Route
     info.last_error = router.LoadError(m.name);
     info.inputs = m.inputs;
     info.outputs = m.outputs;
-    if (info.ready_workers > 0) {
+    if (!router.Loaded(m.name)) {
+      info.state = "unloaded";
+    } else if (info.ready_workers > 0) {
       info.state = "ready";
     } else if (loading) {
       info.state = "loading";

@@ -13,6 +13,11 @@ namespace {
 // bounded under a flood of requests that expire while queued.
 constexpr size_t kCompactSlack = 64;
 
+Status UnloadedStatus(const std::string& model) {
+  return {ErrorCode::kUnavailable,
+          "model '" + model + "' is unloaded: an operator stopped its workers (load starts them)"};
+}
+
 }  // namespace
 
 Router::Router(const Clock& clock, Outbox& outbox, const std::vector<ModelPolicy>& models,
@@ -33,6 +38,7 @@ void Router::Submit(PendingRequest request) {
     return Answer(ticket, {ErrorCode::kUnknownModel, "no model named '" + r.model + "'"});
   }
   ModelQueue& q = model->second;
+  if (q.unloaded) return Answer(ticket, UnloadedStatus(r.model));
   if (!q.load_error.empty() && workers_.Usable(r.model) == 0) {
     return Answer(ticket, {ErrorCode::kModelLoadFailed, q.load_error});
   }
@@ -246,6 +252,19 @@ bool Router::Drain(const std::string& worker_id) {
   if (!worker) return false;
   worker->draining = true;
   return true;
+}
+
+void Router::Resume(const std::string& worker_id) {
+  WorkerRecord* worker = workers_.ById(worker_id);
+  if (!worker || !worker->draining) return;
+  worker->draining = false;
+  Dispatch(worker->model);
+}
+
+void Router::SetLoaded(const std::string& model, bool loaded) {
+  ModelQueue& q = models_.at(model);
+  q.unloaded = !loaded;
+  if (q.unloaded) FlushQueue(q, UnloadedStatus(model));
 }
 
 std::vector<std::string> Router::Drained() const {

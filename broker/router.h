@@ -100,6 +100,13 @@ class Router {
   // Sends no more requests to this worker; its in-flight ones finish. False
   // when it is not registered.
   bool Drain(const std::string& worker_id);
+  // Undoes Drain(): the worker takes requests again.
+  void Resume(const std::string& worker_id);
+
+  // An unloaded model's queued and new requests are answered `unavailable`
+  // until it is loaded again (the operator's `unload` and `load`).
+  void SetLoaded(const std::string& model, bool loaded);
+  bool Loaded(const std::string& model) const { return !models_.at(model).unloaded; }
   // Draining workers with nothing left in flight.
   std::vector<std::string> Drained() const;
 
@@ -127,6 +134,7 @@ class Router {
     std::deque<uint64_t> tickets;  // may hold answered tickets, skipped lazily
     uint32_t live = 0;             // tickets still waiting
     std::string load_error;        // the last load failure, until a worker loads it
+    bool unloaded = false;         // by an operator: requests are refused
   };
 
   void Dispatch(const std::string& model);

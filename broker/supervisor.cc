@@ -13,6 +13,13 @@ Supervisor::Supervisor(const Clock& clock, ProcessLauncher& launcher, Supervisor
     : clock_(clock), launcher_(launcher), options_(std::move(options)) {}
 
 void Supervisor::Add(WorkerSpec spec) {
+  for (auto& slot : slots_) {
+    if (slot.spec.id != spec.id) continue;
+    // Known already, e.g. scaled down and up again before its process ended.
+    slot.removing = false;
+    if (slot.stopped) Restart(spec.id);
+    return;
+  }
   WorkerSlot slot;
   slot.spec = std::move(spec);
   slot.restart_at = clock_.Now();
@@ -39,6 +46,7 @@ std::vector<WorkerExit> Supervisor::Tick() {
       StartSlot(slot);
     }
   }
+  std::erase_if(slots_, [](const WorkerSlot& slot) { return slot.removing && slot.pid == 0; });
   return exits;
 }
 
@@ -132,6 +140,14 @@ bool Supervisor::Stop(const std::string& id) {
     return true;
   }
   return false;
+}
+
+bool Supervisor::Remove(const std::string& id) {
+  if (!Stop(id)) return false;
+  for (auto& slot : slots_) {
+    if (slot.spec.id == id) slot.removing = true;
+  }
+  return true;
 }
 
 void Supervisor::StopAll() {

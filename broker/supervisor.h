@@ -44,6 +44,7 @@ struct WorkerSlot {
   bool killed = false;       // SIGKILL sent to this process; its exit is not reaped yet
   bool restart_now = false;  // restarted on request: no backoff after this exit
   bool stopped = false;      // stopped on request: not restarted until Restart()
+  bool removing = false;     // Remove()d: forgotten once its process has ended
   std::map<std::string, uint32_t> exits;  // ExitStatus::Reason() → times, for metrics
 };
 
@@ -64,7 +65,8 @@ class Supervisor {
  public:
   Supervisor(const Clock& clock, ProcessLauncher& launcher, SupervisorOptions options);
 
-  // Registers a worker; it starts on the next Tick().
+  // Registers a worker; it starts on the next Tick(). An id already known is
+  // kept as it is, and started again if it was stopped or being removed.
   void Add(WorkerSpec spec);
 
   // Reaps ended workers (returned, with why) and starts those that are due.
@@ -82,6 +84,10 @@ class Supervisor {
   // Stops a worker on an operator's request (SIGTERM) and keeps it stopped
   // until Restart(). False for an unknown id.
   bool Stop(const std::string& id);
+
+  // Stops a worker (SIGTERM) and forgets it once its process has ended (a
+  // later Tick()): scaling down. False for an unknown id.
+  bool Remove(const std::string& id);
 
   // SIGTERM to every worker, SIGKILL to those still running after
   // stop_grace, and waits until all have ended. Blocks; nothing restarts after.

@@ -32,9 +32,11 @@ std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models, int 
         devices.push_back("cpu");
       }
     }
+    // Round-robin over the devices, so that scaling replicas up or down adds
+    // or removes the highest ids and leaves the others on their devices.
     int n = 0;
-    for (const auto& device : devices) {
-      for (uint32_t r = 0; r < m.replicas; ++r) {
+    for (uint32_t r = 0; r < m.replicas; ++r) {
+      for (const auto& device : devices) {
         specs.push_back({m.name + "-" + std::to_string(n++), m.name, device, m.threads});
       }
     }

@@ -11,7 +11,10 @@ namespace botmodels {
 // must be counted before planning.
 bool NeedsGpuCount(const std::vector<ModelConfig>& models);
 
-// The workers to run: one per model × device × replica, named <model>-<n>.
+// The workers to run: one per model × device × replica, named <model>-<n>,
+// n counting replica by replica over the devices (m-0 on the first device,
+// m-1 on the second...), so a model's first N * devices ids are its plan
+// with N replicas.
 // "auto" and "cuda" expand to cuda:0 … cuda:<gpus-1>, or to one "cpu" when
 // `gpus` is 0 (with a warning for "cuda"); explicit devices stay as written.
 // A model with threads = 0 (auto) gets cores / (all workers planned), at

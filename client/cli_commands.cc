@@ -12,9 +12,34 @@ namespace {
 
 using nlohmann::json;
 
-int Fail(const Status& status) {
+constexpr int kExitErrorReply = 1;  // the broker answered with an error (or bad input here)
+constexpr int kExitNoReply = 3;     // nothing answered in time
+
+int Fail(const Status& status, int exit_code = kExitErrorReply) {
   std::cerr << "error: " << ErrorCodeName(status.code()) << ": " << status.message() << "\n";
-  return status.code() == ErrorCode::kUnavailable ? 3 : 1;
+  return exit_code;
+}
+
+// Sends `request` and returns its successful reply. Otherwise prints the
+// error and returns nullopt with *exit_code set: kExitNoReply when nothing
+// answered, kExitErrorReply for the broker's error reply (also `unavailable`).
+std::optional<protocol::Reply> Ask(Client& client, protocol::Request request, int* exit_code) {
+  auto reply = client.Call(std::move(request));
+  if (!reply.ok()) {
+    *exit_code = Fail(reply.status(), kExitNoReply);
+    return std::nullopt;
+  }
+  if (!reply->status.ok()) {
+    *exit_code = Fail(reply->status);
+    return std::nullopt;
+  }
+  return std::move(*reply);
+}
+
+protocol::Request OpRequest(protocol::Op op) {
+  protocol::Request request;
+  request.op = op;
+  return request;
 }
 
 std::string ShapeText(const std::optional<std::vector<int64_t>>& shape) {
@@ -34,16 +59,10 @@ json SpecsJson(const std::vector<protocol::TensorSpec>& specs) {
   return out;
 }
 
-// Sends an admin operation on `worker`; prints `done` on success.
-int RunWorkerOp(Client& client, protocol::Op op, const std::string& worker, bool force,
-                const std::string& done) {
-  protocol::Request request;
-  request.op = op;
-  request.worker = worker;
-  request.force = force;
-  auto reply = client.Call(request);
-  if (!reply.ok()) return Fail(reply.status());
-  if (!reply->status.ok()) return Fail(reply->status);
+// Sends an admin request; prints `done` when it succeeds.
+int RunAdminOp(Client& client, const protocol::Request& request, const std::string& done) {
+  int exit_code = 0;
+  if (!Ask(client, request, &exit_code)) return exit_code;
   std::printf("%s\n", done.c_str());
   return 0;
 }
@@ -51,8 +70,9 @@ int RunWorkerOp(Client& client, protocol::Op op, const std::string& worker, bool
 }  // namespace
 
 int RunStatus(Client& client, const CliSettings& settings) {
-  auto reply = client.Status();
-  if (!reply.ok()) return Fail(reply.status());
+  int exit_code = 0;
+  auto reply = Ask(client, OpRequest(protocol::Op::kStatus), &exit_code);
+  if (!reply) return exit_code;
   if (settings.json) {
     json workers = json::array();
     for (const auto& w : reply->workers) {
@@ -90,8 +110,10 @@ int RunStatus(Client& client, const CliSettings& settings) {
 }
 
 int RunModels(Client& client, const CliSettings& settings) {
-  auto models = client.Models();
-  if (!models.ok()) return Fail(models.status());
+  int exit_code = 0;
+  auto reply = Ask(client, OpRequest(protocol::Op::kModels), &exit_code);
+  if (!reply) return exit_code;
+  const std::vector<protocol::ModelInfo>* models = &reply->models;
   if (settings.json) {
     json out = json::array();
     for (const auto& m : *models) {
@@ -128,11 +150,9 @@ int RunModels(Client& client, const CliSettings& settings) {
 }
 
 int RunPing(Client& client, const CliSettings& settings) {
-  protocol::Request request;
-  request.op = protocol::Op::kPing;
-  auto reply = client.Call(request);
-  if (!reply.ok()) return Fail(reply.status());
-  if (!reply->status.ok()) return Fail(reply->status);
+  int exit_code = 0;
+  auto reply = Ask(client, OpRequest(protocol::Op::kPing), &exit_code);
+  if (!reply) return exit_code;
   const auto& info = reply->broker.value_or(protocol::BrokerInfo{});
   if (settings.json) {
     std::cout << json{{"version", info.version}, {"uptime_ms", info.uptime_ms}}.dump() << "\n";
@@ -150,29 +170,53 @@ int RunInfer(Client& client, const std::string& model, const std::string& inputs
     return Fail(InvalidRequest(std::string("inputs are not valid JSON: ") + e.what()));
   }
   // The model's declared dtypes turn plain JSON arrays into the right tensors.
-  auto models = client.Models();
-  if (!models.ok()) return Fail(models.status());
+  int exit_code = 0;
+  auto models = Ask(client, OpRequest(protocol::Op::kModels), &exit_code);
+  if (!models) return exit_code;
   std::vector<protocol::TensorSpec> specs;
-  for (const auto& m : *models) {
+  for (const auto& m : models->models) {
     if (m.name == model) specs = m.inputs;
   }
   auto tensors = TensorsFromJson(inputs, specs);
   if (!tensors.ok()) return Fail(tensors.status());
-  auto outputs = client.Infer(model, std::move(*tensors));
-  if (!outputs.ok()) return Fail(outputs.status());
-  std::cout << json{{"outputs", TensorsToJson(*outputs)}}.dump() << "\n";
+  protocol::Request request = OpRequest(protocol::Op::kInfer);
+  request.model = model;
+  request.inputs = std::move(*tensors);
+  auto reply = Ask(client, std::move(request), &exit_code);
+  if (!reply) return exit_code;
+  std::cout << json{{"outputs", TensorsToJson(reply->outputs)}}.dump() << "\n";
   return 0;
 }
 
 int RunRestart(Client& client, const std::string& worker, bool force) {
-  return RunWorkerOp(client, protocol::Op::kRestart, worker, force,
-                     force ? "restarting worker " + worker + " now"
-                           : "restarting worker " + worker + " once its requests are done");
+  protocol::Request request;
+  request.op = protocol::Op::kRestart;
+  request.worker = worker;
+  request.force = force;
+  return RunAdminOp(client, request,
+                    force ? "restarting worker " + worker + " now"
+                          : "restarting worker " + worker + " once its requests are done");
 }
 
 int RunDrain(Client& client, const std::string& worker) {
-  return RunWorkerOp(client, protocol::Op::kDrain, worker, false,
-                     "draining worker " + worker + "; it stays stopped until restart");
+  protocol::Request request;
+  request.op = protocol::Op::kDrain;
+  request.worker = worker;
+  return RunAdminOp(client, request,
+                    "draining worker " + worker + "; it stays stopped until restart");
+}
+
+int RunModelOp(Client& client, protocol::Op op, const std::string& model, uint32_t replicas) {
+  protocol::Request request;
+  request.op = op;
+  request.model = model;
+  request.replicas = replicas;
+  const std::string done =
+      op == protocol::Op::kLoad ? "loading model " + model
+      : op == protocol::Op::kUnload
+          ? "unloading model " + model + " once its requests are done; load starts it again"
+          : "scaling model " + model + " to " + std::to_string(replicas) + " replicas per device";
+  return RunAdminOp(client, request, done);
 }
 
 int RunKeygen(const std::string& prefix) {

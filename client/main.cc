@@ -37,6 +37,18 @@ int main(int argc, char** argv) {
   auto* drain = app.add_subcommand(
       "drain", "stop a worker once its requests in flight are done, until restart (admin key)");
   drain->add_option("worker", worker, "worker id, as status lists it")->required();
+  std::string model_name;
+  auto* load = app.add_subcommand("load", "start a model's workers (admin key)");
+  load->add_option("model", model_name, "model name")->required();
+  auto* unload = app.add_subcommand(
+      "unload", "stop a model's workers once their requests are done, until load (admin key)");
+  unload->add_option("model", model_name, "model name")->required();
+  auto* scale = app.add_subcommand("scale", "set a model's workers per device (admin key)");
+  uint32_t replicas = 1;
+  scale->add_option("model", model_name, "model name")->required();
+  scale->add_option("--replicas", replicas, "workers per device, at least 1")
+      ->required()
+      ->check(CLI::Range(1u, 256u));
   auto* keygen = app.add_subcommand(
       "keygen", "write a CURVE keypair: PREFIX.key (secret, mode 0600) and PREFIX.pub");
   std::string key_prefix;
@@ -124,6 +136,11 @@ int main(int argc, char** argv) {
   if (*ping) return botmodels::RunPing(client, settings);
   if (*restart) return botmodels::RunRestart(client, worker, force);
   if (*drain) return botmodels::RunDrain(client, worker);
+  if (*load) return botmodels::RunModelOp(client, botmodels::protocol::Op::kLoad, model_name);
+  if (*unload) return botmodels::RunModelOp(client, botmodels::protocol::Op::kUnload, model_name);
+  if (*scale) {
+    return botmodels::RunModelOp(client, botmodels::protocol::Op::kScale, model_name, replicas);
+  }
   if (!inputs_file.empty()) {
     std::ifstream file;
     if (inputs_file != "-") file.open(inputs_file);

@@ -234,7 +234,7 @@ std::string EncodeRequest(const protocol::Request& r) {
   Packer pk(buf);
   const bool infer = r.op == protocol::Op::kInfer;
   pk.pack_map(3 + (r.model.empty() ? 0 : 1) + (r.worker.empty() ? 0 : 1) + (r.force ? 1 : 0) +
-              (r.timeout_ms ? 1 : 0) + (infer ? 1 : 0));
+              (r.replicas ? 1 : 0) + (r.timeout_ms ? 1 : 0) + (infer ? 1 : 0));
   PackStr(pk, field::kVersion);
   pk.pack_uint32(r.version);
   PackStr(pk, field::kId);
@@ -252,6 +252,10 @@ std::string EncodeRequest(const protocol::Request& r) {
   if (r.force) {
     PackStr(pk, field::kForce);
     pk.pack_true();
+  }
+  if (r.replicas) {
+    PackStr(pk, field::kReplicas);
+    pk.pack_uint32(r.replicas);
   }
   if (r.timeout_ms) {
     PackStr(pk, field::kTimeoutMs);
@@ -287,10 +291,15 @@ Result<RequestView> DecodeRequestView(std::string_view bytes, const protocol::Li
   if (!parsed) return InvalidRequest("field 'op': unknown operation '" + op + "'");
   r.op = *parsed;
   const bool infer = r.op == protocol::Op::kInfer;
-  BOTMODELS_RETURN_IF_ERROR(m->String(field::kModel, &r.model, infer));
-  const bool admin = r.op == protocol::Op::kRestart || r.op == protocol::Op::kDrain;
-  BOTMODELS_RETURN_IF_ERROR(m->String(field::kWorker, &r.worker, admin));
+  BOTMODELS_RETURN_IF_ERROR(
+      m->String(field::kModel, &r.model, infer || protocol::IsModelAdmin(r.op)));
+  BOTMODELS_RETURN_IF_ERROR(m->String(field::kWorker, &r.worker, protocol::NamesWorker(r.op)));
   BOTMODELS_RETURN_IF_ERROR(m->Bool(field::kForce, &r.force, false));
+  const bool scale = r.op == protocol::Op::kScale;
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kReplicas, &r.replicas, scale));
+  if (scale && r.replicas == 0) {
+    return InvalidRequest("field 'replicas': must be at least 1 (unload stops every worker)");
+  }
   uint32_t timeout = 0;
   if (m->Find(field::kTimeoutMs)) {
     BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kTimeoutMs, &timeout));

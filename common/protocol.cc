@@ -24,13 +24,16 @@ std::optional<E> Parse(const std::array<std::pair<E, std::string_view>, N>& tabl
   return std::nullopt;
 }
 
-constexpr std::array<std::pair<Op, std::string_view>, 6> kOps{{
+constexpr std::array<std::pair<Op, std::string_view>, 9> kOps{{
     {Op::kInfer, "infer"},
     {Op::kModels, "models"},
     {Op::kStatus, "status"},
     {Op::kPing, "ping"},
     {Op::kRestart, "restart"},
     {Op::kDrain, "drain"},
+    {Op::kLoad, "load"},
+    {Op::kUnload, "unload"},
+    {Op::kScale, "scale"},
 }};
 
 constexpr std::array<std::pair<Role, std::string_view>, 2> kRoles{{
@@ -67,8 +70,12 @@ std::optional<Op> ParseOp(std::string_view name) { return Parse(kOps, name); }
 std::string_view RoleName(Role role) { return NameOf(kRoles, role); }
 std::optional<Role> ParseRole(std::string_view name) { return Parse(kRoles, name); }
 
+bool NamesWorker(Op op) { return op == Op::kRestart || op == Op::kDrain; }
+
+bool IsModelAdmin(Op op) { return op == Op::kLoad || op == Op::kUnload || op == Op::kScale; }
+
 Role RequiredRole(Op op) {
-  return op == Op::kRestart || op == Op::kDrain ? Role::kAdmin : Role::kInfer;
+  return NamesWorker(op) || IsModelAdmin(op) ? Role::kAdmin : Role::kInfer;
 }
 
 std::string_view ModelStateName(ModelState state) { return NameOf(kModelStates, state); }

@@ -55,6 +55,7 @@ inline constexpr std::string_view kOp = "op";
 inline constexpr std::string_view kModel = "model";
 inline constexpr std::string_view kWorker = "worker";
 inline constexpr std::string_view kForce = "force";
+inline constexpr std::string_view kReplicas = "replicas";
 inline constexpr std::string_view kTimeoutMs = "timeout_ms";
 inline constexpr std::string_view kInputs = "inputs";
 inline constexpr std::string_view kOk = "ok";
@@ -72,12 +73,16 @@ inline constexpr std::string_view kShape = "shape";
 inline constexpr std::string_view kData = "data";
 }  // namespace field
 
-enum class Op { kInfer, kModels, kStatus, kPing, kRestart, kDrain };
+enum class Op { kInfer, kModels, kStatus, kPing, kRestart, kDrain, kLoad, kUnload, kScale };
+// Ops that name a worker (restart, drain) and ops that name a model besides infer.
+bool NamesWorker(Op op);
+bool IsModelAdmin(Op op);  // load, unload, scale
 std::string_view OpName(Op op);
 std::optional<Op> ParseOp(std::string_view name);
 
 // What a key may do: kInfer runs inference and the read-only operations;
-// kAdmin also the operations that change the service (restart, drain).
+// kAdmin also the operations that change the service (restart, drain, load,
+// unload, scale).
 enum class Role { kInfer, kAdmin };
 std::string_view RoleName(Role role);
 std::optional<Role> ParseRole(std::string_view name);
@@ -147,9 +152,10 @@ struct Request {
   uint32_t version = kVersion;
   std::string id;  // chosen by the client, echoed in the reply
   Op op = Op::kPing;
-  std::string model;                   // required for kInfer
+  std::string model;                   // required for kInfer, kLoad, kUnload, kScale
   std::string worker;                  // required for kRestart and kDrain: a worker id
   bool force = false;                  // kRestart: kill now instead of draining first
+  uint32_t replicas = 0;               // kScale: workers per device, at least 1
   std::optional<uint32_t> timeout_ms;  // answer deadline_exceeded past this
   NamedTensors inputs;                 // kInfer only
 
@@ -168,8 +174,8 @@ struct TensorSpec {
 // One entry of the `models` reply.
 struct ModelInfo {
   std::string name;
-  std::string state;           // "ready", "idle", "loading", "load_failed", "unavailable"
-  uint32_t workers = 0;        // registered workers
+  std::string state;     // "ready", "idle", "loading", "load_failed", "unavailable", "unloaded"
+  uint32_t workers = 0;  // registered workers
   uint32_t ready_workers = 0;  // workers with the model loaded
   uint32_t queued = 0;
   uint32_t queue_size = 0;

@@ -73,6 +73,14 @@ std::map<std::string, double> ParseMetrics(const std::string& text) {
   return samples;
 }
 
+protocol::Request InferRequest(const std::string& model, protocol::NamedTensors inputs) {
+  protocol::Request r;
+  r.op = protocol::Op::kInfer;
+  r.model = model;
+  r.inputs = std::move(inputs);
+  return r;
+}
+
 Result<protocol::NamedTensors> RunModel(ModelBackend& backend,
                                         const protocol::NamedTensors& inputs) {
   auto outputs = backend.Infer(protocol::ViewsOf(inputs));

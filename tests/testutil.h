@@ -72,6 +72,8 @@ std::string ReadFile(const std::string& path);
 
 // A float32 tensor of `shape` filled with values from `seed`.
 protocol::Tensor RandomFloats(std::vector<int64_t> shape, uint32_t seed);
+// An infer request for `model`; the client assigns its id.
+protocol::Request InferRequest(const std::string& model, protocol::NamedTensors inputs);
 // Parses the Prometheus text format strictly: every sample line must be
 // well-formed and belong to a family declared by # TYPE. Returns sample →
 // value ("name{labels}" as written); fails the test on a bad line.

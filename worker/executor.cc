@@ -9,18 +9,6 @@ namespace botmodels {
 
 namespace wm = protocol::worker_msg;
 
-namespace {
-
-// A frame that owns `bytes` without copying them: zmq frees the string once sent.
-zmq::message_t Frame(std::string bytes) {
-  auto* owned = new std::string(std::move(bytes));
-  return zmq::message_t(
-      owned->data(), owned->size(),
-      [](void*, void* hint) { delete static_cast<std::string*>(hint); }, owned);
-}
-
-}  // namespace
-
 Executor::Executor(zmq::context_t& context, std::string results_endpoint, ModelConfig config,
                    protocol::Limits limits, std::unique_ptr<ModelBackend> backend,
                    const Clock& clock)

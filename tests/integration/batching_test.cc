@@ -18,14 +18,6 @@ using testing::BrokerHarness;
 // loaded machine; a test waits this long once per batch.
 constexpr char kBatching[] = "max_batch_size = 64\nmax_queue_delay_us = 300000\n";
 
-protocol::Request Infer(const std::string& model, protocol::NamedTensors inputs) {
-  protocol::Request r;
-  r.op = protocol::Op::kInfer;
-  r.model = model;
-  r.inputs = std::move(inputs);
-  return r;
-}
-
 // y = x * 3 for float32 [-1, -1]: batches only requests of equal width; any
 // negative input makes the forward fail, for the whole batch it is in.
 ScriptModel Triple() {
@@ -67,7 +59,7 @@ TEST(Batching, BatchedMlpRepliesEqualUnbatchedForwardsBitForBit) {
   // (docs/performance.md, "Batching").
   for (uint32_t i = 0; i < 10; ++i) {
     protocol::Tensor x = testing::RandomFloats({4 + i % 3, 512}, 100 + i);
-    sent[client->Send(Infer("mlp", {{"x", x}}))] = x;
+    sent[client->Send(testing::InferRequest("mlp", {{"x", x}}))] = x;
   }
   for (size_t i = 0; i < sent.size(); ++i) {
     auto reply = client->Receive(60s);
@@ -102,7 +94,7 @@ TEST(Batching, RequestsOfOtherShapesBatchSeparately) {
   };
   std::map<std::string, size_t> sent;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    sent[client->Send(Infer("triple", {{"x", inputs[i]}}))] = i;
+    sent[client->Send(testing::InferRequest("triple", {{"x", inputs[i]}}))] = i;
   }
   for (size_t n = 0; n < inputs.size(); ++n) {
     auto reply = client->Receive(60s);
@@ -125,7 +117,8 @@ TEST(Batching, OneBadRequestFailsAloneAndItsBatchNeighboursSucceed) {
   auto client = broker.NewClient();
   std::map<std::string, float> sent;
   for (float v : {1.0f, 2.0f, -1.0f, 4.0f, 5.0f}) {
-    sent[client->Send(Infer("triple", {{"x", testing::Floats({1, 2}, {v, v})}}))] = v;
+    sent[client->Send(testing::InferRequest("triple", {{"x", testing::Floats({1, 2}, {v, v})}}))] =
+        v;
   }
   int failed = 0;
   for (size_t n = 0; n < sent.size(); ++n) {

@@ -124,6 +124,35 @@ TEST_F(Cli, RestartNeedsAnAdminKey) {
   }));
 }
 
+TEST_F(Cli, UnloadLoadAndScaleAModel) {
+  const auto denied = RunCli(broker_, {"unload", "double"}, testing::kTestInferKeyId);
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_NE(denied.err.find("error: permission_denied"), std::string::npos) << denied.err;
+
+  const auto unload = RunCli(broker_, {"unload", "double"});
+  ASSERT_EQ(unload.exit_code, 0) << unload.err;
+  EXPECT_EQ(unload.out,
+            "unloading model double once its requests are done; load starts it again\n");
+  const auto refused = RunCli(broker_, {"infer", "double", "--json", R"({"x": [1]})"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("error: unavailable: model 'double' is unloaded"), std::string::npos)
+      << refused.err;
+
+  ASSERT_EQ(RunCli(broker_, {"load", "double"}).exit_code, 0);
+  const auto scale = RunCli(broker_, {"scale", "double", "--replicas", "2"});
+  ASSERT_EQ(scale.exit_code, 0) << scale.err;
+  EXPECT_EQ(scale.out, "scaling model double to 2 replicas per device\n");
+  EXPECT_TRUE(broker_.WaitStatus([](const protocol::Reply& r) {
+    int up = 0;  // registered: idle until a request loads the model, then ready
+    for (const auto& w : r.workers)
+      up += w.model == "double" && w.pid != 0 && w.state != "starting";
+    return up == 2;
+  })) << broker_.log();
+  const auto served = RunCli(broker_, {"infer", "double", "--json", R"({"x": [1]})"});
+  EXPECT_EQ(served.exit_code, 0) << served.err;
+  EXPECT_EQ(RunCli(broker_, {"scale", "double", "--replicas", "0"}).exit_code, 105);  // CLI11
+}
+
 TEST(CliKeygen, WritesAKeypairAndRefusesToOverwriteIt) {
   testing::TempDir dir;
   const auto keygen = [&] {

@@ -15,14 +15,6 @@ namespace {
 
 using testing::BrokerHarness;
 
-protocol::Request Infer(const std::string& model, protocol::NamedTensors inputs) {
-  protocol::Request r;
-  r.op = protocol::Op::kInfer;
-  r.model = model;
-  r.inputs = std::move(inputs);
-  return r;
-}
-
 TEST(EndToEnd, MlpServedByTwoWorkersEqualsInProcessForwardBitForBit) {
   BrokerHarness broker;
   WriteScriptModel(broker.repository(), testing::CpuMlp("replicas = 2\n"));
@@ -34,7 +26,7 @@ TEST(EndToEnd, MlpServedByTwoWorkersEqualsInProcessForwardBitForBit) {
   std::map<std::string, protocol::Tensor> sent;
   for (uint32_t i = 0; i < 8; ++i) {  // in flight together, so both workers take some
     protocol::Tensor x = testing::RandomFloats({3, 512}, i);
-    sent[client->Send(Infer("mlp", {{"x", x}}))] = x;
+    sent[client->Send(testing::InferRequest("mlp", {{"x", x}}))] = x;
   }
   for (size_t i = 0; i < sent.size(); ++i) {
     auto reply = client->Receive(std::chrono::seconds(60));
@@ -85,7 +77,8 @@ TEST(EndToEnd, MalformedMessagesGetInvalidRequestAndTheBrokerKeepsServing) {
   std::string body = codec::EncodeRequest(bad_op);
   body.replace(body.find("ping"), 4, "pong");
   expect_invalid(client->SignedFrames(body), "unknown op");
-  protocol::Request short_data = Infer("double", {{"x", testing::Floats({4}, {1, 2, 3, 4})}});
+  protocol::Request short_data =
+      testing::InferRequest("double", {{"x", testing::Floats({4}, {1, 2, 3, 4})}});
   short_data.id = "short";
   short_data.inputs["x"].shape = {5};
   expect_invalid(client->SignedFrames(codec::EncodeRequest(short_data)), "data shorter than shape");
@@ -139,7 +132,7 @@ TEST(EndToEnd, UnauthenticatedRequestsAreRefusedWithoutTouchingAWorker) {
   RequestSigner signer(testing::kTestKeyId, testing::kTestSecret);
   const std::string header = codec::EncodeAuthHeader(
       signer.NewHeader(std::chrono::system_clock::now() - std::chrono::minutes(10)));
-  protocol::Request stale = Infer("double", x);
+  protocol::Request stale = testing::InferRequest("double", x);
   stale.id = "stale";
   const std::string body = codec::EncodeRequest(stale);
   client.SendFrames({header, body, signer.Sign(header, body)});

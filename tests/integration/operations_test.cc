@@ -1,5 +1,5 @@
-// Admin operations on single workers, with real processes: graceful and
-// forced restart, drain.
+// Admin operations with real processes: graceful and forced restart, drain;
+// load, unload and scale of a model.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -96,6 +96,97 @@ TEST_F(OneBusyWorker, ADrainedWorkerStaysStoppedUntilRestarted) {
   EXPECT_EQ(reply->id, waiting);
   EXPECT_OK(reply->status);
   EXPECT_NE(broker_.Worker("slow-0").pid, 0);
+}
+
+protocol::Reply ModelAdmin(const BrokerHarness& broker, protocol::Op op, const std::string& model,
+                           uint32_t replicas = 0) {
+  protocol::Request request;
+  request.op = op;
+  request.model = model;
+  request.replicas = replicas;
+  auto reply = broker.NewClient()->Call(request);
+  EXPECT_OK(reply);
+  return reply.ok() ? *reply : protocol::Reply{};
+}
+
+TEST(ModelAdmin, UnloadFinishesTheRunningRequestRefusesNewOnesAndLoadServesAgain) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::Slow());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  auto client = broker.NewClient();
+  const int64_t iters = testing::CalibrateSlow(*client, 1000ms);
+  const std::string running = client->Send(testing::SlowRequest(iters));
+  ASSERT_TRUE(
+      broker.WaitStatus([](const protocol::Reply& r) { return r.workers.at(0).in_flight == 1; }));
+
+  ASSERT_OK(ModelAdmin(broker, protocol::Op::kUnload, "slow").status);
+  auto refused = client->Call(testing::SlowRequest(1));
+  ASSERT_OK(refused);
+  EXPECT_EQ(refused->status.code(), ErrorCode::kUnavailable);
+  EXPECT_NE(refused->status.message().find("unloaded"), std::string::npos);
+  auto reply = client->Receive(30s);  // the running one finishes
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->id, running);
+  EXPECT_OK(reply->status);
+  ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) {
+    return r.workers.at(0).state == "stopped" && r.workers.at(0).pid == 0;
+  })) << broker.log();
+  auto models = client->Models();
+  ASSERT_OK(models);
+  EXPECT_EQ(models->at(0).state, "unloaded");
+
+  ASSERT_OK(ModelAdmin(broker, protocol::Op::kLoad, "slow").status);
+  auto served = client->Call(testing::SlowRequest(1));
+  ASSERT_OK(served);
+  EXPECT_OK(served->status);
+  EXPECT_NE(broker.Worker("slow-0").pid, 0);
+}
+
+TEST(ModelAdmin, ScaleStartsNewWorkersAndRemovesSurplusOnesAfterTheirRequests) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::Slow("max_inflight = 1\n"));
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  auto client = broker.NewClient();
+  const int64_t iters = testing::CalibrateSlow(*client, 1000ms);
+
+  ASSERT_OK(ModelAdmin(broker, protocol::Op::kScale, "slow", 3).status);
+  ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) {
+    std::set<std::string> idle;
+    for (const auto& w : r.workers) {
+      if (w.state == "idle" || w.state == "ready") idle.insert(w.id);
+    }
+    return idle == std::set<std::string>{"slow-0", "slow-1", "slow-2"};
+  })) << broker.log();
+
+  // One request on each worker, then scale down to 1 while they run.
+  std::set<std::string> sent;
+  for (int i = 0; i < 3; ++i) sent.insert(client->Send(testing::SlowRequest(iters)));
+  ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) {
+    int busy = 0;
+    for (const auto& w : r.workers) busy += w.in_flight;
+    return busy == 3;
+  }));
+  ASSERT_OK(ModelAdmin(broker, protocol::Op::kScale, "slow", 1).status);
+  for (int i = 0; i < 3; ++i) {  // none is lost to the scale-down
+    auto reply = client->Receive(30s);
+    ASSERT_TRUE(reply);
+    EXPECT_TRUE(sent.erase(*reply->id));
+    EXPECT_OK(reply->status);
+  }
+  ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) {
+    return r.workers.size() == 1 && r.workers.at(0).id == "slow-0";
+  })) << broker.log();
+  EXPECT_OK(client->Call(testing::SlowRequest(1)));
+
+  auto unknown = broker.NewClient()->Call([] {
+    protocol::Request request;
+    request.op = protocol::Op::kScale;
+    request.model = "nope";
+    request.replicas = 2;
+    return request;
+  }());
+  ASSERT_OK(unknown);
+  EXPECT_EQ(unknown->status.code(), ErrorCode::kUnknownModel);
 }
 
 TEST(Logs, JsonFormatWritesOneObjectPerLineFromBrokerAndWorkers) {

@@ -480,7 +480,7 @@ TEST(Security, AFloodOfBadRequestsLeavesTheBrokerServingWithFlatMemory) {
     }
     FloodUnknownModel(*flood, unknown);
   };
-  round(20'000);  // warms the allocator's pools and the replay cache up to its bound
+  round(100'000);  // warms the allocator's pools and the replay cache up to its bound, at full size
   const int64_t before = RssBytes(broker.pid());
   round(100'000);
   const protocol::Reply served = Expect(*good, InferDouble({1, 2}));

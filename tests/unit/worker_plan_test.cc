@@ -27,7 +27,7 @@ TEST(WorkerPlan, AutoIsOneCpuWorkerWithoutGpus) {
 
 TEST(WorkerPlan, AutoIsOneWorkerPerGpuTimesReplicas) {
   EXPECT_EQ(Devices(PlanWorkers({Model("m", {"auto"}, 2)}, 2, 8)),
-            (std::vector<std::string>{"m-0@cuda:0", "m-1@cuda:0", "m-2@cuda:1", "m-3@cuda:1"}));
+            (std::vector<std::string>{"m-0@cuda:0", "m-1@cuda:1", "m-2@cuda:0", "m-3@cuda:1"}));
 }
 
 TEST(WorkerPlan, ExplicitDevicesStayAsWrittenAndCudaFallsBackToCpu) {

@@ -1,0 +1,127 @@
+#include "broker/admin.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+#include "broker/worker_plan.h"
+
+namespace botmodels {
+
+Admin::Admin(Router& router, Supervisor& supervisor, std::vector<ModelConfig>& models, int gpus,
+             int cores, bool local_workers)
+    : router_(router),
+      supervisor_(supervisor),
+      models_(models),
+      gpus_(gpus),
+      cores_(cores),
+      local_workers_(local_workers) {}
+
+Status Admin::Run(const protocol::Request& request) {
+  return protocol::NamesWorker(request.op) ? OnWorker(request) : OnModel(request);
+}
+
+Status Admin::OnWorker(const protocol::Request& request) {
+  const std::string& id = request.worker;
+  if (!supervisor_.Find(id)) {
+    return InvalidRequest("no worker '" + id + "' is supervised by this broker (see status)");
+  }
+  if (request.op == protocol::Op::kRestart && request.force) {
+    after_drain_.erase(id);
+    supervisor_.Restart(id);  // its in-flight requests are retried on a sibling
+    return {};
+  }
+  DrainThen(id, request.op == protocol::Op::kRestart ? AfterDrain::kRestart : AfterDrain::kStop);
+  return {};
+}
+
+Status Admin::OnModel(const protocol::Request& request) {
+  auto model = std::find_if(models_.begin(), models_.end(),
+                            [&](const ModelConfig& m) { return m.name == request.model; });
+  if (model == models_.end()) {
+    return {ErrorCode::kUnknownModel, "no model named '" + request.model + "'"};
+  }
+  if (!local_workers_) {
+    return InvalidRequest("this broker starts no workers ([supervisor] local_workers = false): " +
+                          std::string(protocol::OpName(request.op)) +
+                          " the remote workers where they run");
+  }
+  std::vector<std::string> workers;
+  for (const WorkerSlot& slot : supervisor_.slots()) {
+    if (slot.spec.model == model->name && !slot.removing) workers.push_back(slot.spec.id);
+  }
+  switch (request.op) {
+    case protocol::Op::kUnload:
+      spdlog::info("model {}: unloading {} workers", model->name, workers.size());
+      router_.SetLoaded(model->name, false);
+      for (const std::string& id : workers) DrainThen(id, AfterDrain::kStop);
+      return {};
+    case protocol::Op::kLoad:
+      spdlog::info("model {}: loading", model->name);
+      router_.SetLoaded(model->name, true);
+      for (const std::string& id : workers) {
+        after_drain_.erase(id);
+        router_.Resume(id);
+        if (supervisor_.Find(id)->stopped) supervisor_.Restart(id);
+      }
+      return {};
+    case protocol::Op::kScale: {
+      spdlog::info("model {}: scaling to {} replicas per device", model->name, request.replicas);
+      model->replicas = request.replicas;
+      router_.SetLoaded(model->name, true);
+      std::set<std::string> planned;
+      for (WorkerSpec& spec : PlanWorkers(models_, gpus_, cores_)) {
+        if (spec.model != model->name) continue;
+        planned.insert(spec.id);
+        after_drain_.erase(spec.id);
+        router_.Resume(spec.id);
+        supervisor_.Add(std::move(spec));  // new ids start; known ones stay (stopped ones start)
+      }
+      for (const std::string& id : workers) {
+        if (!planned.contains(id)) DrainThen(id, AfterDrain::kRemove);
+      }
+      return {};
+    }
+    default:
+      return InvalidRequest("not an admin operation: " + std::string(protocol::OpName(request.op)));
+  }
+}
+
+void Admin::DrainThen(const std::string& worker_id, AfterDrain action) {
+  after_drain_[worker_id] = action;
+  if (router_.Drain(worker_id)) {
+    spdlog::info("worker {}: draining before {}", worker_id,
+                 action == AfterDrain::kRestart ? "restart"
+                 : action == AfterDrain::kStop  ? "stop"
+                                                : "removal");
+  } else {
+    Finish(worker_id);  // not registered (starting, in backoff or stopped): nothing to finish
+  }
+}
+
+void Admin::Tick(const std::vector<WorkerExit>& exits) {
+  for (const WorkerExit& exit : exits) Finish(exit.id);  // it died while draining
+  for (const std::string& id : router_.Drained()) Finish(id);
+}
+
+void Admin::Finish(const std::string& worker_id) {
+  auto it = after_drain_.find(worker_id);
+  if (it == after_drain_.end()) return;
+  const AfterDrain action = it->second;
+  after_drain_.erase(it);
+  switch (action) {
+    case AfterDrain::kRestart:
+      supervisor_.Restart(worker_id);
+      break;
+    case AfterDrain::kStop:
+      supervisor_.Stop(worker_id);
+      break;
+    case AfterDrain::kRemove:
+      spdlog::info("worker {}: removed (scaled down)", worker_id);
+      supervisor_.Remove(worker_id);
+      break;
+  }
+}
+
+}  // namespace botmodels

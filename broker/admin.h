@@ -1,0 +1,55 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "broker/router.h"
+#include "broker/supervisor.h"
+#include "common/model_config.h"
+#include "common/protocol.h"
+#include "common/status.h"
+
+namespace botmodels {
+
+// The operators' commands on workers and models (docs/operations.md):
+// restart and drain a worker; load, unload and scale a model. A graceful
+// command first drains the worker (the router sends it nothing new) and acts
+// once its in-flight requests are done, so none is lost.
+//
+// Single-threaded (the broker's event loop); not thread-safe.
+class Admin {
+ public:
+  // `models` is the broker's, kept up to date by scale. `gpus` and `cores`
+  // are what the workers were planned with; without `local_workers` the
+  // broker starts no worker, and load, unload and scale are refused.
+  Admin(Router& router, Supervisor& supervisor, std::vector<ModelConfig>& models, int gpus,
+        int cores, bool local_workers);
+
+  // Runs an admin op (protocol::RequiredRole(op) == kAdmin). Errors:
+  // invalid_request for an unknown worker, unknown_model for a model not served.
+  Status Run(const protocol::Request& request);
+
+  // Acts on drained workers; call after the router or the supervisor changed.
+  // A worker that died while draining counts as drained.
+  void Tick(const std::vector<WorkerExit>& exits);
+
+ private:
+  enum class AfterDrain { kRestart, kStop, kRemove };
+
+  Status OnWorker(const protocol::Request& request);
+  Status OnModel(const protocol::Request& request);
+  // Drains `worker_id`, then does `action` (at once when it is not registered).
+  void DrainThen(const std::string& worker_id, AfterDrain action);
+  void Finish(const std::string& worker_id);
+
+  Router& router_;
+  Supervisor& supervisor_;
+  std::vector<ModelConfig>& models_;
+  const int gpus_;
+  const int cores_;
+  const bool local_workers_;
+  std::map<std::string, AfterDrain> after_drain_;  // by worker id
+};
+
+}  // namespace botmodels
