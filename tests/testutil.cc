@@ -118,7 +118,7 @@ BrokerHarness::BrokerHarness(Options options) : options_(std::move(options)) {
   repository_ = dir_ / "models";
   fs::create_directories(repository_);
   frontend_ = "ipc://" + (dir_ / "frontend.sock");
-  backend_ = "ipc://" + (dir_ / "backend.sock");
+  backend_ = options_.backend.empty() ? "ipc://" + (dir_ / "backend.sock") : options_.backend;
   config_path_ = dir_ / "broker.toml";
   log_path_ = dir_ / "broker.log";
 }

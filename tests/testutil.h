@@ -94,10 +94,11 @@ inline constexpr char kTestInferKeyId[] = "reader";  // role infer
 class BrokerHarness {
  public:
   struct Options {
-    std::string auth = "hmac";                 // or "none"
-    std::string broker_config;                 // more lines of [broker]
-    std::string auth_config;                   // more lines of [auth]
-    std::string extra_config;                  // appended to the config (e.g. [supervisor] options)
+    std::string auth = "hmac";  // or "none"
+    std::string broker_config;  // more lines of [broker]
+    std::string auth_config;    // more lines of [auth]
+    std::string extra_config;   // appended to the config (e.g. [supervisor] options)
+    std::string backend;        // the workers' endpoint; default: ipc in the test's folder
     std::optional<CurveKeyPair> curve_client;  // with CURVE on the frontend: our key
     std::string curve_server_key;              // and the broker's public key
     int heartbeat_ms = 200;                    // short, so dead workers are found fast

@@ -163,14 +163,18 @@ TEST(Security, ARogueWorkerWithoutTheSecretNeverGetsARequest) {
   EXPECT_EQ(status.workers.size(), 1u) << "the rogue must not be listed";
 }
 
-// Starts botmodels-worker by hand, as on another host, for `broker`'s model
-// "double"; `args` are added to its command line.
+// Starts botmodels-worker by hand, as on another host, for `broker`'s
+// `model`; `args` are added to its command line, and `prefix` goes before it
+// (e.g. `ip netns exec NS`).
 std::unique_ptr<boost::process::child> RemoteWorker(const BrokerHarness& broker,
                                                     const std::vector<std::string>& args,
-                                                    const std::string& log) {
+                                                    const std::string& log,
+                                                    const std::string& model = "double",
+                                                    std::vector<std::string> prefix = {}) {
   // env(1) execs the worker in its own process (same pid), without the
   // variable a local worker would get its secret from.
-  std::vector<std::string> all = {"-u",
+  std::vector<std::string> all = {"/usr/bin/env",
+                                  "-u",
                                   "BOTMODELS_WORKER_SECRET",
                                   std::string(BOTMODELS_BIN_DIR) + "/botmodels-worker",
                                   "--broker",
@@ -180,15 +184,17 @@ std::unique_ptr<boost::process::child> RemoteWorker(const BrokerHarness& broker,
                                   "--repository",
                                   broker.repository(),
                                   "--model",
-                                  "double",
+                                  model,
                                   "--heartbeat-ms",
                                   "200",
                                   "--liveness-ms",
                                   "1000"};
   all.insert(all.end(), args.begin(), args.end());
+  all.insert(all.begin(), prefix.begin(), prefix.end());
   namespace bp = boost::process;
-  return std::make_unique<bp::child>("/usr/bin/env", bp::args(all),
-                                     (bp::std_out & bp::std_err) > log);
+  const std::string program = all.front();
+  all.erase(all.begin());
+  return std::make_unique<bp::child>(program, bp::args(all), (bp::std_out & bp::std_err) > log);
 }
 
 TEST(Security, ARemoteWorkerWithTheWorkerSecretServesAndOneWithout) {
@@ -304,6 +310,101 @@ TEST(RemoteWorkers, WithLocalWorkersOffOnlyRemoteWorkersServeAndNoneIsStarted) {
   ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) { return r.workers.empty(); }))
       << "the dead remote worker is still listed";
   EXPECT_EQ(broker.log().find("started worker"), std::string::npos) << broker.log();
+}
+
+// A network namespace joined to this one by a veth pair: the worker's host
+// in RemoteWorkers.OverARealNetwork... Needs root and iproute2; ok() is
+// false (with the failing command in why()) where they are missing.
+class VethNamespace {
+ public:
+  VethNamespace() {
+    const int id = static_cast<int>(::getpid());
+    name_ = "bm" + std::to_string(id);      // interface names are at most 15 bytes
+    const int subnet = (id & 0x3fff) << 2;  // a /30 of 10.213.0.0/16 of its own
+    host_ip_ = "10.213." + std::to_string(subnet >> 8) + "." + std::to_string((subnet & 0xff) + 1);
+    const std::string peer_ip =
+        "10.213." + std::to_string(subnet >> 8) + "." + std::to_string((subnet & 0xff) + 2);
+    const std::string host_if = name_ + "h", peer_if = name_ + "w";
+    for (const std::vector<std::string>& command : std::vector<std::vector<std::string>>{
+             {"netns", "add", name_},
+             {"link", "add", host_if, "type", "veth", "peer", "name", peer_if},
+             {"link", "set", peer_if, "netns", name_},
+             {"addr", "add", host_ip_ + "/30", "dev", host_if},
+             {"link", "set", host_if, "up"},
+             {"netns", "exec", name_, "ip", "addr", "add", peer_ip + "/30", "dev", peer_if},
+             {"netns", "exec", name_, "ip", "link", "set", peer_if, "up"},
+             {"netns", "exec", name_, "ip", "link", "set", "lo", "up"}}) {
+      if (Ip(command) != 0) {
+        why_ = "ip";
+        for (const auto& word : command) why_ += " " + word;
+        return;
+      }
+    }
+  }
+  ~VethNamespace() {
+    Ip({"link", "del", name_ + "h"});  // also removes the peer
+    Ip({"netns", "del", name_});
+  }
+  bool ok() const { return why_.empty(); }
+  const std::string& why() const { return why_; }
+  const std::string& host_ip() const { return host_ip_; }
+  std::vector<std::string> Exec() const { return {"/usr/sbin/ip", "netns", "exec", name_}; }
+  // Cuts the link: packets stop, and no side is told (no RST, no FIN).
+  bool Cut() const { return Ip({"link", "set", name_ + "h", "down"}) == 0; }
+
+ private:
+  static int Ip(const std::vector<std::string>& args) {
+    namespace bp = boost::process;
+    const auto ip = bp::search_path("ip");
+    if (ip.empty()) return -1;
+    std::error_code ec;
+    const int code =
+        bp::system(ip, bp::args(args), bp::std_out > bp::null, bp::std_err > bp::null, ec);
+    return ec ? -1 : code;
+  }
+
+  std::string name_, host_ip_, why_;
+};
+
+TEST(RemoteWorkers, OverARealNetworkACutLinkIsDeclaredDeadAndItsRequestAnswered) {
+  using namespace std::chrono_literals;
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root, to create a network namespace";
+  VethNamespace net;
+  if (!net.ok()) GTEST_SKIP() << "cannot create a network namespace here: " << net.why();
+  testing::TempDir dir;
+  testing::WriteSecret(dir / "worker.secret", "remote-worker-secret-0123456789\n");
+  BrokerHarness::Options options;
+  options.auth_config = "worker_secret_file = \"" + (dir / "worker.secret") + "\"\n";
+  options.extra_config = "[supervisor]\nlocal_workers = false\n";
+  options.backend = "tcp://" + net.host_ip() + ":5555";  // on the veth: this test's own address
+  BrokerHarness broker(options);
+  WriteScriptModel(broker.repository(), testing::Slow());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(0));
+  auto worker = RemoteWorker(broker, {"--worker-secret-file", dir / "worker.secret"},
+                             dir / "worker.log", "slow", net.Exec());
+  ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) { return r.workers.size() == 1; }))
+      << broker.log();
+  auto client = broker.NewClient();
+  const int64_t iters = testing::CalibrateSlow(*client, 3000ms);
+  const std::string running = client->Send(testing::SlowRequest(iters));
+  ASSERT_TRUE(broker.WaitStatus(
+      [](const protocol::Reply& r) { return !r.workers.empty() && r.workers[0].in_flight == 1; }));
+
+  const auto cut = std::chrono::steady_clock::now();
+  ASSERT_TRUE(net.Cut());
+  // Silent for liveness_ms (1 s here): dead. Its request had no sibling to go to.
+  auto reply = client->Receive(30s);
+  ASSERT_TRUE(reply) << broker.log();
+  EXPECT_EQ(reply->id, running);
+  EXPECT_EQ(reply->status.code(), ErrorCode::kWorkerCrashed) << reply->status.ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - cut, 2800ms) << "it waited for the forward";
+  EXPECT_TRUE(Expect(*client, OpRequest(protocol::Op::kStatus)).workers.empty());
+  EXPECT_NE(broker.log().find("worker remote-0 silent for 1000 ms: declared dead"),
+            std::string::npos)
+      << broker.log();
+  EXPECT_EQ(broker.log().find("started worker"), std::string::npos) << "it started a worker";
+  ::kill(static_cast<pid_t>(worker->id()), SIGKILL);
+  worker->wait();
 }
 
 TEST(Security, OnACurveBackendAnAllowlistedWorkerKeyIsEnough) {
