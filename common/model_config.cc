@@ -1,5 +1,7 @@
 #include "common/model_config.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -123,10 +125,10 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   auto table = ParseTomlFile(path);
   if (!table.ok()) return table.status();
   TomlReader r(path, *table);
-  if (Status s =
-          r.RejectUnknown({"name", "backend", "file", "devices", "replicas", "queue_size",
-                           "timeout_ms", "preload", "memory_limit_mb", "max_inflight",
-                           "max_batch_size", "max_queue_delay_us", "threads", "inputs", "outputs"});
+  if (Status s = r.RejectUnknown({"name", "backend", "file", "devices", "replicas", "queue_size",
+                                  "timeout_ms", "preload", "memory_limit_mb", "gpu_memory_fraction",
+                                  "cpu_affinity", "max_inflight", "max_batch_size",
+                                  "max_queue_delay_us", "threads", "inputs", "outputs"});
       !s.ok()) {
     return s;
   }
@@ -142,6 +144,8 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
         r.StringList("devices", &c.devices), r.Int("replicas", &replicas, 1, kMaxReplicas),
         r.Int("queue_size", &queue, 1, kMaxQueue), r.Int("timeout_ms", &timeout, 0, kMaxTimeoutMs),
         r.Bool("preload", &c.preload), r.Int("memory_limit_mb", &memory, 0, INT32_MAX),
+        r.Number("gpu_memory_fraction", &c.gpu_memory_fraction, 0, 1),
+        r.IntList("cpu_affinity", &c.cpu_affinity),
         r.Int("max_inflight", &inflight, 1, kMaxInflight),
         r.Int("max_batch_size", &batch, 0, kMaxBatch),
         r.Int("max_queue_delay_us", &delay_us, 0, kMaxQueueDelayUs),
@@ -155,6 +159,11 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
     c.backend = BackendKind::kIdentity;
   } else if (backend != "torchscript") {
     return r.Error("backend", "'" + backend + "' is not torchscript or identity");
+  }
+  for (int64_t cpu : c.cpu_affinity) {
+    if (cpu < 0 || cpu >= CPU_SETSIZE) {
+      return r.Error("cpu_affinity", "core " + std::to_string(cpu) + " does not exist");
+    }
   }
   if (c.devices.empty()) return r.Error("devices", "list at least one device");
   for (const auto& d : c.devices) {

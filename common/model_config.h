@@ -28,6 +28,10 @@ struct ModelConfig {
   std::chrono::milliseconds timeout{60'000};  // longest a request may take; 0 = none
   bool preload = false;          // load at worker start instead of on the first request
   uint64_t memory_limit_mb = 0;  // tensor memory a worker may hold; 0 = unlimited
+  // On CUDA: the share of its device's memory a worker may hold (libtorch's
+  // caching allocator refuses more: out_of_memory); 0 = no cap.
+  double gpu_memory_fraction = 0;
+  std::vector<int64_t> cpu_affinity;  // cores every worker of the model may run on; empty = any
   // Requests a worker holds at once: the credit it announces to the broker.
   // Default 2, or 2 * max_batch_size when batching (one batch runs, one forms).
   uint32_t max_inflight = 2;

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -34,6 +37,20 @@ double CpuSeconds(int64_t pid) {
   }
   static const double kTicks = static_cast<double>(sysconf(_SC_CLK_TCK));
   return (utime + stime) / kTicks;
+}
+
+Status PinToCores(const std::vector<int64_t>& cpus) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int64_t cpu : cpus) CPU_SET(static_cast<int>(cpu), &set);
+  // Threads started before main (a BLAS pool) do not inherit: set each one.
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    const pid_t tid = std::stoi(task.path().filename().string());
+    if (sched_setaffinity(tid, sizeof set, &set) != 0) {
+      return {ErrorCode::kInternal, "cannot pin to cores: " + std::string(std::strerror(errno))};
+    }
+  }
+  return {};
 }
 
 int UsableCores() {

@@ -1,6 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
+
+#include "common/status.h"
 
 namespace botmodels {
 
@@ -15,5 +18,9 @@ double CpuSeconds(int64_t pid);
 // The cores this process may run on (its CPU affinity, which containers
 // narrow), at least 1.
 int UsableCores();
+
+// Restricts every thread of this process, and the threads it starts later,
+// to the cores `cpus`. Fails (naming the reason) when a core is not usable.
+Status PinToCores(const std::vector<int64_t>& cpus);
 
 }  // namespace botmodels

@@ -47,6 +47,18 @@ Status TomlReader::Int(std::string_view key, int64_t* out, int64_t min, int64_t 
   return {};
 }
 
+Status TomlReader::Number(std::string_view key, double* out, double min, double max) const {
+  const toml::node* node = table_->get(key);
+  if (!node) return {};
+  if (!node->is_number()) return Error(key, "expected a number");
+  const double value = node->value<double>().value_or(0);
+  if (!(value >= min && value <= max)) {
+    return Error(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+  *out = value;
+  return {};
+}
+
 Status TomlReader::Bool(std::string_view key, bool* out) const {
   const toml::node* node = table_->get(key);
   if (!node) return {};
@@ -69,9 +81,9 @@ Status TomlReader::StringList(std::string_view key, std::vector<std::string>* ou
   return {};
 }
 
-Status TomlReader::IntList(std::string_view key, std::vector<int64_t>* out) const {
+Status TomlReader::IntList(std::string_view key, std::vector<int64_t>* out, bool required) const {
   const toml::node* node = table_->get(key);
-  if (!node) return Missing(key);
+  if (!node) return required ? Missing(key) : Status();
   const toml::array* array = node->as_array();
   if (!array) return Error(key, "expected an array of integers");
   std::vector<int64_t> values;

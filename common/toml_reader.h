@@ -24,8 +24,10 @@ class TomlReader {
   Status Int(std::string_view key, int64_t* out, int64_t min, int64_t max,
              bool required = false) const;
   Status Bool(std::string_view key, bool* out) const;
+  // A number (integer or float) in [min, max].
+  Status Number(std::string_view key, double* out, double min, double max) const;
   Status StringList(std::string_view key, std::vector<std::string>* out) const;
-  Status IntList(std::string_view key, std::vector<int64_t>* out) const;
+  Status IntList(std::string_view key, std::vector<int64_t>* out, bool required = false) const;
   // The sub-tables of an array of tables ([[key]]), with a reader each.
   Result<std::vector<TomlReader>> TableArray(std::string_view key) const;
   // A sub-table ([key]); an empty table when absent.

@@ -53,6 +53,7 @@ Status TorchScriptBackend::Load() {
   std::lock_guard lock(load_mutex_);
   if (load_status_) return *load_status_;
   try {
+    LimitDeviceMemory();
     module_ = torch::jit::load(config_.model_path(), device_);
     module_.eval();
     // Free dims are guessed (1) for the warm-up input; a model that refuses
@@ -81,6 +82,21 @@ Result<ModelOutputs> TorchScriptBackend::Infer(const protocol::TensorViews& inpu
   auto outputs = Forward(inputs);
   if (!outputs.ok() && outputs.status().code() == ErrorCode::kOutOfMemory) ReleaseCachedMemory();
   return outputs;
+}
+
+void TorchScriptBackend::LimitDeviceMemory() {
+  if (config_.gpu_memory_fraction <= 0) return;
+  if (!device_.is_cuda()) {
+    spdlog::warn("model {}: gpu_memory_fraction applies to CUDA devices only; not on {}",
+                 config_.name, device_.str());
+    return;
+  }
+#ifdef BOTMODELS_WITH_CUDA
+  c10::cuda::CUDACachingAllocator::setMemoryFraction(config_.gpu_memory_fraction,
+                                                     device_.has_index() ? device_.index() : 0);
+  spdlog::info("model {}: at most {:.0f}% of {}'s memory", config_.name,
+               100 * config_.gpu_memory_fraction, device_.str());
+#endif
 }
 
 void TorchScriptBackend::ReleaseCachedMemory() {

@@ -30,6 +30,8 @@ class TorchScriptBackend final : public ModelBackend {
   static constexpr int kWarmupRuns = 3;
 
   Result<ModelOutputs> Forward(const protocol::TensorViews& inputs);
+  // Caps this process's share of its CUDA device (gpu_memory_fraction).
+  void LimitDeviceMemory();
   // After an out-of-memory: hands the CUDA caching allocator's free blocks back.
   void ReleaseCachedMemory();
   protocol::NamedTensors WarmupInputs() const;

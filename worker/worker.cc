@@ -9,6 +9,7 @@
 #include <zmq_addon.hpp>
 
 #include "common/codec.h"
+#include "common/process_info.h"
 #include "models/intra_op_threads.h"
 #include "models/memory_budget.h"
 #include "models/model_backend.h"
@@ -52,6 +53,13 @@ int Worker::Run() {
   const ModelConfig& model = options_.model;
   MemoryBudget::InstallCpu(model.memory_limit_mb << 20);
   if (model.threads > 0) SetIntraOpThreads(static_cast<int>(model.threads));
+  if (!model.cpu_affinity.empty()) {
+    // A config shared by hosts may name a core that this one lacks: serve anyway.
+    if (Status s = PinToCores(model.cpu_affinity); !s.ok()) {
+      spdlog::warn("model {}: cpu_affinity not applied ({}): running on any core", model.name,
+                   s.message());
+    }
+  }
 
   SteadyClock clock;
   zmq::context_t context(1);

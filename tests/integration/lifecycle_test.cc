@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <thread>
@@ -251,6 +252,29 @@ TEST(Lifecycle, AWorkerThatNeverRegistersIsKilledAndRestarted) {
   EXPECT_EQ(broker.Worker("double-0").last_exit, "killed by signal 9 (SIGKILL)");
   EXPECT_FALSE(testing::ProcessAlive(first_pid));
   EXPECT_NE(broker.log().find("has not registered"), std::string::npos);
+}
+
+// Every thread of the worker, libtorch's and the BLAS's included, runs only
+// on the cores its model.toml names.
+TEST(Placement, CpuAffinityPinsEveryThreadOfTheWorker) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuMlp("cpu_affinity = [0]\npreload = true\n"));
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  EXPECT_OK(broker.NewClient()->Infer("mlp", {{"x", testing::RandomFloats({8, 512}, 1)}}));
+  const int64_t pid = broker.Worker("mlp-0").pid;
+  int threads = 0;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream status(task.path() / "status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("Cpus_allowed_list:", 0) == 0) {
+        EXPECT_EQ(line, "Cpus_allowed_list:\t0") << "thread " << task.path().filename();
+        ++threads;
+      }
+    }
+  }
+  EXPECT_GE(threads, 3);  // the I/O and executor threads, ZeroMQ's, libtorch's
 }
 
 }  // namespace

@@ -13,6 +13,8 @@ using testing::TempDir;
 using testing::WriteFile;
 
 constexpr char kGoodModel[] = R"(devices = ["cpu", "cuda:1"]
+gpu_memory_fraction = 0.25
+cpu_affinity = [0, 1]
 replicas = 2
 queue_size = 8
 timeout_ms = 1500
@@ -50,6 +52,8 @@ TEST(ModelConfig, ReadsEveryField) {
   EXPECT_EQ(c->timeout, std::chrono::milliseconds(1500));
   EXPECT_TRUE(c->preload);
   EXPECT_EQ(c->memory_limit_mb, 64u);
+  EXPECT_DOUBLE_EQ(c->gpu_memory_fraction, 0.25);
+  EXPECT_EQ(c->cpu_affinity, (std::vector<int64_t>{0, 1}));
   ASSERT_EQ(c->inputs.size(), 2u);
   EXPECT_EQ(c->inputs[0].shape, (std::vector<int64_t>{-1, 4}));
   EXPECT_EQ(c->inputs[1].dtype, protocol::DType::kString);
@@ -80,6 +84,8 @@ TEST(ModelConfig, BadConfigsNameFileLineAndField) {
       {"name = \"other\"\n", "field 'name': 'other' differs from the folder name"},
       {"queue_size = [\n", "model.toml:"},
       {"backend = \"onnx\"\n", "field 'backend': 'onnx' is not torchscript or identity"},
+      {"gpu_memory_fraction = 1.5\n", "field 'gpu_memory_fraction': must be between 0"},
+      {"cpu_affinity = [0, -1]\n", "field 'cpu_affinity': core -1 does not exist"},
       {"max_batch_size = 8\n[[inputs]]\nname=\"x\"\ndtype=\"float32\"\nshape=[4]\n"
        "[[outputs]]\nname=\"y\"\ndtype=\"float32\"\n",
        "field 'max_batch_size': batching needs every input to be a tensor whose shape starts with "
