@@ -88,6 +88,47 @@ Status Admin::OnModel(const protocol::Request& request) {
   }
 }
 
+void Admin::Reload(std::vector<ModelConfig> fresh) {
+  std::set<std::string> changed, kept;
+  for (ModelConfig& m : fresh) {
+    kept.insert(m.name);
+    router_.SetPolicy({m.name, m.queue_size, m.timeout});
+    auto old = std::find_if(models_.begin(), models_.end(),
+                            [&](const ModelConfig& o) { return o.name == m.name; });
+    if (old != models_.end() && *old == m) continue;
+    spdlog::info("reload: model {} {}", m.name, old == models_.end() ? "added" : "changed");
+    changed.insert(m.name);
+    router_.SetLoaded(m.name, true);
+    if (old == models_.end()) {
+      models_.push_back(std::move(m));
+    } else {
+      *old = std::move(m);
+    }
+  }
+  std::erase_if(models_, [&](const ModelConfig& m) {
+    if (kept.contains(m.name)) return false;
+    spdlog::info("reload: model {} is gone from the repository: unloading it", m.name);
+    router_.SetLoaded(m.name, false);
+    return true;
+  });
+  if (!local_workers_) return;  // remote workers read their model.toml themselves
+  std::set<std::string> planned;
+  for (WorkerSpec& spec : PlanWorkers(models_, gpus_, cores_)) {
+    planned.insert(spec.id);
+    if (!changed.contains(spec.model)) continue;
+    const WorkerSlot* slot = supervisor_.Find(spec.id);
+    const bool running = slot && !slot->removing && !slot->stopped;
+    const std::string id = spec.id;
+    supervisor_.Add(std::move(spec));  // new ids start; known ones take the new spec
+    if (running) DrainThen(id, AfterDrain::kRestart);
+  }
+  for (const WorkerSlot& slot : supervisor_.slots()) {
+    if (!planned.contains(slot.spec.id) && !slot.removing) {
+      DrainThen(slot.spec.id, AfterDrain::kRemove);
+    }
+  }
+}
+
 void Admin::DrainThen(const std::string& worker_id, AfterDrain action) {
   after_drain_[worker_id] = action;
   if (router_.Drain(worker_id)) {

@@ -30,6 +30,14 @@ class Admin {
   // invalid_request for an unknown worker, unknown_model for a model not served.
   Status Run(const protocol::Request& request);
 
+  // Applies a freshly read repository (the `reload` op): new models get
+  // their workers, models gone from it are unloaded and their workers
+  // removed, and the workers of a model whose model.toml or model file
+  // changed restart gracefully (added or removed as its replicas changed).
+  // Unchanged models are not touched; nor is a model an operator unloaded,
+  // unless it changed.
+  void Reload(std::vector<ModelConfig> fresh);
+
   // Acts on drained workers; call after the router or the supervisor changed.
   // A worker that died while draining counts as drained.
   void Tick(const std::vector<WorkerExit>& exits);

@@ -288,6 +288,9 @@ void Broker::HandleRequest(const std::string& client, const protocol::Request& r
     case protocol::Op::kScale:
       if (Status s = admin_->Run(request); !s.ok()) reply = protocol::ErrorReply(request.id, s);
       break;
+    case protocol::Op::kReload:
+      if (Status s = Reload(); !s.ok()) reply = protocol::ErrorReply(request.id, s);
+      break;
     case protocol::Op::kInfer: {
       if (draining_) {
         reply = protocol::ErrorReply(request.id,
@@ -405,6 +408,17 @@ void Broker::RegisterWorker(const std::string& identity, std::vector<zmq::messag
   spdlog::info("worker {} registered: {} on {}, pid {}, capacity {}", record.id, record.model,
                record.device, record.pid, record.capacity);
   router_.OnRegister(std::move(record));
+}
+
+Status Broker::Reload() {
+  auto config = LoadBrokerConfig(config_.path);
+  if (!config.ok()) return InvalidRequest("reload: " + config.status().message());
+  auto models = LoadRepository(config->repository, config->serve);
+  if (!models.ok()) return InvalidRequest("reload: " + models.status().message());
+  spdlog::info("reload: {} models in {}", models->size(), config->repository);
+  admin_->Reload(std::move(*models));
+  for (const ModelConfig& m : models_) metrics_.Serve(m.name);
+  return {};
 }
 
 void Broker::Housekeeping() {

@@ -57,6 +57,9 @@ class Broker final : private Outbox {
   void HandleWorker();
   void RegisterWorker(const std::string& identity, std::vector<zmq::message_t>& frames);
   void Housekeeping();
+  // Reads the config's [models] and the repository again and applies them
+  // (Admin::Reload); the other sections need a restart. Errors change nothing.
+  Status Reload();
   // Hands the HTTP endpoints a fresh snapshot when the last is old enough.
   void PublishHealth();
   // One turn of the event loop: poll, then handle what arrived.

@@ -36,11 +36,13 @@ void Header(std::ostringstream& out, std::string_view name, std::string_view typ
 constexpr std::string_view kUnknownModel = "_unknown";  // the label of models not served
 
 Metrics::Metrics(const std::vector<ModelConfig>& models) {
-  for (const auto& m : models) {
-    served_.insert(m.name);
-    by_model_[m.name];
-  }
+  for (const auto& m : models) Serve(m.name);
   by_model_[std::string(kUnknownModel)];
+}
+
+void Metrics::Serve(const std::string& model) {
+  served_.insert(model);
+  by_model_[model];
 }
 
 void Metrics::Histogram::Observe(double value) {

@@ -25,6 +25,9 @@ class Metrics final : public RequestObserver {
  public:
   explicit Metrics(const std::vector<ModelConfig>& models);
 
+  // Counts `model` under its own name from now on (a model added by reload).
+  void Serve(const std::string& model);
+
   void OnAnswered(const PendingRequest& request, std::string_view code,
                   Clock::TimePoint now) override;
 

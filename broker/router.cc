@@ -26,6 +26,8 @@ Router::Router(const Clock& clock, Outbox& outbox, const std::vector<ModelPolicy
   for (const auto& m : models) models_[m.name].policy = m;
 }
 
+void Router::SetPolicy(const ModelPolicy& policy) { models_[policy.name].policy = policy; }
+
 void Router::Submit(PendingRequest request) {
   request.ticket = next_ticket_++;
   const uint64_t ticket = request.ticket;

@@ -82,6 +82,9 @@ class Router {
          RequestObserver* observer = nullptr);
 
   bool Serves(const std::string& model) const { return models_.contains(model); }
+  // Serves a new model, or changes a served one's queue size and timeout
+  // (for requests accepted from now on).
+  void SetPolicy(const ModelPolicy& policy);
 
   // Accepts `request` (answering errors through the outbox at once) and
   // dispatches what can run.

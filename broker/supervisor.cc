@@ -16,8 +16,9 @@ void Supervisor::Add(WorkerSpec spec) {
   for (auto& slot : slots_) {
     if (slot.spec.id != spec.id) continue;
     // Known already, e.g. scaled down and up again before its process ended.
+    slot.spec = std::move(spec);  // used from its next start
     slot.removing = false;
-    if (slot.stopped) Restart(spec.id);
+    if (slot.stopped) Restart(slot.spec.id);
     return;
   }
   WorkerSlot slot;

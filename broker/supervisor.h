@@ -65,8 +65,9 @@ class Supervisor {
  public:
   Supervisor(const Clock& clock, ProcessLauncher& launcher, SupervisorOptions options);
 
-  // Registers a worker; it starts on the next Tick(). An id already known is
-  // kept as it is, and started again if it was stopped or being removed.
+  // Registers a worker; it starts on the next Tick(). An id already known
+  // takes `spec` from its next start, and starts again if it was stopped or
+  // being removed.
   void Add(WorkerSpec spec);
 
   // Reaps ended workers (returned, with why) and starts those that are due.

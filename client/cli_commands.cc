@@ -206,6 +206,11 @@ int RunDrain(Client& client, const std::string& worker) {
                     "draining worker " + worker + "; it stays stopped until restart");
 }
 
+int RunReload(Client& client) {
+  return RunAdminOp(client, OpRequest(protocol::Op::kReload),
+                    "reloading: workers whose model changed restart once their requests are done");
+}
+
 int RunModelOp(Client& client, protocol::Op op, const std::string& model, uint32_t replicas) {
   protocol::Request request;
   request.op = op;

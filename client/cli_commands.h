@@ -23,6 +23,7 @@ int RunPing(Client& client, const CliSettings& settings);
 int RunInfer(Client& client, const std::string& model, const std::string& inputs_json);
 int RunRestart(Client& client, const std::string& worker, bool force);
 int RunDrain(Client& client, const std::string& worker);
+int RunReload(Client& client);
 // load, unload or scale (with `replicas` per device) a model.
 int RunModelOp(Client& client, protocol::Op op, const std::string& model, uint32_t replicas = 0);
 // Writes a CURVE keypair; prints the public key. 2 when a file exists.

@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
   scale->add_option("--replicas", replicas, "workers per device, at least 1")
       ->required()
       ->check(CLI::Range(1u, 256u));
+  auto* reload = app.add_subcommand(
+      "reload",
+      "re-read the repository: start, stop or restart the workers that changed (admin key)");
   auto* keygen = app.add_subcommand(
       "keygen", "write a CURVE keypair: PREFIX.key (secret, mode 0600) and PREFIX.pub");
   std::string key_prefix;
@@ -136,6 +139,7 @@ int main(int argc, char** argv) {
   if (*ping) return botmodels::RunPing(client, settings);
   if (*restart) return botmodels::RunRestart(client, worker, force);
   if (*drain) return botmodels::RunDrain(client, worker);
+  if (*reload) return botmodels::RunReload(client);
   if (*load) return botmodels::RunModelOp(client, botmodels::protocol::Op::kLoad, model_name);
   if (*unload) return botmodels::RunModelOp(client, botmodels::protocol::Op::kUnload, model_name);
   if (*scale) {

@@ -193,8 +193,12 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
     if (c.outputs.size() != c.inputs.size()) {
       return r.Error("outputs", "the identity backend returns its inputs: declare as many outputs");
     }
-  } else if (!fs::is_regular_file(c.model_path())) {
+  } else if (std::error_code ec; !fs::is_regular_file(c.model_path(), ec)) {
     return r.Error("file", "model file " + c.model_path() + " does not exist");
+  } else {
+    const auto size = fs::file_size(c.model_path(), ec);
+    const auto mtime = fs::last_write_time(c.model_path(), ec).time_since_epoch().count();
+    c.file_version = std::to_string(size) + "@" + std::to_string(mtime);
   }
   return c;
 }

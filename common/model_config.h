@@ -47,6 +47,9 @@ struct ModelConfig {
   uint32_t threads = 0;
   std::vector<protocol::TensorSpec> inputs;   // in forward()'s argument order
   std::vector<protocol::TensorSpec> outputs;  // in forward()'s result order
+  std::string file_version;  // the model file's size and modification time: a new file differs
+
+  bool operator==(const ModelConfig&) const = default;
 
   std::string model_path() const { return dir + "/" + file; }
   bool batching() const { return max_batch_size > 1; }

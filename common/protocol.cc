@@ -24,7 +24,7 @@ std::optional<E> Parse(const std::array<std::pair<E, std::string_view>, N>& tabl
   return std::nullopt;
 }
 
-constexpr std::array<std::pair<Op, std::string_view>, 9> kOps{{
+constexpr std::array<std::pair<Op, std::string_view>, 10> kOps{{
     {Op::kInfer, "infer"},
     {Op::kModels, "models"},
     {Op::kStatus, "status"},
@@ -34,6 +34,7 @@ constexpr std::array<std::pair<Op, std::string_view>, 9> kOps{{
     {Op::kLoad, "load"},
     {Op::kUnload, "unload"},
     {Op::kScale, "scale"},
+    {Op::kReload, "reload"},
 }};
 
 constexpr std::array<std::pair<Role, std::string_view>, 2> kRoles{{
@@ -75,7 +76,7 @@ bool NamesWorker(Op op) { return op == Op::kRestart || op == Op::kDrain; }
 bool IsModelAdmin(Op op) { return op == Op::kLoad || op == Op::kUnload || op == Op::kScale; }
 
 Role RequiredRole(Op op) {
-  return NamesWorker(op) || IsModelAdmin(op) ? Role::kAdmin : Role::kInfer;
+  return NamesWorker(op) || IsModelAdmin(op) || op == Op::kReload ? Role::kAdmin : Role::kInfer;
 }
 
 std::string_view ModelStateName(ModelState state) { return NameOf(kModelStates, state); }

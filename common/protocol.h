@@ -73,7 +73,18 @@ inline constexpr std::string_view kShape = "shape";
 inline constexpr std::string_view kData = "data";
 }  // namespace field
 
-enum class Op { kInfer, kModels, kStatus, kPing, kRestart, kDrain, kLoad, kUnload, kScale };
+enum class Op {
+  kInfer,
+  kModels,
+  kStatus,
+  kPing,
+  kRestart,
+  kDrain,
+  kLoad,
+  kUnload,
+  kScale,
+  kReload,
+};
 // Ops that name a worker (restart, drain) and ops that name a model besides infer.
 bool NamesWorker(Op op);
 bool IsModelAdmin(Op op);  // load, unload, scale
@@ -82,7 +93,7 @@ std::optional<Op> ParseOp(std::string_view name);
 
 // What a key may do: kInfer runs inference and the read-only operations;
 // kAdmin also the operations that change the service (restart, drain, load,
-// unload, scale).
+// unload, scale, reload).
 enum class Role { kInfer, kAdmin };
 std::string_view RoleName(Role role);
 std::optional<Role> ParseRole(std::string_view name);

@@ -2,6 +2,8 @@
 // load, unload and scale of a model.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -187,6 +189,58 @@ TEST(ModelAdmin, ScaleStartsNewWorkersAndRemovesSurplusOnesAfterTheirRequests) {
   }());
   ASSERT_OK(unknown);
   EXPECT_EQ(unknown->status.code(), ErrorCode::kUnknownModel);
+}
+
+TEST(ModelAdmin, ReloadStartsAddedModelsRestartsChangedOnesAndLeavesTheRestAlone) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble());  // stays as it is
+  WriteScriptModel(broker.repository(), testing::Slow());       // its model.toml changes
+  WriteScriptModel(broker.repository(), testing::CpuMlp());     // is removed
+  ASSERT_NO_FATAL_FAILURE(broker.Start(3));
+  const int64_t double_pid = broker.Worker("double-0").pid;
+  const int64_t slow_pid = broker.Worker("slow-0").pid;
+
+  ScriptModel twice = testing::CpuDouble();  // is added
+  twice.name = "twice";
+  WriteScriptModel(broker.repository(), twice);
+  testing::WriteFile(broker.repository() + "/slow/model.toml",
+                     "queue_size = 7\n" + testing::Slow().toml);
+  std::filesystem::remove_all(broker.repository() + "/mlp");
+  protocol::Request reload;
+  reload.op = protocol::Op::kReload;
+  auto reply = broker.NewClient()->Call(reload);
+  ASSERT_OK(reply);
+  ASSERT_OK(reply->status);
+
+  ASSERT_TRUE(broker.WaitStatus([&](const protocol::Reply& r) {
+    std::map<std::string, int64_t> pids;
+    for (const auto& w : r.workers) {
+      if (w.state == "idle" || w.state == "ready") pids[w.id] = w.pid;
+    }
+    return pids.size() == 3 && pids.contains("twice-0") && pids.contains("slow-0") &&
+           pids["slow-0"] != slow_pid && pids["double-0"] == double_pid;
+  })) << broker.log();
+  auto client = broker.NewClient();
+  auto models = client->Models();
+  ASSERT_OK(models);
+  std::map<std::string, protocol::ModelInfo> by_name;
+  for (const auto& m : *models) by_name[m.name] = m;
+  EXPECT_FALSE(by_name.contains("mlp"));
+  EXPECT_EQ(by_name["slow"].queue_size, 7u);
+  EXPECT_OK(client->Infer("twice", {{"x", testing::Floats({1}, {2})}}));
+  EXPECT_OK(client->Infer("double", {{"x", testing::Floats({1}, {2})}}));
+  auto gone =
+      client->Call(testing::InferRequest("mlp", {{"x", testing::RandomFloats({1, 512}, 1)}}));
+  ASSERT_OK(gone);
+  EXPECT_EQ(gone->status.code(), ErrorCode::kUnavailable);
+
+  // A broken repository is refused, and nothing changes.
+  testing::WriteFile(broker.repository() + "/twice/model.toml", "queue_size = \"x\"\n");
+  auto refused = broker.NewClient()->Call(reload);
+  ASSERT_OK(refused);
+  EXPECT_EQ(refused->status.code(), ErrorCode::kInvalidRequest);
+  EXPECT_NE(refused->status.message().find("twice/model.toml:1"), std::string::npos);
+  EXPECT_OK(client->Infer("twice", {{"x", testing::Floats({1}, {2})}}));
 }
 
 TEST(Logs, JsonFormatWritesOneObjectPerLineFromBrokerAndWorkers) {
