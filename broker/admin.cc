@@ -6,6 +6,7 @@
 #include <set>
 
 #include "broker/worker_plan.h"
+#include "common/log_format.h"
 
 namespace botmodels {
 
@@ -131,6 +132,7 @@ void Admin::Reload(std::vector<ModelConfig> fresh) {
 
 void Admin::DrainThen(const std::string& worker_id, AfterDrain action) {
   after_drain_[worker_id] = action;
+  LogFields fields{{"worker", worker_id}};
   if (router_.Drain(worker_id)) {
     spdlog::info("worker {}: draining before {}", worker_id,
                  action == AfterDrain::kRestart ? "restart"
@@ -158,10 +160,12 @@ void Admin::Finish(const std::string& worker_id) {
     case AfterDrain::kStop:
       supervisor_.Stop(worker_id);
       break;
-    case AfterDrain::kRemove:
+    case AfterDrain::kRemove: {
+      LogFields fields{{"worker", worker_id}};
       spdlog::info("worker {}: removed (scaled down)", worker_id);
       supervisor_.Remove(worker_id);
       break;
+    }
   }
 }
 

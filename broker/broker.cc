@@ -12,6 +12,7 @@
 #include "broker/worker_plan.h"
 #include "common/codec.h"
 #include "common/curve_socket.h"
+#include "common/log_format.h"
 #include "common/process_info.h"
 #include "common/worker_env.h"
 
@@ -358,12 +359,14 @@ void Broker::HandleWorker() {
     } else if (type == wm::kState && frames.size() == 3) {
       auto state = codec::DecodeWorkerState(frames[2].to_string_view());
       if (state.ok()) {
+        LogFields fields{{"worker", worker->id}, {"model", worker->model}};
         spdlog::info("worker {}: model {} {}{}", worker->id, worker->model,
                      protocol::ModelStateName(state->state),
                      state->message.empty() ? "" : ": " + state->message);
         router_.OnState(*worker, *state);
       }
     } else if (type != wm::kHeartbeat) {
+      LogFields fields{{"worker", worker->id}, {"model", worker->model}};
       spdlog::warn("worker {} sent an unknown message '{}'", worker->id, type);
     }
   }
@@ -405,6 +408,7 @@ void Broker::RegisterWorker(const std::string& identity, std::vector<zmq::messag
   record.capacity = hello->capacity;
   record.pid = hello->pid;
   record.last_heard = record.last_sent = clock_.Now();
+  LogFields fields{{"worker", record.id}, {"model", record.model}};
   spdlog::info("worker {} registered: {} on {}, pid {}, capacity {}", record.id, record.model,
                record.device, record.pid, record.capacity);
   router_.OnRegister(std::move(record));
@@ -435,11 +439,13 @@ void Broker::Housekeeping() {
   PublishHealth();
   const auto now = clock_.Now();
   for (const std::string& id : router_.workers().Silent(now, config_.liveness)) {
+    LogFields fields{{"worker", id}};
     spdlog::warn("worker {} silent for {} ms: declared dead", id, config_.liveness.count());
     router_.OnWorkerGone(id, Departure::kDied);
     supervisor_.Kill(id);
   }
   for (const std::string& id : router_.HungWorkers(config_.hung_after)) {
+    LogFields fields{{"worker", id}};
     spdlog::warn("worker {} still runs a request {} ms past its deadline: hung, killing it", id,
                  config_.hung_after.count());
     router_.OnWorkerGone(id, Departure::kDied);
@@ -448,6 +454,7 @@ void Broker::Housekeeping() {
   for (const WorkerSlot& slot : supervisor_.slots()) {
     if (slot.pid != 0 && !slot.killed && !router_.workers().ById(slot.spec.id) &&
         now - slot.started >= config_.register_timeout) {
+      LogFields fields{{"worker", slot.spec.id}, {"model", slot.spec.model}};
       spdlog::warn("worker {} (pid {}) has not registered {} ms after its start: killing it",
                    slot.spec.id, slot.pid, config_.register_timeout.count());
       supervisor_.Kill(slot.spec.id);

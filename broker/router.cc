@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/codec.h"
+#include "common/log_format.h"
 
 namespace botmodels {
 namespace {
@@ -158,6 +159,7 @@ void Router::OnWorkerGone(const std::string& worker_id, Departure why) {
                                                      " died running the request and no other "
                                                      "worker of the model is up"});
     } else {
+      LogFields fields{{"request", r.id}, {"worker", worker_id}, {"model", r.model}};
       spdlog::info("retrying request {} of dead worker {} on a sibling", r.id, worker_id);
       Enqueue(r, /*front=*/true);
     }

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/exit_codes.h"
+#include "common/log_format.h"
 
 namespace botmodels {
 
@@ -70,6 +71,7 @@ void Supervisor::OnExit(WorkerSlot& slot, const ExitStatus& status) {
     slot.backoff = std::min(slot.backoff * 2, options_.backoff_max);
   }
   slot.restart_at = now + slot.backoff;
+  LogFields fields{{"worker", slot.spec.id}, {"model", slot.spec.model}};
   if (slot.stopped) {
     spdlog::info("worker {} ({}) stopped on request: {}", slot.spec.id, slot.spec.model,
                  slot.last_exit);
@@ -88,6 +90,7 @@ void Supervisor::StartSlot(WorkerSlot& slot) {
     args.insert(args.end(), {"--threads", std::to_string(slot.spec.threads)});
   slot.started = clock_.Now();
   slot.killed = false;
+  LogFields fields{{"worker", slot.spec.id}, {"model", slot.spec.model}};
   auto pid = launcher_.Start(options_.worker_binary, args, options_.common_env);
   if (!pid.ok()) {
     spdlog::error("worker {}: {}", slot.spec.id, pid.status().message());

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/log_format.h"
 #include "common/zmq_frame.h"
 #include "worker/batch.h"
 
@@ -174,6 +175,7 @@ void Executor::RunOneByOne(std::list<Waiting>& batch, const Status& failure) {
 void Executor::RunAlone(Waiting& w) {
   auto outputs = backend_->Infer(w.request.inputs);
   if (!outputs.ok()) {
+    LogFields fields{{"request", w.request.request.id}};
     spdlog::warn("request {} failed: {}", w.request.request.id, outputs.status().ToString());
     return SendError(w.job, w.request.request.id, outputs.status());
   }

@@ -103,7 +103,8 @@ int main(int argc, char** argv) {
     return botmodels::kExitUsage;
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
-  botmodels::SetLogFormat(log_format, "worker " + options.worker_id);
+  botmodels::SetLogFormat(log_format, "worker " + options.worker_id,
+                          {{"worker", options.worker_id}, {"model", model}});
   if (!botmodels::IsValidDevice(options.device) || options.device == "auto") {
     spdlog::error("--device {}: expected cpu, cuda or cuda:N", options.device);
     return botmodels::kExitUsage;

@@ -261,6 +261,7 @@ TEST(Logs, JsonFormatWritesOneObjectPerLineFromBrokerAndWorkers) {
   std::string line;
   std::set<std::string> processes;
   int lines = 0;
+  bool registered_has_fields = false;
   while (std::getline(log, line)) {
     if (line.empty()) continue;
     ++lines;
@@ -270,7 +271,17 @@ TEST(Logs, JsonFormatWritesOneObjectPerLineFromBrokerAndWorkers) {
       EXPECT_TRUE(event.contains(key)) << key << " missing in " << line;
     }
     processes.insert(event.value("process", ""));
+    if (event.value("process", "") == "worker double-0") {
+      // A worker names itself and its model in every event.
+      EXPECT_EQ(event.value("worker", ""), "double-0") << line;
+      EXPECT_EQ(event.value("model", ""), "double") << line;
+    }
+    if (event.value("msg", "").find("registered") != std::string::npos) {
+      registered_has_fields =
+          event.value("worker", "") == "double-0" && event.value("model", "") == "double";
+    }
   }
+  EXPECT_TRUE(registered_has_fields) << "the broker's registration event lacks worker and model";
   EXPECT_GT(lines, 5);
   EXPECT_TRUE(processes.contains("broker"));
   EXPECT_TRUE(processes.contains("worker double-0"));
