@@ -92,13 +92,15 @@ TEST(Http, HealthReadinessAndMetricsDescribeTheService) {
   const auto promtool = boost::process::search_path("promtool");
   if (!promtool.empty()) {
     boost::process::opstream in;
+    boost::process::ipstream out;
     boost::process::child check(
         promtool, "check", "metrics",
-        boost::process::std_in<in, boost::process::std_out> boost::process::null);
-    in << http.Get("/metrics")->body;
+        boost::process::std_in<in, (boost::process::std_out & boost::process::std_err)> out);
+    in << http.Get("/metrics")->body << std::flush;  // the pipe closes below, unflushed
     in.pipe().close();
+    const std::string said((std::istreambuf_iterator<char>(out)), {});
     check.wait();
-    EXPECT_EQ(check.exit_code(), 0);
+    EXPECT_EQ(check.exit_code(), 0) << "promtool check metrics:\n" << said;
   }
 }
 
