@@ -10,6 +10,7 @@
 #include <cmath>
 #include <ctime>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -348,140 +349,6 @@ BenchReport RunBench(const BenchOptions& o) {
     report.scale.push_back(run);
   }
   return report;
-}
-
-namespace {
-
-const ForwardRun* InprocAt(const BenchReport& r, double mean_rows) {
-  const int64_t rows = std::max<int64_t>(1, std::llround(mean_rows));
-  for (const auto& f : r.inproc) {
-    if (f.rows == rows) return &f;
-  }
-  return nullptr;
-}
-
-std::string Row(const std::string& name, const LoadResult& l, const std::string& extra = "") {
-  return fmt::format("{:<28} {:>5} {:>9.0f} {:>9.0f} {:>9.0f} {:>10.0f} {:>6} {:>8.1f} {}\n", name,
-                     l.concurrency, l.p50_us, l.p90_us, l.p99_us, l.per_second, l.errors,
-                     l.server_cpu_us, extra);
-}
-
-}  // namespace
-
-void PrintReport(const BenchReport& r, std::ostream& out) {
-  out << fmt::format("botmodels bench, {} on {}; [{}, 512] float32 per request\n\n", r.when, r.cpu,
-                     r.options.rows);
-  out << fmt::format("{:<28} {:>5} {:>9} {:>9} {:>9} {:>10} {:>6} {:>8}\n", "run", "conc", "p50 us",
-                     "p90 us", "p99 us", "replies/s", "errors", "cpu us");
-  for (const auto& l : r.proxy) out << Row("(a) zmq::proxy + echo", l);
-  for (const auto& l : r.noop) out << Row("(b) broker + no-op worker", l);
-  for (const auto& s : r.served) {
-    out << Row("(d) broker + mlp, batching", s.load,
-               fmt::format("mean batch {:.1f} rows", s.mean_batch_rows));
-  }
-  for (const auto& f : r.inproc) {
-    out << fmt::format("{:<28} {:>5} {:>9} {:>9} {:>9} {:>10.0f} {:>6} {:>8} batch of {} rows\n",
-                       "(c) mlp in-process", "-", "", "", "", f.rows_per_second, "", "", f.rows);
-  }
-  out << "(cpu us: CPU time of the serving processes per reply: proxy and echo, or broker and\n"
-         "worker; the load generator is not counted)\n";
-  out << "\nratios (target)\n";
-  for (size_t i = 0; i < r.proxy.size() && i < r.noop.size(); ++i) {
-    out << fmt::format(
-        "  conc {:>3}: (b)/(a) p50 latency {:.2f} (<= 1.15), throughput {:.2f} (>= 0.8)\n",
-        r.proxy[i].concurrency, r.noop[i].p50_us / r.proxy[i].p50_us,
-        r.noop[i].per_second / r.proxy[i].per_second);
-  }
-  for (const auto& s : r.served) {
-    if (const ForwardRun* f = InprocAt(r, s.mean_batch_rows)) {
-      out << fmt::format(
-          "  conc {:>3}: (d)/(c) throughput {:.2f} at {} rows per forward (>= 0.9)\n",
-          s.load.concurrency,
-          s.load.per_second * static_cast<double>(r.options.rows) / f->rows_per_second, f->rows);
-    }
-  }
-  if (!r.scale.empty()) {
-    out << fmt::format("\nscale: no-op workers on one broker, {} clients\n",
-                       r.options.scale_concurrency);
-  }
-  for (size_t i = 0; i < r.scale.size(); ++i) {
-    out << fmt::format(
-        "  {:>3} workers: {:>8.0f} replies/s, p50 {:>5.0f} us; CPU per reply: broker {:.1f} us, "
-        "workers {:.1f} us\n",
-        r.options.scale_workers[i], r.scale[i].per_second, r.scale[i].p50_us,
-        r.scale_broker_cpu_us[i], r.scale_workers_cpu_us[i]);
-  }
-  out << '\n';
-  if (!r.noop.empty()) {
-    out << fmt::format(
-        "broker start to ready: {:.0f} ms; broker RSS idle {:.1f} MB, under load {:.1f} MB\n",
-        r.broker_ready_ms, r.broker_rss_idle_mb, r.broker_rss_load_mb);
-  }
-  if (!r.served.empty()) {
-    out << fmt::format(
-        "mlp worker RSS {:.1f} MB; kill -9 of the mlp worker: registered again after {:.0f} ms, "
-        "serving after {:.0f} ms (model reload included)\n",
-        r.worker_rss_mb, r.restart_registered_ms, r.restart_serving_ms);
-  }
-}
-
-nlohmann::json ToJson(const BenchReport& r) {
-  auto load = [](const LoadResult& l) {
-    return nlohmann::json{{"concurrency", l.concurrency},
-                          {"replies", l.replies},
-                          {"errors", l.errors},
-                          {"seconds", l.seconds},
-                          {"p50_us", l.p50_us},
-                          {"p90_us", l.p90_us},
-                          {"p99_us", l.p99_us},
-                          {"replies_per_second", l.per_second},
-                          {"server_cpu_us_per_reply", l.server_cpu_us}};
-  };
-  nlohmann::json j;
-  j["when"] = r.when;
-  j["cpu"] = r.cpu;
-  j["rows_per_request"] = r.options.rows;
-  for (const auto& l : r.proxy) j["proxy"].push_back(load(l));
-  for (const auto& l : r.noop) j["noop"].push_back(load(l));
-  for (const auto& s : r.served) {
-    auto entry = load(s.load);
-    entry["mean_batch_rows"] = s.mean_batch_rows;
-    j["served"].push_back(entry);
-  }
-  for (const auto& f : r.inproc) {
-    j["inprocess"].push_back({{"rows", f.rows},
-                              {"forwards_per_second", f.forwards_per_second},
-                              {"rows_per_second", f.rows_per_second}});
-  }
-  for (size_t i = 0; i < r.proxy.size() && i < r.noop.size(); ++i) {
-    j["ratios"]["broker_over_proxy"].push_back(
-        {{"concurrency", r.proxy[i].concurrency},
-         {"p50_latency", r.noop[i].p50_us / r.proxy[i].p50_us},
-         {"throughput", r.noop[i].per_second / r.proxy[i].per_second}});
-  }
-  for (const auto& s : r.served) {
-    if (const ForwardRun* f = InprocAt(r, s.mean_batch_rows)) {
-      j["ratios"]["served_over_inprocess"].push_back(
-          {{"concurrency", s.load.concurrency},
-           {"rows", f->rows},
-           {"throughput",
-            s.load.per_second * static_cast<double>(r.options.rows) / f->rows_per_second}});
-    }
-  }
-  for (size_t i = 0; i < r.scale.size(); ++i) {
-    auto entry = load(r.scale[i]);
-    entry["workers"] = r.options.scale_workers[i];
-    entry["broker_cpu_us_per_reply"] = r.scale_broker_cpu_us[i];
-    entry["workers_cpu_us_per_reply"] = r.scale_workers_cpu_us[i];
-    j["scale"].push_back(entry);
-  }
-  j["broker_ready_ms"] = r.broker_ready_ms;
-  j["broker_rss_idle_mb"] = r.broker_rss_idle_mb;
-  j["broker_rss_load_mb"] = r.broker_rss_load_mb;
-  j["worker_rss_mb"] = r.worker_rss_mb;
-  j["restart_registered_ms"] = r.restart_registered_ms;
-  j["restart_serving_ms"] = r.restart_serving_ms;
-  return j;
 }
 
 }  // namespace botmodels::bench

@@ -2,9 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <optional>
-#include <ostream>
 #include <string>
 #include <vector>
 
@@ -64,9 +62,5 @@ struct BenchReport {
 // Runs every measurement in one go. Throws std::runtime_error when a process
 // cannot start or stops answering.
 BenchReport RunBench(const BenchOptions& options);
-
-// The table and the ratios against their targets.
-void PrintReport(const BenchReport& report, std::ostream& out);
-nlohmann::json ToJson(const BenchReport& report);
 
 }  // namespace botmodels::bench

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "bench/report.h"
 #include "client/json_tensors.h"
 
 namespace botmodels {

@@ -109,7 +109,9 @@ int main(int argc, char** argv) {
   if (*bench) {
     const auto bin_dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
     if (smoke) {
+      auto parts = bench_options.parts;  // smoke shortens the runs, not the choice of them
       bench_options = botmodels::bench::SmokeOptions(bin_dir);
+      bench_options.parts = std::move(parts);
     } else {
       bench_options.bin_dir = bin_dir;
       bench_options.duration = std::chrono::milliseconds(duration_ms);
