@@ -118,6 +118,16 @@ double TotalCpuSeconds(const std::vector<int64_t>& pids) {
   return total;
 }
 
+// The CPU time `pids` spent since `before` (TotalCpuSeconds), in µs per reply
+// of `run`. The warm-up's replies are not counted but its CPU is: the reply
+// count is scaled to the whole run.
+double CpuUsPerReply(const std::vector<int64_t>& pids, double before, const LoadResult& run,
+                     const BenchOptions& o) {
+  const double replies =
+      run.per_second * std::chrono::duration<double>(o.warmup + o.duration).count();
+  return replies > 0 ? (TotalCpuSeconds(pids) - before) / replies * 1e6 : 0;
+}
+
 // One closed-loop run against the processes `servers`, whose CPU per reply it measures.
 LoadResult Run(zmq::context_t& context, const std::string& endpoint, int concurrency,
                const BenchOptions& o, Client& signer, const std::vector<std::string>& bodies,
@@ -126,10 +136,7 @@ LoadResult Run(zmq::context_t& context, const std::string& endpoint, int concurr
   LoadResult result = RunClosedLoop(
       context, endpoint, concurrency, o.warmup, o.duration,
       [&](int slot) { return signer.SignedFrames(bodies[slot]); }, read);
-  // The warm-up's replies are not counted, but its CPU is: scale to the whole run.
-  const double replies =
-      result.per_second * std::chrono::duration<double>(o.warmup + o.duration).count();
-  if (replies > 0) result.server_cpu_us = (TotalCpuSeconds(servers) - cpu_before) / replies * 1e6;
+  result.server_cpu_us = CpuUsPerReply(servers, cpu_before, result, o);
   return result;
 }
 
@@ -336,13 +343,12 @@ BenchReport RunBench(const BenchOptions& o) {
     ServedBroker broker(
         {o.bin_dir, dir.path(), "scale", repo.string(), {"noop"}, static_cast<uint32_t>(workers)});
     const std::vector<int64_t> worker_pids = broker.WorkerPids();
-    const double broker0 = CpuSeconds(broker.pid()), workers0 = TotalCpuSeconds(worker_pids);
+    const std::vector<int64_t> broker_pid = {broker.pid()};
+    const double broker0 = TotalCpuSeconds(broker_pid), workers0 = TotalCpuSeconds(worker_pids);
     LoadResult run = Run(context, broker.frontend(), o.scale_concurrency, o, broker.client(), noop,
                          ReadBrokerReply, {});
-    const double replies =
-        run.per_second * std::chrono::duration<double>(o.warmup + o.duration).count();
-    const double broker_us = (CpuSeconds(broker.pid()) - broker0) / replies * 1e6;
-    const double workers_us = (TotalCpuSeconds(worker_pids) - workers0) / replies * 1e6;
+    const double broker_us = CpuUsPerReply(broker_pid, broker0, run, o);
+    const double workers_us = CpuUsPerReply(worker_pids, workers0, run, o);
     run.server_cpu_us = broker_us + workers_us;
     report.scale_broker_cpu_us.push_back(broker_us);
     report.scale_workers_cpu_us.push_back(workers_us);

@@ -176,9 +176,10 @@ int Broker::Run() {
   const int gpus = config_.local_workers && NeedsGpuCount(models_)
                        ? ProbeCudaDevices(supervisor_.options().worker_binary)
                        : 0;
-  admin_.emplace(router_, supervisor_, models_, gpus, UsableCores(), config_.local_workers);
+  const int cores = UsableCores();
+  admin_.emplace(router_, supervisor_, models_, gpus, cores, config_.local_workers);
   if (config_.local_workers) {
-    for (auto& spec : PlanWorkers(models_, gpus, UsableCores())) supervisor_.Add(std::move(spec));
+    for (auto& spec : PlanWorkers(models_, gpus, cores)) supervisor_.Add(std::move(spec));
   } else {
     spdlog::info("local_workers = false: waiting for remote workers on {}", config_.backend);
   }
