@@ -1,7 +1,5 @@
 #include "broker/worker_plan.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 
 namespace botmodels {
@@ -27,10 +25,9 @@ std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models, int 
         continue;
       }
       for (int g = 0; g < gpus; ++g) devices.push_back("cuda:" + std::to_string(g));
-      if (gpus == 0) {
-        if (d == "cuda") spdlog::warn("model {}: no CUDA device found; using the CPU", m.name);
-        devices.push_back("cpu");
-      }
+      // Without GPUs "auto" means the CPU; "cuda" asked for GPUs, so its
+      // worker starts and reports that it has none (model_load_failed).
+      if (gpus == 0) devices.push_back(d == "auto" ? "cpu" : "cuda");
     }
     // Round-robin over the devices, so that scaling replicas up or down adds
     // or removes the highest ids and leaves the others on their devices.

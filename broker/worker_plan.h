@@ -15,8 +15,9 @@ bool NeedsGpuCount(const std::vector<ModelConfig>& models);
 // n counting replica by replica over the devices (m-0 on the first device,
 // m-1 on the second...), so a model's first N * devices ids are its plan
 // with N replicas.
-// "auto" and "cuda" expand to cuda:0 … cuda:<gpus-1>, or to one "cpu" when
-// `gpus` is 0 (with a warning for "cuda"); explicit devices stay as written.
+// "auto" and "cuda" expand to cuda:0 … cuda:<gpus-1>; when `gpus` is 0,
+// "auto" is one "cpu" and "cuda" one "cuda" (whose worker then reports that
+// it has no GPU). Explicit devices stay as written.
 // A model with threads = 0 (auto) gets cores / (all workers planned), at
 // least 1, per worker: the host's cores shared evenly.
 std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models, int gpus, int cores);

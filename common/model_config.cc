@@ -17,6 +17,7 @@ constexpr int64_t kMaxQueue = 1'000'000;  // requests; bounded memory in the bro
 constexpr int64_t kMaxInflight = 4096;    // per worker
 constexpr int64_t kMaxThreads = 1024;
 constexpr int64_t kMaxRank = 16;
+constexpr int kMaxCudaIndex = 127;                     // libtorch's device index is an int8_t
 constexpr int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;  // one day
 constexpr int64_t kMaxBatch = 65536;                   // rows per forward
 constexpr int64_t kMaxQueueDelayUs = 10'000'000;       // 10 s: longer is a timeout, not a delay
@@ -86,8 +87,10 @@ Status CheckBatchable(const TomlReader& r, const ModelConfig& c) {
 
 bool IsValidDevice(const std::string& device) {
   if (device == "auto" || device == "cpu" || device == "cuda") return true;
-  if (device.rfind("cuda:", 0) != 0 || device.size() == 5) return false;
-  return std::all_of(device.begin() + 5, device.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (device.rfind("cuda:", 0) != 0 || device.size() == 5 || device.size() > 8) return false;
+  const bool digits =
+      std::all_of(device.begin() + 5, device.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return digits && std::stoi(device.substr(5)) <= kMaxCudaIndex;
 }
 
 Status ModelConfig::CheckInputs(const protocol::TensorViews& given) const {
@@ -168,7 +171,8 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   if (c.devices.empty()) return r.Error("devices", "list at least one device");
   for (const auto& d : c.devices) {
     if (!IsValidDevice(d)) {
-      return r.Error("devices", "'" + d + "' is not auto, cpu, cuda or cuda:N");
+      return r.Error("devices", "'" + d + "' is not auto, cpu, cuda or cuda:N (N up to " +
+                                    std::to_string(kMaxCudaIndex) + ")");
     }
   }
   c.replicas = static_cast<uint32_t>(replicas);

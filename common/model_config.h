@@ -67,7 +67,7 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir);
 Result<std::vector<ModelConfig>> LoadRepository(const std::string& repository,
                                                 const std::vector<std::string>& names);
 
-// True for "auto", "cpu", "cuda" and "cuda:N".
+// True for "auto", "cpu", "cuda" and "cuda:N" with N at most 127.
 bool IsValidDevice(const std::string& device);
 
 }  // namespace botmodels

@@ -6,6 +6,7 @@
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
+#include <cstdlib>
 #include <new>
 
 #include "models/memory_budget.h"
@@ -14,12 +15,25 @@
 namespace botmodels {
 namespace {
 
-torch::Device PickDevice(const std::string& name) {
-  if (name.rfind("cuda", 0) == 0 && !torch::cuda::is_available()) {
-    spdlog::warn("device {} requested but CUDA is not available: running on the CPU", name);
-    return torch::Device(torch::kCPU);
+// An explicit CUDA device this process cannot reach fails the load: serving
+// on the CPU instead would hide a broken deployment behind slow replies.
+Status CheckDevice(const torch::Device& device) {
+  if (!device.is_cuda()) return Status();
+  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  const std::string where =
+      visible ? std::string(" (CUDA_VISIBLE_DEVICES=") + visible + ")" : std::string();
+  if (!torch::cuda::is_available()) {
+    return {ErrorCode::kModelLoadFailed, "device " + device.str() +
+                                             ": no CUDA device is visible to this worker" + where +
+                                             ", or its libtorch is built without CUDA"};
   }
-  return torch::Device(name);
+  const auto count = static_cast<int64_t>(torch::cuda::device_count());
+  if (device.has_index() && device.index() >= count) {
+    return {ErrorCode::kModelLoadFailed, "device " + device.str() + ": only " +
+                                             std::to_string(count) + " CUDA devices are visible" +
+                                             where};
+  }
+  return Status();
 }
 
 // A c10::Error without its C++ backtrace, which is meant for developers.
@@ -47,11 +61,15 @@ Status ForwardFailure(const std::string& text, uint64_t refusals_before) {
 }  // namespace
 
 TorchScriptBackend::TorchScriptBackend(ModelConfig config, const std::string& device)
-    : config_(std::move(config)), device_(PickDevice(device)) {}
+    : config_(std::move(config)), device_(device) {}
 
 Status TorchScriptBackend::Load() {
   std::lock_guard lock(load_mutex_);
   if (load_status_) return *load_status_;
+  if (Status s = CheckDevice(device_); !s.ok()) {
+    load_status_ = s;
+    return s;
+  }
   try {
     LimitDeviceMemory();
     module_ = torch::jit::load(config_.model_path(), device_);
@@ -92,6 +110,9 @@ void TorchScriptBackend::LimitDeviceMemory() {
     return;
   }
 #ifdef BOTMODELS_WITH_CUDA
+  // The caching allocator has no per-device state ("did you call init?")
+  // until libtorch initialises CUDA, which its first CUDA tensor does.
+  torch::empty({1}, torch::TensorOptions().device(device_));
   c10::cuda::CUDACachingAllocator::setMemoryFraction(config_.gpu_memory_fraction,
                                                      device_.has_index() ? device_.index() : 0);
   spdlog::info("model {}: at most {:.0f}% of {}'s memory", config_.name,

@@ -14,8 +14,9 @@ namespace botmodels {
 // Serves a TorchScript file (torch::jit::load) on one device.
 class TorchScriptBackend final : public ModelBackend {
  public:
-  // `device` is "cpu" or "cuda:N"; a CUDA device without CUDA falls back to
-  // the CPU with a warning.
+  // `device` is "cpu", "cuda" or "cuda:N" (N counts the devices that
+  // CUDA_VISIBLE_DEVICES leaves visible). A CUDA device that this process
+  // cannot reach makes Load fail with model_load_failed.
   TorchScriptBackend(ModelConfig config, const std::string& device);
 
   // Loads under a lock, so concurrent first calls load once, then runs

@@ -277,5 +277,21 @@ TEST(Placement, CpuAffinityPinsEveryThreadOfTheWorker) {
   EXPECT_GE(threads, 3);  // the I/O and executor threads, ZeroMQ's, libtorch's
 }
 
+// An explicit GPU the worker cannot reach is a broken deployment: it is
+// reported, never served on the CPU behind the operator's back.
+TEST(Placement, AnExplicitGpuTheWorkerCannotReachIsModelLoadFailedNamingIt) {
+  BrokerHarness broker;
+  ScriptModel model = testing::CpuDouble();
+  model.toml.replace(model.toml.find("\"cpu\""), 5, "\"cuda:99\"");
+  WriteScriptModel(broker.repository(), model);
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  EXPECT_EQ(broker.Worker("double-0").device, "cuda:99");
+  const auto out = broker.NewClient()->Infer("double", {{"x", testing::Floats({1}, {1})}});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), ErrorCode::kModelLoadFailed);
+  EXPECT_NE(out.status().message().find("device cuda:99: "), std::string::npos)
+      << out.status().message();
+}
+
 }  // namespace
 }  // namespace botmodels

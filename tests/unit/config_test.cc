@@ -77,6 +77,8 @@ TEST(ModelConfig, BadConfigsNameFileLineAndField) {
       {"devices = [\"gpu\"]\n[[inputs]]\nname=\"x\"\ndtype=\"float32\"\n[[outputs]]\nname=\"y\"\n"
        "dtype=\"float32\"\n",
        "model.toml:1: field 'devices': 'gpu' is not"},
+      {"devices = [\"cuda:128\"]\n",
+       "field 'devices': 'cuda:128' is not auto, cpu, cuda or cuda:N"},
       {"[[inputs]]\nname = \"x\"\ndtype = \"float33\"\n", "model.toml:3: field 'inputs[0].dtype'"},
       {"[[inputs]]\nname = \"x\"\ndtype = \"float32\"\nshape = [-2]\n",
        "field 'inputs[0].shape': dims are >= 0"},

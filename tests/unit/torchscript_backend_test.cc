@@ -36,12 +36,24 @@ TEST(TorchScriptBackend, LoadsWarmsUpAndRunsTheDoubleModel) {
   EXPECT_EQ(out->at("y").shape, std::vector<int64_t>{3});
 }
 
-TEST(TorchScriptBackend, CudaWithoutCudaFallsBackToCpu) {
+TEST(TorchScriptBackend, ACudaDeviceWithoutCudaFailsTheLoadNamingTheDevice) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this host has CUDA";
   TempDir dir;
   TorchScriptBackend backend(Write(dir, DoubleModel()), "cuda:0");
-  if (torch::cuda::is_available()) GTEST_SKIP() << "this host has CUDA";
-  EXPECT_EQ(backend.device(), "cpu");
-  EXPECT_OK(testing::RunModel(backend, {{"x", Floats({1}, {1})}}));
+  const Status load = backend.Load();
+  EXPECT_EQ(load.code(), ErrorCode::kModelLoadFailed);
+  EXPECT_NE(load.message().find("device cuda:0: no CUDA device is visible"), std::string::npos)
+      << load.message();
+  EXPECT_EQ(testing::RunModel(backend, {{"x", Floats({1}, {1})}}).status().code(),
+            ErrorCode::kModelLoadFailed);
+}
+
+TEST(TorchScriptBackend, ACudaDeviceBeyondTheVisibleOnesFailsTheLoad) {
+  TempDir dir;
+  TorchScriptBackend backend(Write(dir, DoubleModel()), "cuda:99");
+  const Status load = backend.Load();
+  EXPECT_EQ(load.code(), ErrorCode::kModelLoadFailed);
+  EXPECT_NE(load.message().find("device cuda:99: "), std::string::npos) << load.message();
 }
 
 TEST(TorchScriptBackend, CorruptFileIsModelLoadFailedEveryTime) {

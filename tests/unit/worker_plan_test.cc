@@ -30,9 +30,9 @@ TEST(WorkerPlan, AutoIsOneWorkerPerGpuTimesReplicas) {
             (std::vector<std::string>{"m-0@cuda:0", "m-1@cuda:1", "m-2@cuda:0", "m-3@cuda:1"}));
 }
 
-TEST(WorkerPlan, ExplicitDevicesStayAsWrittenAndCudaFallsBackToCpu) {
+TEST(WorkerPlan, ExplicitDevicesStayAsWrittenAndCudaNeverTurnsIntoCpu) {
   EXPECT_EQ(Devices(PlanWorkers({Model("a", {"cuda:1", "cpu"}, 1), Model("b", {"cuda"}, 1)}, 0, 8)),
-            (std::vector<std::string>{"a-0@cuda:1", "a-1@cpu", "b-0@cpu"}));
+            (std::vector<std::string>{"a-0@cuda:1", "a-1@cpu", "b-0@cuda"}));
 }
 
 TEST(WorkerPlan, GpusAreCountedOnlyWhenAModelAsksForThem) {
