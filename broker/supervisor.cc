@@ -59,6 +59,7 @@ void Supervisor::OnExit(WorkerSlot& slot, const ExitStatus& status) {
   ++slot.exits[status.Reason()];
   slot.load_failed = status.signal == 0 && status.code == kExitLoadFailed;
   if (slot.load_failed) slot.last_exit += " (model load failed)";
+  if (status.signal == 0 && status.code == kExitDeviceLost) slot.last_exit += " (device lost)";
   if (slot.restart_now) {  // an operator's restart is no crash: no backoff
     slot.restart_now = false;
     slot.last_exit += " (restart requested)";

@@ -34,6 +34,11 @@ class ModelBackend {
 
   // The device the model runs on, e.g. "cpu" or "cuda:0".
   virtual std::string device() const = 0;
+
+  // OK while the backend can serve. An error, with the reason, once it never
+  // can again in this process (a CUDA error poisons the CUDA context): the
+  // worker then exits so that its supervisor starts a fresh one.
+  virtual Status Health() const { return {}; }
 };
 
 // The backend `config.backend` names, on `device` ("cpu" or "cuda:N").

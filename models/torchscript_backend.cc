@@ -47,6 +47,21 @@ std::string LastLine(const std::string& text) {
   return text.substr(start == std::string::npos ? 0 : start + 1, end - start);
 }
 
+// The last line of `text` that reports a fault of CUDA itself (an illegal
+// address, a device-side assert, a launch failure), or "" if none does; the
+// lines before it may be the traceback. Such faults are sticky: every later
+// CUDA call in the process fails too. Out-of-memory is not one of them.
+std::string CudaFault(const std::string& text) {
+  for (const char* marker : {"CUDA error", "CUDA driver error"}) {
+    const auto at = text.rfind(marker);
+    if (at == std::string::npos) continue;
+    const auto start = text.rfind('\n', at) + 1;  // npos + 1 == 0: the first line
+    const auto end = text.find('\n', at);
+    return text.substr(start, end == std::string::npos ? end : end - start);
+  }
+  return "";
+}
+
 // The TorchScript interpreter rewraps errors raised inside forward(), so an
 // out-of-memory is recognised by the budget's refusals or by its text.
 Status ForwardFailure(const std::string& text, uint64_t refusals_before) {
@@ -98,7 +113,12 @@ Status TorchScriptBackend::Load() {
 Result<ModelOutputs> TorchScriptBackend::Infer(const protocol::TensorViews& inputs) {
   if (Status s = Load(); !s.ok()) return s;
   auto outputs = Forward(inputs);
-  if (!outputs.ok() && outputs.status().code() == ErrorCode::kOutOfMemory) ReleaseCachedMemory();
+  if (outputs.ok()) return outputs;
+  if (outputs.status().code() == ErrorCode::kOutOfMemory) {
+    ReleaseCachedMemory();
+  } else if (auto fault = CudaFault(outputs.status().message()); !fault.empty()) {
+    health_ = Status(ErrorCode::kInternal, "device " + device_.str() + " lost: " + fault);
+  }
   return outputs;
 }
 

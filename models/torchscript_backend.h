@@ -24,6 +24,9 @@ class TorchScriptBackend final : public ModelBackend {
   Status Load() override;
   Result<ModelOutputs> Infer(const protocol::TensorViews& inputs) override;
   std::string device() const override { return device_.str(); }
+  // An error once a forward failed with a CUDA error (other than out of
+  // memory): CUDA reports kernel faults late and keeps failing afterwards.
+  Status Health() const override { return health_; }
 
  private:
   // The first forwards of a TorchScript module are slow (the profiling
@@ -39,6 +42,8 @@ class TorchScriptBackend final : public ModelBackend {
 
   const ModelConfig config_;
   torch::Device device_;
+
+  Status health_;  // set by Infer, which runs on one thread at a time
 
   std::mutex load_mutex_;
   std::optional<Status> load_status_;  // GUARDED_BY(load_mutex_); set once

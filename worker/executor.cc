@@ -67,6 +67,10 @@ void Executor::Run(bool preload) {
       std::list<Waiting> batch = TakeBatch();
       RunBatch(batch);
     }
+    if (Status health = backend_->Health(); !health.ok()) {
+      SendDeviceLost(health);
+      break;
+    }
   }
   results_->close();
 }
@@ -159,6 +163,7 @@ void Executor::RunBatch(std::list<Waiting>& batch) {
   for (const Waiting& w : batch) inputs.push_back(&w.request.inputs);
   const Batch joined(inputs);
   auto outputs = backend_->Infer(joined.inputs());
+  if (!outputs.ok() && !backend_->Health().ok()) return;  // no reply: the worker exits
   if (!outputs.ok()) return RunOneByOne(batch, outputs.status());
   auto parts = joined.Split(outputs->views);
   if (!parts.ok()) return RunOneByOne(batch, parts.status());
@@ -169,11 +174,15 @@ void Executor::RunBatch(std::list<Waiting>& batch) {
 void Executor::RunOneByOne(std::list<Waiting>& batch, const Status& failure) {
   spdlog::warn("a batch of {} requests failed ({}): running them one by one", batch.size(),
                failure.ToString());
-  for (Waiting& w : batch) RunAlone(w);
+  for (Waiting& w : batch) {
+    RunAlone(w);
+    if (!backend_->Health().ok()) return;
+  }
 }
 
 void Executor::RunAlone(Waiting& w) {
   auto outputs = backend_->Infer(w.request.inputs);
+  if (!outputs.ok() && !backend_->Health().ok()) return;  // no reply: the worker exits
   if (!outputs.ok()) {
     LogFields fields{{"request", w.request.request.id}};
     spdlog::warn("request {} failed: {}", w.request.request.id, outputs.status().ToString());
@@ -208,6 +217,11 @@ void Executor::SendReply(uint64_t ticket, std::string reply, const std::string& 
   results_->send(zmq::buffer(wm::kReply), zmq::send_flags::sndmore);
   results_->send(zmq::buffer(header), zmq::send_flags::sndmore);
   results_->send(FrameOf(std::move(reply)), zmq::send_flags::none);
+}
+
+void Executor::SendDeviceLost(const Status& reason) {
+  results_->send(zmq::buffer(kDeviceLost), zmq::send_flags::sndmore);
+  results_->send(zmq::buffer(reason.message()), zmq::send_flags::none);
 }
 
 void Executor::SendState(const protocol::WorkerState& state) {

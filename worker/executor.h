@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <zmq.hpp>
 
@@ -32,6 +33,11 @@ namespace botmodels {
 // the waiting requests and the PAIR socket are touched only by the executor thread.
 class Executor {
  public:
+  // Sent as [kDeviceLost][reason] when the backend's Health() fails: the
+  // executor then answers nothing more, and the worker must exit
+  // (kExitDeviceLost); the broker settles the unanswered requests as for a crash.
+  static constexpr std::string_view kDeviceLost = "device-lost";
+
   // Requests are decoded within `limits`; a reply over max_message_bytes is
   // replaced by an invalid_request error, as the broker would drop it.
   Executor(zmq::context_t& context, std::string results_endpoint, ModelConfig config,
@@ -79,6 +85,7 @@ class Executor {
   // `code`: "ok" or the reply's error code, carried in the job header.
   void SendReply(uint64_t ticket, std::string reply, const std::string& code, int64_t batch_rows);
   void SendState(const protocol::WorkerState& state);
+  void SendDeviceLost(const Status& reason);
 
   // Constant after construction.
   zmq::context_t& context_;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <optional>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
@@ -30,17 +31,24 @@ bool IsLoadFailure(const std::vector<zmq::message_t>& frames) {
   return state.ok() && state->state == protocol::ModelState::kFailed;
 }
 
-// Forwards every finished result to the broker; true when one reports that
-// the model failed to load.
-bool ForwardResults(zmq::socket_t& results, BrokerLink& link) {
-  bool load_failed = false;
+// Forwards every finished result to the broker. Returns the exit code to stop
+// with once a result says that this process cannot serve on: the model failed
+// to load (kExitLoadFailed), or its device is lost (kExitDeviceLost).
+std::optional<int> ForwardResults(zmq::socket_t& results, BrokerLink& link) {
+  std::optional<int> exit_code;
   std::vector<zmq::message_t> frames;
   while (zmq::recv_multipart(results, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-    load_failed = load_failed || IsLoadFailure(frames);
-    link.Send(frames);
+    if (frames[0].to_string_view() == Executor::kDeviceLost) {
+      spdlog::critical("{}: exiting, so that a fresh process serves",
+                       frames.at(1).to_string_view());
+      exit_code = kExitDeviceLost;
+    } else {
+      if (IsLoadFailure(frames)) exit_code = exit_code.value_or(kExitLoadFailed);
+      link.Send(frames);
+    }
     frames.clear();
   }
-  return load_failed;
+  return exit_code;
 }
 
 }  // namespace
@@ -84,8 +92,8 @@ int Worker::Run() {
                model.name, device, at::get_num_threads(), options_.broker);
   executor.Start(options_.preload || model.preload);
 
-  bool load_failed = false;
-  while (!g_stop.load() && !load_failed) {
+  std::optional<int> exit_code;
+  while (!g_stop.load() && !exit_code) {
     const auto wait = link.Tick();
     zmq::pollitem_t items[] = {{link.socket().handle(), 0, ZMQ_POLLIN, 0},
                                {results.handle(), 0, ZMQ_POLLIN, 0}};
@@ -98,13 +106,13 @@ int Worker::Run() {
     if (items[0].revents & ZMQ_POLLIN) {
       if (auto job = link.Receive()) executor.Submit(std::move(*job));
     }
-    if (items[1].revents & ZMQ_POLLIN) load_failed = ForwardResults(results, link);
+    if (items[1].revents & ZMQ_POLLIN) exit_code = ForwardResults(results, link);
   }
   executor.Stop();
   ForwardResults(results, link);  // what the executor finished while stopping
   spdlog::info("worker {} stopping{}", options_.worker_id,
-               load_failed ? ": the model cannot be loaded" : "");
-  return load_failed ? kExitLoadFailed : kExitOk;
+               exit_code == kExitLoadFailed ? ": the model cannot be loaded" : "");
+  return exit_code.value_or(kExitOk);
 }
 
 }  // namespace botmodels

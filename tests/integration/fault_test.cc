@@ -178,5 +178,35 @@ TEST(Faults, AModelThatCannotLoadIsReportedWithoutACrashLoop) {
   EXPECT_NE(models->at(0).last_error.find("model.pt"), std::string::npos);
 }
 
+// A CUDA fault poisons the process's CUDA context, and CUDA reports it late
+// (maybe on another request): the worker exits, its requests are settled as
+// for a crash, and a fresh process serves.
+TEST(Faults, ACudaFaultReplacesTheWorkerProcessAndTheNextRequestIsServed) {
+  BrokerHarness::Options options;
+  options.extra_config = "[supervisor]\nrestart_backoff_min_ms = 50\n";
+  BrokerHarness broker(options);
+  WriteScriptModel(broker.repository(), testing::CudaFault());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  auto client = broker.NewClient();
+  ASSERT_OK(client->Infer("faulty", {{"x", testing::Floats({1}, {1})}}));
+  const int64_t first_pid = broker.Worker("faulty-0").pid;
+
+  // No sibling to retry it on: answered at once.
+  auto poisoned = client->Infer("faulty", {{"x", testing::Floats({1}, {-1})}});
+  ASSERT_FALSE(poisoned.ok());
+  EXPECT_EQ(poisoned.status().code(), ErrorCode::kWorkerCrashed) << poisoned.status().message();
+
+  auto next = client->Infer("faulty", {{"x", testing::Floats({2}, {1, 2})}});
+  ASSERT_OK(next);
+  EXPECT_EQ(testing::ToFloats(next->at("y")), (std::vector<float>{2, 4}));
+  const auto worker = broker.Worker("faulty-0");
+  EXPECT_NE(worker.pid, first_pid);
+  EXPECT_EQ(worker.restarts, 1u);
+  EXPECT_EQ(worker.last_exit, "exit code 75 (device lost)");
+  EXPECT_NE(broker.log().find("CUDA error: an illegal memory access was encountered: exiting"),
+            std::string::npos)
+      << broker.log();
+}
+
 }  // namespace
 }  // namespace botmodels

@@ -27,6 +27,16 @@ ScriptModel CpuMlp(const std::string& extra) {
   return m;
 }
 
+ScriptModel CudaFault(const std::string& extra) {
+  return {"faulty",
+          "def forward(self, x):\n"
+          "    assert bool(x.flatten()[0] >= 0), "
+          "'CUDA error: an illegal memory access was encountered'\n"
+          "    return x * 2\n",
+          {},
+          "devices = [\"cpu\"]\n" + extra + kFloatIo};
+}
+
 ScriptModel Slow(const std::string& extra) {
   constexpr int64_t kWidth = 64;
   torch::manual_seed(7);

@@ -14,6 +14,9 @@ namespace botmodels::testing {
 ScriptModel CpuDouble(const std::string& extra = "");
 // The demo mlp, same weights, on the CPU.
 ScriptModel CpuMlp(const std::string& extra = "");
+// y = x * 2, except that an input whose first element is negative fails the
+// forward with the error libtorch raises after a CUDA kernel fault.
+ScriptModel CudaFault(const std::string& extra = "");
 // y = tanh(x W) repeated iters[0] times: its run time is set by the request.
 // Inputs: x float32 [-1, 64], iters int64 [1].
 ScriptModel Slow(const std::string& extra = "");

@@ -5,6 +5,7 @@
 
 #include "models/script_model.h"
 #include "models/tensor_convert.h"
+#include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -83,6 +84,18 @@ TEST(TorchScriptBackend, ModelErrorIsInternalAndTheNextRequestIsServed) {
   auto good = testing::RunModel(backend, {{"x", Floats({1, 4}, {1, 1, 1, 1})}});
   ASSERT_OK(good);
   EXPECT_EQ(testing::ToFloats(good->at("y")), (std::vector<float>{4, 4}));
+  EXPECT_OK(backend.Health());  // a model's own error leaves the backend serving
+}
+
+TEST(TorchScriptBackend, ACudaFaultMakesTheBackendUnhealthyWithTheReason) {
+  TempDir dir;
+  TorchScriptBackend backend(Write(dir, testing::CudaFault()), "cpu");
+  ASSERT_OK(testing::RunModel(backend, {{"x", Floats({1}, {1})}}));
+  ASSERT_OK(backend.Health());
+  ASSERT_FALSE(testing::RunModel(backend, {{"x", Floats({1}, {-1})}}).ok());
+  EXPECT_EQ(backend.Health().message(),
+            "device cpu lost: RuntimeError: AssertionError: CUDA error: an illegal memory access "
+            "was encountered");
 }
 
 TEST(TorchScriptBackend, OutputOfTheWrongDtypeIsInternal) {
