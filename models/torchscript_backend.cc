@@ -86,6 +86,7 @@ Status TorchScriptBackend::Load() {
     return s;
   }
   try {
+    const auto pin = Pin();
     LimitDeviceMemory();
     module_ = torch::jit::load(config_.model_path(), device_);
     module_.eval();
@@ -122,6 +123,10 @@ Result<ModelOutputs> TorchScriptBackend::Infer(const protocol::TensorViews& inpu
   return outputs;
 }
 
+c10::OptionalDeviceGuard TorchScriptBackend::Pin() const {
+  return device_.is_cuda() ? c10::OptionalDeviceGuard(device_) : c10::OptionalDeviceGuard();
+}
+
 void TorchScriptBackend::LimitDeviceMemory() {
   if (config_.gpu_memory_fraction <= 0) return;
   if (!device_.is_cuda()) {
@@ -150,6 +155,7 @@ void TorchScriptBackend::ReleaseCachedMemory() {
 Result<ModelOutputs> TorchScriptBackend::Forward(const protocol::TensorViews& inputs) {
   const uint64_t refusals_before = MemoryBudget::Refusals();
   try {
+    const auto pin = Pin();
     c10::InferenceMode guard;
     std::vector<c10::IValue> args;
     args.reserve(config_.inputs.size());

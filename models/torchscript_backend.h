@@ -34,6 +34,10 @@ class TorchScriptBackend final : public ModelBackend {
   static constexpr int kWarmupRuns = 3;
 
   Result<ModelOutputs> Forward(const protocol::TensorViews& inputs);
+  // Makes device_ the calling thread's current CUDA device for the guard's
+  // life, so that what the model creates on "cuda" (and CUDA's own context)
+  // lands on its GPU, not on GPU 0.
+  c10::OptionalDeviceGuard Pin() const;
   // Caps this process's share of its CUDA device (gpu_memory_fraction).
   void LimitDeviceMemory();
   // After an out-of-memory: hands the CUDA caching allocator's free blocks back.

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 
+#include <cstring>
+
 #include "models/script_model.h"
 #include "models/torchscript_backend.h"
 #include "tests/testutil.h"
@@ -42,6 +44,26 @@ TEST_F(Cuda, TheModelRunsOnTheDeviceItNamesAndRepliesFromHostMemory) {
   EXPECT_EQ(testing::ToFloats(out->at("y")), (std::vector<float>{2, -4, 7}));
 }
 
+// torch.device('cuda') is the thread's current GPU: GPU 0 unless the worker
+// pins its own, and then the sum below mixes devices and fails.
+TEST_F(Cuda, WhatTheModelCreatesOnCudaLandsOnTheWorkersGpu) {
+  if (torch::cuda::device_count() < 2) GTEST_SKIP() << "needs two GPUs";
+  testing::TempDir dir;
+  WriteScriptModel(dir.path(), {"pinned",
+                                "def forward(self, x):\n"
+                                "    return x + torch.ones(x.shape, device=torch.device('cuda'))\n",
+                                {},
+                                "[[inputs]]\nname = \"x\"\ndtype = \"float32\"\n"
+                                "[[outputs]]\nname = \"y\"\ndtype = \"float32\"\n"});
+  auto config = LoadModelConfig(dir / "pinned");
+  ASSERT_OK(config);
+  TorchScriptBackend backend(*config, "cuda:1");
+  ASSERT_OK(backend.Load());
+  auto out = testing::RunModel(backend, {{"x", Floats({2}, {1, 2})}});
+  ASSERT_OK(out);
+  EXPECT_EQ(testing::ToFloats(out->at("y")), (std::vector<float>{2, 3}));
+}
+
 TEST_F(Cuda, ARequestPastTheMemoryFractionIsOutOfMemoryAndTheNextOneIsServed) {
   testing::TempDir dir;
   ModelConfig config = DoubleOn(dir);
@@ -66,6 +88,32 @@ TEST_F(Cuda, WithoutAFractionTheSameRequestFits) {
   constexpr int64_t kFloats = 64LL << 20;
   auto big = testing::RunModel(backend, {{"x", Floats({kFloats}, std::vector<float>(kFloats))}});
   EXPECT_OK(big);
+}
+
+// An index out of range trips a device-side assert: a real CUDA fault, after
+// which the process's CUDA context is unusable.
+TEST_F(Cuda, ADeviceSideAssertMakesTheBackendUnhealthy) {
+  testing::TempDir dir;
+  WriteScriptModel(dir.path(), {"gather",
+                                "def forward(self, x, i):\n    return x[i]\n",
+                                {},
+                                "[[inputs]]\nname = \"x\"\ndtype = \"float32\"\n"
+                                "[[inputs]]\nname = \"i\"\ndtype = \"int64\"\n"
+                                "[[outputs]]\nname = \"y\"\ndtype = \"float32\"\n"});
+  auto config = LoadModelConfig(dir / "gather");
+  ASSERT_OK(config);
+  TorchScriptBackend backend(*config, "cuda:0");
+  ASSERT_OK(backend.Load());
+  const protocol::Tensor x = Floats({2}, {1, 2});
+  protocol::Tensor i{protocol::DType::kInt64, {1}, std::string(8, '\0')};
+  ASSERT_OK(testing::RunModel(backend, {{"x", x}, {"i", i}}));
+  ASSERT_OK(backend.Health());
+
+  const int64_t out_of_range = 1000;
+  std::memcpy(i.data.data(), &out_of_range, sizeof out_of_range);
+  ASSERT_FALSE(testing::RunModel(backend, {{"x", x}, {"i", i}}).ok());
+  EXPECT_NE(backend.Health().message().find("CUDA error"), std::string::npos)
+      << backend.Health().message();
 }
 
 }  // namespace
