@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <optional>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
@@ -110,6 +111,11 @@ int Worker::Run() {
   }
   executor.Stop();
   ForwardResults(results, link);  // what the executor finished while stopping
+  if (exit_code == kExitDeviceLost) {
+    // Freeing CUDA memory in a poisoned context can abort: skip the destructors.
+    spdlog::shutdown();
+    std::_Exit(kExitDeviceLost);
+  }
   spdlog::info("worker {} stopping{}", options_.worker_id,
                exit_code == kExitLoadFailed ? ": the model cannot be loaded" : "");
   return exit_code.value_or(kExitOk);
