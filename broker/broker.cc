@@ -366,6 +366,9 @@ void Broker::HandleWorker() {
                      state->message.empty() ? "" : ": " + state->message);
         router_.OnState(*worker, *state);
       }
+    } else if (type == wm::kMemory && frames.size() == 3) {
+      auto memory = codec::DecodeWorkerMemory(frames[2].to_string_view());
+      if (memory.ok()) worker->memory = *memory;
     } else if (type != wm::kHeartbeat) {
       LogFields fields{{"worker", worker->id}, {"model", worker->model}};
       spdlog::warn("worker {} sent an unknown message '{}'", worker->id, type);

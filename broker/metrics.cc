@@ -149,6 +149,20 @@ std::string Metrics::Render(const Router& router, const Supervisor& supervisor,
     out << "botmodels_worker_restarts_total{worker=\"" << Escaped(slot.spec.id) << "\",model=\""
         << Escaped(slot.spec.model) << "\"} " << slot.restarts << '\n';
   }
+  Header(out, "botmodels_worker_memory_bytes", "gauge",
+         "Memory a worker process holds, as it last reported: rss, and on a GPU "
+         "gpu_allocated (in tensors) and gpu_reserved (held by its CUDA caching allocator).");
+  for (const auto& [id, w] : router.workers().all()) {
+    if (w.memory.rss_bytes == 0) continue;  // no report yet
+    const std::string labels = "worker=\"" + Escaped(id) + "\",model=\"" + Escaped(w.model) +
+                               "\",device=\"" + Escaped(w.device) + "\",kind=\"";
+    out << "botmodels_worker_memory_bytes{" << labels << "rss\"} " << w.memory.rss_bytes << '\n';
+    if (w.device.rfind("cuda", 0) != 0) continue;
+    out << "botmodels_worker_memory_bytes{" << labels << "gpu_allocated\"} "
+        << w.memory.gpu_allocated_bytes << '\n';
+    out << "botmodels_worker_memory_bytes{" << labels << "gpu_reserved\"} "
+        << w.memory.gpu_reserved_bytes << '\n';
+  }
   Header(out, "botmodels_model_load_seconds", "gauge",
          "Load and warm-up time of the model in each worker that has it loaded.");
   for (const auto& [id, w] : router.workers().all()) {

@@ -45,6 +45,8 @@ protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router)
     info.served = w.served;
     info.device = w.device;
     info.pid = w.pid;
+    info.rss_bytes = w.memory.rss_bytes;
+    info.gpu_bytes = w.memory.gpu_reserved_bytes;
   };
   for (const WorkerSlot& slot : supervisor.slots()) {
     protocol::WorkerInfo info;

@@ -21,12 +21,13 @@ struct WorkerRecord {
   uint32_t capacity = 1;  // requests it accepts at once
   int64_t pid = 0;
   protocol::ModelState state = protocol::ModelState::kUnloaded;
-  std::set<uint64_t> in_flight;  // tickets sent and not yet replied to
-  uint64_t served = 0;           // replies received
-  Clock::TimePoint last_heard;   // any message from it
-  Clock::TimePoint last_sent;    // any message to it
-  bool draining = false;         // an operator's drain or restart: no new requests
-  uint64_t load_ms = 0;          // its model's load and warm-up time, once ready
+  std::set<uint64_t> in_flight;   // tickets sent and not yet replied to
+  uint64_t served = 0;            // replies received
+  Clock::TimePoint last_heard;    // any message from it
+  Clock::TimePoint last_sent;     // any message to it
+  bool draining = false;          // an operator's drain or restart: no new requests
+  uint64_t load_ms = 0;           // its model's load and warm-up time, once ready
+  protocol::WorkerMemory memory;  // its last memory report
 
   bool can_take() const {
     return !draining && state != protocol::ModelState::kFailed && in_flight.size() < capacity;

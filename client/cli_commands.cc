@@ -68,6 +68,11 @@ int RunAdminOp(Client& client, const protocol::Request& request, const std::stri
   return 0;
 }
 
+// "165M" for a memory figure, "-" for none.
+std::string Mebibytes(uint64_t bytes) {
+  return bytes == 0 ? "-" : std::to_string((bytes + (1 << 19)) >> 20) + "M";
+}
+
 }  // namespace
 
 int RunStatus(Client& client, const CliSettings& settings) {
@@ -85,7 +90,9 @@ int RunStatus(Client& client, const CliSettings& settings) {
                          {"in_flight", w.in_flight},
                          {"served", w.served},
                          {"restarts", w.restarts},
-                         {"last_exit", w.last_exit}});
+                         {"last_exit", w.last_exit},
+                         {"rss_bytes", w.rss_bytes},
+                         {"gpu_bytes", w.gpu_bytes}});
     }
     json out = {{"workers", workers}};
     if (reply->broker) {
@@ -99,12 +106,14 @@ int RunStatus(Client& client, const CliSettings& settings) {
     std::printf("broker %s, up %.1f s\n", reply->broker->version.c_str(),
                 reply->broker->uptime_ms / 1000.0);
   }
-  std::printf("%-16s %-12s %-8s %-12s %-8s %-9s %-8s %-8s %s\n", "WORKER", "MODEL", "DEVICE",
-              "STATE", "PID", "IN-FLIGHT", "SERVED", "RESTARTS", "LAST EXIT");
+  std::printf("%-16s %-12s %-8s %-12s %-8s %-9s %-8s %-8s %-8s %-8s %s\n", "WORKER", "MODEL",
+              "DEVICE", "STATE", "PID", "IN-FLIGHT", "SERVED", "RSS", "GPU", "RESTARTS",
+              "LAST EXIT");
   for (const auto& w : reply->workers) {
-    std::printf("%-16s %-12s %-8s %-12s %-8lld %-9u %-8llu %-8u %s\n", w.id.c_str(),
+    std::printf("%-16s %-12s %-8s %-12s %-8lld %-9u %-8llu %-8s %-8s %-8u %s\n", w.id.c_str(),
                 w.model.c_str(), w.device.c_str(), w.state.c_str(), static_cast<long long>(w.pid),
-                w.in_flight, static_cast<unsigned long long>(w.served), w.restarts,
+                w.in_flight, static_cast<unsigned long long>(w.served),
+                Mebibytes(w.rss_bytes).c_str(), Mebibytes(w.gpu_bytes).c_str(), w.restarts,
                 w.last_exit.empty() ? "-" : w.last_exit.c_str());
   }
   return 0;

@@ -192,6 +192,8 @@ Status ReadWorkerInfo(const MapReader& m, protocol::WorkerInfo* info) {
   BOTMODELS_RETURN_IF_ERROR(m.Unsigned("in_flight", &info->in_flight));
   BOTMODELS_RETURN_IF_ERROR(m.Unsigned("served", &info->served));
   BOTMODELS_RETURN_IF_ERROR(m.Unsigned("restarts", &info->restarts));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("rss_bytes", &info->rss_bytes, false));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("gpu_bytes", &info->gpu_bytes, false));
   return m.String("last_exit", &info->last_exit, false);
 }
 
@@ -398,7 +400,7 @@ std::string EncodeReply(const protocol::Reply& r) {
     PackStr(pk, field::kWorkers);
     pk.pack_array(static_cast<uint32_t>(r.workers.size()));
     for (const auto& w : r.workers) {
-      pk.pack_map(9);
+      pk.pack_map(11);
       PackStr(pk, "id");
       PackStr(pk, w.id);
       PackStr(pk, "pid");
@@ -417,6 +419,10 @@ std::string EncodeReply(const protocol::Reply& r) {
       pk.pack(w.restarts);
       PackStr(pk, "last_exit");
       PackStr(pk, w.last_exit);
+      PackStr(pk, "rss_bytes");
+      pk.pack(w.rss_bytes);
+      PackStr(pk, "gpu_bytes");
+      pk.pack(w.gpu_bytes);
     }
   }
   if (r.broker) {

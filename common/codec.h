@@ -46,6 +46,9 @@ Result<protocol::WorkerHello> DecodeHello(std::string_view bytes);
 std::string EncodeWorkerState(const protocol::WorkerState& state);
 Result<protocol::WorkerState> DecodeWorkerState(std::string_view bytes);
 
+std::string EncodeWorkerMemory(const protocol::WorkerMemory& memory);
+Result<protocol::WorkerMemory> DecodeWorkerMemory(std::string_view bytes);
+
 std::string EncodeJobHeader(const protocol::JobHeader& header);
 Result<protocol::JobHeader> DecodeJobHeader(std::string_view bytes);
 

@@ -205,9 +205,11 @@ struct WorkerInfo {
   std::string device;
   std::string state;  // "starting", "idle", "loading", "ready", "load_failed", "backoff", "stopped"
   uint32_t in_flight = 0;
-  uint64_t served = 0;    // replies sent by this process
-  uint32_t restarts = 0;  // since the broker started
-  std::string last_exit;  // e.g. "killed by signal 9 (SIGKILL)"
+  uint64_t served = 0;     // replies sent by this process
+  uint32_t restarts = 0;   // since the broker started
+  std::string last_exit;   // e.g. "killed by signal 9 (SIGKILL)"
+  uint64_t rss_bytes = 0;  // as its last memory report says; 0 before one
+  uint64_t gpu_bytes = 0;  // CUDA memory reserved, as its last memory report says
 
   bool operator==(const WorkerInfo&) const = default;
 };
@@ -245,6 +247,7 @@ inline constexpr std::string_view kState = "state";            // [state]
 inline constexpr std::string_view kReply = "reply";            // [job header][reply]
 inline constexpr std::string_view kRequest = "request";        // [job header][request body]
 inline constexpr std::string_view kDisconnect = "disconnect";  // broker: register again
+inline constexpr std::string_view kMemory = "memory";          // [memory], every few seconds
 }  // namespace worker_msg
 
 struct WorkerHello {
@@ -261,6 +264,15 @@ struct WorkerHello {
 enum class ModelState { kUnloaded, kLoading, kReady, kFailed };
 std::string_view ModelStateName(ModelState state);
 std::optional<ModelState> ParseModelState(std::string_view name);
+
+// What a worker process holds, as it reports it.
+struct WorkerMemory {
+  uint64_t rss_bytes = 0;            // resident set of the process
+  uint64_t gpu_allocated_bytes = 0;  // CUDA memory in tensors
+  uint64_t gpu_reserved_bytes = 0;   // CUDA memory its caching allocator holds (≥ allocated)
+
+  bool operator==(const WorkerMemory&) const = default;
+};
 
 struct WorkerState {
   ModelState state = ModelState::kUnloaded;

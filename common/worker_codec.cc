@@ -72,6 +72,31 @@ Result<protocol::WorkerState> DecodeWorkerState(std::string_view bytes) {
   return s;
 }
 
+std::string EncodeWorkerMemory(const protocol::WorkerMemory& m) {
+  StringBuffer buf;
+  Packer pk(buf);
+  pk.pack_map(3);
+  PackStr(pk, "rss_bytes");
+  pk.pack(m.rss_bytes);
+  PackStr(pk, "gpu_allocated_bytes");
+  pk.pack(m.gpu_allocated_bytes);
+  PackStr(pk, "gpu_reserved_bytes");
+  pk.pack(m.gpu_reserved_bytes);
+  return std::move(buf.bytes);
+}
+
+Result<protocol::WorkerMemory> DecodeWorkerMemory(std::string_view bytes) {
+  auto handle = Unpack(bytes, protocol::Limits{});
+  if (!handle.ok()) return handle.status();
+  auto m = MapReader::Of(handle->get(), "memory");
+  if (!m.ok()) return m.status();
+  protocol::WorkerMemory memory;
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned("rss_bytes", &memory.rss_bytes));
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned("gpu_allocated_bytes", &memory.gpu_allocated_bytes, false));
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned("gpu_reserved_bytes", &memory.gpu_reserved_bytes, false));
+  return memory;
+}
+
 std::string EncodeJobHeader(const protocol::JobHeader& h) {
   StringBuffer buf;
   Packer pk(buf);

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <optional>
@@ -12,6 +13,7 @@
 
 #include "common/codec.h"
 #include "common/process_info.h"
+#include "models/gpu_memory.h"
 #include "models/intra_op_threads.h"
 #include "models/memory_budget.h"
 #include "models/model_backend.h"
@@ -20,6 +22,10 @@
 
 namespace botmodels {
 namespace {
+
+// How often a worker reports its memory: fresh enough for `status` and a
+// Prometheus scrape (15 s is usual); a report costs ~20 µs.
+constexpr std::chrono::seconds kMemoryReportEvery{2};
 
 std::atomic<bool> g_stop{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "RequestStop runs in a signal handler");
@@ -50,6 +56,19 @@ std::optional<int> ForwardResults(zmq::socket_t& results, BrokerLink& link) {
     frames.clear();
   }
   return exit_code;
+}
+
+// Tells the broker what this process holds (`status`, /metrics).
+void ReportMemory(BrokerLink& link, const std::string& device) {
+  const GpuMemory gpu = ReadGpuMemory(device);
+  const protocol::WorkerMemory memory{
+      static_cast<uint64_t>(std::max<int64_t>(0, RssBytes(getpid()))), gpu.allocated_bytes,
+      gpu.reserved_bytes};
+  const std::string encoded = codec::EncodeWorkerMemory(memory);
+  std::vector<zmq::message_t> frames;
+  frames.emplace_back(wm::kMemory.data(), wm::kMemory.size());
+  frames.emplace_back(encoded.data(), encoded.size());
+  link.Send(frames);
 }
 
 }  // namespace
@@ -94,8 +113,14 @@ int Worker::Run() {
   executor.Start(options_.preload || model.preload);
 
   std::optional<int> exit_code;
+  auto next_report = clock.Now();
   while (!g_stop.load() && !exit_code) {
-    const auto wait = link.Tick();
+    if (clock.Now() >= next_report) {
+      ReportMemory(link, device);
+      next_report = clock.Now() + kMemoryReportEvery;
+    }
+    const auto wait = std::min(
+        link.Tick(), std::chrono::ceil<std::chrono::milliseconds>(next_report - clock.Now()));
     zmq::pollitem_t items[] = {{link.socket().handle(), 0, ZMQ_POLLIN, 0},
                                {results.handle(), 0, ZMQ_POLLIN, 0}};
     try {

@@ -1,4 +1,4 @@
-// What the broker reads from a worker (hello, state) and a worker from the
+// What the broker reads from a worker (hello, state, memory) and a worker from the
 // broker (job header).
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +12,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto hello = codec::DecodeHello(bytes);
   if (hello.ok() && !(*codec::DecodeHello(codec::EncodeHello(*hello)) == *hello)) __builtin_trap();
   (void)codec::DecodeWorkerState(bytes);
+  auto memory = codec::DecodeWorkerMemory(bytes);
+  if (memory.ok() && !(*codec::DecodeWorkerMemory(codec::EncodeWorkerMemory(*memory)) == *memory)) {
+    __builtin_trap();
+  }
   (void)codec::DecodeJobHeader(bytes);
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/process_info.h"
 #include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 
@@ -123,6 +124,36 @@ TEST(Http, ExitsAreCountedByReason) {
   EXPECT_EQ(
       (m[R"(botmodels_worker_exits_total{worker="double-0",model="double",reason="SIGKILL"})"]), 1);
   EXPECT_EQ((m[R"(botmodels_worker_restarts_total{worker="double-0",model="double"})"]), 1);
+}
+
+// Each worker reports what it holds; the broker shows it in `status` and
+// /metrics (GPU figures only for workers on a GPU).
+TEST(Http, WorkerMemoryIsReportedInStatusAndMetrics) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuMlp("preload = true\n"));
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  protocol::WorkerInfo worker;
+  ASSERT_TRUE(broker.WaitStatus([&](const protocol::Reply& r) {
+    worker = r.workers.at(0);
+    return worker.state == "ready" && worker.rss_bytes > 0;
+  })) << broker.log();
+  const int64_t rss = RssBytes(worker.pid);
+  EXPECT_GT(worker.rss_bytes, 20u << 20) << "libtorch and the mlp's weights";
+  EXPECT_NEAR(static_cast<double>(worker.rss_bytes), static_cast<double>(rss), 0.25 * rss);
+  EXPECT_EQ(worker.gpu_bytes, 0u);
+
+  httplib::Client http("127.0.0.1", broker.http_port());
+  std::map<std::string, double> m;
+  const std::string rss_metric =
+      R"(botmodels_worker_memory_bytes{worker="mlp-0",model="mlp",device="cpu",kind="rss"})";
+  for (int i = 0; i < 100 && m[rss_metric] == 0; ++i) {
+    m = testing::ParseMetrics(http.Get("/metrics")->body);
+    if (m[rss_metric] == 0) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NEAR(m[rss_metric], static_cast<double>(rss), 0.25 * rss);
+  for (const auto& [series, value] : m) {
+    EXPECT_EQ(series.find("kind=\"gpu_"), std::string::npos) << "a CPU worker: " << series;
+  }
 }
 
 }  // namespace

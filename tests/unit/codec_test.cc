@@ -137,8 +137,8 @@ TEST(Codec, ModelsAndStatusRepliesRoundTrip) {
                           "",
                           {{"x", DType::kFloat32, {{-1, 512}}}},
                           {{"y", DType::kFloat32, std::nullopt}}});
-  reply.workers.push_back(
-      {"mlp-0", 4242, "mlp", "cpu", "ready", 1, 17, 2, "killed by signal 9 (SIGKILL)"});
+  reply.workers.push_back({"mlp-0", 4242, "mlp", "cuda:0", "ready", 1, 17, 2,
+                           "killed by signal 9 (SIGKILL)", 165u << 20, 3ULL << 30});
   reply.broker = protocol::BrokerInfo{"0.1.0", 1234};
   auto decoded = codec::DecodeReply(codec::EncodeReply(reply));
   ASSERT_OK(decoded);
@@ -155,6 +155,11 @@ TEST(Codec, WorkerMessagesRoundTrip) {
   auto s = codec::DecodeWorkerState(codec::EncodeWorkerState(state));
   ASSERT_OK(s);
   EXPECT_EQ(*s, state);
+
+  protocol::WorkerMemory memory{165u << 20, 1ULL << 30, 3ULL << 30};
+  auto m = codec::DecodeWorkerMemory(codec::EncodeWorkerMemory(memory));
+  ASSERT_OK(m);
+  EXPECT_EQ(*m, memory);
 
   protocol::JobHeader job{0xfffffffffffULL, 1500, ""};
   auto j = codec::DecodeJobHeader(codec::EncodeJobHeader(job));

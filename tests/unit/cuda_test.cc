@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "models/gpu_memory.h"
 #include "models/script_model.h"
 #include "models/torchscript_backend.h"
 #include "tests/testutil.h"
@@ -26,9 +27,14 @@ class Cuda : public ::testing::Test {
   }
 };
 
-ModelConfig DoubleOn(const testing::TempDir& dir) {
-  WriteScriptModel(dir.path(), DoubleModel());
-  auto config = LoadModelConfig(dir / "double");
+constexpr char kFloatIo[] =
+    "[[inputs]]\nname = \"x\"\ndtype = \"float32\"\n"
+    "[[outputs]]\nname = \"y\"\ndtype = \"float32\"\n";
+
+// Writes `model` into `dir` and returns its config.
+ModelConfig Write(const testing::TempDir& dir, const ScriptModel& model) {
+  WriteScriptModel(dir.path(), model);
+  auto config = LoadModelConfig(dir / model.name);
   EXPECT_TRUE(config.ok()) << config.status().message();
   return config.ok() ? *config : ModelConfig{};
 }
@@ -36,7 +42,7 @@ ModelConfig DoubleOn(const testing::TempDir& dir) {
 TEST_F(Cuda, TheModelRunsOnTheDeviceItNamesAndRepliesFromHostMemory) {
   testing::TempDir dir;
   const std::string device = "cuda:" + std::to_string(torch::cuda::device_count() - 1);
-  TorchScriptBackend backend(DoubleOn(dir), device);
+  TorchScriptBackend backend(Write(dir, DoubleModel()), device);
   ASSERT_OK(backend.Load());
   EXPECT_EQ(backend.device(), device);
   auto out = testing::RunModel(backend, {{"x", Floats({3}, {1, -2, 3.5})}});
@@ -44,20 +50,39 @@ TEST_F(Cuda, TheModelRunsOnTheDeviceItNamesAndRepliesFromHostMemory) {
   EXPECT_EQ(testing::ToFloats(out->at("y")), (std::vector<float>{2, -4, 7}));
 }
 
+TEST(GpuMemory, IsZeroForTheCpuAndWithoutCuda) {
+  EXPECT_EQ(ReadGpuMemory("cpu").reserved_bytes, 0u);
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this host has CUDA";
+  EXPECT_EQ(ReadGpuMemory("cuda:0").allocated_bytes, 0u);
+  EXPECT_EQ(ReadGpuMemory("cuda:0").reserved_bytes, 0u);
+}
+
+TEST_F(Cuda, GpuMemoryCountsTheModelsWeights) {
+  testing::TempDir dir;
+  constexpr int64_t kFloats = 16LL << 20;  // 64 MiB of weights
+  TorchScriptBackend backend(Write(dir, {"big",
+                                         "def forward(self, x):\n    return x * self.w[0]\n",
+                                         {{"w", torch::ones({kFloats})}},
+                                         kFloatIo}),
+                             "cuda:0");
+  ASSERT_OK(backend.Load());
+  const GpuMemory memory = ReadGpuMemory("cuda:0");
+  EXPECT_GE(memory.allocated_bytes, static_cast<uint64_t>(kFloats * 4));
+  EXPECT_GE(memory.reserved_bytes, memory.allocated_bytes);
+}
+
 // torch.device('cuda') is the thread's current GPU: GPU 0 unless the worker
 // pins its own, and then the sum below mixes devices and fails.
 TEST_F(Cuda, WhatTheModelCreatesOnCudaLandsOnTheWorkersGpu) {
   if (torch::cuda::device_count() < 2) GTEST_SKIP() << "needs two GPUs";
   testing::TempDir dir;
-  WriteScriptModel(dir.path(), {"pinned",
-                                "def forward(self, x):\n"
-                                "    return x + torch.ones(x.shape, device=torch.device('cuda'))\n",
-                                {},
-                                "[[inputs]]\nname = \"x\"\ndtype = \"float32\"\n"
-                                "[[outputs]]\nname = \"y\"\ndtype = \"float32\"\n"});
-  auto config = LoadModelConfig(dir / "pinned");
-  ASSERT_OK(config);
-  TorchScriptBackend backend(*config, "cuda:1");
+  TorchScriptBackend backend(
+      Write(dir, {"pinned",
+                  "def forward(self, x):\n"
+                  "    return x + torch.ones(x.shape, device=torch.device('cuda'))\n",
+                  {},
+                  kFloatIo}),
+      "cuda:1");
   ASSERT_OK(backend.Load());
   auto out = testing::RunModel(backend, {{"x", Floats({2}, {1, 2})}});
   ASSERT_OK(out);
@@ -66,7 +91,7 @@ TEST_F(Cuda, WhatTheModelCreatesOnCudaLandsOnTheWorkersGpu) {
 
 TEST_F(Cuda, ARequestPastTheMemoryFractionIsOutOfMemoryAndTheNextOneIsServed) {
   testing::TempDir dir;
-  ModelConfig config = DoubleOn(dir);
+  ModelConfig config = Write(dir, DoubleModel());
   config.gpu_memory_fraction = 0.001;  // 141 MB of an H200, 8 MB of an 8 GB card
   TorchScriptBackend backend(config, "cuda:0");
   ASSERT_OK(backend.Load());
@@ -83,7 +108,7 @@ TEST_F(Cuda, ARequestPastTheMemoryFractionIsOutOfMemoryAndTheNextOneIsServed) {
 
 TEST_F(Cuda, WithoutAFractionTheSameRequestFits) {
   testing::TempDir dir;
-  TorchScriptBackend backend(DoubleOn(dir), "cuda:0");
+  TorchScriptBackend backend(Write(dir, DoubleModel()), "cuda:0");
   ASSERT_OK(backend.Load());
   constexpr int64_t kFloats = 64LL << 20;
   auto big = testing::RunModel(backend, {{"x", Floats({kFloats}, std::vector<float>(kFloats))}});
@@ -94,15 +119,13 @@ TEST_F(Cuda, WithoutAFractionTheSameRequestFits) {
 // which the process's CUDA context is unusable.
 TEST_F(Cuda, ADeviceSideAssertMakesTheBackendUnhealthy) {
   testing::TempDir dir;
-  WriteScriptModel(dir.path(), {"gather",
-                                "def forward(self, x, i):\n    return x[i]\n",
-                                {},
-                                "[[inputs]]\nname = \"x\"\ndtype = \"float32\"\n"
-                                "[[inputs]]\nname = \"i\"\ndtype = \"int64\"\n"
-                                "[[outputs]]\nname = \"y\"\ndtype = \"float32\"\n"});
-  auto config = LoadModelConfig(dir / "gather");
-  ASSERT_OK(config);
-  TorchScriptBackend backend(*config, "cuda:0");
+  TorchScriptBackend backend(Write(dir, {"gather",
+                                         "def forward(self, x, i):\n    return x[i]\n",
+                                         {},
+                                         "[[inputs]]\nname = \"x\"\ndtype = \"float32\"\n"
+                                         "[[inputs]]\nname = \"i\"\ndtype = \"int64\"\n"
+                                         "[[outputs]]\nname = \"y\"\ndtype = \"float32\"\n"}),
+                             "cuda:0");
   ASSERT_OK(backend.Load());
   const protocol::Tensor x = Floats({2}, {1, 2});
   protocol::Tensor i{protocol::DType::kInt64, {1}, std::string(8, '\0')};
