@@ -12,8 +12,9 @@ struct GpuMemory {
 };
 
 // GpuMemory on `device` ("cuda" or "cuda:N"). Zeros for "cpu", in a build
-// without CUDA, and before the process has initialised CUDA. Thread-safe:
-// the worker's I/O thread reads it while a forward runs.
+// without CUDA, and before the process has initialised CUDA. Safe while
+// other threads run forwards, but not while one initialises CUDA (libtorch
+// sizes the allocator then, unlocked): call it once the model is loaded.
 GpuMemory ReadGpuMemory(const std::string& device);
 
 }  // namespace botmodels

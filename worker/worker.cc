@@ -32,16 +32,18 @@ static_assert(std::atomic<bool>::is_always_lock_free, "RequestStop runs in a sig
 
 namespace wm = protocol::worker_msg;
 
-bool IsLoadFailure(const std::vector<zmq::message_t>& frames) {
-  if (frames.size() != 2 || frames[0].to_string_view() != wm::kState) return false;
+// The model state a state message carries, if `frames` is one.
+std::optional<protocol::ModelState> StateIn(const std::vector<zmq::message_t>& frames) {
+  if (frames.size() != 2 || frames[0].to_string_view() != wm::kState) return std::nullopt;
   auto state = codec::DecodeWorkerState(frames[1].to_string_view());
-  return state.ok() && state->state == protocol::ModelState::kFailed;
+  return state.ok() ? std::optional(state->state) : std::nullopt;
 }
 
-// Forwards every finished result to the broker. Returns the exit code to stop
-// with once a result says that this process cannot serve on: the model failed
-// to load (kExitLoadFailed), or its device is lost (kExitDeviceLost).
-std::optional<int> ForwardResults(zmq::socket_t& results, BrokerLink& link) {
+// Forwards every finished result to the broker, and sets `loaded` once the
+// model is. Returns the exit code to stop with once a result says that this
+// process cannot serve on: the model failed to load (kExitLoadFailed), or
+// its device is lost (kExitDeviceLost).
+std::optional<int> ForwardResults(zmq::socket_t& results, BrokerLink& link, bool& loaded) {
   std::optional<int> exit_code;
   std::vector<zmq::message_t> frames;
   while (zmq::recv_multipart(results, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
@@ -50,7 +52,9 @@ std::optional<int> ForwardResults(zmq::socket_t& results, BrokerLink& link) {
                        frames.at(1).to_string_view());
       exit_code = kExitDeviceLost;
     } else {
-      if (IsLoadFailure(frames)) exit_code = exit_code.value_or(kExitLoadFailed);
+      const auto state = StateIn(frames);
+      if (state == protocol::ModelState::kFailed) exit_code = exit_code.value_or(kExitLoadFailed);
+      if (state == protocol::ModelState::kReady) loaded = true;
       link.Send(frames);
     }
     frames.clear();
@@ -58,9 +62,11 @@ std::optional<int> ForwardResults(zmq::socket_t& results, BrokerLink& link) {
   return exit_code;
 }
 
-// Tells the broker what this process holds (`status`, /metrics).
-void ReportMemory(BrokerLink& link, const std::string& device) {
-  const GpuMemory gpu = ReadGpuMemory(device);
+// Tells the broker what this process holds (`status`, /metrics). The GPU is
+// read only once the model is loaded: CUDA initialises its allocator on the
+// executor thread during the load, and reading it meanwhile would race.
+void ReportMemory(BrokerLink& link, const std::string& device, bool loaded) {
+  const GpuMemory gpu = loaded ? ReadGpuMemory(device) : GpuMemory{};
   const protocol::WorkerMemory memory{
       static_cast<uint64_t>(std::max<int64_t>(0, RssBytes(getpid()))), gpu.allocated_bytes,
       gpu.reserved_bytes};
@@ -113,10 +119,11 @@ int Worker::Run() {
   executor.Start(options_.preload || model.preload);
 
   std::optional<int> exit_code;
+  bool loaded = false;
   auto next_report = clock.Now();
   while (!g_stop.load() && !exit_code) {
     if (clock.Now() >= next_report) {
-      ReportMemory(link, device);
+      ReportMemory(link, device, loaded);
       next_report = clock.Now() + kMemoryReportEvery;
     }
     const auto wait = std::min(
@@ -132,10 +139,10 @@ int Worker::Run() {
     if (items[0].revents & ZMQ_POLLIN) {
       if (auto job = link.Receive()) executor.Submit(std::move(*job));
     }
-    if (items[1].revents & ZMQ_POLLIN) exit_code = ForwardResults(results, link);
+    if (items[1].revents & ZMQ_POLLIN) exit_code = ForwardResults(results, link, loaded);
   }
   executor.Stop();
-  ForwardResults(results, link);  // what the executor finished while stopping
+  ForwardResults(results, link, loaded);  // what the executor finished while stopping
   if (exit_code == kExitDeviceLost) {
     // Freeing CUDA memory in a poisoned context can abort: skip the destructors.
     spdlog::shutdown();
