@@ -122,12 +122,13 @@ int Worker::Run() {
   bool loaded = false;
   auto next_report = clock.Now();
   while (!g_stop.load() && !exit_code) {
-    if (clock.Now() >= next_report) {
+    const auto now = clock.Now();
+    if (now >= next_report) {
       ReportMemory(link, device, loaded);
-      next_report = clock.Now() + kMemoryReportEvery;
+      next_report = now + kMemoryReportEvery;
     }
-    const auto wait = std::min(
-        link.Tick(), std::chrono::ceil<std::chrono::milliseconds>(next_report - clock.Now()));
+    const auto wait =
+        std::min(link.Tick(), std::chrono::ceil<std::chrono::milliseconds>(next_report - now));
     zmq::pollitem_t items[] = {{link.socket().handle(), 0, ZMQ_POLLIN, 0},
                                {results.handle(), 0, ZMQ_POLLIN, 0}};
     try {
