@@ -224,7 +224,8 @@ void MeasureRestart(ServedBroker& broker, const std::string& body, BenchReport& 
     auto status = broker.client().Status();
     if (status.ok() && !status->workers.empty()) {
       const auto& w = status->workers.front();
-      if (w.pid != 0 && w.pid != pids.front() && w.state != "starting" && w.state != "backoff") {
+      if (w.pid != 0 && w.pid != pids.front() && w.state != protocol::WorkerStatus::kStarting &&
+          w.state != protocol::WorkerStatus::kBackoff) {
         report.restart_registered_ms = elapsed_ms();
       }
     }

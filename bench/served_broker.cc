@@ -100,7 +100,8 @@ bool ServedBroker::WaitReady(uint32_t workers, std::chrono::milliseconds timeout
     auto status = client_->Status();  // waits for the broker to bind, up to the client's timeout
     if (status.ok()) {
       uint32_t ready = 0;
-      for (const auto& w : status->workers) ready += w.state == "ready" ? 1 : 0;
+      for (const auto& w : status->workers)
+        ready += w.state == protocol::WorkerStatus::kReady ? 1 : 0;
       if (ready >= workers) return true;
     }
     std::this_thread::sleep_for(kPoll);

@@ -93,7 +93,7 @@ void Admin::Reload(std::vector<ModelConfig> fresh) {
   std::set<std::string> changed, kept;
   for (ModelConfig& m : fresh) {
     kept.insert(m.name);
-    router_.SetPolicy({m.name, m.queue_size, m.timeout});
+    router_.SetPolicy(PolicyOf(m));
     auto old = std::find_if(models_.begin(), models_.end(),
                             [&](const ModelConfig& o) { return o.name == m.name; });
     if (old != models_.end() && *old == m) continue;

@@ -89,16 +89,20 @@ void BoostProcessLauncher::Signal(int64_t pid, int signal) {
   if (children_.contains(pid)) ::kill(static_cast<pid_t>(pid), signal);
 }
 
-int ProbeCudaDevices(const std::string& worker_binary) {
+Result<std::string> BoostProcessLauncher::Output(const std::string& binary,
+                                                 const std::vector<std::string>& args) {
   try {
     bp::ipstream out;
-    bp::child probe(worker_binary, "--probe-devices", bp::std_out > out, bp::std_err > bp::null);
-    std::string line;
-    std::getline(out, line);
-    probe.wait();
-    return probe.exit_code() == 0 ? std::stoi(line) : 0;
-  } catch (const std::exception&) {
-    return 0;
+    bp::child child(binary, bp::args(args), bp::std_out > out, bp::std_err > bp::null);
+    std::string text{std::istreambuf_iterator<char>(out), std::istreambuf_iterator<char>()};
+    child.wait();
+    if (child.exit_code() != 0) {
+      return Status(ErrorCode::kInternal,
+                    binary + " exited with code " + std::to_string(child.exit_code()));
+    }
+    return text;
+  } catch (const std::exception& e) {
+    return Status(ErrorCode::kInternal, "cannot run " + binary + ": " + e.what());
   }
 }
 

@@ -24,13 +24,11 @@ class BoostProcessLauncher final : public ProcessLauncher {
                         const std::map<std::string, std::string>& env) override;
   std::optional<ExitStatus> Poll(int64_t pid) override;
   void Signal(int64_t pid, int signal) override;
+  Result<std::string> Output(const std::string& binary,
+                             const std::vector<std::string>& args) override;
 
  private:
   std::map<int64_t, std::unique_ptr<boost::process::child>> children_;
 };
-
-// Runs `binary --probe-devices` and returns the CUDA devices it can use (0
-// when it cannot tell).
-int ProbeCudaDevices(const std::string& worker_binary);
 
 }  // namespace botmodels

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 
@@ -14,7 +15,11 @@
 
 namespace {
 
-void OnSignal(int) { botmodels::Broker::RequestStop(); }
+// Signals received: 1 drains, 2 stops at once (Broker::Run).
+std::atomic<int> g_stop_requests{0};
+static_assert(std::atomic<int>::is_always_lock_free, "incremented in a signal handler");
+
+void OnSignal(int) { g_stop_requests.fetch_add(1); }
 
 }  // namespace
 
@@ -59,8 +64,10 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   try {
+    botmodels::SteadyClock clock;
     botmodels::Broker broker(std::move(*config), std::move(*models), std::move(*credentials),
-                             std::make_unique<botmodels::BoostProcessLauncher>());
+                             std::make_unique<botmodels::BoostProcessLauncher>(), clock,
+                             g_stop_requests);
     return broker.Run();
   } catch (const std::exception& e) {
     spdlog::critical("broker failed: {}", e.what());

@@ -130,7 +130,7 @@ std::string Metrics::Render(const Router& router, const Supervisor& supervisor,
   Header(out, "botmodels_workers", "gauge", "Workers, by model and state (as status lists them).");
   std::map<std::pair<std::string, std::string>, size_t> states;
   for (const protocol::WorkerInfo& w : StatusReport(supervisor, router).workers) {
-    ++states[{w.model, w.state}];
+    ++states[{w.model, std::string(protocol::WorkerStatusName(w.state))}];
   }
   for (const auto& [key, n] : states) {
     out << "botmodels_workers{model=\"" << Escaped(key.first) << "\",state=\"" << key.second

@@ -35,6 +35,10 @@ class ProcessLauncher {
   virtual std::optional<ExitStatus> Poll(int64_t pid) = 0;
   // Sends `signal` to `pid` if it still runs.
   virtual void Signal(int64_t pid, int signal) = 0;
+  // Runs `binary` with `args` to its end and returns what it printed on
+  // stdout; an error when it cannot start or exits non-zero. Blocks.
+  virtual Result<std::string> Output(const std::string& binary,
+                                     const std::vector<std::string>& args) = 0;
 };
 
 }  // namespace botmodels

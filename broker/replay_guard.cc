@@ -53,8 +53,11 @@ Status ReplayGuard::Admit(std::string_view key_id, std::string_view nonce, int64
   // Pairs older than the window can go: their timestamps are refused above.
   while (!by_age_.empty() && by_age_.front().timestamp_ms < now_ms - window_ms_) PopOldest();
   if (timestamp_ms <= floor_ms_) {
-    return {ErrorCode::kUnauthenticated,
-            "timestamp is older than the replay cache remembers (replay_cache_size is full)"};
+    // The client did nothing wrong: signed afresh (a newer timestamp), it passes.
+    return Status(ErrorCode::kUnauthenticated,
+                  "timestamp is older than the replay cache remembers (replay_cache_size is "
+                  "full): sign the request afresh and send it again")
+        .WithRetryable(true);
   }
   const Digest digest = DigestOf(key_id, nonce);
   if (!seen_.insert(digest).second) {

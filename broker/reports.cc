@@ -1,6 +1,34 @@
 #include "broker/reports.h"
 
 namespace botmodels {
+namespace {
+
+using protocol::ModelStatus;
+using protocol::WorkerStatus;
+
+WorkerStatus StatusOf(protocol::ModelState state) {
+  switch (state) {
+    case protocol::ModelState::kIdle:
+      return WorkerStatus::kIdle;
+    case protocol::ModelState::kLoading:
+      return WorkerStatus::kLoading;
+    case protocol::ModelState::kReady:
+      return WorkerStatus::kReady;
+    case protocol::ModelState::kFailed:
+      return WorkerStatus::kLoadFailed;
+  }
+  return WorkerStatus::kIdle;
+}
+
+// A supervised worker that is not registered: starting (first start
+// pending, or its process not registered yet), stopped, or in backoff.
+WorkerStatus StatusOf(const WorkerSlot& slot) {
+  if (slot.pid != 0) return WorkerStatus::kStarting;
+  if (slot.stopped) return WorkerStatus::kStopped;
+  return slot.last_exit.empty() ? WorkerStatus::kStarting : WorkerStatus::kBackoff;
+}
+
+}  // namespace
 
 protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Router& router) {
   protocol::Reply reply;
@@ -20,17 +48,17 @@ protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Route
     info.inputs = m.inputs;
     info.outputs = m.outputs;
     if (!router.Loaded(m.name)) {
-      info.state = "unloaded";
+      info.state = ModelStatus::kUnloaded;
     } else if (info.ready_workers > 0) {
-      info.state = "ready";
+      info.state = ModelStatus::kReady;
     } else if (loading) {
-      info.state = "loading";
+      info.state = ModelStatus::kLoading;
     } else if (!info.last_error.empty()) {
-      info.state = "load_failed";
+      info.state = ModelStatus::kLoadFailed;
     } else if (info.workers > 0) {
-      info.state = "idle";
+      info.state = ModelStatus::kIdle;
     } else {
-      info.state = "unavailable";
+      info.state = ModelStatus::kUnavailable;
     }
     reply.models.push_back(std::move(info));
   }
@@ -40,7 +68,7 @@ protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Route
 protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router) {
   protocol::Reply reply;
   auto describe = [&](const WorkerRecord& w, protocol::WorkerInfo& info) {
-    info.state = protocol::ModelStateName(w.state);
+    info.state = StatusOf(w.state);
     info.in_flight = static_cast<uint32_t>(w.in_flight.size());
     info.served = w.served;
     info.device = w.device;
@@ -56,7 +84,7 @@ protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router)
     info.pid = slot.pid;
     info.restarts = slot.restarts;
     info.last_exit = slot.last_exit;
-    info.state = slot.pid != 0 ? "starting" : slot.stopped ? "stopped" : "backoff";
+    info.state = StatusOf(slot);
     const auto& all = router.workers().all();
     if (auto it = all.find(slot.spec.id); it != all.end() && slot.pid != 0)
       describe(it->second, info);

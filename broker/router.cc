@@ -21,6 +21,10 @@ Status UnloadedStatus(const std::string& model) {
 
 }  // namespace
 
+ModelPolicy PolicyOf(const ModelConfig& model) {
+  return {model.name, model.queue_size, model.timeout};
+}
+
 Router::Router(const Clock& clock, Outbox& outbox, const std::vector<ModelPolicy>& models,
                RequestObserver* observer)
     : clock_(clock), outbox_(outbox), observer_(observer) {

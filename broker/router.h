@@ -13,16 +13,18 @@
 
 #include "broker/worker_registry.h"
 #include "common/clock.h"
+#include "common/model_config.h"
 #include "common/status.h"
 
 namespace botmodels {
 
-// What the broker knows of a served model's limits.
+// What the broker knows of a served model's limits (its model.toml's).
 struct ModelPolicy {
   std::string name;
-  uint32_t queue_size = 64;              // requests waiting for a worker; more → overloaded
-  std::chrono::milliseconds timeout{0};  // longest a request may take; 0 = none
+  uint32_t queue_size = ModelConfig::kDefaultQueueSize;  // waiting for a worker; more → overloaded
+  std::chrono::milliseconds timeout = ModelConfig::kDefaultTimeout;  // 0 = none
 };
+ModelPolicy PolicyOf(const ModelConfig& model);
 
 // An accepted request, from Submit() until its one reply.
 struct PendingRequest {

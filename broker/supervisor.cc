@@ -7,6 +7,7 @@
 
 #include "common/exit_codes.h"
 #include "common/log_format.h"
+#include "common/worker_flags.h"
 
 namespace botmodels {
 
@@ -85,10 +86,12 @@ void Supervisor::OnExit(WorkerSlot& slot, const ExitStatus& status) {
 void Supervisor::StartSlot(WorkerSlot& slot) {
   std::vector<std::string> args = options_.common_args;
   args.insert(args.end(),
-              {"--id", slot.spec.id, "--model", slot.spec.model, "--device", slot.spec.device});
-  if (slot.load_failed) args.push_back("--preload");
+              {std::string(worker_flag::kId), slot.spec.id, std::string(worker_flag::kModel),
+               slot.spec.model, std::string(worker_flag::kDevice), slot.spec.device});
+  if (slot.load_failed) args.emplace_back(worker_flag::kPreload);
   if (slot.spec.threads > 0)
-    args.insert(args.end(), {"--threads", std::to_string(slot.spec.threads)});
+    args.insert(args.end(),
+                {std::string(worker_flag::kThreads), std::to_string(slot.spec.threads)});
   slot.started = clock_.Now();
   slot.killed = false;
   LogFields fields{{"worker", slot.spec.id}, {"model", slot.spec.model}};

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "broker/process_launcher.h"
+#include "common/broker_config.h"
 #include "common/clock.h"
 
 namespace botmodels {
@@ -25,10 +26,11 @@ struct SupervisorOptions {
   std::vector<std::string> common_args;
   // Environment every worker gets besides the broker's: its secrets.
   std::map<std::string, std::string> common_env;
-  std::chrono::milliseconds backoff_min{500};      // first restart delay
-  std::chrono::milliseconds backoff_max{30'000};   // delays double up to this
-  std::chrono::milliseconds stable_after{60'000};  // this much uptime resets the delay
-  std::chrono::milliseconds stop_grace{5000};      // SIGTERM, then SIGKILL after this
+  std::chrono::milliseconds backoff_min = BrokerConfig::kDefaultBackoffMin;  // first restart delay
+  std::chrono::milliseconds backoff_max =
+      BrokerConfig::kDefaultBackoffMax;  // delays double to this
+  std::chrono::milliseconds stable_after = BrokerConfig::kDefaultStableAfter;  // resets the delay
+  std::chrono::milliseconds stop_grace = BrokerConfig::kDefaultStopGrace;  // SIGTERM, then SIGKILL
 };
 
 // What the supervisor knows of one worker.

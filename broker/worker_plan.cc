@@ -1,6 +1,9 @@
 #include "broker/worker_plan.h"
 
 #include <algorithm>
+#include <stdexcept>
+
+#include "common/worker_flags.h"
 
 namespace botmodels {
 namespace {
@@ -8,6 +11,16 @@ namespace {
 bool IsGpuWildcard(const std::string& device) { return device == "auto" || device == "cuda"; }
 
 }  // namespace
+
+int ProbeCudaDevices(ProcessLauncher& launcher, const std::string& worker_binary) {
+  auto out = launcher.Output(worker_binary, {std::string(worker_flag::kProbeDevices)});
+  if (!out.ok()) return 0;
+  try {
+    return std::max(0, std::stoi(*out));
+  } catch (const std::exception&) {  // not a number: cannot tell
+    return 0;
+  }
+}
 
 bool NeedsGpuCount(const std::vector<ModelConfig>& models) {
   return std::any_of(models.begin(), models.end(), [](const ModelConfig& m) {

@@ -2,10 +2,15 @@
 
 #include <vector>
 
+#include "broker/process_launcher.h"
 #include "broker/supervisor.h"
 #include "common/model_config.h"
 
 namespace botmodels {
+
+// The CUDA devices `worker_binary --probe-devices` can use, run through
+// `launcher`; 0 when it cannot tell.
+int ProbeCudaDevices(ProcessLauncher& launcher, const std::string& worker_binary);
 
 // Whether any model asks for "auto" or "cuda" devices, i.e. whether the GPUs
 // must be counted before planning.

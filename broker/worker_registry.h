@@ -20,7 +20,7 @@ struct WorkerRecord {
   std::string device;
   uint32_t capacity = 1;  // requests it accepts at once
   int64_t pid = 0;
-  protocol::ModelState state = protocol::ModelState::kUnloaded;
+  protocol::ModelState state = protocol::ModelState::kIdle;
   std::set<uint64_t> in_flight;   // tickets sent and not yet replied to
   uint64_t served = 0;            // replies received
   Clock::TimePoint last_heard;    // any message from it

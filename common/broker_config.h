@@ -39,12 +39,22 @@ struct CurveConfig {
 // The broker's configuration file (docs/configuration.md). Relative paths are
 // resolved against the file's folder.
 struct BrokerConfig {
+  // [supervisor] defaults, shared with SupervisorOptions.
+  static constexpr std::chrono::milliseconds kDefaultBackoffMin{500};
+  static constexpr std::chrono::milliseconds kDefaultBackoffMax{30'000};
+  static constexpr std::chrono::milliseconds kDefaultStableAfter{60'000};
+  static constexpr std::chrono::milliseconds kDefaultStopGrace{5000};
+  // Liveness defaults, shared with LivenessOptions: generous, as a model's
+  // first load or a long forward may take this long.
+  static constexpr std::chrono::milliseconds kDefaultRegisterTimeout{30'000};
+  static constexpr std::chrono::milliseconds kDefaultHungAfter{30'000};
+
   std::string path;  // the file this was read from
   // [broker]
   std::string frontend = "tcp://127.0.0.1:8089";  // clients connect here
   std::string backend;  // workers connect here; default ipc://$TMPDIR/botmodels-<pid>.sock
-  std::chrono::milliseconds heartbeat{1000};  // both directions
-  std::chrono::milliseconds liveness{5000};   // a worker silent this long is dead
+  std::chrono::milliseconds heartbeat = protocol::kDefaultHeartbeat;  // both directions
+  std::chrono::milliseconds liveness = protocol::kDefaultLiveness;    // silent this long: dead
   // On SIGTERM, how long accepted requests may take to finish before the
   // rest are answered `unavailable`; 0: answer them at once.
   std::chrono::milliseconds drain_timeout{30'000};
@@ -62,15 +72,15 @@ struct BrokerConfig {
   std::string repository;          // required
   std::vector<std::string> serve;  // models to serve; empty = all in the repository
   // [supervisor]
-  std::string worker_binary;                       // default: botmodels-worker beside the broker
-  std::chrono::milliseconds backoff_min{500};      // first restart delay
-  std::chrono::milliseconds backoff_max{30'000};   // restart delays double up to this
-  std::chrono::milliseconds stable_after{60'000};  // an uptime that resets the backoff
-  std::chrono::milliseconds stop_grace{5000};      // SIGTERM to SIGKILL when stopping workers
+  std::string worker_binary;  // default: botmodels-worker beside the broker
+  std::chrono::milliseconds backoff_min = kDefaultBackoffMin;    // first restart delay
+  std::chrono::milliseconds backoff_max = kDefaultBackoffMax;    // delays double up to this
+  std::chrono::milliseconds stable_after = kDefaultStableAfter;  // uptime that resets the delay
+  std::chrono::milliseconds stop_grace = kDefaultStopGrace;      // SIGTERM to SIGKILL
   // A worker not registered this long after its start is hung.
-  std::chrono::milliseconds register_timeout{30'000};
+  std::chrono::milliseconds register_timeout = kDefaultRegisterTimeout;
   // A worker still running a request this long after its deadline is hung.
-  std::chrono::milliseconds hung_after{30'000};
+  std::chrono::milliseconds hung_after = kDefaultHungAfter;
   // false: start no workers; only remote ones (systemd, Kubernetes) serve.
   bool local_workers = true;
 };

@@ -17,13 +17,8 @@ namespace field = protocol::field;
 void PackTensor(Packer& pk, const protocol::TensorView& t) {
   if (t.dtype == DType::kString) return PackStr(pk, t.data);
   if (t.dtype == DType::kBytes) return PackBin(pk, t.data);
-  pk.pack_map(3);
-  PackStr(pk, field::kDtype);
-  PackStr(pk, protocol::DTypeName(t.dtype));
-  PackStr(pk, field::kShape);
-  pk.pack(t.shape);
-  PackStr(pk, field::kData);
-  PackBin(pk, t.data);
+  PackMap(pk, Field(field::kDtype, protocol::DTypeName(t.dtype)), Field(field::kShape, t.shape),
+          Field(field::kData, Bin{t.data}));
 }
 
 template <typename Tensors>  // NamedTensors or TensorViews
@@ -42,17 +37,12 @@ void PackTensors(Packer& pk, const Tensors& tensors) {
 void PackSpecs(Packer& pk, const std::vector<protocol::TensorSpec>& specs) {
   pk.pack_array(static_cast<uint32_t>(specs.size()));
   for (const auto& s : specs) {
-    pk.pack_map(3);
-    PackStr(pk, "name");
-    PackStr(pk, s.name);
-    PackStr(pk, field::kDtype);
-    PackStr(pk, protocol::DTypeName(s.dtype));
-    PackStr(pk, field::kShape);
-    if (s.shape) {
-      pk.pack(*s.shape);
-    } else {
-      pk.pack_nil();
-    }
+    const auto shape = [&s](Packer& p) {
+      if (s.shape) return static_cast<void>(p.pack(*s.shape));
+      p.pack_nil();
+    };
+    PackMap(pk, Field(field::kName, s.name), Field(field::kDtype, protocol::DTypeName(s.dtype)),
+            Field(field::kShape, shape));
   }
 }
 
@@ -81,7 +71,7 @@ Result<protocol::TensorView> ReadTensor(const Obj& o, const std::string& path,
   BOTMODELS_RETURN_IF_ERROR(map->Shape(field::kShape, &t.shape));
   if (t.shape.size() > limits.max_rank) {
     return OverLimit("field '" + path + ".shape': rank " + std::to_string(t.shape.size()),
-                     "max_rank", limits.max_rank);
+                     field::kMaxRank, limits.max_rank);
   }
   for (int64_t dim : t.shape) {
     if (dim < 0) return InvalidRequest("field '" + path + ".shape': dims must be >= 0");
@@ -91,7 +81,7 @@ Result<protocol::TensorView> ReadTensor(const Obj& o, const std::string& path,
     return OverLimit("field '" + path + ".shape': " +
                          (count ? std::to_string(*count) : std::string("2^63 or more")) +
                          " elements",
-                     "max_elements", limits.max_elements);
+                     field::kMaxElements, limits.max_elements);
   }
   const Obj* data = map->Find(field::kData);
   if (!data) return Missing(map->PathOf(field::kData));
@@ -119,7 +109,7 @@ Result<protocol::TensorViews> ReadTensors(const MapReader& parent, std::string_v
   if (o->type != msgpack::type::MAP) return Expected(path, "a map of name to tensor");
   if (o->via.map.size > limits.max_tensors) {
     return OverLimit("field '" + path + "': " + std::to_string(o->via.map.size) + " values",
-                     "max_tensors", limits.max_tensors);
+                     field::kMaxTensors, limits.max_tensors);
   }
   for (uint32_t i = 0; i < o->via.map.size; ++i) {
     const auto& kv = o->via.map.ptr[i];
@@ -158,7 +148,7 @@ Result<std::vector<T>> ReadList(const MapReader& parent, std::string_view key, R
 }
 
 Status ReadSpec(const MapReader& m, protocol::TensorSpec* s) {
-  BOTMODELS_RETURN_IF_ERROR(m.String("name", &s->name));
+  BOTMODELS_RETURN_IF_ERROR(m.String(field::kName, &s->name));
   BOTMODELS_RETURN_IF_ERROR(m.DTypeField(field::kDtype, &s->dtype));
   const Obj* shape = m.Find(field::kShape);
   if (!shape || shape->type == msgpack::type::NIL) return {};
@@ -166,17 +156,29 @@ Status ReadSpec(const MapReader& m, protocol::TensorSpec* s) {
   return m.Shape(field::kShape, &*s->shape);
 }
 
+// Reads a state name into one of the protocol's state enums.
+template <typename State>
+Status ReadState(const MapReader& m, std::optional<State> (*parse)(std::string_view), State* out) {
+  std::string name;
+  BOTMODELS_RETURN_IF_ERROR(m.String(field::kState, &name));
+  auto state = parse(name);
+  if (!state)
+    return InvalidRequest("field '" + m.PathOf(field::kState) + "': unknown state '" + name + "'");
+  *out = *state;
+  return {};
+}
+
 Status ReadModelInfo(const MapReader& m, protocol::ModelInfo* info) {
-  BOTMODELS_RETURN_IF_ERROR(m.String("name", &info->name));
-  BOTMODELS_RETURN_IF_ERROR(m.String("state", &info->state));
-  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("workers", &info->workers));
-  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("ready_workers", &info->ready_workers));
-  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("queued", &info->queued));
-  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("queue_size", &info->queue_size));
-  BOTMODELS_RETURN_IF_ERROR(m.String("last_error", &info->last_error, false));
-  auto inputs = ReadList<protocol::TensorSpec>(m, "inputs", ReadSpec);
+  BOTMODELS_RETURN_IF_ERROR(m.String(field::kName, &info->name));
+  BOTMODELS_RETURN_IF_ERROR(ReadState(m, protocol::ParseModelStatus, &info->state));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kWorkers, &info->workers));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kReadyWorkers, &info->ready_workers));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kQueued, &info->queued));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kQueueSize, &info->queue_size));
+  BOTMODELS_RETURN_IF_ERROR(m.String(field::kLastError, &info->last_error, false));
+  auto inputs = ReadList<protocol::TensorSpec>(m, field::kInputs, ReadSpec);
   if (!inputs.ok()) return inputs.status();
-  auto outputs = ReadList<protocol::TensorSpec>(m, "outputs", ReadSpec);
+  auto outputs = ReadList<protocol::TensorSpec>(m, field::kOutputs, ReadSpec);
   if (!outputs.ok()) return outputs.status();
   info->inputs = std::move(*inputs);
   info->outputs = std::move(*outputs);
@@ -184,17 +186,45 @@ Status ReadModelInfo(const MapReader& m, protocol::ModelInfo* info) {
 }
 
 Status ReadWorkerInfo(const MapReader& m, protocol::WorkerInfo* info) {
-  BOTMODELS_RETURN_IF_ERROR(m.String("id", &info->id));
-  BOTMODELS_RETURN_IF_ERROR(m.Signed("pid", &info->pid));
-  BOTMODELS_RETURN_IF_ERROR(m.String("model", &info->model));
-  BOTMODELS_RETURN_IF_ERROR(m.String("device", &info->device));
-  BOTMODELS_RETURN_IF_ERROR(m.String("state", &info->state));
-  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("in_flight", &info->in_flight));
-  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("served", &info->served));
-  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("restarts", &info->restarts));
-  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("rss_bytes", &info->rss_bytes, false));
-  BOTMODELS_RETURN_IF_ERROR(m.Unsigned("gpu_bytes", &info->gpu_bytes, false));
-  return m.String("last_exit", &info->last_exit, false);
+  BOTMODELS_RETURN_IF_ERROR(m.String(field::kId, &info->id));
+  BOTMODELS_RETURN_IF_ERROR(m.Signed(field::kPid, &info->pid));
+  BOTMODELS_RETURN_IF_ERROR(m.String(field::kModel, &info->model));
+  BOTMODELS_RETURN_IF_ERROR(m.String(field::kDevice, &info->device));
+  BOTMODELS_RETURN_IF_ERROR(ReadState(m, protocol::ParseWorkerStatus, &info->state));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kInFlight, &info->in_flight));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kServed, &info->served));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kRestarts, &info->restarts));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kRssBytes, &info->rss_bytes, false));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kGpuBytes, &info->gpu_bytes, false));
+  return m.String(field::kLastExit, &info->last_exit, false);
+}
+
+void PackLimits(Packer& pk, const protocol::Limits& l) {
+  PackMap(pk, Field(field::kMaxMessageBytes, l.max_message_bytes),
+          Field(field::kMaxTensors, l.max_tensors), Field(field::kMaxRank, l.max_rank),
+          Field(field::kMaxElements, l.max_elements), Field(field::kMaxDepth, l.max_depth),
+          Field(field::kMaxItems, l.max_items));
+}
+
+Status ReadLimits(const MapReader& m, protocol::Limits* l) {
+  BOTMODELS_RETURN_IF_ERROR(m.Signed(field::kMaxMessageBytes, &l->max_message_bytes));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kMaxTensors, &l->max_tensors));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kMaxRank, &l->max_rank));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kMaxElements, &l->max_elements));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kMaxDepth, &l->max_depth));
+  return m.Unsigned(field::kMaxItems, &l->max_items);
+}
+
+Status ReadBrokerInfo(const MapReader& m, protocol::BrokerInfo* info) {
+  BOTMODELS_RETURN_IF_ERROR(m.String(field::kBrokerVersion, &info->version));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kUptimeMs, &info->uptime_ms));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kTimeMs, &info->time_ms, false));
+  if (const Obj* limits = m.Find(field::kLimits)) {
+    auto lm = MapReader::Of(*limits, m.PathOf(field::kLimits));
+    if (!lm.ok()) return lm.status();
+    BOTMODELS_RETURN_IF_ERROR(ReadLimits(*lm, &info->limits));
+  }
+  return {};
 }
 
 }  // namespace
@@ -204,13 +234,9 @@ Status ReadWorkerInfo(const MapReader& m, protocol::WorkerInfo* info) {
 std::string EncodeAuthHeader(const protocol::AuthHeader& h) {
   StringBuffer buf;
   Packer pk(buf);
-  pk.pack_map(3);
-  PackStr(pk, protocol::header::kKeyId);
-  PackStr(pk, h.key_id);
-  PackStr(pk, protocol::header::kTimestamp);
-  pk.pack_uint64(h.timestamp_ms);
-  PackStr(pk, protocol::header::kNonce);
-  PackBin(pk, h.nonce);
+  PackMap(pk, Field(protocol::header::kKeyId, h.key_id),
+          Field(protocol::header::kTimestamp, h.timestamp_ms),
+          Field(protocol::header::kNonce, Bin{h.nonce}));
   return std::move(buf.bytes);
 }
 
@@ -234,39 +260,15 @@ Result<protocol::AuthHeader> DecodeAuthHeader(std::string_view bytes) {
 std::string EncodeRequest(const protocol::Request& r) {
   StringBuffer buf;
   Packer pk(buf);
-  const bool infer = r.op == protocol::Op::kInfer;
-  pk.pack_map(3 + (r.model.empty() ? 0 : 1) + (r.worker.empty() ? 0 : 1) + (r.force ? 1 : 0) +
-              (r.replicas ? 1 : 0) + (r.timeout_ms ? 1 : 0) + (infer ? 1 : 0));
-  PackStr(pk, field::kVersion);
-  pk.pack_uint32(r.version);
-  PackStr(pk, field::kId);
-  PackStr(pk, r.id);
-  PackStr(pk, field::kOp);
-  PackStr(pk, protocol::OpName(r.op));
-  if (!r.model.empty()) {
-    PackStr(pk, field::kModel);
-    PackStr(pk, r.model);
-  }
-  if (!r.worker.empty()) {
-    PackStr(pk, field::kWorker);
-    PackStr(pk, r.worker);
-  }
-  if (r.force) {
-    PackStr(pk, field::kForce);
-    pk.pack_true();
-  }
-  if (r.replicas) {
-    PackStr(pk, field::kReplicas);
-    pk.pack_uint32(r.replicas);
-  }
-  if (r.timeout_ms) {
-    PackStr(pk, field::kTimeoutMs);
-    pk.pack_uint32(*r.timeout_ms);
-  }
-  if (infer) {
-    PackStr(pk, field::kInputs);
-    PackTensors(pk, r.inputs);
-  }
+  const auto inputs = [&r](Packer& p) { PackTensors(p, r.inputs); };
+  PackMap(pk, Field(field::kVersion, r.version), Field(field::kId, r.id),
+          Field(field::kOp, protocol::OpName(r.op)),
+          FieldIf(!r.model.empty(), field::kModel, r.model),
+          FieldIf(!r.worker.empty(), field::kWorker, r.worker),
+          FieldIf(r.force, field::kForce, r.force),
+          FieldIf(r.replicas != 0, field::kReplicas, r.replicas),
+          Field(field::kTimeoutMs, r.timeout_ms),
+          FieldIf(r.op == protocol::Op::kInfer, field::kInputs, inputs));
   return std::move(buf.bytes);
 }
 
@@ -337,102 +339,51 @@ std::string EncodeReply(const protocol::Reply& r) {
   StringBuffer buf;
   Packer pk(buf);
   const bool ok = r.status.ok();
-  uint32_t n = 4;  // v, id, ok, more
-  if (!ok) ++n;
-  if (ok && !r.outputs.empty()) ++n;
-  if (ok && !r.models.empty()) ++n;
-  if (ok && !r.workers.empty()) ++n;
-  if (ok && r.broker) ++n;
-  pk.pack_map(n);
-  PackStr(pk, field::kVersion);
-  pk.pack_uint32(protocol::kVersion);
-  PackStr(pk, field::kId);
-  if (r.id) {
-    PackStr(pk, *r.id);
-  } else {
-    pk.pack_nil();
-  }
-  PackStr(pk, field::kOk);
-  pk.pack(ok);
-  PackStr(pk, field::kMore);
-  pk.pack(r.more);
-  if (!ok) {
-    PackStr(pk, field::kError);
-    pk.pack_map(3);
-    PackStr(pk, field::kCode);
-    PackStr(pk, ErrorCodeName(r.status.code()));
-    PackStr(pk, field::kMessage);
-    PackStr(pk, r.status.message());
-    PackStr(pk, field::kRetryable);
-    pk.pack(r.retryable);
-    return std::move(buf.bytes);
-  }
-  if (!r.outputs.empty()) {
-    PackStr(pk, field::kOutputs);
-    PackTensors(pk, r.outputs);
-  }
-  if (!r.models.empty()) {
-    PackStr(pk, field::kModels);
-    pk.pack_array(static_cast<uint32_t>(r.models.size()));
+  const auto id = [&r](Packer& p) {
+    if (r.id) return PackStr(p, *r.id);
+    p.pack_nil();
+  };
+  const auto error = [&r](Packer& p) {
+    PackMap(p, Field(field::kCode, ErrorCodeName(r.status.code())),
+            Field(field::kMessage, r.status.message()), Field(field::kRetryable, r.retryable));
+  };
+  const auto outputs = [&r](Packer& p) { PackTensors(p, r.outputs); };
+  const auto models = [&r](Packer& p) {
+    p.pack_array(static_cast<uint32_t>(r.models.size()));
     for (const auto& m : r.models) {
-      pk.pack_map(9);
-      PackStr(pk, "name");
-      PackStr(pk, m.name);
-      PackStr(pk, "state");
-      PackStr(pk, m.state);
-      PackStr(pk, "workers");
-      pk.pack(m.workers);
-      PackStr(pk, "ready_workers");
-      pk.pack(m.ready_workers);
-      PackStr(pk, "queued");
-      pk.pack(m.queued);
-      PackStr(pk, "queue_size");
-      pk.pack(m.queue_size);
-      PackStr(pk, "last_error");
-      PackStr(pk, m.last_error);
-      PackStr(pk, "inputs");
-      PackSpecs(pk, m.inputs);
-      PackStr(pk, "outputs");
-      PackSpecs(pk, m.outputs);
+      const auto inputs = [&m](Packer& q) { PackSpecs(q, m.inputs); };
+      const auto outputs = [&m](Packer& q) { PackSpecs(q, m.outputs); };
+      PackMap(p, Field(field::kName, m.name),
+              Field(field::kState, protocol::ModelStatusName(m.state)),
+              Field(field::kWorkers, m.workers), Field(field::kReadyWorkers, m.ready_workers),
+              Field(field::kQueued, m.queued), Field(field::kQueueSize, m.queue_size),
+              Field(field::kLastError, m.last_error), Field(field::kInputs, inputs),
+              Field(field::kOutputs, outputs));
     }
-  }
-  if (!r.workers.empty()) {
-    PackStr(pk, field::kWorkers);
-    pk.pack_array(static_cast<uint32_t>(r.workers.size()));
+  };
+  const auto workers = [&r](Packer& p) {
+    p.pack_array(static_cast<uint32_t>(r.workers.size()));
     for (const auto& w : r.workers) {
-      pk.pack_map(11);
-      PackStr(pk, "id");
-      PackStr(pk, w.id);
-      PackStr(pk, "pid");
-      pk.pack(w.pid);
-      PackStr(pk, "model");
-      PackStr(pk, w.model);
-      PackStr(pk, "device");
-      PackStr(pk, w.device);
-      PackStr(pk, "state");
-      PackStr(pk, w.state);
-      PackStr(pk, "in_flight");
-      pk.pack(w.in_flight);
-      PackStr(pk, "served");
-      pk.pack(w.served);
-      PackStr(pk, "restarts");
-      pk.pack(w.restarts);
-      PackStr(pk, "last_exit");
-      PackStr(pk, w.last_exit);
-      PackStr(pk, "rss_bytes");
-      pk.pack(w.rss_bytes);
-      PackStr(pk, "gpu_bytes");
-      pk.pack(w.gpu_bytes);
+      PackMap(p, Field(field::kId, w.id), Field(field::kPid, w.pid), Field(field::kModel, w.model),
+              Field(field::kDevice, w.device),
+              Field(field::kState, protocol::WorkerStatusName(w.state)),
+              Field(field::kInFlight, w.in_flight), Field(field::kServed, w.served),
+              Field(field::kRestarts, w.restarts), Field(field::kLastExit, w.last_exit),
+              Field(field::kRssBytes, w.rss_bytes), Field(field::kGpuBytes, w.gpu_bytes));
     }
-  }
-  if (r.broker) {
-    PackStr(pk, field::kBroker);
-    pk.pack_map(2);
-    PackStr(pk, "version");
-    PackStr(pk, r.broker->version);
-    PackStr(pk, "uptime_ms");
-    pk.pack(r.broker->uptime_ms);
-  }
+  };
+  const auto broker = [&r](Packer& p) {
+    const auto limits = [&r](Packer& q) { PackLimits(q, r.broker->limits); };
+    PackMap(p, Field(field::kBrokerVersion, r.broker->version),
+            Field(field::kUptimeMs, r.broker->uptime_ms), Field(field::kTimeMs, r.broker->time_ms),
+            Field(field::kLimits, limits));
+  };
+  PackMap(pk, Field(field::kVersion, protocol::kVersion), Field(field::kId, id),
+          Field(field::kOk, ok), Field(field::kMore, r.more), FieldIf(!ok, field::kError, error),
+          FieldIf(ok && !r.outputs.empty(), field::kOutputs, outputs),
+          FieldIf(ok && !r.models.empty(), field::kModels, models),
+          FieldIf(ok && !r.workers.empty(), field::kWorkers, workers),
+          FieldIf(ok && r.broker.has_value(), field::kBroker, broker));
   return std::move(buf.bytes);
 }
 
@@ -442,17 +393,9 @@ std::string EncodeInferReply(const std::string& id, const protocol::TensorViews&
   StringBuffer buf;
   buf.bytes.reserve(bytes);
   Packer pk(buf);
-  pk.pack_map(5);
-  PackStr(pk, field::kVersion);
-  pk.pack_uint32(protocol::kVersion);
-  PackStr(pk, field::kId);
-  PackStr(pk, id);
-  PackStr(pk, field::kOk);
-  pk.pack_true();
-  PackStr(pk, field::kMore);
-  pk.pack_false();
-  PackStr(pk, field::kOutputs);
-  PackTensors(pk, outputs);
+  const auto tensors = [&outputs](Packer& p) { PackTensors(p, outputs); };
+  PackMap(pk, Field(field::kVersion, protocol::kVersion), Field(field::kId, id),
+          Field(field::kOk, true), Field(field::kMore, false), Field(field::kOutputs, tensors));
   return std::move(buf.bytes);
 }
 
@@ -474,8 +417,8 @@ Result<protocol::Reply> DecodeReply(std::string_view bytes, const protocol::Limi
   BOTMODELS_RETURN_IF_ERROR(m->Bool(field::kMore, &r.more, false));
   if (!ok) {
     const Obj* e = m->Find(field::kError);
-    if (!e) return Missing("error");
-    auto err = MapReader::Of(*e, "error");
+    if (!e) return Missing(m->PathOf(field::kError));
+    auto err = MapReader::Of(*e, m->PathOf(field::kError));
     if (!err.ok()) return err.status();
     std::string code_name, message;
     BOTMODELS_RETURN_IF_ERROR(err->String(field::kCode, &code_name));
@@ -497,11 +440,10 @@ Result<protocol::Reply> DecodeReply(std::string_view bytes, const protocol::Limi
   if (!workers.ok()) return workers.status();
   r.workers = std::move(*workers);
   if (const Obj* b = m->Find(field::kBroker)) {
-    auto bm = MapReader::Of(*b, "broker");
+    auto bm = MapReader::Of(*b, m->PathOf(field::kBroker));
     if (!bm.ok()) return bm.status();
     protocol::BrokerInfo info;
-    BOTMODELS_RETURN_IF_ERROR(bm->String("version", &info.version));
-    BOTMODELS_RETURN_IF_ERROR(bm->Unsigned("uptime_ms", &info.uptime_ms));
+    BOTMODELS_RETURN_IF_ERROR(ReadBrokerInfo(*bm, &info));
     r.broker = info;
   }
   return r;

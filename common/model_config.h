@@ -18,14 +18,20 @@ enum class BackendKind {
 
 // One model of the repository: <repository>/<name>/model.toml (docs/models.md).
 struct ModelConfig {
+  // Requests waiting in the broker per model: a burst larger than this plus
+  // the workers' capacity gets `overloaded` at once (docs/protocol.md).
+  static constexpr uint32_t kDefaultQueueSize = 64;
+  // Longest a request may take: a minute covers any CPU forward we serve.
+  static constexpr std::chrono::milliseconds kDefaultTimeout{60'000};
+
   std::string name;  // the folder's name
   std::string dir;   // absolute path of the model's folder
   BackendKind backend = BackendKind::kTorchScript;
-  std::string file = "model.pt";              // TorchScript file, relative to dir
-  std::vector<std::string> devices{"auto"};   // "auto", "cpu", "cuda", "cuda:N"
-  uint32_t replicas = 1;                      // workers per device
-  uint32_t queue_size = 64;                   // requests waiting in the broker; more → overloaded
-  std::chrono::milliseconds timeout{60'000};  // longest a request may take; 0 = none
+  std::string file = "model.pt";             // TorchScript file, relative to dir
+  std::vector<std::string> devices{"auto"};  // "auto", "cpu", "cuda", "cuda:N"
+  uint32_t replicas = 1;                     // workers per device
+  uint32_t queue_size = kDefaultQueueSize;   // waiting in the broker; more → overloaded
+  std::chrono::milliseconds timeout = kDefaultTimeout;  // longest a request may take; 0 = none
   bool preload = false;          // load at worker start instead of on the first request
   uint64_t memory_limit_mb = 0;  // tensor memory a worker may hold; 0 = unlimited
   // On CUDA: the share of its device's memory a worker may hold (libtorch's

@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <limits>
 #include <msgpack.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "common/protocol.h"
@@ -33,6 +35,71 @@ inline void PackStr(Packer& pk, std::string_view s) {
 inline void PackBin(Packer& pk, std::string_view s) {
   pk.pack_bin(static_cast<uint32_t>(s.size()));
   pk.pack_bin_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+// ---- Maps whose size cannot drift from their fields ----------------------------
+// PackMap(pk, Field(k1, v1), Field(k2, v2), FieldIf(cond, k3, v3)) writes a
+// map of exactly the fields present: the size is counted, never written by
+// hand. A value is a string (str), Bin{} (bin), a bool, an integer, a shape
+// (vector of int64), a std::optional (the field is left out when empty), or
+// a callable that packs the value itself: [&](Packer& pk) { ... }.
+
+struct Bin {
+  std::string_view bytes;
+};
+
+template <typename T>
+struct Entry {
+  std::string_view key;
+  const T& value;
+  bool present = true;
+};
+
+template <typename T>
+Entry<T> Field(std::string_view key, const T& value) {
+  return {key, value, true};
+}
+// The field only when `present`.
+template <typename T>
+Entry<T> FieldIf(bool present, std::string_view key, const T& value) {
+  return {key, value, present};
+}
+
+inline void PackValue(Packer& pk, std::string_view s) { PackStr(pk, s); }
+inline void PackValue(Packer& pk, const std::string& s) { PackStr(pk, s); }
+inline void PackValue(Packer& pk, const char* s) { PackStr(pk, s); }
+inline void PackValue(Packer& pk, Bin b) { PackBin(pk, b.bytes); }
+inline void PackValue(Packer& pk, bool b) { pk.pack(b); }
+inline void PackValue(Packer& pk, const std::vector<int64_t>& shape) { pk.pack(shape); }
+template <typename T>
+requires std::is_integral_v<T>
+void PackValue(Packer& pk, T n) { pk.pack(n); }
+template <typename T>
+void PackValue(Packer& pk, const std::optional<T>& v) {
+  PackValue(pk, *v);  // Present() left an empty one out
+}
+template <typename F>
+requires std::is_invocable_v<const F&, Packer&>
+void PackValue(Packer& pk, const F& pack) { pack(pk); }
+
+template <typename T>
+bool Present(const Entry<T>& e) {
+  if constexpr (requires { e.value.has_value(); }) {
+    return e.present && e.value.has_value();
+  } else {
+    return e.present;
+  }
+}
+
+template <typename... Ts>
+void PackMap(Packer& pk, const Entry<Ts>&... entries) {
+  pk.pack_map((0u + ... + (Present(entries) ? 1u : 0u)));
+  const auto pack_one = [&pk](const auto& e) {
+    if (!Present(e)) return;
+    PackStr(pk, e.key);
+    PackValue(pk, e.value);
+  };
+  (pack_one(entries), ...);
 }
 
 // Decodes exactly one msgpack value filling all of `bytes`, within `limits`

@@ -57,10 +57,29 @@ constexpr std::array kDTypes{
 };
 
 constexpr std::array<std::pair<ModelState, std::string_view>, 4> kModelStates{{
-    {ModelState::kUnloaded, "idle"},
+    {ModelState::kIdle, "idle"},
     {ModelState::kLoading, "loading"},
     {ModelState::kReady, "ready"},
     {ModelState::kFailed, "load_failed"},
+}};
+
+constexpr std::array<std::pair<ModelStatus, std::string_view>, 6> kModelStatuses{{
+    {ModelStatus::kReady, "ready"},
+    {ModelStatus::kIdle, "idle"},
+    {ModelStatus::kLoading, "loading"},
+    {ModelStatus::kLoadFailed, "load_failed"},
+    {ModelStatus::kUnavailable, "unavailable"},
+    {ModelStatus::kUnloaded, "unloaded"},
+}};
+
+constexpr std::array<std::pair<WorkerStatus, std::string_view>, 7> kWorkerStatuses{{
+    {WorkerStatus::kStarting, "starting"},
+    {WorkerStatus::kIdle, "idle"},
+    {WorkerStatus::kLoading, "loading"},
+    {WorkerStatus::kReady, "ready"},
+    {WorkerStatus::kLoadFailed, "load_failed"},
+    {WorkerStatus::kBackoff, "backoff"},
+    {WorkerStatus::kStopped, "stopped"},
 }};
 
 }  // namespace
@@ -82,6 +101,16 @@ Role RequiredRole(Op op) {
 std::string_view ModelStateName(ModelState state) { return NameOf(kModelStates, state); }
 std::optional<ModelState> ParseModelState(std::string_view name) {
   return Parse(kModelStates, name);
+}
+
+std::string_view ModelStatusName(ModelStatus status) { return NameOf(kModelStatuses, status); }
+std::optional<ModelStatus> ParseModelStatus(std::string_view name) {
+  return Parse(kModelStatuses, name);
+}
+
+std::string_view WorkerStatusName(WorkerStatus status) { return NameOf(kWorkerStatuses, status); }
+std::optional<WorkerStatus> ParseWorkerStatus(std::string_view name) {
+  return Parse(kWorkerStatuses, name);
 }
 
 std::string_view DTypeName(DType dtype) {
@@ -134,7 +163,7 @@ bool Reply::operator==(const Reply& o) const {
 Reply ErrorReply(std::optional<std::string> id, Status status) {
   Reply reply;
   reply.id = std::move(id);
-  reply.retryable = DefaultRetryable(status.code());
+  reply.retryable = status.retryable();
   reply.status = std::move(status);
   return reply;
 }

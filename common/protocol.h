@@ -18,6 +18,11 @@ namespace botmodels::protocol {
 
 inline constexpr uint32_t kVersion = 1;
 
+// Heartbeats between the broker and its workers; both sides must use the
+// same values (the broker passes its own to the workers it starts).
+inline constexpr std::chrono::milliseconds kDefaultHeartbeat{1000};  // each way, when idle
+inline constexpr std::chrono::milliseconds kDefaultLiveness{5000};   // 5 missed: the peer is gone
+
 // ---- Client <-> broker -------------------------------------------------------
 // Client to broker: three frames [header][body][signature] on a DEALER socket.
 // Broker to client: one frame [reply].
@@ -38,6 +43,8 @@ struct Limits {
   uint64_t max_elements = uint64_t{1} << 28;       // per tensor: 1 GiB of float32
   uint32_t max_depth = 16;                         // msgpack nesting; valid messages need <= 6
   uint32_t max_items = 1 << 20;                    // entries in one msgpack array or map
+
+  bool operator==(const Limits&) const = default;
 };
 
 // Field names of the header frame.
@@ -47,7 +54,8 @@ inline constexpr std::string_view kTimestamp = "ts";  // uint, ms since the Unix
 inline constexpr std::string_view kNonce = "nonce";
 }  // namespace header
 
-// Field names of the request and reply frames.
+// Field names of every map the protocol carries: requests, replies and the
+// maps nested in them, and the broker <-> worker messages.
 namespace field {
 inline constexpr std::string_view kVersion = "v";
 inline constexpr std::string_view kId = "id";
@@ -71,6 +79,43 @@ inline constexpr std::string_view kBroker = "broker";
 inline constexpr std::string_view kDtype = "dtype";
 inline constexpr std::string_view kShape = "shape";
 inline constexpr std::string_view kData = "data";
+// ModelInfo and TensorSpec (models reply; also kInputs, kOutputs, kDtype, kShape)
+inline constexpr std::string_view kName = "name";
+inline constexpr std::string_view kState = "state";
+inline constexpr std::string_view kReadyWorkers = "ready_workers";
+inline constexpr std::string_view kQueued = "queued";
+inline constexpr std::string_view kQueueSize = "queue_size";
+inline constexpr std::string_view kLastError = "last_error";
+// WorkerInfo (status reply)
+inline constexpr std::string_view kPid = "pid";
+inline constexpr std::string_view kDevice = "device";
+inline constexpr std::string_view kInFlight = "in_flight";
+inline constexpr std::string_view kServed = "served";
+inline constexpr std::string_view kRestarts = "restarts";
+inline constexpr std::string_view kLastExit = "last_exit";
+inline constexpr std::string_view kRssBytes = "rss_bytes";
+inline constexpr std::string_view kGpuBytes = "gpu_bytes";
+// BrokerInfo (ping and status replies)
+inline constexpr std::string_view kBrokerVersion = "version";
+inline constexpr std::string_view kUptimeMs = "uptime_ms";
+inline constexpr std::string_view kTimeMs = "time_ms";
+inline constexpr std::string_view kLimits = "limits";
+// Limits (in BrokerInfo): the names of the broker's [limits] keys
+inline constexpr std::string_view kMaxMessageBytes = "max_message_bytes";
+inline constexpr std::string_view kMaxTensors = "max_tensors";
+inline constexpr std::string_view kMaxRank = "max_rank";
+inline constexpr std::string_view kMaxElements = "max_elements";
+inline constexpr std::string_view kMaxDepth = "max_depth";
+inline constexpr std::string_view kMaxItems = "max_items";
+// Worker messages: hello, state, memory and the job header
+inline constexpr std::string_view kWorkerId = "worker_id";
+inline constexpr std::string_view kCapacity = "capacity";
+inline constexpr std::string_view kLoadMs = "load_ms";
+inline constexpr std::string_view kGpuAllocatedBytes = "gpu_allocated_bytes";
+inline constexpr std::string_view kGpuReservedBytes = "gpu_reserved_bytes";
+inline constexpr std::string_view kTicket = "ticket";
+inline constexpr std::string_view kBudgetMs = "budget_ms";
+inline constexpr std::string_view kBatch = "batch";
 }  // namespace field
 
 enum class Op {
@@ -83,7 +128,7 @@ enum class Op {
   kLoad,
   kUnload,
   kScale,
-  kReload,
+  kReload,  // the last: tests walk 0..kReload
 };
 // Ops that name a worker (restart, drain) and ops that name a model besides infer.
 bool NamesWorker(Op op);
@@ -182,11 +227,36 @@ struct TensorSpec {
   bool operator==(const TensorSpec&) const = default;
 };
 
+// A model as the `models` reply describes it.
+enum class ModelStatus {
+  kReady,        // at least one worker has it loaded
+  kIdle,         // workers run, none has loaded it yet (it loads on the first request)
+  kLoading,      // a worker is loading it
+  kLoadFailed,   // its last load failed (last_error says why)
+  kUnavailable,  // no worker is registered for it
+  kUnloaded,     // an operator unloaded it: requests are refused until `load`
+};
+std::string_view ModelStatusName(ModelStatus status);
+std::optional<ModelStatus> ParseModelStatus(std::string_view name);
+
+// A worker as the `status` reply describes it.
+enum class WorkerStatus {
+  kStarting,    // its process is starting or has not registered yet
+  kIdle,        // registered; its model is not loaded
+  kLoading,     // loading its model
+  kReady,       // serving
+  kLoadFailed,  // its model failed to load; it is restarted to try again
+  kBackoff,     // its process ended; it starts again after a delay
+  kStopped,     // stopped by an operator (drain, unload) until restart or load
+};
+std::string_view WorkerStatusName(WorkerStatus status);
+std::optional<WorkerStatus> ParseWorkerStatus(std::string_view name);
+
 // One entry of the `models` reply.
 struct ModelInfo {
   std::string name;
-  std::string state;     // "ready", "idle", "loading", "load_failed", "unavailable", "unloaded"
-  uint32_t workers = 0;  // registered workers
+  ModelStatus state = ModelStatus::kUnavailable;
+  uint32_t workers = 0;        // registered workers
   uint32_t ready_workers = 0;  // workers with the model loaded
   uint32_t queued = 0;
   uint32_t queue_size = 0;
@@ -203,7 +273,7 @@ struct WorkerInfo {
   int64_t pid = 0;  // 0 while no process runs
   std::string model;
   std::string device;
-  std::string state;  // "starting", "idle", "loading", "ready", "load_failed", "backoff", "stopped"
+  WorkerStatus state = WorkerStatus::kStarting;
   uint32_t in_flight = 0;
   uint64_t served = 0;     // replies sent by this process
   uint32_t restarts = 0;   // since the broker started
@@ -217,6 +287,8 @@ struct WorkerInfo {
 struct BrokerInfo {
   std::string version;
   uint64_t uptime_ms = 0;
+  uint64_t time_ms = 0;  // the broker's wall clock, ms since the Unix epoch: diagnoses skew
+  Limits limits;         // what the broker accepts (ping and status)
 
   bool operator==(const BrokerInfo&) const = default;
 };
@@ -235,7 +307,7 @@ struct Reply {
   bool operator==(const Reply& o) const;
 };
 
-// A failed reply with the code's default retryability.
+// A failed reply, retryable as `status` says.
 Reply ErrorReply(std::optional<std::string> id, Status status);
 
 // ---- Broker <-> worker -------------------------------------------------------
@@ -261,7 +333,13 @@ struct WorkerHello {
   bool operator==(const WorkerHello&) const = default;
 };
 
-enum class ModelState { kUnloaded, kLoading, kReady, kFailed };
+// A worker's own model, as its state messages report it.
+enum class ModelState {
+  kIdle,     // not loaded (yet): it loads on the first request
+  kLoading,  // loading and warming up
+  kReady,    // loaded
+  kFailed,   // the load failed; the message says why
+};
 std::string_view ModelStateName(ModelState state);
 std::optional<ModelState> ParseModelState(std::string_view name);
 
@@ -275,7 +353,7 @@ struct WorkerMemory {
 };
 
 struct WorkerState {
-  ModelState state = ModelState::kUnloaded;
+  ModelState state = ModelState::kIdle;
   std::string message;   // the load error when kFailed
   uint64_t load_ms = 0;  // load + warm-up time when kReady
 

@@ -22,7 +22,7 @@ enum class ErrorCode {
   kWorkerCrashed,     // the worker died while running it
   kOutOfMemory,       // the request needs more memory than the worker may use
   kUnavailable,       // no worker can take it now (starting, stopping)
-  kInternal,          // a bug or an unexpected model failure
+  kInternal,          // a bug or an unexpected model failure; the last
 };
 
 // Wire name of `code`, e.g. "invalid_request".
@@ -41,12 +41,21 @@ class Status {
   bool ok() const { return code_ == ErrorCode::kOk; }
   ErrorCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // Whether the same request, sent again, may succeed: the code's default
+  // (DefaultRetryable) unless this error says otherwise.
+  bool retryable() const { return retryable_.value_or(DefaultRetryable(code_)); }
+  // This error with `retryable` in place of its code's default.
+  Status WithRetryable(bool retryable) && {
+    retryable_ = retryable;
+    return std::move(*this);
+  }
   // "code: message", for logs.
   std::string ToString() const;
 
  private:
   ErrorCode code_ = ErrorCode::kOk;
   std::string message_;
+  std::optional<bool> retryable_;  // nullopt: the code's default
 };
 
 // Returns from the enclosing function when `expr` (a Status) is not OK.

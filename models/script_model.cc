@@ -28,6 +28,8 @@ ScriptModel DoubleModel() {
           "# Demo: y = 2x for a float32 tensor of any shape.\n"
           "devices = [\"auto\"]\n"
           "preload = true\n"
+          "# A burst of a few hundred requests queues instead of getting `overloaded`.\n"
+          "queue_size = 1024\n"
           "\n"
           "[[inputs]]\n"
           "name = \"x\"\n"
@@ -57,7 +59,8 @@ ScriptModel MlpModel() {
   m.toml =
       "# Demo: a two-layer perceptron, float32 [batch, 512] -> [batch, 512].\n"
       "devices = [\"auto\"]\n"
-      "queue_size = 256\n"
+      "# A burst of a few hundred requests queues instead of getting `overloaded`.\n"
+      "queue_size = 1024\n"
       "\n"
       "[[inputs]]\n"
       "name = \"x\"\n"

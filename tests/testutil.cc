@@ -181,7 +181,9 @@ void BrokerHarness::Start(int workers) {
   const bool up = WaitStatus(
       [&](const protocol::Reply& r) {
         int registered = 0;
-        for (const auto& w : r.workers) registered += w.state != "starting" && w.state != "backoff";
+        for (const auto& w : r.workers)
+          registered += w.state != protocol::WorkerStatus::kStarting &&
+                        w.state != protocol::WorkerStatus::kBackoff;
         return registered >= workers;
       },
       std::chrono::seconds(60));

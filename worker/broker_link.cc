@@ -8,6 +8,7 @@
 
 #include "common/codec.h"
 #include "common/curve_socket.h"
+#include "common/zmq_frame.h"
 
 namespace botmodels {
 
@@ -91,12 +92,22 @@ std::optional<Job> BrokerLink::Receive() {
   return std::nullopt;
 }
 
-void BrokerLink::Send(std::vector<zmq::message_t>& frames) {
-  if (!frames.empty() && frames[0].to_string_view() == wm::kState && frames.size() == 2) {
-    last_state_ = frames[1].to_string();
-  }
-  zmq::send_multipart(socket_, frames);
+void BrokerLink::Send(JobReply reply) {
+  const std::string header = codec::EncodeJobHeader(
+      {reply.ticket, 0, std::string(ErrorCodeName(reply.code)), reply.batch_rows});
+  socket_.send(zmq::buffer(wm::kReply), zmq::send_flags::sndmore);
+  socket_.send(zmq::buffer(header), zmq::send_flags::sndmore);
+  socket_.send(FrameOf(std::move(reply.body)), zmq::send_flags::none);
   last_sent_ = clock_.Now();
+}
+
+void BrokerLink::Send(const StateChange& change) {
+  last_state_ = codec::EncodeWorkerState(change.state);
+  SendFrames({wm::kState, *last_state_});
+}
+
+void BrokerLink::Send(const protocol::WorkerMemory& memory) {
+  SendFrames({wm::kMemory, codec::EncodeWorkerMemory(memory)});
 }
 
 std::chrono::milliseconds BrokerLink::Tick() {

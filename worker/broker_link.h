@@ -10,6 +10,7 @@
 #include "common/protocol.h"
 #include "common/request_signer.h"
 #include "worker/job.h"
+#include "worker/result.h"
 
 namespace botmodels {
 
@@ -22,9 +23,11 @@ struct LinkSecurity {
 };
 
 // The worker's side of the broker protocol (docs/protocol.md, "Broker and
-// workers"): registers, sends and checks heartbeats, and reconnects when the
-// broker falls silent, so the worker loop only sees jobs. Not thread-safe:
-// only the worker's I/O thread uses it.
+// workers"), and the only place in the worker that knows its frames:
+// registers, sends and checks heartbeats, reconnects when the broker falls
+// silent, turns requests into Jobs and typed results into messages, so the
+// worker loop only sees jobs and results. Not thread-safe: only the worker's
+// I/O thread uses it.
 class BrokerLink {
  public:
   BrokerLink(zmq::context_t& context, std::string endpoint, protocol::WorkerHello hello,
@@ -41,9 +44,12 @@ class BrokerLink {
   // request; heartbeats and disconnects are handled here.
   std::optional<Job> Receive();
 
-  // Forwards a message made by the executor ([type][payload...]) as is. A
-  // state message is remembered and repeated after a reconnect.
-  void Send(std::vector<zmq::message_t>& frames);
+  // [reply][job header][body]: the body moves into the frame, uncopied.
+  void Send(JobReply reply);
+  // [state][state]; remembered and repeated after a reconnect.
+  void Send(const StateChange& change);
+  // [memory][memory].
+  void Send(const protocol::WorkerMemory& memory);
 
   // Sends a heartbeat when one is due and reconnects when the broker has been
   // silent past the liveness window. Returns how long until it is due again.

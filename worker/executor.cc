@@ -2,22 +2,36 @@
 
 #include <spdlog/spdlog.h>
 
+#include <exception>
+#include <new>
+
 #include "common/log_format.h"
-#include "common/zmq_frame.h"
 #include "worker/batch.h"
 
 namespace botmodels {
+namespace {
 
-namespace wm = protocol::worker_msg;
+// What an exception that escaped the request path means for the request.
+Status StatusOf(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::bad_alloc&) {
+    return {ErrorCode::kOutOfMemory, "the worker ran out of memory while answering"};
+  } catch (const std::exception& e) {
+    return {ErrorCode::kInternal, std::string("the worker failed while answering: ") + e.what()};
+  } catch (...) {
+    return {ErrorCode::kInternal, "the worker failed while answering: unknown exception"};
+  }
+}
 
-Executor::Executor(zmq::context_t& context, std::string results_endpoint, ModelConfig config,
-                   protocol::Limits limits, std::unique_ptr<ModelBackend> backend,
-                   const Clock& clock)
-    : context_(context),
-      results_endpoint_(std::move(results_endpoint)),
-      config_(std::move(config)),
+}  // namespace
+
+Executor::Executor(ModelConfig config, protocol::Limits limits,
+                   std::unique_ptr<ModelBackend> backend, const Clock& clock, ResultSink& sink)
+    : config_(std::move(config)),
       limits_(limits),
       clock_(clock),
+      sink_(sink),
       backend_(std::move(backend)) {}
 
 Executor::~Executor() { Stop(); }
@@ -44,8 +58,6 @@ void Executor::Stop() {
 }
 
 void Executor::Run(bool preload) {
-  results_.emplace(context_, zmq::socket_type::pair);
-  results_->connect(results_endpoint_);
   if (preload) EnsureLoaded();
   while (true) {
     std::deque<Job> arrived;
@@ -65,21 +77,44 @@ void Executor::Run(bool preload) {
     if (waiting_.empty()) continue;
     if (BatchReady() || clock_.Now() >= waiting_.front().arrived + config_.max_queue_delay) {
       std::list<Waiting> batch = TakeBatch();
-      RunBatch(batch);
+      Guarded(batch, [&] { RunBatch(batch); });
     }
     if (Status health = backend_->Health(); !health.ok()) {
-      SendDeviceLost(health);
+      spdlog::critical("model {}: {}", config_.name, health.message());
+      sink_.Deliver(DeviceLost{health.message()});
       break;
     }
   }
-  results_->close();
+}
+
+template <typename Work>
+void Executor::Guarded(std::list<Waiting>& at_hand, Work work) {
+  try {
+    work();
+    return;
+  } catch (...) {
+    const Status status = StatusOf(std::current_exception());
+    spdlog::error("model {}: {}", config_.name, status.ToString());
+    for (Waiting& w : at_hand) {
+      if (w.answered) continue;
+      try {
+        SendError(w, status);
+      } catch (...) {  // even a small error reply did not fit: the broker's deadline answers it
+        spdlog::error("request {} could not be answered", w.id.value_or("?"));
+      }
+    }
+  }
 }
 
 Status Executor::EnsureLoaded() {
   if (load_status_) return *load_status_;
   SendState({protocol::ModelState::kLoading, "", 0});
   const auto start = clock_.Now();
-  load_status_ = backend_->Load();
+  try {
+    load_status_ = backend_->Load();
+  } catch (const std::exception& e) {
+    load_status_ = Status(ErrorCode::kModelLoadFailed, e.what());
+  }
   const auto load_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - start);
   if (load_status_->ok()) {
     spdlog::info("model {} loaded and warmed up in {} ms", config_.name, load_ms.count());
@@ -92,30 +127,32 @@ Status Executor::EnsureLoaded() {
 }
 
 void Executor::Accept(Job job) {
-  Waiting& w = waiting_.emplace_back();
+  std::list<Waiting> accepting;  // spliced into waiting_ once it passes every check
+  Waiting& w = accepting.emplace_back();
   w.job = std::move(job);
   w.arrived = clock_.Now();
-  const std::string_view body = w.job.body.to_string_view();
-  auto request = codec::DecodeRequestView(body, limits_);
-  auto refuse = [&](Status status) {
-    SendError(
-        w.job,
-        request.ok() ? std::optional(request->request.id) : codec::PeekRequestId(body, limits_),
-        std::move(status));
-    waiting_.pop_back();
-  };
-  if (!request.ok()) return refuse(request.status());
-  if (request->request.op != protocol::Op::kInfer || request->request.model != config_.name) {
-    return refuse(InvalidRequest("this worker serves only infer on model " + config_.name));
-  }
-  if (Status s = config_.CheckInputs(request->inputs); !s.ok()) return refuse(s);
-  if (config_.batching()) {
-    auto rows = Batch::Rows(request->inputs);
-    if (!rows.ok()) return refuse(rows.status());
-    w.rows = *rows;
-    w.key = Batch::Key(request->inputs);
-  }
-  w.request = std::move(*request);
+  Guarded(accepting, [&] {
+    const std::string_view body = w.job.body.to_string_view();
+    auto request = codec::DecodeRequestView(body, limits_);
+    if (!request.ok()) {
+      w.id = codec::PeekRequestId(body, limits_);
+      return SendError(w, request.status());
+    }
+    w.request = std::move(*request);
+    w.id = w.request.request.id;
+    const protocol::Request& r = w.request.request;
+    if (r.op != protocol::Op::kInfer || r.model != config_.name) {
+      return SendError(w, InvalidRequest("this worker serves only infer on model " + config_.name));
+    }
+    if (Status s = config_.CheckInputs(w.request.inputs); !s.ok()) return SendError(w, s);
+    if (config_.batching()) {
+      auto rows = Batch::Rows(w.request.inputs);
+      if (!rows.ok()) return SendError(w, rows.status());
+      w.rows = *rows;
+      w.key = Batch::Key(w.request.inputs);
+    }
+    waiting_.splice(waiting_.end(), accepting);
+  });
 }
 
 bool Executor::BatchReady() const {
@@ -147,15 +184,15 @@ std::list<Executor::Waiting> Executor::TakeBatch() {
 
 void Executor::RunBatch(std::list<Waiting>& batch) {
   const auto now = clock_.Now();
-  batch.remove_if([&](const Waiting& w) {
-    if (now < w.job.deadline) return false;
-    SendError(w.job, w.request.request.id,
-              {ErrorCode::kDeadlineExceeded, "deadline passed before the model ran"});
-    return true;
-  });
+  for (Waiting& w : batch) {
+    if (now >= w.job.deadline) {
+      SendError(w, {ErrorCode::kDeadlineExceeded, "deadline passed before the model ran"});
+    }
+  }
+  batch.remove_if([](const Waiting& w) { return w.answered; });
   if (batch.empty()) return;
   if (Status s = EnsureLoaded(); !s.ok()) {
-    for (const Waiting& w : batch) SendError(w.job, w.request.request.id, s);
+    for (Waiting& w : batch) SendError(w, s);
     return;
   }
   if (batch.size() == 1) return RunAlone(batch.front());
@@ -168,7 +205,7 @@ void Executor::RunBatch(std::list<Waiting>& batch) {
   auto parts = joined.Split(outputs->views);
   if (!parts.ok()) return RunOneByOne(batch, parts.status());
   size_t i = 0;
-  for (const Waiting& w : batch) SendOutputs(w, (*parts)[i++], joined.rows());
+  for (Waiting& w : batch) SendOutputs(w, (*parts)[i++], joined.rows());
 }
 
 void Executor::RunOneByOne(std::list<Waiting>& batch, const Status& failure) {
@@ -186,48 +223,33 @@ void Executor::RunAlone(Waiting& w) {
   if (!outputs.ok()) {
     LogFields fields{{"request", w.request.request.id}};
     spdlog::warn("request {} failed: {}", w.request.request.id, outputs.status().ToString());
-    return SendError(w.job, w.request.request.id, outputs.status());
+    return SendError(w, outputs.status());
   }
   SendOutputs(w, outputs->views, w.rows);
 }
 
-void Executor::SendOutputs(const Waiting& w, const protocol::TensorViews& outputs,
-                           int64_t batch_rows) {
+void Executor::SendOutputs(Waiting& w, const protocol::TensorViews& outputs, int64_t batch_rows) {
   std::string encoded = codec::EncodeInferReply(w.request.request.id, outputs);
   if (encoded.size() > static_cast<uint64_t>(limits_.max_message_bytes)) {
     return SendError(
-        w.job, w.request.request.id,
-        InvalidRequest("the outputs take " + std::to_string(encoded.size()) +
-                       " bytes, over the limit max_message_bytes = " +
-                       std::to_string(limits_.max_message_bytes) + ": send a smaller input"));
+        w, InvalidRequest("the outputs take " + std::to_string(encoded.size()) +
+                          " bytes, over the limit max_message_bytes = " +
+                          std::to_string(limits_.max_message_bytes) + ": send a smaller input"));
   }
-  SendReply(w.job.header.ticket, std::move(encoded), "ok", batch_rows);
+  SendReply(w, std::move(encoded), ErrorCode::kOk, batch_rows);
 }
 
-void Executor::SendError(const Job& job, std::optional<std::string> id, Status status) {
-  const std::string code(ErrorCodeName(status.code()));
-  SendReply(job.header.ticket, codec::EncodeReply(protocol::ErrorReply(id, std::move(status))),
-            code, 0);
+void Executor::SendError(Waiting& w, Status status) {
+  const ErrorCode code = status.code();
+  SendReply(w, codec::EncodeReply(protocol::ErrorReply(w.id, std::move(status))), code, 0);
 }
 
-void Executor::SendReply(uint64_t ticket, std::string reply, const std::string& code,
-                         int64_t batch_rows) {
-  const std::string header =
-      codec::EncodeJobHeader({ticket, 0, code, static_cast<uint32_t>(batch_rows)});
-  results_->send(zmq::buffer(wm::kReply), zmq::send_flags::sndmore);
-  results_->send(zmq::buffer(header), zmq::send_flags::sndmore);
-  results_->send(FrameOf(std::move(reply)), zmq::send_flags::none);
+void Executor::SendReply(Waiting& w, std::string body, ErrorCode code, int64_t batch_rows) {
+  sink_.Deliver(
+      JobReply{w.job.header.ticket, std::move(body), code, static_cast<uint32_t>(batch_rows)});
+  w.answered = true;
 }
 
-void Executor::SendDeviceLost(const Status& reason) {
-  results_->send(zmq::buffer(kDeviceLost), zmq::send_flags::sndmore);
-  results_->send(zmq::buffer(reason.message()), zmq::send_flags::none);
-}
-
-void Executor::SendState(const protocol::WorkerState& state) {
-  const std::string encoded = codec::EncodeWorkerState(state);
-  results_->send(zmq::buffer(wm::kState), zmq::send_flags::sndmore);
-  results_->send(zmq::buffer(encoded), zmq::send_flags::none);
-}
+void Executor::SendState(const protocol::WorkerState& state) { sink_.Deliver(StateChange{state}); }
 
 }  // namespace botmodels

@@ -9,13 +9,13 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <zmq.hpp>
 
 #include "common/clock.h"
 #include "common/codec.h"
 #include "common/model_config.h"
 #include "models/model_backend.h"
 #include "worker/job.h"
+#include "worker/result.h"
 
 namespace botmodels {
 
@@ -24,24 +24,25 @@ namespace botmodels {
 // waiting requests whose non-batch dims agree into one forward (dynamic
 // batching, docs/performance.md), waiting up to config.max_queue_delay for a
 // batch to fill; when a batched forward fails, its requests run one by one so
-// that one bad input fails only its own request. Each result leaves as a
-// ready-to-forward worker message ([reply][job header][reply body] or
-// [state][state]) on a PAIR socket connected to `results_endpoint`, which the
-// I/O thread must have bound before Start().
+// that one bad input fails only its own request. Every result goes to `sink`
+// typed (worker/result.h): the executor knows nothing of frames.
 //
-// Threading: Submit() and Stop() may be called from any thread; the backend,
-// the waiting requests and the PAIR socket are touched only by the executor thread.
+// Errors are values: a bad request, a failed forward, and any exception
+// thrown while a request is at hand (std::bad_alloc while packing a reply, a
+// msgpack or libtorch error) become that request's error reply
+// (out_of_memory for bad_alloc, internal otherwise), and the executor serves
+// on. Only a failing Health() stops it: it then delivers DeviceLost and
+// answers nothing more.
+//
+// Threading: Submit() and Stop() may be called from any thread; the backend
+// and the waiting requests are touched only by the executor thread.
 class Executor {
  public:
-  // Sent as [kDeviceLost][reason] when the backend's Health() fails: the
-  // executor then answers nothing more, and the worker must exit
-  // (kExitDeviceLost); the broker settles the unanswered requests as for a crash.
-  static constexpr std::string_view kDeviceLost = "device-lost";
-
   // Requests are decoded within `limits`; a reply over max_message_bytes is
   // replaced by an invalid_request error, as the broker would drop it.
-  Executor(zmq::context_t& context, std::string results_endpoint, ModelConfig config,
-           protocol::Limits limits, std::unique_ptr<ModelBackend> backend, const Clock& clock);
+  // `sink` and `clock` must outlive the executor.
+  Executor(ModelConfig config, protocol::Limits limits, std::unique_ptr<ModelBackend> backend,
+           const Clock& clock, ResultSink& sink);
   ~Executor();  // Stop()
 
   // Starts the thread; with `preload` it loads the model before the first job.
@@ -60,16 +61,23 @@ class Executor {
   struct Waiting {
     Job job;
     codec::RequestView request;
-    std::string key;   // Batch::Key: requests with equal keys may share a forward
-    int64_t rows = 1;  // dim 0 of its inputs when batching, else 1
+    std::optional<std::string> id;  // the request's id, once read: echoed in errors
+    std::string key;                // Batch::Key: requests with equal keys may share a forward
+    int64_t rows = 1;               // dim 0 of its inputs when batching, else 1
     Clock::TimePoint arrived;
+    bool answered = false;  // its final reply has been delivered
   };
 
   void Run(bool preload);
-  // Loads the model if needed, reporting loading/ready/load_failed. Returns the load status.
+  // Loads the model if needed, reporting loading/ready/load_failed. Returns
+  // the load status; a Load() that throws is a failed load.
   Status EnsureLoaded();
   // Decodes and checks a job: answers it at once when it is bad, else it waits.
   void Accept(Job job);
+  // The error boundary: runs `work` on the requests `at_hand`; if it throws,
+  // each of them not yet answered gets the exception as its error reply.
+  template <typename Work>
+  void Guarded(std::list<Waiting>& at_hand, Work work);
   // True when the oldest waiting request should run now, not wait for company.
   bool BatchReady() const;
   // The oldest waiting request and those that may share its forward.
@@ -79,24 +87,19 @@ class Executor {
   // each request runs alone and gets its own answer.
   void RunOneByOne(std::list<Waiting>& batch, const Status& failure);
   void RunAlone(Waiting& request);
-  void SendOutputs(const Waiting& request, const protocol::TensorViews& outputs,
-                   int64_t batch_rows);
-  void SendError(const Job& job, std::optional<std::string> id, Status status);
-  // `code`: "ok" or the reply's error code, carried in the job header.
-  void SendReply(uint64_t ticket, std::string reply, const std::string& code, int64_t batch_rows);
+  void SendOutputs(Waiting& request, const protocol::TensorViews& outputs, int64_t batch_rows);
+  void SendError(Waiting& request, Status status);
+  void SendReply(Waiting& request, std::string body, ErrorCode code, int64_t batch_rows);
   void SendState(const protocol::WorkerState& state);
-  void SendDeviceLost(const Status& reason);
 
   // Constant after construction.
-  zmq::context_t& context_;
-  const std::string results_endpoint_;
   const ModelConfig config_;
   const protocol::Limits limits_;
   const Clock& clock_;
+  ResultSink& sink_;
 
   // Executor thread only.
   std::unique_ptr<ModelBackend> backend_;
-  std::optional<zmq::socket_t> results_;
   std::optional<Status> load_status_;
   std::list<Waiting> waiting_;  // oldest first
 

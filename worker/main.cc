@@ -13,9 +13,14 @@
 #include "common/model_config.h"
 #include "common/request_signer.h"
 #include "common/worker_env.h"
+#include "common/worker_flags.h"
 #include "worker/worker.h"
 
 namespace {
+
+namespace flag = botmodels::worker_flag;
+
+std::string Flag(std::string_view name) { return std::string(name); }
 
 void OnSignal(int) { botmodels::Worker::RequestStop(); }
 
@@ -59,37 +64,43 @@ int main(int argc, char** argv) {
   bool probe = false;
   std::string secret_file, curve_key_file;
   botmodels::protocol::Limits& limits = options.limits;
-  app.add_flag("--probe-devices", probe, "print the number of usable CUDA devices and exit");
-  app.add_option("--broker", options.broker, "the broker's backend endpoint");
-  app.add_option("--id", options.worker_id, "this worker's id, unique per broker");
-  app.add_option("--repository", repository, "the model repository folder");
-  app.add_option("--model", model, "the model to serve");
-  app.add_option("--device", options.device, "cpu or cuda:N")->capture_default_str();
-  app.add_flag("--preload", options.preload, "load the model before the first request");
+  app.add_flag(Flag(flag::kProbeDevices), probe,
+               "print the number of usable CUDA devices and exit");
+  app.add_option(Flag(flag::kBroker), options.broker, "the broker's backend endpoint");
+  app.add_option(Flag(flag::kId), options.worker_id, "this worker's id, unique per broker");
+  app.add_option(Flag(flag::kRepository), repository, "the model repository folder");
+  app.add_option(Flag(flag::kModel), model, "the model to serve");
+  app.add_option(Flag(flag::kDevice), options.device, "cpu or cuda:N")->capture_default_str();
+  app.add_flag(Flag(flag::kPreload), options.preload, "load the model before the first request");
   uint32_t threads = 0;
-  app.add_option("--threads", threads,
+  app.add_option(Flag(flag::kThreads), threads,
                  "intra-op threads, over the model's setting (0: the model's; auto = all cores)");
-  app.add_option("--heartbeat-ms", heartbeat_ms, "heartbeat interval")->capture_default_str();
-  app.add_option("--liveness-ms", liveness_ms, "broker silence that forces a reconnect")
+  app.add_option(Flag(flag::kHeartbeatMs), heartbeat_ms, "heartbeat interval")
       ->capture_default_str();
-  app.add_option("--worker-secret-file", secret_file,
+  app.add_option(Flag(flag::kLivenessMs), liveness_ms, "broker silence that forces a reconnect")
+      ->capture_default_str();
+  app.add_option(Flag(flag::kWorkerSecretFile), secret_file,
                  "the worker secret (default: $BOTMODELS_WORKER_SECRET)");
-  app.add_option("--curve-server-key", options.security.curve_server_key,
+  app.add_option(Flag(flag::kCurveServerKey), options.security.curve_server_key,
                  "the broker's CURVE public key (Z85), for a CURVE backend");
-  app.add_option("--curve-key-file", curve_key_file,
+  app.add_option(Flag(flag::kCurveKeyFile), curve_key_file,
                  "this worker's CURVE secret key file (default: $BOTMODELS_WORKER_CURVE_KEY)");
-  app.add_option("--max-message-bytes", limits.max_message_bytes, "the broker's limit")
+  app.add_option(Flag(flag::kMaxMessageBytes), limits.max_message_bytes, "the broker's limit")
       ->capture_default_str();
-  app.add_option("--max-tensors", limits.max_tensors, "the broker's limit")->capture_default_str();
-  app.add_option("--max-rank", limits.max_rank, "the broker's limit")->capture_default_str();
-  app.add_option("--max-elements", limits.max_elements, "the broker's limit")
+  app.add_option(Flag(flag::kMaxTensors), limits.max_tensors, "the broker's limit")
       ->capture_default_str();
-  app.add_option("--max-depth", limits.max_depth, "the broker's limit")->capture_default_str();
-  app.add_option("--max-items", limits.max_items, "the broker's limit")->capture_default_str();
-  app.add_option("--log-format", log_format, "text, or json: one object per line")
+  app.add_option(Flag(flag::kMaxRank), limits.max_rank, "the broker's limit")
+      ->capture_default_str();
+  app.add_option(Flag(flag::kMaxElements), limits.max_elements, "the broker's limit")
+      ->capture_default_str();
+  app.add_option(Flag(flag::kMaxDepth), limits.max_depth, "the broker's limit")
+      ->capture_default_str();
+  app.add_option(Flag(flag::kMaxItems), limits.max_items, "the broker's limit")
+      ->capture_default_str();
+  app.add_option(Flag(flag::kLogFormat), log_format, "text, or json: one object per line")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical")
+  app.add_option(Flag(flag::kLogLevel), log_level, "trace, debug, info, warn, error, critical")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical"}));
   CLI11_PARSE(app, argc, argv);

@@ -8,10 +8,9 @@
 #include <atomic>
 #include <cstdlib>
 #include <optional>
+#include <variant>
 #include <zmq.hpp>
-#include <zmq_addon.hpp>
 
-#include "common/codec.h"
 #include "common/process_info.h"
 #include "models/gpu_memory.h"
 #include "models/intra_op_threads.h"
@@ -19,6 +18,7 @@
 #include "models/model_backend.h"
 #include "worker/broker_link.h"
 #include "worker/executor.h"
+#include "worker/result_queue.h"
 
 namespace botmodels {
 namespace {
@@ -30,34 +30,24 @@ constexpr std::chrono::seconds kMemoryReportEvery{2};
 std::atomic<bool> g_stop{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "RequestStop runs in a signal handler");
 
-namespace wm = protocol::worker_msg;
-
-// The model state a state message carries, if `frames` is one.
-std::optional<protocol::ModelState> StateIn(const std::vector<zmq::message_t>& frames) {
-  if (frames.size() != 2 || frames[0].to_string_view() != wm::kState) return std::nullopt;
-  auto state = codec::DecodeWorkerState(frames[1].to_string_view());
-  return state.ok() ? std::optional(state->state) : std::nullopt;
-}
-
-// Forwards every finished result to the broker, and sets `loaded` once the
-// model is. Returns the exit code to stop with once a result says that this
-// process cannot serve on: the model failed to load (kExitLoadFailed), or
-// its device is lost (kExitDeviceLost).
-std::optional<int> ForwardResults(zmq::socket_t& results, BrokerLink& link, bool& loaded) {
+// Sends each result to the broker, and sets `loaded` once the model is.
+// Returns the exit code to stop with once a result says that this process
+// cannot serve on: the model failed to load (kExitLoadFailed), or its
+// device is lost (kExitDeviceLost).
+std::optional<int> Answer(std::deque<WorkerResult> results, BrokerLink& link, bool& loaded) {
   std::optional<int> exit_code;
-  std::vector<zmq::message_t> frames;
-  while (zmq::recv_multipart(results, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-    if (frames[0].to_string_view() == Executor::kDeviceLost) {
-      spdlog::critical("{}: exiting, so that a fresh process serves",
-                       frames.at(1).to_string_view());
-      exit_code = kExitDeviceLost;
-    } else {
-      const auto state = StateIn(frames);
-      if (state == protocol::ModelState::kFailed) exit_code = exit_code.value_or(kExitLoadFailed);
+  for (WorkerResult& result : results) {
+    if (auto* reply = std::get_if<JobReply>(&result)) {
+      link.Send(std::move(*reply));
+    } else if (auto* change = std::get_if<StateChange>(&result)) {
+      link.Send(*change);
+      const protocol::ModelState state = change->state.state;
       if (state == protocol::ModelState::kReady) loaded = true;
-      link.Send(frames);
+      if (state == protocol::ModelState::kFailed) exit_code = exit_code.value_or(kExitLoadFailed);
+    } else if (auto* lost = std::get_if<DeviceLost>(&result)) {
+      spdlog::critical("{}: exiting, so that a fresh process serves", lost->reason);
+      exit_code = kExitDeviceLost;
     }
-    frames.clear();
   }
   return exit_code;
 }
@@ -67,14 +57,8 @@ std::optional<int> ForwardResults(zmq::socket_t& results, BrokerLink& link, bool
 // executor thread during the load, and reading it meanwhile would race.
 void ReportMemory(BrokerLink& link, const std::string& device, bool loaded) {
   const GpuMemory gpu = loaded ? ReadGpuMemory(device) : GpuMemory{};
-  const protocol::WorkerMemory memory{
-      static_cast<uint64_t>(std::max<int64_t>(0, RssBytes(getpid()))), gpu.allocated_bytes,
-      gpu.reserved_bytes};
-  const std::string encoded = codec::EncodeWorkerMemory(memory);
-  std::vector<zmq::message_t> frames;
-  frames.emplace_back(wm::kMemory.data(), wm::kMemory.size());
-  frames.emplace_back(encoded.data(), encoded.size());
-  link.Send(frames);
+  link.Send(protocol::WorkerMemory{static_cast<uint64_t>(std::max<int64_t>(0, RssBytes(getpid()))),
+                                   gpu.allocated_bytes, gpu.reserved_bytes});
 }
 
 }  // namespace
@@ -97,13 +81,10 @@ int Worker::Run() {
 
   SteadyClock clock;
   zmq::context_t context(1);
-  zmq::socket_t results(context, zmq::socket_type::pair);
-  const std::string results_endpoint = "inproc://executor-results";
-  results.bind(results_endpoint);
-
+  ResultQueue results;
   auto backend = MakeBackend(model, options_.device);
   const std::string device = backend->device();
-  Executor executor(context, results_endpoint, model, options_.limits, std::move(backend), clock);
+  Executor executor(model, options_.limits, std::move(backend), clock, results);
 
   protocol::WorkerHello hello;
   hello.worker_id = options_.worker_id;
@@ -118,6 +99,7 @@ int Worker::Run() {
                model.name, device, at::get_num_threads(), options_.broker);
   executor.Start(options_.preload || model.preload);
 
+  // Receive a job, run it, answer: BrokerLink heartbeats and reconnects.
   std::optional<int> exit_code;
   bool loaded = false;
   auto next_report = clock.Now();
@@ -130,7 +112,7 @@ int Worker::Run() {
     const auto wait =
         std::min(link.Tick(), std::chrono::ceil<std::chrono::milliseconds>(next_report - now));
     zmq::pollitem_t items[] = {{link.socket().handle(), 0, ZMQ_POLLIN, 0},
-                               {results.handle(), 0, ZMQ_POLLIN, 0}};
+                               {nullptr, results.fd(), ZMQ_POLLIN, 0}};
     try {
       zmq::poll(items, 2, wait);
     } catch (const zmq::error_t& e) {
@@ -140,10 +122,10 @@ int Worker::Run() {
     if (items[0].revents & ZMQ_POLLIN) {
       if (auto job = link.Receive()) executor.Submit(std::move(*job));
     }
-    if (items[1].revents & ZMQ_POLLIN) exit_code = ForwardResults(results, link, loaded);
+    if (items[1].revents & ZMQ_POLLIN) exit_code = Answer(results.TakeAll(), link, loaded);
   }
   executor.Stop();
-  ForwardResults(results, link, loaded);  // what the executor finished while stopping
+  Answer(results.TakeAll(), link, loaded);  // what the executor finished while stopping
   if (exit_code == kExitDeviceLost) {
     // Freeing CUDA memory in a poisoned context can abort: skip the destructors.
     spdlog::shutdown();

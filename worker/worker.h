@@ -15,10 +15,10 @@ struct WorkerOptions {
   std::string device = "cpu";  // "cpu" or "cuda:N"
   ModelConfig model;
   bool preload = false;  // load before the first request (also when model.preload)
-  std::chrono::milliseconds heartbeat{1000};  // must match the broker's
-  std::chrono::milliseconds liveness{5000};   // broker silent this long: reconnect
-  LinkSecurity security;                      // worker secret, CURVE keys, message size
-  protocol::Limits limits;                    // the broker's, for decoding its requests
+  std::chrono::milliseconds heartbeat = protocol::kDefaultHeartbeat;  // must match the broker's
+  std::chrono::milliseconds liveness = protocol::kDefaultLiveness;    // broker silent: reconnect
+  LinkSecurity security;    // worker secret, CURVE keys, message size
+  protocol::Limits limits;  // the broker's, for decoding its requests
 };
 
 // One worker process: one model on one device. Run() is the zguide mdworker

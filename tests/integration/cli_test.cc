@@ -145,7 +145,7 @@ TEST_F(Cli, UnloadLoadAndScaleAModel) {
   EXPECT_TRUE(broker_.WaitStatus([](const protocol::Reply& r) {
     int up = 0;  // registered: idle until a request loads the model, then ready
     for (const auto& w : r.workers)
-      up += w.model == "double" && w.pid != 0 && w.state != "starting";
+      up += w.model == "double" && w.pid != 0 && w.state != protocol::WorkerStatus::kStarting;
     return up == 2;
   })) << broker_.log();
   const auto served = RunCli(broker_, {"infer", "double", "--json", R"({"x": [1]})"});

@@ -143,7 +143,7 @@ TEST(EndToEnd, UnauthenticatedRequestsAreRefusedWithoutTouchingAWorker) {
   EXPECT_NE(reply->status.message().find("timestamp"), std::string::npos);
 
   const auto worker = broker.Worker("double-0");
-  EXPECT_EQ(worker.state, "idle") << "the model was never loaded";
+  EXPECT_EQ(worker.state, protocol::WorkerStatus::kIdle) << "the model was never loaded";
   EXPECT_EQ(worker.served, 0u);
   EXPECT_OK(client.Infer("double", x));  // the real key still works
   EXPECT_EQ(broker.log().find(testing::kTestSecret), std::string::npos) << "secret in the log";
@@ -156,7 +156,8 @@ TEST(EndToEnd, ModelsStatusAndPingDescribeTheService) {
   ASSERT_NO_FATAL_FAILURE(broker.Start(2));
   ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) {
     for (const auto& w : r.workers) {
-      if (w.model == "double" && w.state == "ready") return true;  // double preloads
+      if (w.model == "double" && w.state == protocol::WorkerStatus::kReady)
+        return true;  // double preloads
     }
     return false;
   }));
@@ -165,9 +166,9 @@ TEST(EndToEnd, ModelsStatusAndPingDescribeTheService) {
   ASSERT_OK(models);
   ASSERT_EQ(models->size(), 2u);
   EXPECT_EQ((*models)[0].name, "double");
-  EXPECT_EQ((*models)[0].state, "ready");
+  EXPECT_EQ((*models)[0].state, protocol::ModelStatus::kReady);
   EXPECT_EQ((*models)[1].name, "mlp");
-  EXPECT_EQ((*models)[1].state, "idle") << "mlp loads on its first request";
+  EXPECT_EQ((*models)[1].state, protocol::ModelStatus::kIdle) << "mlp loads on its first request";
   EXPECT_EQ((*models)[1].inputs.at(0).shape, (std::vector<int64_t>{-1, 512}));
   EXPECT_EQ((*models)[1].queue_size, 256u);
 

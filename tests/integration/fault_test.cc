@@ -61,7 +61,9 @@ TEST(Faults, KillingAWorkerWithRequestsInFlightLosesNone) {
 
   ASSERT_TRUE(broker.WaitStatus([&](const protocol::Reply& r) {
     for (const auto& w : r.workers) {
-      if (w.id == "slow-0") return w.restarts == 1 && w.pid != victim.pid && w.state != "starting";
+      if (w.id == "slow-0")
+        return w.restarts == 1 && w.pid != victim.pid &&
+               w.state != protocol::WorkerStatus::kStarting;
     }
     return false;
   })) << broker.log();
@@ -125,7 +127,8 @@ TEST(Faults, AWorkerStuckPastADeadlineIsKilledAndRestarted) {
   ASSERT_OK(out);
   EXPECT_EQ(out->status.code(), ErrorCode::kDeadlineExceeded);
   ASSERT_TRUE(broker.WaitStatus([&](const protocol::Reply& r) {
-    return r.workers.at(0).restarts == 1 && r.workers.at(0).state != "starting";
+    return r.workers.at(0).restarts == 1 &&
+           r.workers.at(0).state != protocol::WorkerStatus::kStarting;
   })) << broker.log();
   EXPECT_FALSE(testing::ProcessAlive(pid));
   EXPECT_NE(broker.log().find("past its deadline: hung"), std::string::npos);

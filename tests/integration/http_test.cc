@@ -135,7 +135,7 @@ TEST(Http, WorkerMemoryIsReportedInStatusAndMetrics) {
   protocol::WorkerInfo worker;
   ASSERT_TRUE(broker.WaitStatus([&](const protocol::Reply& r) {
     worker = r.workers.at(0);
-    return worker.state == "ready" && worker.rss_bytes > 0;
+    return worker.state == protocol::WorkerStatus::kReady && worker.rss_bytes > 0;
   })) << broker.log();
   const int64_t rss = RssBytes(worker.pid);
   EXPECT_GT(worker.rss_bytes, 20u << 20) << "libtorch and the mlp's weights";

@@ -56,7 +56,8 @@ TEST_F(OneBusyWorker, AGracefulRestartLetsTheRequestInFlightFinishFirst) {
   EXPECT_OK(reply->status);
   ASSERT_TRUE(broker_.WaitStatus([&](const protocol::Reply& r) {
     const auto& w = r.workers.at(0);
-    return w.pid != 0 && w.pid != pid_ && w.state == "idle" && w.restarts == 1;
+    return w.pid != 0 && w.pid != pid_ && w.state == protocol::WorkerStatus::kIdle &&
+           w.restarts == 1;
   })) << broker_.log();
   EXPECT_NE(broker_.log().find("worker slow-0: draining before restart"), std::string::npos);
   auto after = client_->Call(testing::SlowRequest(1));
@@ -85,13 +86,13 @@ TEST_F(OneBusyWorker, ADrainedWorkerStaysStoppedUntilRestarted) {
   ASSERT_TRUE(reply);
   EXPECT_OK(reply->status);
   ASSERT_TRUE(broker_.WaitStatus([](const protocol::Reply& r) {
-    return r.workers.at(0).state == "stopped" && r.workers.at(0).pid == 0;
+    return r.workers.at(0).state == protocol::WorkerStatus::kStopped && r.workers.at(0).pid == 0;
   })) << broker_.log();
   EXPECT_FALSE(testing::ProcessAlive(pid_));
   // Longer than the restart backoff: still stopped. A request waits in the queue.
   const std::string waiting = client_->Send(testing::SlowRequest(1));
   std::this_thread::sleep_for(1500ms);
-  EXPECT_EQ(broker_.Worker("slow-0").state, "stopped");
+  EXPECT_EQ(broker_.Worker("slow-0").state, protocol::WorkerStatus::kStopped);
   ASSERT_OK(Admin(protocol::Op::kRestart).status);
   reply = client_->Receive(30s);
   ASSERT_TRUE(reply);
@@ -131,11 +132,11 @@ TEST(ModelAdmin, UnloadFinishesTheRunningRequestRefusesNewOnesAndLoadServesAgain
   EXPECT_EQ(reply->id, running);
   EXPECT_OK(reply->status);
   ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) {
-    return r.workers.at(0).state == "stopped" && r.workers.at(0).pid == 0;
+    return r.workers.at(0).state == protocol::WorkerStatus::kStopped && r.workers.at(0).pid == 0;
   })) << broker.log();
   auto models = client->Models();
   ASSERT_OK(models);
-  EXPECT_EQ(models->at(0).state, "unloaded");
+  EXPECT_EQ(models->at(0).state, protocol::ModelStatus::kUnloaded);
 
   ASSERT_OK(ModelAdmin(broker, protocol::Op::kLoad, "slow").status);
   auto served = client->Call(testing::SlowRequest(1));
@@ -155,7 +156,8 @@ TEST(ModelAdmin, ScaleStartsNewWorkersAndRemovesSurplusOnesAfterTheirRequests) {
   ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) {
     std::set<std::string> idle;
     for (const auto& w : r.workers) {
-      if (w.state == "idle" || w.state == "ready") idle.insert(w.id);
+      if (w.state == protocol::WorkerStatus::kIdle || w.state == protocol::WorkerStatus::kReady)
+        idle.insert(w.id);
     }
     return idle == std::set<std::string>{"slow-0", "slow-1", "slow-2"};
   })) << broker.log();
@@ -215,7 +217,8 @@ TEST(ModelAdmin, ReloadStartsAddedModelsRestartsChangedOnesAndLeavesTheRestAlone
   ASSERT_TRUE(broker.WaitStatus([&](const protocol::Reply& r) {
     std::map<std::string, int64_t> pids;
     for (const auto& w : r.workers) {
-      if (w.state == "idle" || w.state == "ready") pids[w.id] = w.pid;
+      if (w.state == protocol::WorkerStatus::kIdle || w.state == protocol::WorkerStatus::kReady)
+        pids[w.id] = w.pid;
     }
     return pids.size() == 3 && pids.contains("twice-0") && pids.contains("slow-0") &&
            pids["slow-0"] != slow_pid && pids["double-0"] == double_pid;

@@ -95,7 +95,8 @@ TEST(Security, AnInferKeyCannotRestartAWorkerAndAnAdminKeyCan) {
   auto admin = broker.NewClient();
   EXPECT_OK(Expect(*admin, restart).status);
   ASSERT_TRUE(broker.WaitStatus([&](const protocol::Reply& r) {
-    return r.workers.size() == 1 && r.workers[0].pid != pid && r.workers[0].state == "idle";
+    return r.workers.size() == 1 && r.workers[0].pid != pid &&
+           r.workers[0].state == protocol::WorkerStatus::kIdle;
   })) << broker.log();
   EXPECT_EQ(broker.Worker("double-0").restarts, 1u);
   EXPECT_OK(Expect(*admin, InferDouble({4})).status);

@@ -4,6 +4,7 @@
 
 #include "common/codec.h"
 #include "tests/testutil.h"
+#include "tests/unit/fake_launcher.h"
 
 namespace botmodels {
 namespace {
@@ -19,16 +20,6 @@ class NullOutbox final : public Outbox {
   std::vector<uint64_t> tickets;
 };
 
-class NullLauncher final : public ProcessLauncher {
- public:
-  Result<int64_t> Start(const std::string&, const std::vector<std::string>&,
-                        const std::map<std::string, std::string>&) override {
-    return 1;
-  }
-  std::optional<ExitStatus> Poll(int64_t) override { return std::nullopt; }
-  void Signal(int64_t, int) override {}
-};
-
 TEST(Metrics, CountsAnswersAndTimesThemInCumulativeBuckets) {
   testing::FakeClock clock;
   ModelConfig model;
@@ -36,7 +27,7 @@ TEST(Metrics, CountsAnswersAndTimesThemInCumulativeBuckets) {
   Metrics metrics({model});
   NullOutbox outbox;
   Router router(clock, outbox, {{"m", 8, 0ms}}, &metrics);
-  NullLauncher launcher;
+  testing::FakeLauncher launcher;
   Supervisor supervisor(clock, launcher, {});
   WorkerRecord w;
   w.id = "m-0";

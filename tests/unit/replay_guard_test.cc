@@ -49,8 +49,11 @@ TEST(ReplayGuard, AtCapacityRefusesWhatItCanNoLongerCheckInsteadOfGrowing) {
   const Status replay = guard.Admit("k", "a", kNow - 3, kNow);
   EXPECT_EQ(replay.code(), ErrorCode::kUnauthenticated);
   EXPECT_NE(replay.message().find("replay_cache_size"), std::string::npos) << replay.message();
-  EXPECT_FALSE(guard.Admit("k", "b", kNow - 2, kNow).ok());  // still remembered
-  EXPECT_OK(guard.Admit("k", "e", kNow, kNow));              // newer than the floor
+  EXPECT_TRUE(replay.retryable()) << "signed afresh, the same request passes";
+  const Status replayed = guard.Admit("k", "b", kNow - 2, kNow);  // still remembered
+  EXPECT_EQ(replayed.code(), ErrorCode::kUnauthenticated);
+  EXPECT_FALSE(replayed.retryable()) << "a true replay is refused for good";
+  EXPECT_OK(guard.Admit("k", "e", kNow, kNow));  // newer than the floor
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "common/codec.h"
 #include "tests/testutil.h"
+#include "tests/unit/recording_outbox.h"
 
 namespace botmodels {
 namespace {
@@ -11,32 +12,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::FakeClock;
 
-// Records what the router sends.
-class RecordingOutbox final : public Outbox {
- public:
-  struct Sent {
-    std::string worker;
-    uint64_t ticket;
-    uint32_t budget_ms;
-    std::string request_id;
-  };
-  void SendToWorker(WorkerRecord& worker, PendingRequest& r, uint32_t budget_ms) override {
-    to_workers.push_back({worker.id, r.ticket, budget_ms, r.id});
-  }
-  void SendToClient(const std::string& client, zmq::message_t reply) override {
-    auto decoded = codec::DecodeReply(reply.to_string_view());
-    ASSERT_TRUE(decoded.ok());
-    replies[client].push_back(*decoded);
-  }
-  // The one reply `client` got; fails the test unless there is exactly one.
-  protocol::Reply Only(const std::string& client) {
-    EXPECT_EQ(replies[client].size(), 1u) << "replies to " << client;
-    return replies[client].empty() ? protocol::Reply{} : replies[client].front();
-  }
-
-  std::vector<Sent> to_workers;
-  std::map<std::string, std::vector<protocol::Reply>> replies;
-};
+using testing::RecordingOutbox;
 
 class RouterTest : public ::testing::Test {
  protected:

@@ -1,4 +1,4 @@
-#include "client/cli_commands.h"
+#include "cli/cli_commands.h"
 
 #include <cstdio>
 #include <fstream>
@@ -86,7 +86,7 @@ int RunStatus(Client& client, const CliSettings& settings) {
                          {"pid", w.pid},
                          {"model", w.model},
                          {"device", w.device},
-                         {"state", w.state},
+                         {"state", protocol::WorkerStatusName(w.state)},
                          {"in_flight", w.in_flight},
                          {"served", w.served},
                          {"restarts", w.restarts},
@@ -110,11 +110,12 @@ int RunStatus(Client& client, const CliSettings& settings) {
               "DEVICE", "STATE", "PID", "IN-FLIGHT", "SERVED", "RSS", "GPU", "RESTARTS",
               "LAST EXIT");
   for (const auto& w : reply->workers) {
-    std::printf("%-16s %-12s %-8s %-12s %-8lld %-9u %-8llu %-8s %-8s %-8u %s\n", w.id.c_str(),
-                w.model.c_str(), w.device.c_str(), w.state.c_str(), static_cast<long long>(w.pid),
-                w.in_flight, static_cast<unsigned long long>(w.served),
-                Mebibytes(w.rss_bytes).c_str(), Mebibytes(w.gpu_bytes).c_str(), w.restarts,
-                w.last_exit.empty() ? "-" : w.last_exit.c_str());
+    std::printf(
+        "%-16s %-12s %-8s %-12s %-8lld %-9u %-8llu %-8s %-8s %-8u %s\n", w.id.c_str(),
+        w.model.c_str(), w.device.c_str(), std::string(protocol::WorkerStatusName(w.state)).c_str(),
+        static_cast<long long>(w.pid), w.in_flight, static_cast<unsigned long long>(w.served),
+        Mebibytes(w.rss_bytes).c_str(), Mebibytes(w.gpu_bytes).c_str(), w.restarts,
+        w.last_exit.empty() ? "-" : w.last_exit.c_str());
   }
   return 0;
 }
@@ -128,7 +129,7 @@ int RunModels(Client& client, const CliSettings& settings) {
     json out = json::array();
     for (const auto& m : *models) {
       out.push_back({{"name", m.name},
-                     {"state", m.state},
+                     {"state", protocol::ModelStatusName(m.state)},
                      {"workers", m.workers},
                      {"ready_workers", m.ready_workers},
                      {"queued", m.queued},
@@ -152,8 +153,9 @@ int RunModels(Client& client, const CliSettings& settings) {
       io += " " + s.name + ":" + std::string(protocol::DTypeName(s.dtype)) + ShapeText(s.shape);
     }
     const std::string queued = std::to_string(m.queued) + "/" + std::to_string(m.queue_size);
-    std::printf("%-16s %-12s %-8u %-6u %-10s %s\n", m.name.c_str(), m.state.c_str(), m.workers,
-                m.ready_workers, queued.c_str(), io.c_str());
+    std::printf("%-16s %-12s %-8u %-6u %-10s %s\n", m.name.c_str(),
+                std::string(protocol::ModelStatusName(m.state)).c_str(), m.workers, m.ready_workers,
+                queued.c_str(), io.c_str());
     if (!m.last_error.empty()) std::printf("  last error: %s\n", m.last_error.c_str());
   }
   return 0;

@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "bench/echo_proxy.h"
-#include "client/cli_commands.h"
+#include "cli/cli_commands.h"
 #include "client/client_config.h"
 
 int main(int argc, char** argv) {

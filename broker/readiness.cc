@@ -1,0 +1,41 @@
+#include "broker/readiness.h"
+
+namespace botmodels {
+
+Readiness::Readiness(const Clock& clock, HttpServer& http, const Metrics& metrics,
+                     const Router& router, const Supervisor& supervisor,
+                     const std::vector<ModelConfig>& models)
+    : clock_(clock),
+      http_(http),
+      metrics_(metrics),
+      router_(router),
+      supervisor_(supervisor),
+      models_(models),
+      started_(clock.Now()) {}
+
+HealthSnapshot Readiness::Snapshot(bool draining) const {
+  HealthSnapshot snapshot;
+  snapshot.metrics = metrics_.Render(router_, supervisor_, clock_.Now() - started_);
+  snapshot.ready = !draining;
+  for (const ModelConfig& m : models_) {
+    bool ready = false;
+    for (const auto& [id, w] : router_.workers().all()) {
+      if (w.model != m.name || w.draining) continue;
+      ready = ready || w.state == protocol::ModelState::kReady ||
+              (!m.preload && w.state != protocol::ModelState::kFailed);
+    }
+    snapshot.model_ready[m.name] = ready && !draining && router_.Loaded(m.name);
+    snapshot.ready = snapshot.ready && (ready || !router_.Loaded(m.name));
+  }
+  return snapshot;
+}
+
+void Readiness::Publish(bool draining) {
+  constexpr std::chrono::milliseconds kEvery{250};  // how fresh /metrics and /readyz are
+  const auto now = clock_.Now();
+  if (now - last_published_ < kEvery) return;
+  last_published_ = now;
+  http_.Publish(Snapshot(draining));
+}
+
+}  // namespace botmodels

@@ -1,0 +1,262 @@
+// The worker's executor with fake backends and a recording sink: replies,
+// states, the error boundary and a lost device, without sockets or torch.
+#include "worker/executor.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <functional>
+#include <msgpack.hpp>
+#include <mutex>
+#include <new>
+#include <stdexcept>
+
+#include "common/codec.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Floats;
+
+// A backend whose every call does what the test says; by default y = x.
+class FakeBackend final : public ModelBackend {
+ public:
+  std::function<Status()> load = [] { return Status(); };
+  std::function<Result<ModelOutputs>(const protocol::TensorViews&)> infer =
+      [](const protocol::TensorViews& in) {
+        return ModelOutputs{{{"y", in.at("x")}}, nullptr};
+      };
+  Status health;
+
+  Status Load() override { return load(); }
+  Result<ModelOutputs> Infer(const protocol::TensorViews& inputs) override { return infer(inputs); }
+  std::string device() const override { return "cpu"; }
+  Status Health() const override { return health; }
+};
+
+// Records what the executor delivers; the test waits for it.
+class RecordingSink final : public ResultSink {
+ public:
+  void Deliver(WorkerResult result) override {
+    std::lock_guard lock(mutex_);
+    if (fail_next_reply && std::holds_alternative<JobReply>(result)) {
+      fail_next_reply = false;
+      throw std::bad_alloc();
+    }
+    results_.push_back(std::move(result));
+    arrived_.notify_all();
+  }
+
+  // The first `n` results, waiting up to 10 s for them.
+  std::vector<WorkerResult> WaitFor(size_t n) {
+    std::unique_lock lock(mutex_);
+    arrived_.wait_for(lock, 10s, [&] { return results_.size() >= n; });
+    return results_;
+  }
+
+  // The first `n` replies, decoded, by ticket, waiting up to 10 s for them.
+  std::map<uint64_t, std::pair<JobReply, protocol::Reply>> Replies(size_t n) {
+    std::unique_lock lock(mutex_);
+    const auto replies = [&] {
+      return std::count_if(results_.begin(), results_.end(), [](const WorkerResult& r) {
+        return std::holds_alternative<JobReply>(r);
+      });
+    };
+    arrived_.wait_for(lock, 10s, [&] { return static_cast<size_t>(replies()) >= n; });
+    std::map<uint64_t, std::pair<JobReply, protocol::Reply>> out;
+    for (const WorkerResult& r : results_) {
+      if (const auto* reply = std::get_if<JobReply>(&r)) {
+        auto decoded = codec::DecodeReply(reply->body);
+        EXPECT_TRUE(decoded.ok()) << decoded.status().message();
+        if (decoded.ok()) out.emplace(reply->ticket, std::pair(*reply, *decoded));
+      }
+    }
+    return out;
+  }
+
+  bool fail_next_reply = false;  // set before the executor starts
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable arrived_;
+  std::vector<WorkerResult> results_;
+};
+
+ModelConfig EchoModel() {
+  ModelConfig c;
+  c.name = "echo";
+  c.backend = BackendKind::kIdentity;
+  c.inputs = {{"x", protocol::DType::kFloat32, std::nullopt}};
+  c.outputs = {{"y", protocol::DType::kFloat32, std::nullopt}};
+  return c;
+}
+
+Job JobOf(uint64_t ticket, const protocol::Request& request) {
+  const std::string body = codec::EncodeRequest(request);
+  return {{ticket, 0, "", 0}, zmq::message_t(body.data(), body.size()), Clock::TimePoint::max()};
+}
+
+Job InferJob(uint64_t ticket, std::string id, std::string model = "echo") {
+  protocol::Request r;
+  r.id = std::move(id);
+  r.op = protocol::Op::kInfer;
+  r.model = std::move(model);
+  r.inputs = {{"x", Floats({2}, {1, 2})}};
+  return JobOf(ticket, r);
+}
+
+class ExecutorTest : public ::testing::Test {
+ protected:
+  // Starts an executor over a FakeBackend that `setup` configures.
+  void Start(const std::function<void(FakeBackend&)>& setup = {}, bool preload = false) {
+    auto backend = std::make_unique<FakeBackend>();
+    if (setup) setup(*backend);
+    executor_ = std::make_unique<Executor>(EchoModel(), protocol::Limits{}, std::move(backend),
+                                           clock_, sink_);
+    executor_->Start(preload);
+  }
+
+  SteadyClock clock_;
+  RecordingSink sink_;
+  std::unique_ptr<Executor> executor_;
+};
+
+TEST_F(ExecutorTest, AnswersARequestWithTheBackendsOutputsAfterReportingTheLoad) {
+  Start();
+  executor_->Submit(InferJob(7, "r1"));
+  const auto results = sink_.WaitFor(3);
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(std::get<StateChange>(results[0]).state.state, protocol::ModelState::kLoading);
+  EXPECT_EQ(std::get<StateChange>(results[1]).state.state, protocol::ModelState::kReady);
+  const auto& reply = std::get<JobReply>(results[2]);
+  EXPECT_EQ(reply.ticket, 7u);
+  EXPECT_EQ(reply.code, ErrorCode::kOk);
+  auto decoded = codec::DecodeReply(reply.body);
+  ASSERT_OK(decoded);
+  EXPECT_EQ(decoded->id, "r1");
+  EXPECT_EQ(decoded->outputs.at("y"), Floats({2}, {1, 2}));
+}
+
+TEST_F(ExecutorTest, EachKindOfExceptionBecomesItsRequestsErrorAndTheNextRequestIsServed) {
+  int call = 0;
+  Start([&](FakeBackend& b) {
+    b.infer = [&call](const protocol::TensorViews& in) -> Result<ModelOutputs> {
+      switch (call++) {
+        case 0:
+          throw std::bad_alloc();
+        case 1:
+          throw msgpack::type_error();
+        case 2:
+          throw std::runtime_error("a library failed");
+        case 3:
+          throw 42;  // not even a std::exception
+        default:
+          return ModelOutputs{{{"y", in.at("x")}}, nullptr};
+      }
+    };
+  });
+  for (uint64_t t = 1; t <= 5; ++t) executor_->Submit(InferJob(t, "r" + std::to_string(t)));
+  auto replies = sink_.Replies(5);
+  ASSERT_EQ(replies.size(), 5u);
+  EXPECT_EQ(replies[1].second.status.code(), ErrorCode::kOutOfMemory);
+  EXPECT_EQ(replies[1].first.code, ErrorCode::kOutOfMemory);
+  EXPECT_EQ(replies[2].second.status.code(), ErrorCode::kInternal);
+  EXPECT_EQ(replies[3].second.status.code(), ErrorCode::kInternal);
+  EXPECT_NE(replies[3].second.status.message().find("a library failed"), std::string::npos);
+  EXPECT_EQ(replies[4].second.status.code(), ErrorCode::kInternal);
+  EXPECT_NE(replies[4].second.status.message().find("unknown exception"), std::string::npos);
+  for (uint64_t t = 1; t <= 4; ++t) EXPECT_EQ(replies[t].second.id, "r" + std::to_string(t));
+  ASSERT_OK(replies[5].second.status);
+  EXPECT_EQ(replies[5].second.outputs.at("y"), Floats({2}, {1, 2}));
+}
+
+TEST_F(ExecutorTest, ABadAllocWhileSendingAReplyBecomesOutOfMemoryForThatRequest) {
+  sink_.fail_next_reply = true;
+  Start();
+  executor_->Submit(InferJob(1, "first"));
+  executor_->Submit(InferJob(2, "second"));
+  auto replies = sink_.Replies(2);
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[1].second.status.code(), ErrorCode::kOutOfMemory);
+  ASSERT_OK(replies[2].second.status);
+}
+
+TEST_F(ExecutorTest, ALoadThatThrowsIsAFailedLoadAndEveryRequestGetsIt) {
+  Start([](FakeBackend& b) {
+    b.load = []() -> Status { throw std::runtime_error("weights truncated"); };
+  });
+  executor_->Submit(InferJob(1, "a"));
+  executor_->Submit(InferJob(2, "b"));
+  auto replies = sink_.Replies(2);
+  ASSERT_EQ(replies.size(), 2u);
+  for (auto& [ticket, reply] : replies) {
+    EXPECT_EQ(reply.second.status.code(), ErrorCode::kModelLoadFailed);
+    EXPECT_NE(reply.second.status.message().find("weights truncated"), std::string::npos);
+  }
+  const auto results = sink_.WaitFor(4);
+  EXPECT_EQ(std::get<StateChange>(results[1]).state.state, protocol::ModelState::kFailed);
+}
+
+TEST_F(ExecutorTest, BadRequestsAreAnsweredAtOnceEchoingTheirIdWhenReadable) {
+  Start();
+  executor_->Submit(InferJob(1, "other", "not-echo"));
+  protocol::Request wrong_input;
+  wrong_input.id = "wrong";
+  wrong_input.op = protocol::Op::kInfer;
+  wrong_input.model = "echo";
+  wrong_input.inputs = {{"z", Floats({1}, {1})}};
+  executor_->Submit(JobOf(2, wrong_input));
+  const std::string garbage = "\xc1";  // never valid msgpack
+  executor_->Submit(
+      {{3, 0, "", 0}, zmq::message_t(garbage.data(), garbage.size()), Clock::TimePoint::max()});
+  auto replies = sink_.Replies(3);
+  ASSERT_EQ(replies.size(), 3u);
+  EXPECT_EQ(replies[1].second.status.code(), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(replies[1].second.id, "other");
+  EXPECT_EQ(replies[2].second.status.code(), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(replies[2].second.id, "wrong");
+  EXPECT_EQ(replies[3].second.status.code(), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(replies[3].second.id, std::nullopt);
+}
+
+TEST_F(ExecutorTest, ARequestPastItsDeadlineIsNotRun) {
+  bool ran = false;
+  Start([&](FakeBackend& b) {
+    b.infer = [&](const protocol::TensorViews& in) -> Result<ModelOutputs> {
+      ran = true;
+      return ModelOutputs{{{"y", in.at("x")}}, nullptr};
+    };
+  });
+  Job job = InferJob(1, "late");
+  job.deadline = clock_.Now() - 1ms;
+  executor_->Submit(std::move(job));
+  auto replies = sink_.Replies(1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[1].second.status.code(), ErrorCode::kDeadlineExceeded);
+  executor_->Stop();
+  EXPECT_FALSE(ran);
+}
+
+TEST_F(ExecutorTest, AnUnhealthyBackendDeliversDeviceLostAndAnswersNothingMore) {
+  Start([](FakeBackend& b) {
+    b.infer = [&b](const protocol::TensorViews&) -> Result<ModelOutputs> {
+      b.health = {ErrorCode::kInternal, "CUDA error: an illegal memory access"};
+      return Status(ErrorCode::kInternal, "CUDA error: an illegal memory access");
+    };
+  });
+  executor_->Submit(InferJob(1, "a"));
+  const auto results = sink_.WaitFor(3);
+  ASSERT_EQ(results.size(), 3u);
+  const auto* lost = std::get_if<DeviceLost>(&results[2]);
+  ASSERT_NE(lost, nullptr);
+  EXPECT_NE(lost->reason.find("illegal memory access"), std::string::npos);
+  executor_->Submit(InferJob(2, "b"));
+  executor_->Stop();
+  EXPECT_EQ(sink_.WaitFor(0).size(), 3u);  // no reply, for either request
+}
+
+}  // namespace
+}  // namespace botmodels

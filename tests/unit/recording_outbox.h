@@ -1,0 +1,44 @@
+#pragma once
+
+// An Outbox that records what the router sends, for tests of the router
+// and of what drives it.
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "broker/router.h"
+#include "common/codec.h"
+
+namespace botmodels::testing {
+
+// Records what the router sends.
+class RecordingOutbox final : public Outbox {
+ public:
+  struct Sent {
+    std::string worker;
+    uint64_t ticket;
+    uint32_t budget_ms;
+    std::string request_id;
+  };
+  void SendToWorker(WorkerRecord& worker, PendingRequest& r, uint32_t budget_ms) override {
+    to_workers.push_back({worker.id, r.ticket, budget_ms, r.id});
+  }
+  void SendToClient(const std::string& client, zmq::message_t reply) override {
+    auto decoded = codec::DecodeReply(reply.to_string_view());
+    ASSERT_TRUE(decoded.ok());
+    replies[client].push_back(*decoded);
+  }
+  // The one reply `client` got; fails the test unless there is exactly one.
+  protocol::Reply Only(const std::string& client) {
+    EXPECT_EQ(replies[client].size(), 1u) << "replies to " << client;
+    return replies[client].empty() ? protocol::Reply{} : replies[client].front();
+  }
+
+  std::vector<Sent> to_workers;
+  std::map<std::string, std::vector<protocol::Reply>> replies;
+};
+
+}  // namespace botmodels::testing
