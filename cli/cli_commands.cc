@@ -166,10 +166,31 @@ int RunPing(Client& client, const CliSettings& settings) {
   auto reply = Ask(client, OpRequest(protocol::Op::kPing), &exit_code);
   if (!reply) return exit_code;
   const auto& info = reply->broker.value_or(protocol::BrokerInfo{});
+  // The broker's clock against ours: requests signed more than the broker's
+  // max_clock_skew_ms away are refused. Includes half a round trip.
+  const int64_t skew_ms =
+      static_cast<int64_t>(info.time_ms) - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count();
+  const protocol::Limits& l = info.limits;
   if (settings.json) {
-    std::cout << json{{"version", info.version}, {"uptime_ms", info.uptime_ms}}.dump() << "\n";
+    std::cout << json{{"version", info.version},
+                      {"uptime_ms", info.uptime_ms},
+                      {"time_ms", info.time_ms},
+                      {"clock_skew_ms", skew_ms},
+                      {"limits",
+                       {{"max_message_bytes", l.max_message_bytes},
+                        {"max_tensors", l.max_tensors},
+                        {"max_rank", l.max_rank},
+                        {"max_elements", l.max_elements},
+                        {"max_depth", l.max_depth},
+                        {"max_items", l.max_items}}}}
+                     .dump()
+              << "\n";
   } else {
-    std::printf("pong: broker %s, up %.1f s\n", info.version.c_str(), info.uptime_ms / 1000.0);
+    std::printf("pong: broker %s, up %.1f s, its clock %+lld ms from ours, messages up to %s\n",
+                info.version.c_str(), info.uptime_ms / 1000.0, static_cast<long long>(skew_ms),
+                Mebibytes(static_cast<uint64_t>(l.max_message_bytes)).c_str());
   }
   return 0;
 }

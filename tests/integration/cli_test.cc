@@ -96,6 +96,12 @@ TEST_F(Cli, StatusAndModelsPrintTablesOrJson) {
   EXPECT_EQ(models[1]["inputs"][0]["shape"], nlohmann::json::parse("[-1, 512]"));
   run = RunCli(broker_, {"ping"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("messages up to 256M"), std::string::npos) << run.out;
+  run = RunCli(broker_, {"--json", "ping"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto pong = nlohmann::json::parse(run.out);
+  EXPECT_EQ(pong["limits"]["max_tensors"], protocol::Limits{}.max_tensors);
+  EXPECT_LT(std::abs(pong["clock_skew_ms"].get<int64_t>()), 5000) << "one host, one clock";
 }
 
 TEST_F(Cli, ANonRespondingEndpointTimesOutWithExitCode3) {

@@ -7,6 +7,7 @@
 
 #include "common/codec.h"
 #include "common/request_signer.h"
+#include "models/intra_op_threads.h"
 #include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 
@@ -15,10 +16,14 @@ namespace {
 
 using testing::BrokerHarness;
 
+// Bit for bit holds as the same code runs the same rows on the same CPU with
+// the same thread count (one, in the workers and here): BLAS picks kernels by
+// all three.
 TEST(EndToEnd, MlpServedByTwoWorkersEqualsInProcessForwardBitForBit) {
   BrokerHarness broker;
-  WriteScriptModel(broker.repository(), testing::CpuMlp("replicas = 2\n"));
+  WriteScriptModel(broker.repository(), testing::CpuMlp("replicas = 2\nthreads = 1\n"));
   ASSERT_NO_FATAL_FAILURE(broker.Start(2));
+  SetIntraOpThreads(1);
   auto module = torch::jit::load(broker.repository() + "/mlp/model.pt");
   module.eval();
 
@@ -189,6 +194,34 @@ TEST(EndToEnd, ModelsStatusAndPingDescribeTheService) {
   ASSERT_OK(pong);
   ASSERT_OK(pong->status);
   EXPECT_EQ(pong->broker->version, BOTMODELS_VERSION);
+}
+
+TEST(EndToEnd, PingReturnsTheBrokersLimitsAndClock) {
+  BrokerHarness::Options options;
+  options.extra_config = "[limits]\nmax_tensors = 7\nmax_message_bytes = 1048576\n";
+  BrokerHarness broker(options);
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  auto client = broker.NewClient();
+  protocol::Request ping;
+  ping.op = protocol::Op::kPing;
+  const auto before = std::chrono::system_clock::now();
+  auto pong = client->Call(ping);
+  const auto after = std::chrono::system_clock::now();
+  ASSERT_OK(pong);
+  ASSERT_OK(pong->status);
+  ASSERT_TRUE(pong->broker.has_value());
+  const protocol::Limits& limits = pong->broker->limits;
+  EXPECT_EQ(limits.max_tensors, 7u);
+  EXPECT_EQ(limits.max_message_bytes, 1 << 20);
+  EXPECT_EQ(limits.max_rank, protocol::Limits{}.max_rank) << "defaults where not set";
+  const auto ms = [](std::chrono::system_clock::time_point t) {
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+  };
+  // The same host's clock, read between our two readings (ms granularity).
+  EXPECT_GE(pong->broker->time_ms, ms(before) - 1);
+  EXPECT_LE(pong->broker->time_ms, ms(after) + 1);
 }
 
 TEST(EndToEnd, GarbageOnTheWorkerSocketLeavesTheBrokerServing) {

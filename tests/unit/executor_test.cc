@@ -95,8 +95,10 @@ ModelConfig EchoModel() {
 }
 
 Job JobOf(uint64_t ticket, const protocol::Request& request) {
-  const std::string body = codec::EncodeRequest(request);
-  return {{ticket, 0, "", 0}, zmq::message_t(body.data(), body.size()), Clock::TimePoint::max()};
+  Job job;
+  job.header.ticket = ticket;
+  job.body = zmq::message_t(codec::EncodeRequest(request));
+  return job;
 }
 
 Job InferJob(uint64_t ticket, std::string id, std::string model = "echo") {
@@ -209,9 +211,10 @@ TEST_F(ExecutorTest, BadRequestsAreAnsweredAtOnceEchoingTheirIdWhenReadable) {
   wrong_input.model = "echo";
   wrong_input.inputs = {{"z", Floats({1}, {1})}};
   executor_->Submit(JobOf(2, wrong_input));
-  const std::string garbage = "\xc1";  // never valid msgpack
-  executor_->Submit(
-      {{3, 0, "", 0}, zmq::message_t(garbage.data(), garbage.size()), Clock::TimePoint::max()});
+  Job garbage;
+  garbage.header.ticket = 3;
+  garbage.body = zmq::message_t(std::string_view("\xc1"));  // never valid msgpack
+  executor_->Submit(std::move(garbage));
   auto replies = sink_.Replies(3);
   ASSERT_EQ(replies.size(), 3u);
   EXPECT_EQ(replies[1].second.status.code(), ErrorCode::kInvalidRequest);

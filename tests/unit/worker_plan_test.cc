@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/fake_launcher.h"
+
 namespace botmodels {
 namespace {
 
@@ -50,6 +52,24 @@ TEST(WorkerPlan, AutoThreadsShareTheCoresAndASetCountIsKept) {
   EXPECT_EQ(specs[3].threads, 3u);
   // More workers than cores: one thread each, never zero.
   for (const auto& spec : PlanWorkers({Model("m", {"cpu"}, 5)}, 0, 2)) EXPECT_EQ(spec.threads, 1u);
+}
+
+TEST(ProbeCudaDevices, RunsTheWorkersProbeThroughTheLauncherAndReadsItsCount) {
+  testing::FakeLauncher launcher;
+  launcher.output = "2\n";
+  EXPECT_EQ(ProbeCudaDevices(launcher, "/bin/worker"), 2);
+  ASSERT_EQ(launcher.outputs_run.size(), 1u);
+  EXPECT_EQ(launcher.outputs_run[0], std::vector<std::string>{"--probe-devices"});
+  EXPECT_TRUE(launcher.starts.empty()) << "a probe is not a supervised worker";
+}
+
+TEST(ProbeCudaDevices, AProbeThatFailsOrPrintsNoNumberMeansNoGpu) {
+  testing::FakeLauncher launcher;
+  EXPECT_EQ(ProbeCudaDevices(launcher, "/bin/worker"), 0);  // cannot run
+  launcher.output = "CUDA driver too old\n";
+  EXPECT_EQ(ProbeCudaDevices(launcher, "/bin/worker"), 0);
+  launcher.output = "-3\n";
+  EXPECT_EQ(ProbeCudaDevices(launcher, "/bin/worker"), 0);
 }
 
 }  // namespace
