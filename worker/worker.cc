@@ -61,14 +61,9 @@ void ReportMemory(BrokerLink& link, const std::string& device, bool loaded) {
                                    gpu.allocated_bytes, gpu.reserved_bytes});
 }
 
-}  // namespace
-
-Worker::Worker(WorkerOptions options) : options_(std::move(options)) {}
-
-void Worker::RequestStop() { g_stop.store(true); }
-
-int Worker::Run() {
-  const ModelConfig& model = options_.model;
+// The process-wide settings a model asks for: its CPU memory budget, its
+// intra-op threads and its cores.
+void ConfigureProcess(const ModelConfig& model) {
   MemoryBudget::InstallCpu(model.memory_limit_mb << 20);
   if (model.threads > 0) SetIntraOpThreads(static_cast<int>(model.threads));
   if (!model.cpu_affinity.empty()) {
@@ -78,6 +73,36 @@ int Worker::Run() {
                    s.message());
     }
   }
+}
+
+// Which of the two inputs of the worker loop are ready.
+struct Ready {
+  bool broker = false;   // a message from the broker
+  bool results = false;  // results from the executor
+};
+
+// Waits up to `wait` for either; a signal ends the wait with neither.
+Ready Poll(BrokerLink& link, const ResultQueue& results, std::chrono::milliseconds wait) {
+  zmq::pollitem_t items[] = {{link.socket().handle(), 0, ZMQ_POLLIN, 0},
+                             {nullptr, results.fd(), ZMQ_POLLIN, 0}};
+  try {
+    zmq::poll(items, 2, wait);
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return {};
+    throw;
+  }
+  return {(items[0].revents & ZMQ_POLLIN) != 0, (items[1].revents & ZMQ_POLLIN) != 0};
+}
+
+}  // namespace
+
+Worker::Worker(WorkerOptions options) : options_(std::move(options)) {}
+
+void Worker::RequestStop() { g_stop.store(true); }
+
+int Worker::Run() {
+  const ModelConfig& model = options_.model;
+  ConfigureProcess(model);
 
   SteadyClock clock;
   zmq::context_t context(1);
@@ -111,18 +136,11 @@ int Worker::Run() {
     }
     const auto wait =
         std::min(link.Tick(), std::chrono::ceil<std::chrono::milliseconds>(next_report - now));
-    zmq::pollitem_t items[] = {{link.socket().handle(), 0, ZMQ_POLLIN, 0},
-                               {nullptr, results.fd(), ZMQ_POLLIN, 0}};
-    try {
-      zmq::poll(items, 2, wait);
-    } catch (const zmq::error_t& e) {
-      if (e.num() == EINTR) continue;
-      throw;
-    }
-    if (items[0].revents & ZMQ_POLLIN) {
+    const Ready ready = Poll(link, results, wait);
+    if (ready.broker) {
       if (auto job = link.Receive()) executor.Submit(std::move(*job));
     }
-    if (items[1].revents & ZMQ_POLLIN) exit_code = Answer(results.TakeAll(), link, loaded);
+    if (ready.results) exit_code = Answer(results.TakeAll(), link, loaded);
   }
   executor.Stop();
   Answer(results.TakeAll(), link, loaded);  // what the executor finished while stopping
