@@ -1,5 +1,6 @@
 #include "broker/authenticator.h"
 
+#include "common/clock.h"
 #include "common/codec.h"
 
 namespace botmodels {
@@ -33,10 +34,7 @@ Result<const ClientKey*> Authenticator::Verify(std::string_view header_bytes, st
 
 Result<const ClientKey*> Authenticator::Verify(std::string_view header, std::string_view body,
                                                std::string_view signature, std::string* key_id) {
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-  return Verify(header, body, signature, now_ms, key_id);
+  return Verify(header, body, signature, UnixMillis(), key_id);
 }
 
 }  // namespace botmodels

@@ -86,7 +86,7 @@ int Broker::Run() {
       spdlog::critical("{}", port.status().message());
       return 1;
     }
-    readiness_.emplace(clock_, *http_, metrics_, router_, supervisor_, models_);
+    readiness_.emplace(clock_, started_, *http_, metrics_, router_, supervisor_, models_);
     spdlog::info("http on {}:{}: /healthz /readyz /metrics",
                  config_.http_listen.substr(0, config_.http_listen.rfind(':')), *port);
   }
@@ -211,14 +211,11 @@ Status Broker::Reload() {
 }
 
 protocol::BrokerInfo Broker::Info() const {
-  using std::chrono::duration_cast;
-  using std::chrono::milliseconds;
   protocol::BrokerInfo info;
   info.version = BOTMODELS_VERSION;
-  info.uptime_ms =
-      static_cast<uint64_t>(duration_cast<milliseconds>(clock_.Now() - started_).count());
-  info.time_ms = static_cast<uint64_t>(
-      duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  info.uptime_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now() - started_).count());
+  info.time_ms = static_cast<uint64_t>(UnixMillis());
   info.limits = config_.limits;
   return info;
 }

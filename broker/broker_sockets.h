@@ -19,6 +19,10 @@ namespace botmodels {
 // Single-threaded (the broker's event loop); not thread-safe.
 class BrokerSockets {
  public:
+  // Messages a reader takes from one socket per loop turn, so that neither
+  // the clients nor the workers starve the other side.
+  static constexpr int kReceiveBatch = 256;
+
   // `config`, `credentials` and `clock` must outlive this object.
   BrokerSockets(const BrokerConfig& config, const BrokerCredentials& credentials,
                 const Clock& clock);

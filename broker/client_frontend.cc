@@ -2,15 +2,10 @@
 
 #include <zmq_addon.hpp>
 
+#include "broker/broker_sockets.h"
 #include "common/codec.h"
 
 namespace botmodels {
-namespace {
-
-// Messages read per call, so that the workers' replies are not starved.
-constexpr int kBatch = 256;
-
-}  // namespace
 
 ClientFrontend::ClientFrontend(zmq::socket_t& socket, const protocol::Limits& limits,
                                std::optional<Authenticator> clients, RefusalLog& refusals,
@@ -22,7 +17,7 @@ ClientFrontend::ClientFrontend(zmq::socket_t& socket, const protocol::Limits& li
       handler_(handler) {}
 
 void ClientFrontend::Receive() {
-  for (int i = 0; i < kBatch; ++i) {
+  for (int i = 0; i < BrokerSockets::kReceiveBatch; ++i) {
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(socket_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
       return;

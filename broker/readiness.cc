@@ -2,8 +2,8 @@
 
 namespace botmodels {
 
-Readiness::Readiness(const Clock& clock, HttpServer& http, const Metrics& metrics,
-                     const Router& router, const Supervisor& supervisor,
+Readiness::Readiness(const Clock& clock, Clock::TimePoint started, HttpServer& http,
+                     const Metrics& metrics, const Router& router, const Supervisor& supervisor,
                      const std::vector<ModelConfig>& models)
     : clock_(clock),
       http_(http),
@@ -11,7 +11,7 @@ Readiness::Readiness(const Clock& clock, HttpServer& http, const Metrics& metric
       router_(router),
       supervisor_(supervisor),
       models_(models),
-      started_(clock.Now()) {}
+      started_(started) {}
 
 HealthSnapshot Readiness::Snapshot(bool draining) const {
   HealthSnapshot snapshot;

@@ -22,8 +22,10 @@ namespace botmodels {
 class Readiness {
  public:
   // References must outlive this object; `models` may change between calls.
-  Readiness(const Clock& clock, HttpServer& http, const Metrics& metrics, const Router& router,
-            const Supervisor& supervisor, const std::vector<ModelConfig>& models);
+  // `started`: when the broker started, for the uptime in /metrics.
+  Readiness(const Clock& clock, Clock::TimePoint started, HttpServer& http, const Metrics& metrics,
+            const Router& router, const Supervisor& supervisor,
+            const std::vector<ModelConfig>& models);
 
   // The snapshot now.
   HealthSnapshot Snapshot(bool draining) const;

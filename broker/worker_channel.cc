@@ -4,6 +4,7 @@
 
 #include <zmq_addon.hpp>
 
+#include "broker/broker_sockets.h"
 #include "common/codec.h"
 #include "common/log_format.h"
 
@@ -11,9 +12,6 @@ namespace botmodels {
 namespace {
 
 namespace wm = protocol::worker_msg;
-
-// Messages read per call, so that the clients' requests are not starved.
-constexpr int kBatch = 256;
 
 }  // namespace
 
@@ -27,7 +25,7 @@ WorkerChannel::WorkerChannel(zmq::socket_t& socket, const Clock& clock, Router& 
       refusals_(refusals) {}
 
 void WorkerChannel::Receive() {
-  for (int i = 0; i < kBatch; ++i) {
+  for (int i = 0; i < BrokerSockets::kReceiveBatch; ++i) {
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(socket_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
       return;

@@ -7,6 +7,7 @@
 
 #include "bench/report.h"
 #include "client/json_tensors.h"
+#include "common/clock.h"
 
 namespace botmodels {
 namespace {
@@ -168,10 +169,7 @@ int RunPing(Client& client, const CliSettings& settings) {
   const auto& info = reply->broker.value_or(protocol::BrokerInfo{});
   // The broker's clock against ours: requests signed more than the broker's
   // max_clock_skew_ms away are refused. Includes half a round trip.
-  const int64_t skew_ms =
-      static_cast<int64_t>(info.time_ms) - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               std::chrono::system_clock::now().time_since_epoch())
-                                               .count();
+  const int64_t skew_ms = static_cast<int64_t>(info.time_ms) - UnixMillis();
   const protocol::Limits& l = info.limits;
   if (settings.json) {
     std::cout << json{{"version", info.version},

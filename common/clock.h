@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace botmodels {
 
@@ -18,5 +19,12 @@ class SteadyClock final : public Clock {
  public:
   TimePoint Now() const override { return std::chrono::steady_clock::now(); }
 };
+
+// Wall-clock milliseconds since the Unix epoch: what signed headers carry
+// and what `ping` reports. Not monotonic: for timestamps, never for intervals.
+inline int64_t UnixMillis(
+    std::chrono::system_clock::time_point t = std::chrono::system_clock::now()) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
 
 }  // namespace botmodels

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/clock.h"
 #include "common/secret_file.h"
 
 namespace botmodels {
@@ -86,8 +87,7 @@ Status RequestSigner::Verify(std::string_view header, std::string_view body,
 protocol::AuthHeader RequestSigner::NewHeader(std::chrono::system_clock::time_point now) const {
   protocol::AuthHeader h;
   h.key_id = key_id_;
-  h.timestamp_ms = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+  h.timestamp_ms = static_cast<uint64_t>(UnixMillis(now));
   constexpr size_t kNonceBytes = 16;  // 128 random bits: collisions never happen in practice
   h.nonce.resize(kNonceBytes);
   randombytes_buf(h.nonce.data(), h.nonce.size());
