@@ -224,8 +224,8 @@ void Broker::SendToWorker(WorkerRecord& worker, PendingRequest& request, uint32_
   channel_.SendRequest(worker, request, budget_ms);
 }
 
-void Broker::SendToClient(const std::string& client, zmq::message_t reply) {
-  frontend_.Send(client, std::move(reply));
+Delivery Broker::SendToClient(const std::string& client, zmq::message_t& reply) {
+  return frontend_.Send(client, reply);
 }
 
 }  // namespace botmodels

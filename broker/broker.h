@@ -72,7 +72,7 @@ class Broker final : private Outbox, private RequestHandler {
               zmq::message_t& body) override;
   // Outbox: the router's messages.
   void SendToWorker(WorkerRecord& worker, PendingRequest& request, uint32_t budget_ms) override;
-  void SendToClient(const std::string& client, zmq::message_t reply) override;
+  Delivery SendToClient(const std::string& client, zmq::message_t& reply) override;
 
   // Constant after construction.
   const BrokerConfig config_;

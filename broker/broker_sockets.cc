@@ -19,6 +19,11 @@ Status BrokerSockets::Bind() {
     s->set(zmq::sockopt::linger, kLingerMs);
     s->set(zmq::sockopt::maxmsgsize, config_.limits.max_message_bytes);
   }
+  // Replies wait for a client in a queue of kClientQueue; past that a send
+  // fails at once (router_mandatory) instead of dropping silently, so that
+  // a streamed reply the client does not read is ended, not lost in the middle.
+  frontend_.set(zmq::sockopt::sndhwm, kClientQueue);
+  frontend_.set(zmq::sockopt::router_mandatory, true);
   const CurveConfig& curve = config_.curve;
   if (curve.frontend || curve.backend) {
     std::map<std::string, std::set<std::string>> allowlists;

@@ -22,6 +22,10 @@ class BrokerSockets {
   // Messages a reader takes from one socket per loop turn, so that neither
   // the clients nor the workers starve the other side.
   static constexpr int kReceiveBatch = 256;
+  // Replies queued for one client that has not read them, in messages
+  // (libzmq's default high-water mark, spelled out): a client that stops
+  // reading costs the broker at most this many of its replies.
+  static constexpr int kClientQueue = 1000;
 
   // `config`, `credentials` and `clock` must outlive this object.
   BrokerSockets(const BrokerConfig& config, const BrokerCredentials& credentials,

@@ -70,13 +70,23 @@ Result<protocol::Role> ClientFrontend::Authenticate(std::vector<zmq::message_t>&
   return (*key)->role;
 }
 
-void ClientFrontend::Send(const std::string& client, zmq::message_t reply) {
-  socket_.send(zmq::buffer(client), zmq::send_flags::sndmore);
-  socket_.send(reply, zmq::send_flags::none);
+Delivery ClientFrontend::Send(const std::string& client, zmq::message_t& reply) {
+  try {
+    // ROUTER_MANDATORY: a full queue is EAGAIN (never a block), a gone client EHOSTUNREACH.
+    if (!socket_.send(zmq::buffer(client), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return Delivery::kFull;
+    }
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EHOSTUNREACH) return Delivery::kGone;
+    throw;
+  }
+  socket_.send(reply, zmq::send_flags::dontwait);  // the rest of a message never fails
+  return Delivery::kSent;
 }
 
 void ClientFrontend::Reply(const std::string& client, const protocol::Reply& reply) {
-  Send(client, zmq::message_t(codec::EncodeReply(reply)));
+  zmq::message_t message(codec::EncodeReply(reply));
+  Send(client, message);  // an answer of the broker's own: dropped if the client reads nothing
 }
 
 }  // namespace botmodels

@@ -6,6 +6,7 @@
 
 #include "broker/authenticator.h"
 #include "broker/refusal_log.h"
+#include "broker/router.h"
 #include "common/protocol.h"
 
 namespace botmodels {
@@ -45,8 +46,10 @@ class ClientFrontend {
   // so that the workers' side is not starved.
   void Receive();
 
-  // Sends one encoded reply frame to `client`.
-  void Send(const std::string& client, zmq::message_t reply);
+  // Sends one encoded reply frame to `client` without blocking: kFull when
+  // BrokerSockets::kClientQueue of its replies wait unread (`reply` is left
+  // as it was), kGone when the client is disconnected.
+  Delivery Send(const std::string& client, zmq::message_t& reply);
   void Reply(const std::string& client, const protocol::Reply& reply);
 
  private:

@@ -130,18 +130,42 @@ void Router::OnState(WorkerRecord& worker, const protocol::WorkerState& state) {
 
 void Router::OnReply(WorkerRecord& worker, const protocol::JobHeader& job, zmq::message_t reply) {
   const uint64_t ticket = job.ticket;
+  if (job.more) return OnPartial(worker, ticket, std::move(reply));
   if (worker.in_flight.erase(ticket) == 0) return;  // not ours, or a duplicate
   overdue_.erase(ticket);
   ++worker.served;
   auto it = requests_.find(ticket);
   if (it != requests_.end() && it->second.worker == worker.id) {
-    outbox_.SendToClient(it->second.client, std::move(reply));
+    SendFinal(it->second.client, std::move(reply));
     it->second.batch_rows = job.batch;
     if (observer_)
       observer_->OnAnswered(it->second, job.code.empty() ? "internal" : job.code, clock_.Now());
     requests_.erase(it);
   }
   Dispatch(worker.model);
+}
+
+void Router::OnPartial(WorkerRecord& worker, uint64_t ticket, zmq::message_t reply) {
+  if (worker.in_flight.count(ticket) == 0) return;  // not ours
+  auto it = requests_.find(ticket);
+  // Answered already (deadline, a client too slow): the rest of the stream is dropped.
+  if (it == requests_.end() || it->second.worker != worker.id) return;
+  PendingRequest& r = it->second;
+  const Delivery delivery = outbox_.SendToClient(r.client, reply);
+  if (delivery == Delivery::kSent) {
+    ++r.partials;
+    return;
+  }
+  if (delivery == Delivery::kGone)
+    return Answer(ticket, {ErrorCode::kUnavailable, "the client left"});
+  LogFields fields{{"request", r.id}, {"model", r.model}};
+  spdlog::warn("request {}: the client does not read its partial replies; ending the stream", r.id);
+  Answer(ticket,
+         Status(ErrorCode::kOverloaded,
+                "the client did not read the partial replies as fast as they were made: "
+                "the broker queues a bounded number per client, and ended the stream after " +
+                    std::to_string(r.partials))
+             .WithRetryable(true));
 }
 
 void Router::OnWorkerGone(const std::string& worker_id, Departure why) {
@@ -153,7 +177,13 @@ void Router::OnWorkerGone(const std::string& worker_id, Departure why) {
     auto it = requests_.find(ticket);
     if (it == requests_.end() || it->second.worker != worker_id) continue;
     PendingRequest& r = it->second;
-    if (why == Departure::kLoadFailed && model != models_.end()) {
+    if (r.partials > 0) {  // the client holds part of the answer: a retry would repeat it
+      Answer(ticket, Status(ErrorCode::kWorkerCrashed,
+                            "worker " + worker_id + " died after " + std::to_string(r.partials) +
+                                " partial replies; a half-streamed request is not retried: "
+                                "send it again")
+                         .WithRetryable(true));
+    } else if (why == Departure::kLoadFailed && model != models_.end()) {
       Answer(ticket, {ErrorCode::kModelLoadFailed, model->second.load_error});
     } else if (++r.crashes >= 2) {
       Answer(ticket, {ErrorCode::kWorkerCrashed,
@@ -176,6 +206,10 @@ void Router::OnWorkerGone(const std::string& worker_id, Departure why) {
 }
 
 Clock::duration Router::ExpireDeadlines(Clock::duration cap) {
+  if (!unsent_.empty()) {
+    RetryUnsent();
+    if (!unsent_.empty()) cap = std::min<Clock::duration>(cap, kRetryUnsentEvery);
+  }
   const auto now = clock_.Now();
   while (!deadlines_.empty() && deadlines_.top().first <= now) {
     const uint64_t ticket = deadlines_.top().second;
@@ -208,10 +242,29 @@ void Router::Answer(uint64_t ticket, Status status) {
   auto it = requests_.find(ticket);
   if (it == requests_.end()) return;
   if (observer_) observer_->OnAnswered(it->second, ErrorCodeName(status.code()), clock_.Now());
-  outbox_.SendToClient(
+  SendFinal(
       it->second.client,
       zmq::message_t(codec::EncodeReply(protocol::ErrorReply(it->second.id, std::move(status)))));
   requests_.erase(it);
+}
+
+void Router::SendFinal(const std::string& client, zmq::message_t reply) {
+  // Behind an earlier refused reply to this client, wait in line: its replies stay in order.
+  const bool waiting = std::any_of(unsent_.begin(), unsent_.end(),
+                                   [&client](const Unsent& u) { return u.client == client; });
+  if (!waiting && outbox_.SendToClient(client, reply) != Delivery::kFull) return;
+  unsent_.push_back({client, std::move(reply), clock_.Now() + kGiveUpUnsentAfter});
+}
+
+void Router::RetryUnsent() {
+  const auto now = clock_.Now();
+  std::erase_if(unsent_, [&](Unsent& u) {
+    if (outbox_.SendToClient(u.client, u.reply) != Delivery::kFull) return true;
+    if (now < u.give_up) return false;
+    LogFields fields{{"client", u.client}};
+    spdlog::warn("dropped a reply: its client read nothing for {} s", kGiveUpUnsentAfter.count());
+    return true;
+  });
 }
 
 void Router::FlushQueue(ModelQueue& queue, const Status& status) {

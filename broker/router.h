@@ -41,6 +41,7 @@ struct PendingRequest {
   Clock::TimePoint accepted;    // Submit()
   Clock::TimePoint dispatched;  // last sent to a worker; epoch while never sent
   uint32_t batch_rows = 0;      // rows of the forward that answered it; 0: none ran
+  uint32_t partials = 0;        // partial replies forwarded to the client (streamed requests)
 };
 
 // Told of every answered request, for metrics.
@@ -52,6 +53,13 @@ class RequestObserver {
                           Clock::TimePoint now) = 0;
 };
 
+// What became of a reply sent to a client.
+enum class Delivery {
+  kSent,  // queued for the client
+  kFull,  // the client has not read the replies already queued for it: try later
+  kGone,  // the client is disconnected: drop it
+};
+
 // Where the router's messages go: sockets in the broker, a recorder in tests.
 class Outbox {
  public:
@@ -59,8 +67,10 @@ class Outbox {
   // Sends `request` to `worker`; budget_ms is the time left (0: no deadline).
   // The body stays with the request (a retry sends it again): share, don't move it.
   virtual void SendToWorker(WorkerRecord& worker, PendingRequest& request, uint32_t budget_ms) = 0;
-  // Sends one encoded reply frame to a client.
-  virtual void SendToClient(const std::string& client, zmq::message_t reply) = 0;
+  // Sends one encoded reply frame to a client, without blocking
+  // (docs/protocol.md, "Streamed replies"). On kFull the message is left in
+  // `reply`, for a later try.
+  virtual Delivery SendToClient(const std::string& client, zmq::message_t& reply) = 0;
 };
 
 // Why a worker went away.
@@ -74,11 +84,16 @@ enum class Departure {
 // worker_crashed, model_load_failed). Requests queue per model (bounded) and
 // go to the model's ready worker with the fewest in flight. A request whose
 // worker dies is retried once on a sibling; one that kills two workers is not
-// retried again.
+// retried again, nor is one whose partial replies have begun to flow.
 //
 // Single-threaded (the broker's event loop); not thread-safe.
 class Router {
  public:
+  // How often a refused final reply is tried again, and for how long: a
+  // client that reads nothing for a minute is taken for gone.
+  static constexpr std::chrono::milliseconds kRetryUnsentEvery{10};
+  static constexpr std::chrono::seconds kGiveUpUnsentAfter{60};
+
   // `observer` (may be null) hears of every answer.
   Router(const Clock& clock, Outbox& outbox, const std::vector<ModelPolicy>& models,
          RequestObserver* observer = nullptr);
@@ -97,7 +112,11 @@ class Router {
   // A worker reported its model state.
   void OnState(WorkerRecord& worker, const protocol::WorkerState& state);
   // A worker answered job.ticket: forwards `reply` to the client, if still
-  // waiting. job.code and job.batch are as the worker reported them.
+  // waiting. job.code and job.batch are as the worker reported them. A
+  // partial reply (job.more) is forwarded at once and the request stays in
+  // flight; one the client's queue cannot take ends the stream with
+  // `overloaded` (sent once the client reads again), so that a client that
+  // stops reading holds the broker to a bounded queue, not the whole stream.
   void OnReply(WorkerRecord& worker, const protocol::JobHeader& job, zmq::message_t reply);
   // A worker is gone: settles its in-flight requests (retry or error).
   void OnWorkerGone(const std::string& worker_id, Departure why);
@@ -115,8 +134,9 @@ class Router {
   // Draining workers with nothing left in flight.
   std::vector<std::string> Drained() const;
 
-  // Answers requests whose deadline has passed; returns the time until the
-  // next deadline (capped at `cap`).
+  // Answers requests whose deadline has passed, and tries again the final
+  // replies a client's full queue refused; returns the time until the next
+  // deadline or try (capped at `cap`).
   Clock::duration ExpireDeadlines(Clock::duration cap);
 
   // Workers still running a request `grace` or longer after its deadline
@@ -143,6 +163,11 @@ class Router {
   };
 
   void Dispatch(const std::string& model);
+  void OnPartial(WorkerRecord& worker, uint64_t ticket, zmq::message_t reply);
+  // Sends a final reply; one the client's full queue refuses waits in
+  // unsent_ and is tried again, so that every request gets its final reply.
+  void SendFinal(const std::string& client, zmq::message_t reply);
+  void RetryUnsent();
   void Enqueue(PendingRequest& request, bool front);
   // Sends `status` to the request's client and forgets the request.
   void Answer(uint64_t ticket, Status status);
@@ -161,6 +186,13 @@ class Router {
   using Deadline = std::pair<Clock::TimePoint, uint64_t>;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
   uint64_t next_ticket_ = 1;
+  // Final replies a client's full queue refused, oldest first.
+  struct Unsent {
+    std::string client;
+    zmq::message_t reply;
+    Clock::TimePoint give_up;
+  };
+  std::deque<Unsent> unsent_;
 };
 
 }  // namespace botmodels

@@ -95,7 +95,9 @@ void Supervisor::StartSlot(WorkerSlot& slot) {
   slot.started = clock_.Now();
   slot.killed = false;
   LogFields fields{{"worker", slot.spec.id}, {"model", slot.spec.model}};
-  auto pid = launcher_.Start(options_.worker_binary, args, options_.common_env);
+  const std::string& binary =
+      slot.spec.needs_torch ? options_.worker_binary : options_.native_worker_binary;
+  auto pid = launcher_.Start(binary, args, options_.common_env);
   if (!pid.ok()) {
     spdlog::error("worker {}: {}", slot.spec.id, pid.status().message());
     OnExit(slot, ExitStatus{kExitFatal, 0});

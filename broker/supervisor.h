@@ -15,12 +15,14 @@ namespace botmodels {
 struct WorkerSpec {
   std::string id;  // unique, e.g. "mlp-0"
   std::string model;
-  std::string device;    // "cpu" or "cuda:N"
-  uint32_t threads = 0;  // intra-op threads (--threads); 0: the model's own setting
+  std::string device;       // "cpu" or "cuda:N"
+  uint32_t threads = 0;     // intra-op threads (--threads); 0: the model's own setting
+  bool needs_torch = true;  // its backend needs libtorch: botmodels-worker, else -native
 };
 
 struct SupervisorOptions {
-  std::string worker_binary;
+  std::string worker_binary;         // serves torchscript models
+  std::string native_worker_binary;  // serves the rest, without libtorch
   // Arguments every worker gets (broker endpoint, repository, heartbeat...);
   // the supervisor adds --id, --model and --device.
   std::vector<std::string> common_args;

@@ -8,9 +8,9 @@
 namespace botmodels {
 namespace {
 
-std::string DefaultWorkerBinary() {
-  return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "botmodels-worker")
-      .string();
+// `name` beside this executable.
+std::string Beside(const char* name) {
+  return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / name).string();
 }
 
 }  // namespace
@@ -18,7 +18,9 @@ std::string DefaultWorkerBinary() {
 SupervisorOptions WorkerLaunchOptions(const BrokerConfig& c, const BrokerCredentials& keys) {
   namespace flag = worker_flag;
   SupervisorOptions o;
-  o.worker_binary = c.worker_binary.empty() ? DefaultWorkerBinary() : c.worker_binary;
+  o.worker_binary = c.worker_binary.empty() ? Beside("botmodels-worker") : c.worker_binary;
+  o.native_worker_binary =
+      c.native_worker_binary.empty() ? Beside("botmodels-worker-native") : c.native_worker_binary;
   auto& args = o.common_args;
   const auto add = [&args](std::string_view name, std::string value) {
     args.emplace_back(name);

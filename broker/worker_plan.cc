@@ -33,6 +33,10 @@ std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models, int 
   for (const auto& m : models) {
     std::vector<std::string> devices;
     for (const auto& d : m.devices) {
+      if (!NeedsTorch(m.backend)) {  // native backends run on the CPU: once, whatever "auto" finds
+        if (devices.empty()) devices.push_back("cpu");
+        continue;
+      }
       if (!IsGpuWildcard(d)) {
         devices.push_back(d);
         continue;
@@ -47,7 +51,8 @@ std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models, int 
     int n = 0;
     for (uint32_t r = 0; r < m.replicas; ++r) {
       for (const auto& device : devices) {
-        specs.push_back({m.name + "-" + std::to_string(n++), m.name, device, m.threads});
+        specs.push_back(
+            {m.name + "-" + std::to_string(n++), m.name, device, m.threads, NeedsTorch(m.backend)});
       }
     }
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/report.h"
+#include "cli/output_file.h"
 #include "client/json_tensors.h"
 #include "common/clock.h"
 
@@ -51,12 +52,19 @@ std::string ShapeText(const std::optional<std::vector<int64_t>>& shape) {
   return s + "]";
 }
 
+// "x:float32[-1,512]", "voice?:string": '?' marks an optional input or output.
+std::string SpecText(const protocol::TensorSpec& s) {
+  return s.name + (s.optional ? "?" : "") + ":" + std::string(protocol::DTypeName(s.dtype)) +
+         (protocol::IsTensor(s.dtype) ? ShapeText(s.shape) : "");
+}
+
 json SpecsJson(const std::vector<protocol::TensorSpec>& specs) {
   json out = json::array();
   for (const auto& s : specs) {
     out.push_back({{"name", s.name},
                    {"dtype", protocol::DTypeName(s.dtype)},
-                   {"shape", s.shape ? json(*s.shape) : json(nullptr)}});
+                   {"shape", s.shape ? json(*s.shape) : json(nullptr)},
+                   {"optional", s.optional}});
   }
   return out;
 }
@@ -147,11 +155,11 @@ int RunModels(Client& client, const CliSettings& settings) {
   for (const auto& m : *models) {
     std::string io;
     for (const auto& s : m.inputs) {
-      io += s.name + ":" + std::string(protocol::DTypeName(s.dtype)) + ShapeText(s.shape) + " ";
+      io += SpecText(s) + " ";
     }
     io += "->";
     for (const auto& s : m.outputs) {
-      io += " " + s.name + ":" + std::string(protocol::DTypeName(s.dtype)) + ShapeText(s.shape);
+      io += " " + SpecText(s);
     }
     const std::string queued = std::to_string(m.queued) + "/" + std::to_string(m.queue_size);
     std::printf("%-16s %-12s %-8u %-6u %-10s %s\n", m.name.c_str(),
@@ -193,10 +201,39 @@ int RunPing(Client& client, const CliSettings& settings) {
   return 0;
 }
 
-int RunInfer(Client& client, const std::string& model, const std::string& inputs_json) {
+// The first required input of `dtype` the model declares.
+std::optional<std::string> MainInput(const std::vector<protocol::TensorSpec>& specs,
+                                     protocol::DType dtype) {
+  for (const auto& s : specs) {
+    if (s.dtype == dtype && !s.optional) return s.name;
+  }
+  return std::nullopt;
+}
+
+// Adds --file and --text to the inputs, as the model's main bytes and string inputs.
+Status AddMainInputs(const InferArgs& args, const std::vector<protocol::TensorSpec>& specs,
+                     protocol::NamedTensors& inputs) {
+  if (!args.file.empty()) {
+    auto name = MainInput(specs, protocol::DType::kBytes);
+    if (!name)
+      return InvalidRequest("model '" + args.model + "' takes no binary input: drop --file");
+    std::ifstream in(args.file, std::ios::binary);
+    if (!in) return InvalidRequest("cannot read " + args.file);
+    inputs[*name] = {
+        protocol::DType::kBytes, {}, std::string(std::istreambuf_iterator<char>(in), {})};
+  }
+  if (args.text) {
+    auto name = MainInput(specs, protocol::DType::kString);
+    if (!name) return InvalidRequest("model '" + args.model + "' takes no text input: drop --text");
+    inputs[*name] = {protocol::DType::kString, {}, *args.text};
+  }
+  return {};
+}
+
+int RunInfer(Client& client, const InferArgs& args) {
   json inputs;
   try {
-    inputs = json::parse(inputs_json);
+    inputs = json::parse(args.inputs_json);
   } catch (const json::exception& e) {
     return Fail(InvalidRequest(std::string("inputs are not valid JSON: ") + e.what()));
   }
@@ -206,16 +243,36 @@ int RunInfer(Client& client, const std::string& model, const std::string& inputs
   if (!models) return exit_code;
   std::vector<protocol::TensorSpec> specs;
   for (const auto& m : models->models) {
-    if (m.name == model) specs = m.inputs;
+    if (m.name == args.model) specs = m.inputs;
   }
   auto tensors = TensorsFromJson(inputs, specs);
   if (!tensors.ok()) return Fail(tensors.status());
+  if (Status s = AddMainInputs(args, specs, *tensors); !s.ok()) return Fail(s);
   protocol::Request request = OpRequest(protocol::Op::kInfer);
-  request.model = model;
+  request.model = args.model;
   request.inputs = std::move(*tensors);
-  auto reply = Ask(client, std::move(request), &exit_code);
-  if (!reply) return exit_code;
-  std::cout << json{{"outputs", TensorsToJson(reply->outputs)}}.dump() << "\n";
+
+  std::optional<OutputFile> out;
+  if (!args.out.empty()) out.emplace(args.out);
+  Status written;
+  const auto on_partial = [&out, &written](const protocol::Reply& partial) {
+    protocol::NamedTensors outputs = partial.outputs;
+    if (written.ok()) written = out->Take(outputs);
+  };
+  // With --out, ask for a stream: chunks reach the file as they are made.
+  auto reply =
+      out ? client.Stream(std::move(request), on_partial) : client.Call(std::move(request));
+  if (!reply.ok()) return Fail(reply.status(), kExitNoReply);
+  if (!reply->status.ok()) return Fail(reply->status);
+  json result = {{"outputs", nullptr}};
+  if (out) {
+    if (written.ok()) written = out->Take(reply->outputs);
+    if (written.ok()) written = out->Finish();
+    if (!written.ok()) return Fail(written);
+    result["file"] = {{"path", out->path()}, {"bytes", out->bytes()}, {"chunks", out->chunks()}};
+  }
+  result["outputs"] = TensorsToJson(reply->outputs);
+  std::cout << result.dump() << "\n";
   return 0;
 }
 

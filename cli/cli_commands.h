@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "bench/bench.h"
@@ -20,7 +21,18 @@ struct CliSettings {
 int RunStatus(Client& client, const CliSettings& settings);
 int RunModels(Client& client, const CliSettings& settings);
 int RunPing(Client& client, const CliSettings& settings);
-int RunInfer(Client& client, const std::string& model, const std::string& inputs_json);
+// `botmodels infer`: inputs from JSON, plus the model's first required bytes
+// input from `file` and its first required string input from `text`; the
+// outputs print as JSON, except a binary one, which goes to `out` (as it
+// streams in, when the model streams).
+struct InferArgs {
+  std::string model;
+  std::string inputs_json = "{}";
+  std::string file;  // empty: none
+  std::optional<std::string> text;
+  std::string out;  // empty: binary outputs print as hex
+};
+int RunInfer(Client& client, const InferArgs& args);
 int RunRestart(Client& client, const std::string& worker, bool force);
 int RunDrain(Client& client, const std::string& worker);
 int RunReload(Client& client);

@@ -56,12 +56,19 @@ int main(int argc, char** argv) {
       "keygen", "write a CURVE keypair: PREFIX.key (secret, mode 0600) and PREFIX.pub");
   std::string key_prefix;
   keygen->add_option("prefix", key_prefix, "path prefix of the two files")->required();
-  auto* infer = app.add_subcommand("infer", "run a model on JSON inputs; prints JSON outputs");
-  std::string model, inputs, inputs_file;
-  infer->add_option("model", model, "model name")->required();
+  auto* infer = app.add_subcommand(
+      "infer", "run a model; prints its outputs as JSON (a binary output goes to --out)");
+  botmodels::InferArgs infer_args;
+  std::string inputs, inputs_file;
+  infer->add_option("model", infer_args.model, "model name")->required();
   auto* json_opt = infer->add_option("-j,--json", inputs, R"(inputs, e.g. '{"x": [1, 2, 3]}')");
-  infer->add_option("-f,--file", inputs_file, "read the inputs JSON from a file ('-': stdin)")
+  infer->add_option("-i,--inputs", inputs_file, "read the inputs JSON from a file ('-': stdin)")
       ->excludes(json_opt);
+  infer->add_option("-f,--file", infer_args.file,
+                    "a file for the model's binary input (an image, audio)");
+  infer->add_option("--text", infer_args.text, "the model's text input");
+  infer->add_option("-o,--out", infer_args.out,
+                    "write the binary output here (audio, an image), as it streams in");
   auto* bench = app.add_subcommand(
       "bench", "measure latency and throughput against ZeroMQ and in-process libtorch");
   botmodels::bench::BenchOptions bench_options;
@@ -157,5 +164,6 @@ int main(int argc, char** argv) {
     }
     inputs.assign(std::istreambuf_iterator<char>(in), {});
   }
-  return botmodels::RunInfer(client, model, inputs.empty() ? "{}" : inputs);
+  if (!inputs.empty()) infer_args.inputs_json = inputs;
+  return botmodels::RunInfer(client, infer_args);
 }

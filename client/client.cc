@@ -82,6 +82,12 @@ std::optional<protocol::Reply> Client::Receive(std::chrono::milliseconds timeout
 }
 
 Result<protocol::Reply> Client::Call(protocol::Request request) {
+  return Stream(std::move(request), nullptr);
+}
+
+Result<protocol::Reply> Client::Stream(protocol::Request request,
+                                       const PartialHandler& on_partial) {
+  if (on_partial) request.stream = true;
   if (request.id.empty()) request.id = NextId();
   const std::string& id = request.id;
   const std::string body = codec::EncodeRequest(request);
@@ -91,7 +97,7 @@ Result<protocol::Reply> Client::Call(protocol::Request request) {
         " bytes, over the limit max_message_bytes = " + std::to_string(options_.max_message_bytes));
   }
   SendFrames(SignedFrames(body));
-  const auto until = std::chrono::steady_clock::now() + options_.timeout;
+  auto until = std::chrono::steady_clock::now() + options_.timeout;
   while (true) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         until - std::chrono::steady_clock::now());
@@ -103,7 +109,10 @@ Result<protocol::Reply> Client::Call(protocol::Request request) {
                                    " ms (is the broker running?)");
     }
     // Replies to earlier calls that timed out are skipped.
-    if (!reply->id || *reply->id == id) return std::move(*reply);
+    if (reply->id && *reply->id != id) continue;
+    if (!reply->more) return std::move(*reply);
+    if (on_partial) on_partial(*reply);
+    until = std::chrono::steady_clock::now() + options_.timeout;
   }
 }
 

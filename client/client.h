@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,13 @@ class Client {
   // reply comes within the timeout, with invalid_request when the request is
   // over max_message_bytes; a reply carrying an error is returned as is.
   Result<protocol::Reply> Call(protocol::Request request);
+
+  // Call() for a streamed request (request.stream is set here): each partial
+  // reply goes to `on_partial`, in order, as it arrives, and the final reply
+  // is returned. The timeout is the longest wait for the next reply, partial
+  // or final, so that a long stream may run past it.
+  using PartialHandler = std::function<void(const protocol::Reply& partial)>;
+  Result<protocol::Reply> Stream(protocol::Request request, const PartialHandler& on_partial);
 
   // Helpers over Call() that turn an error reply into a failed Result.
   Result<protocol::NamedTensors> Infer(const std::string& model, protocol::NamedTensors inputs,

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/value.h"
+
 namespace botmodels {
 namespace {
 
@@ -107,6 +109,7 @@ Status AppendElement(std::string& out, DType dtype, const json& v, const std::st
       break;
     case DType::kString:
     case DType::kBytes:
+    case DType::kValue:
       return InvalidRequest("input '" + name + "': not a tensor dtype");
   }
   return {};
@@ -169,6 +172,12 @@ Status Flatten(const json& v, size_t depth, const std::vector<int64_t>& shape,
 Result<protocol::Tensor> FromJson(const std::string& name, const json& v,
                                   std::optional<DType> declared) {
   protocol::Tensor t;
+  const bool explicit_value = v.is_object() && v.contains("dtype") && v["dtype"] == "value";
+  if (declared == DType::kValue || explicit_value) {  // any JSON, as msgpack
+    t.dtype = DType::kValue;
+    json::to_msgpack(explicit_value ? v.value("data", json()) : v, t.data);
+    return t;
+  }
   if (v.is_string()) {
     t.dtype = DType::kString;
     t.data = v.get<std::string>();
@@ -235,6 +244,10 @@ json TensorsToJson(const protocol::NamedTensors& tensors) {
   for (const auto& [name, t] : tensors) {
     if (t.dtype == DType::kString) {
       out[name] = t.data;
+      continue;
+    }
+    if (t.dtype == DType::kValue) {
+      out[name] = json::parse(ValueToJson(t.data));
       continue;
     }
     if (t.dtype == DType::kBytes) {

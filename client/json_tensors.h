@@ -12,13 +12,16 @@ namespace botmodels {
 //   - nested arrays of numbers or booleans: a tensor whose shape is the
 //     nesting and whose dtype is the model's declared one (`specs`);
 //   - {"dtype": "...", "shape": [...], "data": [...]}: explicit (data flat or nested);
-//   - a string: a "string" value.
+//   - a string: a "string" value;
+//   - anything, for an input the model declares "value" (or {"dtype":
+//     "value", "data": ...}): a structured value.
 // Errors are invalid_request naming the input.
 Result<protocol::NamedTensors> TensorsFromJson(const nlohmann::json& inputs,
                                                const std::vector<protocol::TensorSpec>& specs);
 
 // {"name": {"dtype": ..., "shape": [...], "data": [flat values]}, ...}; string
-// values become JSON strings, bytes values base16 strings.
+// values become JSON strings, structured values their JSON, bytes values
+// {"dtype": "bytes", "hex": base16}.
 nlohmann::json TensorsToJson(const protocol::NamedTensors& tensors);
 
 }  // namespace botmodels

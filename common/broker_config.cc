@@ -171,23 +171,26 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
 
   auto sup = root.Table("supervisor");
   if (!sup.ok()) return sup.status();
-  for (Status s : {sup->RejectUnknown({"worker_binary", "restart_backoff_min_ms",
-                                       "restart_backoff_max_ms", "stable_after_ms", "stop_grace_ms",
-                                       "register_timeout_ms", "hung_after_ms", "local_workers"}),
-                   sup->Bool("local_workers", &c.local_workers),
-                   sup->String("worker_binary", &c.worker_binary),
-                   ReadDuration(*sup, "restart_backoff_min_ms", &c.backoff_min, 1),
-                   ReadDuration(*sup, "restart_backoff_max_ms", &c.backoff_max, 1),
-                   ReadDuration(*sup, "stable_after_ms", &c.stable_after, 1),
-                   ReadDuration(*sup, "stop_grace_ms", &c.stop_grace, 0),
-                   ReadDuration(*sup, "register_timeout_ms", &c.register_timeout, 1),
-                   ReadDuration(*sup, "hung_after_ms", &c.hung_after, 1)}) {
+  for (Status s :
+       {sup->RejectUnknown({"worker_binary", "native_worker_binary", "restart_backoff_min_ms",
+                            "restart_backoff_max_ms", "stable_after_ms", "stop_grace_ms",
+                            "register_timeout_ms", "hung_after_ms", "local_workers"}),
+        sup->Bool("local_workers", &c.local_workers),
+        sup->String("worker_binary", &c.worker_binary),
+        sup->String("native_worker_binary", &c.native_worker_binary),
+        ReadDuration(*sup, "restart_backoff_min_ms", &c.backoff_min, 1),
+        ReadDuration(*sup, "restart_backoff_max_ms", &c.backoff_max, 1),
+        ReadDuration(*sup, "stable_after_ms", &c.stable_after, 1),
+        ReadDuration(*sup, "stop_grace_ms", &c.stop_grace, 0),
+        ReadDuration(*sup, "register_timeout_ms", &c.register_timeout, 1),
+        ReadDuration(*sup, "hung_after_ms", &c.hung_after, 1)}) {
     if (!s.ok()) return s;
   }
   if (c.backoff_max < c.backoff_min) {
     return sup->Error("restart_backoff_max_ms", "must not be below restart_backoff_min_ms");
   }
   c.worker_binary = Resolve(base, c.worker_binary);
+  c.native_worker_binary = Resolve(base, c.native_worker_binary);
   return c;
 }
 

@@ -72,7 +72,8 @@ struct BrokerConfig {
   std::string repository;          // required
   std::vector<std::string> serve;  // models to serve; empty = all in the repository
   // [supervisor]
-  std::string worker_binary;  // default: botmodels-worker beside the broker
+  std::string worker_binary;         // default: botmodels-worker beside the broker
+  std::string native_worker_binary;  // default: botmodels-worker-native beside the broker
   std::chrono::milliseconds backoff_min = kDefaultBackoffMin;    // first restart delay
   std::chrono::milliseconds backoff_max = kDefaultBackoffMax;    // delays double up to this
   std::chrono::milliseconds stable_after = kDefaultStableAfter;  // uptime that resets the delay

@@ -1,6 +1,7 @@
 #include "common/codec.h"
 
 #include <limits>
+#include <list>
 
 #include "common/msgpack_io.h"
 
@@ -17,6 +18,11 @@ namespace field = protocol::field;
 void PackTensor(Packer& pk, const protocol::TensorView& t) {
   if (t.dtype == DType::kString) return PackStr(pk, t.data);
   if (t.dtype == DType::kBytes) return PackBin(pk, t.data);
+  if (t.dtype == DType::kValue) {
+    const auto value = [&t](Packer& p) { PackEncoded(p, t.data); };
+    return PackMap(pk, Field(field::kDtype, protocol::DTypeName(t.dtype)),
+                   Field(field::kData, value));
+  }
   PackMap(pk, Field(field::kDtype, protocol::DTypeName(t.dtype)), Field(field::kShape, t.shape),
           Field(field::kData, Bin{t.data}));
 }
@@ -42,7 +48,7 @@ void PackSpecs(Packer& pk, const std::vector<protocol::TensorSpec>& specs) {
       p.pack_nil();
     };
     PackMap(pk, Field(field::kName, s.name), Field(field::kDtype, protocol::DTypeName(s.dtype)),
-            Field(field::kShape, shape));
+            Field(field::kShape, shape), FieldIf(s.optional, field::kOptional, s.optional));
   }
 }
 
@@ -51,9 +57,14 @@ Status OverLimit(const std::string& what, std::string_view limit, uint64_t value
                         std::to_string(value));
 }
 
-// A view into the decoded frame: the tensor bytes are not copied.
+// Where a decoder keeps the msgpack encoding of the structured values it
+// read: a list, so that views into its strings stay valid as it grows and moves.
+using ValueStore = std::list<std::string>;
+
+// A view into the decoded frame: the tensor bytes are not copied. A
+// structured value (dtype "value") is encoded again into `values`.
 Result<protocol::TensorView> ReadTensor(const Obj& o, const std::string& path,
-                                        const protocol::Limits& limits) {
+                                        const protocol::Limits& limits, ValueStore& values) {
   protocol::TensorView t;
   if (o.type == msgpack::type::STR || o.type == msgpack::type::BIN) {
     t.dtype = o.type == msgpack::type::STR ? DType::kString : DType::kBytes;
@@ -63,6 +74,12 @@ Result<protocol::TensorView> ReadTensor(const Obj& o, const std::string& path,
   auto map = MapReader::Of(o, path);
   if (!map.ok()) return Expected(path, "a tensor map, a string or bytes");
   BOTMODELS_RETURN_IF_ERROR(map->DTypeField(field::kDtype, &t.dtype));
+  if (t.dtype == DType::kValue) {
+    const Obj* data = map->Find(field::kData);
+    if (!data) return Missing(map->PathOf(field::kData));
+    t.data = values.emplace_back(Encode(*data));
+    return t;
+  }
   if (!protocol::IsTensor(t.dtype)) {
     return InvalidRequest("field '" + path + "': dtype '" +
                           std::string(protocol::DTypeName(t.dtype)) +
@@ -98,7 +115,8 @@ Result<protocol::TensorView> ReadTensor(const Obj& o, const std::string& path,
 }
 
 Result<protocol::TensorViews> ReadTensors(const MapReader& parent, std::string_view key,
-                                          bool required, const protocol::Limits& limits) {
+                                          bool required, const protocol::Limits& limits,
+                                          ValueStore& values) {
   protocol::TensorViews out;
   const Obj* o = parent.Find(key);
   const std::string path = parent.PathOf(key);
@@ -115,7 +133,7 @@ Result<protocol::TensorViews> ReadTensors(const MapReader& parent, std::string_v
     const auto& kv = o->via.map.ptr[i];
     if (kv.key.type != msgpack::type::STR) return Expected(path, "string keys");
     std::string name(AsView(kv.key));
-    auto tensor = ReadTensor(kv.val, path + "." + name, limits);
+    auto tensor = ReadTensor(kv.val, path + "." + name, limits, values);
     if (!tensor.ok()) return tensor.status();
     if (!out.emplace(name, std::move(*tensor)).second) {
       return InvalidRequest("field '" + path + "': name '" + name + "' appears twice");
@@ -151,6 +169,7 @@ Status ReadSpec(const MapReader& m, protocol::TensorSpec* s) {
   BOTMODELS_RETURN_IF_ERROR(m.String(field::kName, &s->name));
   BOTMODELS_RETURN_IF_ERROR(m.DTypeField(field::kDtype, &s->dtype));
   const Obj* shape = m.Find(field::kShape);
+  BOTMODELS_RETURN_IF_ERROR(m.Bool(field::kOptional, &s->optional, false));
   if (!shape || shape->type == msgpack::type::NIL) return {};
   s->shape.emplace();
   return m.Shape(field::kShape, &*s->shape);
@@ -267,7 +286,7 @@ std::string EncodeRequest(const protocol::Request& r) {
           FieldIf(!r.worker.empty(), field::kWorker, r.worker),
           FieldIf(r.force, field::kForce, r.force),
           FieldIf(r.replicas != 0, field::kReplicas, r.replicas),
-          Field(field::kTimeoutMs, r.timeout_ms),
+          Field(field::kTimeoutMs, r.timeout_ms), FieldIf(r.stream, field::kStream, r.stream),
           FieldIf(r.op == protocol::Op::kInfer, field::kInputs, inputs));
   return std::move(buf.bytes);
 }
@@ -309,8 +328,9 @@ Result<RequestView> DecodeRequestView(std::string_view bytes, const protocol::Li
     BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kTimeoutMs, &timeout));
     r.timeout_ms = timeout;
   }
+  BOTMODELS_RETURN_IF_ERROR(m->Bool(field::kStream, &r.stream, false));
   if (infer) {
-    auto inputs = ReadTensors(*m, field::kInputs, true, limits);
+    auto inputs = ReadTensors(*m, field::kInputs, true, limits, view.values);
     if (!inputs.ok()) return inputs.status();
     view.inputs = std::move(*inputs);
   }
@@ -387,7 +407,8 @@ std::string EncodeReply(const protocol::Reply& r) {
   return std::move(buf.bytes);
 }
 
-std::string EncodeInferReply(const std::string& id, const protocol::TensorViews& outputs) {
+std::string EncodeInferReply(const std::string& id, const protocol::TensorViews& outputs,
+                             bool more) {
   size_t bytes = 64 + id.size();  // the fixed fields, roughly: one allocation in the common case
   for (const auto& [name, t] : outputs) bytes += 64 + name.size() + t.data.size();
   StringBuffer buf;
@@ -395,7 +416,7 @@ std::string EncodeInferReply(const std::string& id, const protocol::TensorViews&
   Packer pk(buf);
   const auto tensors = [&outputs](Packer& p) { PackTensors(p, outputs); };
   PackMap(pk, Field(field::kVersion, protocol::kVersion), Field(field::kId, id),
-          Field(field::kOk, true), Field(field::kMore, false), Field(field::kOutputs, tensors));
+          Field(field::kOk, true), Field(field::kMore, more), Field(field::kOutputs, tensors));
   return std::move(buf.bytes);
 }
 
@@ -430,7 +451,8 @@ Result<protocol::Reply> DecodeReply(std::string_view bytes, const protocol::Limi
                       code ? message : code_name + ": " + message);
     return r;
   }
-  auto outputs = ReadTensors(*m, field::kOutputs, false, limits);
+  ValueStore values;
+  auto outputs = ReadTensors(*m, field::kOutputs, false, limits, values);
   if (!outputs.ok()) return outputs.status();
   r.outputs = CopyAll(*outputs);
   auto models = ReadList<protocol::ModelInfo>(*m, field::kModels, ReadModelInfo);

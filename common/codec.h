@@ -5,6 +5,7 @@
 // and bytes over a protocol::Limits bound one naming the bound. Each frame
 // must hold exactly one msgpack value; unknown map keys are ignored.
 
+#include <list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,7 @@ Result<protocol::Request> DecodeRequest(std::string_view bytes,
 struct RequestView {
   protocol::Request request;
   protocol::TensorViews inputs;
+  std::list<std::string> values;  // the encoding of each structured input: inputs views them
 };
 Result<RequestView> DecodeRequestView(std::string_view bytes, const protocol::Limits& limits = {});
 // The request's "id" when the frame is a map holding a string id, even if the
@@ -37,7 +39,9 @@ std::optional<std::string> PeekRequestId(std::string_view bytes,
 std::string EncodeReply(const protocol::Reply& reply);
 // The ok reply to an infer request, packed straight from the output views:
 // the same bytes as EncodeReply with outputs, with one copy of each tensor.
-std::string EncodeInferReply(const std::string& id, const protocol::TensorViews& outputs);
+// With `more`, a partial reply of a streamed request.
+std::string EncodeInferReply(const std::string& id, const protocol::TensorViews& outputs,
+                             bool more = false);
 Result<protocol::Reply> DecodeReply(std::string_view bytes, const protocol::Limits& limits = {});
 
 std::string EncodeHello(const protocol::WorkerHello& hello);

@@ -37,7 +37,7 @@ Result<std::vector<protocol::TensorSpec>> ReadSpecs(const TomlReader& model, std
   }
   std::vector<protocol::TensorSpec> specs;
   for (const TomlReader& t : *tables) {
-    if (Status s = t.RejectUnknown({"name", "dtype", "shape"}); !s.ok()) return s;
+    if (Status s = t.RejectUnknown({"name", "dtype", "shape", "optional"}); !s.ok()) return s;
     protocol::TensorSpec spec;
     std::string dtype;
     if (Status s = t.String("name", &spec.name, true); !s.ok()) return s;
@@ -45,6 +45,7 @@ Result<std::vector<protocol::TensorSpec>> ReadSpecs(const TomlReader& model, std
     auto parsed = protocol::ParseDType(dtype);
     if (!parsed) return t.Error("dtype", "unknown dtype '" + dtype + "'");
     spec.dtype = *parsed;
+    if (Status s = t.Bool("optional", &spec.optional); !s.ok()) return s;
     if (protocol::IsTensor(spec.dtype) && t.Has("shape")) {
       spec.shape.emplace();
       if (Status s = t.IntList("shape", &*spec.shape); !s.ok()) return s;
@@ -102,7 +103,10 @@ Status ModelConfig::CheckInputs(const protocol::TensorViews& given) const {
   }
   for (const auto& spec : inputs) {
     auto it = given.find(spec.name);
-    if (it == given.end()) return InvalidRequest("input '" + spec.name + "' is missing");
+    if (it == given.end()) {
+      if (spec.optional) continue;
+      return InvalidRequest("input '" + spec.name + "' is missing");
+    }
     const protocol::TensorView& t = it->second;
     if (t.dtype != spec.dtype) {
       return InvalidRequest("input '" + spec.name + "': dtype " +
@@ -131,7 +135,7 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   if (Status s = r.RejectUnknown({"name", "backend", "file", "devices", "replicas", "queue_size",
                                   "timeout_ms", "preload", "memory_limit_mb", "gpu_memory_fraction",
                                   "cpu_affinity", "max_inflight", "max_batch_size",
-                                  "max_queue_delay_us", "threads", "inputs", "outputs"});
+                                  "max_queue_delay_us", "threads", "inputs", "outputs", "options"});
       !s.ok()) {
     return s;
   }
@@ -158,11 +162,18 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   if (declared_name != c.name) {
     return r.Error("name", "'" + declared_name + "' differs from the folder name '" + c.name + "'");
   }
-  if (backend == "identity") {
-    c.backend = BackendKind::kIdentity;
-  } else if (backend != "torchscript") {
-    return r.Error("backend", "'" + backend + "' is not torchscript or identity");
+  if (auto kind = ParseBackend(backend)) {
+    c.backend = *kind;
+  } else {
+    return r.Error(
+        "backend",
+        "'" + backend + "' is not torchscript, identity, ocr, barcode, qrcode, tts or stt");
   }
+  auto options_table = r.Table("options");
+  if (!options_table.ok()) return options_table.status();
+  auto options = ReadBackendOptions(*options_table, c.backend);
+  if (!options.ok()) return options.status();
+  c.options = std::move(*options);
   for (int64_t cpu : c.cpu_affinity) {
     if (cpu < 0 || cpu >= CPU_SETSIZE) {
       return r.Error("cpu_affinity", "core " + std::to_string(cpu) + " does not exist");
@@ -184,12 +195,40 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   c.max_inflight =
       static_cast<uint32_t>(r.Has("max_inflight") || !c.batching() ? inflight : 2 * batch);
   c.threads = static_cast<uint32_t>(threads);
+  if (IsNative(c.backend)) {
+    for (std::string_view key : {"inputs", "outputs", "file", "max_batch_size"}) {
+      if (r.Has(key)) {
+        return r.Error(key, "the " + std::string(BackendName(c.backend)) +
+                                " backend declares its own inputs and outputs and needs no file");
+      }
+    }
+    for (const auto& d : c.devices) {
+      if (d != "auto" && d != "cpu") {
+        return r.Error("devices", "the " + std::string(BackendName(c.backend)) +
+                                      " backend runs on the CPU: list \"cpu\" (or \"auto\")");
+      }
+    }
+    BackendSpecs specs = NativeSpecs(c.backend);
+    c.inputs = std::move(specs.inputs);
+    c.outputs = std::move(specs.outputs);
+    c.file.clear();
+    return c;
+  }
   auto inputs = ReadSpecs(r, "inputs", false);
   if (!inputs.ok()) return inputs.status();
   auto outputs = ReadSpecs(r, "outputs", false);
   if (!outputs.ok()) return outputs.status();
   c.inputs = std::move(*inputs);
   c.outputs = std::move(*outputs);
+  for (const auto* specs : {&c.inputs, &c.outputs}) {
+    for (const auto& spec : *specs) {
+      if (c.backend == BackendKind::kTorchScript && spec.dtype == protocol::DType::kValue) {
+        const char* key = specs == &c.inputs ? "inputs" : "outputs";
+        return r.Error(key, "a torchscript model takes tensors, strings and bytes, not 'value' ('" +
+                                spec.name + "')");
+      }
+    }
+  }
   if (c.batching()) {
     if (Status s = CheckBatchable(r, c); !s.ok()) return s;
   }

@@ -5,16 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "common/backend_options.h"
 #include "common/protocol.h"
 #include "common/status.h"
 
 namespace botmodels {
-
-// What runs a model's forward.
-enum class BackendKind {
-  kTorchScript,  // `file` is a TorchScript module (torch::jit::load)
-  kIdentity,     // no file, no torch: outputs are the inputs (benchmarks, smoke tests)
-};
 
 // One model of the repository: <repository>/<name>/model.toml (docs/models.md).
 struct ModelConfig {
@@ -27,6 +22,7 @@ struct ModelConfig {
   std::string name;  // the folder's name
   std::string dir;   // absolute path of the model's folder
   BackendKind backend = BackendKind::kTorchScript;
+  BackendOptions options;                    // [options]: the backend's own settings
   std::string file = "model.pt";             // TorchScript file, relative to dir
   std::vector<std::string> devices{"auto"};  // "auto", "cpu", "cuda", "cuda:N"
   uint32_t replicas = 1;                     // workers per device
@@ -51,8 +47,10 @@ struct ModelConfig {
   // Intra-op threads per worker; 0 = auto: the host's cores shared evenly by
   // the broker's local workers (a worker started by hand takes them all).
   uint32_t threads = 0;
-  std::vector<protocol::TensorSpec> inputs;   // in forward()'s argument order
-  std::vector<protocol::TensorSpec> outputs;  // in forward()'s result order
+  // TorchScript and identity: from [[inputs]] and [[outputs]], in forward()'s
+  // argument and result order. Native backends declare their own (NativeSpecs).
+  std::vector<protocol::TensorSpec> inputs;
+  std::vector<protocol::TensorSpec> outputs;
   std::string file_version;  // the model file's size and modification time: a new file differs
 
   bool operator==(const ModelConfig&) const = default;
@@ -60,8 +58,9 @@ struct ModelConfig {
   std::string model_path() const { return dir + "/" + file; }
   bool batching() const { return max_batch_size > 1; }
 
-  // OK when `inputs` has exactly the declared names, dtypes, ranks and fixed
-  // dims; invalid_request naming the first mismatch otherwise.
+  // OK when `inputs` has the declared names (every one not optional, and
+  // nothing undeclared), dtypes, ranks and fixed dims; invalid_request naming
+  // the first mismatch otherwise.
   Status CheckInputs(const protocol::TensorViews& inputs) const;
 };
 

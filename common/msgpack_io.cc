@@ -42,6 +42,13 @@ Result<msgpack::object_handle> Unpack(std::string_view bytes, const protocol::Li
   }
 }
 
+std::string Encode(const Obj& o) {
+  StringBuffer buf;
+  Packer pk(buf);
+  pk.pack(o);
+  return std::move(buf.bytes);
+}
+
 Status Expected(const std::string& path, std::string_view what) {
   return InvalidRequest("field '" + path + "': expected " + std::string(what));
 }

@@ -37,6 +37,15 @@ inline void PackBin(Packer& pk, std::string_view s) {
   pk.pack_bin_body(s.data(), static_cast<uint32_t>(s.size()));
 }
 
+// Appends bytes that already hold one msgpack value (a structured value's
+// encoding), unchanged: pack_bin_body writes its bytes with no header.
+inline void PackEncoded(Packer& pk, std::string_view encoded) {
+  pk.pack_bin_body(encoded.data(), static_cast<uint32_t>(encoded.size()));
+}
+
+// The msgpack encoding of one decoded object.
+std::string Encode(const Obj& o);
+
 // ---- Maps whose size cannot drift from their fields ----------------------------
 // PackMap(pk, Field(k1, v1), Field(k2, v2), FieldIf(cond, k3, v3)) writes a
 // map of exactly the fields present: the size is counted, never written by

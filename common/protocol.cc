@@ -54,6 +54,7 @@ constexpr std::array kDTypes{
     DTypeRow{DType::kInt16, "int16", 2},       DTypeRow{DType::kInt8, "int8", 1},
     DTypeRow{DType::kUInt8, "uint8", 1},       DTypeRow{DType::kBool, "bool", 1},
     DTypeRow{DType::kString, "string", 0},     DTypeRow{DType::kBytes, "bytes", 0},
+    DTypeRow{DType::kValue, "value", 0},
 };
 
 constexpr std::array<std::pair<ModelState, std::string_view>, 4> kModelStates{{

@@ -66,6 +66,8 @@ inline constexpr std::string_view kForce = "force";
 inline constexpr std::string_view kReplicas = "replicas";
 inline constexpr std::string_view kTimeoutMs = "timeout_ms";
 inline constexpr std::string_view kInputs = "inputs";
+inline constexpr std::string_view kStream = "stream";
+inline constexpr std::string_view kOptional = "optional";
 inline constexpr std::string_view kOk = "ok";
 inline constexpr std::string_view kMore = "more";
 inline constexpr std::string_view kError = "error";
@@ -146,7 +148,10 @@ std::optional<Role> ParseRole(std::string_view name);
 Role RequiredRole(Op op);
 
 // Element types. kString and kBytes are single values (a msgpack str or bin),
-// not tensors: shape is empty and data holds the value.
+// not tensors: shape is empty and data holds the value. kValue is a
+// structured value (a msgpack map, array, str, int, float, bool, bin or nil:
+// word boxes, a list of codes, a number option): shape is empty and data
+// holds its msgpack encoding.
 enum class DType {
   kFloat32,
   kFloat16,
@@ -160,10 +165,11 @@ enum class DType {
   kBool,
   kString,
   kBytes,
+  kValue,
 };
 std::string_view DTypeName(DType dtype);
 std::optional<DType> ParseDType(std::string_view name);
-// Bytes per element; 0 for kString and kBytes.
+// Bytes per element; 0 for kString, kBytes and kValue.
 size_t DTypeSize(DType dtype);
 inline bool IsTensor(DType dtype) { return DTypeSize(dtype) != 0; }
 
@@ -213,6 +219,7 @@ struct Request {
   bool force = false;                  // kRestart: kill now instead of draining first
   uint32_t replicas = 0;               // kScale: workers per device, at least 1
   std::optional<uint32_t> timeout_ms;  // answer deadline_exceeded past this
+  bool stream = false;                 // kInfer: partial replies as results are made
   NamedTensors inputs;                 // kInfer only
 
   bool operator==(const Request&) const = default;
@@ -223,6 +230,7 @@ struct TensorSpec {
   std::string name;
   DType dtype = DType::kFloat32;
   std::optional<std::vector<int64_t>> shape;  // nullopt: any shape (and for strings)
+  bool optional = false;  // an input a request may leave out; an output a reply may lack
 
   bool operator==(const TensorSpec&) const = default;
 };
@@ -298,7 +306,7 @@ struct Reply {
   std::optional<std::string> id;     // nullopt when the request's id was unreadable
   Status status;                     // OK, or the error
   bool retryable = false;            // errors only
-  bool more = false;                 // reserved: partial replies of streamed ops
+  bool more = false;                 // a partial reply of a streamed request: more follow
   NamedTensors outputs;              // infer
   std::vector<ModelInfo> models;     // models
   std::vector<WorkerInfo> workers;   // status
@@ -366,6 +374,7 @@ struct JobHeader {
   uint32_t budget_ms = 0;  // time left before the deadline; 0 = none
   std::string code;        // beside a reply: "ok" or its error code, for the broker's metrics
   uint32_t batch = 0;      // beside a reply: rows in the forward that answered it; 0 = none ran
+  bool more = false;       // beside a reply: a partial reply of a streamed request
 
   bool operator==(const JobHeader&) const = default;
 };

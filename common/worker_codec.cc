@@ -87,7 +87,7 @@ std::string EncodeJobHeader(const protocol::JobHeader& h) {
   Packer pk(buf);
   PackMap(pk, Field(field::kTicket, h.ticket), Field(field::kBudgetMs, h.budget_ms),
           FieldIf(!h.code.empty(), field::kCode, h.code),
-          FieldIf(h.batch != 0, field::kBatch, h.batch));
+          FieldIf(h.batch != 0, field::kBatch, h.batch), FieldIf(h.more, field::kMore, h.more));
   return std::move(buf.bytes);
 }
 
@@ -101,6 +101,7 @@ Result<protocol::JobHeader> DecodeJobHeader(std::string_view bytes) {
   BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kBudgetMs, &h.budget_ms, false));
   BOTMODELS_RETURN_IF_ERROR(m->String(field::kCode, &h.code, false));
   BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kBatch, &h.batch, false));
+  BOTMODELS_RETURN_IF_ERROR(m->Bool(field::kMore, &h.more, false));
   return h;
 }
 }  // namespace botmodels::codec

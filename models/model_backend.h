@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -10,14 +12,27 @@
 namespace botmodels {
 
 // What a forward returned: views of the output bytes and whatever keeps them
-// alive (the output tensors), so that a reply is packed straight from them.
+// alive (the output tensors, a backend's buffers), so that a reply is packed
+// straight from them.
 struct ModelOutputs {
   protocol::TensorViews views;
   std::shared_ptr<const void> owner;  // may be null when the views borrow the inputs
 };
 
+// Receives the partial replies of a streamed request, in order, on the
+// calling thread; the views need only live for the call.
+using PartialSink = std::function<void(const protocol::TensorViews& outputs)>;
+
+// Accelerator memory a backend holds (zeros on the CPU).
+struct DeviceMemory {
+  uint64_t allocated_bytes = 0;  // in tensors
+  uint64_t reserved_bytes = 0;   // in tensors plus cached for reuse
+};
+
 // One loaded model. A worker owns exactly one backend and calls it from one
-// thread at a time; implementations need not be thread-safe.
+// thread at a time; implementations need not be thread-safe. Backends live in
+// folders by family (models/torchscript, models/vision, models/speech); only
+// models/torchscript sees libtorch.
 class ModelBackend {
  public:
   virtual ~ModelBackend() = default;
@@ -28,12 +43,31 @@ class ModelBackend {
 
   // Runs one forward on inputs already checked against the model's declared
   // inputs (a batch of requests, concatenated, when the model batches). The
-  // inputs' bytes must outlive the returned outputs. Errors: out_of_memory,
-  // internal (model failure). Never throws.
+  // inputs' bytes must outlive the returned outputs. Errors: invalid_request
+  // (input the model cannot use: a corrupt image), out_of_memory, internal
+  // (model failure). Never throws.
   virtual Result<ModelOutputs> Infer(const protocol::TensorViews& inputs) = 0;
+
+  // Infer for a request that asked for a streamed reply: a backend that
+  // produces its answer in pieces (speech synthesis) hands each piece to
+  // `partial` as soon as it has it and returns what remains for the final
+  // reply. The default streams nothing: the final reply holds everything.
+  virtual Result<ModelOutputs> InferStreamed(const protocol::TensorViews& inputs,
+                                             const PartialSink& partial) {
+    (void)partial;
+    return Infer(inputs);
+  }
 
   // The device the model runs on, e.g. "cpu" or "cuda:0".
   virtual std::string device() const = 0;
+
+  // A few words on how it runs, for the worker's start-up log line
+  // ("2 intra-op threads", "tesseract 5.3.0").
+  virtual std::string Describe() const { return {}; }
+
+  // The accelerator memory it holds. Called by the I/O thread while forwards
+  // run, only once Load() has returned OK.
+  virtual DeviceMemory Memory() const { return {}; }
 
   // OK while the backend can serve. An error, with the reason, once it never
   // can again in this process (a CUDA error poisons the CUDA context): the
@@ -41,7 +75,10 @@ class ModelBackend {
   virtual Status Health() const { return {}; }
 };
 
-// The backend `config.backend` names, on `device` ("cpu" or "cuda:N").
-std::unique_ptr<ModelBackend> MakeBackend(const ModelConfig& config, const std::string& device);
+// Makes the backend a model names (config.backend) on `device` ("cpu" or
+// "cuda:N"), or says why it cannot: each worker executable links the
+// backends it serves and passes its maker to the worker.
+using BackendMaker = std::function<Result<std::unique_ptr<ModelBackend>>(
+    const ModelConfig& config, const std::string& device)>;
 
 }  // namespace botmodels

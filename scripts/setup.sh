@@ -9,7 +9,14 @@ build=${1:-$root/build}
 packages=(build-essential cmake pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx-dev
   libtorch-dev libopenblas0 libboost-dev libboost-filesystem-dev libspdlog-dev libgtest-dev
   libsodium-dev libssl-dev iproute2 libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
-  clang)  # clang: libFuzzer targets (scripts/fuzz.sh)
+  clang  # clang: libFuzzer targets (scripts/fuzz.sh)
+  # Native backends (docs/models.md), with Debian's pretrained data:
+  libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-deu  # OCR; deu: the second-language test
+  libzxing-dev                                                          # barcodes and QR codes
+  flite1-dev libespeak-ng-dev espeak-ng-data                            # text-to-speech
+  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us              # speech-to-text
+  libsndfile1-dev libsamplerate0-dev                                    # audio in: WAV, FLAC, Ogg, Opus, MP3
+  libstb-dev fonts-dejavu-core)                                         # tests: text rendered into images
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -81,6 +81,13 @@ protocol::Request InferRequest(const std::string& model, protocol::NamedTensors 
   return r;
 }
 
+ModelConfig WriteModelConfig(const TempDir& dir, const std::string& name, const std::string& toml) {
+  WriteFile(dir / name + "/model.toml", toml);
+  auto config = LoadModelConfig(dir / name);
+  EXPECT_TRUE(config.ok()) << config.status().message();
+  return config.ok() ? *config : ModelConfig{};
+}
+
 Result<protocol::NamedTensors> RunModel(ModelBackend& backend,
                                         const protocol::NamedTensors& inputs) {
   auto outputs = backend.Infer(protocol::ViewsOf(inputs));

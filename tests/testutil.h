@@ -79,6 +79,9 @@ protocol::Request InferRequest(const std::string& model, protocol::NamedTensors 
 // value ("name{labels}" as written); fails the test on a bad line.
 std::map<std::string, double> ParseMetrics(const std::string& text);
 
+// Writes `toml` as <dir>/<name>/model.toml and loads it; fails the test if it does not load.
+ModelConfig WriteModelConfig(const TempDir& dir, const std::string& name, const std::string& toml);
+
 // One forward of `backend` on owned inputs, with the outputs copied out.
 Result<protocol::NamedTensors> RunModel(ModelBackend& backend,
                                         const protocol::NamedTensors& inputs);

@@ -94,7 +94,7 @@ std::optional<Job> BrokerLink::Receive() {
 
 void BrokerLink::Send(JobReply reply) {
   const std::string header = codec::EncodeJobHeader(
-      {reply.ticket, 0, std::string(ErrorCodeName(reply.code)), reply.batch_rows});
+      {reply.ticket, 0, std::string(ErrorCodeName(reply.code)), reply.batch_rows, reply.more});
   socket_.send(zmq::buffer(wm::kReply), zmq::send_flags::sndmore);
   socket_.send(zmq::buffer(header), zmq::send_flags::sndmore);
   socket_.send(FrameOf(std::move(reply.body)), zmq::send_flags::none);

@@ -218,7 +218,14 @@ void Executor::RunOneByOne(std::list<Waiting>& batch, const Status& failure) {
 }
 
 void Executor::RunAlone(Waiting& w) {
-  auto outputs = backend_->Infer(w.request.inputs);
+  const uint64_t ticket = w.job.header.ticket;
+  const std::string& id = w.request.request.id;
+  const PartialSink partial = [this, ticket, &id](const protocol::TensorViews& outputs) {
+    sink_.Deliver(JobReply{ticket, codec::EncodeInferReply(id, outputs, /*more=*/true),
+                           ErrorCode::kOk, 0, /*more=*/true});
+  };
+  auto outputs = w.request.request.stream ? backend_->InferStreamed(w.request.inputs, partial)
+                                          : backend_->Infer(w.request.inputs);
   if (!outputs.ok() && !backend_->Health().ok()) return;  // no reply: the worker exits
   if (!outputs.ok()) {
     LogFields fields{{"request", w.request.request.id}};

@@ -13,15 +13,16 @@ namespace botmodels {
 // (docs/protocol.md, "Broker and workers"), and the worker loop decides
 // what a state change or a lost device means for the process.
 
-// The final answer to one request: its client reply frame, packed by the
-// executor (its thread pays for the copy of the outputs, not the I/O
-// thread's). Streamed operations add their partial replies as another
-// alternative of WorkerResult beside this one.
+// One answer to one request: its client reply frame, packed by the executor
+// (its thread pays for the copy of the outputs, not the I/O thread's). A
+// request gets exactly one final reply (more = false), after the partial
+// replies (more = true) of a streamed request, in order.
 struct JobReply {
   uint64_t ticket = 0;              // the broker's handle of the request
   std::string body;                 // the encoded protocol::Reply
   ErrorCode code = ErrorCode::kOk;  // the reply's, for the broker's metrics
   uint32_t batch_rows = 0;          // rows in the forward that answered it; 0: none ran
+  bool more = false;                // a partial reply: the final one follows
 };
 
 // The model's state changed (loading, ready, load_failed).

@@ -1,6 +1,5 @@
 #include "worker/worker.h"
 
-#include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -12,9 +11,6 @@
 #include <zmq.hpp>
 
 #include "common/process_info.h"
-#include "models/gpu_memory.h"
-#include "models/intra_op_threads.h"
-#include "models/memory_budget.h"
 #include "models/model_backend.h"
 #include "worker/broker_link.h"
 #include "worker/executor.h"
@@ -55,17 +51,15 @@ std::optional<int> Answer(std::deque<WorkerResult> results, BrokerLink& link, bo
 // Tells the broker what this process holds (`status`, /metrics). The GPU is
 // read only once the model is loaded: CUDA initialises its allocator on the
 // executor thread during the load, and reading it meanwhile would race.
-void ReportMemory(BrokerLink& link, const std::string& device, bool loaded) {
-  const GpuMemory gpu = loaded ? ReadGpuMemory(device) : GpuMemory{};
+void ReportMemory(BrokerLink& link, const ModelBackend& backend, bool loaded) {
+  const DeviceMemory gpu = loaded ? backend.Memory() : DeviceMemory{};
   link.Send(protocol::WorkerMemory{static_cast<uint64_t>(std::max<int64_t>(0, RssBytes(getpid()))),
                                    gpu.allocated_bytes, gpu.reserved_bytes});
 }
 
-// The process-wide settings a model asks for: its CPU memory budget, its
-// intra-op threads and its cores.
-void ConfigureProcess(const ModelConfig& model) {
-  MemoryBudget::InstallCpu(model.memory_limit_mb << 20);
-  if (model.threads > 0) SetIntraOpThreads(static_cast<int>(model.threads));
+// The cores a model asks for (the backend maker applies its other
+// process-wide settings: memory budget, threads).
+void PinProcess(const ModelConfig& model) {
   if (!model.cpu_affinity.empty()) {
     // A config shared by hosts may name a core that this one lacks: serve anyway.
     if (Status s = PinToCores(model.cpu_affinity); !s.ok()) {
@@ -102,14 +96,19 @@ void Worker::RequestStop() { g_stop.store(true); }
 
 int Worker::Run() {
   const ModelConfig& model = options_.model;
-  ConfigureProcess(model);
+  PinProcess(model);
 
   SteadyClock clock;
   zmq::context_t context(1);
   ResultQueue results;
-  auto backend = MakeBackend(model, options_.device);
-  const std::string device = backend->device();
-  Executor executor(model, options_.limits, std::move(backend), clock, results);
+  auto made = options_.make_backend(model, options_.device);
+  if (!made.ok()) {
+    spdlog::error("model {}: {}", model.name, made.status().message());
+    return kExitLoadFailed;
+  }
+  const ModelBackend& backend = **made;  // owned by the executor, which outlives the loop
+  const std::string device = backend.device();
+  Executor executor(model, options_.limits, std::move(*made), clock, results);
 
   protocol::WorkerHello hello;
   hello.worker_id = options_.worker_id;
@@ -120,8 +119,8 @@ int Worker::Run() {
   BrokerLink link(context, options_.broker, hello, options_.security, options_.heartbeat,
                   options_.liveness, clock);
   link.Connect();
-  spdlog::info("worker {} serving {} on {} ({} intra-op threads) via {}", options_.worker_id,
-               model.name, device, at::get_num_threads(), options_.broker);
+  spdlog::info("worker {} serving {} on {} ({}) via {}", options_.worker_id, model.name, device,
+               backend.Describe(), options_.broker);
   executor.Start(options_.preload || model.preload);
 
   // Receive a job, run it, answer: BrokerLink heartbeats and reconnects.
@@ -131,7 +130,7 @@ int Worker::Run() {
   while (!g_stop.load() && !exit_code) {
     const auto now = clock.Now();
     if (now >= next_report) {
-      ReportMemory(link, device, loaded);
+      ReportMemory(link, backend, loaded);
       next_report = now + kMemoryReportEvery;
     }
     const auto wait =

@@ -5,6 +5,7 @@
 
 #include "common/exit_codes.h"
 #include "common/model_config.h"
+#include "models/model_backend.h"
 #include "worker/broker_link.h"
 
 namespace botmodels {
@@ -14,7 +15,8 @@ struct WorkerOptions {
   std::string worker_id;       // unique per broker, e.g. "mlp-0"
   std::string device = "cpu";  // "cpu" or "cuda:N"
   ModelConfig model;
-  bool preload = false;  // load before the first request (also when model.preload)
+  BackendMaker make_backend;  // the backends this executable links
+  bool preload = false;       // load before the first request (also when model.preload)
   std::chrono::milliseconds heartbeat = protocol::kDefaultHeartbeat;  // must match the broker's
   std::chrono::milliseconds liveness = protocol::kDefaultLiveness;    // broker silent: reconnect
   LinkSecurity security;    // worker secret, CURVE keys, message size

@@ -5,7 +5,7 @@
 
 #include <thread>
 
-#include "models/intra_op_threads.h"
+#include "models/torchscript/intra_op_threads.h"
 #include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 

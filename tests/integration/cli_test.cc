@@ -7,6 +7,7 @@
 
 #include "common/curve_keys.h"
 #include "tests/integration/test_models.h"
+#include "tests/media.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -64,7 +65,7 @@ TEST_F(Cli, InferPrintsTheOutputsAsJson) {
 TEST_F(Cli, InferReadsItsInputsFromAFile) {
   testing::TempDir dir;
   testing::WriteFile(dir / "in.json", R"({"x": [[0.5], [1.5]]})");
-  const auto run = RunCli(broker_, {"infer", "double", "--file", dir / "in.json"});
+  const auto run = RunCli(broker_, {"infer", "double", "--inputs", dir / "in.json"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(nlohmann::json::parse(run.out)["outputs"]["y"]["data"],
             nlohmann::json::parse("[1.0, 3.0]"));
@@ -157,6 +158,75 @@ TEST_F(Cli, UnloadLoadAndScaleAModel) {
   const auto served = RunCli(broker_, {"infer", "double", "--json", R"({"x": [1]})"});
   EXPECT_EQ(served.exit_code, 0) << served.err;
   EXPECT_EQ(RunCli(broker_, {"scale", "double", "--replicas", "0"}).exit_code, 105);  // CLI11
+}
+
+// The CLI on the native models: files in, files out, JSON on stdout.
+class CliMedia : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* backend : {"ocr", "qrcode", "barcode", "tts", "stt"}) {
+      testing::WriteFile(broker_.repository() + "/" + backend + "/model.toml",
+                         std::string("backend = \"") + backend + "\"\n");
+    }
+    ASSERT_NO_FATAL_FAILURE(broker_.Start(5));
+  }
+  BrokerHarness broker_;
+  testing::TempDir dir_;
+};
+
+TEST_F(CliMedia, TtsWritesAWavAsItStreamsAndSttReadsItBack) {
+  const std::string wav = dir_ / "hello.wav";
+  auto run = RunCli(broker_,
+                    {"infer", "tts", "--text", "Thank you very much for your help.", "--out", wav});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto j = nlohmann::json::parse(run.out);
+  EXPECT_EQ(j["outputs"]["sample_rate"], 16000);
+  EXPECT_GE(j["file"]["chunks"].get<int>(), 1);
+  const std::string bytes = testing::ReadFile(wav);
+  int rate = 0;
+  const auto samples = testing::WavSamples(bytes, &rate);  // the header's sizes were rewritten
+  EXPECT_EQ(rate, 16000);
+  EXPECT_EQ(samples.size() * 2 + 44, bytes.size());
+  EXPECT_EQ(j["file"]["bytes"].get<size_t>(), samples.size() * 2);
+  uint32_t data_bytes = 0;  // the data chunk's size, little-endian, at byte 40
+  for (int i = 3; i >= 0; --i) data_bytes = data_bytes << 8 | static_cast<uint8_t>(bytes[40 + i]);
+  EXPECT_EQ(data_bytes, samples.size() * 2);
+
+  run = RunCli(broker_, {"infer", "stt", "--file", wav});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const auto heard = nlohmann::json::parse(run.out)["outputs"];
+  EXPECT_LE(testing::WordErrorRate("Thank you very much for your help.", heard["text"]), 0.35)
+      << heard["text"];
+  EXPECT_TRUE(heard["words"].is_array());
+}
+
+TEST_F(CliMedia, OcrAndBarcodesReadFilesAndPrintStructuredJson) {
+  const std::string scan = dir_ / "scan.png", qr = dir_ / "qr.png";
+  auto pix = testing::RenderText("Order 1234 ready", 32);
+  testing::WriteFile(scan, testing::EncodePng(pix.get()));
+  auto run = RunCli(broker_, {"infer", "ocr", "--file", scan});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto j = nlohmann::json::parse(run.out)["outputs"];
+  EXPECT_EQ(j["text"], "Order 1234 ready\n");
+  EXPECT_EQ(j["words"].size(), 3u);
+  EXPECT_EQ(j["words"][1]["text"], "1234");
+
+  run = RunCli(broker_, {"infer", "qrcode", "--text", "Grüße ✓", "--json", R"({"ec_level": "H"})",
+                         "--out", qr});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  run = RunCli(broker_, {"infer", "barcode", "--file", qr});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  j = nlohmann::json::parse(run.out)["outputs"];
+  ASSERT_EQ(j["codes"].size(), 1u);
+  EXPECT_EQ(j["codes"][0]["text"], "Grüße ✓");
+
+  run = RunCli(broker_, {"infer", "ocr", "--file", dir_ / "missing.png"});
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.err.find("cannot read"), std::string::npos) << run.err;
+  run = RunCli(broker_, {"infer", "ocr", "--file", qr, "--json", R"({"language": "xx"})"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("invalid_request: language 'xx' is not installed"), std::string::npos)
+      << run.err;
 }
 
 TEST(CliKeygen, WritesAKeypairAndRefusesToOverwriteIt) {

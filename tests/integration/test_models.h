@@ -6,7 +6,7 @@
 
 #include "client/client.h"
 #include "common/protocol.h"
-#include "models/script_model.h"
+#include "models/torchscript/script_model.h"
 
 namespace botmodels::testing {
 

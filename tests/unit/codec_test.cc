@@ -4,6 +4,7 @@
 
 #include <msgpack.hpp>
 
+#include "common/value.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -200,6 +201,75 @@ TEST(Codec, WorkerMessagesRoundTrip) {
   j = codec::DecodeJobHeader(codec::EncodeJobHeader(reply_job));
   ASSERT_OK(j);
   EXPECT_EQ(*j, reply_job);
+  protocol::JobHeader partial_job{8, 0, "ok", 0, /*more=*/true};
+  j = codec::DecodeJobHeader(codec::EncodeJobHeader(partial_job));
+  ASSERT_OK(j);
+  EXPECT_EQ(*j, partial_job);
+}
+
+protocol::Tensor Value(const std::string& json) { return {DType::kValue, {}, *JsonToValue(json)}; }
+
+TEST(Codec, StructuredValuesAndTheStreamFlagRoundTrip) {
+  protocol::Request r;
+  r.id = "s";
+  r.op = protocol::Op::kInfer;
+  r.model = "tts";
+  r.stream = true;
+  r.inputs["text"] = {DType::kString, {}, "hi"};
+  r.inputs["rate"] = Value("1.5");
+  r.inputs["opts"] = Value(R"({"words": [1, -2, 2.5, true, null, "x"], "nested": {"a": []}})");
+  auto decoded = codec::DecodeRequest(codec::EncodeRequest(r));
+  ASSERT_OK(decoded);
+  EXPECT_EQ(*decoded, r);
+  EXPECT_EQ(ReadNumber(decoded->inputs.at("rate").data), 1.5);
+
+  protocol::Reply partial;
+  partial.id = "s";
+  partial.more = true;
+  partial.outputs["pcm"] = {DType::kBytes, {}, std::string("\x01\x00\xff\x7f", 4)};
+  partial.outputs["codes"] = Value(R"([{"text": "Grüße ✓", "box": [1, 2, 3, 4]}])");
+  auto reply = codec::DecodeReply(codec::EncodeReply(partial));
+  ASSERT_OK(reply);
+  EXPECT_EQ(*reply, partial);
+  EXPECT_EQ(codec::EncodeInferReply("s", protocol::ViewsOf(partial.outputs), /*more=*/true),
+            codec::EncodeReply(partial));
+}
+
+TEST(Codec, AValueTravelsAsItsOwnMsgpackInsideADtypeMap) {
+  protocol::Reply reply;
+  reply.id = "v";
+  reply.outputs["n"] = Value("7");
+  const std::string bytes = codec::EncodeReply(reply);
+  // ... "outputs": {"n": {"dtype": "value", "data": 7}} ...
+  const std::string expected = std::string(
+      "\xa1n\x82\xa5"
+      "dtype\xa5value\xa4"
+      "data\x07");
+  EXPECT_NE(bytes.find(expected), std::string::npos);
+  // A value map without data, and a value where a tensor map is needed, are named.
+  auto no_data =
+      codec::DecodeReply(std::string("\x84\xa1v\x01\xa2id\xa1v\xa2ok\xc3\xa7outputs"
+                                     "\x81\xa1n\x81\xa5"
+                                     "dtype\xa5value"));
+  ASSERT_FALSE(no_data.ok());
+  EXPECT_NE(no_data.status().message().find("outputs.n.data"), std::string::npos)
+      << no_data.status().message();
+}
+
+TEST(Codec, OptionalSpecsRoundTripInTheModelsReply) {
+  protocol::Reply reply;
+  reply.id = "m";
+  protocol::ModelInfo info;
+  info.name = "ocr";
+  info.inputs = {{"image", DType::kBytes, std::nullopt},
+                 {"language", DType::kString, std::nullopt}};
+  info.inputs[1].optional = true;
+  info.outputs = {{"words", DType::kValue, std::nullopt}};
+  reply.models.push_back(info);
+  auto decoded = codec::DecodeReply(codec::EncodeReply(reply));
+  ASSERT_OK(decoded);
+  EXPECT_EQ(*decoded, reply);
+  EXPECT_TRUE(decoded->models[0].inputs[1].optional);
 }
 
 TEST(Codec, GarbageBytesAreInvalidRequest) {

@@ -85,7 +85,17 @@ TEST(ModelConfig, BadConfigsNameFileLineAndField) {
       {"[[outputs]]\nname=\"y\"\ndtype=\"float32\"\n", "field 'inputs': declare at least one"},
       {"name = \"other\"\n", "field 'name': 'other' differs from the folder name"},
       {"queue_size = [\n", "model.toml:"},
-      {"backend = \"onnx\"\n", "field 'backend': 'onnx' is not torchscript or identity"},
+      {"backend = \"onnx\"\n", "field 'backend': 'onnx' is not torchscript, identity, ocr"},
+      {"backend = \"ocr\"\n[options]\nvoice = \"slt\"\n", "field 'options.voice': unknown option"},
+      {"backend = \"ocr\"\n[options]\npsm = 14\n", "field 'options.psm': must be between 0 and 13"},
+      {"backend = \"tts\"\n[options]\nrate = 9\n", "field 'options.rate': must be between"},
+      {"backend = \"qrcode\"\n[options]\nec_level = \"X\"\n", "'X' is not L, M, Q or H"},
+      {"backend = \"stt\"\n[[inputs]]\nname=\"x\"\ndtype=\"bytes\"\n",
+       "field 'inputs': the stt backend declares its own inputs and outputs"},
+      {"backend = \"barcode\"\ndevices = [\"cuda:0\"]\n", "the barcode backend runs on the CPU"},
+      {"[options]\nlanguage = \"eng\"\n", "field 'options.language': unknown option"},
+      {"[[inputs]]\nname=\"x\"\ndtype=\"value\"\n[[outputs]]\nname=\"y\"\ndtype=\"float32\"\n",
+       "field 'inputs': a torchscript model takes tensors, strings and bytes, not 'value' ('x')"},
       {"gpu_memory_fraction = 1.5\n", "field 'gpu_memory_fraction': must be between 0"},
       {"cpu_affinity = [0, -1]\n", "field 'cpu_affinity': core -1 does not exist"},
       {"max_batch_size = 8\n[[inputs]]\nname=\"x\"\ndtype=\"float32\"\nshape=[4]\n"
@@ -127,6 +137,32 @@ TEST(ModelConfig, BatchingDefaultsItsCreditToTwoBatches) {
   auto plain = LoadModelConfig(dir / "plain");
   EXPECT_FALSE(plain->batching());
   EXPECT_EQ(plain->max_inflight, 2u);
+}
+
+TEST(ModelConfig, ANativeBackendDeclaresItsOwnInputsAndReadsItsOptions) {
+  testing::TempDir dir;
+  testing::WriteFile(
+      dir / "ocr/model.toml",
+      "backend = \"ocr\"\n[options]\nlanguage = \"deu\"\npsm = 6\nmax_pixels = 1000\n");
+  auto c = LoadModelConfig(dir / "ocr");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->backend, BackendKind::kOcr);
+  EXPECT_EQ(c->options.ocr.language, "deu");
+  EXPECT_EQ(c->options.ocr.psm, 6);
+  EXPECT_EQ(c->options.image.max_pixels, 1000u);
+  ASSERT_EQ(c->inputs.size(), 3u);
+  EXPECT_EQ(c->inputs[0].name, "image");
+  EXPECT_FALSE(c->inputs[0].optional);
+  EXPECT_TRUE(c->inputs[1].optional);  // language
+  EXPECT_EQ(c->devices, std::vector<std::string>{"auto"});
+  // Requests are checked against what the backend declares.
+  protocol::TensorViews in;
+  EXPECT_FALSE(c->CheckInputs(in).ok());  // the image is required
+  const std::string png = "png bytes";
+  in["image"] = {protocol::DType::kBytes, {}, png};
+  EXPECT_OK(c->CheckInputs(in));
+  in["language"] = {protocol::DType::kBytes, {}, png};
+  EXPECT_FALSE(c->CheckInputs(in).ok());  // a string, not bytes
 }
 
 TEST(ModelConfig, TheIdentityBackendNeedsNoModelFile) {

@@ -6,9 +6,9 @@
 
 #include <cstring>
 
-#include "models/gpu_memory.h"
-#include "models/script_model.h"
-#include "models/torchscript_backend.h"
+#include "models/torchscript/gpu_memory.h"
+#include "models/torchscript/script_model.h"
+#include "models/torchscript/torchscript_backend.h"
 #include "tests/testutil.h"
 
 namespace botmodels {

@@ -31,6 +31,17 @@ class FakeBackend final : public ModelBackend {
       };
   Status health;
 
+  // Streamed: hands each input row back as a partial reply first.
+  Result<ModelOutputs> InferStreamed(const protocol::TensorViews& inputs,
+                                     const PartialSink& partial) override {
+    const protocol::TensorView& x = inputs.at("x");
+    for (size_t i = 0; i < x.data.size() / sizeof(float); ++i) {
+      partial(
+          {{"y",
+            {protocol::DType::kFloat32, {1}, x.data.substr(i * sizeof(float), sizeof(float))}}});
+    }
+    return infer(inputs);
+  }
   Status Load() override { return load(); }
   Result<ModelOutputs> Infer(const protocol::TensorViews& inputs) override { return infer(inputs); }
   std::string device() const override { return "cpu"; }
@@ -259,6 +270,33 @@ TEST_F(ExecutorTest, AnUnhealthyBackendDeliversDeviceLostAndAnswersNothingMore) 
   executor_->Submit(InferJob(2, "b"));
   executor_->Stop();
   EXPECT_EQ(sink_.WaitFor(0).size(), 3u);  // no reply, for either request
+}
+
+TEST_F(ExecutorTest, AStreamedRequestGetsItsPartialRepliesInOrderThenOneFinalReply) {
+  Start();
+  Job job = InferJob(9, "s");
+  protocol::Request r = *codec::DecodeRequest(job.body.to_string_view());
+  r.stream = true;
+  executor_->Submit(JobOf(9, r));
+  std::vector<JobReply> replies;
+  for (const WorkerResult& result : sink_.WaitFor(5)) {  // loading, ready, 2 partials, final
+    if (const auto* reply = std::get_if<JobReply>(&result)) replies.push_back(*reply);
+  }
+  ASSERT_EQ(replies.size(), 3u);
+  const std::vector<float> expected{1, 2};
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(replies[i].more);
+    auto partial = codec::DecodeReply(replies[i].body);
+    ASSERT_OK(partial);
+    EXPECT_TRUE(partial->more);
+    EXPECT_EQ(partial->id, "s");
+    EXPECT_EQ(testing::ToFloats(partial->outputs.at("y")), std::vector<float>{expected[i]});
+  }
+  EXPECT_FALSE(replies[2].more);
+  auto final_reply = codec::DecodeReply(replies[2].body);
+  ASSERT_OK(final_reply);
+  EXPECT_FALSE(final_reply->more);
+  EXPECT_EQ(testing::ToFloats(final_reply->outputs.at("y")), expected);
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 // In its own binary: the budget is process-wide.
-#include "models/memory_budget.h"
+#include "models/torchscript/memory_budget.h"
 
 #include <gtest/gtest.h>
 
-#include "models/script_model.h"
-#include "models/torchscript_backend.h"
+#include "models/torchscript/script_model.h"
+#include "models/torchscript/torchscript_backend.h"
 #include "tests/testutil.h"
 
 namespace botmodels {

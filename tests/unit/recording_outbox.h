@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,10 +27,12 @@ class RecordingOutbox final : public Outbox {
   void SendToWorker(WorkerRecord& worker, PendingRequest& r, uint32_t budget_ms) override {
     to_workers.push_back({worker.id, r.ticket, budget_ms, r.id});
   }
-  void SendToClient(const std::string& client, zmq::message_t reply) override {
+  Delivery SendToClient(const std::string& client, zmq::message_t& reply) override {
+    if (full_clients.count(client)) return Delivery::kFull;
     auto decoded = codec::DecodeReply(reply.to_string_view());
-    ASSERT_TRUE(decoded.ok());
-    replies[client].push_back(*decoded);
+    EXPECT_TRUE(decoded.ok());
+    if (decoded.ok()) replies[client].push_back(*decoded);
+    return Delivery::kSent;
   }
   // The one reply `client` got; fails the test unless there is exactly one.
   protocol::Reply Only(const std::string& client) {
@@ -37,6 +40,7 @@ class RecordingOutbox final : public Outbox {
     return replies[client].empty() ? protocol::Reply{} : replies[client].front();
   }
 
+  std::set<std::string> full_clients;  // clients whose queue is full: their replies drop
   std::vector<Sent> to_workers;
   std::map<std::string, std::vector<protocol::Reply>> replies;
 };

@@ -47,10 +47,86 @@ class RouterTest : public ::testing::Test {
                     zmq::message_t(codec::EncodeReply(ok)));
   }
 
+  void PartialFrom(const std::string& worker, uint64_t ticket, const std::string& chunk) {
+    protocol::Reply partial;
+    partial.id = "from-" + worker;
+    partial.more = true;
+    partial.outputs["pcm"] = {protocol::DType::kBytes, {}, chunk};
+    router_.OnReply(*router_.workers().ById(worker), {ticket, 0, "ok", 0, /*more=*/true},
+                    zmq::message_t(codec::EncodeReply(partial)));
+  }
+
   FakeClock clock_;
   RecordingOutbox outbox_;
   Router router_;
 };
+
+TEST_F(RouterTest, PartialRepliesGoToTheClientInOrderAndTheRequestStaysInFlight) {
+  Register("w1", 1);
+  Submit("a");
+  const uint64_t ticket = outbox_.to_workers[0].ticket;
+  PartialFrom("w1", ticket, "one");
+  PartialFrom("w1", ticket, "two");
+  EXPECT_EQ(router_.workers().ById("w1")->in_flight.size(), 1u);
+  Submit("b");  // the worker is still busy with the stream
+  EXPECT_EQ(outbox_.to_workers.size(), 1u);
+  ReplyFrom("w1", ticket);
+  const auto& replies = outbox_.replies["a"];
+  ASSERT_EQ(replies.size(), 3u);
+  EXPECT_EQ(replies[0].outputs.at("pcm").data, "one");
+  EXPECT_EQ(replies[1].outputs.at("pcm").data, "two");
+  EXPECT_TRUE(replies[0].more && replies[1].more);
+  EXPECT_FALSE(replies[2].more);
+  EXPECT_EQ(outbox_.to_workers.size(), 2u);  // b runs now
+}
+
+TEST_F(RouterTest, AStreamTheClientDoesNotReadEndsWithOverloadedOnceItReadsAgain) {
+  Register("w1", 1);
+  Submit("a");
+  const uint64_t ticket = outbox_.to_workers[0].ticket;
+  PartialFrom("w1", ticket, "one");
+  outbox_.full_clients.insert("a");  // the client stops reading: its queue fills
+  PartialFrom("w1", ticket, "two");
+  PartialFrom("w1", ticket, "three");  // dropped: the stream has ended
+  ReplyFrom("w1", ticket);             // so is the worker's final reply
+  EXPECT_EQ(outbox_.replies["a"].size(), 1u);
+  outbox_.full_clients.clear();  // it reads again
+  router_.ExpireDeadlines(1s);
+  const auto& replies = outbox_.replies["a"];
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[1].status.code(), ErrorCode::kOverloaded);
+  EXPECT_FALSE(replies[1].more);
+  EXPECT_NE(replies[1].status.message().find("ended the stream after 1"), std::string::npos);
+  EXPECT_TRUE(router_.workers().ById("w1")->in_flight.empty());
+}
+
+TEST_F(RouterTest, AFinalReplyToAFullQueueWaitsAndIsDroppedOnlyAfterAMinute) {
+  Register("w1", 1);
+  Submit("a");
+  outbox_.full_clients.insert("a");
+  ReplyFrom("w1", outbox_.to_workers[0].ticket);
+  EXPECT_EQ(router_.ExpireDeadlines(1s), Router::kRetryUnsentEvery);  // tried again soon
+  clock_.Advance(Router::kGiveUpUnsentAfter + 1s);
+  router_.ExpireDeadlines(1s);
+  outbox_.full_clients.clear();
+  EXPECT_EQ(router_.ExpireDeadlines(1s), 1s);  // nothing left to try
+  EXPECT_TRUE(outbox_.replies["a"].empty());
+}
+
+TEST_F(RouterTest, AWorkerDyingMidStreamIsWorkerCrashedAndNotRetried) {
+  Register("w1", 1);
+  Register("w2", 1);
+  Submit("a");
+  const auto sent = outbox_.to_workers[0];
+  PartialFrom(sent.worker, sent.ticket, "one");
+  router_.OnWorkerGone(sent.worker, Departure::kDied);
+  EXPECT_EQ(outbox_.to_workers.size(), 1u);  // not sent to the sibling
+  const auto& replies = outbox_.replies["a"];
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[1].status.code(), ErrorCode::kWorkerCrashed);
+  EXPECT_TRUE(replies[1].retryable);
+  EXPECT_NE(replies[1].status.message().find("after 1 partial replies"), std::string::npos);
+}
 
 TEST_F(RouterTest, RoutesToTheWorkerWithFewestInFlight) {
   Register("w1", 2);

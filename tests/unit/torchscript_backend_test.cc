@@ -1,10 +1,10 @@
-#include "models/torchscript_backend.h"
+#include "models/torchscript/torchscript_backend.h"
 
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 
-#include "models/script_model.h"
-#include "models/tensor_convert.h"
+#include "models/torchscript/script_model.h"
+#include "models/torchscript/tensor_convert.h"
 #include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 

@@ -24,6 +24,8 @@ class TorchScriptBackend final : public ModelBackend {
   Status Load() override;
   Result<ModelOutputs> Infer(const protocol::TensorViews& inputs) override;
   std::string device() const override { return device_.str(); }
+  std::string Describe() const override;  // "N intra-op threads"
+  DeviceMemory Memory() const override;   // the CUDA caching allocator's, on device_
   // An error once a forward failed with a CUDA error (other than out of
   // memory): CUDA reports kernel faults late and keeps failing afterwards.
   Status Health() const override { return health_; }

@@ -1,4 +1,4 @@
-#include "models/memory_budget.h"
+#include "models/torchscript/memory_budget.h"
 
 #include <c10/core/CPUAllocator.h>
 #include <c10/util/Exception.h>

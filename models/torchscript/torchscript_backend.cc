@@ -1,5 +1,6 @@
-#include "models/torchscript_backend.h"
+#include "models/torchscript/torchscript_backend.h"
 
+#include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 #include <torch/cuda.h>
 #ifdef BOTMODELS_WITH_CUDA
@@ -9,8 +10,9 @@
 #include <cstdlib>
 #include <new>
 
-#include "models/memory_budget.h"
-#include "models/tensor_convert.h"
+#include "models/torchscript/gpu_memory.h"
+#include "models/torchscript/memory_budget.h"
+#include "models/torchscript/tensor_convert.h"
 
 namespace botmodels {
 namespace {
@@ -184,6 +186,15 @@ protocol::NamedTensors TorchScriptBackend::WarmupInputs() const {
     inputs.emplace(spec.name, std::move(t));
   }
   return inputs;
+}
+
+std::string TorchScriptBackend::Describe() const {
+  return std::to_string(at::get_num_threads()) + " intra-op threads";
+}
+
+DeviceMemory TorchScriptBackend::Memory() const {
+  const GpuMemory gpu = ReadGpuMemory(device_.str());
+  return {gpu.allocated_bytes, gpu.reserved_bytes};
 }
 
 }  // namespace botmodels

@@ -1,6 +1,6 @@
-// botmodels-worker: serves one model on one device for a broker.
+#include "worker/worker_main.h"
+
 #include <spdlog/spdlog.h>
-#include <torch/cuda.h>
 #include <zmq.h>
 
 #include <CLI/CLI.hpp>
@@ -56,14 +56,17 @@ botmodels::Status LoadSecurity(const std::string& secret_file, const std::string
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  CLI::App app{"botmodels-worker: serves one model on one device for a botmodels broker"};
-  botmodels::WorkerOptions options;
+namespace botmodels {
+
+int WorkerMain(int argc, char** argv, const WorkerExecutable& executable) {
+  CLI::App app{std::string(executable.name) +
+               ": serves one model on one device for a botmodels broker"};
+  WorkerOptions options;
   std::string repository, model, log_level = "info", log_format = "text";
   int64_t heartbeat_ms = options.heartbeat.count(), liveness_ms = options.liveness.count();
   bool probe = false;
   std::string secret_file, curve_key_file;
-  botmodels::protocol::Limits& limits = options.limits;
+  protocol::Limits& limits = options.limits;
   app.add_flag(Flag(flag::kProbeDevices), probe,
                "print the number of usable CUDA devices and exit");
   app.add_option(Flag(flag::kBroker), options.broker, "the broker's backend endpoint");
@@ -106,31 +109,32 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (probe) {
-    std::cout << (torch::cuda::is_available() ? torch::cuda::device_count() : 0) << "\n";
-    return botmodels::kExitOk;
+    std::cout << (executable.cuda_devices ? executable.cuda_devices() : 0) << "\n";
+    return kExitOk;
   }
   if (options.broker.empty() || options.worker_id.empty() || repository.empty() || model.empty()) {
-    std::cerr << "botmodels-worker: --broker, --id, --repository and --model are required\n";
-    return botmodels::kExitUsage;
+    std::cerr << executable.name << ": --broker, --id, --repository and --model are required\n";
+    return kExitUsage;
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
-  botmodels::SetLogFormat(log_format, "worker " + options.worker_id,
-                          {{"worker", options.worker_id}, {"model", model}});
-  if (!botmodels::IsValidDevice(options.device) || options.device == "auto") {
+  SetLogFormat(log_format, "worker " + options.worker_id,
+               {{"worker", options.worker_id}, {"model", model}});
+  if (!IsValidDevice(options.device) || options.device == "auto") {
     spdlog::error("--device {}: expected cpu, cuda or cuda:N", options.device);
-    return botmodels::kExitUsage;
+    return kExitUsage;
   }
-  auto config = botmodels::LoadModelConfig(repository + "/" + model);
+  auto config = LoadModelConfig(repository + "/" + model);
   if (!config.ok()) {
     spdlog::error("{}", config.status().message());
-    return botmodels::kExitLoadFailed;
+    return kExitLoadFailed;
   }
   options.model = std::move(*config);
+  options.make_backend = executable.make_backend;
   if (threads > 0) options.model.threads = threads;
   options.security.max_message_bytes = limits.max_message_bytes;
   if (auto s = LoadSecurity(secret_file, curve_key_file, &options.security); !s.ok()) {
     spdlog::error("{}", s.message());
-    return botmodels::kExitUsage;
+    return kExitUsage;
   }
   if (!options.security.signer && !options.security.curve_key) {
     spdlog::warn("no worker secret and no CURVE key: the broker will refuse this worker");
@@ -141,9 +145,11 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   try {
-    return botmodels::Worker(std::move(options)).Run();
+    return Worker(std::move(options)).Run();
   } catch (const std::exception& e) {
     spdlog::critical("worker failed: {}", e.what());
-    return botmodels::kExitFatal;
+    return kExitFatal;
   }
 }
+
+}  // namespace botmodels

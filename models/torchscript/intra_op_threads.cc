@@ -1,4 +1,4 @@
-#include "models/intra_op_threads.h"
+#include "models/torchscript/intra_op_threads.h"
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>

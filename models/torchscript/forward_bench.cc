@@ -11,7 +11,7 @@
 #include <exception>
 #include <string>
 
-#include "models/intra_op_threads.h"
+#include "models/torchscript/intra_op_threads.h"
 
 int main(int argc, char** argv) {
   if (argc < 6) {

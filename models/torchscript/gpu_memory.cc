@@ -1,4 +1,4 @@
-#include "models/gpu_memory.h"
+#include "models/torchscript/gpu_memory.h"
 
 #include <c10/core/Device.h>
 #include <c10/util/Exception.h>

@@ -2,7 +2,7 @@
 #include <exception>
 #include <iostream>
 
-#include "models/script_model.h"
+#include "models/torchscript/script_model.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

@@ -1,4 +1,4 @@
-#include "models/tensor_convert.h"
+#include "models/torchscript/tensor_convert.h"
 
 #include <algorithm>
 #include <bit>

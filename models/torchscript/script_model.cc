@@ -1,4 +1,4 @@
-#include "models/script_model.h"
+#include "models/torchscript/script_model.h"
 
 #include <filesystem>
 #include <fstream>

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "models/model_backend.h"
+
+namespace botmodels {
+
+// The backends botmodels-worker-native serves, none with libtorch: identity,
+// ocr, barcode, qrcode (models/vision), tts and stt (models/speech). They
+// run on the CPU: a model that asks for a GPU is model_load_failed, as is a
+// torchscript model (botmodels-worker serves those).
+Result<std::unique_ptr<ModelBackend>> MakeNativeBackend(const ModelConfig& config,
+                                                        const std::string& device);
+
+}  // namespace botmodels

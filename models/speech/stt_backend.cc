@@ -1,0 +1,113 @@
+#include "models/speech/stt_backend.h"
+
+#include <pocketsphinx.h>
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "common/value.h"
+
+namespace botmodels {
+namespace {
+
+// A dictionary word without its alternative-pronunciation mark: "read(2)" is "read".
+std::string Plain(const char* word) {
+  std::string w(word);
+  if (const auto paren = w.find('('); paren != std::string::npos && paren > 0) w.resize(paren);
+  return w;
+}
+
+// Silence, breath and noise markers ("<s>", "<sil>", "[NOISE]", "++um++") are no words.
+bool IsFiller(const char* word) { return word[0] == '<' || word[0] == '[' || word[0] == '+'; }
+
+struct SttResult {
+  std::string text, confidence, language, words, duration;
+};
+
+}  // namespace
+
+SttBackend::SttBackend(ModelConfig config)
+    : config_(std::move(config)), decoder_(kSampleRate, config_.options.stt.max_seconds) {}
+
+SttBackend::~SttBackend() {
+  if (decoder_ps_) ps_free(decoder_ps_);
+}
+
+Status SttBackend::Load() {
+  if (load_status_) return *load_status_;
+  const std::string dir = config_.options.stt.model_dir;
+  const std::string hmm = dir + "/en-us", lm = dir + "/en-us.lm.bin",
+                    dict = dir + "/cmudict-en-us.dict";
+  for (const std::string& path : {hmm, lm, dict}) {
+    if (std::error_code ec; !std::filesystem::exists(path, ec)) {
+      load_status_ = Status(ErrorCode::kModelLoadFailed,
+                            "stt: " + path + " is missing (apt install pocketsphinx-en-us)");
+      return *load_status_;
+    }
+  }
+  cmd_ln_t* args = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", hmm.c_str(), "-lm", lm.c_str(),
+                               "-dict", dict.c_str(), "-logfn", "/dev/null", nullptr);
+  decoder_ps_ = args ? ps_init(args) : nullptr;
+  if (args) cmd_ln_free_r(args);  // the decoder holds its own reference
+  load_status_ = decoder_ps_ ? Status()
+                             : Status(ErrorCode::kModelLoadFailed,
+                                      "stt: pocketsphinx could not load the model in " + dir);
+  return *load_status_;
+}
+
+Result<ModelOutputs> SttBackend::Infer(const protocol::TensorViews& inputs) {
+  auto audio = decoder_.Decode(inputs.at("audio").data);
+  if (!audio.ok()) return audio.status();
+  if (ps_start_utt(decoder_ps_) < 0 ||
+      ps_process_raw(decoder_ps_, audio->samples.data(), audio->samples.size(), FALSE, TRUE) < 0 ||
+      ps_end_utt(decoder_ps_) < 0) {
+    return Status(ErrorCode::kInternal, "stt: pocketsphinx failed on the audio");
+  }
+  int32 score = 0;
+  const char* hyp = ps_get_hyp(decoder_ps_, &score);
+  logmath_t* lmath = ps_get_logmath(decoder_ps_);
+
+  struct Word {
+    std::string word;
+    double start, end, confidence;
+  };
+  std::vector<Word> words;
+  for (ps_seg_t* seg = ps_seg_iter(decoder_ps_); seg; seg = ps_seg_next(seg)) {
+    const char* word = ps_seg_word(seg);
+    if (!word || IsFiller(word)) continue;
+    int start = 0, end = 0;
+    ps_seg_frames(seg, &start, &end);
+    int32 acoustic = 0, language = 0, backoff = 0;
+    const int32 posterior = ps_seg_prob(seg, &acoustic, &language, &backoff);
+    words.push_back({Plain(word), static_cast<double>(start) / kFramesPerSecond,
+                     static_cast<double>(end + 1) / kFramesPerSecond,
+                     logmath_exp(lmath, posterior)});
+  }
+  // The words' mean posterior: the utterance's own posterior shrinks with
+  // its length and says little past a few words.
+  double confidence = 0;
+  for (const Word& w : words) confidence += w.confidence / static_cast<double>(words.size());
+  ValueWriter list;
+  list.Array(words.size());
+  for (const Word& w : words) {
+    list.Map(4).Str("word").Str(w.word).Str("start_s").Double(w.start).Str("end_s").Double(w.end);
+    list.Str("confidence").Double(w.confidence);
+  }
+  auto result = std::make_shared<SttResult>();
+  result->text = hyp ? hyp : "";
+  result->confidence = ValueWriter().Double(confidence).Take();
+  result->language = "en-us";
+  result->words = list.Take();
+  result->duration = ValueWriter().Double(audio->seconds).Take();
+  ModelOutputs out;
+  out.views["text"] = {protocol::DType::kString, {}, result->text};
+  out.views["confidence"] = {protocol::DType::kValue, {}, result->confidence};
+  out.views["language"] = {protocol::DType::kString, {}, result->language};
+  out.views["words"] = {protocol::DType::kValue, {}, result->words};
+  out.views["duration_s"] = {protocol::DType::kValue, {}, result->duration};
+  out.owner = std::move(result);
+  return out;
+}
+
+}  // namespace botmodels

@@ -1,0 +1,52 @@
+#include "models/vision/barcode_backend.h"
+
+#define ZX_USE_UTF8 1  // Result::text() as UTF-8
+#include <ZXing/ReadBarcode.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "common/value.h"
+
+namespace botmodels {
+
+BarcodeBackend::BarcodeBackend(const ModelConfig& config)
+    : decoder_(config.options.image.max_pixels) {}
+
+Result<ModelOutputs> BarcodeBackend::Infer(const protocol::TensorViews& inputs) {
+  auto pix = decoder_.Decode(inputs.at("image").data);
+  if (!pix.ok()) return pix.status();
+  int width = 0, height = 0;
+  const std::vector<uint8_t> gray = ImageDecoder::GrayBytes(pix->get(), &width, &height);
+  if (gray.empty())
+    return Status(ErrorCode::kOutOfMemory, "barcode: no memory to convert the image");
+
+  ZXing::DecodeHints hints;
+  hints.setTryHarder(true).setTryRotate(true).setFormats(ZXing::BarcodeFormat::Any);
+  const ZXing::Results results =
+      ZXing::ReadBarcodes({gray.data(), width, height, ZXing::ImageFormat::Lum}, hints);
+
+  ValueWriter codes;
+  codes.Array(results.size());
+  for (const ZXing::Result& r : results) {
+    const ZXing::Position& corners = r.position();
+    int left = width, top = height, right = 0, bottom = 0;
+    for (const auto& p : corners) {
+      left = std::min(left, p.x);
+      top = std::min(top, p.y);
+      right = std::max(right, p.x);
+      bottom = std::max(bottom, p.y);
+    }
+    codes.Map(4).Str("text").Str(r.text()).Str("format").Str(ZXing::ToString(r.format()));
+    codes.Str("box").Array(4).Int(left).Int(top).Int(right - left).Int(bottom - top);
+    codes.Str("polygon").Array(corners.size());
+    for (const auto& p : corners) codes.Array(2).Int(p.x).Int(p.y);
+  }
+  auto encoded = std::make_shared<std::string>(codes.Take());
+  ModelOutputs out;
+  out.views["codes"] = {protocol::DType::kValue, {}, *encoded};
+  out.owner = std::move(encoded);
+  return out;
+}
+
+}  // namespace botmodels

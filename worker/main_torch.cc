@@ -1,0 +1,9 @@
+// botmodels-worker: serves one TorchScript (or identity) model on one device
+// for a broker.
+#include "models/torchscript/torch_backends.h"
+#include "worker/worker_main.h"
+
+int main(int argc, char** argv) {
+  return botmodels::WorkerMain(
+      argc, argv, {"botmodels-worker", botmodels::MakeTorchBackend, botmodels::CudaDeviceCount});
+}
