@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "bench/host.h"
 #include "bench/served_broker.h"
 #include "common/codec.h"
 #include "common/process_info.h"
@@ -32,23 +33,6 @@ constexpr int64_t kColumns = 512;  // the demo mlp's width
 constexpr double kMb = 1 << 20;
 
 // A private working folder, removed with everything in it.
-class WorkDir {
- public:
-  WorkDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp ? tmp : "/tmp") + "/botmodels-bench-XXXXXX";
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create " + pattern);
-    path_ = pattern;
-  }
-  ~WorkDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::string Io(const std::string& extra) {
   return extra +
@@ -96,13 +80,6 @@ std::vector<std::string> InferBodies(const std::string& model, int64_t rows, int
 std::optional<ReplyInfo> SlotOf(std::optional<std::string> id, bool ok) {
   if (!id) return std::nullopt;
   return ReplyInfo{std::atoi(id->c_str()), ok};
-}
-
-// A broker's reply.
-std::optional<ReplyInfo> ReadBrokerReply(std::string_view frame) {
-  auto reply = codec::DecodeReply(frame);
-  if (!reply.ok()) return std::nullopt;
-  return SlotOf(reply->id, reply->status.ok());
 }
 
 // The echo's reply: the request body itself, decoded as thoroughly.
@@ -238,18 +215,6 @@ void MeasureRestart(ServedBroker& broker, const std::string& body, BenchReport& 
   }
 }
 
-std::string CpuName() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      return line.substr(line.find(':') + 2) + ", " +
-             std::to_string(std::thread::hardware_concurrency()) + " cores";
-    }
-  }
-  return std::to_string(std::thread::hardware_concurrency()) + " cores";
-}
-
 }  // namespace
 
 BenchOptions SmokeOptions(fs::path bin_dir) {
@@ -268,10 +233,7 @@ BenchOptions SmokeOptions(fs::path bin_dir) {
 BenchReport RunBench(const BenchOptions& o) {
   BenchReport report;
   report.options = o;
-  const std::time_t now = std::time(nullptr);
-  char when[32];
-  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
-  report.when = when;
+  report.when = UtcNow();
   report.cpu = CpuName();
   WorkDir dir;
   const fs::path repo = dir.path() / "models";

@@ -7,6 +7,7 @@
 
 #include "common/exit_codes.h"
 #include "common/log_format.h"
+#include "common/worker_env.h"
 #include "common/worker_flags.h"
 
 namespace botmodels {
@@ -97,7 +98,12 @@ void Supervisor::StartSlot(WorkerSlot& slot) {
   LogFields fields{{"worker", slot.spec.id}, {"model", slot.spec.model}};
   const std::string& binary =
       slot.spec.needs_torch ? options_.worker_binary : options_.native_worker_binary;
-  auto pid = launcher_.Start(binary, args, options_.common_env);
+  std::map<std::string, std::string> env = options_.common_env;
+  if (!slot.spec.needs_torch && slot.spec.threads > 0) {
+    // OpenMP (Tesseract's) reads its limit once, at process start: the worker's share of the cores.
+    env[std::string(kOmpThreadLimitEnv)] = std::to_string(slot.spec.threads);
+  }
+  auto pid = launcher_.Start(binary, args, env);
   if (!pid.ok()) {
     spdlog::error("worker {}: {}", slot.spec.id, pid.status().message());
     OnExit(slot, ExitStatus{kExitFatal, 0});

@@ -24,7 +24,7 @@ int ProbeCudaDevices(ProcessLauncher& launcher, const std::string& worker_binary
 
 bool NeedsGpuCount(const std::vector<ModelConfig>& models) {
   return std::any_of(models.begin(), models.end(), [](const ModelConfig& m) {
-    return std::any_of(m.devices.begin(), m.devices.end(), IsGpuWildcard);
+    return NeedsTorch(m.backend) && std::any_of(m.devices.begin(), m.devices.end(), IsGpuWildcard);
   });
 }
 

@@ -12,8 +12,9 @@ namespace botmodels {
 // `launcher`; 0 when it cannot tell.
 int ProbeCudaDevices(ProcessLauncher& launcher, const std::string& worker_binary);
 
-// Whether any model asks for "auto" or "cuda" devices, i.e. whether the GPUs
-// must be counted before planning.
+// Whether any TorchScript model asks for "auto" or "cuda" devices, i.e.
+// whether the GPUs must be counted before planning (native backends run on
+// the CPU: a broker serving only those never loads libtorch to probe).
 bool NeedsGpuCount(const std::vector<ModelConfig>& models);
 
 // The workers to run: one per model × device × replica, named <model>-<n>,

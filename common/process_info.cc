@@ -1,5 +1,6 @@
 #include "common/process_info.h"
 
+#include <malloc.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -12,6 +13,17 @@
 #include <string>
 
 namespace botmodels {
+namespace {
+
+constexpr int kMmapThresholdBytes = 32 << 20;  // larger allocations are still mapped
+constexpr int kTrimThresholdBytes = 64 << 20;  // freed memory kept for reuse, at most
+
+}  // namespace
+
+void KeepLargeBuffersInTheHeap() {
+  mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
+  mallopt(M_TRIM_THRESHOLD, kTrimThresholdBytes);
+}
 
 int64_t RssBytes(int64_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");

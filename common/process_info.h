@@ -19,6 +19,14 @@ double CpuSeconds(int64_t pid);
 // narrow), at least 1.
 int UsableCores();
 
+// Keeps a request's large buffers (a decoded photo, a second of audio:
+// megabytes) in the heap for the next request. By default glibc maps fresh
+// pages for each allocation over 128 KiB and hands freed memory back, and
+// the page faults that follow double a 1 MP barcode scan (40 ms → 23 ms,
+// docs/performance.md). Allocations over 32 MiB are still mapped; at most
+// 64 MiB of freed memory is kept. Call once, at process start.
+void KeepLargeBuffersInTheHeap();
+
 // Restricts every thread of this process, and the threads it starts later,
 // to the cores `cpus`. Fails (naming the reason) when a core is not usable.
 Status PinToCores(const std::vector<int64_t>& cpus);

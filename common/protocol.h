@@ -41,8 +41,9 @@ struct Limits {
   uint32_t max_tensors = 64;                       // input or output values per message
   uint32_t max_rank = 8;                           // dims per tensor
   uint64_t max_elements = uint64_t{1} << 28;       // per tensor: 1 GiB of float32
-  uint32_t max_depth = 16;                         // msgpack nesting; valid messages need <= 6
-  uint32_t max_items = 1 << 20;                    // entries in one msgpack array or map
+  uint32_t max_depth =
+      16;  // msgpack nesting; tensor messages need <= 6, structured values add theirs
+  uint32_t max_items = 1 << 20;  // entries in one msgpack array or map
 
   bool operator==(const Limits&) const = default;
 };

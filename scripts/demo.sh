@@ -26,11 +26,16 @@ fi
 
 cat <<TXT
 
-botmodels demo: broker on tcp://127.0.0.1:8089 serving the models double and mlp.
-In another shell:
+botmodels demo: broker on tcp://127.0.0.1:8089 serving double, mlp, ocr, barcode,
+qrcode, tts and stt. In another shell:
   export BOTMODELS_CONFIG=$root/deploy/demo.toml
   $root/build/bin/botmodels status
   $root/build/bin/botmodels infer double --json '{"x": [1, 2, 3]}'
+  $root/build/bin/botmodels infer tts --text "Hello from botmodels." --out hello.wav
+  $root/build/bin/botmodels infer stt --file hello.wav
+  $root/build/bin/botmodels infer qrcode --text "https://example.org" --out qr.png
+  $root/build/bin/botmodels infer barcode --file qr.png
+  $root/build/bin/botmodels infer ocr --file scan.png
 
 TXT
 exec "$root/build/bin/botmodels-broker" --config "$root/deploy/demo.toml"

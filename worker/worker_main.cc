@@ -11,6 +11,7 @@
 #include "common/curve_keys.h"
 #include "common/log_format.h"
 #include "common/model_config.h"
+#include "common/process_info.h"
 #include "common/request_signer.h"
 #include "common/worker_env.h"
 #include "common/worker_flags.h"
@@ -107,6 +108,7 @@ int WorkerMain(int argc, char** argv, const WorkerExecutable& executable) {
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical"}));
   CLI11_PARSE(app, argc, argv);
+  KeepLargeBuffersInTheHeap();
 
   if (probe) {
     std::cout << (executable.cuda_devices ? executable.cuda_devices() : 0) << "\n";

@@ -2,6 +2,7 @@
 
 #include <pocketsphinx.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <vector>
@@ -82,7 +83,7 @@ Result<ModelOutputs> SttBackend::Infer(const protocol::TensorViews& inputs) {
     const int32 posterior = ps_seg_prob(seg, &acoustic, &language, &backoff);
     words.push_back({Plain(word), static_cast<double>(start) / kFramesPerSecond,
                      static_cast<double>(end + 1) / kFramesPerSecond,
-                     logmath_exp(lmath, posterior)});
+                     std::clamp(logmath_exp(lmath, posterior), 0.0, 1.0)});
   }
   // The words' mean posterior: the utterance's own posterior shrinks with
   // its length and says little past a few words.

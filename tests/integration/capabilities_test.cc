@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "bench/media.h"
 #include "common/process_info.h"
 #include "common/value.h"
 #include "common/wav.h"
-#include "tests/media.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -76,13 +76,13 @@ TEST_F(Capabilities, NativeWorkersServeWithoutLibtorch) {
 }
 
 TEST_F(Capabilities, OcrReadsRenderedTextAndABadImageCostsOnlyItsOwnRequest) {
-  auto text = testing::RenderText("Invoice 2026-11 total 42.50", 32);
-  auto bad = Infer("ocr", {{"image", Bytes(testing::PngHeaderClaiming(50000, 50000))}});
+  auto text = media::RenderText("Invoice 2026-11 total 42.50", 32);
+  auto bad = Infer("ocr", {{"image", Bytes(media::PngHeaderClaiming(50000, 50000))}});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidRequest);
   EXPECT_NE(bad.status().message().find("max_pixels"), std::string::npos);
   const int64_t pid = broker_.Worker("ocr-0").pid;
-  auto read = Infer("ocr", {{"image", Bytes(testing::EncodePng(text.get()))}});
+  auto read = Infer("ocr", {{"image", Bytes(media::EncodePng(text.get()))}});
   ASSERT_OK(read);
   EXPECT_EQ(read->at("text").data, "Invoice 2026-11 total 42.50\n");
   EXPECT_EQ(broker_.Worker("ocr-0").pid, pid);  // the same process served on
@@ -105,14 +105,14 @@ TEST_F(Capabilities, SpeechSynthesizedByTtsIsTranscribedBySttAsAnOggOpusVoiceNot
   auto speech = Infer("tts", {{"text", Text("Please call me back in the morning.")}});
   ASSERT_OK(speech);
   int rate = 0;
-  const auto samples = testing::WavSamples(speech->at("audio").data, &rate);
+  const auto samples = media::WavSamples(speech->at("audio").data, &rate);
   // WhatsApp sends Ogg/Opus at 48 kHz: the same speech, resampled crudely for the test.
   std::vector<int16_t> at48(samples.size() * 3);
   for (size_t i = 0; i < at48.size(); ++i) at48[i] = samples[i / 3];
-  const std::string opus = testing::EncodeAudio(at48, 48000, 1, SF_FORMAT_OGG | SF_FORMAT_OPUS);
+  const std::string opus = media::EncodeAudio(at48, 48000, 1, SF_FORMAT_OGG | SF_FORMAT_OPUS);
   auto heard = Infer("stt", {{"audio", Bytes(opus)}});
   ASSERT_OK(heard);
-  EXPECT_LE(testing::WordErrorRate("Please call me back in the morning.", heard->at("text").data),
+  EXPECT_LE(media::WordErrorRate("Please call me back in the morning.", heard->at("text").data),
             0.35)
       << heard->at("text").data;
 }

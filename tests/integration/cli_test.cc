@@ -5,9 +5,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "bench/media.h"
 #include "common/curve_keys.h"
 #include "tests/integration/test_models.h"
-#include "tests/media.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -184,7 +184,7 @@ TEST_F(CliMedia, TtsWritesAWavAsItStreamsAndSttReadsItBack) {
   EXPECT_GE(j["file"]["chunks"].get<int>(), 1);
   const std::string bytes = testing::ReadFile(wav);
   int rate = 0;
-  const auto samples = testing::WavSamples(bytes, &rate);  // the header's sizes were rewritten
+  const auto samples = media::WavSamples(bytes, &rate);  // the header's sizes were rewritten
   EXPECT_EQ(rate, 16000);
   EXPECT_EQ(samples.size() * 2 + 44, bytes.size());
   EXPECT_EQ(j["file"]["bytes"].get<size_t>(), samples.size() * 2);
@@ -195,15 +195,15 @@ TEST_F(CliMedia, TtsWritesAWavAsItStreamsAndSttReadsItBack) {
   run = RunCli(broker_, {"infer", "stt", "--file", wav});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const auto heard = nlohmann::json::parse(run.out)["outputs"];
-  EXPECT_LE(testing::WordErrorRate("Thank you very much for your help.", heard["text"]), 0.35)
+  EXPECT_LE(media::WordErrorRate("Thank you very much for your help.", heard["text"]), 0.35)
       << heard["text"];
   EXPECT_TRUE(heard["words"].is_array());
 }
 
 TEST_F(CliMedia, OcrAndBarcodesReadFilesAndPrintStructuredJson) {
   const std::string scan = dir_ / "scan.png", qr = dir_ / "qr.png";
-  auto pix = testing::RenderText("Order 1234 ready", 32);
-  testing::WriteFile(scan, testing::EncodePng(pix.get()));
+  auto pix = media::RenderText("Order 1234 ready", 32);
+  testing::WriteFile(scan, media::EncodePng(pix.get()));
   auto run = RunCli(broker_, {"infer", "ocr", "--file", scan});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   auto j = nlohmann::json::parse(run.out)["outputs"];
@@ -278,6 +278,30 @@ TEST(Bench, SmokeModeMeasuresEveryRunAndWritesJson) {
   EXPECT_GT(j["restart_serving_ms"].get<double>(), 0);
   EXPECT_GE(j["restart_serving_ms"].get<double>(), j["restart_registered_ms"].get<double>());
   EXPECT_GT(j["broker_rss_idle_mb"].get<double>(), 0);
+}
+
+TEST(Bench, NativeSmokeMeasuresEveryFigureServedAndInProcess) {
+  testing::TempDir dir;
+  const std::string json_path = dir / "native.json";
+  const auto run =
+      RunCommand({std::string(BOTMODELS_BIN_DIR) + "/botmodels-native-bench", "--smoke", "--json",
+                  json_path, "--repository", BOTMODELS_DEMO_MODELS});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("first chunk of a streamed reply"), std::string::npos) << run.out;
+  const auto j = nlohmann::json::parse(testing::ReadFile(json_path));
+  ASSERT_EQ(j["latencies"].size(), 8u);
+  for (const auto& l : j["latencies"]) {
+    EXPECT_GT(l["served"].get<double>(), 0) << l["what"];
+    EXPECT_GT(l["in_process"].get<double>(), 0) << l["what"];
+  }
+  ASSERT_EQ(j["starts"].size(), 6u);  // five native backends and the TorchScript double
+  for (const auto& s : j["starts"]) {
+    EXPECT_GT(s["ready_ms"].get<double>(), 0) << s["backend"];
+    EXPECT_GT(s["rss_mb"].get<double>(), 0) << s["backend"];
+  }
+  ASSERT_EQ(j["throughput"].size(), 2u);
+  EXPECT_GT(j["throughput"][1]["per_second"].get<double>(), 0);
+  EXPECT_LE(j["stt_word_error_rate"].get<double>(), 1.0);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "common/codec.h"
 #include "common/request_signer.h"
+#include "common/value.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -60,7 +61,8 @@ std::string TwoFloats(float a, float b) {
 
 TEST(ProtocolDocument, WorkedExampleBytesMatchTheEncoder) {
   const std::vector<std::string> blocks = WorkedExampleBlocks();
-  ASSERT_EQ(blocks.size(), 5u) << "header, body, signature, reply, error reply";
+  ASSERT_EQ(blocks.size(), 8u)
+      << "header, body, signature, reply, error reply, streamed body, partial, final";
 
   const protocol::AuthHeader header{
       "demo", 1764000000000ULL,
@@ -87,6 +89,28 @@ TEST(ProtocolDocument, WorkedExampleBytesMatchTheEncoder) {
   const auto error =
       protocol::ErrorReply("r2", {ErrorCode::kUnknownModel, "no model named 'nope'"});
   EXPECT_EQ(Hex(codec::EncodeReply(error)), blocks[4]);
+
+  protocol::Request streamed;
+  streamed.id = "r3";
+  streamed.op = protocol::Op::kInfer;
+  streamed.model = "tts";
+  streamed.stream = true;
+  streamed.inputs["text"] = {protocol::DType::kString, {}, "Hi."};
+  EXPECT_EQ(Hex(codec::EncodeRequest(streamed)), blocks[5]);
+
+  const protocol::Tensor rate{protocol::DType::kValue, {}, *JsonToValue("16000")};
+  protocol::Reply partial;
+  partial.id = "r3";
+  partial.more = true;
+  partial.outputs["pcm"] = {protocol::DType::kBytes, {}, std::string("\x00\x00\x10\x00", 4)};
+  partial.outputs["sample_rate"] = rate;
+  EXPECT_EQ(Hex(codec::EncodeReply(partial)), blocks[6]);
+
+  protocol::Reply last;
+  last.id = "r3";
+  last.outputs["sample_rate"] = rate;
+  last.outputs["voice"] = {protocol::DType::kString, {}, "slt"};
+  EXPECT_EQ(Hex(codec::EncodeReply(last)), blocks[7]);
 }
 
 }  // namespace

@@ -5,13 +5,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/media.h"
 #include "common/value.h"
 #include "common/wav.h"
 #include "models/speech/audio_decoder.h"
 #include "models/speech/sentences.h"
 #include "models/speech/stt_backend.h"
 #include "models/speech/tts_backend.h"
-#include "tests/media.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -86,7 +86,7 @@ TEST_F(Speech, FliteAndEspeakSpeakWavAtTheirOwnRates) {
     auto out = Speak({{"text", Text("Hello, one two three.")}, {"voice", Text(voice)}});
     ASSERT_OK(out);
     int wav_rate = 0;
-    const auto samples = testing::WavSamples(out->at("audio").data, &wav_rate);
+    const auto samples = media::WavSamples(out->at("audio").data, &wav_rate);
     EXPECT_EQ(wav_rate, rate) << voice;
     EXPECT_EQ(json::parse(ValueToJson(out->at("sample_rate").data)), rate) << voice;
     EXPECT_EQ(out->at("voice").data, voice);
@@ -128,13 +128,13 @@ TEST_F(Speech, StreamedChunksJoinIntoTheWholeSpeech) {
     EXPECT_EQ(final_outputs->views.count("audio"), 0u);
     EXPECT_GE(chunks, 3) << voice;
     int whole_rate = 0;
-    const auto whole = testing::WavSamples(SpeakWav(text, voice), &whole_rate);
+    const auto whole = media::WavSamples(SpeakWav(text, voice), &whole_rate);
     EXPECT_EQ(rate, whole_rate);
     EXPECT_NEAR(static_cast<double>(joined.size()) / 2, whole.size(), whole.size() * 0.05) << voice;
     if (voice != "slt") continue;  // PocketSphinx's model hears Flite's voice, barely eSpeak's
     auto heard = Listen(WavHeader(rate, static_cast<uint32_t>(joined.size())) + joined);
     ASSERT_OK(heard);
-    EXPECT_LE(testing::WordErrorRate(text, heard->at("text").data), 0.5)
+    EXPECT_LE(media::WordErrorRate(text, heard->at("text").data), 0.5)
         << voice << " heard '" << heard->at("text").data << "'";
   }
 }
@@ -175,7 +175,7 @@ TEST_F(Speech, SentencesSpokenByTtsAreTranscribedBySttWithFewErrors) {
     }
     EXPECT_LE(last_end, json::parse(ValueToJson(out->at("duration_s").data)).get<double>() + 0.02);
   }
-  const double wer = testing::WordErrorRate(reference, hypothesis);
+  const double wer = media::WordErrorRate(reference, hypothesis);
   RecordProperty("word_error_rate", std::to_string(wer));
   std::cout << "STT word error rate on " << kSentences.size() << " synthetic sentences: " << wer
             << "\n  said:  " << reference << "\n  heard: " << hypothesis << "\n";
@@ -186,7 +186,7 @@ TEST_F(Speech, SentencesSpokenByTtsAreTranscribedBySttWithFewErrors) {
 
 TEST_F(Speech, EveryContainerAndRateDecodesToTheSameSpeech) {
   int rate = 0;
-  const auto speech = testing::WavSamples(SpeakWav(kSentences[4]), &rate);
+  const auto speech = media::WavSamples(SpeakWav(kSentences[4]), &rate);
   ASSERT_EQ(rate, 16000);
   // The same speech at other rates: libsndfile resamples nothing, so make it by repetition
   // and decimation (a crude but honest resampler for a test signal).
@@ -211,7 +211,7 @@ TEST_F(Speech, EveryContainerAndRateDecodesToTheSameSpeech) {
   };
   const AudioDecoder decoder(16000, 600);
   for (const Case& c : cases) {
-    const std::string bytes = testing::EncodeAudio(at_rate(c.rate), c.rate, c.channels, c.format);
+    const std::string bytes = media::EncodeAudio(at_rate(c.rate), c.rate, c.channels, c.format);
     auto audio = decoder.Decode(bytes);
     ASSERT_TRUE(audio.ok()) << c.name << ": " << testing::Describe(audio);
     // Codecs pad a little (Opus and MP3 add up to ~50 ms of priming): the length holds to 0.1 s.
@@ -219,7 +219,7 @@ TEST_F(Speech, EveryContainerAndRateDecodesToTheSameSpeech) {
     EXPECT_NEAR(static_cast<double>(audio->samples.size()), speech.size(), 1600) << c.name;
     auto heard = Listen(bytes);
     ASSERT_TRUE(heard.ok()) << c.name << ": " << testing::Describe(heard);
-    EXPECT_LE(testing::WordErrorRate(kSentences[4], heard->at("text").data), 0.5)
+    EXPECT_LE(media::WordErrorRate(kSentences[4], heard->at("text").data), 0.5)
         << c.name << ": heard '" << heard->at("text").data << "'";
   }
 }
@@ -227,9 +227,8 @@ TEST_F(Speech, EveryContainerAndRateDecodesToTheSameSpeech) {
 TEST_F(Speech, BadAudioIsInvalidRequestAndTheBackendServesOn) {
   const std::string wav = SpeakWav("Short.");
   int rate = 0;
-  const auto samples = testing::WavSamples(wav, &rate);
-  const std::string flac =
-      testing::EncodeAudio(samples, rate, 1, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+  const auto samples = media::WavSamples(wav, &rate);
+  const std::string flac = media::EncodeAudio(samples, rate, 1, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
   const std::vector<std::pair<std::string, std::string>> bad{
       {"", "audio: 0 bytes"},
       {std::string(1000, '\x42'), "not a WAV, FLAC"},
@@ -251,7 +250,7 @@ TEST(AudioDecoder, AudioOverMaxSecondsIsRefusedBeforeDecoding) {
   const std::vector<int16_t> ten_seconds(160000, 100);
   const AudioDecoder decoder(16000, 5);
   auto out =
-      decoder.Decode(testing::EncodeAudio(ten_seconds, 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16));
+      decoder.Decode(media::EncodeAudio(ten_seconds, 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16));
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("over the model's max_seconds = 5"), std::string::npos);
 }

@@ -4,13 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/media.h"
 #include "common/value.h"
 #include "models/vision/barcode_backend.h"
 #include "models/vision/exif_orientation.h"
 #include "models/vision/image_decoder.h"
 #include "models/vision/ocr_backend.h"
 #include "models/vision/qrcode_backend.h"
-#include "tests/media.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -55,8 +55,8 @@ class Ocr : public ::testing::Test {
 
 TEST_F(Ocr, RenderedTextIsReadBackExactlyWithWordBoxes) {
   const std::string text = "The quick brown fox jumps\nover the lazy dog 12345";
-  auto pix = testing::RenderText(text, 32);
-  auto out = Read(testing::EncodePng(pix.get()));
+  auto pix = media::RenderText(text, 32);
+  auto out = Read(media::EncodePng(pix.get()));
   ASSERT_OK(out);
   EXPECT_EQ(out->at("text").data, text + "\n");
   EXPECT_EQ(out->at("language").data, "eng");
@@ -80,45 +80,44 @@ TEST_F(Ocr, RenderedTextIsReadBackExactlyWithWordBoxes) {
 
 TEST_F(Ocr, ASecondInstalledLanguageReadsItsOwnLetters) {
   const std::string text = "Grüße aus München, schöne Äpfel";
-  auto pix = testing::RenderText(text, 32);
-  auto out = Read(testing::EncodePng(pix.get()), "deu");
+  auto pix = media::RenderText(text, 32);
+  auto out = Read(media::EncodePng(pix.get()), "deu");
   ASSERT_OK(out);
   EXPECT_EQ(out->at("text").data, text + "\n");
   EXPECT_EQ(out->at("language").data, "deu");
 }
 
 TEST_F(Ocr, ALanguageNotInstalledIsInvalidRequestListingTheInstalledOnes) {
-  auto pix = testing::RenderText("hello", 32);
-  auto out = Read(testing::EncodePng(pix.get()), "klingon");
+  auto pix = media::RenderText("hello", 32);
+  auto out = Read(media::EncodePng(pix.get()), "klingon");
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), ErrorCode::kInvalidRequest);
   EXPECT_NE(out.status().message().find("'klingon' is not installed"), std::string::npos);
   EXPECT_NE(out.status().message().find("eng"), std::string::npos);
-  EXPECT_FALSE(Read(testing::EncodePng(pix.get()), "../etc/passwd").ok());
+  EXPECT_FALSE(Read(media::EncodePng(pix.get()), "../etc/passwd").ok());
 }
 
 TEST_F(Ocr, AJpegIsTurnedUprightByItsExifOrientation) {
   const std::string text = "Rotated receipt 42";
-  auto upright = testing::RenderText(text, 32);
+  auto upright = media::RenderText(text, 32);
   // Stored a quarter turn counter-clockwise; orientation 6 tells a viewer to turn it back.
   PixPtr stored(pixRotate90(upright.get(), -1));
-  auto out = Read(testing::JpegWithOrientation(stored.get(), 6));
+  auto out = Read(media::JpegWithOrientation(stored.get(), 6));
   ASSERT_OK(out);
   EXPECT_EQ(out->at("text").data, text + "\n");
 }
 
 TEST_F(Ocr, BadImagesAreInvalidRequestsAndTheBackendServesOn) {
-  auto pix = testing::RenderText("still here", 32);
-  const std::string png = testing::EncodePng(pix.get());
-  const std::string jpeg = testing::EncodeJpeg(pix.get());
+  auto pix = media::RenderText("still here", 32);
+  const std::string png = media::EncodePng(pix.get());
+  const std::string jpeg = media::EncodeJpeg(pix.get());
   const std::vector<std::pair<std::string, std::string>> bad{
       {"", "0 bytes is not an image"},
       {"GIF89a not really an image at all", "corrupt gif header"},
       {std::string(4096, 'x'), "unknown format"},
       {png.substr(0, png.size() / 2), "corrupt or truncated png"},
       {jpeg.substr(0, 200), "jpeg"},
-      {testing::PngHeaderClaiming(50000, 50000),
-       "2500000000 pixels is over the model's max_pixels"},
+      {media::PngHeaderClaiming(50000, 50000), "2500000000 pixels is over the model's max_pixels"},
   };
   for (const auto& [bytes, expected] : bad) {
     auto out = Read(bytes);
@@ -132,17 +131,17 @@ TEST_F(Ocr, BadImagesAreInvalidRequestsAndTheBackendServesOn) {
 }
 
 TEST(ExifOrientation, ReadsEachOrientationAndIgnoresWhatIsNotExif) {
-  auto pix = testing::RenderText("x", 16);
+  auto pix = media::RenderText("x", 16);
   for (int o = 1; o <= 8; ++o) {
-    EXPECT_EQ(ExifOrientation(testing::JpegWithOrientation(pix.get(), o)), o);
+    EXPECT_EQ(ExifOrientation(media::JpegWithOrientation(pix.get(), o)), o);
   }
-  const std::string plain = testing::EncodeJpeg(pix.get());
+  const std::string plain = media::EncodeJpeg(pix.get());
   EXPECT_EQ(ExifOrientation(plain), 1);
-  EXPECT_EQ(ExifOrientation(testing::JpegWithOrientation(pix.get(), 9)), 1);
+  EXPECT_EQ(ExifOrientation(media::JpegWithOrientation(pix.get(), 9)), 1);
   EXPECT_EQ(ExifOrientation(std::string_view("\xff\xd8\xff\xe1\xff\xff", 6)),
             1);  // a length past the end
   EXPECT_EQ(ExifOrientation(""), 1);
-  const std::string exif = testing::JpegWithOrientation(pix.get(), 6);
+  const std::string exif = media::JpegWithOrientation(pix.get(), 6);
   for (size_t cut = 0; cut < 60; ++cut) EXPECT_LE(ExifOrientation(exif.substr(0, cut)), 8);
 }
 
@@ -181,10 +180,10 @@ TEST_F(Codes, AQrCodeOfUtf8TextMadeByTheQrBackendIsReadBackWithItsPosition) {
 }
 
 TEST_F(Codes, Ean13AndCode128SideBySideAreBothDecodedWithTheirPositions) {
-  auto ean = testing::DrawBarcode("EAN-13", "4006381333931", 300, 120);
-  auto code128 = testing::DrawBarcode("Code128", "BOT-2026/11", 400, 120);
-  auto both = testing::SideBySide({ean.get(), code128.get()}, 40);
-  const json codes = Decode(testing::EncodePng(both.get()));
+  auto ean = media::DrawBarcode("EAN-13", "4006381333931", 300, 120);
+  auto code128 = media::DrawBarcode("Code128", "BOT-2026/11", 400, 120);
+  auto both = media::SideBySide({ean.get(), code128.get()}, 40);
+  const json codes = Decode(media::EncodePng(both.get()));
   ASSERT_EQ(codes.size(), 2u);
   std::map<std::string, json> by_format;
   for (const json& c : codes) by_format[c["format"]] = c;
@@ -198,8 +197,8 @@ TEST_F(Codes, Ean13AndCode128SideBySideAreBothDecodedWithTheirPositions) {
 }
 
 TEST_F(Codes, AnImageWithoutCodesHasAnEmptyList) {
-  auto pix = testing::RenderText("no code here", 32);
-  EXPECT_EQ(Decode(testing::EncodePng(pix.get())), json::array());
+  auto pix = media::RenderText("no code here", 32);
+  EXPECT_EQ(Decode(media::EncodePng(pix.get())), json::array());
 }
 
 TEST_F(Codes, QrOptionsAreCheckedAndTooLongATextIsRefused) {

@@ -1,4 +1,4 @@
-#include "tests/media.h"
+#include "bench/media.h"
 
 #include <ZXing/BitMatrix.h>
 #include <ZXing/MultiFormatWriter.h>
@@ -13,7 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace botmodels::testing {
+namespace botmodels::media {
 namespace {
 
 constexpr char kFont[] = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";  // fonts-dejavu-core
@@ -272,4 +272,4 @@ double WordErrorRate(const std::string& reference, const std::string& hypothesis
   return ref.empty() ? 0.0 : static_cast<double>(d[ref.size()][hyp.size()]) / ref.size();
 }
 
-}  // namespace botmodels::testing
+}  // namespace botmodels::media

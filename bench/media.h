@@ -1,6 +1,6 @@
 #pragma once
 
-// Test data the tests make themselves: text rendered into images (stb_truetype
+// Media the tests and the benchmark make themselves: text rendered into images (stb_truetype
 // and DejaVu Sans), barcodes drawn by ZXing-cpp, images encoded by Leptonica,
 // audio encoded by libsndfile.
 
@@ -10,7 +10,7 @@
 
 #include "models/vision/image_decoder.h"
 
-namespace botmodels::testing {
+namespace botmodels::media {
 
 // Lines of `text` ('\n' separates them) in black on white, `pixel_height`
 // px per line, with a margin; 8-bit gray.
@@ -44,4 +44,4 @@ std::vector<int16_t> WavSamples(const std::string& wav, int* rate);
 // ignoring case and punctuation.
 double WordErrorRate(const std::string& reference, const std::string& hypothesis);
 
-}  // namespace botmodels::testing
+}  // namespace botmodels::media
