@@ -149,7 +149,8 @@ BackendSpecs NativeSpecs(BackendKind kind) {
               {Spec("audio", DType::kBytes, true), Spec("pcm", DType::kBytes, true),
                Spec("sample_rate", DType::kValue), Spec("voice", DType::kString, true)}};
     case BackendKind::kStt:
-      return {{Spec("audio", DType::kBytes)},
+      return {{Spec("audio", DType::kBytes), Spec("grammar", DType::kString, true),
+               Spec("keywords", DType::kValue, true)},
               {Spec("text", DType::kString), Spec("confidence", DType::kValue),
                Spec("words", DType::kValue), Spec("language", DType::kString),
                Spec("duration_s", DType::kValue)}};

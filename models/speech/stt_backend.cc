@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "common/value.h"
@@ -21,6 +22,32 @@ std::string Plain(const char* word) {
 
 // Silence, breath and noise markers ("<s>", "<sil>", "[NOISE]", "++um++") are no words.
 bool IsFiller(const char* word) { return word[0] == '<' || word[0] == '[' || word[0] == '+'; }
+
+constexpr size_t kMaxGrammarBytes = 64 << 10;  // a grammar of thousands of phrases
+constexpr char kRequestSearch[] = "request";   // the search a request's grammar becomes
+
+// Makes the language model's search current again when a request's grammar is done.
+class SearchGuard {
+ public:
+  SearchGuard(ps_decoder_t* ps, const std::string& restore) : ps_(ps), restore_(restore) {}
+  ~SearchGuard() {
+    ps_set_search(ps_, restore_.c_str());
+    ps_unset_search(ps_, kRequestSearch);
+  }
+  SearchGuard(const SearchGuard&) = delete;
+  SearchGuard& operator=(const SearchGuard&) = delete;
+
+ private:
+  ps_decoder_t* ps_;
+  const std::string& restore_;
+};
+
+// Letters, digits, apostrophes and spaces: a phrase of dictionary words.
+bool PlainPhrase(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '\'' || c == ' ';
+  });
+}
 
 struct SttResult {
   std::string text, confidence, language, words, duration;
@@ -54,12 +81,49 @@ Status SttBackend::Load() {
   load_status_ = decoder_ps_ ? Status()
                              : Status(ErrorCode::kModelLoadFailed,
                                       "stt: pocketsphinx could not load the model in " + dir);
+  if (decoder_ps_) default_search_ = ps_get_search(decoder_ps_);
   return *load_status_;
+}
+
+Result<std::optional<std::string>> SttBackend::GrammarOf(const protocol::TensorViews& inputs) {
+  if (auto it = inputs.find("grammar"); it != inputs.end()) {
+    if (it->second.data.size() > kMaxGrammarBytes) {
+      return InvalidRequest("input 'grammar': over " + std::to_string(kMaxGrammarBytes) + " bytes");
+    }
+    return std::optional<std::string>(it->second.data);
+  }
+  auto it = inputs.find("keywords");
+  if (it == inputs.end()) return std::optional<std::string>();
+  const nlohmann::json list = nlohmann::json::parse(ValueToJson(it->second.data));
+  std::string alternatives;
+  const auto bad = InvalidRequest("input 'keywords': an array of words or phrases");
+  if (!list.is_array() || list.empty()) return bad;
+  for (const auto& keyword : list) {
+    if (!keyword.is_string() || !PlainPhrase(keyword.get<std::string>())) return bad;
+    std::string phrase = keyword.get<std::string>();
+    std::transform(phrase.begin(), phrase.end(), phrase.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    alternatives += (alternatives.empty() ? "(" : " | (") + phrase + ")";
+    if (alternatives.size() > kMaxGrammarBytes) return bad;
+  }
+  return std::optional<std::string>(
+      "#JSGF V1.0;\ngrammar keywords;\npublic <keyword> = " + alternatives + ";\n");
 }
 
 Result<ModelOutputs> SttBackend::Infer(const protocol::TensorViews& inputs) {
   auto audio = decoder_.Decode(inputs.at("audio").data);
   if (!audio.ok()) return audio.status();
+  auto grammar = GrammarOf(inputs);
+  if (!grammar.ok()) return grammar.status();
+  std::optional<SearchGuard> restore;
+  if (*grammar) {
+    if (ps_set_jsgf_string(decoder_ps_, kRequestSearch, (*grammar)->c_str()) != 0) {
+      return InvalidRequest(
+          "the grammar does not parse, or names a word the dictionary does not have");
+    }
+    restore.emplace(decoder_ps_, default_search_);
+    ps_set_search(decoder_ps_, kRequestSearch);
+  }
   if (ps_start_utt(decoder_ps_) < 0 ||
       ps_process_raw(decoder_ps_, audio->samples.data(), audio->samples.size(), FALSE, TRUE) < 0 ||
       ps_end_utt(decoder_ps_) < 0) {

@@ -184,6 +184,36 @@ TEST_F(Speech, SentencesSpokenByTtsAreTranscribedBySttWithFewErrors) {
   EXPECT_LE(wer, 0.35);
 }
 
+TEST_F(Speech, AGrammarOrAKeywordListLimitsWhatSttHears) {
+  const std::string audio = SpeakWav("Please call me back in the morning.");
+  const std::string jsgf =
+      "#JSGF V1.0;\ngrammar requests;\n"
+      "public <request> = please call me back in the morning | order two pizzas | thank you;\n";
+  auto heard =
+      testing::RunModel(*stt_, {{"audio", {DType::kBytes, {}, audio}}, {"grammar", Text(jsgf)}});
+  ASSERT_OK(heard);
+  EXPECT_EQ(heard->at("text").data, "please call me back in the morning");
+  auto keyword = testing::RunModel(
+      *stt_, {{"audio", {DType::kBytes, {}, SpeakWav("Yes.")}},
+              {"keywords", {DType::kValue, {}, *JsonToValue(R"(["yes", "no", "call me back"])")}}});
+  ASSERT_OK(keyword);
+  EXPECT_EQ(keyword->at("text").data, "yes");
+  // Bad grammars are refused, and the language model serves the next request.
+  for (const auto& [name, value] : std::vector<std::pair<std::string, protocol::Tensor>>{
+           {"grammar", Text("public <x> = ;")},
+           {"keywords", {DType::kValue, {}, *JsonToValue(R"(["zzxqvw"])")}},
+           {"keywords", {DType::kValue, {}, *JsonToValue(R"([1, 2])")}}}) {
+    auto bad = testing::RunModel(*stt_, {{"audio", {DType::kBytes, {}, audio}}, {name, value}});
+    ASSERT_FALSE(bad.ok()) << name;
+    EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidRequest);
+  }
+  auto free_speech = Listen(audio);
+  ASSERT_OK(free_speech);
+  EXPECT_LE(
+      media::WordErrorRate("Please call me back in the morning.", free_speech->at("text").data),
+      0.5);
+}
+
 TEST_F(Speech, EveryContainerAndRateDecodesToTheSameSpeech) {
   int rate = 0;
   const auto speech = media::WavSamples(SpeakWav(kSentences[4]), &rate);
@@ -199,16 +229,20 @@ TEST_F(Speech, EveryContainerAndRateDecodesToTheSameSpeech) {
     std::string name;
     int rate, channels, format;
   };
-  const std::vector<Case> cases{
-      {"wav 8 kHz mono", 8000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16},
-      {"wav 16 kHz stereo", 16000, 2, SF_FORMAT_WAV | SF_FORMAT_PCM_16},
-      {"wav 44.1 kHz stereo", 44100, 2, SF_FORMAT_WAV | SF_FORMAT_PCM_16},
-      {"wav 48 kHz mono", 48000, 1, SF_FORMAT_WAV | SF_FORMAT_FLOAT},
-      {"flac", 44100, 1, SF_FORMAT_FLAC | SF_FORMAT_PCM_16},
-      {"ogg vorbis", 44100, 2, SF_FORMAT_OGG | SF_FORMAT_VORBIS},
-      {"ogg opus", 48000, 1, SF_FORMAT_OGG | SF_FORMAT_OPUS},
-      {"mp3", 44100, 1, SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III},
-  };
+  std::vector<Case> cases;
+  for (int rate : {8000, 16000, 44100, 48000}) {
+    for (int channels : {1, 2}) {
+      cases.push_back({"wav " + std::to_string(rate) + " Hz, " + std::to_string(channels) + " ch",
+                       rate, channels, SF_FORMAT_WAV | SF_FORMAT_PCM_16});
+    }
+  }
+  cases.insert(cases.end(), {
+                                {"wav 48 kHz float", 48000, 1, SF_FORMAT_WAV | SF_FORMAT_FLOAT},
+                                {"flac", 44100, 1, SF_FORMAT_FLAC | SF_FORMAT_PCM_16},
+                                {"ogg vorbis", 44100, 2, SF_FORMAT_OGG | SF_FORMAT_VORBIS},
+                                {"ogg opus", 48000, 1, SF_FORMAT_OGG | SF_FORMAT_OPUS},
+                                {"mp3", 44100, 1, SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III},
+                            });
   const AudioDecoder decoder(16000, 600);
   for (const Case& c : cases) {
     const std::string bytes = media::EncodeAudio(at_rate(c.rate), c.rate, c.channels, c.format);

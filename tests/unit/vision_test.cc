@@ -130,6 +130,37 @@ TEST_F(Ocr, BadImagesAreInvalidRequestsAndTheBackendServesOn) {
   EXPECT_EQ(good->at("text").data, "still here\n");
 }
 
+TEST_F(Ocr, EveryImageFormatIsSniffedFromItsBytesAndRead) {
+  const std::string text = "Format test 2026";
+  auto pix = media::RenderText(text, 32);
+  const auto encode = [&](int format) {
+    l_uint8* data = nullptr;
+    size_t size = 0;
+    EXPECT_EQ(pixWriteMem(&data, &size, pix.get(), format), 0) << format;
+    std::string bytes(reinterpret_cast<const char*>(data), size);
+    lept_free(data);
+    return bytes;
+  };
+  const ImageDecoder decoder(config_.options.image.max_pixels);
+  for (const auto& [name, format] :
+       std::vector<std::pair<std::string, int>>{{"png", IFF_PNG},
+                                                {"jpeg", IFF_JFIF_JPEG},
+                                                {"webp", IFF_WEBP},
+                                                {"bmp", IFF_BMP},
+                                                {"gif", IFF_GIF},
+                                                {"tiff", IFF_TIFF_ZIP},
+                                                {"pnm", IFF_PNM}}) {
+    const std::string bytes = encode(format);
+    auto decoded = decoder.Decode(bytes);
+    ASSERT_TRUE(decoded.ok()) << name << ": " << decoded.status().message();
+    EXPECT_EQ(pixGetWidth(decoded->get()), pixGetWidth(pix.get())) << name;
+    EXPECT_EQ(pixGetHeight(decoded->get()), pixGetHeight(pix.get())) << name;
+    auto out = Read(bytes);
+    ASSERT_OK(out);
+    EXPECT_EQ(out->at("text").data, text + "\n") << name;
+  }
+}
+
 TEST(ExifOrientation, ReadsEachOrientationAndIgnoresWhatIsNotExif) {
   auto pix = media::RenderText("x", 16);
   for (int o = 1; o <= 8; ++o) {
