@@ -25,13 +25,16 @@ bool IsFiller(const char* word) { return word[0] == '<' || word[0] == '[' || wor
 
 constexpr size_t kMaxGrammarBytes = 64 << 10;  // a grammar of thousands of phrases
 constexpr char kRequestSearch[] = "request";   // the search a request's grammar becomes
+// The language model's search: PocketSphinx's PS_DEFAULT_SEARCH, which its
+// public headers do not export (and ps_get_search leaks an iterator in 5prealpha).
+constexpr char kLanguageModelSearch[] = "_default";
 
 // Makes the language model's search current again when a request's grammar is done.
 class SearchGuard {
  public:
-  SearchGuard(ps_decoder_t* ps, const std::string& restore) : ps_(ps), restore_(restore) {}
+  explicit SearchGuard(ps_decoder_t* ps) : ps_(ps) {}
   ~SearchGuard() {
-    ps_set_search(ps_, restore_.c_str());
+    ps_set_search(ps_, kLanguageModelSearch);
     ps_unset_search(ps_, kRequestSearch);
   }
   SearchGuard(const SearchGuard&) = delete;
@@ -39,7 +42,6 @@ class SearchGuard {
 
  private:
   ps_decoder_t* ps_;
-  const std::string& restore_;
 };
 
 // Letters, digits, apostrophes and spaces: a phrase of dictionary words.
@@ -81,7 +83,6 @@ Status SttBackend::Load() {
   load_status_ = decoder_ps_ ? Status()
                              : Status(ErrorCode::kModelLoadFailed,
                                       "stt: pocketsphinx could not load the model in " + dir);
-  if (decoder_ps_) default_search_ = ps_get_search(decoder_ps_);
   return *load_status_;
 }
 
@@ -121,7 +122,7 @@ Result<ModelOutputs> SttBackend::Infer(const protocol::TensorViews& inputs) {
       return InvalidRequest(
           "the grammar does not parse, or names a word the dictionary does not have");
     }
-    restore.emplace(decoder_ps_, default_search_);
+    restore.emplace(decoder_ps_);
     ps_set_search(decoder_ps_, kRequestSearch);
   }
   if (ps_start_utt(decoder_ps_) < 0 ||

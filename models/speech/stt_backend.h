@@ -42,7 +42,6 @@ class SttBackend final : public ModelBackend {
   const ModelConfig config_;
   const AudioDecoder decoder_;
   ps_decoder_s* decoder_ps_ = nullptr;
-  std::string default_search_;  // the language model's search, restored after a grammar
   std::optional<Status> load_status_;
 };
 
