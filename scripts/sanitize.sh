@@ -12,5 +12,7 @@ cmake --build "$build" -j "$(nproc)"
 # halt_on_error: a report ends the process, so the test that caused it fails.
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# Third-party leaks we cannot free, each explained in the file.
+export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" --timeout 600 "$@"
