@@ -1,5 +1,6 @@
 #include "bench/bench.h"
 
+#include <httplib.h>
 #include <signal.h>
 #include <spdlog/fmt/fmt.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "bench/host.h"
+#include "bench/http_load.h"
 #include "bench/served_broker.h"
 #include "common/codec.h"
 #include "common/process_info.h"
@@ -149,9 +151,10 @@ class RssSampler {
             std::this_thread::sleep_for(20ms);
           }
         }) {}
+  ~RssSampler() { Stop(); }  // a run that throws still joins the thread
   int64_t Stop() {
     stop_ = true;
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
     return peak_;
   }
 
@@ -213,6 +216,83 @@ void MeasureRestart(ServedBroker& broker, const std::string& body, BenchReport& 
     auto reply = broker.client().Call(*request);
     if (reply.ok() && reply->status.ok()) report.restart_serving_ms = elapsed_ms();
   }
+}
+
+// A request of client `slot` to the demo `double` model: 4 floats.
+std::string DoubleBody(int slot) {
+  protocol::Request r;
+  r.id = std::to_string(slot);
+  r.op = protocol::Op::kInfer;
+  r.model = "double";
+  const float x[4] = {1, 2, 3, 4};
+  r.inputs["x"] = {
+      protocol::DType::kFloat32, {4}, std::string(reinterpret_cast<const char*>(x), sizeof x)};
+  return codec::EncodeRequest(r);
+}
+
+// The same request as botmodels-gateway takes it, with its API key.
+std::string DoubleHttpRequest(const std::string& api_key) {
+  const std::string body = R"({"inputs": {"x": [1, 2, 3, 4]}})";
+  return "POST /api/infer/double HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: " + api_key +
+         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body;
+}
+
+// (e) and (f): the broker serving `double`, with the gateway in front.
+void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& repo,
+                zmq::context_t& context, BenchReport& report) {
+  const std::string api_key = RandomHex(32);
+  const fs::path keys = dir / "gateway.api-keys.toml";
+  std::ofstream(keys) << "[[key]]\nid = \"bench\"\nkey = \"" << api_key << "\"\n";
+  fs::permissions(keys, fs::perms::owner_read | fs::perms::owner_write);
+  const int port = PortOf(FreeTcpEndpoint());
+  // Batching on, as a deployment serving many small requests would have it.
+  std::ofstream(fs::path(repo) / "double" / "model.toml")
+      << "devices = [\"cpu\"]\npreload = true\nqueue_size = 4096\nmax_batch_size = 64\n"
+         "max_queue_delay_us = 0\n[[inputs]]\nname = \"x\"\ndtype = \"float32\"\nshape = [-1]\n"
+         "[[outputs]]\nname = \"y\"\ndtype = \"float32\"\nshape = [-1]\n";
+  ServedOptions served{o.bin_dir, dir, "gateway", repo, {"double"}, 1};
+  served.extra_config = fmt::format(
+      "[gateway]\nlisten = \"127.0.0.1:{}\"\napi_keys_file = \"{}\"\nbroker_key_id = \"{}\"\n"
+      "outputs_dir = \"{}\"\n",
+      port, keys.string(), ServedBroker::kKeyId, (dir / "outputs").string());
+  ServedBroker broker(std::move(served));
+  httplib::Client http("127.0.0.1", port);
+  const auto until = Clock::now() + 30s;
+  while (true) {
+    auto health = http.Get("/api/health");
+    if (health && health->status == 200) break;
+    if (Clock::now() > until) throw std::runtime_error("the gateway did not get healthy");
+    std::this_thread::sleep_for(50ms);
+  }
+  const auto gateways = ChildPids(broker.pid(), "botmodels-gateway");
+  if (gateways.size() != 1) throw std::runtime_error("no botmodels-gateway process found");
+  const int64_t gateway = gateways.front();
+  report.gateway_rss_idle_mb = RssBytes(gateway) / kMb;
+  RssSampler sampler(gateway);
+  std::vector<int64_t> servers = broker.WorkerPids();
+  servers.push_back(broker.pid());
+  std::vector<int64_t> with_gateway = servers;
+  with_gateway.push_back(gateway);
+  std::vector<std::string> bodies;
+  for (int slot = 0; slot < *std::max_element(o.concurrency.begin(), o.concurrency.end()); ++slot) {
+    bodies.push_back(DoubleBody(slot));
+  }
+  const std::string request = DoubleHttpRequest(api_key);
+  for (int c : o.concurrency) {
+    std::vector<LoadResult> zmq_runs, http_runs;
+    for (int round = 0; round < o.rounds; ++round) {  // alternating, as (a) and (b)
+      zmq_runs.push_back(
+          Run(context, broker.frontend(), c, o, broker.client(), bodies, ReadBrokerReply, servers));
+      const double cpu_before = TotalCpuSeconds(with_gateway);
+      LoadResult run = RunHttpClosedLoop(port, request, c, o.warmup, o.duration);
+      run.server_cpu_us = CpuUsPerReply(with_gateway, cpu_before, run, o);
+      http_runs.push_back(run);
+    }
+    report.gateway_zmq.push_back(Median(zmq_runs));
+    report.gateway_http.push_back(Median(http_runs));
+  }
+  report.gateway_rss_load_mb = sampler.Stop() / kMb;
 }
 
 }  // namespace
@@ -299,6 +379,7 @@ BenchReport RunBench(const BenchOptions& o) {
     }
     MeasureRestart(broker, mlp.front(), report);
   }
+  if (wanted("gateway")) RunGateway(o, dir.path(), repo.string(), context, report);
   // (c) the same model in-process, at the batch sizes the served runs formed
   if (!batch_rows.empty()) report.inproc = RunForwards(o, repo / "mlp" / "model.pt", batch_rows);
   for (int workers : wanted("scale") ? o.scale_workers : std::vector<int>{}) {

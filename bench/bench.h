@@ -22,8 +22,9 @@ struct BenchOptions {
   int64_t rows = 1;              // rows of [rows, 512] float32 per request
   uint32_t max_batch_size = 64;  // served mlp's batching
   uint32_t threads = 1;          // intra-op threads: worker and in-process alike
-  // Which parts run: "hop" ((a) and (b)), "served" ((c), (d) and the restart), "scale".
-  std::vector<std::string> parts{"hop", "served", "scale"};
+  // Which parts run: "hop" ((a) and (b)), "served" ((c), (d) and the restart), "scale",
+  // "gateway" ((e) and (f)).
+  std::vector<std::string> parts{"hop", "served", "scale", "gateway"};
 };
 
 // Smoke mode: every run, far shorter, so the test suite keeps the bench working.
@@ -57,6 +58,10 @@ struct BenchReport {
   double broker_rss_idle_mb = 0, broker_rss_load_mb = 0, worker_rss_mb = 0;
   double restart_registered_ms = 0;  // kill -9 → the new process registered (reload excluded)
   double restart_serving_ms = 0;     // kill -9 → a request served again (reload included)
+  // The demo `double` model on 4 floats (the FastAPI comparison's model), side by side:
+  std::vector<LoadResult> gateway_zmq;   // (e) over ZeroMQ, straight to the broker
+  std::vector<LoadResult> gateway_http;  // (f) over HTTP through botmodels-gateway
+  double gateway_rss_idle_mb = 0, gateway_rss_load_mb = 0;
 };
 
 // Runs every measurement in one go. Throws std::runtime_error when a process

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -27,6 +28,31 @@ std::string UtcNow() {
   char when[32];
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
   return when;
+}
+
+std::vector<int64_t> ChildPids(int64_t parent, std::string_view name) {
+  std::vector<int64_t> pids;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // "pid (comm) state ppid ...": comm may hold spaces, so read around the parentheses.
+    const size_t open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    const std::string comm = line.substr(open + 1, close - open - 1);
+    std::istringstream rest(line.substr(close + 1));
+    std::string state;
+    int64_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent && comm.compare(0, std::min(name.size(), size_t{15}), name, 0,
+                                       std::min(name.size(), size_t{15})) == 0) {
+      pids.push_back(std::stoll(pid));
+    }
+  }
+  return pids;
 }
 
 std::optional<ReplyInfo> ReadBrokerReply(std::string_view frame) {

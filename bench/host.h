@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bench/load.h"
 
@@ -15,6 +16,10 @@ namespace botmodels::bench {
 std::string CpuName();
 // "2026-11-30 04:00 UTC".
 std::string UtcNow();
+
+// The pids of `parent`'s children whose command name starts with `name`
+// (/proc/<pid>/stat; names are cut at 15 characters there).
+std::vector<int64_t> ChildPids(int64_t parent, std::string_view name);
 
 // A broker's reply frame, for RunClosedLoop: the request ids are the slots.
 std::optional<ReplyInfo> ReadBrokerReply(std::string_view frame);

@@ -72,13 +72,18 @@ LoadResult RunClosedLoop(zmq::context_t& context, const std::string& endpoint, i
       --outstanding;  // past the window: let the requests still out finish
     }
   }
+  Summarize(std::move(latencies), duration, result);
+  return result;
+}
+
+void Summarize(std::vector<double> latencies, std::chrono::milliseconds duration,
+               LoadResult& result) {
   result.seconds = std::chrono::duration<double>(duration).count();
   result.per_second = static_cast<double>(result.replies) / result.seconds;
   std::sort(latencies.begin(), latencies.end());
   result.p50_us = Percentile(latencies, 0.50);
   result.p90_us = Percentile(latencies, 0.90);
   result.p99_us = Percentile(latencies, 0.99);
-  return result;
 }
 
 }  // namespace botmodels::bench

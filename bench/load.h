@@ -33,6 +33,11 @@ struct ReplyInfo {
 };
 using ReadReply = std::function<std::optional<ReplyInfo>(std::string_view frame)>;
 
+// Fills `result`'s seconds, per_second and percentiles from the latencies
+// (µs) of its measured replies, `duration` long.
+void Summarize(std::vector<double> latencies, std::chrono::milliseconds duration,
+               LoadResult& result);
+
 // Closed-loop load: `concurrency` clients, each with one request
 // outstanding, sending the next as soon as its reply arrives. They share one
 // DEALER socket and run on the calling thread, so the load generator costs

@@ -8,6 +8,10 @@
 namespace botmodels::bench {
 namespace {
 
+// FastAPI + uvicorn (uvloop, 2 processes) on this machine type, for a model
+// doubling 4 floats at 16 keep-alive connections (the gateway issue's figure).
+constexpr double kFastApiPerSecond = 2300;
+
 const ForwardRun* InprocAt(const BenchReport& r, double mean_rows) {
   const int64_t rows = std::max<int64_t>(1, std::llround(mean_rows));
   for (const auto& f : r.inproc) {
@@ -39,8 +43,10 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
     out << fmt::format("{:<28} {:>5} {:>9} {:>9} {:>9} {:>10.0f} {:>6} {:>8} batch of {} rows\n",
                        "(c) mlp in-process", "-", "", "", "", f.rows_per_second, "", "", f.rows);
   }
+  for (const auto& l : r.gateway_zmq) out << Row("(e) broker + double, zmq", l);
+  for (const auto& l : r.gateway_http) out << Row("(f) gateway + double, HTTP", l);
   out << "(cpu us: CPU time of the serving processes per reply: proxy and echo, or broker and\n"
-         "worker; the load generator is not counted)\n";
+         "worker (and gateway); the load generator is not counted)\n";
   out << "\nratios (target)\n";
   for (size_t i = 0; i < r.proxy.size() && i < r.noop.size(); ++i) {
     out << fmt::format(
@@ -55,6 +61,17 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
           s.load.concurrency,
           s.load.per_second * static_cast<double>(r.options.rows) / f->rows_per_second, f->rows);
     }
+  }
+  for (size_t i = 0; i < r.gateway_zmq.size() && i < r.gateway_http.size(); ++i) {
+    // The targets: the added p50 with one client, the throughput with 16 (the FastAPI figures').
+    const LoadResult &z = r.gateway_zmq[i], &h = r.gateway_http[i];
+    out << fmt::format(
+        "  conc {:>3}: (f) - (e) p50 {:+.0f} us{}, (f) {:.0f} replies/s = {:.1f}x FastAPI's "
+        "2.3k{}, "
+        "(f)/(e) throughput {:.2f}\n",
+        h.concurrency, h.p50_us - z.p50_us, h.concurrency == 1 ? " (<= 300)" : "", h.per_second,
+        h.per_second / kFastApiPerSecond, h.concurrency == 16 ? " (>= 3)" : "",
+        h.per_second / z.per_second);
   }
   if (!r.scale.empty()) {
     out << fmt::format("\nscale: no-op workers on one broker, {} clients\n",
@@ -78,6 +95,10 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
         "mlp worker RSS {:.1f} MB; kill -9 of the mlp worker: registered again after {:.0f} ms, "
         "serving after {:.0f} ms (model reload included)\n",
         r.worker_rss_mb, r.restart_registered_ms, r.restart_serving_ms);
+  }
+  if (!r.gateway_http.empty()) {
+    out << fmt::format("gateway RSS idle {:.1f} MB, under load {:.1f} MB\n", r.gateway_rss_idle_mb,
+                       r.gateway_rss_load_mb);
   }
 }
 
@@ -137,6 +158,15 @@ nlohmann::json ToJson(const BenchReport& r) {
   j["worker_rss_mb"] = r.worker_rss_mb;
   j["restart_registered_ms"] = r.restart_registered_ms;
   j["restart_serving_ms"] = r.restart_serving_ms;
+  for (size_t i = 0; i < r.gateway_zmq.size() && i < r.gateway_http.size(); ++i) {
+    j["gateway"].push_back({{"zmq", load(r.gateway_zmq[i])},
+                            {"http", load(r.gateway_http[i])},
+                            {"added_p50_us", r.gateway_http[i].p50_us - r.gateway_zmq[i].p50_us}});
+  }
+  if (!r.gateway_http.empty()) {
+    j["gateway_rss_idle_mb"] = r.gateway_rss_idle_mb;
+    j["gateway_rss_load_mb"] = r.gateway_rss_load_mb;
+  }
   return j;
 }
 

@@ -19,15 +19,6 @@ std::string FreeTcpEndpoint() {
   return probe.get(zmq::sockopt::last_endpoint);
 }
 
-namespace {
-
-namespace bp = boost::process;
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-constexpr std::chrono::seconds kStartTimeout{120};  // 64 workers each load libtorch's libraries
-constexpr std::chrono::milliseconds kPoll{5};       // how often readiness is checked
-
 int PortOf(const std::string& endpoint) {
   return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
 }
@@ -41,6 +32,15 @@ std::string RandomHex(size_t bytes) {
   hex.pop_back();
   return hex;
 }
+
+namespace {
+
+namespace bp = boost::process;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::seconds kStartTimeout{120};  // 64 workers each load libtorch's libraries
+constexpr std::chrono::milliseconds kPoll{5};       // how often readiness is checked
 
 void WritePrivate(const fs::path& path, const std::string& text) {
   std::ofstream(path) << text;
@@ -65,7 +65,8 @@ ServedBroker::ServedBroker(ServedOptions options) : options_(std::move(options))
       << "[http]\nlisten = \"127.0.0.1:" << http_port_ << "\"\n"
       << "[auth]\nmode = \"hmac\"\nkeys_file = \"" << base.string() << ".keys.toml\"\n"
       << "[models]\nrepository = \"" << options_.repository << "\"\nserve = [" << serve.str()
-      << "]\n[supervisor]\nrestart_backoff_min_ms = 10\n";
+      << "]\n[supervisor]\nrestart_backoff_min_ms = 10\n"
+      << options_.extra_config;
 
   ClientOptions client;
   client.endpoint = frontend_;

@@ -24,6 +24,10 @@ inline auto DieWithBench() {
 
 // A loopback TCP endpoint free now: bound by the OS, then released.
 std::string FreeTcpEndpoint();
+// The port of "tcp://host:port".
+int PortOf(const std::string& endpoint);
+// `bytes` random bytes (libsodium) as hex: secrets for the benchmark's keys.
+std::string RandomHex(size_t bytes);
 
 struct ServedOptions {
   std::filesystem::path bin_dir;   // botmodels-broker and botmodels-worker
@@ -32,6 +36,7 @@ struct ServedOptions {
   std::string repository;          // the model repository
   std::vector<std::string> serve;  // models to serve
   uint32_t workers = 1;            // total workers to wait for
+  std::string extra_config = {};   // appended to the config (a [gateway] section)
 };
 
 // A real botmodels-broker (and its workers) on a config written for the
@@ -56,6 +61,9 @@ class ServedBroker {
   bool WaitReady(uint32_t workers, std::chrono::milliseconds timeout);
   // GET /metrics: sample ("name{labels}") → value.
   std::map<std::string, double> Metrics() const;
+  // The key the broker accepts (id "bench", role admin); its secret is in
+  // <dir>/<name>.keys.toml.
+  static constexpr char kKeyId[] = "bench";
 
  private:
   std::string LogTail() const;

@@ -59,6 +59,7 @@ Broker::Broker(BrokerConfig config, std::vector<ModelConfig> models, BrokerCrede
       models_(std::move(models)),
       launcher_(std::move(launcher)),
       supervisor_(clock_, *launcher_, WorkerLaunchOptions(config_, credentials_)),
+      services_(clock_, *launcher_, ServiceLaunchOptions(config_)),
       metrics_(models_),
       router_(clock_, *this, Policies(models_), &metrics_),
       refusals_(clock_),
@@ -103,6 +104,7 @@ int Broker::Run() {
   } else {
     spdlog::info("local_workers = false: waiting for remote workers on {}", config_.backend);
   }
+  if (auto gateway = GatewaySpec(config_)) services_.Add(std::move(*gateway));
   spdlog::info("broker {} ready: clients on {}{}, workers on {}{}, {} models", BOTMODELS_VERSION,
                config_.frontend, config_.curve.frontend ? " (CURVE)" : "", config_.backend,
                config_.curve.backend ? " (CURVE)" : "", models_.size());
@@ -121,6 +123,7 @@ int Broker::Run() {
                  router_.pending());
   }
   router_.AnswerAll({ErrorCode::kUnavailable, "the broker is shutting down"});
+  services_.StopAll();
   supervisor_.StopAll();
   if (http_) http_->Stop();
   spdlog::info("broker stopped");
@@ -143,6 +146,7 @@ void Broker::Housekeeping() {
   constexpr std::chrono::milliseconds kEvery{5};  // delays noticing a death by this, at most
   if (clock_.Now() - last_housekeeping_ < kEvery) return;
   last_housekeeping_ = clock_.Now();
+  services_.Tick();  // the gateway restarts after a backoff, like a worker
   const std::vector<WorkerExit> exits = supervisor_.Tick();
   for (const WorkerExit& exit : exits) {
     router_.OnWorkerGone(exit.id, exit.load_failed ? Departure::kLoadFailed : Departure::kDied);

@@ -84,6 +84,7 @@ class Broker final : private Outbox, private RequestHandler {
   std::vector<ModelConfig> models_;  // replicas change with `scale`, models with `reload`
   std::unique_ptr<ProcessLauncher> launcher_;
   Supervisor supervisor_;
+  Supervisor services_;  // processes beside the workers: the gateway
   Metrics metrics_;
   Router router_;
   RefusalLog refusals_;

@@ -45,6 +45,11 @@ int main(int argc, char** argv) {
   if (!log_format.empty()) config->log_format = log_format;
   botmodels::SetLogFormat(config->log_format, "broker");
   spdlog::set_level(spdlog::level::from_str(config->log_level));
+  if (config->repository.empty()) {
+    spdlog::critical("{}: no [models] repository: this file configures a gateway only",
+                     config_path);
+    return 2;
+  }
   auto models = botmodels::LoadRepository(config->repository, config->serve);
   if (!models.ok()) {
     spdlog::critical("{}", models.status().message());

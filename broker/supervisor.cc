@@ -11,6 +11,15 @@
 #include "common/worker_flags.h"
 
 namespace botmodels {
+namespace {
+
+// "worker mlp-0 (mlp on cpu)", or "gateway" for a process that is not a worker.
+std::string Describe(const WorkerSpec& spec) {
+  if (!spec.binary.empty()) return spec.id;
+  return "worker " + spec.id + " (" + spec.model + " on " + spec.device + ")";
+}
+
+}  // namespace
 
 Supervisor::Supervisor(const Clock& clock, ProcessLauncher& launcher, SupervisorOptions options)
     : clock_(clock), launcher_(launcher), options_(std::move(options)) {}
@@ -76,28 +85,31 @@ void Supervisor::OnExit(WorkerSlot& slot, const ExitStatus& status) {
   slot.restart_at = now + slot.backoff;
   LogFields fields{{"worker", slot.spec.id}, {"model", slot.spec.model}};
   if (slot.stopped) {
-    spdlog::info("worker {} ({}) stopped on request: {}", slot.spec.id, slot.spec.model,
-                 slot.last_exit);
+    spdlog::info("{} stopped on request: {}", Describe(slot.spec), slot.last_exit);
   } else if (!stopping_) {
-    spdlog::warn("worker {} ({}) ended: {}; restarting in {} ms", slot.spec.id, slot.spec.model,
-                 slot.last_exit, slot.backoff.count());
+    spdlog::warn("{} ended: {}; restarting in {} ms", Describe(slot.spec), slot.last_exit,
+                 slot.backoff.count());
   }
 }
 
 void Supervisor::StartSlot(WorkerSlot& slot) {
-  std::vector<std::string> args = options_.common_args;
-  args.insert(args.end(),
-              {std::string(worker_flag::kId), slot.spec.id, std::string(worker_flag::kModel),
-               slot.spec.model, std::string(worker_flag::kDevice), slot.spec.device});
-  if (slot.load_failed) args.emplace_back(worker_flag::kPreload);
-  if (slot.spec.threads > 0)
+  const bool worker = slot.spec.binary.empty();
+  std::vector<std::string> args = worker ? options_.common_args : slot.spec.args;
+  if (worker) {
     args.insert(args.end(),
-                {std::string(worker_flag::kThreads), std::to_string(slot.spec.threads)});
+                {std::string(worker_flag::kId), slot.spec.id, std::string(worker_flag::kModel),
+                 slot.spec.model, std::string(worker_flag::kDevice), slot.spec.device});
+    if (slot.load_failed) args.emplace_back(worker_flag::kPreload);
+    if (slot.spec.threads > 0)
+      args.insert(args.end(),
+                  {std::string(worker_flag::kThreads), std::to_string(slot.spec.threads)});
+  }
   slot.started = clock_.Now();
   slot.killed = false;
   LogFields fields{{"worker", slot.spec.id}, {"model", slot.spec.model}};
-  const std::string& binary =
-      slot.spec.needs_torch ? options_.worker_binary : options_.native_worker_binary;
+  const std::string& binary = !worker                 ? slot.spec.binary
+                              : slot.spec.needs_torch ? options_.worker_binary
+                                                      : options_.native_worker_binary;
   std::map<std::string, std::string> env = options_.common_env;
   if (!slot.spec.needs_torch && slot.spec.threads > 0) {
     // OpenMP (Tesseract's) reads its limit once, at process start: the worker's share of the cores.
@@ -105,18 +117,16 @@ void Supervisor::StartSlot(WorkerSlot& slot) {
   }
   auto pid = launcher_.Start(binary, args, env);
   if (!pid.ok()) {
-    spdlog::error("worker {}: {}", slot.spec.id, pid.status().message());
+    spdlog::error("{}: {}", Describe(slot.spec), pid.status().message());
     OnExit(slot, ExitStatus{kExitFatal, 0});
     slot.last_exit = pid.status().message();
     return;
   }
   if (slot.last_exit.empty()) {
-    spdlog::info("started worker {} ({} on {}), pid {}", slot.spec.id, slot.spec.model,
-                 slot.spec.device, *pid);
+    spdlog::info("started {}, pid {}", Describe(slot.spec), *pid);
   } else {
     ++slot.restarts;
-    spdlog::info("restarted worker {} ({} on {}), pid {}, restart {}", slot.spec.id,
-                 slot.spec.model, slot.spec.device, *pid, slot.restarts);
+    spdlog::info("restarted {}, pid {}, restart {}", Describe(slot.spec), *pid, slot.restarts);
   }
   slot.pid = *pid;
 }

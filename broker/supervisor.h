@@ -18,6 +18,10 @@ struct WorkerSpec {
   std::string device;       // "cpu" or "cuda:N"
   uint32_t threads = 0;     // intra-op threads (--threads); 0: the model's own setting
   bool needs_torch = true;  // its backend needs libtorch: botmodels-worker, else -native
+  // Set for a process that is not a worker (the gateway): it runs with
+  // `args` alone, none of the worker flags.
+  std::string binary = {};
+  std::vector<std::string> args = {};
 };
 
 struct SupervisorOptions {

@@ -51,4 +51,22 @@ SupervisorOptions WorkerLaunchOptions(const BrokerConfig& c, const BrokerCredent
   return o;
 }
 
+SupervisorOptions ServiceLaunchOptions(const BrokerConfig& c) {
+  SupervisorOptions o;
+  o.backoff_min = c.backoff_min;
+  o.backoff_max = c.backoff_max;
+  o.stable_after = c.stable_after;
+  o.stop_grace = c.stop_grace;
+  return o;
+}
+
+std::optional<WorkerSpec> GatewaySpec(const BrokerConfig& c) {
+  if (!c.gateway) return std::nullopt;
+  WorkerSpec spec;
+  spec.id = "gateway";
+  spec.binary = c.gateway_binary.empty() ? Beside("botmodels-gateway") : c.gateway_binary;
+  spec.args = {"--config", std::filesystem::absolute(c.path).string()};
+  return spec;
+}
+
 }  // namespace botmodels

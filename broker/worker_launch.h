@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include "broker/credentials.h"
 #include "broker/supervisor.h"
 #include "common/broker_config.h"
@@ -14,5 +16,13 @@ namespace botmodels {
 // botmodels-worker and botmodels-worker-native beside this executable.
 SupervisorOptions WorkerLaunchOptions(const BrokerConfig& config,
                                       const BrokerCredentials& credentials);
+
+// The gateway as a supervised process when the config has [gateway]:
+// config.gateway_binary (else botmodels-gateway beside this executable)
+// with --config <this config>. It reads its own keys: the workers' secrets
+// are not in its environment.
+std::optional<WorkerSpec> GatewaySpec(const BrokerConfig& config);
+// The restart policy of [supervisor], for processes that are not workers.
+SupervisorOptions ServiceLaunchOptions(const BrokerConfig& config);
 
 }  // namespace botmodels

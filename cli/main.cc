@@ -90,9 +90,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bench
       ->add_option("--parts", bench_options.parts,
-                   "hop: (a) and (b); served: (c), (d) and the restart; scale")
+                   "hop: (a) and (b); served: (c), (d) and the restart; scale; gateway: (e) "
+                   "and (f)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"hop", "served", "scale"}))
+      ->check(CLI::IsMember({"hop", "served", "scale", "gateway"}))
       ->capture_default_str();
   // Bench run (a)'s processes, started by `bench` itself: hidden from --help.
   std::string frontend, backend;

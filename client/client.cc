@@ -13,8 +13,8 @@ namespace botmodels {
 
 Client::Client(ClientOptions options)
     : options_(std::move(options)),
-      context_(1),
-      socket_(context_, zmq::socket_type::dealer),
+      context_(options_.context ? options_.context : std::make_shared<zmq::context_t>(1)),
+      socket_(*context_, zmq::socket_type::dealer),
       id_prefix_(std::to_string(getpid()) + "-") {
   if (!options_.secret.empty()) signer_.emplace(options_.key_id, options_.secret);
   socket_.set(zmq::sockopt::linger, 0);  // unsent requests die with the client

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct ClientOptions {
   // The broker drops the connection of a frame larger than its limit; Call()
   // refuses such a request here instead, and replies above it are dropped.
   int64_t max_message_bytes = protocol::Limits{}.max_message_bytes;
+  // A ZeroMQ context shared by many clients (one I/O thread for all of
+  // them); null: the client makes its own.
+  std::shared_ptr<zmq::context_t> context;
 };
 
 // A botmodels client over one DEALER socket. Call() is request-reply;
@@ -59,6 +63,9 @@ class Client {
   // The next reply (whatever its id), or nullopt after `timeout`.
   std::optional<protocol::Reply> Receive(std::chrono::milliseconds timeout);
 
+  // How long Call() and Stream() wait from now on.
+  void set_timeout(std::chrono::milliseconds timeout) { options_.timeout = timeout; }
+
   // Sends raw frames, for tests of malformed input.
   void SendFrames(std::vector<std::string> frames);
   // Signs `body` as the protocol says and returns [header, body, signature].
@@ -69,7 +76,7 @@ class Client {
 
   ClientOptions options_;
   std::optional<RequestSigner> signer_;
-  zmq::context_t context_;
+  std::shared_ptr<zmq::context_t> context_;
   zmq::socket_t socket_;
   uint64_t next_id_ = 1;
   std::string id_prefix_;

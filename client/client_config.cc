@@ -33,25 +33,33 @@ Result<ClientOptions> LoadClientOptions(const std::string& config_path) {
   }
   auto config = LoadBrokerConfig(config_path);
   if (!config.ok()) return config.status();
-  options.endpoint = config->frontend;
+  return ClientOptionsFor(*config, std::nullopt);
+}
+
+Result<ClientOptions> ClientOptionsFor(const BrokerConfig& config,
+                                       const std::optional<std::string>& key_id) {
+  ClientOptions options;
+  options.endpoint = config.frontend;
   // A broker listening on every interface is reached on loopback.
   if (const auto pos = options.endpoint.find("://*:"); pos != std::string::npos) {
     options.endpoint.replace(pos, 4, "://127.0.0.1:");
   }
-  options.max_message_bytes = config->limits.max_message_bytes;
-  if (config->auth.mode == AuthMode::kHmac) {
-    auto keys = LoadKeyRing(config->auth);
+  options.max_message_bytes = config.limits.max_message_bytes;
+  if (config.auth.mode == AuthMode::kHmac) {
+    auto keys = LoadKeyRing(config.auth);
     if (!keys.ok()) return keys.status();
-    const ClientKey* key = ChooseKey(*keys);
+    const ClientKey* key = key_id ? keys->Find(*key_id) : ChooseKey(*keys);
     if (!key) {
       return Status(ErrorCode::kUnauthenticated,
-                    "no key with id $BOTMODELS_KEY_ID in " + config_path + "'s keys");
+                    "no key with id " +
+                        (key_id ? "'" + *key_id + "'" : std::string("$BOTMODELS_KEY_ID")) + " in " +
+                        config.path + "'s keys");
     }
     options.key_id = key->id();
     options.secret = key->signer.secret();
   }
-  if (config->curve.frontend) {
-    if (auto broker_key = LoadCurveSecretKey(config->curve.secret_key_file); broker_key.ok()) {
+  if (config.curve.frontend) {
+    if (auto broker_key = LoadCurveSecretKey(config.curve.secret_key_file); broker_key.ok()) {
       options.curve_server_key = broker_key->public_key;
     }
   }

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "client/client.h"
+#include "common/broker_config.h"
 #include "common/status.h"
 
 namespace botmodels {
@@ -15,6 +17,11 @@ namespace botmodels {
 // id $BOTMODELS_KEY_ID or "default", and the secret from $BOTMODELS_SECRET
 // if set.
 Result<ClientOptions> LoadClientOptions(const std::string& config_path);
+
+// Client settings for the broker `config` configures, signing with the key
+// `key_id` of its keys (nullopt: chosen as LoadClientOptions says).
+Result<ClientOptions> ClientOptionsFor(const BrokerConfig& config,
+                                       const std::optional<std::string>& key_id);
 
 // Adds CURVE to `options`: the broker's public key file (may be empty when
 // the options already hold it) and this client's secret key file.

@@ -136,9 +136,11 @@ BackendSpecs NativeSpecs(BackendKind kind) {
       return {{Spec("image", DType::kBytes), Spec("language", DType::kString, true),
                Spec("psm", DType::kValue, true)},
               {Spec("text", DType::kString), Spec("confidence", DType::kValue),
-               Spec("words", DType::kValue), Spec("language", DType::kString)}};
+               Spec("words", DType::kValue), Spec("language", DType::kString),
+               Spec("image", DType::kValue)}};
     case BackendKind::kBarcode:
-      return {{Spec("image", DType::kBytes)}, {Spec("codes", DType::kValue)}};
+      return {{Spec("image", DType::kBytes)},
+              {Spec("codes", DType::kValue), Spec("image", DType::kValue)}};
     case BackendKind::kQrCode:
       return {{Spec("text", DType::kString), Spec("ec_level", DType::kString, true),
                Spec("size", DType::kValue, true)},

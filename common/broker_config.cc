@@ -16,8 +16,7 @@ constexpr int64_t kMaxReplayCache = 100'000'000;  // entries: ~10 GB, far past a
 constexpr int64_t kMaxMessage = INT32_MAX;        // bytes: msgpack's str/bin length is 32-bit
 
 std::string Resolve(const fs::path& base, const std::string& path) {
-  if (path.empty() || fs::path(path).is_absolute()) return path;
-  return (base / path).lexically_normal().string();
+  return ResolvePath(base.string(), path);
 }
 
 // An endpoint's ipc:// path is a file path too: resolve it like the others.
@@ -115,8 +114,8 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
   if (!table.ok()) return table.status();
   const fs::path base = fs::absolute(path).parent_path();
   TomlReader root(path, *table);
-  if (Status s =
-          root.RejectUnknown({"broker", "http", "auth", "curve", "limits", "models", "supervisor"});
+  if (Status s = root.RejectUnknown(
+          {"broker", "http", "auth", "curve", "limits", "models", "supervisor", "gateway"});
       !s.ok()) {
     return s;
   }
@@ -160,37 +159,44 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
   if (Status s = ReadCurve(root, base, &c.curve); !s.ok()) return s;
   if (Status s = ReadLimits(root, &c.limits); !s.ok()) return s;
 
+  // A file for a gateway on its own (one with [gateway] and no [models]) serves no models.
+  const bool gateway_only = root.Has("gateway") && !root.Has("models");
   auto models = root.Table("models");
   if (!models.ok()) return models.status();
-  for (Status s :
-       {models->RejectUnknown({"repository", "serve"}),
-        models->String("repository", &c.repository, true), models->StringList("serve", &c.serve)}) {
+  for (Status s : {models->RejectUnknown({"repository", "serve"}),
+                   models->String("repository", &c.repository, !gateway_only),
+                   models->StringList("serve", &c.serve)}) {
     if (!s.ok()) return s;
   }
   c.repository = Resolve(base, c.repository);
 
   auto sup = root.Table("supervisor");
   if (!sup.ok()) return sup.status();
-  for (Status s :
-       {sup->RejectUnknown({"worker_binary", "native_worker_binary", "restart_backoff_min_ms",
-                            "restart_backoff_max_ms", "stable_after_ms", "stop_grace_ms",
-                            "register_timeout_ms", "hung_after_ms", "local_workers"}),
-        sup->Bool("local_workers", &c.local_workers),
-        sup->String("worker_binary", &c.worker_binary),
-        sup->String("native_worker_binary", &c.native_worker_binary),
-        ReadDuration(*sup, "restart_backoff_min_ms", &c.backoff_min, 1),
-        ReadDuration(*sup, "restart_backoff_max_ms", &c.backoff_max, 1),
-        ReadDuration(*sup, "stable_after_ms", &c.stable_after, 1),
-        ReadDuration(*sup, "stop_grace_ms", &c.stop_grace, 0),
-        ReadDuration(*sup, "register_timeout_ms", &c.register_timeout, 1),
-        ReadDuration(*sup, "hung_after_ms", &c.hung_after, 1)}) {
+  for (Status s : {sup->RejectUnknown({"worker_binary", "native_worker_binary", "gateway_binary",
+                                       "restart_backoff_min_ms", "restart_backoff_max_ms",
+                                       "stable_after_ms", "stop_grace_ms", "register_timeout_ms",
+                                       "hung_after_ms", "local_workers"}),
+                   sup->Bool("local_workers", &c.local_workers),
+                   sup->String("worker_binary", &c.worker_binary),
+                   sup->String("native_worker_binary", &c.native_worker_binary),
+                   sup->String("gateway_binary", &c.gateway_binary),
+                   ReadDuration(*sup, "restart_backoff_min_ms", &c.backoff_min, 1),
+                   ReadDuration(*sup, "restart_backoff_max_ms", &c.backoff_max, 1),
+                   ReadDuration(*sup, "stable_after_ms", &c.stable_after, 1),
+                   ReadDuration(*sup, "stop_grace_ms", &c.stop_grace, 0),
+                   ReadDuration(*sup, "register_timeout_ms", &c.register_timeout, 1),
+                   ReadDuration(*sup, "hung_after_ms", &c.hung_after, 1)}) {
     if (!s.ok()) return s;
   }
   if (c.backoff_max < c.backoff_min) {
     return sup->Error("restart_backoff_max_ms", "must not be below restart_backoff_min_ms");
   }
+  auto gateway = ReadGatewayConfig(root, base.string());
+  if (!gateway.ok()) return gateway.status();
+  c.gateway = std::move(*gateway);
   c.worker_binary = Resolve(base, c.worker_binary);
   c.native_worker_binary = Resolve(base, c.native_worker_binary);
+  c.gateway_binary = Resolve(base, c.gateway_binary);
   return c;
 }
 

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/gateway_config.h"
 #include "common/protocol.h"
 #include "common/status.h"
 
@@ -69,11 +71,12 @@ struct BrokerConfig {
   // [limits]
   protocol::Limits limits;
   // [models]
-  std::string repository;          // required
+  std::string repository;          // required, but in a file for a gateway on its own
   std::vector<std::string> serve;  // models to serve; empty = all in the repository
   // [supervisor]
   std::string worker_binary;         // default: botmodels-worker beside the broker
   std::string native_worker_binary;  // default: botmodels-worker-native beside the broker
+  std::string gateway_binary;        // default: botmodels-gateway beside the broker
   std::chrono::milliseconds backoff_min = kDefaultBackoffMin;    // first restart delay
   std::chrono::milliseconds backoff_max = kDefaultBackoffMax;    // delays double up to this
   std::chrono::milliseconds stable_after = kDefaultStableAfter;  // uptime that resets the delay
@@ -84,6 +87,8 @@ struct BrokerConfig {
   std::chrono::milliseconds hung_after = kDefaultHungAfter;
   // false: start no workers; only remote ones (systemd, Kubernetes) serve.
   bool local_workers = true;
+  // [gateway]: the HTTP gateway, started and restarted by the broker when present.
+  std::optional<GatewayConfig> gateway;
 };
 
 // Reads and validates a broker config. Errors name the file, line and field.

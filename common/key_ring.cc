@@ -22,17 +22,9 @@ const ClientKey* KeyRing::Find(std::string_view id) const {
 }
 
 Result<KeyRing> LoadKeysFile(const std::string& path) {
-  auto text = ReadSecretFile(path);
-  if (!text.ok()) return text.status();
-  toml::table table;
-  try {
-    table = toml::parse(*text, path);
-  } catch (const toml::parse_error& e) {
-    // Only the line: the parser's description may quote a secret.
-    return Status(ErrorCode::kInvalidRequest,
-                  path + ":" + std::to_string(e.source().begin.line) + ": not valid TOML");
-  }
-  TomlReader root(path, table);
+  auto table = ParseSecretTomlFile(path);
+  if (!table.ok()) return table.status();
+  TomlReader root(path, *table);
   if (Status s = root.RejectUnknown({"key"}); !s.ok()) return s;
   auto entries = root.TableArray("key");
   if (!entries.ok()) return entries.status();

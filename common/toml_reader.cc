@@ -1,5 +1,9 @@
 #include "common/toml_reader.h"
 
+#include <filesystem>
+
+#include "common/secret_file.h"
+
 namespace botmodels {
 
 TomlReader::TomlReader(std::string file, const toml::table& table, std::string prefix)
@@ -15,6 +19,18 @@ std::string TomlReader::Where(const toml::source_region& source, std::string_vie
   std::string where = file_;
   if (source.begin.line > 0) where.append(":").append(std::to_string(source.begin.line));
   return where.append(": field '").append(prefix_).append(key).append("'");
+}
+
+std::vector<std::string> TomlReader::Keys() const {
+  std::vector<std::string> keys;
+  for (const auto& [key, node] : *table_) keys.emplace_back(key.str());
+  return keys;
+}
+
+std::string ResolvePath(const std::string& base, const std::string& path) {
+  namespace fs = std::filesystem;
+  if (path.empty() || fs::path(path).is_absolute()) return path;
+  return (fs::path(base) / path).lexically_normal().string();
 }
 
 Status TomlReader::Error(std::string_view key, const std::string& message) const {
@@ -135,6 +151,16 @@ Result<toml::table> ParseTomlFile(const std::string& path) {
                           std::string(e.description()));
   } catch (const std::exception& e) {
     return InvalidRequest(path + ": " + e.what());
+  }
+}
+
+Result<toml::table> ParseSecretTomlFile(const std::string& path) {
+  auto text = ReadSecretFile(path);
+  if (!text.ok()) return text.status();
+  try {
+    return toml::parse(*text, path);
+  } catch (const toml::parse_error& e) {
+    return InvalidRequest(path + ":" + std::to_string(e.source().begin.line) + ": not valid TOML");
   }
 }
 

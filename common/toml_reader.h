@@ -34,6 +34,8 @@ class TomlReader {
   Result<TomlReader> Table(std::string_view key) const;
 
   bool Has(std::string_view key) const { return table_->get(key) != nullptr; }
+  // The table's keys, in file order.
+  std::vector<std::string> Keys() const;
 
   // Fails on the first key not in `known`: a misspelt option must not be ignored.
   Status RejectUnknown(std::initializer_list<std::string_view> known) const;
@@ -55,7 +57,15 @@ class TomlReader {
   std::string prefix_;
 };
 
+// `path` relative to `base` (a config file's folder); absolute and empty paths as they are.
+std::string ResolvePath(const std::string& base, const std::string& path);
+
 // Parses a TOML file; a syntax error names the file and line.
 Result<toml::table> ParseTomlFile(const std::string& path);
+
+// Parses a TOML file that holds secrets (a keys file): refused when others
+// may read it (ReadSecretFile); a syntax error names the file and line only,
+// as the parser's description may quote a secret.
+Result<toml::table> ParseSecretTomlFile(const std::string& path);
 
 }  // namespace botmodels

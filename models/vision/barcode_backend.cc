@@ -4,6 +4,7 @@
 #include <ZXing/ReadBarcode.h>
 
 #include <algorithm>
+#include <array>
 #include <memory>
 
 #include "common/value.h"
@@ -42,9 +43,12 @@ Result<ModelOutputs> BarcodeBackend::Infer(const protocol::TensorViews& inputs) 
     codes.Str("polygon").Array(corners.size());
     for (const auto& p : corners) codes.Array(2).Int(p.x).Int(p.y);
   }
-  auto encoded = std::make_shared<std::string>(codes.Take());
+  auto encoded = std::make_shared<std::array<std::string, 2>>();
+  (*encoded)[0] = codes.Take();
+  (*encoded)[1] = ImageDecoder::Describe(pix->get());
   ModelOutputs out;
-  out.views["codes"] = {protocol::DType::kValue, {}, *encoded};
+  out.views["codes"] = {protocol::DType::kValue, {}, (*encoded)[0]};
+  out.views["image"] = {protocol::DType::kValue, {}, (*encoded)[1]};
   out.owner = std::move(encoded);
   return out;
 }

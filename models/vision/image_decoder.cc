@@ -1,7 +1,9 @@
 #include "models/vision/image_decoder.h"
 
+#include <cctype>
 #include <string>
 
+#include "common/value.h"
 #include "models/vision/exif_orientation.h"
 
 namespace botmodels {
@@ -101,6 +103,22 @@ Result<PixPtr> ImageDecoder::Decode(std::string_view bytes) const {
     if (!pix) return Status(ErrorCode::kOutOfMemory, "image: no memory to rotate it");
   }
   return pix;
+}
+
+std::string ImageDecoder::Describe(Pix* pix) {
+  std::string format = FormatName(pixGetInputFormat(pix)) ? FormatName(pixGetInputFormat(pix)) : "";
+  for (char& c : format) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const int depth = pixGetDepth(pix);
+  const char* mode = depth == 1            ? "1"
+                     : pixGetColormap(pix) ? "P"
+                     : depth == 16         ? "I;16"
+                     : depth < 32          ? "L"
+                     : pixGetSpp(pix) == 4 ? "RGBA"
+                                           : "RGB";
+  ValueWriter out;
+  out.Map(4).Str("width").Int(pixGetWidth(pix)).Str("height").Int(pixGetHeight(pix));
+  out.Str("format").Str(format).Str("mode").Str(mode);
+  return out.Take();
 }
 
 std::vector<uint8_t> ImageDecoder::GrayBytes(Pix* pix, int* width, int* height) {

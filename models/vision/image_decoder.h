@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -27,6 +28,11 @@ class ImageDecoder {
   explicit ImageDecoder(uint64_t max_pixels);
 
   Result<PixPtr> Decode(std::string_view bytes) const;
+
+  // What `pix` (as Decode returned it) is, as a structured value: {width,
+  // height, format ("PNG", "JPEG"...), mode (PIL's: "1", "L", "P", "RGB",
+  // "RGBA", "I;16")}. Sizes are after EXIF orientation, as boxes are.
+  static std::string Describe(Pix* pix);
 
   // `pix` as 8-bit gray, one byte per pixel, rows packed (what ZXing reads).
   static std::vector<uint8_t> GrayBytes(Pix* pix, int* width, int* height);

@@ -78,7 +78,7 @@ std::string Words(tesseract::TessBaseAPI& api) {
 
 // Everything a reply views, kept alive by ModelOutputs::owner.
 struct OcrResult {
-  std::string text, confidence, words, language;
+  std::string text, confidence, words, language, image;
 };
 
 }  // namespace
@@ -176,6 +176,7 @@ Result<ModelOutputs> OcrBackend::Infer(const protocol::TensorViews& inputs) {
   result->confidence = ValueWriter().Double(Unit(static_cast<float>(api.MeanTextConf()))).Take();
   result->words = Words(api);
   result->language = language;
+  result->image = ImageDecoder::Describe(pix->get());
   api.Clear();
 
   ModelOutputs out;
@@ -183,6 +184,7 @@ Result<ModelOutputs> OcrBackend::Infer(const protocol::TensorViews& inputs) {
   out.views["confidence"] = {protocol::DType::kValue, {}, result->confidence};
   out.views["words"] = {protocol::DType::kValue, {}, result->words};
   out.views["language"] = {protocol::DType::kString, {}, result->language};
+  out.views["image"] = {protocol::DType::kValue, {}, result->image};
   out.owner = std::move(result);
   return out;
 }

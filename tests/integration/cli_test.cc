@@ -258,7 +258,8 @@ TEST(Bench, SmokeModeMeasuresEveryRunAndWritesJson) {
   for (const char* line :
        {"(a) zmq::proxy + echo", "(b) broker + no-op worker", "(c) mlp in-process",
         "(d) broker + mlp, batching", "(b)/(a) p50 latency", "(d)/(c) throughput",
-        "scale:", "kill -9 of the mlp worker"}) {
+        "scale:", "kill -9 of the mlp worker", "(e) broker + double, zmq",
+        "(f) gateway + double, HTTP", "gateway RSS"}) {
     EXPECT_NE(run.out.find(line), std::string::npos) << "missing '" << line << "' in\n" << run.out;
   }
   std::ifstream file(json_path);
@@ -278,6 +279,14 @@ TEST(Bench, SmokeModeMeasuresEveryRunAndWritesJson) {
   EXPECT_GT(j["restart_serving_ms"].get<double>(), 0);
   EXPECT_GE(j["restart_serving_ms"].get<double>(), j["restart_registered_ms"].get<double>());
   EXPECT_GT(j["broker_rss_idle_mb"].get<double>(), 0);
+  ASSERT_EQ(j["gateway"].size(), j["proxy"].size());
+  for (const auto& g : j["gateway"]) {
+    for (const char* path : {"zmq", "http"}) {
+      EXPECT_GT(g[path]["replies"].get<uint64_t>(), 0u) << path;
+      EXPECT_EQ(g[path]["errors"].get<uint64_t>(), 0u) << path;
+    }
+  }
+  EXPECT_GT(j["gateway_rss_idle_mb"].get<double>(), 0);
 }
 
 TEST(Bench, NativeSmokeMeasuresEveryFigureServedAndInProcess) {

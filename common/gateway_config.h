@@ -1,0 +1,83 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace botmodels {
+
+class TomlReader;
+
+// The gateway's routes that a model serves, keyed by name in
+// [gateway.routes] (which model) and [gateway.timeouts] (how long it may take).
+enum class ModelRoute {
+  kImageGenerate,        // POST /api/image/generate
+  kVideoGenerate,        // POST /api/video/generate
+  kSpeechGenerate,       // POST /api/speech/generate
+  kSpeechToText,         // POST /api/speech/totext, /api/speech/to-text
+  kSpeechLanguage,       // POST /api/speech/detect_language
+  kVisionDescribe,       // POST /api/vision/describe (and analyze's description)
+  kVisionDescribeVideo,  // POST /api/vision/describe-video, describe_video
+  kVisionVqa,            // POST /api/vision/vqa
+  kVisionQrCode,         // POST /api/vision/qrcode
+  kVisionBarcode,        // POST /api/vision/barcode, /api/barcode/scan (and analyze's codes)
+  kVisionOcr,            // POST /api/vision/ocr, /ocr (and analyze's text)
+  kCount,                // not a route
+};
+inline constexpr size_t kModelRouteCount = static_cast<size_t>(ModelRoute::kCount);
+
+// "image_generate", "speech_totext"...: the key in [gateway.routes].
+std::string_view ModelRouteKey(ModelRoute route);
+std::optional<ModelRoute> ParseModelRoute(std::string_view key);
+// Whether the route generates a file (image, video, speech): botserver waits
+// 300 s for those, and their default timeout matches.
+bool IsGenerationRoute(ModelRoute route);
+
+// The HTTP gateway ([gateway]; docs/gateway.md). Paths are resolved against
+// the config file's folder.
+struct GatewayConfig {
+  static constexpr std::chrono::milliseconds kDefaultTimeout{60'000};      // recognition routes
+  static constexpr std::chrono::milliseconds kGenerationTimeout{300'000};  // botserver's wait
+
+  std::string listen = "127.0.0.1:8085";  // host:port of the HTTP server
+  // TLS: both or neither (PEM files).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string api_keys_file;  // required: [[key]] id, role, key; mode 0600
+  // The key the gateway signs its broker requests with: an id in the
+  // broker's keys ([auth] keys_file or secret_env).
+  std::string broker_key_id = "gateway";
+  std::string curve_key_file;  // this client's CURVE secret key, for a CURVE frontend
+  uint32_t threads = 64;       // HTTP requests served at once; more wait their turn
+  int64_t max_body_bytes = int64_t{64} << 20;  // 64 MiB: larger bodies are 413
+  // Folder that JSON `image_path` requests may read from; empty: none may.
+  std::string files_dir;
+  std::string outputs_dir;  // required: where generated files go, served at /outputs/
+  std::chrono::milliseconds outputs_retention{24LL * 3600 * 1000};  // generated files live a day
+  int64_t outputs_max_bytes = int64_t{1} << 30;  // 1 GiB: the oldest go first past this
+  // How long a connection may take to send a request, or sit idle between
+  // requests, or read a response: slow and stalled clients are cut off.
+  std::chrono::milliseconds client_timeout{60'000};
+  std::string cors_origin = "*";  // Access-Control-Allow-Origin; empty: no CORS headers
+  // [gateway.routes] and [gateway.timeouts], by route; an empty model: not served.
+  std::array<std::string, kModelRouteCount> routes;
+  std::array<std::chrono::milliseconds, kModelRouteCount> timeouts{};
+
+  const std::string& Model(ModelRoute route) const { return routes[static_cast<size_t>(route)]; }
+  std::chrono::milliseconds Timeout(ModelRoute route) const {
+    return timeouts[static_cast<size_t>(route)];
+  }
+};
+
+// Reads [gateway] and its sub-tables from a broker config; nullopt when the
+// file has no [gateway]. Errors name the file, line and field.
+Result<std::optional<GatewayConfig>> ReadGatewayConfig(const TomlReader& root,
+                                                       const std::string& base_dir);
+
+}  // namespace botmodels

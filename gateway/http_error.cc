@@ -1,0 +1,64 @@
+#include "gateway/http_error.h"
+
+#include <httplib.h>
+
+namespace botmodels {
+namespace {
+
+constexpr char kRetryAfterSeconds[] = "1";  // a full queue or a restarting worker: try again soon
+
+}  // namespace
+
+int HttpStatus(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk:
+      return 200;
+    case ErrorCode::kInvalidRequest:
+      return 400;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kUnknownModel:
+      return 404;
+    case ErrorCode::kOverloaded:
+      return 429;
+    case ErrorCode::kDeadlineExceeded:
+      return 504;
+    case ErrorCode::kModelLoadFailed:
+    case ErrorCode::kWorkerCrashed:
+    case ErrorCode::kOutOfMemory:
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+void WriteJson(httplib::Response& response, const nlohmann::json& body, int status) {
+  response.status = status;
+  // Invalid UTF-8 from a model (OCR of noise) is replaced, not an exception.
+  response.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                       "application/json");
+}
+
+void WriteError(httplib::Response& response, const Status& status, nlohmann::json fields) {
+  if (!fields.is_object()) fields = nlohmann::json::object();
+  fields["detail"] = status.message();
+  fields["code"] = std::string(ErrorCodeName(status.code()));
+  const int http = HttpStatus(status.code());
+  if (http == 429 || (http == 503 && status.retryable())) {
+    response.set_header("Retry-After", kRetryAfterSeconds);
+  }
+  WriteJson(response, fields, http);
+}
+
+void WriteValidationError(httplib::Response& response, const std::string& field,
+                          const std::string& message) {
+  WriteJson(response,
+            {{"detail", {{{"loc", {"body", field}}, {"msg", message}, {"type", "value_error"}}}}},
+            422);
+}
+
+}  // namespace botmodels

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/status.h"
+
+namespace httplib {
+struct Response;
+}
+
+namespace botmodels {
+
+// The HTTP status for a protocol error (docs/gateway.md, "Errors"):
+// invalid_request 400, unauthenticated 401, permission_denied 403,
+// unknown_model 404, overloaded 429, deadline_exceeded 504, internal 500, and
+// 503 for a model that cannot serve now (unavailable, load failed, worker
+// crashed, out of memory).
+int HttpStatus(ErrorCode code);
+
+// Answers `status` FastAPI's way, {"detail": message}, plus "code" (the
+// protocol's error name) and `fields` (a route's own failure fields, such as
+// success: false, so that callers reading either see the failure). 429 and
+// retryable 503s carry Retry-After.
+void WriteError(httplib::Response& response, const Status& status,
+                nlohmann::json fields = nlohmann::json::object());
+
+// 422 with FastAPI's validation body: {"detail": [{"loc": ["body", field],
+// "msg": message, "type": "value_error"}]}.
+void WriteValidationError(httplib::Response& response, const std::string& field,
+                          const std::string& message);
+
+// `body` as the response's JSON.
+void WriteJson(httplib::Response& response, const nlohmann::json& body, int status = 200);
+
+}  // namespace botmodels

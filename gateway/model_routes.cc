@@ -1,0 +1,457 @@
+#include "gateway/model_routes.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+#include <future>
+#include <optional>
+
+#include "client/json_tensors.h"
+#include "common/value.h"
+#include "gateway/anomaly_detector.h"
+#include "gateway/http_error.h"
+#include "gateway/route_replies.h"
+
+namespace botmodels {
+namespace {
+
+using nlohmann::json;
+using protocol::DType;
+using protocol::NamedTensors;
+
+constexpr size_t kMaxPromptChars = 2000;  // the Python service's limit
+// Model specs are refetched after this, so a reloaded model's inputs are seen.
+constexpr std::chrono::seconds kSpecsTtl{10};
+
+protocol::Tensor String(std::string text) { return {DType::kString, {}, std::move(text)}; }
+protocol::Tensor Bytes(std::string bytes) { return {DType::kBytes, {}, std::move(bytes)}; }
+protocol::Tensor Number(double x) {
+  ValueWriter w;
+  if (x == static_cast<double>(static_cast<int64_t>(x))) {
+    w.Int(static_cast<int64_t>(x));
+  } else {
+    w.Double(x);
+  }
+  return {DType::kValue, {}, w.Take()};
+}
+
+size_t Utf8Chars(const std::string& text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// "2026-11-30T10:15:00.123456", as Python's datetime.utcnow().isoformat().
+std::string UtcTimestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
+      1'000'000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[40];
+  const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(text + n, sizeof text - n, ".%06lld", static_cast<long long>(micros));
+  return text;
+}
+
+// A JSON request's fields, checked as the Python service's pydantic models
+// check them; the first problem is kept for a 422.
+class Fields {
+ public:
+  explicit Fields(const json& body) : body_(body) {}
+
+  std::string Prompt() {
+    const auto it = body_.find("prompt");
+    if (it == body_.end() || !it->is_string()) {
+      Fail("prompt", "field required: a string");
+      return {};
+    }
+    const std::string prompt = it->get<std::string>();
+    const size_t chars = Utf8Chars(prompt);
+    if (chars < 1 || chars > kMaxPromptChars) Fail("prompt", "must hold 1-2000 characters");
+    return prompt;
+  }
+
+  double Number(const char* name, double fallback, double min, double max, bool integer) {
+    const auto it = body_.find(name);
+    if (it == body_.end() || it->is_null()) return fallback;
+    if (!it->is_number() || (integer && !it->is_number_integer())) {
+      Fail(name, integer ? "must be an integer" : "must be a number");
+      return fallback;
+    }
+    const double x = it->get<double>();
+    if (!(x >= min && x <= max)) {
+      Fail(name, "must be between " + json(min).dump() + " and " + json(max).dump());
+    }
+    return x;
+  }
+
+  std::optional<int64_t> Seed() {
+    const auto it = body_.find("seed");
+    if (it == body_.end() || it->is_null()) return std::nullopt;
+    if (!it->is_number_integer()) {
+      Fail("seed", "must be an integer");
+      return std::nullopt;
+    }
+    return it->get<int64_t>();
+  }
+
+  std::string Text(const char* name, const std::string& fallback) {
+    const auto it = body_.find(name);
+    if (it == body_.end() || it->is_null()) return fallback;
+    if (!it->is_string()) Fail(name, "must be a string");
+    return it->is_string() ? it->get<std::string>() : fallback;
+  }
+
+  bool ok() const { return field_.empty(); }
+  const std::string& field() const { return field_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  void Fail(std::string field, std::string message) {
+    if (!field_.empty()) return;
+    field_ = std::move(field);
+    message_ = std::move(message);
+  }
+
+  const json& body_;
+  std::string field_, message_;
+};
+
+ModelRoute RouteOf(RouteAction action) {
+  switch (action) {
+    case RouteAction::kImageGenerate:
+      return ModelRoute::kImageGenerate;
+    case RouteAction::kVideoGenerate:
+      return ModelRoute::kVideoGenerate;
+    case RouteAction::kSpeechGenerate:
+      return ModelRoute::kSpeechGenerate;
+    case RouteAction::kSpeechToText:
+      return ModelRoute::kSpeechToText;
+    case RouteAction::kSpeechLanguage:
+      return ModelRoute::kSpeechLanguage;
+    case RouteAction::kDescribe:
+      return ModelRoute::kVisionDescribe;
+    case RouteAction::kDescribeVideo:
+      return ModelRoute::kVisionDescribeVideo;
+    case RouteAction::kVqa:
+      return ModelRoute::kVisionVqa;
+    case RouteAction::kQrCode:
+      return ModelRoute::kVisionQrCode;
+    case RouteAction::kBarcode:
+      return ModelRoute::kVisionBarcode;
+    case RouteAction::kOcr:
+    case RouteAction::kAnalyze:
+    case RouteAction::kDetect:
+      return ModelRoute::kVisionOcr;
+  }
+  return ModelRoute::kVisionOcr;
+}
+
+// The fields a route's response has when it fails, beside detail and code.
+json FailureFields(RouteAction action, const std::string& message) {
+  switch (action) {
+    case RouteAction::kImageGenerate:
+    case RouteAction::kVideoGenerate:
+    case RouteAction::kSpeechGenerate:
+      return {{"status", "error"},
+              {"file_path", nullptr},
+              {"generation_time", nullptr},
+              {"error", message},
+              {"timestamp", UtcTimestamp()}};
+    case RouteAction::kQrCode:
+      return {{"success", false},
+              {"data", nullptr},
+              {"codes", json::array()},
+              {"count", 0},
+              {"error", message}};
+    case RouteAction::kBarcode:
+      return {{"success", false}, {"barcodes", json::array()}, {"count", 0}, {"error", message}};
+    case RouteAction::kOcr:
+      return {{"success", false},    {"text", ""},      {"confidence", 0},
+              {"language", nullptr}, {"word_count", 0}, {"error", message}};
+    case RouteAction::kAnalyze:
+      return {{"success", false}, {"error", message}};
+    default:
+      return {{"error", message}};
+  }
+}
+
+// The model input each file route sends its upload as.
+const char* FileInput(RouteAction action) {
+  switch (action) {
+    case RouteAction::kSpeechToText:
+    case RouteAction::kSpeechLanguage:
+      return "audio";
+    case RouteAction::kDescribeVideo:
+      return "video";
+    default:
+      return "image";
+  }
+}
+
+}  // namespace
+
+ModelRoutes::ModelRoutes(const GatewayConfig& config, BrokerPool& broker, OutputStore& outputs)
+    : config_(config),
+      broker_(broker),
+      outputs_(outputs),
+      uploads_(config.files_dir, config.max_body_bytes) {}
+
+Result<ModelRoutes::Call> ModelRoutes::RunModel(const std::string& model, NamedTensors inputs,
+                                                std::chrono::milliseconds timeout) {
+  protocol::Request request;
+  request.op = protocol::Op::kInfer;
+  request.model = model;
+  request.inputs = std::move(inputs);
+  const auto start = std::chrono::steady_clock::now();
+  auto reply = broker_.Call(std::move(request), timeout);
+  if (!reply.ok()) return reply.status();
+  if (!reply->status.ok()) {
+    const ErrorCode code = reply->status.code();
+    if (code == ErrorCode::kUnauthenticated || code == ErrorCode::kPermissionDenied) {
+      // The broker refused the gateway itself: a configuration error, not the caller's.
+      spdlog::error("gateway: the broker refused key '{}': {}", config_.broker_key_id,
+                    reply->status.message());
+      return Status(ErrorCode::kUnavailable, "the broker refused the gateway's key");
+    }
+    return Status(reply->status).WithRetryable(reply->retryable);
+  }
+  Call call;
+  call.outputs = std::move(reply->outputs);
+  call.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return call;
+}
+
+Result<ModelRoutes::Call> ModelRoutes::Run(ModelRoute route, NamedTensors inputs) {
+  const std::string& model = config_.Model(route);
+  if (model.empty()) {
+    return Status(ErrorCode::kUnavailable, "no model serves this route: set [gateway.routes] " +
+                                               std::string(ModelRouteKey(route)) +
+                                               " in the gateway's config")
+        .WithRetryable(false);
+  }
+  return RunModel(model, std::move(inputs), config_.Timeout(route));
+}
+
+void ModelRoutes::Handle(RouteAction action, const httplib::Request& request, RequestBody body,
+                         httplib::Response& response) {
+  switch (action) {
+    case RouteAction::kImageGenerate:
+    case RouteAction::kVideoGenerate:
+    case RouteAction::kSpeechGenerate:
+      return Generate(action, body, response);
+    case RouteAction::kDetect: {
+      const json parsed = json::parse(body.data, nullptr, false);
+      if (parsed.is_discarded()) return WriteError(response, InvalidRequest("body: not JSON"));
+      auto result = AnomalyDetector::Detect(parsed);
+      if (!result.ok()) return WriteValidationError(response, "data", result.status().message());
+      return WriteJson(response, *result);
+    }
+    default:
+      break;
+  }
+  auto upload = uploads_.Read(request, std::move(body));
+  if (!upload.ok()) {
+    return WriteError(response, upload.status(), FailureFields(action, upload.status().message()));
+  }
+  if (!upload->file) return WriteValidationError(response, "file", "field required");
+  if (action == RouteAction::kAnalyze) return Analyze(*upload, response);
+  Recognize(action, std::move(*upload), response);
+}
+
+void ModelRoutes::Generate(RouteAction action, const RequestBody& body,
+                           httplib::Response& response) {
+  const json parsed = json::parse(body.data, nullptr, false);
+  if (!parsed.is_object()) return WriteValidationError(response, "body", "expected a JSON object");
+  Fields fields(parsed);
+  NamedTensors inputs;
+  OutputKind kind = OutputKind::kImage;
+  const char* output = "image";
+  if (action == RouteAction::kImageGenerate) {
+    inputs["prompt"] = String(fields.Prompt());
+    inputs["steps"] = Number(fields.Number("steps", 30, 1, 150, true));
+    inputs["width"] = Number(fields.Number("width", 512, 64, 2048, true));
+    inputs["height"] = Number(fields.Number("height", 512, 64, 2048, true));
+    inputs["guidance_scale"] = Number(fields.Number("guidance_scale", 7.5, 1, 20, false));
+  } else if (action == RouteAction::kVideoGenerate) {
+    kind = OutputKind::kVideo;
+    output = "video";
+    inputs["prompt"] = String(fields.Prompt());
+    inputs["num_frames"] = Number(fields.Number("num_frames", 24, 8, 128, true));
+    inputs["fps"] = Number(fields.Number("fps", 8, 1, 60, true));
+    inputs["steps"] = Number(fields.Number("steps", 50, 10, 100, true));
+  } else {
+    kind = OutputKind::kAudio;
+    output = "audio";
+    inputs["text"] = String(fields.Prompt());
+    // "default" and English keep the model's own voice; others are asked for.
+    const std::string voice = fields.Text("voice", "default");
+    const std::string language = fields.Text("language", "en");
+    if (voice != "default" && !voice.empty()) {
+      inputs["voice"] = String(voice);
+    } else if (language != "en" && language != "en-us" && !language.empty()) {
+      inputs["language"] = String(language);
+    }
+  }
+  if (action != RouteAction::kSpeechGenerate) {
+    if (const auto seed = fields.Seed()) inputs["seed"] = Number(static_cast<double>(*seed));
+  }
+  if (!fields.ok()) return WriteValidationError(response, fields.field(), fields.message());
+
+  auto call = Run(RouteOf(action), std::move(inputs));
+  const auto fail = [&](const Status& status) {
+    WriteError(response, status, FailureFields(action, status.message()));
+  };
+  if (!call.ok()) return fail(call.status());
+  const auto it = call->outputs.find(output);
+  if (it == call->outputs.end() || it->second.dtype != DType::kBytes) {
+    return fail(
+        {ErrorCode::kInternal, std::string("the model returned no '") + output + "' bytes"});
+  }
+  auto path = outputs_.Save(kind, it->second.data);
+  if (!path.ok()) return fail(path.status());
+  WriteJson(response, {{"status", "completed"},
+                       {"file_path", *path},
+                       {"generation_time", call->seconds},
+                       {"error", nullptr},
+                       {"timestamp", UtcTimestamp()}});
+}
+
+void ModelRoutes::Recognize(RouteAction action, Upload upload, httplib::Response& response) {
+  NamedTensors inputs;
+  inputs[FileInput(action)] = Bytes(std::move(*upload.file));
+  const auto field = [&](const char* name) -> const std::string* {
+    const auto it = upload.fields.find(name);
+    return it == upload.fields.end() || it->second.empty() ? nullptr : &it->second;
+  };
+  if (action == RouteAction::kOcr) {
+    if (const auto* language = field("language")) inputs["language"] = String(*language);
+  } else if (action == RouteAction::kDescribe) {
+    if (const auto* prompt = field("prompt")) inputs["prompt"] = String(*prompt);
+  } else if (action == RouteAction::kVqa) {
+    const auto* question = field("question");
+    if (!question) return WriteValidationError(response, "question", "field required");
+    inputs["prompt"] = String(*question);
+  } else if (action == RouteAction::kDescribeVideo) {
+    double frames = 8;  // the Python service's default
+    if (const auto* text = field("num_frames")) {
+      char* end = nullptr;
+      frames = std::strtod(text->c_str(), &end);
+      if (*end != '\0' || frames != static_cast<int>(frames) || frames < 1 || frames > 128) {
+        return WriteValidationError(response, "num_frames", "must be an integer 1-128");
+      }
+    }
+    inputs["num_frames"] = Number(frames);
+  }
+  auto call = Run(RouteOf(action), std::move(inputs));
+  if (!call.ok()) {
+    return WriteError(response, call.status(), FailureFields(action, call.status().message()));
+  }
+  const NamedTensors& out = call->outputs;
+  switch (action) {
+    case RouteAction::kSpeechToText:
+      return WriteJson(response, RouteReplies::SpeechToText(out));
+    case RouteAction::kSpeechLanguage:
+      return WriteJson(response, RouteReplies::Language(out));
+    case RouteAction::kDescribeVideo:
+      return WriteJson(response, RouteReplies::VideoDescription(out, call->seconds));
+    case RouteAction::kQrCode:
+      return WriteJson(response, RouteReplies::QrCodes(out));
+    case RouteAction::kBarcode:
+      return WriteJson(response, RouteReplies::Barcodes(out));
+    case RouteAction::kOcr:
+      return WriteJson(response, RouteReplies::Ocr(out));
+    default:
+      return WriteJson(response, RouteReplies::Description(out, call->seconds));
+  }
+}
+
+void ModelRoutes::Analyze(const Upload& upload, httplib::Response& response) {
+  // The three stages run at once, each on its own broker connection; a
+  // stage that fails (or has no model) leaves its field empty and says why.
+  const auto stage = [&](ModelRoute route) {
+    return std::async(std::launch::async, [this, route, &upload] {
+      NamedTensors inputs;
+      inputs["image"] = Bytes(*upload.file);
+      return Run(route, std::move(inputs));
+    });
+  };
+  auto describe = stage(ModelRoute::kVisionDescribe);
+  auto ocr = stage(ModelRoute::kVisionOcr);
+  auto codes = stage(ModelRoute::kVisionBarcode);
+  json body = {{"success", true},        {"description", nullptr},     {"text", nullptr},
+               {"codes", json::array()}, {"metadata", json::object()}, {"error", nullptr}};
+  std::optional<Status> invalid;  // an image no stage could read
+  int failed = 0;
+  const auto note = [&](Result<Call>& result, const char* error_field) {
+    if (result.ok()) return true;
+    body[error_field] = result.status().message();
+    ++failed;
+    if (result.status().code() == ErrorCode::kInvalidRequest) invalid = result.status();
+    return false;
+  };
+  if (auto r = describe.get(); note(r, "description_error")) {
+    body["description"] = RouteReplies::Output(r->outputs, "description");
+  }
+  if (auto r = ocr.get(); note(r, "ocr_error")) {
+    const json text = RouteReplies::Output(r->outputs, "text");
+    if (text.is_string() && !text.get<std::string>().empty()) body["text"] = text;
+    body["metadata"] = RouteReplies::Output(r->outputs, "image");
+  }
+  if (auto r = codes.get(); note(r, "codes_error")) {
+    body["codes"] = RouteReplies::CodeList(r->outputs);
+    if (!body["metadata"].is_object() || body["metadata"].empty()) {
+      body["metadata"] = RouteReplies::Output(r->outputs, "image");
+    }
+  }
+  if (!body["metadata"].is_object()) body["metadata"] = json::object();
+  if (failed == 3 && invalid) {
+    return WriteError(response, *invalid, FailureFields(RouteAction::kAnalyze, invalid->message()));
+  }
+  WriteJson(response, body);
+}
+
+Result<std::vector<protocol::TensorSpec>> ModelRoutes::InputSpecs(const std::string& model) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(specs_mutex_);
+    if (const auto it = specs_.find(model);
+        it != specs_.end() && now - it->second.fetched < kSpecsTtl) {
+      return it->second.inputs;
+    }
+  }
+  protocol::Request request;
+  request.op = protocol::Op::kModels;
+  auto reply = broker_.Call(std::move(request), GatewayConfig::kDefaultTimeout);
+  if (!reply.ok()) return reply.status();
+  if (!reply->status.ok()) return reply->status;
+  std::lock_guard lock(specs_mutex_);
+  specs_.clear();  // models no longer served are forgotten
+  for (const protocol::ModelInfo& info : reply->models) specs_[info.name] = {now, info.inputs};
+  const auto it = specs_.find(model);
+  if (it == specs_.end()) {
+    return Status(ErrorCode::kUnknownModel, "no model named '" + model.substr(0, 128) + "'");
+  }
+  return it->second.inputs;
+}
+
+void ModelRoutes::Infer(const std::string& model, const RequestBody& body,
+                        httplib::Response& response) {
+  const json parsed = json::parse(body.data, nullptr, false);
+  if (!parsed.is_object() || !parsed.contains("inputs") || !parsed["inputs"].is_object()) {
+    return WriteValidationError(response, "inputs", "expected {\"inputs\": {name: value}}");
+  }
+  auto specs = InputSpecs(model);
+  if (!specs.ok()) return WriteError(response, specs.status());
+  auto inputs = TensorsFromJson(parsed["inputs"], *specs);
+  if (!inputs.ok()) return WriteError(response, inputs.status());
+  auto call = RunModel(model, std::move(*inputs), GatewayConfig::kDefaultTimeout);
+  if (!call.ok()) return WriteError(response, call.status());
+  WriteJson(response, {{"outputs", TensorsToJson(call->outputs)}});
+}
+
+}  // namespace botmodels

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/gateway_config.h"
+#include "common/protocol.h"
+#include "common/status.h"
+#include "gateway/broker_pool.h"
+#include "gateway/output_store.h"
+#include "gateway/request_body.h"
+#include "gateway/upload_reader.h"
+
+namespace httplib {
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace botmodels {
+
+// What a POST route does with its request.
+enum class RouteAction {
+  kImageGenerate,
+  kVideoGenerate,
+  kSpeechGenerate,
+  kSpeechToText,
+  kSpeechLanguage,
+  kDescribe,
+  kDescribeVideo,
+  kVqa,
+  kQrCode,
+  kBarcode,
+  kOcr,
+  kAnalyze,
+  kDetect,
+};
+
+// The POST routes that models answer (docs/gateway.md): each turns an HTTP
+// request into a request to its configured model through the broker, and
+// the model's outputs into the Python service's response fields. Failures
+// are answered as http_error.h says, with the route's own failure fields.
+// Thread-safe: the server calls it from many threads at once.
+class ModelRoutes {
+ public:
+  ModelRoutes(const GatewayConfig& config, BrokerPool& broker, OutputStore& outputs);
+
+  // Answers one request whose body has been read.
+  void Handle(RouteAction action, const httplib::Request& request, RequestBody body,
+              httplib::Response& response);
+
+  // POST /api/infer/<model>: {"inputs": {...}} in the CLI's JSON form
+  // (client/json_tensors.h) in, {"outputs": {...}} out; any served model.
+  void Infer(const std::string& model, const RequestBody& body, httplib::Response& response);
+
+ private:
+  struct Call {
+    protocol::NamedTensors outputs;
+    double seconds = 0;  // how long the model took, as the caller saw it
+  };
+  // Runs the route's model; unavailable naming the config key when none is configured.
+  Result<Call> Run(ModelRoute route, protocol::NamedTensors inputs);
+  Result<Call> RunModel(const std::string& model, protocol::NamedTensors inputs,
+                        std::chrono::milliseconds timeout);
+  // The declared inputs of `model`, from the broker's models reply (cached).
+  Result<std::vector<protocol::TensorSpec>> InputSpecs(const std::string& model);
+
+  void Generate(RouteAction action, const RequestBody& body, httplib::Response& response);
+  void Recognize(RouteAction action, Upload upload, httplib::Response& response);
+  void Analyze(const Upload& upload, httplib::Response& response);
+
+  const GatewayConfig& config_;
+  BrokerPool& broker_;
+  OutputStore& outputs_;
+  const UploadReader uploads_;
+
+  std::mutex specs_mutex_;  // guards specs_
+  struct Specs {
+    std::chrono::steady_clock::time_point fetched;
+    std::vector<protocol::TensorSpec> inputs;
+  };
+  std::map<std::string, Specs> specs_;
+};
+
+}  // namespace botmodels

@@ -1,0 +1,151 @@
+#include "gateway/openapi.h"
+
+#include "gateway/route_table.h"
+
+namespace botmodels {
+namespace {
+
+using nlohmann::json;
+
+json Integer(int fallback, int min, int max) {
+  return {{"type", "integer"}, {"default", fallback}, {"minimum", min}, {"maximum", max}};
+}
+
+json String() { return {{"type", "string"}}; }
+
+// The fields of a JSON route's body.
+json JsonFields(RouteAction action) {
+  const json prompt = {{"type", "string"}, {"minLength", 1}, {"maxLength", 2000}};
+  const json seed = {{"type", "integer"}};
+  switch (action) {
+    case RouteAction::kImageGenerate:
+      return {{"prompt", prompt},
+              {"steps", Integer(30, 1, 150)},
+              {"width", Integer(512, 64, 2048)},
+              {"height", Integer(512, 64, 2048)},
+              {"guidance_scale",
+               {{"type", "number"}, {"default", 7.5}, {"minimum", 1}, {"maximum", 20}}},
+              {"seed", seed}};
+    case RouteAction::kVideoGenerate:
+      return {{"prompt", prompt},
+              {"num_frames", Integer(24, 8, 128)},
+              {"fps", Integer(8, 1, 60)},
+              {"steps", Integer(50, 10, 100)},
+              {"seed", seed}};
+    case RouteAction::kSpeechGenerate:
+      return {{"prompt", prompt},
+              {"voice", {{"type", "string"}, {"default", "default"}}},
+              {"language", {{"type", "string"}, {"default", "en"}}}};
+    default:  // /api/detect
+      return {{"data", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+              {"value_field", {{"type", "string"}, {"default", "value"}}}};
+  }
+}
+
+// The form fields a file route takes besides the file.
+json FormFields(RouteAction action) {
+  json fields = {{"file", {{"type", "string"}, {"format", "binary"}}}};
+  switch (action) {
+    case RouteAction::kDescribe:
+      fields["prompt"] = String();
+      break;
+    case RouteAction::kVqa:
+      fields["question"] = String();
+      break;
+    case RouteAction::kDescribeVideo:
+      fields["num_frames"] = Integer(8, 1, 128);
+      break;
+    case RouteAction::kOcr:
+      fields["language"] = {{"type", "string"}, {"default", "eng"}};
+      break;
+    default:
+      break;
+  }
+  return fields;
+}
+
+json Operation(const PostRoute& route) {
+  json content;
+  if (route.form == BodyForm::kJson) {
+    content["application/json"]["schema"] = {{"type", "object"},
+                                             {"properties", JsonFields(route.action)}};
+  } else {
+    content["multipart/form-data"]["schema"] = {
+        {"type", "object"}, {"properties", FormFields(route.action)}, {"required", {"file"}}};
+    content["application/octet-stream"]["schema"] = {{"type", "string"}, {"format", "binary"}};
+    content["application/json"]["schema"] = {{"type", "object"},
+                                             {"properties", {{"image_path", String()}}}};
+  }
+  const auto error = [](const char* what) {
+    return json{{"description", what},
+                {"content",
+                 {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+  };
+  json op = {{"summary", route.alias_of.empty() ? std::string(route.summary)
+                                                : "Alias of " + std::string(route.alias_of)},
+             {"requestBody", {{"required", true}, {"content", content}}},
+             {"security", {{{"ApiKey", json::array()}}}},
+             {"responses",
+              {{"200", {{"description", "The route's fields (docs/gateway.md)"}}},
+               {"400", error("The input is malformed or not a format the model reads")},
+               {"401", error("No key, or not a key of this gateway")},
+               {"403", error("image_path outside files_dir")},
+               {"404", error("The route's model is not served")},
+               {"408", error("The body took longer than client_timeout_ms to arrive")},
+               {"413", error("The body is over max_body_bytes")},
+               {"422", error("A field is missing or out of range")},
+               {"429", error("The model's queue is full; Retry-After says when to retry")},
+               {"503", error("No model is configured for the route, or none can serve now")},
+               {"504", error("The route's timeout passed")}}}};
+  return op;
+}
+
+}  // namespace
+
+json OpenApiDocument(const GatewayConfig& config) {
+  json paths = json::object();
+  for (const PostRoute& route : PostRoutes())
+    paths[std::string(route.path)]["post"] = Operation(route);
+  const auto get = [&](const char* path, const char* summary, bool key) {
+    json op = {{"summary", summary}, {"responses", {{"200", {{"description", "OK"}}}}}};
+    if (key) op["security"] = {{{"ApiKey", json::array()}}};
+    paths[path]["get"] = op;
+  };
+  get("/", "The service's name and version", false);
+  get("/api/health",
+      "Healthy (200) when the broker has a ready worker for every routed model, "
+      "else 503",
+      false);
+  get("/api/openapi.json", "This document", false);
+  get("/outputs/{kind}/{name}", "A generated file (Range requests answered)", false);
+  get("/api/models", "Which model serves each route, and the broker's models", true);
+  get("/api/status", "The broker's workers (admin keys only)", true);
+  paths["/api/infer/{model}"]["post"] = {
+      {"summary", "Run any served model: {\"inputs\": {...}} in, {\"outputs\": {...}} out"},
+      {"security", {{{"ApiKey", json::array()}}}},
+      {"responses", {{"200", {{"description", "The model's outputs"}}}}}};
+  json routes = json::object();
+  for (size_t i = 0; i < kModelRouteCount; ++i) {
+    const std::string& model = config.routes[i];
+    routes[std::string(ModelRouteKey(static_cast<ModelRoute>(i)))] =
+        model.empty() ? json() : json(model);
+  }
+  return {
+      {"openapi", "3.0.3"},
+      {"info",
+       {{"title", "botmodels gateway"},
+        {"version", BOTMODELS_VERSION},
+        {"description",
+         "A drop-in for the Python botmodels service's REST API, served by "
+         "botmodels' broker and workers."}}},
+      {"x-botmodels-routes", routes},
+      {"paths", paths},
+      {"components",
+       {{"securitySchemes",
+         {{"ApiKey", {{"type", "apiKey"}, {"in", "header"}, {"name", "X-API-Key"}}}}},
+        {"schemas",
+         {{"Error",
+           {{"type", "object"}, {"properties", {{"detail", String()}, {"code", String()}}}}}}}}}};
+}
+
+}  // namespace botmodels

@@ -1,0 +1,460 @@
+// The HTTP gateway as botserver uses it: a real botmodels-gateway, started by
+// a real broker from its [gateway] section, in front of real native workers.
+// Requests are sent as botserver's reqwest client sends them.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <poll.h>
+#include <signal.h>
+#include <sndfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "bench/media.h"
+#include "common/wav.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::BrokerHarness;
+
+constexpr char kApiKey[] = "botserver-key-0123456789abcdef";
+constexpr char kAdminKey[] = "operator-key-0123456789abcdef";
+constexpr char kSpeech[] = "Please call me back in the morning.";
+
+class Gateway : public ::testing::Test {
+ protected:
+  // Starts the broker with `models` (native backends of the same name) and
+  // the gateway with `gateway_extra` added to [gateway]; waits until it is healthy.
+  void Start(const std::vector<std::string>& models, const std::string& gateway_extra = "") {
+    BrokerHarness::Options options;
+    options.extra_config = GatewaySection(gateway_extra);
+    broker_ = std::make_unique<BrokerHarness>(options);
+    for (const std::string& m : models) {
+      testing::WriteFile(broker_->repository() + "/" + m + "/model.toml",
+                         "backend = \"" + m + "\"\npreload = true\n");
+    }
+    dir_ = fs::path(broker_->config_path()).parent_path();
+    fs::create_directories(dir_ / "files");
+    testing::WriteSecret(dir_ / "gateway-keys.toml",
+                         std::string("[[key]]\nid = \"botserver\"\nkey = \"") + kApiKey +
+                             "\"\n[[key]]\nid = \"operator\"\nrole = \"admin\"\nkey = \"" +
+                             kAdminKey + "\"\n");
+    ASSERT_NO_FATAL_FAILURE(broker_->Start(static_cast<int>(models.size())));
+  }
+
+  // The port the gateway's `start`th start (1: the first) listens on, from the log.
+  int Port(int start = 1) {
+    const std::string marker = "gateway on http://127.0.0.1:";
+    for (int i = 0; i < 200; ++i) {
+      const std::string log = broker_->log();
+      size_t at = std::string::npos;
+      for (int n = 0; n < start; ++n) {
+        at = log.find(marker, at == std::string::npos ? 0 : at + 1);
+        if (at == std::string::npos) break;
+      }
+      if (at != std::string::npos) return std::stoi(log.substr(at + marker.size()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "the gateway did not start:\n" << broker_->log();
+    return 0;
+  }
+
+  httplib::Client Http() {
+    httplib::Client http("127.0.0.1", port_ ? port_ : (port_ = Port()));
+    http.set_read_timeout(60, 0);
+    return http;
+  }
+
+  httplib::Headers Key(const char* key = kApiKey) { return {{"X-API-Key", key}}; }
+
+  // A multipart upload as botserver sends it: part "file", a fixed name and type.
+  httplib::Result Upload(const std::string& path, const std::string& bytes, const char* filename,
+                         const char* type, httplib::MultipartFormDataItems fields = {}) {
+    fields.push_back({"file", bytes, filename, type});
+    return Http().Post(path.c_str(), Key(), fields);
+  }
+
+  httplib::Result PostJson(const std::string& path, const json& body, const char* key = kApiKey) {
+    httplib::Headers headers;
+    if (key) headers = Key(key);
+    return Http().Post(path.c_str(), headers, body.dump(), "application/json");
+  }
+
+  // Waits until /api/health answers `status`.
+  bool WaitHealth(int status) {
+    for (int i = 0; i < 300; ++i) {
+      if (auto r = Http().Get("/api/health"); r && r->status == status) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  static std::string QrPng(const std::string& text) {
+    auto pix = media::DrawBarcode("QRCode", text, 200, 200);
+    return media::EncodePng(pix.get());
+  }
+
+  std::unique_ptr<BrokerHarness> broker_;
+  fs::path dir_;
+  int port_ = 0;
+
+  static std::string GatewaySection(const std::string& extra) {
+    return "[gateway]\n"
+           "listen = \"127.0.0.1:0\"\n"
+           "api_keys_file = \"gateway-keys.toml\"\n"
+           "broker_key_id = \"" +
+           std::string(testing::kTestInferKeyId) +
+           "\"\n"
+           "outputs_dir = \"outputs\"\n"
+           "files_dir = \"files\"\n" +
+           extra +
+           "[gateway.routes]\n"
+           "speech_generate = \"tts\"\n"
+           "speech_totext = \"stt\"\n"
+           "vision_qrcode = \"barcode\"\n"
+           "vision_barcode = \"barcode\"\n"
+           "vision_ocr = \"ocr\"\n";
+  }
+};
+
+TEST_F(Gateway, ReadsCodesAndTextFromUploadsSentAsBotserverSendsThem) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode", "ocr"}));
+  const std::string qr = QrPng("https://example.org/order/42");
+  for (const char* path : {"/api/vision/qrcode", "/api/vision/barcode"}) {
+    auto r = Upload(path, qr, "image.png", "image/png");
+    ASSERT_TRUE(r) << path;
+    ASSERT_EQ(r->status, 200) << r->body;
+    const json body = json::parse(r->body);
+    EXPECT_EQ(body["success"], true);
+    EXPECT_EQ(body["count"], 1);
+    const json& code = body.contains("codes") ? body["codes"][0] : body["barcodes"][0];
+    EXPECT_EQ(code["data"], "https://example.org/order/42");
+    EXPECT_EQ(code["type"], "QRCODE");
+    EXPECT_GT(code["rect"]["width"].get<int>(), 100);
+  }
+  // Raw bytes, no multipart: some botserver calls send them so.
+  auto raw = Http().Post("/api/vision/barcode", Key(), qr, "application/octet-stream");
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(json::parse(raw->body)["data"], "https://example.org/order/42");
+
+  auto page = media::RenderText("Invoice 2026 total 42", 32);
+  const std::string png = media::EncodePng(page.get());
+  for (const char* path : {"/api/vision/ocr", "/ocr"}) {
+    auto r = Upload(path, png, "image.png", "image/png", {{"language", "eng", "", ""}});
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    const json body = json::parse(r->body);
+    EXPECT_EQ(body["success"], true);
+    EXPECT_NE(body["text"].get<std::string>().find("Invoice"), std::string::npos) << body;
+    EXPECT_EQ(body["language"], "eng");
+    EXPECT_GE(body["word_count"].get<int>(), 3);
+    EXPECT_GT(body["confidence"].get<double>(), 0.5);
+  }
+  // A picture with no code: success false, as the Python service says it.
+  auto none = Upload("/api/vision/qrcode", png, "image.png", "image/png");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 200);
+  EXPECT_EQ(json::parse(none->body)["success"], false);
+}
+
+TEST_F(Gateway, SpeechGenerateReturnsAFilePathWhoseGetServesAValidWav) {
+  ASSERT_NO_FATAL_FAILURE(Start({"tts", "stt"}));
+  // botserver's AUDIO keyword: prompt, voice and language, no seed.
+  auto r = PostJson("/api/speech/generate",
+                    {{"prompt", kSpeech}, {"voice", "default"}, {"language", "en"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json body = json::parse(r->body);
+  EXPECT_EQ(body["status"], "completed");
+  EXPECT_TRUE(body["error"].is_null());
+  EXPECT_GT(body["generation_time"].get<double>(), 0);
+  const std::string path = body["file_path"];
+  EXPECT_EQ(path.rfind("/outputs/audio/", 0), 0u) << path;
+  EXPECT_EQ(path.substr(path.size() - 4), ".wav");
+
+  // The URL botserver hands on is fetched without a key.
+  auto wav = Http().Get(path.c_str());
+  ASSERT_TRUE(wav);
+  ASSERT_EQ(wav->status, 200);
+  EXPECT_EQ(wav->get_header_value("Content-Type"), "audio/wav");
+  int rate = 0;
+  const auto samples = media::WavSamples(wav->body, &rate);
+  EXPECT_EQ(rate, 16000);
+  EXPECT_GT(samples.size(), 16000u) << "over a second of speech";
+
+  auto part = Http().Get(path.c_str(), {{"Range", "bytes=0-11"}});
+  ASSERT_TRUE(part);
+  EXPECT_EQ(part->status, 206);
+  EXPECT_EQ(part->body, wav->body.substr(0, 12));
+
+  // Transcribed back, as a WhatsApp voice note: Ogg/Opus at 48 kHz named audio.wav.
+  std::vector<int16_t> at48(samples.size() * 3);
+  for (size_t i = 0; i < at48.size(); ++i) at48[i] = samples[i / 3];
+  const std::string opus = media::EncodeAudio(at48, 48000, 1, SF_FORMAT_OGG | SF_FORMAT_OPUS);
+  auto heard = Upload("/api/speech/totext", opus, "audio.wav", "audio/wav");
+  ASSERT_TRUE(heard);
+  ASSERT_EQ(heard->status, 200) << heard->body;
+  const json text = json::parse(heard->body);
+  EXPECT_LE(media::WordErrorRate(kSpeech, text["text"]), 0.35) << text;
+  EXPECT_TRUE(text["confidence"].is_number());
+  EXPECT_EQ(text["language"], "en-us");
+  // botserver's other spelling of the route.
+  auto alias = Upload("/api/speech/to-text", opus, "audio.wav", "audio/wav");
+  ASSERT_TRUE(alias);
+  EXPECT_EQ(json::parse(alias->body)["text"], text["text"]);
+}
+
+TEST_F(Gateway, WrongAndMissingKeysAre401AndOpenRoutesNeedNone) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode"}));
+  const std::string qr = QrPng("x");
+  for (const char* key : {static_cast<const char*>(nullptr), "wrong-key-0123456789abcdef", ""}) {
+    httplib::Headers headers;
+    if (key) headers = {{"X-API-Key", key}};
+    auto r = Http().Post("/api/vision/barcode", headers, qr, "application/octet-stream");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401);
+    EXPECT_EQ(json::parse(r->body), json({{"detail", "Invalid API key"}}));
+  }
+  auto detect = PostJson("/api/detect", {{"data", json::array()}}, nullptr);
+  ASSERT_TRUE(detect);
+  EXPECT_EQ(detect->status, 401);
+  for (const char* path : {"/", "/api/health", "/api/openapi.json"}) {
+    auto r = Http().Get(path);
+    ASSERT_TRUE(r);
+    // Health is 503 here (ocr, tts and stt are routed but not served), never 401.
+    EXPECT_EQ(r->status, std::string(path) == "/api/health" ? 503 : 200) << path;
+  }
+  // Roles: the broker's workers are for admin keys only.
+  auto status = Http().Get("/api/status", Key());
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->status, 403);
+  status = Http().Get("/api/status", Key(kAdminKey));
+  ASSERT_TRUE(status);
+  ASSERT_EQ(status->status, 200);
+  EXPECT_EQ(json::parse(status->body)["workers"][0]["model"], "barcode");
+  // No key ever reaches the logs.
+  EXPECT_EQ(broker_->log().find(kApiKey), std::string::npos);
+  EXPECT_EQ(broker_->log().find("wrong-key"), std::string::npos);
+}
+
+TEST_F(Gateway, UnknownRoutesAre404AndUnservedRoutesAre503NamingTheKey) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode"}));
+  auto unknown = Http().Post("/api/vision/nothing", Key(), "{}", "application/json");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(json::parse(unknown->body)["detail"], "Not Found");
+
+  // No image model is installed: botserver's IMAGE keyword learns which key to set.
+  auto image = PostJson("/api/image/generate", {{"prompt", "a red bicycle"}});
+  ASSERT_TRUE(image);
+  EXPECT_EQ(image->status, 503);
+  const json body = json::parse(image->body);
+  EXPECT_EQ(body["status"], "error");
+  EXPECT_NE(body["detail"].get<std::string>().find("[gateway.routes] image_generate"),
+            std::string::npos);
+  // A route whose model the broker does not serve (ocr is not loaded here).
+  auto ocr = Upload("/api/vision/ocr", QrPng("x"), "image.png", "image/png");
+  ASSERT_TRUE(ocr);
+  EXPECT_EQ(ocr->status, 404);
+  EXPECT_EQ(json::parse(ocr->body)["success"], false);
+  // Validation, FastAPI's way.
+  auto bad = PostJson("/api/image/generate", {{"prompt", ""}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 422);
+  EXPECT_EQ(json::parse(bad->body)["detail"][0]["loc"], json({"body", "prompt"}));
+  // Bytes that are no image: 400, and the worker serves the next request.
+  auto garbage = Upload("/api/vision/barcode", std::string(5000, 'x'), "image.png", "image/png");
+  ASSERT_TRUE(garbage);
+  EXPECT_EQ(garbage->status, 400);
+  EXPECT_EQ(json::parse(garbage->body)["code"], "invalid_request");
+  auto good = Upload("/api/vision/barcode", QrPng("after"), "image.png", "image/png");
+  ASSERT_TRUE(good);
+  EXPECT_EQ(json::parse(good->body)["data"], "after");
+}
+
+TEST_F(Gateway, PathTraversalOnOutputsAndImagePathIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode"}));
+  testing::WriteFile(dir_ / "secret.txt", "not for you");
+  testing::WriteFile(dir_ / "files" / "code.png", QrPng("shared"));
+  fs::create_symlink(dir_ / "secret.txt", dir_ / "files" / "link.png");
+  fs::create_symlink(dir_ / "secret.txt", dir_ / "outputs" / "audio" / "20260101_000000_ab.wav");
+  testing::WriteFile(dir_ / "outputs" / "audio" / "notes.txt", "not an output");
+
+  for (const char* path :
+       {"/outputs/../secret.txt", "/outputs/%2e%2e/secret.txt", "/outputs/audio/../../secret.txt",
+        "/outputs/audio/%2e%2e%2f%2e%2e%2fsecret.txt", "/outputs/audio/notes.txt",
+        "/outputs/audio/20260101_000000_ab.wav", "/outputs/", "/outputs/audio/"}) {
+    auto r = Http().Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 404) << path;
+    EXPECT_EQ(r->body.find("not for you"), std::string::npos) << path;
+  }
+  // image_path: inside files_dir it is read; outside, through a link or not at all, 403.
+  auto scan = PostJson("/api/barcode/scan", {{"image_path", "code.png"}, {"bot_id", "b1"}});
+  ASSERT_TRUE(scan);
+  ASSERT_EQ(scan->status, 200) << scan->body;
+  EXPECT_EQ(json::parse(scan->body)["data"], "shared");
+  for (const std::string& path :
+       {std::string("../secret.txt"), (dir_ / "secret.txt").string(), std::string("link.png"),
+        std::string("missing.png"), std::string("/etc/passwd")}) {
+    auto r = PostJson("/api/barcode/scan", {{"image_path", path}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 403) << path;
+    EXPECT_EQ(r->body.find("not for you"), std::string::npos);
+  }
+}
+
+TEST_F(Gateway, AnswersSixtyFourConcurrentRequests) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode"}));
+  constexpr int kClients = 64;
+  std::vector<std::thread> clients;
+  std::vector<int> statuses(kClients);
+  std::vector<std::string> data(kClients);
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      auto r = Upload("/api/vision/barcode", QrPng("code " + std::to_string(i)), "image.png",
+                      "image/png");
+      statuses[i] = r ? r->status : -1;
+      if (r && r->status == 200) data[i] = json::parse(r->body)["data"];
+    });
+  }
+  for (auto& c : clients) c.join();
+  for (int i = 0; i < kClients; ++i) {
+    EXPECT_EQ(statuses[i], 200) << i;
+    EXPECT_EQ(data[i], "code " + std::to_string(i));
+  }
+}
+
+TEST_F(Gateway, DetectFindsOutliersAsThePythonServiceDoes) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode"}));
+  json data = json::array();
+  for (int v : {10, 12, 11, 13, 12, 11, 10, 12}) data.push_back({{"salary", v}});
+  data.push_back({{"salary", 95}, {"name", "outlier"}});
+  data.push_back({{"other", 1}});  // no salary: skipped, still counted
+  auto r = PostJson("/api/detect", {{"data", data}, {"value_field", "salary"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json body = json::parse(r->body);
+  EXPECT_EQ(body["total_records"], 10);
+  EXPECT_EQ(body["anomalies_found"], 1);
+  EXPECT_EQ(body["anomalies"][0]["index"], 8);
+  EXPECT_EQ(body["anomalies"][0]["record"]["name"], "outlier");
+  EXPECT_EQ(body["summary"]["analyzed"], 9);
+
+  auto missing = PostJson("/api/detect", {{"data", data}, {"value_field", "bonus"}});
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(json::parse(missing->body)["available_fields"], json({"salary"}));
+}
+
+TEST_F(Gateway, HealthFollowsTheBrokerAndTheBrokerRestartsAKilledGateway) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode", "ocr", "tts", "stt"}));
+  ASSERT_TRUE(WaitHealth(200)) << broker_->log();
+  const json health = json::parse(Http().Get("/api/health")->body);
+  EXPECT_EQ(health["status"], "healthy");
+  EXPECT_EQ(health["device"], "cpu");
+  EXPECT_EQ(health["models"]["ocr"], "ready");
+
+  const std::string marker = "started gateway, pid ";
+  const std::string log = broker_->log();
+  const auto at = log.find(marker);
+  ASSERT_NE(at, std::string::npos) << log;
+  const int pid = std::stoi(log.substr(at + marker.size()));
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  // Restarted after the backoff (on another port: this test's config asks for any free one).
+  port_ = Port(2);
+  ASSERT_TRUE(WaitHealth(200)) << broker_->log();
+  EXPECT_NE(broker_->log().find("restarted gateway"), std::string::npos);
+  auto r = Upload("/api/vision/qrcode", QrPng("again"), "image.png", "image/png");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(r->body)["data"], "again");
+}
+
+TEST_F(Gateway, CorsAndOpenApiDescribeEveryRoute) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode"}));
+  auto preflight = Http().Options("/api/vision/ocr");
+  ASSERT_TRUE(preflight);
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_EQ(preflight->get_header_value("Access-Control-Allow-Origin"), "*");
+  EXPECT_NE(preflight->get_header_value("Access-Control-Allow-Headers").find("X-API-Key"),
+            std::string::npos);
+  const json doc = json::parse(Http().Get("/api/openapi.json")->body);
+  EXPECT_EQ(doc["openapi"], "3.0.3");
+  for (const char* path :
+       {"/api/image/generate", "/api/video/generate", "/api/speech/generate", "/api/speech/totext",
+        "/api/speech/to-text", "/api/speech/detect_language", "/api/vision/describe",
+        "/api/vision/describe-video", "/api/vision/describe_video", "/api/vision/vqa",
+        "/api/vision/qrcode", "/api/vision/barcode", "/api/barcode/scan", "/api/vision/ocr", "/ocr",
+        "/api/vision/analyze", "/api/detect"}) {
+    EXPECT_TRUE(doc["paths"].contains(path)) << path;
+  }
+  EXPECT_EQ(doc["x-botmodels-routes"]["vision_ocr"], "ocr");
+  EXPECT_TRUE(doc["x-botmodels-routes"]["image_generate"].is_null());
+}
+
+// Raw TCP, to send what no HTTP library would.
+int Connect(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::string ReadAll(int fd) {
+  timeval limit{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  std::string out;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) out.append(buffer, n);
+  return out;
+}
+
+TEST_F(Gateway, OversizedAndTricklingBodiesAreCutOff) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode"}, "max_body_bytes = 65536\nclient_timeout_ms = 1000\n"));
+  auto big = Http().Post("/api/vision/barcode", Key(), std::string(100'000, 'x'),
+                         "application/octet-stream");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  EXPECT_TRUE(json::parse(big->body).contains("detail"));
+
+  // A body sent a byte every 300 ms: answered 408 after client_timeout, not held for ever.
+  const int fd = Connect(port_ ? port_ : (port_ = Port()));
+  ASSERT_GE(fd, 0);
+  const std::string head = std::string("POST /api/vision/barcode HTTP/1.1\r\nHost: x\r\n") +
+                           "X-API-Key: " + kApiKey +
+                           "\r\nContent-Type: application/octet-stream\r\n"
+                           "Content-Length: 1000\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) {  // 6 s of trickling, unless answered first
+    if (::send(fd, "x", 1, MSG_NOSIGNAL) != 1) break;
+    pollfd item{fd, POLLIN, 0};
+    if (::poll(&item, 1, 300) > 0) break;
+  }
+  const auto answered = std::chrono::steady_clock::now() - start;
+  const std::string answer = ReadAll(fd);
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer;
+  EXPECT_LT(answered, std::chrono::seconds(4)) << "client_timeout is 1 s";
+  // The gateway still serves.
+  auto r = Upload("/api/vision/barcode", QrPng("still here"), "image.png", "image/png");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(r->body)["data"], "still here");
+}
+
+}  // namespace
+}  // namespace botmodels
