@@ -61,11 +61,10 @@ Result<int> Gateway::Start() {
   server_->set_payload_max_length(static_cast<size_t>(config_.max_body_bytes));
   // cpp-httplib listens with a backlog of 5: a burst of connections would
   // overflow it. The listening socket is kept here to listen again, deeper.
-  int listener = -1;
-  server_->set_socket_options([&listener](int fd) {
+  server_->set_socket_options([this](int fd) {
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    listener = fd;
+    listener_ = fd;
   });
   AddRoutes();
 
@@ -76,7 +75,7 @@ Result<int> Gateway::Start() {
   if (port <= 0 || (wanted != 0 && !server_->bind_to_port(host, wanted))) {
     return Status(ErrorCode::kUnavailable, "gateway: cannot listen on " + config_.listen);
   }
-  if (listener >= 0) ::listen(listener, SOMAXCONN);
+  if (listener_ >= 0) ::listen(listener_, SOMAXCONN);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   sweeper_ = std::thread([this] { SweepOutputs(); });
   spdlog::info("gateway on {}://{}:{}, {} threads, {} API keys",

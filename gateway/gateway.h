@@ -63,6 +63,7 @@ class Gateway {
   OutputStore outputs_;
   ModelRoutes routes_;
   std::unique_ptr<httplib::Server> server_;
+  int listener_ = -1;    // the listening socket (server_ owns it)
   std::thread thread_;   // runs server_->listen_after_bind()
   std::thread sweeper_;  // deletes old outputs now and then
 

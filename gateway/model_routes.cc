@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <ctime>
 #include <future>
 #include <optional>
@@ -78,11 +79,12 @@ class Fields {
   double Number(const char* name, double fallback, double min, double max, bool integer) {
     const auto it = body_.find(name);
     if (it == body_.end() || it->is_null()) return fallback;
-    if (!it->is_number() || (integer && !it->is_number_integer())) {
+    // An integer may come as 30.0, as pydantic accepts it.
+    const double x = it->is_number() ? it->get<double>() : 0;
+    if (!it->is_number() || (integer && x != std::floor(x))) {
       Fail(name, integer ? "must be an integer" : "must be a number");
       return fallback;
     }
-    const double x = it->get<double>();
     if (!(x >= min && x <= max)) {
       Fail(name, "must be between " + json(min).dump() + " and " + json(max).dump());
     }
@@ -298,7 +300,8 @@ void ModelRoutes::Generate(RouteAction action, const RequestBody& body,
     }
   }
   if (action != RouteAction::kSpeechGenerate) {
-    if (const auto seed = fields.Seed()) inputs["seed"] = Number(static_cast<double>(*seed));
+    if (const auto seed = fields.Seed())
+      inputs["seed"] = {DType::kValue, {}, ValueWriter().Int(*seed).Take()};
   }
   if (!fields.ok()) return WriteValidationError(response, fields.field(), fields.message());
 

@@ -4,12 +4,16 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <signal.h>
 #include <sndfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/process.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -33,13 +37,16 @@ class Gateway : public ::testing::Test {
  protected:
   // Starts the broker with `models` (native backends of the same name) and
   // the gateway with `gateway_extra` added to [gateway]; waits until it is healthy.
-  void Start(const std::vector<std::string>& models, const std::string& gateway_extra = "") {
+  // `model_extra` is added to every model's model.toml; `with_gateway` false:
+  // the broker's config has no [gateway] (a test starts one on its own).
+  void Start(const std::vector<std::string>& models, const std::string& gateway_extra = "",
+             const std::string& model_extra = "", bool with_gateway = true) {
     BrokerHarness::Options options;
-    options.extra_config = GatewaySection(gateway_extra);
+    if (with_gateway) options.extra_config = GatewaySection(gateway_extra);
     broker_ = std::make_unique<BrokerHarness>(options);
     for (const std::string& m : models) {
       testing::WriteFile(broker_->repository() + "/" + m + "/model.toml",
-                         "backend = \"" + m + "\"\npreload = true\n");
+                         "backend = \"" + m + "\"\npreload = true\n" + model_extra);
     }
     dir_ = fs::path(broker_->config_path()).parent_path();
     fs::create_directories(dir_ / "files");
@@ -260,6 +267,15 @@ TEST_F(Gateway, UnknownRoutesAre404AndUnservedRoutesAre503NamingTheKey) {
   EXPECT_EQ(body["status"], "error");
   EXPECT_NE(body["detail"].get<std::string>().find("[gateway.routes] image_generate"),
             std::string::npos);
+  for (const auto& [path, key] :
+       {std::pair{"/api/vision/describe_video", "vision_describe_video"},
+        std::pair{"/api/speech/detect_language", "speech_detect_language"}}) {
+    auto r = Upload(path, "bytes", "video.mp4", "video/mp4");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503) << path;
+    EXPECT_NE(r->body.find(key), std::string::npos) << r->body;
+    EXPECT_FALSE(r->has_header("Retry-After")) << "waiting will not help";
+  }
   // A route whose model the broker does not serve (ocr is not loaded here).
   auto ocr = Upload("/api/vision/ocr", QrPng("x"), "image.png", "image/png");
   ASSERT_TRUE(ocr);
@@ -397,6 +413,105 @@ TEST_F(Gateway, CorsAndOpenApiDescribeEveryRoute) {
   }
   EXPECT_EQ(doc["x-botmodels-routes"]["vision_ocr"], "ocr");
   EXPECT_TRUE(doc["x-botmodels-routes"]["image_generate"].is_null());
+}
+
+TEST_F(Gateway, AFullQueueIs429WithRetryAfterAndAPassedDeadlineIs504) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode", "ocr"}, "[gateway.timeouts]\nvision_ocr = 1\n",
+                                "queue_size = 1\nmax_inflight = 1\n"));
+  auto page = media::RenderText("A deadline of one millisecond", 32);
+  auto late = Upload("/api/vision/ocr", media::EncodePng(page.get()), "image.png", "image/png");
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->status, 504) << late->body;
+  EXPECT_EQ(json::parse(late->body)["code"], "deadline_exceeded");
+
+  constexpr int kClients = 16;
+  const std::string qr = QrPng("busy");
+  std::vector<std::thread> clients;
+  std::vector<int> statuses(kClients);
+  std::vector<std::string> retry_after(kClients);
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      auto r = Upload("/api/vision/barcode", qr, "image.png", "image/png");
+      statuses[i] = r ? r->status : -1;
+      if (r) retry_after[i] = r->get_header_value("Retry-After");
+    });
+  }
+  for (auto& c : clients) c.join();
+  int overloaded = 0;
+  for (int i = 0; i < kClients; ++i) {
+    EXPECT_TRUE(statuses[i] == 200 || statuses[i] == 429) << statuses[i];
+    if (statuses[i] == 429) {
+      ++overloaded;
+      EXPECT_EQ(retry_after[i], "1");
+    }
+  }
+  EXPECT_GT(overloaded, 0) << "16 at once into a queue of 1";
+  EXPECT_LT(overloaded, kClients);
+}
+
+// A self-signed certificate for 127.0.0.1 (P-256, a day), written as PEM.
+void WriteCertificate(const fs::path& cert_path, const fs::path& key_path) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* cert = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509_sign(cert, key, EVP_sha256());
+  FILE* out = std::fopen(cert_path.c_str(), "w");
+  PEM_write_X509(out, cert);
+  std::fclose(out);
+  out = std::fopen(key_path.c_str(), "w");
+  PEM_write_PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr);
+  std::fclose(out);
+  fs::permissions(key_path, fs::perms::owner_read | fs::perms::owner_write);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+}
+
+TEST_F(Gateway, RunsOnItsOwnFromAGatewayOnlyConfigOverTls) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode"}, "", "", /*with_gateway=*/false));
+  WriteCertificate(dir_ / "cert.pem", dir_ / "key.pem");
+  // What another host's gateway reads: the broker's frontend, its own broker
+  // key, [gateway]; no [models].
+  testing::WriteFile(
+      dir_ / "gateway.toml",
+      "[broker]\nfrontend = \"" + broker_->frontend() + "\"\n[auth]\nkeys_file = \"keys.toml\"\n" +
+          GatewaySection("tls_cert_file = \"cert.pem\"\ntls_key_file = \"key.pem\"\n"));
+  const std::string log = (dir_ / "gateway.log").string();
+  boost::process::child gateway(std::string(BOTMODELS_BIN_DIR) + "/botmodels-gateway", "--config",
+                                (dir_ / "gateway.toml").string(),
+                                (boost::process::std_out & boost::process::std_err) > log);
+  const std::string marker = "gateway on https://127.0.0.1:";
+  int port = 0;
+  for (int i = 0; i < 200 && port == 0; ++i) {
+    const std::string text = testing::ReadFile(log);
+    if (const auto at = text.find(marker); at != std::string::npos) {
+      port = std::stoi(text.substr(at + marker.size()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_GT(port, 0) << testing::ReadFile(log);
+  httplib::SSLClient https("127.0.0.1", port);
+  https.enable_server_certificate_verification(false);  // self-signed
+  httplib::MultipartFormDataItems items = {{"file", QrPng("over tls"), "image.png", "image/png"}};
+  auto r = https.Post("/api/vision/qrcode", Key(), items);
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body)["data"], "over tls");
+  // Plain HTTP on the TLS port gets nothing.
+  httplib::Client plain("127.0.0.1", port);
+  auto refused = plain.Get("/api/health");
+  EXPECT_TRUE(!refused || refused->status != 200);
+  // SIGTERM: it finishes and exits cleanly.
+  ::kill(gateway.id(), SIGTERM);
+  gateway.wait();
+  EXPECT_EQ(gateway.exit_code(), 0) << testing::ReadFile(log);
+  EXPECT_NE(testing::ReadFile(log).find("gateway stopped"), std::string::npos);
 }
 
 // Raw TCP, to send what no HTTP library would.
