@@ -1,0 +1,142 @@
+// TokenGenerator with a scripted decoder: the next token's probabilities
+// depend on the last token only, so every expected sequence and its
+// log-probability can be worked out by hand.
+#include "models/pipelines/token_generator.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+constexpr int64_t kStart = 0, kA = 1, kB = 2, kC = 3, kEnd = 4;
+constexpr int kVocab = 5;
+
+// Logits are log-probabilities, so softmax gives the table back.
+class MarkovDecoder : public TokenDecoder {
+ public:
+  explicit MarkovDecoder(std::map<int64_t, std::map<int64_t, double>> table)
+      : table_(std::move(table)) {}
+
+  Result<std::vector<std::vector<float>>> NextLogits(
+      const std::vector<Tokens>& sequences) override {
+    ++steps;
+    if (fail) return Status(ErrorCode::kOutOfMemory, "the forward ran out of memory");
+    std::vector<std::vector<float>> rows;
+    for (const Tokens& s : sequences) {
+      std::vector<float> row(kVocab, std::log(1e-9f));  // a token the table omits: never
+      if (const auto it = table_.find(s.back()); it != table_.end()) {
+        for (const auto& [token, p] : it->second) row[token] = static_cast<float>(std::log(p));
+      }
+      rows.push_back(row);
+    }
+    return rows;
+  }
+  void Reorder(const std::vector<int>& sources) override { reorders.push_back(sources); }
+
+  int steps = 0;
+  bool fail = false;
+  std::vector<std::vector<int>> reorders;
+
+ private:
+  std::map<int64_t, std::map<int64_t, double>> table_;
+};
+
+// Greedy takes A (0.5) and then ends (0.4): 0.2 in all. Taking B first (0.4)
+// and then ending (0.9) is worth 0.36: only beam search finds it.
+MarkovDecoder GreedyIsNotBest() {
+  return MarkovDecoder({{kStart, {{kA, 0.5}, {kB, 0.4}, {kC, 0.1}}},
+                        {kA, {{kEnd, 0.4}, {kA, 0.3}, {kB, 0.3}}},
+                        {kB, {{kEnd, 0.9}, {kA, 0.05}, {kB, 0.05}}},
+                        {kC, {{kEnd, 1.0}}}});
+}
+
+GenerationOptions Options(int beams, int max_new_tokens = 8) {
+  GenerationOptions o;
+  o.beams = beams;
+  o.max_new_tokens = max_new_tokens;
+  o.stop_tokens = {kEnd};
+  return o;
+}
+
+TEST(TokenGenerator, GreedyTakesTheMostLikelyTokenEachStepAndStreamsIt) {
+  MarkovDecoder decoder = GreedyIsNotBest();
+  Tokens streamed;
+  auto g = TokenGenerator(Options(1)).Generate(decoder, {kStart}, [&](int64_t t) {
+    streamed.push_back(t);
+  });
+  ASSERT_OK(g);
+  EXPECT_EQ(g->tokens, Tokens({kA}));
+  EXPECT_TRUE(g->stopped);
+  EXPECT_EQ(streamed, Tokens({kA}));
+  EXPECT_NEAR(g->sum_log_prob, std::log(0.5) + std::log(0.4), 1e-6);
+  EXPECT_NEAR(g->mean_log_prob, (std::log(0.5) + std::log(0.4)) / 2, 1e-6) << "the stop counts";
+  EXPECT_EQ(decoder.steps, 2);
+}
+
+TEST(TokenGenerator, BeamSearchFindsTheLikelierSequenceAndReordersTheCache) {
+  MarkovDecoder decoder = GreedyIsNotBest();
+  // Scores are plain probabilities here: with length_penalty 1 (sum / length)
+  // a long run of A (0.5 each) would come to beat [B] as it grows.
+  GenerationOptions o = Options(2);
+  o.length_penalty = 0;
+  auto g = TokenGenerator(o).Generate(decoder, {kStart});
+  ASSERT_OK(g);
+  EXPECT_EQ(g->tokens, Tokens({kB}));
+  EXPECT_TRUE(g->stopped);
+  EXPECT_NEAR(g->sum_log_prob, std::log(0.4) + std::log(0.9), 1e-6);
+  ASSERT_FALSE(decoder.reorders.empty());
+  EXPECT_EQ(decoder.reorders.front(), std::vector<int>({0, 0})) << "both beams grow from the first";
+}
+
+TEST(TokenGenerator, ARepetitionPenaltyTurnsGreedyAwayFromRepeating) {
+  // Logits (not probabilities) of 2 and 1.5: dividing A's by 2 makes B win.
+  MarkovDecoder decoder({{kStart, {{kA, std::exp(2.0)}, {kB, std::exp(1.0)}}},
+                         {kA, {{kA, std::exp(2.0)}, {kB, std::exp(1.5)}}},
+                         {kB, {{kEnd, std::exp(3.0)}}}});
+  auto plain = TokenGenerator(Options(1, 3)).Generate(decoder, {kStart});
+  ASSERT_OK(plain);
+  EXPECT_EQ(plain->tokens, Tokens({kA, kA, kA}));
+  EXPECT_FALSE(plain->stopped) << "max_new_tokens ended it";
+  GenerationOptions o = Options(1, 3);
+  o.repetition_penalty = 2.0;
+  auto penalized = TokenGenerator(o).Generate(decoder, {kStart});
+  ASSERT_OK(penalized);
+  EXPECT_EQ(penalized->tokens, Tokens({kA, kB}));
+  EXPECT_TRUE(penalized->stopped);
+}
+
+TEST(TokenGenerator, MaxNewTokensBoundsBeamSearchToo) {
+  // After the first A: AAA 0.216, then AAB 0.144, the rest 0.12 or less.
+  MarkovDecoder loop(
+      {{kStart, {{kA, 1.0}}}, {kA, {{kA, 0.6}, {kB, 0.4}}}, {kB, {{kA, 0.5}, {kB, 0.5}}}});
+  auto g = TokenGenerator(Options(3, 4)).Generate(loop, {kStart});
+  ASSERT_OK(g);
+  EXPECT_EQ(g->tokens.size(), 4u);
+  EXPECT_FALSE(g->stopped);
+  EXPECT_EQ(g->tokens, Tokens({kA, kA, kA, kA})) << "the likeliest of the running beams";
+  EXPECT_EQ(loop.steps, 4);
+}
+
+TEST(TokenGenerator, BadOptionsAndDecoderFailuresAreErrors) {
+  MarkovDecoder decoder = GreedyIsNotBest();
+  EXPECT_EQ(TokenGenerator(Options(1)).Generate(decoder, {}).status().code(),
+            ErrorCode::kInvalidRequest);
+  EXPECT_FALSE(TokenGenerator(Options(0)).Generate(decoder, {kStart}).ok());
+  EXPECT_FALSE(TokenGenerator(Options(1, 0)).Generate(decoder, {kStart}).ok());
+  GenerationOptions o = Options(1);
+  o.repetition_penalty = 0;
+  EXPECT_FALSE(TokenGenerator(o).Generate(decoder, {kStart}).ok());
+  decoder.fail = true;
+  for (int beams : {1, 3}) {
+    auto g = TokenGenerator(Options(beams)).Generate(decoder, {kStart});
+    EXPECT_EQ(g.status().code(), ErrorCode::kOutOfMemory);
+  }
+}
+
+}  // namespace
+}  // namespace botmodels
