@@ -16,6 +16,7 @@ packages=(build-essential cmake pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx
   flite1-dev libespeak-ng-dev espeak-ng-data                            # text-to-speech
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us              # speech-to-text
   libsndfile1-dev libsamplerate0-dev                                    # audio in: WAV, FLAC, Ogg, Opus, MP3
+  libpcre2-dev                                                          # pipelines: GPT-2's BPE split (Unicode classes)
   libstb-dev fonts-dejavu-core)                                         # tests: text rendered into images
 missing=()
 for p in "${packages[@]}"; do

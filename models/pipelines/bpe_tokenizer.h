@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "models/pipelines/token_generator.h"
+
+namespace botmodels {
+
+// Byte-level BPE, as GPT-2, Whisper and CLIP tokenize: text is split by
+// GPT-2's pattern (contractions, letters, numbers, other symbols, spaces;
+// Unicode classes through PCRE2), each piece's UTF-8 bytes are mapped to
+// printable characters (GPT-2's bytes_to_unicode) and merged pair by pair in
+// the order of the merges file, and the merged symbols are looked up in the
+// vocabulary. Any byte sequence round-trips through Encode and Decode.
+// Special tokens (`<|endoftext|>`...) are ids of their own: Encode never
+// makes them from text, Decode writes them (or skips them).
+// Thread-safe: Encode caches pieces under a mutex.
+class BpeTokenizer {
+ public:
+  ~BpeTokenizer();
+  BpeTokenizer(BpeTokenizer&&) noexcept;
+
+  // Reads a vocabulary (JSON: symbol -> id, as GPT-2's encoder.json or a
+  // tokenizer's vocab.json) and a merges file (vocab.bpe / merges.txt: one
+  // "a b" pair per line, a "#version" line first). Errors name the file:
+  // model_load_failed, as a model's missing part.
+  static Result<BpeTokenizer> Load(const std::string& vocab_path, const std::string& merges_path);
+
+  // Declares a special token (its text and id), for Decode and Id.
+  void AddSpecial(const std::string& text, int64_t id);
+
+  Tokens Encode(std::string_view text) const;
+  // Bytes of the tokens joined; unknown ids are skipped, special tokens
+  // written as their text unless `skip_special`.
+  std::string Decode(const Tokens& ids, bool skip_special = false) const;
+
+  // The id of a symbol or special token, or -1.
+  int64_t Id(const std::string& token) const;
+  size_t vocabulary_size() const { return vocab_.size(); }
+
+ private:
+  BpeTokenizer();
+  // The ids of one pre-tokenized piece.
+  Tokens EncodePiece(std::string_view piece) const;
+
+  std::unordered_map<std::string, int64_t> vocab_;            // symbol -> id
+  std::unordered_map<int64_t, std::string> symbols_;          // id -> symbol
+  std::map<std::pair<std::string, std::string>, int> ranks_;  // merge -> priority
+  std::unordered_map<int64_t, std::string> specials_;         // id -> text
+  std::string byte_symbol_[256];                              // byte -> UTF-8 of its symbol
+  std::unordered_map<std::string, uint8_t> symbol_byte_;      // and back
+  struct Pattern;
+  std::unique_ptr<Pattern> pattern_;                       // GPT-2's split, compiled once
+  mutable std::mutex cache_mutex_;                         // guards cache_
+  mutable std::unordered_map<std::string, Tokens> cache_;  // piece -> ids
+};
+
+}  // namespace botmodels
