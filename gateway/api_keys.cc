@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+
 #include "common/toml_reader.h"
 
 namespace botmodels {
@@ -45,9 +47,10 @@ Result<ApiKeys> ApiKeys::Load(const std::string& path) {
     }
     const auto role = protocol::ParseRole(role_name);
     if (!role) return entry.Error("role", "must be \"infer\" or \"admin\"");
+    const bool known = std::any_of(keys.keys_.begin(), keys.keys_.end(),
+                                   [&](const ApiKey& k) { return k.id == id; });
     if (Status s = keys.Add(id, *role, key); !s.ok()) {
-      return entry.Error(s.message().find("twice") != std::string::npos ? "id" : "key",
-                         s.message());
+      return entry.Error(known || id.empty() ? "id" : "key", s.message());
     }
   }
   if (keys.keys_.empty()) return root.Error("key", "declare at least one [[key]]");

@@ -53,4 +53,12 @@ Result<protocol::Reply> BrokerPool::Call(protocol::Request request,
   }
 }
 
+Result<protocol::Reply> BrokerPool::Ask(protocol::Op op, std::chrono::milliseconds timeout) {
+  protocol::Request request;
+  request.op = op;
+  auto reply = Call(std::move(request), timeout);
+  if (reply.ok() && !reply->status.ok()) return reply->status;
+  return reply;
+}
+
 }  // namespace botmodels

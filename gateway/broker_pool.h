@@ -28,6 +28,10 @@ class BrokerPool {
   // (which may carry an error); unavailable when none comes.
   Result<protocol::Reply> Call(protocol::Request request, std::chrono::milliseconds timeout);
 
+  // Call() for an operation on the broker itself (models, status): an error
+  // reply comes back as a failed Result.
+  Result<protocol::Reply> Ask(protocol::Op op, std::chrono::milliseconds timeout);
+
   // Connections made so far (idle or in use).
   size_t connections() const;
 

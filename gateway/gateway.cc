@@ -213,12 +213,10 @@ void Gateway::Health(httplib::Response& response) {
   for (const std::string& model : config_.routes) {
     if (!model.empty()) routed.insert(model);
   }
-  protocol::Request request;
-  request.op = protocol::Op::kStatus;
-  auto reply = broker_.Call(std::move(request), kHealthTimeout);
+  auto reply = broker_.Ask(protocol::Op::kStatus, kHealthTimeout);
   json models = json::object();
   std::string device = "cpu";
-  bool healthy = reply.ok() && reply->status.ok();
+  bool healthy = reply.ok();
   if (healthy) {
     for (const std::string& model : routed) models[model] = "unavailable";
     for (const protocol::WorkerInfo& w : reply->workers) {
@@ -234,9 +232,7 @@ void Gateway::Health(httplib::Response& response) {
                {"version", BOTMODELS_VERSION},
                {"device", device},
                {"models", models}};
-  if (!reply.ok() || !reply->status.ok()) {
-    body["broker"] = "unreachable: " + (reply.ok() ? reply->status : reply.status()).message();
-  }
+  if (!reply.ok()) body["broker"] = "unreachable: " + reply.status().message();
   std::lock_guard lock(mutex_);
   health_ = body;
   health_status_ = healthy ? 200 : 503;
@@ -264,17 +260,8 @@ void Gateway::Outputs(const httplib::Request& request, httplib::Response& respon
 }
 
 void Gateway::Models(httplib::Response& response) {
-  protocol::Request request;
-  request.op = protocol::Op::kModels;
-  auto reply = broker_.Call(std::move(request), GatewayConfig::kDefaultTimeout);
+  auto reply = broker_.Ask(protocol::Op::kModels, GatewayConfig::kDefaultTimeout);
   if (!reply.ok()) return WriteError(response, reply.status());
-  if (!reply->status.ok()) return WriteError(response, reply->status);
-  json routes = json::object();
-  for (size_t i = 0; i < kModelRouteCount; ++i) {
-    const std::string& model = config_.routes[i];
-    routes[std::string(ModelRouteKey(static_cast<ModelRoute>(i)))] =
-        model.empty() ? json() : json(model);
-  }
   json models = json::array();
   for (const protocol::ModelInfo& m : reply->models) {
     models.push_back({{"name", m.name},
@@ -284,15 +271,12 @@ void Gateway::Models(httplib::Response& response) {
                       {"queued", m.queued},
                       {"queue_size", m.queue_size}});
   }
-  WriteJson(response, {{"routes", routes}, {"models", models}});
+  WriteJson(response, {{"routes", RouteModels(config_)}, {"models", models}});
 }
 
 void Gateway::WorkersStatus(httplib::Response& response) {
-  protocol::Request request;
-  request.op = protocol::Op::kStatus;
-  auto reply = broker_.Call(std::move(request), GatewayConfig::kDefaultTimeout);
+  auto reply = broker_.Ask(protocol::Op::kStatus, GatewayConfig::kDefaultTimeout);
   if (!reply.ok()) return WriteError(response, reply.status());
-  if (!reply->status.ok()) return WriteError(response, reply->status);
   json workers = json::array();
   for (const protocol::WorkerInfo& w : reply->workers) {
     workers.push_back({{"id", w.id},

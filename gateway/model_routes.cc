@@ -427,11 +427,8 @@ Result<std::vector<protocol::TensorSpec>> ModelRoutes::InputSpecs(const std::str
       return it->second.inputs;
     }
   }
-  protocol::Request request;
-  request.op = protocol::Op::kModels;
-  auto reply = broker_.Call(std::move(request), GatewayConfig::kDefaultTimeout);
+  auto reply = broker_.Ask(protocol::Op::kModels, GatewayConfig::kDefaultTimeout);
   if (!reply.ok()) return reply.status();
-  if (!reply->status.ok()) return reply->status;
   std::lock_guard lock(specs_mutex_);
   specs_.clear();  // models no longer served are forgotten
   for (const protocol::ModelInfo& info : reply->models) specs_[info.name] = {now, info.inputs};

@@ -102,6 +102,16 @@ json Operation(const PostRoute& route) {
 
 }  // namespace
 
+json RouteModels(const GatewayConfig& config) {
+  json routes = json::object();
+  for (size_t i = 0; i < kModelRouteCount; ++i) {
+    const std::string& model = config.routes[i];
+    routes[std::string(ModelRouteKey(static_cast<ModelRoute>(i)))] =
+        model.empty() ? json() : json(model);
+  }
+  return routes;
+}
+
 json OpenApiDocument(const GatewayConfig& config) {
   json paths = json::object();
   for (const PostRoute& route : PostRoutes())
@@ -124,12 +134,6 @@ json OpenApiDocument(const GatewayConfig& config) {
       {"summary", "Run any served model: {\"inputs\": {...}} in, {\"outputs\": {...}} out"},
       {"security", {{{"ApiKey", json::array()}}}},
       {"responses", {{"200", {{"description", "The model's outputs"}}}}}};
-  json routes = json::object();
-  for (size_t i = 0; i < kModelRouteCount; ++i) {
-    const std::string& model = config.routes[i];
-    routes[std::string(ModelRouteKey(static_cast<ModelRoute>(i)))] =
-        model.empty() ? json() : json(model);
-  }
   return {
       {"openapi", "3.0.3"},
       {"info",
@@ -138,7 +142,7 @@ json OpenApiDocument(const GatewayConfig& config) {
         {"description",
          "A drop-in for the Python botmodels service's REST API, served by "
          "botmodels' broker and workers."}}},
-      {"x-botmodels-routes", routes},
+      {"x-botmodels-routes", RouteModels(config)},
       {"paths", paths},
       {"components",
        {{"securitySchemes",

@@ -11,4 +11,8 @@ namespace botmodels {
 // it under `config` (x-botmodels-model).
 nlohmann::json OpenApiDocument(const GatewayConfig& config);
 
+// {route key: its model, or null when none serves it}: x-botmodels-routes
+// here, "routes" in GET /api/models.
+nlohmann::json RouteModels(const GatewayConfig& config);
+
 }  // namespace botmodels

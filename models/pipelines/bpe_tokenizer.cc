@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -59,7 +60,13 @@ struct BpeTokenizer::Pattern {
   ~Pattern() { pcre2_code_free(code); }
 };
 
-BpeTokenizer::BpeTokenizer() : pattern_(std::make_unique<Pattern>()) {
+struct BpeTokenizer::Cache {
+  std::mutex mutex;  // guards pieces
+  std::unordered_map<std::string, Tokens> pieces;
+};
+
+BpeTokenizer::BpeTokenizer()
+    : pattern_(std::make_unique<Pattern>()), cache_(std::make_unique<Cache>()) {
   // GPT-2's bytes_to_unicode: printable bytes stand for themselves, the
   // others for the code points from 256 up, so that no symbol is a space or
   // a control character.
@@ -77,16 +84,7 @@ BpeTokenizer::BpeTokenizer() : pattern_(std::make_unique<Pattern>()) {
 }
 
 BpeTokenizer::~BpeTokenizer() = default;
-BpeTokenizer::BpeTokenizer(BpeTokenizer&& other) noexcept
-    : vocab_(std::move(other.vocab_)),
-      symbols_(std::move(other.symbols_)),
-      ranks_(std::move(other.ranks_)),
-      specials_(std::move(other.specials_)),
-      symbol_byte_(std::move(other.symbol_byte_)),
-      pattern_(std::move(other.pattern_)),
-      cache_(std::move(other.cache_)) {
-  for (int b = 0; b < 256; ++b) byte_symbol_[b] = std::move(other.byte_symbol_[b]);
-}
+BpeTokenizer::BpeTokenizer(BpeTokenizer&&) noexcept = default;
 
 Result<BpeTokenizer> BpeTokenizer::Load(const std::string& vocab_path,
                                         const std::string& merges_path) {
@@ -124,7 +122,7 @@ Result<BpeTokenizer> BpeTokenizer::Load(const std::string& vocab_path,
                                                      std::to_string(number) +
                                                      ": expected two symbols and a space");
     }
-    t.ranks_.emplace(std::make_pair(line.substr(0, space), line.substr(space + 1)), rank++);
+    t.ranks_.emplace(line, rank++);
   }
   for (const std::string& symbol : t.byte_symbol_) {
     if (!t.vocab_.count(symbol)) {
@@ -152,8 +150,10 @@ Tokens BpeTokenizer::EncodePiece(std::string_view piece) const {
   while (symbols.size() > 1) {
     int best = std::numeric_limits<int>::max();
     size_t at = 0;
+    std::string pair;
     for (size_t i = 0; i + 1 < symbols.size(); ++i) {
-      const auto it = ranks_.find({symbols[i], symbols[i + 1]});
+      pair.assign(symbols[i]).append(" ").append(symbols[i + 1]);
+      const auto it = ranks_.find(pair);
       if (it != ranks_.end() && it->second < best) {
         best = it->second;
         at = i;
@@ -188,17 +188,17 @@ Tokens BpeTokenizer::Encode(std::string_view text) const {
   const auto encode = [&](std::string_view piece) {
     if (piece.empty()) return;
     {
-      std::lock_guard lock(cache_mutex_);
-      if (const auto it = cache_.find(std::string(piece)); it != cache_.end()) {
+      std::lock_guard lock(cache_->mutex);
+      if (const auto it = cache_->pieces.find(std::string(piece)); it != cache_->pieces.end()) {
         ids.insert(ids.end(), it->second.begin(), it->second.end());
         return;
       }
     }
     Tokens piece_ids = EncodePiece(piece);
     ids.insert(ids.end(), piece_ids.begin(), piece_ids.end());
-    std::lock_guard lock(cache_mutex_);
-    if (cache_.size() >= kMaxCachedPieces) cache_.clear();
-    cache_.emplace(piece, std::move(piece_ids));
+    std::lock_guard lock(cache_->mutex);
+    if (cache_->pieces.size() >= kMaxCachedPieces) cache_->pieces.clear();
+    cache_->pieces.emplace(piece, std::move(piece_ids));
   };
   pcre2_match_data* match = pcre2_match_data_create_from_pattern(pattern_->code, nullptr);
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());

@@ -1,9 +1,8 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -51,16 +50,17 @@ class BpeTokenizer {
   // The ids of one pre-tokenized piece.
   Tokens EncodePiece(std::string_view piece) const;
 
-  std::unordered_map<std::string, int64_t> vocab_;            // symbol -> id
-  std::unordered_map<int64_t, std::string> symbols_;          // id -> symbol
-  std::map<std::pair<std::string, std::string>, int> ranks_;  // merge -> priority
-  std::unordered_map<int64_t, std::string> specials_;         // id -> text
-  std::string byte_symbol_[256];                              // byte -> UTF-8 of its symbol
-  std::unordered_map<std::string, uint8_t> symbol_byte_;      // and back
+  std::unordered_map<std::string, int64_t> vocab_;    // symbol -> id
+  std::unordered_map<int64_t, std::string> symbols_;  // id -> symbol
+  // "left right" -> the merge's priority (symbols hold no space: bytes_to_unicode maps it).
+  std::unordered_map<std::string, int> ranks_;
+  std::unordered_map<int64_t, std::string> specials_;     // id -> text
+  std::array<std::string, 256> byte_symbol_;              // byte -> UTF-8 of its symbol
+  std::unordered_map<std::string, uint8_t> symbol_byte_;  // and back
   struct Pattern;
-  std::unique_ptr<Pattern> pattern_;                       // GPT-2's split, compiled once
-  mutable std::mutex cache_mutex_;                         // guards cache_
-  mutable std::unordered_map<std::string, Tokens> cache_;  // piece -> ids
+  std::unique_ptr<Pattern> pattern_;  // GPT-2's split, compiled once
+  struct Cache;                       // piece -> ids, behind a mutex
+  std::unique_ptr<Cache> cache_;
 };
 
 }  // namespace botmodels
