@@ -17,6 +17,7 @@ packages=(build-essential cmake pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us              # speech-to-text
   libsndfile1-dev libsamplerate0-dev                                    # audio in: WAV, FLAC, Ogg, Opus, MP3
   libpcre2-dev                                                          # pipelines: GPT-2's BPE split (Unicode classes)
+  libutf8proc-dev                                                       # pipelines: BERT's WordPiece (NFD, Unicode categories)
   libstb-dev fonts-dejavu-core)                                         # tests: text rendered into images
 missing=()
 for p in "${packages[@]}"; do

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "models/pipelines/token_generator.h"
+#include "models/pipelines/tokenizer.h"
 
 namespace botmodels {
 
@@ -22,9 +22,9 @@ namespace botmodels {
 // Special tokens (`<|endoftext|>`...) are ids of their own: Encode never
 // makes them from text, Decode writes them (or skips them).
 // Thread-safe: Encode caches pieces under a mutex.
-class BpeTokenizer {
+class BpeTokenizer final : public Tokenizer {
  public:
-  ~BpeTokenizer();
+  ~BpeTokenizer() override;
   BpeTokenizer(BpeTokenizer&&) noexcept;
 
   // Reads a vocabulary (JSON: symbol -> id, as GPT-2's encoder.json or a
@@ -33,17 +33,12 @@ class BpeTokenizer {
   // model_load_failed, as a model's missing part.
   static Result<BpeTokenizer> Load(const std::string& vocab_path, const std::string& merges_path);
 
-  // Declares a special token (its text and id), for Decode and Id.
-  void AddSpecial(const std::string& text, int64_t id);
-
-  Tokens Encode(std::string_view text) const;
-  // Bytes of the tokens joined; unknown ids are skipped, special tokens
-  // written as their text unless `skip_special`.
-  std::string Decode(const Tokens& ids, bool skip_special = false) const;
-
-  // The id of a symbol or special token, or -1.
-  int64_t Id(const std::string& token) const;
-  size_t vocabulary_size() const { return vocab_.size(); }
+  void AddSpecial(const std::string& text, int64_t id) override;
+  Tokens Encode(std::string_view text) const override;
+  // The bytes of the tokens joined.
+  std::string Decode(const Tokens& ids, bool skip_special = false) const override;
+  int64_t Id(const std::string& token) const override;
+  size_t vocabulary_size() const override { return vocab_.size(); }
 
  private:
   BpeTokenizer();
