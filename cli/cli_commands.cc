@@ -1,5 +1,6 @@
 #include "cli/cli_commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -210,7 +211,8 @@ std::optional<std::string> MainInput(const std::vector<protocol::TensorSpec>& sp
   return std::nullopt;
 }
 
-// Adds --file and --text to the inputs, as the model's main bytes and string inputs.
+// Adds --file and --text to the inputs, as the model's main bytes and string
+// inputs, and --question as its `question`.
 Status AddMainInputs(const InferArgs& args, const std::vector<protocol::TensorSpec>& specs,
                      protocol::NamedTensors& inputs) {
   if (!args.file.empty()) {
@@ -226,6 +228,13 @@ Status AddMainInputs(const InferArgs& args, const std::vector<protocol::TensorSp
     auto name = MainInput(specs, protocol::DType::kString);
     if (!name) return InvalidRequest("model '" + args.model + "' takes no text input: drop --text");
     inputs[*name] = {protocol::DType::kString, {}, *args.text};
+  }
+  if (args.question) {
+    const bool asks =
+        std::any_of(specs.begin(), specs.end(), [](const auto& s) { return s.name == "question"; });
+    if (!asks)
+      return InvalidRequest("model '" + args.model + "' takes no question: drop --question");
+    inputs["question"] = {protocol::DType::kString, {}, *args.question};
   }
   return {};
 }
@@ -255,13 +264,20 @@ int RunInfer(Client& client, const InferArgs& args) {
   std::optional<OutputFile> out;
   if (!args.out.empty()) out.emplace(args.out);
   Status written;
-  const auto on_partial = [&out, &written](const protocol::Reply& partial) {
+  const auto on_partial = [&out, &written, &args](const protocol::Reply& partial) {
     protocol::NamedTensors outputs = partial.outputs;
-    if (written.ok()) written = out->Take(outputs);
+    if (args.stream) {  // text as it is made: the final JSON holds it all again
+      for (const auto& [name, t] : outputs) {
+        if (t.dtype == protocol::DType::kString) std::cerr << t.data << std::flush;
+      }
+    }
+    if (out && written.ok()) written = out->Take(outputs);
   };
-  // With --out, ask for a stream: chunks reach the file as they are made.
-  auto reply =
-      out ? client.Stream(std::move(request), on_partial) : client.Call(std::move(request));
+  // With --out or --stream, ask for a stream: chunks reach the file, and
+  // text the terminal, as they are made.
+  auto reply = out || args.stream ? client.Stream(std::move(request), on_partial)
+                                  : client.Call(std::move(request));
+  if (args.stream) std::cerr << "\n";
   if (!reply.ok()) return Fail(reply.status(), kExitNoReply);
   if (!reply->status.ok()) return Fail(reply->status);
   json result = {{"outputs", nullptr}};

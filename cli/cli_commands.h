@@ -30,7 +30,9 @@ struct InferArgs {
   std::string inputs_json = "{}";
   std::string file;  // empty: none
   std::optional<std::string> text;
-  std::string out;  // empty: binary outputs print as hex
+  std::optional<std::string> question;  // the model's `question` input
+  bool stream = false;                  // text pieces to stderr as they come
+  std::string out;                      // empty: binary outputs print as hex
 };
 int RunInfer(Client& client, const InferArgs& args);
 int RunRestart(Client& client, const std::string& worker, bool force);

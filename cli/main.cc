@@ -67,6 +67,10 @@ int main(int argc, char** argv) {
   infer->add_option("-f,--file", infer_args.file,
                     "a file for the model's binary input (an image, audio)");
   infer->add_option("--text", infer_args.text, "the model's text input");
+  infer->add_option("--question", infer_args.question,
+                    "a question about the --file image (visual question answering)");
+  infer->add_flag("--stream", infer_args.stream,
+                  "print text to stderr as the model makes it (Whisper, captioning)");
   infer->add_option("-o,--out", infer_args.out,
                     "write the binary output here (audio, an image), as it streams in");
   auto* bench = app.add_subcommand(

@@ -1,9 +1,10 @@
 #pragma once
 
-// The native backends (models/vision, models/speech): their names in
-// model.toml, the inputs and outputs each declares, and their [options]
+// The backends: their names in model.toml, and for those that declare their
+// own inputs and outputs (native libraries in models/vision and
+// models/speech, pipelines in models/pipelines) those and their [options]
 // table. Torch-free and library-free, so that the broker validates a model
-// and lists its inputs without linking Tesseract or PocketSphinx.
+// and lists its inputs without linking Tesseract, PocketSphinx or libtorch.
 
 #include <cstdint>
 #include <optional>
@@ -26,16 +27,26 @@ enum class BackendKind {
   kQrCode,       // ZXing-cpp: a QR code of a text, as a PNG
   kTts,          // Flite (English voices) and eSpeak NG (~100 languages): text to speech
   kStt,          // PocketSphinx (US English): speech to text
+  kWhisper,      // pipeline: Whisper speech to text over TorchScript parts
+  kCaption,      // pipeline: image captioning / visual question answering (BLIP-style)
 };
 std::string_view BackendName(BackendKind kind);
 std::optional<BackendKind> ParseBackend(std::string_view name);
+// True for the pipelines over TorchScript parts (models/pipelines).
+inline bool IsPipeline(BackendKind kind) {
+  return kind == BackendKind::kWhisper || kind == BackendKind::kCaption;
+}
 // True for the backends that need libtorch (served by botmodels-worker; the
 // others by botmodels-worker-native).
-inline bool NeedsTorch(BackendKind kind) { return kind == BackendKind::kTorchScript; }
-// True for the backends that declare their own inputs and outputs.
-inline bool IsNative(BackendKind kind) {
-  return kind != BackendKind::kTorchScript && kind != BackendKind::kIdentity;
+inline bool NeedsTorch(BackendKind kind) {
+  return kind == BackendKind::kTorchScript || IsPipeline(kind);
 }
+// True for the backends over native libraries: they run on the CPU.
+inline bool IsNative(BackendKind kind) {
+  return kind != BackendKind::kTorchScript && kind != BackendKind::kIdentity && !IsPipeline(kind);
+}
+// True for the backends that declare their own inputs and outputs (NativeSpecs).
+inline bool DeclaresSpecs(BackendKind kind) { return IsNative(kind) || IsPipeline(kind); }
 
 // Images in (ocr, barcode).
 struct ImageOptions {
@@ -80,12 +91,72 @@ struct SttOptions {
   bool operator==(const SttOptions&) const = default;
 };
 
+// Decoding, for the pipelines: a request may override `beams` and
+// `max_new_tokens` up to the limits here.
+struct GenerateOptions {
+  int beams = 1;                    // 1: greedy (text streams); more: beam search
+  int max_beams = 8;                // a request's `beams` above this is refused
+  int max_new_tokens = 128;         // per caption, or per 30 s of speech
+  double repetition_penalty = 1.0;  // > 1 discourages repeating a token
+  double length_penalty = 1.0;      // beam search: > 1 favours longer text
+
+  bool operator==(const GenerateOptions&) const = default;
+};
+
+// backend = "whisper": files relative to the model's folder, as
+// tools/export/export_whisper.py writes them (docs/models.md).
+struct WhisperOptions {
+  std::string encoder = "encoder.pt";  // mel [1, n_mels, 3000] -> states [1, frames, width]
+  // (tokens int64 [rows, T], states [rows, frames, width]) -> logits [rows, vocab] of the last
+  // position
+  std::string decoder = "decoder.pt";
+  std::string vocab = "vocab.json";                // byte-level BPE vocabulary
+  std::string merges = "merges.txt";               // and its merges
+  std::string added_tokens = "added_tokens.json";  // special tokens: {"<|endoftext|>": 50257, ...}
+  int n_mels = 80;                                 // 128 for large-v3
+  bool multilingual = true;                       // false for the *.en models: no language, no task
+  int max_target_positions = 448;                 // the decoder's context, in tokens
+  std::vector<int64_t> suppress_tokens;           // never generated (generation_config.json)
+  std::vector<int64_t> begin_suppress_tokens;     // never generated first
+  double max_seconds = 1800;                      // longer audio is refused: 30 min
+  GenerateOptions generate{1, 8, 224, 1.0, 1.0};  // 224: Whisper's sample_len, half its context
+
+  bool operator==(const WhisperOptions&) const = default;
+};
+
+// backend = "caption": files relative to the model's folder, as
+// tools/export/export_caption.py writes them (docs/models.md).
+struct CaptionOptions {
+  std::string vision_encoder = "vision_encoder.pt";  // pixels [1, 3, H, W] -> states [1, N, width]
+  // A VQA model's: (question ids [1, Q], image states) -> states [1, Q, width]; "" for a captioner.
+  std::string question_encoder;
+  // (ids int64 [rows, T], states [rows, N, width]) -> logits [rows, vocab] of the last position
+  std::string text_decoder = "text_decoder.pt";
+  std::string preprocessor = "preprocessor_config.json";  // transformers' image processor config
+  std::string tokenizer = "wordpiece";                    // or "bpe"
+  std::string vocab = "vocab.txt";   // vocab.txt (wordpiece) or vocab.json (bpe)
+  std::string merges;                // bpe only
+  std::string added_tokens;          // optional: {"[DEC]": 30522, ...}
+  bool lowercase = true;             // wordpiece: an uncased vocabulary
+  std::string bos_token = "[DEC]";   // starts the generated text
+  std::string eos_token = "[SEP]";   // ends it
+  std::string cls_token = "[CLS]";   // VQA: opens the question
+  std::string sep_token = "[SEP]";   // VQA: closes it
+  int max_positions = 512;           // the decoder's context, in tokens
+  uint64_t max_prompt_bytes = 2000;  // a longer prompt or question is refused
+  GenerateOptions generate{1, 8, 30, 1.0, 1.0};
+
+  bool operator==(const CaptionOptions&) const = default;
+};
+
 struct BackendOptions {
   ImageOptions image;
   OcrOptions ocr;
   QrOptions qr;
   TtsOptions tts;
   SttOptions stt;
+  WhisperOptions whisper;
+  CaptionOptions caption;
 
   bool operator==(const BackendOptions&) const = default;
 };
@@ -93,7 +164,7 @@ struct BackendOptions {
 // each range-checked; errors name the file, line and field.
 Result<BackendOptions> ReadBackendOptions(const TomlReader& options, BackendKind kind);
 
-// The inputs and outputs a native backend declares (docs/models.md).
+// The inputs and outputs a native backend or pipeline declares (docs/models.md).
 struct BackendSpecs {
   std::vector<protocol::TensorSpec> inputs;
   std::vector<protocol::TensorSpec> outputs;

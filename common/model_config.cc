@@ -127,6 +127,27 @@ Status ModelConfig::CheckInputs(const protocol::TensorViews& given) const {
   return {};
 }
 
+namespace {
+
+// A pipeline's parts, as one version: the size and modification time of
+// every file in its folder, so that a re-exported part counts as a new model.
+std::string PartsVersion(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file(ec)) continue;
+    const auto mtime = entry.last_write_time(ec).time_since_epoch().count();
+    files.push_back(entry.path().filename().string() + ":" + std::to_string(entry.file_size(ec)) +
+                    "@" + std::to_string(mtime));
+  }
+  std::sort(files.begin(), files.end());
+  std::string version;
+  for (const auto& f : files) version += f + ";";
+  return version;
+}
+
+}  // namespace
+
 Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   const std::string path = dir + "/model.toml";
   auto table = ParseTomlFile(path);
@@ -167,7 +188,8 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   } else {
     return r.Error(
         "backend",
-        "'" + backend + "' is not torchscript, identity, ocr, barcode, qrcode, tts or stt");
+        "'" + backend +
+            "' is not torchscript, identity, ocr, barcode, qrcode, tts, stt, whisper or caption");
   }
   auto options_table = r.Table("options");
   if (!options_table.ok()) return options_table.status();
@@ -195,7 +217,7 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   c.max_inflight =
       static_cast<uint32_t>(r.Has("max_inflight") || !c.batching() ? inflight : 2 * batch);
   c.threads = static_cast<uint32_t>(threads);
-  if (IsNative(c.backend)) {
+  if (DeclaresSpecs(c.backend)) {
     for (std::string_view key : {"inputs", "outputs", "file", "max_batch_size"}) {
       if (r.Has(key)) {
         return r.Error(key, "the " + std::string(BackendName(c.backend)) +
@@ -203,7 +225,7 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
       }
     }
     for (const auto& d : c.devices) {
-      if (d != "auto" && d != "cpu") {
+      if (IsNative(c.backend) && d != "auto" && d != "cpu") {
         return r.Error("devices", "the " + std::string(BackendName(c.backend)) +
                                       " backend runs on the CPU: list \"cpu\" (or \"auto\")");
       }
@@ -212,6 +234,7 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
     c.inputs = std::move(specs.inputs);
     c.outputs = std::move(specs.outputs);
     c.file.clear();
+    if (IsPipeline(c.backend)) c.file_version = PartsVersion(c.dir);
     return c;
   }
   auto inputs = ReadSpecs(r, "inputs", false);

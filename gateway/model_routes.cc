@@ -338,7 +338,7 @@ void ModelRoutes::Recognize(RouteAction action, Upload upload, httplib::Response
   } else if (action == RouteAction::kVqa) {
     const auto* question = field("question");
     if (!question) return WriteValidationError(response, "question", "field required");
-    inputs["prompt"] = String(*question);
+    inputs["question"] = String(*question);
   } else if (action == RouteAction::kDescribeVideo) {
     double frames = 8;  // the Python service's default
     if (const auto* text = field("num_frames")) {
@@ -398,7 +398,7 @@ void ModelRoutes::Analyze(const Upload& upload, httplib::Response& response) {
     return false;
   };
   if (auto r = describe.get(); note(r, "description_error")) {
-    body["description"] = RouteReplies::Output(r->outputs, "description");
+    body["description"] = RouteReplies::Output(r->outputs, "text");
   }
   if (auto r = ocr.get(); note(r, "ocr_error")) {
     const json text = RouteReplies::Output(r->outputs, "text");

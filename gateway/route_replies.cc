@@ -133,14 +133,14 @@ json RouteReplies::Language(const protocol::NamedTensors& outputs) {
 }
 
 json RouteReplies::Description(const protocol::NamedTensors& outputs, double seconds) {
-  const json description = Output(outputs, "description");
+  const json description = Output(outputs, "text");
   return {{"description", description.is_string() ? description : json("")},
           {"confidence", Output(outputs, "confidence")},
           {"generation_time", seconds}};
 }
 
 json RouteReplies::VideoDescription(const protocol::NamedTensors& outputs, double seconds) {
-  const json description = Output(outputs, "description");
+  const json description = Output(outputs, "text");
   return {{"description", description.is_string() ? description : json("")},
           {"frame_count", NumberOr(Output(outputs, "frame_count"), 0)},
           {"generation_time", seconds}};

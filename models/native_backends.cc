@@ -37,9 +37,11 @@ Result<std::unique_ptr<ModelBackend>> MakeNativeBackend(const ModelConfig& confi
       backend = std::make_unique<SttBackend>(config);
       break;
     case BackendKind::kTorchScript:
-      return Status(
-          ErrorCode::kModelLoadFailed,
-          "backend 'torchscript' is served by botmodels-worker, not botmodels-worker-native");
+    case BackendKind::kWhisper:
+    case BackendKind::kCaption:
+      return Status(ErrorCode::kModelLoadFailed, "backend '" + name +
+                                                     "' is served by botmodels-worker, not "
+                                                     "botmodels-worker-native");
   }
   return backend;
 }

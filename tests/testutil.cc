@@ -262,4 +262,25 @@ bool ProcessAlive(int64_t pid) {
   return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
 }
 
+CliRun RunCommand(const std::vector<std::string>& command) {
+  boost::process::ipstream out, err;
+  boost::process::child cli("/usr/bin/env", boost::process::args(command),
+                            boost::process::std_out > out, boost::process::std_err > err);
+  CliRun run;
+  run.out.assign(std::istreambuf_iterator<char>(out), {});
+  run.err.assign(std::istreambuf_iterator<char>(err), {});
+  cli.wait();
+  run.exit_code = cli.exit_code();
+  return run;
+}
+
+CliRun RunCli(const BrokerHarness& broker, const std::vector<std::string>& args,
+              const std::string& key_id) {
+  std::vector<std::string> command = {"BOTMODELS_CONFIG=" + broker.config_path()};
+  if (!key_id.empty()) command.push_back("BOTMODELS_KEY_ID=" + key_id);
+  command.push_back(std::string(BOTMODELS_BIN_DIR) + "/botmodels");
+  command.insert(command.end(), args.begin(), args.end());
+  return RunCommand(command);
+}
+
 }  // namespace botmodels::testing

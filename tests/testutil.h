@@ -149,4 +149,16 @@ class BrokerHarness {
 // Whether a process with this pid still exists (zombies count as gone).
 bool ProcessAlive(int64_t pid);
 
+// What a command printed, and its exit code.
+struct CliRun {
+  int exit_code;
+  std::string out, err;
+};
+// Runs `command` through env(1), which sets the NAME=value words before the
+// program: Boost.Process 1.74's own environment lookups read out of bounds.
+CliRun RunCommand(const std::vector<std::string>& command);
+// Runs `botmodels ARGS` with BOTMODELS_CONFIG pointing at the broker's config.
+CliRun RunCli(const BrokerHarness& broker, const std::vector<std::string>& args,
+              const std::string& key_id = "");
+
 }  // namespace botmodels::testing

@@ -76,25 +76,54 @@ bool TokenGenerator::IsStop(int64_t token) const {
          options_.stop_tokens.end();
 }
 
-std::vector<double> TokenGenerator::LogProbs(std::vector<float> logits,
-                                             const Tokens& sequence) const {
+template <typename T>
+void TokenGenerator::Process(std::vector<T>& scores, const Tokens& sequence, int step) const {
+  const auto in_range = [&](int64_t t) {
+    return t >= 0 && t < static_cast<int64_t>(scores.size());
+  };
   if (options_.repetition_penalty != 1.0) {
     const std::unordered_set<int64_t> seen(sequence.begin(), sequence.end());
     for (int64_t t : seen) {
-      if (t < 0 || t >= static_cast<int64_t>(logits.size())) continue;
-      float& x = logits[t];
-      x = x < 0 ? static_cast<float>(x * options_.repetition_penalty)
-                : static_cast<float>(x / options_.repetition_penalty);
+      if (!in_range(t)) continue;
+      T& x = scores[t];
+      x = x < 0 ? static_cast<T>(x * options_.repetition_penalty)
+                : static_cast<T>(x / options_.repetition_penalty);
     }
   }
-  // log-softmax, shifted by the maximum so that no exponent overflows.
-  const double top = *std::max_element(logits.begin(), logits.end());
+  const auto suppress = [&](const Tokens& tokens) {
+    for (int64_t t : tokens) {
+      if (in_range(t)) scores[t] = -std::numeric_limits<T>::infinity();
+    }
+  };
+  suppress(options_.suppress_tokens);
+  if (step == 0) suppress(options_.begin_suppress_tokens);
+}
+
+namespace {
+
+// log-softmax, shifted by the maximum so that no exponent overflows.
+template <typename T>
+std::vector<double> LogSoftmax(const std::vector<T>& x) {
+  const double top = *std::max_element(x.begin(), x.end());
   double sum = 0;
-  for (float x : logits) sum += std::exp(x - top);
+  for (T v : x) sum += std::exp(v - top);
   const double log_sum = top + std::log(sum);
-  std::vector<double> out(logits.size());
-  for (size_t i = 0; i < logits.size(); ++i) out[i] = logits[i] - log_sum;
+  std::vector<double> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) out[i] = x[i] - log_sum;
   return out;
+}
+
+}  // namespace
+
+std::vector<double> TokenGenerator::Scores(std::vector<float> logits, const Tokens& sequence,
+                                           int step, bool beam) const {
+  if (beam) {
+    std::vector<double> log_probs = LogSoftmax(logits);
+    Process(log_probs, sequence, step);
+    return log_probs;
+  }
+  Process(logits, sequence, step);
+  return LogSoftmax(logits);
 }
 
 Result<Generated> TokenGenerator::Generate(TokenDecoder& decoder, const Tokens& prompt,
@@ -120,7 +149,8 @@ Result<Generated> TokenGenerator::Greedy(TokenDecoder& decoder, const Tokens& pr
     if (logits->size() != 1 || logits->front().empty()) {
       return Status(ErrorCode::kInternal, "the decoder returned no logits");
     }
-    const std::vector<double> log_probs = LogProbs(std::move(logits->front()), sequence);
+    const std::vector<double> log_probs =
+        Scores(std::move(logits->front()), sequence, step, /*beam=*/false);
     const auto best = std::max_element(log_probs.begin(), log_probs.end());
     const int64_t token = best - log_probs.begin();
     sum += *best;
@@ -155,7 +185,8 @@ Result<Generated> TokenGenerator::Beam(TokenDecoder& decoder, const Tokens& prom
     for (int b = 0; b < beams; ++b) {
       if ((*logits)[b].empty())
         return Status(ErrorCode::kInternal, "the decoder returned no logits");
-      const std::vector<double> log_probs = LogProbs(std::move((*logits)[b]), sequences[b]);
+      const std::vector<double> log_probs =
+          Scores(std::move((*logits)[b]), sequences[b], step, /*beam=*/true);
       for (size_t t = 0; t < log_probs.size(); ++t) {
         candidates.push_back({scores[b] + log_probs[t], b, static_cast<int64_t>(t)});
       }

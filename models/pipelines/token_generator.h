@@ -35,9 +35,11 @@ struct GenerationOptions {
   int beams = 1;                     // 1: greedy; more: beam search
   std::vector<int64_t> stop_tokens;  // end a sequence (end of text); kept in the result
   // > 1 discourages tokens already in the sequence (prompt included), as
-  // transformers' RepetitionPenaltyLogitsProcessor: a positive logit is
+  // transformers' RepetitionPenaltyLogitsProcessor: a positive score is
   // divided by it, a negative one multiplied.
   double repetition_penalty = 1.0;
+  std::vector<int64_t> suppress_tokens;        // never chosen (Whisper's non-speech symbols)
+  std::vector<int64_t> begin_suppress_tokens;  // never chosen first (a space, the end of text)
   // Beam scores are sum(log p) / length^length_penalty (length counts the
   // prompt), as transformers' beam search.
   double length_penalty = 1.0;
@@ -53,8 +55,9 @@ struct Generated {
 };
 
 // Greedy and beam-search decoding, independent of the model, following
-// transformers' generate(): log-softmax of the (penalized) logits; greedy
-// takes the argmax; beam search keeps the `beams` best of 2 × beams
+// transformers' generate(): greedy takes the argmax of the processed logits
+// (suppressed tokens out, repetition penalized); beam search processes the
+// log-softmax of the logits, as transformers does, and keeps the `beams` best of 2 × beams
 // candidates per step, sets aside hypotheses that end on a stop token, and
 // ends when no running beam can beat the worst of `beams` finished ones (or
 // at max_new_tokens, when the running beams count as finished). Not
@@ -76,8 +79,14 @@ class TokenGenerator {
   Result<Generated> Greedy(TokenDecoder& decoder, const Tokens& prompt,
                            const OnToken& on_token) const;
   Result<Generated> Beam(TokenDecoder& decoder, const Tokens& prompt) const;
-  // Log-probabilities of `logits` after the repetition penalty over `sequence`.
-  std::vector<double> LogProbs(std::vector<float> logits, const Tokens& sequence) const;
+  // The scores of the next token after `sequence` (`step` tokens generated
+  // so far): processed logits, then their log-softmax for greedy decoding;
+  // the processed log-softmax for beam search.
+  std::vector<double> Scores(std::vector<float> logits, const Tokens& sequence, int step,
+                             bool beam) const;
+  // Suppression and the repetition penalty, in place.
+  template <typename T>
+  void Process(std::vector<T>& scores, const Tokens& sequence, int step) const;
   bool IsStop(int64_t token) const;
 
   GenerationOptions options_;

@@ -3,7 +3,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "common/status.h"
 #include "models/pipelines/token_generator.h"
 
 namespace botmodels {
@@ -29,5 +31,16 @@ class Tokenizer {
   virtual int64_t Id(const std::string& token) const = 0;
   virtual size_t vocabulary_size() const = 0;
 };
+
+}  // namespace botmodels
+
+namespace botmodels {
+
+// Declares the special tokens of an added_tokens.json ({"<|endoftext|>":
+// 50257, ...}, as transformers writes it), and adds their ids to `ids`
+// when given. model_load_failed naming the file when it cannot be read or
+// is not such an object.
+Status AddSpecialTokens(const std::string& path, Tokenizer* tokenizer,
+                        std::vector<int64_t>* ids = nullptr);
 
 }  // namespace botmodels

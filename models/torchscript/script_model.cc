@@ -6,15 +6,20 @@
 
 namespace botmodels {
 
+void SaveScript(const std::string& path, const std::string& source,
+                const std::map<std::string, torch::Tensor>& parameters) {
+  torch::jit::Module module("botmodels");
+  for (const auto& [name, tensor] : parameters) {
+    module.register_parameter(name, tensor, /*requires_grad=*/false);
+  }
+  module.define(source);
+  module.save(path);
+}
+
 void WriteScriptModel(const std::string& repository, const ScriptModel& model) {
   const std::filesystem::path dir = std::filesystem::path(repository) / model.name;
   std::filesystem::create_directories(dir);
-  torch::jit::Module module(model.name);
-  for (const auto& [name, tensor] : model.parameters) {
-    module.register_parameter(name, tensor, /*requires_grad=*/false);
-  }
-  module.define(model.source);
-  module.save((dir / "model.pt").string());
+  SaveScript((dir / "model.pt").string(), model.source, model.parameters);
   std::ofstream toml(dir / "model.toml");
   toml << model.toml;
   if (!toml) throw std::runtime_error("cannot write " + (dir / "model.toml").string());

@@ -15,6 +15,11 @@ struct ScriptModel {
   std::string toml;                                 // the model.toml text
 };
 
+// Compiles `source` (TorchScript methods) over `parameters` and saves the
+// module to `path`. Throws on script or I/O errors.
+void SaveScript(const std::string& path, const std::string& source,
+                const std::map<std::string, torch::Tensor>& parameters);
+
 // Writes <repository>/<name>/model.pt and model.toml. Throws on script or I/O errors.
 void WriteScriptModel(const std::string& repository, const ScriptModel& model);
 

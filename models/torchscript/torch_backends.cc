@@ -19,9 +19,11 @@ Result<std::unique_ptr<ModelBackend>> MakeTorchBackend(const ModelConfig& config
     case BackendKind::kIdentity:
       return std::unique_ptr<ModelBackend>(std::make_unique<IdentityBackend>(config));
     default:
-      return Status(ErrorCode::kModelLoadFailed,
-                    "backend '" + std::string(BackendName(config.backend)) +
-                        "' is served by botmodels-worker-native, not botmodels-worker");
+      return Status(
+          ErrorCode::kModelLoadFailed,
+          "backend '" + std::string(BackendName(config.backend)) + "' is served by " +
+              (IsPipeline(config.backend) ? "botmodels-worker's pipelines"
+                                          : "botmodels-worker-native, not botmodels-worker"));
   }
 }
 

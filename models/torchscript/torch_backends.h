@@ -7,10 +7,10 @@
 
 namespace botmodels {
 
-// The backends botmodels-worker serves: torchscript and identity. First
-// applies the model's process-wide torch settings (its CPU memory budget and
-// intra-op threads). Any other backend is model_load_failed, naming
-// botmodels-worker-native, which serves it.
+// The torchscript and identity backends. First applies the model's
+// process-wide torch settings (its CPU memory budget and intra-op threads).
+// Any other backend is model_load_failed, naming what serves it
+// (MakeWorkerBackend the pipelines, botmodels-worker-native the others).
 Result<std::unique_ptr<ModelBackend>> MakeTorchBackend(const ModelConfig& config,
                                                        const std::string& device);
 

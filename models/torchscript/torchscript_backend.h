@@ -8,6 +8,7 @@
 
 #include "common/model_config.h"
 #include "models/model_backend.h"
+#include "models/torchscript/torch_device.h"
 
 namespace botmodels {
 
@@ -23,12 +24,10 @@ class TorchScriptBackend final : public ModelBackend {
   // kWarmupRuns forwards on zero inputs (free dims set to 1).
   Status Load() override;
   Result<ModelOutputs> Infer(const protocol::TensorViews& inputs) override;
-  std::string device() const override { return device_.str(); }
+  std::string device() const override { return device_.device().str(); }
   std::string Describe() const override;  // "N intra-op threads"
-  DeviceMemory Memory() const override;   // the CUDA caching allocator's, on device_
-  // An error once a forward failed with a CUDA error (other than out of
-  // memory): CUDA reports kernel faults late and keeps failing afterwards.
-  Status Health() const override { return health_; }
+  DeviceMemory Memory() const override { return device_.Memory(); }
+  Status Health() const override { return device_.Health(); }
 
  private:
   // The first forwards of a TorchScript module are slow (the profiling
@@ -36,20 +35,10 @@ class TorchScriptBackend final : public ModelBackend {
   static constexpr int kWarmupRuns = 3;
 
   Result<ModelOutputs> Forward(const protocol::TensorViews& inputs);
-  // Makes device_ the calling thread's current CUDA device for the guard's
-  // life, so that what the model creates on "cuda" (and CUDA's own context)
-  // lands on its GPU, not on GPU 0.
-  c10::OptionalDeviceGuard Pin() const;
-  // Caps this process's share of its CUDA device (gpu_memory_fraction).
-  void LimitDeviceMemory();
-  // After an out-of-memory: hands the CUDA caching allocator's free blocks back.
-  void ReleaseCachedMemory();
   protocol::NamedTensors WarmupInputs() const;
 
   const ModelConfig config_;
-  torch::Device device_;
-
-  Status health_;  // set by Infer, which runs on one thread at a time
+  TorchDevice device_;  // its health is set by Infer, which runs on one thread at a time
 
   std::mutex load_mutex_;
   std::optional<Status> load_status_;  // GUARDED_BY(load_mutex_); set once

@@ -1,7 +1,6 @@
 // The botmodels command-line client against a real broker.
 #include <gtest/gtest.h>
 
-#include <boost/process.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -13,36 +12,11 @@
 namespace botmodels {
 namespace {
 
-namespace bp = boost::process;
 using testing::BrokerHarness;
 
-struct CliRun {
-  int exit_code;
-  std::string out, err;
-};
-
-// Runs `command` through env(1), which sets the NAME=value words before the
-// program: Boost.Process 1.74's own environment lookups read out of bounds.
-CliRun RunCommand(const std::vector<std::string>& command) {
-  bp::ipstream out, err;
-  bp::child cli("/usr/bin/env", bp::args(command), bp::std_out > out, bp::std_err > err);
-  CliRun run;
-  run.out.assign(std::istreambuf_iterator<char>(out), {});
-  run.err.assign(std::istreambuf_iterator<char>(err), {});
-  cli.wait();
-  run.exit_code = cli.exit_code();
-  return run;
-}
-
-// Runs `botmodels ARGS` with BOTMODELS_CONFIG pointing at the broker's config.
-CliRun RunCli(const BrokerHarness& broker, const std::vector<std::string>& args,
-              const std::string& key_id = "") {
-  std::vector<std::string> command = {"BOTMODELS_CONFIG=" + broker.config_path()};
-  if (!key_id.empty()) command.push_back("BOTMODELS_KEY_ID=" + key_id);
-  command.push_back(std::string(BOTMODELS_BIN_DIR) + "/botmodels");
-  command.insert(command.end(), args.begin(), args.end());
-  return RunCommand(command);
-}
+using testing::CliRun;
+using testing::RunCli;
+using testing::RunCommand;
 
 class Cli : public ::testing::Test {
  protected:

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 
 #include "tests/testutil.h"
 
@@ -108,6 +110,33 @@ TEST(TokenGenerator, ARepetitionPenaltyTurnsGreedyAwayFromRepeating) {
   ASSERT_OK(penalized);
   EXPECT_EQ(penalized->tokens, Tokens({kA, kB}));
   EXPECT_TRUE(penalized->stopped);
+}
+
+TEST(TokenGenerator, SuppressedTokensAreNeverChosenAndBeginSuppressedOnlyFirst) {
+  GenerationOptions o = Options(1, 4);
+  o.suppress_tokens = {kB};        // B is the likeliest after A
+  o.begin_suppress_tokens = {kA};  // A is the likeliest first
+  auto g =
+      TokenGenerator(o).Generate(*std::make_unique<MarkovDecoder>(GreedyIsNotBest()), {kStart});
+  ASSERT_OK(g);
+  // First C (A barred), then the end; later steps may take A again.
+  EXPECT_EQ(g->tokens, Tokens({kC}));
+  EXPECT_TRUE(g->stopped);
+  MarkovDecoder loop({{kStart, {{kA, 0.6}, {kB, 0.4}}},
+                      {kB, {{kA, 0.9}, {kEnd, 0.1}}},
+                      {kA, {{kA, 0.9}, {kEnd, 0.1}}}});
+  GenerationOptions first = Options(1, 3);
+  first.begin_suppress_tokens = {kA};
+  auto later = TokenGenerator(first).Generate(loop, {kStart});
+  ASSERT_OK(later);
+  EXPECT_EQ(later->tokens, Tokens({kB, kA, kA}));
+  // Beam search honours them too.
+  GenerationOptions beams = Options(2, 4);
+  beams.suppress_tokens = {kB};
+  auto b =
+      TokenGenerator(beams).Generate(*std::make_unique<MarkovDecoder>(GreedyIsNotBest()), {kStart});
+  ASSERT_OK(b);
+  EXPECT_EQ(std::count(b->tokens.begin(), b->tokens.end(), kB), 0);
 }
 
 TEST(TokenGenerator, MaxNewTokensBoundsBeamSearchToo) {

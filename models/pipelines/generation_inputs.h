@@ -1,0 +1,24 @@
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "common/backend_options.h"
+#include "common/protocol.h"
+#include "common/status.h"
+#include "models/pipelines/token_generator.h"
+
+namespace botmodels {
+
+// The generation a pipeline request asks for: the model's [options]
+// (beams, max_new_tokens, penalties) with the request's optional `beams`
+// and `max_new_tokens` values over them; invalid_request when one is not
+// a whole number or lies past the model's max_beams or max_new_tokens.
+Result<GenerationOptions> RequestedGeneration(const GenerateOptions& model,
+                                              const protocol::TensorViews& inputs);
+
+// The request's string input `name`, or nullopt when absent.
+std::optional<std::string_view> OptionalString(const protocol::TensorViews& inputs,
+                                               const char* name);
+
+}  // namespace botmodels

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+
+namespace botmodels {
+
+// Tiny stand-ins for exported Whisper and BLIP-style models: the parts
+// tools/export/ writes (same files, same TorchScript signatures, same
+// model.toml), with random weights from fixed seeds and real tokenizers,
+// so that the pipelines run end to end where no real weights exist.
+// Their text is noise; what they prove is the plumbing, against an
+// independent computation in the tests. `fixtures` is tests/fixtures
+// (GPT-2's BPE files, BERT's vocabulary). Each writes
+// <repository>/<name>/. Throw on script or I/O errors.
+//
+// whisper-standin: 80 mel bins, width 32, GPT-2's vocabulary plus
+// Whisper's special tokens for three languages (en, pt, de).
+void WriteWhisperStandin(const std::string& repository, const std::string& fixtures);
+// caption-standin (a captioner) and vqa-standin (with a question encoder):
+// 64×64 pixels in 16 patches, width 32, BERT's vocabulary plus [DEC].
+void WriteCaptionStandins(const std::string& repository, const std::string& fixtures);
+
+}  // namespace botmodels

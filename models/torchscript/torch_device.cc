@@ -1,0 +1,140 @@
+#include "models/torchscript/torch_device.h"
+
+#include <spdlog/spdlog.h>
+#include <torch/cuda.h>
+#ifdef BOTMODELS_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+#include <cstdlib>
+
+#include "models/torchscript/gpu_memory.h"
+
+namespace botmodels {
+namespace {
+
+// An explicit CUDA device this process cannot reach fails the load: serving
+// on the CPU instead would hide a broken deployment behind slow replies.
+Status CheckDevice(const torch::Device& device) {
+  if (!device.is_cuda()) return Status();
+  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  const std::string where =
+      visible ? std::string(" (CUDA_VISIBLE_DEVICES=") + visible + ")" : std::string();
+  if (!torch::cuda::is_available()) {
+    return {ErrorCode::kModelLoadFailed, "device " + device.str() +
+                                             ": no CUDA device is visible to this worker" + where +
+                                             ", or its libtorch is built without CUDA"};
+  }
+  const auto count = static_cast<int64_t>(torch::cuda::device_count());
+  if (device.has_index() && device.index() >= count) {
+    return {ErrorCode::kModelLoadFailed, "device " + device.str() + ": only " +
+                                             std::to_string(count) + " CUDA devices are visible" +
+                                             where};
+  }
+  return Status();
+}
+
+// A c10::Error without its C++ backtrace, which is meant for developers.
+std::string Brief(const c10::Error& e) { return e.what_without_backtrace(); }
+
+// The last line of a TorchScript error: the error itself, without the traceback.
+std::string LastLine(const std::string& text) {
+  const auto end = text.find_last_not_of('\n');
+  if (end == std::string::npos) return text;
+  const auto start = text.rfind('\n', end);
+  return text.substr(start == std::string::npos ? 0 : start + 1, end - start);
+}
+
+// The last line of `text` that reports a fault of CUDA itself (an illegal
+// address, a device-side assert, a launch failure), or "" if none does; the
+// lines before it may be the traceback. Such faults are sticky: every later
+// CUDA call in the process fails too. Out-of-memory is not one of them.
+std::string CudaFault(const std::string& text) {
+  for (const char* marker : {"CUDA error", "CUDA driver error"}) {
+    const auto at = text.rfind(marker);
+    if (at == std::string::npos) continue;
+    const auto start = text.rfind('\n', at) + 1;  // npos + 1 == 0: the first line
+    const auto end = text.find('\n', at);
+    return text.substr(start, end == std::string::npos ? end : end - start);
+  }
+  return "";
+}
+
+// The TorchScript interpreter rewraps errors raised inside forward(), so an
+// out-of-memory is recognised by the budget's refusals or by its text.
+Status ForwardFailure(const std::string& text, uint64_t refusals_before) {
+  if (MemoryBudget::Refusals() != refusals_before ||
+      text.find("out of memory") != std::string::npos ||          // CUDA's caching allocator
+      text.find("can't allocate memory") != std::string::npos) {  // c10's CPU allocator
+    return {ErrorCode::kOutOfMemory, LastLine(text)};
+  }
+  return {ErrorCode::kInternal, "model failed: " + text};
+}
+
+}  // namespace
+
+TorchDevice::TorchDevice(const std::string& device, std::string model)
+    : device_(device), model_(std::move(model)) {}
+
+Status TorchDevice::Open(double gpu_memory_fraction) {
+  if (Status s = CheckDevice(device_); !s.ok()) return s;
+  if (gpu_memory_fraction <= 0) return {};
+  if (!device_.is_cuda()) {
+    spdlog::warn("model {}: gpu_memory_fraction applies to CUDA devices only; not on {}", model_,
+                 device_.str());
+    return {};
+  }
+#ifdef BOTMODELS_WITH_CUDA
+  try {
+    const auto pin = Pin();
+    // The caching allocator has no per-device state ("did you call init?")
+    // until libtorch initialises CUDA, which its first CUDA tensor does.
+    torch::empty({1}, torch::TensorOptions().device(device_));
+    c10::cuda::CUDACachingAllocator::setMemoryFraction(gpu_memory_fraction,
+                                                       device_.has_index() ? device_.index() : 0);
+  } catch (const c10::Error& e) {
+    return Status(ErrorCode::kModelLoadFailed, "device " + device_.str() + ": " + Brief(e));
+  }
+  spdlog::info("model {}: at most {:.0f}% of {}'s memory", model_, 100 * gpu_memory_fraction,
+               device_.str());
+#endif
+  return {};
+}
+
+Result<torch::jit::Module> TorchDevice::Load(const std::string& path) const {
+  try {
+    const auto pin = Pin();
+    torch::jit::Module module = torch::jit::load(path, device_);
+    module.eval();
+    return module;
+  } catch (const c10::Error& e) {
+    return Status(ErrorCode::kModelLoadFailed, "cannot load " + path + ": " + Brief(e));
+  } catch (const std::exception& e) {
+    return Status(ErrorCode::kModelLoadFailed, "cannot load " + path + ": " + e.what());
+  }
+}
+
+c10::OptionalDeviceGuard TorchDevice::Pin() const {
+  return device_.is_cuda() ? c10::OptionalDeviceGuard(device_) : c10::OptionalDeviceGuard();
+}
+
+Status TorchDevice::Failed(const std::string& text, uint64_t refusals_before, bool bad_alloc) {
+  const Status failure = bad_alloc ? Status(ErrorCode::kOutOfMemory, "the worker ran out of memory")
+                                   : ForwardFailure(text, refusals_before);
+  if (failure.code() == ErrorCode::kOutOfMemory) {
+#ifdef BOTMODELS_WITH_CUDA
+    // What the failed request cached is free for the next one, and for other processes.
+    if (device_.is_cuda()) c10::cuda::CUDACachingAllocator::emptyCache();
+#endif
+  } else if (auto fault = CudaFault(text); !fault.empty()) {
+    health_ = Status(ErrorCode::kInternal, "device " + device_.str() + " lost: " + fault);
+  }
+  return failure;
+}
+
+DeviceMemory TorchDevice::Memory() const {
+  const GpuMemory gpu = ReadGpuMemory(device_.str());
+  return {gpu.allocated_bytes, gpu.reserved_bytes};
+}
+
+}  // namespace botmodels

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <torch/script.h>
+
+#include <new>
+#include <string>
+
+#include "common/status.h"
+#include "models/model_backend.h"
+#include "models/torchscript/memory_budget.h"
+
+namespace botmodels {
+
+// The device one worker's TorchScript runs on, for every backend over
+// libtorch (torchscript, the pipelines): checks that the process reaches
+// it, pins the calling thread to it, caps its memory, loads modules onto
+// it, and turns what a forward throws into an error value, remembering a
+// CUDA fault that poisons the process. Called from one thread at a time,
+// except Memory().
+class TorchDevice {
+ public:
+  // `device` is "cpu", "cuda" or "cuda:N" (N counts the devices that
+  // CUDA_VISIBLE_DEVICES leaves visible); `model` names the model in logs.
+  TorchDevice(const std::string& device, std::string model);
+
+  // model_load_failed when this process cannot reach the device (no CUDA,
+  // an index past the visible devices); then caps this process's share of
+  // a CUDA device's memory at `gpu_memory_fraction` (0: no cap).
+  Status Open(double gpu_memory_fraction);
+
+  // A TorchScript file on the device, in eval mode; model_load_failed
+  // naming the file when it is missing or not TorchScript.
+  Result<torch::jit::Module> Load(const std::string& path) const;
+
+  // Runs `forward` (returning a Result) pinned to the device, in inference
+  // mode. What it throws becomes out_of_memory (the CPU budget refused, or
+  // CUDA's allocator; its cached blocks are then handed back) or internal
+  // ("model failed: ..."); a CUDA fault also makes Health() an error.
+  template <typename F>
+  auto Run(F&& forward) -> decltype(forward()) {
+    const uint64_t refusals_before = MemoryBudget::Refusals();
+    try {
+      const auto pin = Pin();
+      c10::InferenceMode guard;
+      return forward();
+    } catch (const std::bad_alloc&) {
+      return Failed("", refusals_before, /*bad_alloc=*/true);
+    } catch (const c10::Error& e) {
+      return Failed(e.what_without_backtrace(), refusals_before, false);
+    } catch (const std::exception& e) {
+      return Failed(e.what(), refusals_before, false);
+    }
+  }
+
+  // Makes the device the calling thread's current CUDA device for the
+  // guard's life, so that what a model creates on "cuda" lands on its GPU.
+  c10::OptionalDeviceGuard Pin() const;
+
+  const torch::Device& device() const { return device_; }
+  // An error once a forward hit a CUDA fault (other than out of memory):
+  // CUDA reports kernel faults late and keeps failing afterwards.
+  Status Health() const { return health_; }
+  DeviceMemory Memory() const;  // the CUDA caching allocator's, on the device
+
+ private:
+  Status Failed(const std::string& text, uint64_t refusals_before, bool bad_alloc);
+
+  torch::Device device_;
+  std::string model_;
+  Status health_;
+};
+
+}  // namespace botmodels

@@ -1,0 +1,257 @@
+// The Whisper and captioning pipelines in process, on their stand-in models
+// (models/pipelines/standin_models.h: random weights, real tokenizers):
+// what the outputs must hold whatever the weights, bad input, bad parts.
+#include "models/pipelines/pipeline_backends.h"
+
+#include <gtest/gtest.h>
+#include <sndfile.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "bench/media.h"
+#include "common/model_config.h"
+#include "common/value.h"
+#include "models/pipelines/caption_backend.h"
+#include "models/pipelines/whisper_backend.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+using nlohmann::json;
+using namespace testing;
+using media::EncodeAudio;
+using media::EncodePng;
+using media::PngHeaderClaiming;
+namespace fs = std::filesystem;
+
+constexpr int kRate = 16000;
+
+ModelConfig Standin(const std::string& name) {
+  auto config = LoadModelConfig(std::string(BOTMODELS_STANDIN_MODELS) + "/" + name);
+  if (!config.ok()) throw std::runtime_error(config.status().message());
+  return *config;
+}
+
+// A 440 Hz tone of `seconds`, WAV.
+std::string Tone(double seconds, double amplitude = 0.3) {
+  std::vector<int16_t> samples(static_cast<size_t>(seconds * kRate));
+  for (size_t i = 0; i < samples.size(); ++i) {
+    samples[i] = static_cast<int16_t>(amplitude * 32767 * std::sin(2 * M_PI * 440 * i / kRate));
+  }
+  return EncodeAudio(samples, kRate, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+}
+
+protocol::Tensor Bytes(std::string data) { return {protocol::DType::kBytes, {}, std::move(data)}; }
+protocol::Tensor String(std::string s) { return {protocol::DType::kString, {}, std::move(s)}; }
+protocol::Tensor Number(double x) {
+  return {protocol::DType::kValue, {}, ValueWriter().Double(x).Take()};
+}
+json Value(const protocol::NamedTensors& outputs, const std::string& name) {
+  return json::parse(ValueToJson(outputs.at(name).data));
+}
+
+WhisperBackend& Whisper() {
+  static WhisperBackend* backend = [] {
+    auto* b = new WhisperBackend(Standin("whisper-standin"), "cpu");
+    if (Status s = b->Load(); !s.ok()) throw std::runtime_error(s.message());
+    return b;
+  }();
+  return *backend;
+}
+
+TEST(WhisperBackend, TranscribesEachThirtySecondWindowIntoASegment) {
+  auto out = RunModel(Whisper(), {{"audio", Bytes(Tone(70))}});
+  ASSERT_OK(out);
+  const json segments = Value(*out, "segments");
+  ASSERT_EQ(segments.size(), 3u);
+  EXPECT_EQ(segments[0]["start_s"], 0.0);
+  EXPECT_EQ(segments[1]["start_s"], 30.0);
+  EXPECT_EQ(segments[2]["end_s"], 70.0);
+  std::string joined;
+  for (const json& s : segments) {
+    EXPECT_LE(s["tokens"].size(), 8u) << "max_new_tokens of the stand-in";
+    EXPECT_LE(s["avg_log_prob"].template get<double>(), 0.0);
+    const std::string text = s["text"];
+    if (!text.empty()) joined += (joined.empty() ? "" : " ") + text;
+  }
+  EXPECT_EQ(out->at("text").data, joined);
+  const std::string language = out->at("language").data;
+  EXPECT_TRUE(language == "en" || language == "pt" || language == "de") << language;
+  const double confidence = Value(*out, "confidence");
+  EXPECT_GT(confidence, 0.0);
+  EXPECT_LE(confidence, 1.0);
+  EXPECT_NEAR(Value(*out, "duration_s").template get<double>(), 70.0, 1e-6);
+}
+
+TEST(WhisperBackend, SilenceIsAnEmptyTranscriptNotAnError) {
+  auto out = RunModel(Whisper(), {{"audio", Bytes(Tone(3, 0))}});
+  ASSERT_OK(out);
+  EXPECT_EQ(out->at("text").data, "");
+  EXPECT_TRUE(Value(*out, "segments").empty());
+  EXPECT_EQ(out->at("language").data, "") << "nothing heard, nothing detected";
+  EXPECT_EQ(Value(*out, "confidence"), 0.0);
+}
+
+TEST(WhisperBackend, AGivenLanguageIsUsedAndAnUnknownOneRefused) {
+  auto pt = RunModel(Whisper(), {{"audio", Bytes(Tone(2))}, {"language", String("pt-BR")}});
+  ASSERT_OK(pt);
+  EXPECT_EQ(pt->at("language").data, "pt");
+  auto unknown = RunModel(Whisper(), {{"audio", Bytes(Tone(2))}, {"language", String("xx")}});
+  EXPECT_EQ(unknown.status().code(), ErrorCode::kInvalidRequest);
+  EXPECT_NE(unknown.status().message().find("'xx'"), std::string::npos);
+  auto task = RunModel(Whisper(), {{"audio", Bytes(Tone(2))}, {"task", String("summarize")}});
+  EXPECT_EQ(task.status().code(), ErrorCode::kInvalidRequest);
+  ASSERT_OK(RunModel(Whisper(), {{"audio", Bytes(Tone(2))}, {"task", String("translate")}}));
+}
+
+TEST(WhisperBackend, BadAudioAndBadOptionsAreRefusedAndItServesOn) {
+  auto corrupt = RunModel(Whisper(), {{"audio", Bytes("RIFF....not audio")}});
+  EXPECT_EQ(corrupt.status().code(), ErrorCode::kInvalidRequest);
+  auto empty = RunModel(Whisper(), {{"audio", Bytes("")}});
+  EXPECT_EQ(empty.status().code(), ErrorCode::kInvalidRequest);
+  // The stand-in takes 120 s at most: longer audio is refused before it is decoded.
+  auto long_audio = RunModel(Whisper(), {{"audio", Bytes(Tone(121))}});
+  EXPECT_EQ(long_audio.status().code(), ErrorCode::kInvalidRequest);
+  EXPECT_NE(long_audio.status().message().find("120"), std::string::npos) << Describe(long_audio);
+  for (double beams : {0.0, 1.5, 9.0}) {
+    auto bad = RunModel(Whisper(), {{"audio", Bytes(Tone(1))}, {"beams", Number(beams)}});
+    EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidRequest) << beams;
+  }
+  auto tokens = RunModel(Whisper(), {{"audio", Bytes(Tone(1))}, {"max_new_tokens", Number(9)}});
+  EXPECT_EQ(tokens.status().code(), ErrorCode::kInvalidRequest) << "past the model's 8";
+  ASSERT_OK(RunModel(Whisper(), {{"audio", Bytes(Tone(1))}, {"beams", Number(3)}}));
+}
+
+TEST(WhisperBackend, StreamedPiecesJoinIntoThePrefixOfTheText) {
+  const auto audio = Tone(40);
+  std::string streamed;
+  int pieces = 0;
+  protocol::NamedTensors owned{{"audio", Bytes(audio)}};
+  auto out = Whisper().InferStreamed(protocol::ViewsOf(owned), [&](const protocol::TensorViews& p) {
+    streamed += std::string(p.at("text").data);
+    ++pieces;
+  });
+  ASSERT_OK(out);
+  const std::string text(out->views.at("text").data);
+  EXPECT_GT(pieces, 0);
+  EXPECT_EQ(text.substr(0, streamed.size()), streamed);
+  auto plain = RunModel(Whisper(), owned);
+  ASSERT_OK(plain);
+  EXPECT_EQ(plain->at("text").data, text) << "streaming changes nothing";
+}
+
+CaptionBackend& Captioner() {
+  static CaptionBackend* backend = [] {
+    auto* b = new CaptionBackend(Standin("caption-standin"), "cpu");
+    if (Status s = b->Load(); !s.ok()) throw std::runtime_error(s.message());
+    return b;
+  }();
+  return *backend;
+}
+
+std::string Photo(int width, int height) {
+  PixPtr pix(pixCreate(width, height, 32));
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      pixSetRGBPixel(pix.get(), x, y, (x * 255) / width, (y * 255) / height, 128);
+    }
+  }
+  return EncodePng(pix.get());
+}
+
+TEST(CaptionBackend, DescribesAnImageAndContinuesAPrompt) {
+  auto out = RunModel(Captioner(), {{"image", Bytes(Photo(120, 80))}});
+  ASSERT_OK(out);
+  EXPECT_LE(Value(*out, "tokens").size(), 12u);
+  const json image = Value(*out, "image");
+  EXPECT_EQ(image["width"], 120);
+  EXPECT_EQ(image["height"], 80);
+  EXPECT_EQ(image["format"], "PNG");
+  auto prompted =
+      RunModel(Captioner(), {{"image", Bytes(Photo(120, 80))}, {"prompt", String("A picture of")}});
+  ASSERT_OK(prompted);
+  EXPECT_EQ(prompted->at("text").data.substr(0, 12), "a picture of") << "repeated, lowercased";
+  // A 1×1 image is still an image: resized like any other.
+  ASSERT_OK(RunModel(Captioner(), {{"image", Bytes(Photo(1, 1))}}));
+}
+
+TEST(CaptionBackend, RefusesQuestionsTooLongPromptsAndBrokenImages) {
+  auto question =
+      RunModel(Captioner(), {{"image", Bytes(Photo(8, 8))}, {"question", String("what is this?")}});
+  EXPECT_EQ(question.status().code(), ErrorCode::kInvalidRequest);
+  std::string long_prompt;
+  for (int i = 0; i < 80; ++i) long_prompt += "dog ";
+  auto too_long =
+      RunModel(Captioner(), {{"image", Bytes(Photo(8, 8))}, {"prompt", String(long_prompt)}});
+  EXPECT_EQ(too_long.status().code(), ErrorCode::kInvalidRequest);
+  EXPECT_NE(too_long.status().message().find("context"), std::string::npos);
+  auto huge = RunModel(Captioner(),
+                       {{"image", Bytes(Photo(8, 8))}, {"prompt", String(std::string(2001, 'a'))}});
+  EXPECT_EQ(huge.status().code(), ErrorCode::kInvalidRequest);
+  auto broken = RunModel(Captioner(), {{"image", Bytes("\x89PNG not really")}});
+  EXPECT_EQ(broken.status().code(), ErrorCode::kInvalidRequest);
+  auto bomb = RunModel(Captioner(), {{"image", Bytes(PngHeaderClaiming(100000, 100000))}});
+  EXPECT_EQ(bomb.status().code(), ErrorCode::kInvalidRequest);
+  ASSERT_OK(RunModel(Captioner(), {{"image", Bytes(Photo(8, 8))}}));
+}
+
+TEST(CaptionBackend, AVqaModelNeedsAQuestion) {
+  CaptionBackend vqa(Standin("vqa-standin"), "cpu");
+  ASSERT_OK(vqa.Load());
+  auto answer = RunModel(
+      vqa, {{"image", Bytes(Photo(64, 64))}, {"question", String("What colour is the sky?")}});
+  ASSERT_OK(answer);
+  EXPECT_LE(Value(*answer, "tokens").size(), 12u);
+  for (const char* question : {"", "   "}) {
+    auto empty = RunModel(vqa, {{"image", Bytes(Photo(8, 8))}, {"question", String(question)}});
+    EXPECT_EQ(empty.status().code(), ErrorCode::kInvalidRequest);
+    EXPECT_NE(empty.status().message().find("question"), std::string::npos);
+  }
+  auto none = RunModel(vqa, {{"image", Bytes(Photo(8, 8))}});
+  EXPECT_EQ(none.status().code(), ErrorCode::kInvalidRequest);
+}
+
+// A copy of a stand-in in `dir`, for breaking.
+ModelConfig CopyOf(const TempDir& dir, const std::string& name) {
+  fs::copy(std::string(BOTMODELS_STANDIN_MODELS) + "/" + name, dir / name,
+           fs::copy_options::recursive);
+  auto config = LoadModelConfig(dir / name);
+  if (!config.ok()) throw std::runtime_error(config.status().message());
+  return *config;
+}
+
+TEST(PipelineBackends, AMissingOrBrokenPartFailsTheLoadNamingTheFile) {
+  TempDir dir;
+  ModelConfig whisper = CopyOf(dir, "whisper-standin");
+  fs::remove(dir / "whisper-standin/decoder.pt");
+  auto missing = MakeWorkerBackend(whisper, "cpu");
+  ASSERT_OK(missing);
+  Status s = (*missing)->Load();
+  EXPECT_EQ(s.code(), ErrorCode::kModelLoadFailed);
+  EXPECT_NE(s.message().find("decoder.pt"), std::string::npos) << s.message();
+
+  ModelConfig caption = CopyOf(dir, "caption-standin");
+  WriteFile(dir / "caption-standin/vision_encoder.pt", "not TorchScript");
+  s = CaptionBackend(caption, "cpu").Load();
+  EXPECT_EQ(s.code(), ErrorCode::kModelLoadFailed);
+  EXPECT_NE(s.message().find("vision_encoder.pt"), std::string::npos) << s.message();
+
+  WriteFile(dir / "caption-standin/added_tokens.json", "{}");
+  fs::copy_file(std::string(BOTMODELS_STANDIN_MODELS) + "/caption-standin/vision_encoder.pt",
+                dir / "caption-standin/vision_encoder.pt", fs::copy_options::overwrite_existing);
+  s = CaptionBackend(caption, "cpu").Load();
+  EXPECT_EQ(s.code(), ErrorCode::kModelLoadFailed);
+  EXPECT_NE(s.message().find("[DEC]"), std::string::npos) << s.message();
+
+  // A part that breaks its contract: an encoder where the decoder should be.
+  fs::copy_file(dir / "whisper-standin/encoder.pt", dir / "whisper-standin/decoder.pt");
+  s = WhisperBackend(whisper, "cpu").Load();
+  EXPECT_EQ(s.code(), ErrorCode::kModelLoadFailed);
+  EXPECT_NE(s.message().find("decoder.pt"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace botmodels
