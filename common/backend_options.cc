@@ -288,8 +288,8 @@ BackendSpecs NativeSpecs(BackendKind kind) {
                Spec("task", DType::kString, true), Spec("beams", DType::kValue, true),
                Spec("max_new_tokens", DType::kValue, true)},
               {Spec("text", DType::kString), Spec("language", DType::kString),
-               Spec("confidence", DType::kValue), Spec("segments", DType::kValue),
-               Spec("duration_s", DType::kValue)}};
+               Spec("language_probability", DType::kValue), Spec("confidence", DType::kValue),
+               Spec("segments", DType::kValue), Spec("duration_s", DType::kValue)}};
     case BackendKind::kCaption:
       return {{Spec("image", DType::kBytes), Spec("prompt", DType::kString, true),
                Spec("question", DType::kString, true), Spec("beams", DType::kValue, true),

@@ -129,7 +129,11 @@ json RouteReplies::SpeechToText(const protocol::NamedTensors& outputs) {
 }
 
 json RouteReplies::Language(const protocol::NamedTensors& outputs) {
-  return {{"language", Output(outputs, "language")}, {"confidence", Output(outputs, "confidence")}};
+  // A model that detected the language (Whisper) says how sure it is of
+  // that; others only of their transcript.
+  const json detected = Output(outputs, "language_probability");
+  return {{"language", Output(outputs, "language")},
+          {"confidence", detected.is_number() ? detected : Output(outputs, "confidence")}};
 }
 
 json RouteReplies::Description(const protocol::NamedTensors& outputs, double seconds) {

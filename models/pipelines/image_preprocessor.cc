@@ -27,6 +27,24 @@ bool ReadSide(const json& value, const char* field, int* out) {
 
 }  // namespace
 
+torch::Tensor ImagePreprocessor::Resize(torch::Tensor x, int64_t height, int64_t width) const {
+  // PIL resizes in two passes, rows then columns, each rounded and clamped to
+  // 8 bits (a bicubic overshoot is clipped before the second pass).
+  const auto pass = [&](const torch::Tensor& in, int64_t h, int64_t w) {
+    if (in.size(2) == h && in.size(3) == w) return in;
+    torch::Tensor out;
+    if (resample_ == 0) {
+      out = at::_upsample_nearest_exact2d(in, {h, w});  // PIL's NEAREST: pixel centres
+    } else if (resample_ == 2) {
+      out = at::_upsample_bilinear2d_aa(in, {h, w}, /*align_corners=*/false);
+    } else {
+      out = at::_upsample_bicubic2d_aa(in, {h, w}, /*align_corners=*/false);
+    }
+    return out.round().clamp(0, 255);
+  };
+  return pass(pass(x, x.size(2), width), height, width);
+}
+
 Result<ImagePreprocessor> ImagePreprocessor::Load(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status(ErrorCode::kModelLoadFailed, "cannot read " + path);
@@ -104,21 +122,7 @@ torch::Tensor ImagePreprocessor::Process(Pix* pix) const {
       th = portrait ? longer : shortest_edge_;
       tw = portrait ? shortest_edge_ : longer;
     }
-    if (th != h || tw != w) {
-      namespace F = torch::nn::functional;
-      auto options = F::InterpolateFuncOptions().size(std::vector<int64_t>{th, tw});
-      if (resample_ == 0) {
-        options.mode(torch::kNearest);
-      } else {
-        if (resample_ == 2) {
-          options.mode(torch::kBilinear);
-        } else {
-          options.mode(torch::kBicubic);
-        }
-        options.align_corners(false).antialias(true);
-      }
-      x = F::interpolate(x, options).round().clamp(0, 255);
-    }
+    x = Resize(x, th, tw);
   }
   if (crop_) {  // transformers' center_crop: zero padding where the image is smaller
     const int64_t ih = x.size(2), iw = x.size(3);

@@ -16,9 +16,10 @@ namespace botmodels {
 // to RGB (alpha dropped), resize (to {height, width}, or the shortest edge
 // to a length keeping the aspect), centre-crop, rescale (1/255) and
 // normalize by mean and std. Resizing is PIL's: nearest, bilinear or
-// bicubic (resample 0, 2, 3) with antialiasing when shrinking, rounded to
-// 8 bits as PIL's images are (libtorch's antialiased interpolation, equal
-// to PIL's within one level of 255). Thread-safe.
+// bicubic (resample 0, 2, 3) with antialiasing when shrinking, rows then
+// columns, each pass rounded to 8 bits as PIL's are (libtorch's
+// antialiased kernels in float: equal to PIL's within one level of 255,
+// tests/unit/image_preprocessor_test.cc). Thread-safe.
 class ImagePreprocessor {
  public:
   // model_load_failed naming the file when it cannot be read or asks for
@@ -30,6 +31,8 @@ class ImagePreprocessor {
 
  private:
   ImagePreprocessor() = default;
+  // `x` (float [1, 3, h, w], 0-255) resized as PIL resizes, rounded to levels.
+  torch::Tensor Resize(torch::Tensor x, int64_t height, int64_t width) const;
 
   bool resize_ = true;
   int height_ = 0, width_ = 0;  // the size to resize to, when not by the shortest edge

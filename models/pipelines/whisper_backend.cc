@@ -22,7 +22,7 @@ struct Segment {
 
 // What a reply views, kept alive by ModelOutputs::owner.
 struct WhisperResult {
-  std::string text, language, confidence, segments, duration;
+  std::string text, language, language_probability, confidence, segments, duration;
 };
 
 std::string SegmentsValue(const std::vector<Segment>& segments) {
@@ -151,6 +151,7 @@ Result<ModelOutputs> WhisperBackend::InferStreamed(const protocol::TensorViews& 
                  [](int16_t s) { return static_cast<float>(s) / 32768.0f; });
   const TokenGenerator generator(task->generation);
   std::optional<int64_t> language = task->language;
+  std::optional<double> language_probability;  // when detected
   std::vector<Segment> segments;
   std::string text;  // the windows' text so far, joined by spaces
   TextStream stream;
@@ -174,12 +175,17 @@ Result<ModelOutputs> WhisperBackend::InferStreamed(const protocol::TensorViews& 
         no_speech = probs[tokens_.no_speech].item<double>();
       }
       if (options_.multilingual && !language) {
+        // Whisper's detect_language: the likeliest language token, its
+        // probability among the language tokens only.
+        std::vector<int64_t> ids;
         for (const auto& [code, id] : tokens_.languages) {
-          if (id < logits->size(0) &&
-              (!language || (*logits)[id].item<float>() > (*logits)[*language].item<float>())) {
-            language = id;
-          }
+          if (id < logits->size(0)) ids.push_back(id);
         }
+        const torch::Tensor scores =
+            torch::softmax(logits->index_select(0, torch::tensor(ids, torch::kInt64)), 0);
+        const int64_t best = scores.argmax().item<int64_t>();
+        language = ids[static_cast<size_t>(best)];
+        language_probability = scores[best].item<double>();
       }
     }
     Tokens prompt{tokens_.start};
@@ -211,6 +217,9 @@ Result<ModelOutputs> WhisperBackend::InferStreamed(const protocol::TensorViews& 
   auto result = std::make_shared<WhisperResult>();
   result->text = std::move(text);
   result->language = options_.multilingual ? (language ? tokens_.Code(*language) : "") : "en";
+  result->language_probability = language_probability
+                                     ? ValueWriter().Double(*language_probability).Take()
+                                     : ValueWriter().Nil().Take();
   result->confidence =
       ValueWriter()
           .Double(scored > 0 ? std::exp(sum_log_prob / static_cast<double>(scored)) : 0)
@@ -220,6 +229,7 @@ Result<ModelOutputs> WhisperBackend::InferStreamed(const protocol::TensorViews& 
   ModelOutputs out;
   out.views["text"] = {protocol::DType::kString, {}, result->text};
   out.views["language"] = {protocol::DType::kString, {}, result->language};
+  out.views["language_probability"] = {protocol::DType::kValue, {}, result->language_probability};
   out.views["confidence"] = {protocol::DType::kValue, {}, result->confidence};
   out.views["segments"] = {protocol::DType::kValue, {}, result->segments};
   out.views["duration_s"] = {protocol::DType::kValue, {}, result->duration};

@@ -29,7 +29,8 @@ namespace botmodels {
 // model's suppress_tokens). A window quieter than -60 dBFS is not
 // transcribed; one the model finds silent (<|nospeech|> over 0.6 and an
 // average log-probability under -1, Whisper's rule) is dropped.
-// Outputs `text` (the windows' text joined), `language`, `confidence` (the
+// Outputs `text` (the windows' text joined), `language`,
+// `language_probability` (when detected, else nil), `confidence` (the
 // tokens' geometric-mean probability: exp of the average log-probability),
 // `segments` ([{start_s, end_s, text, avg_log_prob, tokens}], one per
 // window with speech) and `duration_s`. Streamed requests get the text in

@@ -80,6 +80,9 @@ TEST(WhisperBackend, TranscribesEachThirtySecondWindowIntoASegment) {
   EXPECT_EQ(out->at("text").data, joined);
   const std::string language = out->at("language").data;
   EXPECT_TRUE(language == "en" || language == "pt" || language == "de") << language;
+  const double sure = Value(*out, "language_probability");
+  EXPECT_GE(sure, 1.0 / 3) << "the likeliest of three";
+  EXPECT_LE(sure, 1.0);
   const double confidence = Value(*out, "confidence");
   EXPECT_GT(confidence, 0.0);
   EXPECT_LE(confidence, 1.0);
@@ -99,6 +102,7 @@ TEST(WhisperBackend, AGivenLanguageIsUsedAndAnUnknownOneRefused) {
   auto pt = RunModel(Whisper(), {{"audio", Bytes(Tone(2))}, {"language", String("pt-BR")}});
   ASSERT_OK(pt);
   EXPECT_EQ(pt->at("language").data, "pt");
+  EXPECT_TRUE(Value(*pt, "language_probability").is_null()) << "given, not detected";
   auto unknown = RunModel(Whisper(), {{"audio", Bytes(Tone(2))}, {"language", String("xx")}});
   EXPECT_EQ(unknown.status().code(), ErrorCode::kInvalidRequest);
   EXPECT_NE(unknown.status().message().find("'xx'"), std::string::npos);
