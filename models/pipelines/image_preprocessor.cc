@@ -4,6 +4,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "models/pipelines/pil_resize.h"
+
 namespace botmodels {
 namespace {
 
@@ -26,24 +28,6 @@ bool ReadSide(const json& value, const char* field, int* out) {
 }
 
 }  // namespace
-
-torch::Tensor ImagePreprocessor::Resize(torch::Tensor x, int64_t height, int64_t width) const {
-  // PIL resizes in two passes, rows then columns, each rounded and clamped to
-  // 8 bits (a bicubic overshoot is clipped before the second pass).
-  const auto pass = [&](const torch::Tensor& in, int64_t h, int64_t w) {
-    if (in.size(2) == h && in.size(3) == w) return in;
-    torch::Tensor out;
-    if (resample_ == 0) {
-      out = at::_upsample_nearest_exact2d(in, {h, w});  // PIL's NEAREST: pixel centres
-    } else if (resample_ == 2) {
-      out = at::_upsample_bilinear2d_aa(in, {h, w}, /*align_corners=*/false);
-    } else {
-      out = at::_upsample_bicubic2d_aa(in, {h, w}, /*align_corners=*/false);
-    }
-    return out.round().clamp(0, 255);
-  };
-  return pass(pass(x, x.size(2), width), height, width);
-}
 
 Result<ImagePreprocessor> ImagePreprocessor::Load(const std::string& path) {
   std::ifstream in(path);
@@ -71,9 +55,9 @@ Result<ImagePreprocessor> ImagePreprocessor::Load(const std::string& path) {
     return Bad(path, "crop_size must be {height, width} or a number");
   }
   p.resample_ = config.value("resample", 3);
-  if (p.resample_ != 0 && p.resample_ != 2 && p.resample_ != 3) {
-    return Bad(path, "resample " + std::to_string(p.resample_) +
-                         " is not 0 (nearest), 2 (bilinear) or 3 (bicubic)");
+  if (!IsPilFilter(p.resample_)) {
+    return Bad(path,
+               "resample " + std::to_string(p.resample_) + " is not one of PIL's filters (0-5)");
   }
   if (config.contains("rescale_factor")) {
     if (!config["rescale_factor"].is_number()) return Bad(path, "rescale_factor is not a number");
@@ -96,34 +80,37 @@ Result<ImagePreprocessor> ImagePreprocessor::Load(const std::string& path) {
 
 torch::Tensor ImagePreprocessor::Process(Pix* pix) const {
   PixPtr rgb(pixConvertTo32(pix));
-  const int w = static_cast<int>(pixGetWidth(rgb.get()));
-  const int h = static_cast<int>(pixGetHeight(rgb.get()));
-  torch::Tensor image = torch::empty({1, 3, h, w}, torch::kUInt8);
-  auto* out = image.data_ptr<uint8_t>();
+  int w = static_cast<int>(pixGetWidth(rgb.get()));
+  int h = static_cast<int>(pixGetHeight(rgb.get()));
+  std::vector<uint8_t> pixels(static_cast<size_t>(w) * h * 3);
   const l_uint32* data = pixGetData(rgb.get());
   const int wpl = pixGetWpl(rgb.get());
-  const size_t plane = static_cast<size_t>(w) * h;
   for (int y = 0; y < h; ++y) {
     const l_uint32* row = data + static_cast<size_t>(y) * wpl;
+    uint8_t* out = &pixels[static_cast<size_t>(y) * w * 3];
     for (int x = 0; x < w; ++x) {
-      const size_t at = static_cast<size_t>(y) * w + x;
-      out[at] = static_cast<uint8_t>((row[x] >> L_RED_SHIFT) & 0xff);
-      out[plane + at] = static_cast<uint8_t>((row[x] >> L_GREEN_SHIFT) & 0xff);
-      out[2 * plane + at] = static_cast<uint8_t>((row[x] >> L_BLUE_SHIFT) & 0xff);
+      *out++ = static_cast<uint8_t>((row[x] >> L_RED_SHIFT) & 0xff);
+      *out++ = static_cast<uint8_t>((row[x] >> L_GREEN_SHIFT) & 0xff);
+      *out++ = static_cast<uint8_t>((row[x] >> L_BLUE_SHIFT) & 0xff);
     }
   }
-  torch::Tensor x = image.to(torch::kFloat);
   if (resize_) {
-    int64_t th = height_, tw = width_;
+    int th = height_, tw = width_;
     if (shortest_edge_ > 0) {  // transformers' get_resize_output_image_size
-      const bool portrait = h >= w;
-      const int64_t longer = static_cast<int64_t>(static_cast<double>(shortest_edge_) *
-                                                  std::max(h, w) / std::min(h, w));
-      th = portrait ? longer : shortest_edge_;
-      tw = portrait ? shortest_edge_ : longer;
+      const int longer =
+          static_cast<int>(static_cast<double>(shortest_edge_) * std::max(h, w) / std::min(h, w));
+      th = h >= w ? longer : shortest_edge_;
+      tw = h >= w ? shortest_edge_ : longer;
     }
-    x = Resize(x, th, tw);
+    if (th != h || tw != w) {
+      pixels = PilResize(pixels, w, h, tw, th, resample_);
+      w = tw;
+      h = th;
+    }
   }
+  torch::Tensor x = torch::from_blob(pixels.data(), {1, h, w, 3}, torch::kUInt8)
+                        .permute({0, 3, 1, 2})
+                        .to(torch::kFloat);
   if (crop_) {  // transformers' center_crop: zero padding where the image is smaller
     const int64_t ih = x.size(2), iw = x.size(3);
     const int64_t top = (ih - crop_height_) / 2, left = (iw - crop_width_) / 2;

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Turns a Hugging Face BLIP checkpoint (captioning, or visual question
+answering) into a botmodels model folder:
+
+  vision_encoder.pt    pixels float32 [1, 3, H, W] -> states [1, patches, width]
+  question_encoder.pt  (VQA only) (ids int64 [1, Q], image states) -> states [1, Q, width]
+  text_decoder.pt      (ids int64 [rows, T], states [rows, N, width])
+                       -> logits [rows, vocab] of each row's last position
+  vocab.txt, added_tokens.json   the WordPiece tokenizer
+  preprocessor_config.json       transformers' image processor config
+  model.toml           backend = "caption" and its [options]
+
+Run on a machine with PyTorch and transformers (docs/models.md):
+
+  python3 tools/export/export_caption.py --model Salesforce/blip-image-captioning-base \\
+      --out /var/lib/botmodels/models/caption
+  python3 tools/export/export_caption.py --model Salesforce/blip-vqa-base \\
+      --out /var/lib/botmodels/models/vqa
+
+The traced parts are checked against the model on other lengths and row
+counts before they are written.
+"""
+import os
+
+import torch
+from transformers import (BlipConfig, BlipForConditionalGeneration, BlipForQuestionAnswering,
+                          BlipProcessor)
+
+from export_common import arguments, trace, write_json, write_model_toml
+
+
+class Vision(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.vision = model.vision_model
+
+    def forward(self, pixels):
+        return self.vision(pixel_values=pixels, return_dict=False)[0]
+
+
+class Question(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.encoder = model.text_encoder
+
+    def forward(self, ids, states):
+        return self.encoder(input_ids=ids, encoder_hidden_states=states, return_dict=False)[0]
+
+
+class Decoder(torch.nn.Module):
+    """The text decoder without a KV cache: the whole sequence each step."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.decoder = model.text_decoder
+
+    def forward(self, ids, states):
+        logits = self.decoder(input_ids=ids, encoder_hidden_states=states, use_cache=False,
+                              return_dict=False)[0]
+        return logits[:, -1]
+
+
+def main():
+    args = arguments(__doc__)
+
+    vqa = "QuestionAnswering" in " ".join(BlipConfig.from_pretrained(args.model).architectures or [])
+    cls = BlipForQuestionAnswering if vqa else BlipForConditionalGeneration
+    model = cls.from_pretrained(args.model, torchscript=True).eval()
+    processor = BlipProcessor.from_pretrained(args.model)
+    tokenizer, text = processor.tokenizer, model.config.text_config
+    size = processor.image_processor.size
+    height, width = (size["height"], size["width"]) if isinstance(size, dict) else (size, size)
+
+    pixels = torch.randn(1, 3, height, width)
+    vision = Vision(model)
+    trace(vision, (pixels,), [(torch.randn(1, 3, height, width),)],
+          os.path.join(args.out, "vision_encoder.pt"))
+    with torch.no_grad():
+        image = vision(pixels)
+    ids = lambda rows, length: torch.cat(  # noqa: E731
+        [torch.full((rows, 1), text.bos_token_id), torch.randint(1000, 29000, (rows, length - 1))], 1)
+    states = image
+    if vqa:
+        question = Question(model)
+        q = torch.tensor([tokenizer("what is in the picture?").input_ids])
+        trace(question, (q, image), [(torch.tensor([tokenizer("is it red?").input_ids]), image)],
+              os.path.join(args.out, "question_encoder.pt"))
+        with torch.no_grad():
+            states = question(q, image)
+    trace(Decoder(model), (ids(1, 5), states),
+          [(ids(1, 1), states), (ids(1, 3), states), (ids(3, 8), states.expand(3, -1, -1))],
+          os.path.join(args.out, "text_decoder.pt"))
+
+    tokenizer.save_vocabulary(args.out)  # vocab.txt
+    write_json(os.path.join(args.out, "added_tokens.json"), tokenizer.get_added_vocab())
+    processor.image_processor.save_pretrained(args.out)  # preprocessor_config.json
+    token = tokenizer.convert_ids_to_tokens
+    options = {
+        "tokenizer": "wordpiece",
+        "vocab": "vocab.txt",
+        "added_tokens": "added_tokens.json",
+        "lowercase": bool(getattr(tokenizer, "do_lower_case", True)),
+        "bos_token": token(text.bos_token_id),
+        "eos_token": token(text.sep_token_id),
+        "cls_token": tokenizer.cls_token,
+        "sep_token": tokenizer.sep_token,
+        "max_positions": text.max_position_embeddings,
+        "max_new_tokens": 30,
+    }
+    if vqa:
+        options["question_encoder"] = "question_encoder.pt"
+    write_model_toml(args.out, f"BLIP, exported from {args.model} by tools/export/export_caption.py",
+                     "caption", options, args.device)
+
+
+if __name__ == "__main__":
+    main()
