@@ -39,14 +39,21 @@ class Gateway : public ::testing::Test {
   // the gateway with `gateway_extra` added to [gateway]; waits until it is healthy.
   // `model_extra` is added to every model's model.toml; `with_gateway` false:
   // the broker's config has no [gateway] (a test starts one on its own).
+  // Serves the native `models`, and copies of the pipelines' `standins`
+  // (build/standin-models); `routes` adds to [gateway.routes].
   void Start(const std::vector<std::string>& models, const std::string& gateway_extra = "",
-             const std::string& model_extra = "", bool with_gateway = true) {
+             const std::string& model_extra = "", bool with_gateway = true,
+             const std::vector<std::string>& standins = {}, const std::string& routes = "") {
     BrokerHarness::Options options;
-    if (with_gateway) options.extra_config = GatewaySection(gateway_extra);
+    if (with_gateway) options.extra_config = GatewaySection(gateway_extra) + routes;
     broker_ = std::make_unique<BrokerHarness>(options);
     for (const std::string& m : models) {
       testing::WriteFile(broker_->repository() + "/" + m + "/model.toml",
                          "backend = \"" + m + "\"\npreload = true\n" + model_extra);
+    }
+    for (const std::string& m : standins) {
+      fs::copy(std::string(BOTMODELS_STANDIN_MODELS) + "/" + m, broker_->repository() + "/" + m,
+               fs::copy_options::recursive);
     }
     dir_ = fs::path(broker_->config_path()).parent_path();
     fs::create_directories(dir_ / "files");
@@ -54,7 +61,7 @@ class Gateway : public ::testing::Test {
                          std::string("[[key]]\nid = \"botserver\"\nkey = \"") + kApiKey +
                              "\"\n[[key]]\nid = \"operator\"\nrole = \"admin\"\nkey = \"" +
                              kAdminKey + "\"\n");
-    ASSERT_NO_FATAL_FAILURE(broker_->Start(static_cast<int>(models.size())));
+    ASSERT_NO_FATAL_FAILURE(broker_->Start(static_cast<int>(models.size() + standins.size())));
   }
 
   // The port the gateway's `start`th start (1: the first) listens on, from the log.
@@ -131,6 +138,50 @@ class Gateway : public ::testing::Test {
            "vision_ocr = \"ocr\"\n";
   }
 };
+
+TEST_F(Gateway, WhisperAndBlipPipelinesServeTheSpeechAndVisionRoutes) {
+  // The stand-ins (random weights, real tokenizers): their text is noise,
+  // but every field botserver reads is there, and bad input is a 4xx.
+  Start({}, "", "", true, {"whisper-standin", "caption-standin", "vqa-standin"},
+        "speech_detect_language = \"whisper-standin\"\n"
+        "vision_describe = \"caption-standin\"\n"
+        "vision_vqa = \"vqa-standin\"\n");
+  std::vector<int16_t> tone(16000 * 3);
+  for (size_t i = 0; i < tone.size(); ++i) {
+    tone[i] =
+        static_cast<int16_t>(8000 * std::sin(2 * M_PI * 330 * static_cast<double>(i) / 16000));
+  }
+  const std::string wav = media::EncodeAudio(tone, 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  auto language = Upload("/api/speech/detect_language", wav, "audio.wav", "audio/wav");
+  ASSERT_TRUE(language);
+  ASSERT_EQ(language->status, 200) << language->body;
+  const json detected = json::parse(language->body);
+  EXPECT_TRUE(detected["language"] == "en" || detected["language"] == "pt" ||
+              detected["language"] == "de")
+      << detected;
+  EXPECT_GE(detected["confidence"].get<double>(), 1.0 / 3) << "the likeliest of three languages";
+
+  const std::string png = QrPng("a photo");
+  auto described = Upload("/api/vision/describe", png, "photo.png", "image/png",
+                          {{"prompt", "a picture of", "", ""}});
+  ASSERT_TRUE(described);
+  ASSERT_EQ(described->status, 200) << described->body;
+  const json description = json::parse(described->body);
+  EXPECT_EQ(description["description"].get<std::string>().rfind("a picture of", 0), 0u)
+      << description;
+  EXPECT_TRUE(description["confidence"].is_number());
+  auto answered = Upload("/api/vision/vqa", png, "photo.png", "image/png",
+                         {{"question", "what is it?", "", ""}});
+  ASSERT_TRUE(answered);
+  ASSERT_EQ(answered->status, 200) << answered->body;
+  EXPECT_TRUE(json::parse(answered->body)["description"].is_string());
+  auto no_question = Upload("/api/vision/vqa", png, "photo.png", "image/png");
+  ASSERT_TRUE(no_question);
+  EXPECT_EQ(no_question->status, 422) << no_question->body;
+  auto not_audio = Upload("/api/speech/detect_language", "not audio", "audio.wav", "audio/wav");
+  ASSERT_TRUE(not_audio);
+  EXPECT_EQ(not_audio->status, 400) << not_audio->body;
+}
 
 TEST_F(Gateway, ReadsCodesAndTextFromUploadsSentAsBotserverSendsThem) {
   ASSERT_NO_FATAL_FAILURE(Start({"barcode", "ocr"}));
