@@ -82,6 +82,7 @@ class Result {
   T& value() { return std::get<T>(value_); }
   const T& value() const { return std::get<T>(value_); }
   T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
