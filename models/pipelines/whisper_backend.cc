@@ -139,6 +139,30 @@ Result<WhisperBackend::Task> WhisperBackend::ReadTask(const protocol::TensorView
   return t;
 }
 
+Result<WhisperBackend::First> WhisperBackend::FirstStep(ScriptDecoder& decoder, bool detect) {
+  First first;
+  if (tokens_.no_speech < 0 && !detect) return first;
+  auto logits = decoder.Logits({tokens_.start});
+  if (!logits.ok()) return logits.status();
+  if (tokens_.no_speech >= 0 && tokens_.no_speech < logits->size(0)) {
+    first.no_speech = torch::softmax(*logits, 0)[tokens_.no_speech].item<double>();
+  }
+  if (detect) {
+    // Whisper's detect_language: the likeliest language token, its
+    // probability among the language tokens only.
+    std::vector<int64_t> ids;
+    for (const auto& [code, id] : tokens_.languages) {
+      if (id < logits->size(0)) ids.push_back(id);
+    }
+    const torch::Tensor scores =
+        torch::softmax(logits->index_select(0, torch::tensor(ids, torch::kInt64)), 0);
+    const int64_t best = scores.argmax().item<int64_t>();
+    first.language = ids[static_cast<size_t>(best)];
+    first.language_probability = scores[best].item<double>();
+  }
+  return first;
+}
+
 Result<ModelOutputs> WhisperBackend::InferStreamed(const protocol::TensorViews& inputs,
                                                    const PartialSink& partial) {
   BOTMODELS_RETURN_IF_ERROR(Load());
@@ -165,28 +189,11 @@ Result<ModelOutputs> WhisperBackend::InferStreamed(const protocol::TensorViews& 
     auto states = Encode(samples, begin);
     if (!states.ok()) return states.status();
     ScriptDecoder decoder(decoder_, *states, device_);
-    // The first step, at <|startoftranscript|>, scores the language and no speech.
-    double no_speech = 0;
-    if (tokens_.no_speech >= 0 || (options_.multilingual && !language)) {
-      auto logits = decoder.Logits({tokens_.start});
-      if (!logits.ok()) return logits.status();
-      const torch::Tensor probs = torch::softmax(*logits, 0);
-      if (tokens_.no_speech >= 0 && tokens_.no_speech < probs.size(0)) {
-        no_speech = probs[tokens_.no_speech].item<double>();
-      }
-      if (options_.multilingual && !language) {
-        // Whisper's detect_language: the likeliest language token, its
-        // probability among the language tokens only.
-        std::vector<int64_t> ids;
-        for (const auto& [code, id] : tokens_.languages) {
-          if (id < logits->size(0)) ids.push_back(id);
-        }
-        const torch::Tensor scores =
-            torch::softmax(logits->index_select(0, torch::tensor(ids, torch::kInt64)), 0);
-        const int64_t best = scores.argmax().item<int64_t>();
-        language = ids[static_cast<size_t>(best)];
-        language_probability = scores[best].item<double>();
-      }
+    auto first = FirstStep(decoder, /*detect=*/options_.multilingual && !language);
+    if (!first.ok()) return first.status();
+    if (first->language) {
+      language = first->language;
+      language_probability = first->language_probability;
     }
     Tokens prompt{tokens_.start};
     if (options_.multilingual) prompt.insert(prompt.end(), {*language, task->task});
@@ -202,7 +209,9 @@ Result<ModelOutputs> WhisperBackend::InferStreamed(const protocol::TensorViews& 
     auto generated =
         generator.Generate(decoder, prompt, partial ? TokenGenerator::OnToken(on_token) : nullptr);
     if (!generated.ok()) return generated.status();
-    if (no_speech > kNoSpeechThreshold && generated->mean_log_prob < kLogProbThreshold) continue;
+    if (first->no_speech > kNoSpeechThreshold && generated->mean_log_prob < kLogProbThreshold) {
+      continue;
+    }
     Segment s;
     s.start_s = static_cast<double>(begin) / LogMel::kSampleRate;
     s.end_s = static_cast<double>(end) / LogMel::kSampleRate;

@@ -55,6 +55,14 @@ class WhisperBackend final : public PipelineBackend {
     GenerationOptions generation;
   };
   Result<Task> ReadTask(const protocol::TensorViews& inputs) const;
+  // What the decoder's first step, at <|startoftranscript|>, says of a
+  // window: how likely it holds no speech, and (when `detect`) its language.
+  struct First {
+    double no_speech = 0;
+    std::optional<int64_t> language;  // its token
+    double language_probability = 0;  // among the language tokens
+  };
+  Result<First> FirstStep(ScriptDecoder& decoder, bool detect);
   Status LoadParts() override;
   // The encoder's states for samples [begin, begin + 30 s), zero-padded.
   Result<torch::Tensor> Encode(const std::vector<float>& samples, size_t begin);
