@@ -27,18 +27,17 @@ CaptionBackend::CaptionBackend(ModelConfig config, const std::string& device)
       images_(config_.options.image.max_pixels) {}
 
 Status CaptionBackend::LoadTokenizer() {
-  const std::string dir = config_.dir + "/";
   if (options_.tokenizer == "bpe") {
-    auto bpe = BpeTokenizer::Load(dir + options_.vocab, dir + options_.merges);
+    auto bpe = BpeTokenizer::Load(PathOf(options_.vocab), PathOf(options_.merges));
     if (!bpe.ok()) return bpe.status();
     tokenizer_ = std::make_unique<BpeTokenizer>(std::move(*bpe));
   } else {
-    auto wordpiece = WordPieceTokenizer::Load(dir + options_.vocab, options_.lowercase);
+    auto wordpiece = WordPieceTokenizer::Load(PathOf(options_.vocab), options_.lowercase);
     if (!wordpiece.ok()) return wordpiece.status();
     tokenizer_ = std::make_unique<WordPieceTokenizer>(std::move(*wordpiece));
   }
   if (!options_.added_tokens.empty()) {
-    BOTMODELS_RETURN_IF_ERROR(AddSpecialTokens(dir + options_.added_tokens, tokenizer_.get()));
+    BOTMODELS_RETURN_IF_ERROR(AddSpecialTokens(PathOf(options_.added_tokens), tokenizer_.get()));
   }
   for (auto [text, id] : {std::pair{&options_.bos_token, &bos_},
                           {&options_.eos_token, &eos_},
@@ -47,7 +46,7 @@ Status CaptionBackend::LoadTokenizer() {
     *id = tokenizer_->Id(*text);
     if (*id < 0) {
       return Status(ErrorCode::kModelLoadFailed,
-                    "caption: the tokenizer (" + dir + options_.vocab +
+                    "caption: the tokenizer (" + PathOf(options_.vocab) +
                         (options_.added_tokens.empty() ? "" : ", " + options_.added_tokens) +
                         ") has no " + *text + " token");
     }
@@ -58,15 +57,14 @@ Status CaptionBackend::LoadTokenizer() {
 
 Status CaptionBackend::LoadParts() {
   BOTMODELS_RETURN_IF_ERROR(LoadTokenizer());
-  const std::string dir = config_.dir + "/";
-  auto preprocessor = ImagePreprocessor::Load(dir + options_.preprocessor);
+  auto preprocessor = ImagePreprocessor::Load(PathOf(options_.preprocessor));
   if (!preprocessor.ok()) return preprocessor.status();
   preprocessor_.emplace(std::move(*preprocessor));
   for (auto [file, module] : {std::pair{&options_.vision_encoder, &vision_},
                               {&options_.question_encoder, &question_},
                               {&options_.text_decoder, &decoder_}}) {
     if (file->empty()) continue;
-    auto loaded = device_.Load(dir + *file);
+    auto loaded = device_.Load(PathOf(*file));
     if (!loaded.ok()) return loaded.status();
     *module = std::move(*loaded);
   }
@@ -76,18 +74,20 @@ Status CaptionBackend::LoadParts() {
     auto states = EncodeImage(grey.get());
     if (!states.ok()) {
       return Status(ErrorCode::kModelLoadFailed,
-                    dir + options_.vision_encoder + ": " + states.status().message());
+                    PathOf(options_.vision_encoder) + ": " + states.status().message());
     }
-    auto prepared = Prepare(*states, answers_questions() ? "what is this?" : "");
-    if (!prepared.ok()) {
+    auto ids = Tokenize(answers_questions() ? "what is this?" : "", 1);
+    if (!ids.ok()) return Status(ErrorCode::kModelLoadFailed, ids.status().message());
+    auto decoder_states = DecoderStates(*states, *ids);
+    if (!decoder_states.ok()) {
       return Status(ErrorCode::kModelLoadFailed,
-                    dir + options_.question_encoder + ": " + prepared.status().message());
+                    PathOf(options_.question_encoder) + ": " + decoder_states.status().message());
     }
-    ScriptDecoder decoder(decoder_, prepared->states, device_);
-    auto logits = decoder.Logits(prepared->prompt);
+    ScriptDecoder decoder(decoder_, *decoder_states, device_);
+    auto logits = decoder.Logits(answers_questions() ? Tokens{bos_} : *ids);
     if (!logits.ok()) {
       return Status(ErrorCode::kModelLoadFailed,
-                    dir + options_.text_decoder + ": " + logits.status().message());
+                    PathOf(options_.text_decoder) + ": " + logits.status().message());
     }
   }
   return {};
@@ -104,29 +104,37 @@ Result<torch::Tensor> CaptionBackend::EncodeImage(Pix* pix) {
   });
 }
 
-Result<CaptionBackend::Prepared> CaptionBackend::Prepare(const torch::Tensor& image_states,
-                                                         std::string_view text) {
-  if (!answers_questions()) {
-    Tokens prompt{bos_};
-    const Tokens words = tokenizer_->Encode(text);
-    prompt.insert(prompt.end(), words.begin(), words.end());
-    return Prepared{std::move(prompt), image_states};
-  }
-  // transformers' BLIP VQA: [CLS] question [SEP] through the question
-  // encoder, which reads the image; the answer starts from the start token.
-  Tokens question{cls_};
+Result<Tokens> CaptionBackend::Tokenize(std::string_view text, int max_new_tokens) const {
   const Tokens words = tokenizer_->Encode(text);
-  question.insert(question.end(), words.begin(), words.end());
-  question.push_back(sep_);
-  return device_.Run([&]() -> Result<Prepared> {
-    const torch::Tensor ids =
-        torch::tensor(question, torch::kInt64).unsqueeze(0).to(device_.device());
-    const c10::IValue states = question_.forward({ids, image_states});
+  // A captioner's prompt is [DEC] and the prompt's tokens, which the caption
+  // then follows; a VQA model's question is [CLS] question [SEP] (transformers' BLIP).
+  Tokens ids{answers_questions() ? cls_ : bos_};
+  ids.insert(ids.end(), words.begin(), words.end());
+  if (answers_questions()) ids.push_back(sep_);
+  const size_t room = static_cast<size_t>(options_.max_positions) -
+                      (answers_questions() ? 0 : static_cast<size_t>(max_new_tokens));
+  if (ids.size() > room) {
+    return InvalidRequest(
+        "the " + std::string(answers_questions() ? "question" : "prompt") + " is " +
+        std::to_string(ids.size()) + " tokens; model '" + config_.name + "' has room for " +
+        std::to_string(room) + " in its context of " + std::to_string(options_.max_positions) +
+        (answers_questions() ? "" : " with max_new_tokens " + std::to_string(max_new_tokens)));
+  }
+  return ids;
+}
+
+Result<torch::Tensor> CaptionBackend::DecoderStates(const torch::Tensor& image_states,
+                                                    const Tokens& ids) {
+  if (!answers_questions()) return image_states;
+  return device_.Run([&]() -> Result<torch::Tensor> {
+    const torch::Tensor question =
+        torch::tensor(ids, torch::kInt64).unsqueeze(0).to(device_.device());
+    const c10::IValue states = question_.forward({question, image_states});
     if (!states.isTensor() || states.toTensor().dim() != 3 || states.toTensor().size(0) != 1) {
       return Status(ErrorCode::kInternal,
                     "the question encoder part must return states [1, tokens, width]");
     }
-    return Prepared{Tokens{bos_}, states.toTensor()};
+    return states.toTensor();
   });
 }
 
@@ -158,23 +166,18 @@ Result<ModelOutputs> CaptionBackend::InferStreamed(const protocol::TensorViews& 
                           " bytes; model '" + config_.name + "' takes at most " +
                           std::to_string(options_.max_prompt_bytes));
   }
+  auto ids = Tokenize(text, generation->max_new_tokens);
+  if (!ids.ok()) return ids.status();
   auto pix = images_.Decode(inputs.at("image").data);
   if (!pix.ok()) return pix.status();
   auto image_states = EncodeImage(pix->get());
   if (!image_states.ok()) return image_states.status();
-  auto prepared = Prepare(*image_states, text);
-  if (!prepared.ok()) return prepared.status();
-  const size_t context = static_cast<size_t>(options_.max_positions);
-  const size_t prompt_tokens =
-      answers_questions() ? prepared->states.size(1) : prepared->prompt.size();
-  if (prompt_tokens + static_cast<size_t>(generation->max_new_tokens) > context) {
-    return InvalidRequest("the prompt or question is " + std::to_string(prompt_tokens) +
-                          " tokens; with max_new_tokens " +
-                          std::to_string(generation->max_new_tokens) + " that is past model '" +
-                          config_.name + "''s context of " + std::to_string(context) + " tokens");
-  }
+  auto states = DecoderStates(*image_states, *ids);
+  if (!states.ok()) return states.status();
+  // A VQA answer starts afresh from the start token.
+  const Tokens start = answers_questions() ? Tokens{bos_} : *ids;
   // A caption repeats its prompt, as transformers' decode of the whole sequence does.
-  const Tokens shown(prepared->prompt.begin() + 1, prepared->prompt.end());
+  const Tokens shown(start.begin() + 1, start.end());
   Tokens so_far = shown;
   TextStream stream;
   const auto on_token = [&](int64_t token) {
@@ -182,10 +185,10 @@ Result<ModelOutputs> CaptionBackend::InferStreamed(const protocol::TensorViews& 
     const std::string piece = stream.Next(tokenizer_->Decode(so_far, /*skip_special=*/true));
     if (!piece.empty()) partial({{"text", {protocol::DType::kString, {}, piece}}});
   };
-  ScriptDecoder decoder(decoder_, prepared->states, device_);
-  auto generated = TokenGenerator(*generation)
-                       .Generate(decoder, prepared->prompt,
-                                 partial ? TokenGenerator::OnToken(on_token) : nullptr);
+  ScriptDecoder decoder(decoder_, *states, device_);
+  auto generated =
+      TokenGenerator(*generation)
+          .Generate(decoder, start, partial ? TokenGenerator::OnToken(on_token) : nullptr);
   if (!generated.ok()) return generated.status();
   Tokens all = shown;
   all.insert(all.end(), generated->tokens.begin(), generated->tokens.end());

@@ -43,13 +43,11 @@ class CaptionBackend final : public PipelineBackend {
   bool answers_questions() const { return !options_.question_encoder.empty(); }
   Status LoadParts() override;
   Status LoadTokenizer();
-  // The decoder's prompt (start token and the prompt's tokens) and the
-  // states it reads, for an image's states and the request's text.
-  struct Prepared {
-    Tokens prompt;
-    torch::Tensor states;
-  };
-  Result<Prepared> Prepare(const torch::Tensor& image_states, std::string_view text);
+  // The request's text as ids: a captioner's decoder prompt, or a VQA
+  // model's question; invalid_request when they leave no room in the context.
+  Result<Tokens> Tokenize(std::string_view text, int max_new_tokens) const;
+  // What the decoder reads: the image's states, or (VQA) the question's over them.
+  Result<torch::Tensor> DecoderStates(const torch::Tensor& image_states, const Tokens& ids);
   Result<torch::Tensor> EncodeImage(Pix* pix);
 
   const CaptionOptions& options_;  // config_.options.caption

@@ -46,14 +46,14 @@ WhisperBackend::WhisperBackend(ModelConfig config, const std::string& device)
       mel_(options_.n_mels) {}
 
 Status WhisperBackend::LoadParts() {
-  const std::string dir = config_.dir + "/";
-  auto tokenizer = BpeTokenizer::Load(dir + options_.vocab, dir + options_.merges);
+  auto tokenizer = BpeTokenizer::Load(PathOf(options_.vocab), PathOf(options_.merges));
   if (!tokenizer.ok()) return tokenizer.status();
   tokenizer_.emplace(std::move(*tokenizer));
   std::vector<int64_t> specials;
-  BOTMODELS_RETURN_IF_ERROR(AddSpecialTokens(dir + options_.added_tokens, &*tokenizer_, &specials));
+  BOTMODELS_RETURN_IF_ERROR(
+      AddSpecialTokens(PathOf(options_.added_tokens), &*tokenizer_, &specials));
   auto tokens =
-      WhisperTokens::Find(*tokenizer_, options_.multilingual, dir + options_.added_tokens);
+      WhisperTokens::Find(*tokenizer_, options_.multilingual, PathOf(options_.added_tokens));
   if (!tokens.ok()) return tokens.status();
   tokens_ = std::move(*tokens);
   for (int64_t id : specials) {
@@ -61,10 +61,10 @@ Status WhisperBackend::LoadParts() {
   }
   suppressed_.insert(suppressed_.end(), options_.suppress_tokens.begin(),
                      options_.suppress_tokens.end());
-  auto encoder = device_.Load(dir + options_.encoder);
+  auto encoder = device_.Load(PathOf(options_.encoder));
   if (!encoder.ok()) return encoder.status();
   encoder_ = std::move(*encoder);
-  auto decoder = device_.Load(dir + options_.decoder);
+  auto decoder = device_.Load(PathOf(options_.decoder));
   if (!decoder.ok()) return decoder.status();
   decoder_ = std::move(*decoder);
   // Warm-up, which also checks that the parts keep their contract.
@@ -73,17 +73,17 @@ Status WhisperBackend::LoadParts() {
     auto states = Encode(silence, 0);
     if (!states.ok()) {
       return Status(ErrorCode::kModelLoadFailed,
-                    dir + options_.encoder + ": " + states.status().message());
+                    PathOf(options_.encoder) + ": " + states.status().message());
     }
     ScriptDecoder decoder(decoder_, *states, device_);
     auto logits = decoder.Logits({tokens_.start});
     if (!logits.ok()) {
       return Status(ErrorCode::kModelLoadFailed,
-                    dir + options_.decoder + ": " + logits.status().message());
+                    PathOf(options_.decoder) + ": " + logits.status().message());
     }
     if (logits->size(0) < static_cast<int64_t>(tokenizer_->vocabulary_size())) {
       return Status(ErrorCode::kModelLoadFailed,
-                    dir + options_.decoder + ": " + std::to_string(logits->size(0)) +
+                    PathOf(options_.decoder) + ": " + std::to_string(logits->size(0)) +
                         " logits, fewer than the tokenizer's " +
                         std::to_string(tokenizer_->vocabulary_size()) + " tokens");
     }

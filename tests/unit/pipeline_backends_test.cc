@@ -216,6 +216,13 @@ TEST(CaptionBackend, AVqaModelNeedsAQuestion) {
   }
   auto none = RunModel(vqa, {{"image", Bytes(Photo(8, 8))}});
   EXPECT_EQ(none.status().code(), ErrorCode::kInvalidRequest);
+  std::string long_question = "why";
+  for (int i = 0; i < 70; ++i) long_question += " and why";
+  auto too_long =
+      RunModel(vqa, {{"image", Bytes(Photo(8, 8))}, {"question", String(long_question)}});
+  EXPECT_EQ(too_long.status().code(), ErrorCode::kInvalidRequest) << "past the encoder's 64";
+  EXPECT_NE(too_long.status().message().find("question"), std::string::npos);
+  ASSERT_OK(RunModel(vqa, {{"image", Bytes(Photo(8, 8))}, {"question", String("why?")}}));
 }
 
 // A copy of a stand-in in `dir`, for breaking.
