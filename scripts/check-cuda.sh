@@ -30,7 +30,7 @@ cmake -S "$root" -B "$work/build" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CXX_FLAGS="-DBOTMODELS_WITH_CUDA -isystem $cuda/usr/include -isystem $work/generated" \
   >/dev/null
 for source in $(grep -rl BOTMODELS_WITH_CUDA "$root/models" "$root/worker" --include='*.cc'); do
-  folder=$(basename "$(dirname "$source")")
+  folder=$(dirname "${source#"$root"/}")  # e.g. models/torchscript: its build folder too
   make -s -C "$work/build/$folder" "$(basename "$source").o"
   echo "check-cuda: $folder/$(basename "$source") compiles with CUDA"
 done
