@@ -218,9 +218,11 @@ void MeasureLatencies(const NativeBenchOptions& o, const fs::path& dir, const fs
     });
     if (!reply.ok() || !reply->status.ok() || !served) throw std::runtime_error("tts: no stream");
     const auto local_start = Clock::now();
-    auto out = tts->InferStreamed(protocol::ViewsOf(text), [&](const protocol::TensorViews&) {
+    RequestContext context;
+    context.partial = [&](const protocol::TensorViews&) {
       if (!local) local = MsSince(local_start);
-    });
+    };
+    auto out = tts->InferRequest(protocol::ViewsOf(text), context);
     if (!out.ok() || !local) throw std::runtime_error("tts: no stream in-process");
     first_served.push_back(*served);
     first_local.push_back(*local);

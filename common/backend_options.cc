@@ -1,6 +1,7 @@
 #include "common/backend_options.h"
 
 #include <array>
+#include <initializer_list>
 #include <utility>
 
 namespace botmodels {
@@ -9,7 +10,7 @@ namespace {
 using protocol::DType;
 using protocol::TensorSpec;
 
-constexpr std::array<std::pair<BackendKind, std::string_view>, 9> kBackendNames{{
+constexpr std::array<std::pair<BackendKind, std::string_view>, 11> kBackendNames{{
     {BackendKind::kTorchScript, "torchscript"},
     {BackendKind::kIdentity, "identity"},
     {BackendKind::kOcr, "ocr"},
@@ -19,6 +20,8 @@ constexpr std::array<std::pair<BackendKind, std::string_view>, 9> kBackendNames{
     {BackendKind::kStt, "stt"},
     {BackendKind::kWhisper, "whisper"},
     {BackendKind::kCaption, "caption"},
+    {BackendKind::kDiffusion, "diffusion"},
+    {BackendKind::kVideoDiffusion, "video_diffusion"},
 }};
 
 constexpr int64_t kMaxPixelsCap = int64_t{1} << 31;  // 2 GP: 8 GiB of RGBA, past any real image
@@ -33,6 +36,22 @@ constexpr int64_t kMaxNewTokens = 4096;              // past any caption or 30 s
 constexpr double kMaxPenalty = 10;                   // penalties are near 1 in practice
 constexpr int64_t kMaxContext = 1 << 16;             // tokens: past any decoder we export
 constexpr int64_t kMaxMels = 256;                    // Whisper uses 80 or 128
+constexpr int64_t kMaxTrainTimesteps = 100'000;      // models train with 1000
+constexpr int64_t kMaxSteps = 1000;                  // one per training timestep
+constexpr int64_t kMaxSide = 16384;                  // px: 256 MP, past any GPU's memory
+constexpr int64_t kMaxFrames = 4096;                 // frames: minutes of video
+constexpr int64_t kMaxCrf = 51;                      // x264's scale
+
+// `value` is one of `choices`, or an error naming them.
+Status OneOf(const TomlReader& r, std::string_view key, const std::string& value,
+             std::initializer_list<std::string_view> choices) {
+  std::string names;
+  for (std::string_view c : choices) {
+    if (value == c) return {};
+    names += (names.empty() ? "" : ", ") + std::string(c);
+  }
+  return r.Error(key, "'" + value + "' is not one of " + names);
+}
 
 TensorSpec Spec(std::string name, DType dtype, bool optional = false) {
   TensorSpec spec{std::move(name), dtype, std::nullopt};
@@ -205,6 +224,135 @@ Status ReadCaption(const TomlReader& r, CaptionOptions* o) {
   return {};
 }
 
+Status ReadSchedule(const TomlReader& r, ScheduleOptions* o) {
+  int64_t timesteps = o->train_timesteps, offset = o->steps_offset;
+  BOTMODELS_RETURN_IF_ERROR(r.Int("train_timesteps", &timesteps, 2, kMaxTrainTimesteps));
+  BOTMODELS_RETURN_IF_ERROR(r.Number("beta_start", &o->beta_start, 1e-8, 0.999));
+  BOTMODELS_RETURN_IF_ERROR(r.Number("beta_end", &o->beta_end, o->beta_start, 0.999));
+  BOTMODELS_RETURN_IF_ERROR(r.String("beta_schedule", &o->beta_schedule));
+  BOTMODELS_RETURN_IF_ERROR(OneOf(r, "beta_schedule", o->beta_schedule,
+                                  {"linear", "scaled_linear", "squaredcos_cap_v2"}));
+  BOTMODELS_RETURN_IF_ERROR(r.String("prediction", &o->prediction));
+  BOTMODELS_RETURN_IF_ERROR(OneOf(r, "prediction", o->prediction, {"epsilon", "v_prediction"}));
+  BOTMODELS_RETURN_IF_ERROR(r.String("timestep_spacing", &o->timestep_spacing));
+  BOTMODELS_RETURN_IF_ERROR(
+      OneOf(r, "timestep_spacing", o->timestep_spacing, {"leading", "trailing", "linspace"}));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("steps_offset", &offset, 0, timesteps - 1));
+  o->train_timesteps = static_cast<int>(timesteps);
+  o->steps_offset = static_cast<int>(offset);
+  return {};
+}
+
+Status ReadDiffusion(const TomlReader& r, DiffusionOptions* o, bool video) {
+  std::vector<std::string_view> keys = {"text_encoder",
+                                        "denoiser",
+                                        "vae_decoder",
+                                        "vocab",
+                                        "merges",
+                                        "bos_token",
+                                        "eos_token",
+                                        "pad_token",
+                                        "max_text_tokens",
+                                        "latent_channels",
+                                        "vae_scale_factor",
+                                        "latent_scale",
+                                        "train_timesteps",
+                                        "beta_start",
+                                        "beta_end",
+                                        "beta_schedule",
+                                        "prediction",
+                                        "timestep_spacing",
+                                        "steps_offset",
+                                        "scheduler",
+                                        "karras",
+                                        "guidance",
+                                        "steps",
+                                        "max_steps",
+                                        "guidance_scale",
+                                        "max_guidance_scale",
+                                        "width",
+                                        "height",
+                                        "max_width",
+                                        "max_height",
+                                        "dtype",
+                                        "memory_per_pixel",
+                                        "max_prompt_bytes"};
+  if (video)
+    keys.insert(keys.end(), {"frames", "max_frames", "fps", "max_fps", "vae_batch", "crf"});
+  BOTMODELS_RETURN_IF_ERROR(r.RejectUnknown(keys));
+  for (auto [key, file] : {std::pair{"text_encoder", &o->text_encoder},
+                           {"denoiser", &o->denoiser},
+                           {"vae_decoder", &o->vae_decoder},
+                           {"vocab", &o->vocab},
+                           {"merges", &o->merges}}) {
+    BOTMODELS_RETURN_IF_ERROR(ReadFileName(r, key, file, false));
+  }
+  for (auto [key, token] : {std::pair{"bos_token", &o->bos_token},
+                            {"eos_token", &o->eos_token},
+                            {"pad_token", &o->pad_token}}) {
+    BOTMODELS_RETURN_IF_ERROR(r.String(key, token));
+    if (token->empty()) return r.Error(key, "name the token, e.g. \"<|endoftext|>\"");
+  }
+  int64_t tokens = o->max_text_tokens, channels = o->latent_channels, factor = o->vae_scale_factor,
+          steps = o->steps, max_steps = o->max_steps, width = o->width, height = o->height,
+          max_width = o->max_width, max_height = o->max_height,
+          per_pixel = static_cast<int64_t>(o->memory_per_pixel),
+          prompt = static_cast<int64_t>(o->max_prompt_bytes);
+  BOTMODELS_RETURN_IF_ERROR(r.Int("max_text_tokens", &tokens, 3, kMaxContext));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("latent_channels", &channels, 1, 1024));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("vae_scale_factor", &factor, 1, 64));
+  BOTMODELS_RETURN_IF_ERROR(r.Number("latent_scale", &o->latent_scale, 1e-6, 1e6));
+  BOTMODELS_RETURN_IF_ERROR(ReadSchedule(r, &o->schedule));
+  BOTMODELS_RETURN_IF_ERROR(r.String("scheduler", &o->scheduler));
+  BOTMODELS_RETURN_IF_ERROR(
+      OneOf(r, "scheduler", o->scheduler, {"euler", "euler_a", "dpmpp_2m", "lcm"}));
+  BOTMODELS_RETURN_IF_ERROR(r.Bool("karras", &o->karras));
+  BOTMODELS_RETURN_IF_ERROR(r.Bool("guidance", &o->guidance));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("max_steps", &max_steps, 1, kMaxSteps));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("steps", &steps, 1, max_steps));
+  BOTMODELS_RETURN_IF_ERROR(r.Number("max_guidance_scale", &o->max_guidance_scale, 0, 100));
+  BOTMODELS_RETURN_IF_ERROR(
+      r.Number("guidance_scale", &o->guidance_scale, 0, o->max_guidance_scale));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("max_width", &max_width, factor, kMaxSide));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("max_height", &max_height, factor, kMaxSide));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("width", &width, factor, max_width));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("height", &height, factor, max_height));
+  if (width % factor != 0) return r.Error("width", "must be a multiple of vae_scale_factor");
+  if (height % factor != 0) return r.Error("height", "must be a multiple of vae_scale_factor");
+  BOTMODELS_RETURN_IF_ERROR(r.String("dtype", &o->dtype));
+  BOTMODELS_RETURN_IF_ERROR(
+      OneOf(r, "dtype", o->dtype, {"auto", "float32", "float16", "bfloat16"}));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("memory_per_pixel", &per_pixel, 0, int64_t{1} << 20));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("max_prompt_bytes", &prompt, 1, kMaxContext * 16));
+  o->max_text_tokens = static_cast<int>(tokens);
+  o->latent_channels = static_cast<int>(channels);
+  o->vae_scale_factor = static_cast<int>(factor);
+  o->steps = static_cast<int>(steps);
+  o->max_steps = static_cast<int>(max_steps);
+  o->width = static_cast<int>(width);
+  o->height = static_cast<int>(height);
+  o->max_width = static_cast<int>(max_width);
+  o->max_height = static_cast<int>(max_height);
+  o->memory_per_pixel = static_cast<uint64_t>(per_pixel);
+  o->max_prompt_bytes = static_cast<uint64_t>(prompt);
+  if (!video) return {};
+  int64_t frames = o->frames, max_frames = o->max_frames, fps = o->fps, max_fps = o->max_fps,
+          vae_batch = o->vae_batch, crf = o->crf;
+  BOTMODELS_RETURN_IF_ERROR(r.Int("max_frames", &max_frames, 1, kMaxFrames));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("frames", &frames, 1, max_frames));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("max_fps", &max_fps, 1, 240));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("fps", &fps, 1, max_fps));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("vae_batch", &vae_batch, 1, kMaxFrames));
+  BOTMODELS_RETURN_IF_ERROR(r.Int("crf", &crf, 0, kMaxCrf));
+  o->frames = static_cast<int>(frames);
+  o->max_frames = static_cast<int>(max_frames);
+  o->fps = static_cast<int>(fps);
+  o->max_fps = static_cast<int>(max_fps);
+  o->vae_batch = static_cast<int>(vae_batch);
+  o->crf = static_cast<int>(crf);
+  return {};
+}
+
 }  // namespace
 
 std::string_view BackendName(BackendKind kind) {
@@ -252,6 +400,10 @@ Result<BackendOptions> ReadBackendOptions(const TomlReader& r, BackendKind kind)
       s = ReadCaption(r, &o.caption);
       if (s.ok()) s = ReadImage(r, &o.image);
       break;
+    case BackendKind::kDiffusion:
+    case BackendKind::kVideoDiffusion:
+      s = ReadDiffusion(r, &o.diffusion, kind == BackendKind::kVideoDiffusion);
+      break;
   }
   if (!s.ok()) return s;
   return o;
@@ -296,6 +448,23 @@ BackendSpecs NativeSpecs(BackendKind kind) {
                Spec("max_new_tokens", DType::kValue, true)},
               {Spec("text", DType::kString), Spec("confidence", DType::kValue),
                Spec("tokens", DType::kValue), Spec("image", DType::kValue)}};
+    case BackendKind::kDiffusion:
+    case BackendKind::kVideoDiffusion: {
+      const bool video = kind == BackendKind::kVideoDiffusion;
+      BackendSpecs specs{
+          {Spec("prompt", DType::kString), Spec("negative_prompt", DType::kString, true),
+           Spec("steps", DType::kValue, true), Spec("width", DType::kValue, true),
+           Spec("height", DType::kValue, true), Spec("guidance_scale", DType::kValue, true),
+           Spec("seed", DType::kValue, true), Spec("scheduler", DType::kString, true)},
+          {Spec(video ? "video" : "image", DType::kBytes), Spec("seed", DType::kValue),
+           Spec("parameters", DType::kValue), Spec("step", DType::kValue, true),
+           Spec("steps", DType::kValue, true)}};
+      if (video) {
+        specs.inputs.push_back(Spec("num_frames", DType::kValue, true));
+        specs.inputs.push_back(Spec("fps", DType::kValue, true));
+      }
+      return specs;
+    }
     case BackendKind::kTorchScript:
     case BackendKind::kIdentity:
       break;

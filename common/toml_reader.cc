@@ -134,7 +134,7 @@ Result<TomlReader> TomlReader::Table(std::string_view key) const {
   return TomlReader(file_, *node->as_table(), prefix_ + std::string(key) + ".");
 }
 
-Status TomlReader::RejectUnknown(std::initializer_list<std::string_view> known) const {
+Status TomlReader::RejectUnknown(const std::vector<std::string_view>& known) const {
   for (const auto& [key, node] : *table_) {
     bool found = false;
     for (std::string_view k : known) found = found || k == key.str();

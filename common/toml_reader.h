@@ -38,7 +38,7 @@ class TomlReader {
   std::vector<std::string> Keys() const;
 
   // Fails on the first key not in `known`: a misspelt option must not be ignored.
-  Status RejectUnknown(std::initializer_list<std::string_view> known) const;
+  Status RejectUnknown(const std::vector<std::string_view>& known) const;
 
   // An error at `key`'s line (or the table's when the key is absent).
   Status Error(std::string_view key, const std::string& message) const;

@@ -271,21 +271,31 @@ void ModelRoutes::Generate(RouteAction action, const RequestBody& body,
   if (!parsed.is_object()) return WriteValidationError(response, "body", "expected a JSON object");
   Fields fields(parsed);
   NamedTensors inputs;
+  // A field the caller sent, checked against the Python service's range; an
+  // absent one is left to the model's own default (model.toml), which for
+  // an exported SD 1.5 is the Python service's, and for a turbo model 1 step.
+  const auto number = [&](const char* name, double min, double max, bool integer) {
+    if (parsed.contains(name) && !parsed[name].is_null()) {
+      inputs[name] = Number(fields.Number(name, 0, min, max, integer));
+    }
+  };
   OutputKind kind = OutputKind::kImage;
   const char* output = "image";
   if (action == RouteAction::kImageGenerate) {
     inputs["prompt"] = String(fields.Prompt());
-    inputs["steps"] = Number(fields.Number("steps", 30, 1, 150, true));
-    inputs["width"] = Number(fields.Number("width", 512, 64, 2048, true));
-    inputs["height"] = Number(fields.Number("height", 512, 64, 2048, true));
-    inputs["guidance_scale"] = Number(fields.Number("guidance_scale", 7.5, 1, 20, false));
+    number("steps", 1, 150, true);
+    number("width", 64, 2048, true);
+    number("height", 64, 2048, true);
+    number("guidance_scale", 1, 20, false);
+    const std::string negative = fields.Text("negative_prompt", "");
+    if (!negative.empty()) inputs["negative_prompt"] = String(negative);
   } else if (action == RouteAction::kVideoGenerate) {
     kind = OutputKind::kVideo;
     output = "video";
     inputs["prompt"] = String(fields.Prompt());
-    inputs["num_frames"] = Number(fields.Number("num_frames", 24, 8, 128, true));
-    inputs["fps"] = Number(fields.Number("fps", 8, 1, 60, true));
-    inputs["steps"] = Number(fields.Number("steps", 50, 10, 100, true));
+    number("num_frames", 8, 128, true);
+    number("fps", 1, 60, true);
+    number("steps", 10, 100, true);
   } else {
     kind = OutputKind::kAudio;
     output = "audio";

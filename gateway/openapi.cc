@@ -25,6 +25,7 @@ json JsonFields(RouteAction action) {
               {"height", Integer(512, 64, 2048)},
               {"guidance_scale",
                {{"type", "number"}, {"default", 7.5}, {"minimum", 1}, {"maximum", 20}}},
+              {"negative_prompt", {{"type", "string"}}},
               {"seed", seed}};
     case RouteAction::kVideoGenerate:
       return {{"prompt", prompt},

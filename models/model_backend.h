@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,6 +23,14 @@ struct ModelOutputs {
 // Receives the partial replies of a streamed request, in order, on the
 // calling thread; the views need only live for the call.
 using PartialSink = std::function<void(const protocol::TensorViews& outputs)>;
+
+// What a backend may use of the one request it runs, besides its inputs.
+struct RequestContext {
+  PartialSink partial;  // set when the client asked for a streamed reply
+  // The broker answers deadline_exceeded at this time: a backend that works
+  // in steps (diffusion) stops between them once it has passed.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
 
 // Accelerator memory a backend holds (zeros on the CPU).
 struct DeviceMemory {
@@ -48,13 +57,15 @@ class ModelBackend {
   // (model failure). Never throws.
   virtual Result<ModelOutputs> Infer(const protocol::TensorViews& inputs) = 0;
 
-  // Infer for a request that asked for a streamed reply: a backend that
-  // produces its answer in pieces (speech synthesis) hands each piece to
-  // `partial` as soon as it has it and returns what remains for the final
-  // reply. The default streams nothing: the final reply holds everything.
-  virtual Result<ModelOutputs> InferStreamed(const protocol::TensorViews& inputs,
-                                             const PartialSink& partial) {
-    (void)partial;
+  // Infer for one request (never a batch), knowing its context. When the
+  // client asked for a stream, a backend that produces its answer in pieces
+  // (speech synthesis, text, diffusion progress) hands each piece to
+  // `request.partial` as soon as it has it and returns what remains for the
+  // final reply. A backend that runs in steps ends with deadline_exceeded
+  // once `request.deadline` has passed. The default is Infer(inputs).
+  virtual Result<ModelOutputs> InferRequest(const protocol::TensorViews& inputs,
+                                            const RequestContext& request) {
+    (void)request;
     return Infer(inputs);
   }
 

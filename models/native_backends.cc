@@ -39,6 +39,8 @@ Result<std::unique_ptr<ModelBackend>> MakeNativeBackend(const ModelConfig& confi
     case BackendKind::kTorchScript:
     case BackendKind::kWhisper:
     case BackendKind::kCaption:
+    case BackendKind::kDiffusion:
+    case BackendKind::kVideoDiffusion:
       return Status(ErrorCode::kModelLoadFailed, "backend '" + name +
                                                      "' is served by botmodels-worker, not "
                                                      "botmodels-worker-native");

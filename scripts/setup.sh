@@ -18,6 +18,8 @@ packages=(build-essential cmake pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx
   libsndfile1-dev libsamplerate0-dev                                    # audio in: WAV, FLAC, Ogg, Opus, MP3
   libpcre2-dev                                                          # pipelines: GPT-2's BPE split (Unicode classes)
   libutf8proc-dev                                                       # pipelines: BERT's WordPiece (NFD, Unicode categories)
+  libpng-dev                                                            # diffusion: PNGs with text chunks
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev           # video diffusion: H.264 MP4 (libx264)
   libstb-dev fonts-dejavu-core)                                         # tests: text rendered into images
 missing=()
 for p in "${packages[@]}"; do

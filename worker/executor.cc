@@ -224,8 +224,10 @@ void Executor::RunAlone(Waiting& w) {
     sink_.Deliver(JobReply{ticket, codec::EncodeInferReply(id, outputs, /*more=*/true),
                            ErrorCode::kOk, 0, /*more=*/true});
   };
-  auto outputs = w.request.request.stream ? backend_->InferStreamed(w.request.inputs, partial)
-                                          : backend_->Infer(w.request.inputs);
+  RequestContext context;
+  if (w.request.request.stream) context.partial = partial;
+  context.deadline = w.job.deadline;
+  auto outputs = backend_->InferRequest(w.request.inputs, context);
   if (!outputs.ok() && !backend_->Health().ok()) return;  // no reply: the worker exits
   if (!outputs.ok()) {
     LogFields fields{{"request", w.request.request.id}};

@@ -1,6 +1,6 @@
 // botmodels-worker: serves one TorchScript, pipeline (Whisper, captioning) or
 // identity model on one device for a broker.
-#include "models/pipelines/pipeline_backends.h"
+#include "models/pipeline_backends.h"
 #include "models/torchscript/torch_backends.h"
 #include "worker/worker_main.h"
 

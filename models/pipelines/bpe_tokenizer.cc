@@ -2,6 +2,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <utf8proc.h>
 
 #include <fstream>
 #include <limits>
@@ -16,6 +17,10 @@ namespace {
 // (each with one leading space), then runs of spaces.
 constexpr char kSplitPattern[] =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+// CLIP's: the same without spaces, numbers one digit at a time (caseless,
+// though its text is lowercased first).
+constexpr char kClipPattern[] = R"('s|'t|'re|'ve|'m|'ll|'d|\p{L}+|\p{N}|[^\s\p{L}\p{N}]+)";
+constexpr char kEndOfWord[] = "</w>";         // CLIP: marks a piece's last symbol
 constexpr size_t kMaxCachedPieces = 100'000;  // pieces; past this the cache starts afresh
 
 std::string Utf8(uint32_t code_point) {
@@ -45,6 +50,39 @@ std::vector<std::string> Characters(std::string_view text) {
   return out;
 }
 
+// CLIP's text clean-up: lowercase, whitespace runs made one space, no
+// space at either end. Bytes that are not UTF-8 pass unchanged.
+std::string ClipCleaned(std::string_view text) {
+  std::string out;
+  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  bool space = false;
+  for (size_t i = 0; i < text.size();) {
+    utf8proc_int32_t cp = -1;
+    const auto n = utf8proc_iterate(bytes + i, static_cast<utf8proc_ssize_t>(text.size() - i), &cp);
+    if (n <= 0) {
+      out += text[i++];
+      space = false;
+      continue;
+    }
+    i += static_cast<size_t>(n);
+    const auto category = utf8proc_category(cp);
+    if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || category == UTF8PROC_CATEGORY_ZS) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    utf8proc_uint8_t encoded[4];
+    const auto size = utf8proc_encode_char(utf8proc_tolower(cp), encoded);
+    out.append(reinterpret_cast<const char*>(encoded), static_cast<size_t>(size));
+  }
+  return out;
+}
+
+bool IsSpace(std::string_view text) {
+  return text.find_first_not_of(" ") == std::string_view::npos;
+}
+
 Result<std::string> ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status(ErrorCode::kModelLoadFailed, "tokenizer: cannot read " + path);
@@ -65,8 +103,8 @@ struct BpeTokenizer::Cache {
   std::unordered_map<std::string, Tokens> pieces;
 };
 
-BpeTokenizer::BpeTokenizer()
-    : pattern_(std::make_unique<Pattern>()), cache_(std::make_unique<Cache>()) {
+BpeTokenizer::BpeTokenizer(Style style)
+    : style_(style), pattern_(std::make_unique<Pattern>()), cache_(std::make_unique<Cache>()) {
   // GPT-2's bytes_to_unicode: printable bytes stand for themselves, the
   // others for the code points from 256 up, so that no symbol is a space or
   // a control character.
@@ -78,8 +116,9 @@ BpeTokenizer::BpeTokenizer()
   }
   int error = 0;
   PCRE2_SIZE offset = 0;
+  const char* pattern = style == Style::kClip ? kClipPattern : kSplitPattern;
   pattern_->code =
-      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(kSplitPattern), PCRE2_ZERO_TERMINATED,
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern), PCRE2_ZERO_TERMINATED,
                     PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &error, &offset, nullptr);
 }
 
@@ -87,8 +126,8 @@ BpeTokenizer::~BpeTokenizer() = default;
 BpeTokenizer::BpeTokenizer(BpeTokenizer&&) noexcept = default;
 
 Result<BpeTokenizer> BpeTokenizer::Load(const std::string& vocab_path,
-                                        const std::string& merges_path) {
-  BpeTokenizer t;
+                                        const std::string& merges_path, Style style) {
+  BpeTokenizer t(style);
   if (!t.pattern_->code) {
     return Status(ErrorCode::kInternal, "tokenizer: PCRE2 lacks Unicode support");
   }
@@ -146,6 +185,7 @@ int64_t BpeTokenizer::Id(const std::string& token) const {
 Tokens BpeTokenizer::EncodePiece(std::string_view piece) const {
   std::vector<std::string> symbols;
   for (char c : piece) symbols.push_back(byte_symbol_[static_cast<unsigned char>(c)]);
+  if (style_ == Style::kClip) symbols.back() += kEndOfWord;
   // Merge the best-ranked adjacent pair, everywhere it occurs, until none is a merge.
   while (symbols.size() > 1) {
     int best = std::numeric_limits<int>::max();
@@ -177,16 +217,27 @@ Tokens BpeTokenizer::EncodePiece(std::string_view piece) const {
     if (const auto it = vocab_.find(s); it != vocab_.end()) {
       ids.push_back(it->second);
     } else {  // a vocabulary without this merge's result: its characters' bytes
-      for (const std::string& c : Characters(s)) ids.push_back(vocab_.at(c));
+      std::string_view body = s;
+      const bool end = style_ == Style::kClip && body.ends_with(kEndOfWord);
+      if (end) body.remove_suffix(sizeof kEndOfWord - 1);
+      const std::vector<std::string> characters = Characters(body);
+      for (size_t i = 0; i < characters.size(); ++i) {
+        const std::string symbol =
+            characters[i] + (end && i + 1 == characters.size() ? kEndOfWord : "");
+        const auto found = vocab_.find(symbol);
+        ids.push_back(found != vocab_.end() ? found->second : vocab_.at(characters[i]));
+      }
     }
   }
   return ids;
 }
 
-Tokens BpeTokenizer::Encode(std::string_view text) const {
+Tokens BpeTokenizer::Encode(std::string_view raw) const {
+  const std::string cleaned = style_ == Style::kClip ? ClipCleaned(raw) : std::string();
+  const std::string_view text = style_ == Style::kClip ? std::string_view(cleaned) : raw;
   Tokens ids;
   const auto encode = [&](std::string_view piece) {
-    if (piece.empty()) return;
+    if (piece.empty() || (style_ == Style::kClip && IsSpace(piece))) return;
     {
       std::lock_guard lock(cache_->mutex);
       if (const auto it = cache_->pieces.find(std::string(piece)); it != cache_->pieces.end()) {
@@ -230,11 +281,15 @@ std::string BpeTokenizer::Decode(const Tokens& ids, bool skip_special) const {
     }
     const auto it = symbols_.find(id);
     if (it == symbols_.end()) continue;
-    for (const std::string& c : Characters(it->second)) {
+    std::string_view symbol = it->second;
+    const bool end = style_ == Style::kClip && symbol.ends_with(kEndOfWord);
+    if (end) symbol.remove_suffix(sizeof kEndOfWord - 1);
+    for (const std::string& c : Characters(symbol)) {
       if (const auto byte = symbol_byte_.find(c); byte != symbol_byte_.end()) {
         out += static_cast<char>(byte->second);
       }
     }
+    if (end) out += ' ';
   }
   return out;
 }

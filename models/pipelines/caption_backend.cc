@@ -138,8 +138,9 @@ Result<torch::Tensor> CaptionBackend::DecoderStates(const torch::Tensor& image_s
   });
 }
 
-Result<ModelOutputs> CaptionBackend::InferStreamed(const protocol::TensorViews& inputs,
-                                                   const PartialSink& partial) {
+Result<ModelOutputs> CaptionBackend::InferRequest(const protocol::TensorViews& inputs,
+                                                  const RequestContext& request) {
+  const PartialSink& partial = request.partial;
   BOTMODELS_RETURN_IF_ERROR(Load());
   auto generation = RequestedGeneration(options_.generate, inputs);
   if (!generation.ok()) return generation.status();

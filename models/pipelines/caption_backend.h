@@ -32,8 +32,8 @@ class CaptionBackend final : public PipelineBackend {
  public:
   CaptionBackend(ModelConfig config, const std::string& device);
 
-  Result<ModelOutputs> InferStreamed(const protocol::TensorViews& inputs,
-                                     const PartialSink& partial) override;
+  Result<ModelOutputs> InferRequest(const protocol::TensorViews& inputs,
+                                    const RequestContext& request) override;
   std::string Describe() const override;
 
  private:

@@ -11,14 +11,14 @@
 namespace botmodels {
 
 // What every pipeline over TorchScript parts shares (WhisperBackend,
-// CaptionBackend): its device, and loading once. Load() takes the lock,
+// CaptionBackend, DiffusionBackend): its device, and loading once. Load() takes the lock,
 // opens the device and calls the LoadParts() hook the first time, then
-// returns that first result; Infer() is InferStreamed() without a sink.
+// returns that first result; Infer() is InferRequest() with no context.
 class PipelineBackend : public ModelBackend {
  public:
   Status Load() final;
   Result<ModelOutputs> Infer(const protocol::TensorViews& inputs) final {
-    return InferStreamed(inputs, nullptr);
+    return InferRequest(inputs, {});
   }
   std::string device() const final { return device_.device().str(); }
   DeviceMemory Memory() const final { return device_.Memory(); }

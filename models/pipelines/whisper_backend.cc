@@ -163,8 +163,9 @@ Result<WhisperBackend::First> WhisperBackend::FirstStep(ScriptDecoder& decoder, 
   return first;
 }
 
-Result<ModelOutputs> WhisperBackend::InferStreamed(const protocol::TensorViews& inputs,
-                                                   const PartialSink& partial) {
+Result<ModelOutputs> WhisperBackend::InferRequest(const protocol::TensorViews& inputs,
+                                                  const RequestContext& request) {
+  const PartialSink& partial = request.partial;
   BOTMODELS_RETURN_IF_ERROR(Load());
   auto task = ReadTask(inputs);
   if (!task.ok()) return task.status();

@@ -39,8 +39,8 @@ class WhisperBackend final : public PipelineBackend {
  public:
   WhisperBackend(ModelConfig config, const std::string& device);
 
-  Result<ModelOutputs> InferStreamed(const protocol::TensorViews& inputs,
-                                     const PartialSink& partial) override;
+  Result<ModelOutputs> InferRequest(const protocol::TensorViews& inputs,
+                                    const RequestContext& request) override;
   std::string Describe() const override;
 
  private:

@@ -104,8 +104,10 @@ Result<ModelOutputs> TtsBackend::Infer(const protocol::TensorViews& inputs) {
   return Final(*plan, std::move(wav));
 }
 
-Result<ModelOutputs> TtsBackend::InferStreamed(const protocol::TensorViews& inputs,
-                                               const PartialSink& partial) {
+Result<ModelOutputs> TtsBackend::InferRequest(const protocol::TensorViews& inputs,
+                                              const RequestContext& request) {
+  if (!request.partial) return Infer(inputs);
+  const PartialSink& partial = request.partial;
   auto plan = Prepare(inputs);
   if (!plan.ok()) return plan.status();
   const int rate = plan->engine->sample_rate();

@@ -29,8 +29,8 @@ class TtsBackend final : public ModelBackend {
 
   Status Load() override;  // both engines; model_load_failed when one cannot start
   Result<ModelOutputs> Infer(const protocol::TensorViews& inputs) override;
-  Result<ModelOutputs> InferStreamed(const protocol::TensorViews& inputs,
-                                     const PartialSink& partial) override;
+  Result<ModelOutputs> InferRequest(const protocol::TensorViews& inputs,
+                                    const RequestContext& request) override;
   std::string device() const override { return "cpu"; }
   std::string Describe() const override { return "flite 2.2, espeak-ng 1.51"; }
 

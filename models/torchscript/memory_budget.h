@@ -16,6 +16,8 @@ class MemoryBudget {
 
   // Bytes of CPU tensor memory allocated through the cap and not yet freed.
   static uint64_t CpuBytesInUse();
+  // The cap installed, or 0 when none is.
+  static uint64_t CpuLimit();
 
   // Allocations refused so far. The TorchScript interpreter rewraps the
   // OutOfMemoryError it sees, so callers compare this before and after a

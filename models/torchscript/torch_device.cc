@@ -4,9 +4,12 @@
 #include <torch/cuda.h>
 #ifdef BOTMODELS_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <cuda_runtime_api.h>
 #endif
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
 
 #include "models/torchscript/gpu_memory.h"
 
@@ -78,6 +81,7 @@ TorchDevice::TorchDevice(const std::string& device, std::string model)
 
 Status TorchDevice::Open(double gpu_memory_fraction) {
   if (Status s = CheckDevice(device_); !s.ok()) return s;
+  gpu_memory_fraction_ = gpu_memory_fraction;
   if (gpu_memory_fraction <= 0) return {};
   if (!device_.is_cuda()) {
     spdlog::warn("model {}: gpu_memory_fraction applies to CUDA devices only; not on {}", model_,
@@ -130,6 +134,37 @@ Status TorchDevice::Failed(const std::string& text, uint64_t refusals_before, bo
     health_ = Status(ErrorCode::kInternal, "device " + device_.str() + " lost: " + fault);
   }
   return failure;
+}
+
+uint64_t TorchDevice::FreeBytes() const {
+  if (device_.is_cuda()) {
+#ifdef BOTMODELS_WITH_CUDA
+    const auto pin = Pin();
+    size_t free = 0, total = 0;
+    if (cudaMemGetInfo(&free, &total) != cudaSuccess) return 0;
+    const GpuMemory held = ReadGpuMemory(device_.str());
+    uint64_t bytes = free + (held.reserved_bytes - held.allocated_bytes);
+    if (gpu_memory_fraction_ > 0) {
+      const auto cap = static_cast<uint64_t>(gpu_memory_fraction_ * static_cast<double>(total));
+      bytes = std::min(bytes, cap > held.allocated_bytes ? cap - held.allocated_bytes : 0);
+    }
+    return bytes;
+#else
+    return 0;
+#endif
+  }
+  if (const uint64_t limit = MemoryBudget::CpuLimit(); limit > 0) {
+    const uint64_t used = MemoryBudget::CpuBytesInUse();
+    return limit > used ? limit - used : 0;
+  }
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit) {
+    if (key == "MemAvailable:") return kib << 10;
+  }
+  return UINT64_MAX;  // unknown: no check
 }
 
 DeviceMemory TorchDevice::Memory() const {

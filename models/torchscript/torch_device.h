@@ -61,12 +61,18 @@ class TorchDevice {
   // CUDA reports kernel faults late and keeps failing afterwards.
   Status Health() const { return health_; }
   DeviceMemory Memory() const;  // the CUDA caching allocator's, on the device
+  // Bytes a forward may still allocate: on CUDA, what the device has free
+  // plus what the caching allocator holds unused, within the
+  // gpu_memory_fraction cap; on the CPU, what the memory budget leaves, or
+  // without one the system's available memory (/proc/meminfo).
+  uint64_t FreeBytes() const;
 
  private:
   Status Failed(const std::string& text, uint64_t refusals_before, bool bad_alloc);
 
   torch::Device device_;
   std::string model_;
+  double gpu_memory_fraction_ = 0;  // set by Open
   Status health_;
 };
 

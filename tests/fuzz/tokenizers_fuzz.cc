@@ -1,7 +1,8 @@
 // The tokenizers and the text stream on any bytes a client sends as a
 // prompt or a question, with the real vocabularies of tests/fixtures:
-// nothing crashes, byte-level BPE round-trips every byte, and what the
-// stream and ValidUtf8 give out is valid UTF-8.
+// nothing crashes (CLIP's style too: lowercasing, whitespace clean-up,
+// word ends), byte-level BPE round-trips every byte, and what the stream
+// and ValidUtf8 give out is valid UTF-8.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -14,9 +15,19 @@
 namespace {
 
 const botmodels::BpeTokenizer& Gpt2() {
+  static const auto t =
+      botmodels::BpeTokenizer::Load(BOTMODELS_SOURCE_DIR "/tests/fixtures/gpt2/encoder.json",
+                                    BOTMODELS_SOURCE_DIR "/tests/fixtures/gpt2/vocab.bpe");
+  if (!t.ok()) __builtin_trap();
+  return *t;
+}
+
+// CLIP's style over GPT-2's files: no "</w>" symbols, so every word end
+// takes the fallback path.
+const botmodels::BpeTokenizer& Clip() {
   static const auto t = botmodels::BpeTokenizer::Load(
       BOTMODELS_SOURCE_DIR "/tests/fixtures/gpt2/encoder.json",
-      BOTMODELS_SOURCE_DIR "/tests/fixtures/gpt2/vocab.bpe");
+      BOTMODELS_SOURCE_DIR "/tests/fixtures/gpt2/vocab.bpe", botmodels::BpeTokenizer::Style::kClip);
   if (!t.ok()) __builtin_trap();
   return *t;
 }
@@ -35,6 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   if (Gpt2().Decode(Gpt2().Encode(bytes)) != bytes) __builtin_trap();
   (void)Bert().Decode(Bert().Encode(bytes));
+  (void)Clip().Decode(Clip().Encode(bytes));
   const std::string valid = ValidUtf8(bytes);
   if (ValidUtf8(valid) != valid) __builtin_trap();  // valid text is left as it is
   TextStream stream;

@@ -21,6 +21,7 @@
 #include "bench/media.h"
 #include "common/wav.h"
 #include "tests/testutil.h"
+#include "tests/video_probe.h"
 
 namespace botmodels {
 namespace {
@@ -181,6 +182,51 @@ TEST_F(Gateway, WhisperAndBlipPipelinesServeTheSpeechAndVisionRoutes) {
   auto not_audio = Upload("/api/speech/detect_language", "not audio", "audio.wav", "audio/wav");
   ASSERT_TRUE(not_audio);
   EXPECT_EQ(not_audio->status, 400) << not_audio->body;
+}
+
+TEST_F(Gateway, ImageAndVideoGenerateReturnFilePathsThatServeThem) {
+  // botserver's IMAGE and VIDEO keywords send the prompt alone: the model's
+  // defaults apply (the stand-ins': 64 × 64, 8 frames at 8 fps).
+  Start({}, "", "", true, {"sd-standin", "video-standin"},
+        "image_generate = \"sd-standin\"\nvideo_generate = \"video-standin\"\n");
+  auto r = PostJson("/api/image/generate", {{"prompt", "a red bicycle"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json body = json::parse(r->body);
+  EXPECT_EQ(body["status"], "completed");
+  std::string path = body["file_path"];
+  EXPECT_EQ(path.rfind("/outputs/images/", 0), 0u) << path;
+  EXPECT_EQ(path.substr(path.size() - 4), ".png");
+  auto png = Http().Get(path.c_str());
+  ASSERT_TRUE(png);
+  ASSERT_EQ(png->status, 200);
+  EXPECT_EQ(png->get_header_value("Content-Type"), "image/png");
+  PixPtr pix(pixReadMem(reinterpret_cast<const l_uint8*>(png->body.data()), png->body.size()));
+  ASSERT_TRUE(pix);
+  EXPECT_EQ(pixGetWidth(pix.get()), 64);
+  EXPECT_EQ(pixGetHeight(pix.get()), 64);
+  // Sizes the Python service allows but the model cannot make are an error, not a crash.
+  auto odd = PostJson("/api/image/generate", {{"prompt", "a cat"}, {"width", 100}});
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->status, 400) << odd->body;
+  EXPECT_EQ(json::parse(odd->body)["status"], "error");
+
+  r = PostJson("/api/video/generate",
+               {{"prompt", "a red bicycle"}, {"num_frames", 10}, {"fps", 5}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  body = json::parse(r->body);
+  path = body["file_path"];
+  EXPECT_EQ(path.rfind("/outputs/videos/", 0), 0u) << path;
+  EXPECT_EQ(path.substr(path.size() - 4), ".mp4");
+  auto mp4 = Http().Get(path.c_str());
+  ASSERT_TRUE(mp4);
+  ASSERT_EQ(mp4->status, 200);
+  EXPECT_EQ(mp4->get_header_value("Content-Type"), "video/mp4");
+  auto info = testing::ProbeVideo(mp4->body);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->frames, 10);
+  EXPECT_DOUBLE_EQ(info->fps, 5);
 }
 
 TEST_F(Gateway, ReadsCodesAndTextFromUploadsSentAsBotserverSendsThem) {

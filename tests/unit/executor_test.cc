@@ -32,8 +32,10 @@ class FakeBackend final : public ModelBackend {
   Status health;
 
   // Streamed: hands each input row back as a partial reply first.
-  Result<ModelOutputs> InferStreamed(const protocol::TensorViews& inputs,
-                                     const PartialSink& partial) override {
+  Result<ModelOutputs> InferRequest(const protocol::TensorViews& inputs,
+                                    const RequestContext& request) override {
+    if (!request.partial) return infer(inputs);
+    const PartialSink& partial = request.partial;
     const protocol::TensorView& x = inputs.at("x");
     for (size_t i = 0; i < x.data.size() / sizeof(float); ++i) {
       partial(

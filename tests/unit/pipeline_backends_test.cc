@@ -1,7 +1,7 @@
 // The Whisper and captioning pipelines in process, on their stand-in models
-// (models/pipelines/standin_models.h: random weights, real tokenizers):
+// (models/standins/standin_models.h: random weights, real tokenizers):
 // what the outputs must hold whatever the weights, bad input, bad parts.
-#include "models/pipelines/pipeline_backends.h"
+#include "models/pipeline_backends.h"
 
 #include <gtest/gtest.h>
 #include <sndfile.h>
@@ -134,10 +134,12 @@ TEST(WhisperBackend, StreamedPiecesJoinIntoThePrefixOfTheText) {
   std::string streamed;
   int pieces = 0;
   protocol::NamedTensors owned{{"audio", Bytes(audio)}};
-  auto out = Whisper().InferStreamed(protocol::ViewsOf(owned), [&](const protocol::TensorViews& p) {
+  RequestContext request;
+  request.partial = [&](const protocol::TensorViews& p) {
     streamed += std::string(p.at("text").data);
     ++pieces;
-  });
+  };
+  auto out = Whisper().InferRequest(protocol::ViewsOf(owned), request);
   ASSERT_OK(out);
   const std::string text(out->views.at("text").data);
   EXPECT_GT(pieces, 0);

@@ -118,12 +118,13 @@ TEST_F(Speech, StreamedChunksJoinIntoTheWholeSpeech) {
     protocol::NamedTensors in{{"text", Text(text)}, {"voice", Text(voice)}};
     std::string joined;
     int chunks = 0, rate = 0;
-    auto final_outputs =
-        tts_->InferStreamed(protocol::ViewsOf(in), [&](const protocol::TensorViews& partial) {
-          joined += partial.at("pcm").data;
-          rate = static_cast<int>(*ReadNumber(partial.at("sample_rate").data));
-          ++chunks;
-        });
+    RequestContext request;
+    request.partial = [&](const protocol::TensorViews& partial) {
+      joined += partial.at("pcm").data;
+      rate = static_cast<int>(*ReadNumber(partial.at("sample_rate").data));
+      ++chunks;
+    };
+    auto final_outputs = tts_->InferRequest(protocol::ViewsOf(in), request);
     ASSERT_OK(final_outputs);
     EXPECT_EQ(final_outputs->views.count("audio"), 0u);
     EXPECT_GE(chunks, 3) << voice;

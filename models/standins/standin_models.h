@@ -19,5 +19,11 @@ void WriteWhisperStandin(const std::string& repository, const std::string& fixtu
 // caption-standin (a captioner) and vqa-standin (with a question encoder):
 // 64×64 pixels in 16 patches, width 32, BERT's vocabulary plus [DEC].
 void WriteCaptionStandins(const std::string& repository, const std::string& fixtures);
+// sd-standin (text to image) and video-standin (text to video): a CLIP-style
+// text encoder (width 32) over a small CLIP-style vocabulary (every byte,
+// with and without "</w>", and the merges of a few words), a denoiser of
+// two convolutions conditioned on the timestep and the text, and a VAE
+// decoder that upsamples 4 latent channels 8 times into RGB in [-1, 1].
+void WriteDiffusionStandins(const std::string& repository);
 
 }  // namespace botmodels

@@ -1,4 +1,4 @@
-#include "models/pipelines/standin_models.h"
+#include "models/standins/standin_models.h"
 
 #include <filesystem>
 #include <fstream>
@@ -96,7 +96,7 @@ def forward(self, mel):
 )");
   WriteText(dir / "model.toml",
             R"(# A stand-in for an exported Whisper: random weights, real tokenizer
-# (models/pipelines/standin_models.h). Its text is noise.
+# (models/standins/standin_models.h). Its text is noise.
 backend = "whisper"
 devices = ["cpu"]
 threads = 1
@@ -158,7 +158,7 @@ def forward(self, ids, states):
     WriteText(dir / "model.toml", std::string("# A stand-in for an exported BLIP ") +
                                       (vqa ? "VQA model" : "captioner") +
                                       R"(: random weights, real tokenizer
-# (models/pipelines/standin_models.h). Its text is noise.
+# (models/standins/standin_models.h). Its text is noise.
 backend = "caption"
 devices = ["cpu"]
 threads = 1

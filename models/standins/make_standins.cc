@@ -3,7 +3,7 @@
 #include <exception>
 #include <iostream>
 
-#include "models/pipelines/standin_models.h"
+#include "models/standins/standin_models.h"
 
 int main(int argc, char** argv) {
   if (argc != 3) {
@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   try {
     botmodels::WriteWhisperStandin(argv[1], argv[2]);
     botmodels::WriteCaptionStandins(argv[1], argv[2]);
+    botmodels::WriteDiffusionStandins(argv[1]);
   } catch (const std::exception& e) {
     std::cerr << "botmodels-make-standins: " << e.what() << "\n";
     return 1;
