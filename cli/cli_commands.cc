@@ -10,6 +10,7 @@
 #include "cli/output_file.h"
 #include "client/json_tensors.h"
 #include "common/clock.h"
+#include "common/value.h"
 
 namespace botmodels {
 namespace {
@@ -269,6 +270,11 @@ int RunInfer(Client& client, const InferArgs& args) {
     if (args.stream) {  // text as it is made: the final JSON holds it all again
       for (const auto& [name, t] : outputs) {
         if (t.dtype == protocol::DType::kString) std::cerr << t.data << std::flush;
+      }
+      const auto step = outputs.find("step"), steps = outputs.find("steps");
+      if (step != outputs.end() && steps != outputs.end()) {  // diffusion's progress
+        std::cerr << "\rstep " << ValueToJson(step->second.data) << "/"
+                  << ValueToJson(steps->second.data) << std::flush;
       }
     }
     if (out && written.ok()) written = out->Take(outputs);

@@ -70,9 +70,10 @@ int main(int argc, char** argv) {
   infer->add_option("--question", infer_args.question,
                     "a question about the --file image (visual question answering)");
   infer->add_flag("--stream", infer_args.stream,
-                  "print text to stderr as the model makes it (Whisper, captioning)");
+                  "print text (Whisper, captioning) or progress (diffusion) to stderr as the "
+                  "model makes it");
   infer->add_option("-o,--out", infer_args.out,
-                    "write the binary output here (audio, an image), as it streams in");
+                    "write the binary output here (audio, an image, a video), as it streams in");
   auto* bench = app.add_subcommand(
       "bench", "measure latency and throughput against ZeroMQ and in-process libtorch");
   botmodels::bench::BenchOptions bench_options;

@@ -7,7 +7,10 @@
 #     models from transformers configs (tools/export/tiny_models.py), exports
 #     them with tools/export/, runs our pipelines on them on the GPU, and
 #     checks that the token ids equal transformers' generate() on the same
-#     inputs, greedy and with beam search (tools/export/check_generate.py).
+#     inputs, greedy and with beam search (tools/export/check_generate.py);
+#  3. runs the diffusion stand-ins on the GPU (float16): the same seed gives
+#     the same PNG twice, a video comes out, and a size past the memory
+#     estimate is out_of_memory at once.
 # Needs the build dependencies of scripts/setup.sh. Takes a few minutes.
 # Usage: scripts/gpu-check.sh [WORK_DIR]   (PYTHON=python3, DEVICE=cuda:0)
 set -euo pipefail
@@ -30,8 +33,8 @@ prefix=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
 
 cmake -S "$root" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$work/build" -j"$(nproc)" --target botmodels-run-pipeline cuda_test \
-  pipeline_backend_tests pipeline_tests standin_models
-(cd "$work/build" && ctest -R 'Cuda\.|WhisperBackend|CaptionBackend|PipelineBackends|ImagePreprocessor' \
+  pipeline_backend_tests pipeline_tests diffusion_tests standin_models
+(cd "$work/build" && ctest -R 'Cuda\.|WhisperBackend|CaptionBackend|PipelineBackends|ImagePreprocessor|NoiseSchedule|Samplers|Diffusion' \
   --output-on-failure)
 
 "$python" "$root/tools/export/tiny_models.py" "$work/hf"
@@ -42,4 +45,19 @@ for name in whisper caption vqa; do
 done
 "$python" "$root/tools/export/check_generate.py" "$work/build/bin/botmodels-run-pipeline" \
   "$work/hf" "$work/models" "$device"
+run=$work/build/bin/botmodels-run-pipeline
+standins=$work/build/standin-models
+for i in 1 2; do
+  "$run" "$standins/sd-standin" --device "$device" --prompt "a red bicycle" --seed 3 \
+    --width 256 --height 192 --out "$work/sd-$i.png"
+done
+cmp "$work/sd-1.png" "$work/sd-2.png" || { echo "gpu-check: the same seed gave two images"; exit 1; }
+"$run" "$standins/video-standin" --device "$device" --prompt "a red bicycle" --num-frames 12 \
+  --out "$work/video.mp4"
+rm -rf "$work/sd-huge" && cp -r "$standins/sd-standin" "$work/sd-huge"
+sed -i 's/^memory_per_pixel = .*/memory_per_pixel = 1048576/' "$work/sd-huge/model.toml"
+if out=$("$run" "$work/sd-huge" --device "$device" --prompt "a cat" --width 2048 --height 2048 2>&1); then
+  echo "gpu-check: 2048 x 2048 at 1 MiB per pixel should not fit: $out"; exit 1
+fi
+grep -q out_of_memory <<<"$out" || { echo "gpu-check: expected out_of_memory: $out"; exit 1; }
 echo "gpu-check: all checks passed"

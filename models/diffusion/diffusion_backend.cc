@@ -22,8 +22,6 @@ constexpr int kWarmupRuns = 2;     // TorchScript's profiling executor optimizes
 constexpr int kWarmupFrames = 2;   // a video's frames in the warm-up
 constexpr int kWarmupLatents = 8;  // latents per side: what a UNet's three downsamplings need
 
-using Clock = std::chrono::steady_clock;
-
 std::string Shape(const torch::Tensor& t) {
   std::string out = "[";
   for (int64_t d : t.sizes()) out += (out.size() > 1 ? ", " : "") + std::to_string(d);
@@ -178,6 +176,10 @@ Result<DiffusionBackend::Job> DiffusionBackend::ReadJob(const protocol::TensorVi
     return InvalidRequest("input 'scheduler': one of euler, euler_a, dpmpp_2m, lcm");
   }
   job.sampler = *kind;
+  if (job.sampler == Sampler::Kind::kLcm && job.steps > NoiseSchedule::kLcmOriginalSteps) {
+    return InvalidRequest(fmt::format("input 'steps': the lcm scheduler takes 1 to {}",
+                                      NoiseSchedule::kLcmOriginalSteps));
+  }
   if (video_) {
     auto frames = WholeInput(inputs, "num_frames", options_.frames, 1, options_.max_frames);
     auto fps = WholeInput(inputs, "fps", options_.fps, 1, options_.max_fps);
@@ -245,11 +247,15 @@ Result<torch::Tensor> DiffusionBackend::Sample(const Job& job,
       options_.schedule.prediction == "v_prediction" ? Prediction::kV : Prediction::kEpsilon;
   const int64_t rows = job.guided() ? 2 : 1;
   const std::string total = ValueWriter().Int(sampler.steps()).Take();
+  const auto past_deadline = [&](int done) {
+    return std::chrono::steady_clock::now() < request.deadline
+               ? Status()
+               : Status(
+                     ErrorCode::kDeadlineExceeded,
+                     fmt::format("the deadline passed after step {} of {}", done, sampler.steps()));
+  };
   for (int i = 0; i < sampler.steps(); ++i) {
-    if (Clock::now() >= request.deadline) {
-      return Status(ErrorCode::kDeadlineExceeded,
-                    fmt::format("the deadline passed after step {} of {}", i, sampler.steps()));
-    }
+    BOTMODELS_RETURN_IF_ERROR(past_deadline(i));
     const double sigma = plan.sigmas[i];
     torch::Tensor input = DenoiserInput(x, sigma);
     if (rows == 2) input = torch::cat({input, input});
@@ -271,6 +277,7 @@ Result<torch::Tensor> DiffusionBackend::Sample(const Job& job,
       request.partial({{"step", ValueView(step)}, {"steps", ValueView(total)}});
     }
   }
+  BOTMODELS_RETURN_IF_ERROR(past_deadline(sampler.steps()));  // nor decode for nobody
   return x;
 }
 

@@ -6,9 +6,8 @@
 namespace botmodels {
 namespace {
 
-constexpr double kKarrasRho = 7;       // Karras et al.'s choice for image models
-constexpr int kLcmOriginalSteps = 50;  // the schedule LCMs are distilled on
-constexpr double kMaxBeta = 0.999;     // the cosine schedule's cap: no step erases everything
+constexpr double kKarrasRho = 7;    // Karras et al.'s choice for image models
+constexpr double kMaxBeta = 0.999;  // the cosine schedule's cap: no step erases everything
 
 // alpha_bar(t) of the cosine schedule (Nichol & Dhariwal 2021), t in [0, 1].
 double CosineAlphaBar(double t) {

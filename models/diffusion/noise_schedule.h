@@ -21,6 +21,8 @@ struct SamplingPlan {
 // tools/reference/diffusion_schedules.py). Immutable; thread-safe.
 class NoiseSchedule {
  public:
+  static constexpr int kLcmOriginalSteps = 50;  // the schedule LCMs are distilled on
+
   explicit NoiseSchedule(const ScheduleOptions& options);
 
   // `steps` timesteps spaced as options.timestep_spacing says, their sigmas
@@ -28,8 +30,8 @@ class NoiseSchedule {
   // as Karras et al. (rho = 7) between the same ends, and the timesteps of
   // those sigmas. steps >= 1.
   SamplingPlan Plan(int steps, bool karras) const;
-  // A latent consistency model's: `steps` of the 50 timesteps it was
-  // distilled on (diffusers' LCMScheduler, original_inference_steps = 50).
+  // A latent consistency model's: `steps` (at most kLcmOriginalSteps) of
+  // the timesteps it was distilled on (diffusers' LCMScheduler).
   SamplingPlan LcmPlan(int steps) const;
 
   // The (fractional) timestep whose training sigma is `sigma`, by linear

@@ -133,9 +133,10 @@ TEST_F(Generation, VideoIsAnMp4WithTheFramesAndRateAskedFor) {
 
 TEST_F(Generation, TheCliWritesTheImageToAFile) {
   testing::TempDir dir;
-  auto run = testing::RunCli(
-      broker_, {"infer", "sd-standin", "--text", "a red bicycle", "--out", dir / "bike.png"});
+  auto run = testing::RunCli(broker_, {"infer", "sd-standin", "--text", "a red bicycle", "--out",
+                                       dir / "bike.png", "--stream"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("step 4/4"), std::string::npos) << "progress on stderr: " << run.err;
   const json result = json::parse(run.out);
   EXPECT_TRUE(result["outputs"]["seed"].is_number_integer()) << result;
   EXPECT_EQ(PngSize(testing::ReadFile(dir / "bike.png")), (std::pair{64, 64}));

@@ -323,6 +323,9 @@ TEST_F(Diffusion, BadInputIsAClearError) {
   EXPECT_EQ(code(with("steps", Int(151))), ErrorCode::kInvalidRequest) << "past max_steps";
   EXPECT_EQ(code(with("seed", Int(-1))), ErrorCode::kInvalidRequest);
   EXPECT_EQ(code(with("scheduler", String("ddim"))), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(code({{"prompt", String("a cat")}, {"scheduler", String("lcm")}, {"steps", Int(51)}}),
+            ErrorCode::kInvalidRequest)
+      << "an LCM has 50 timesteps";
   EXPECT_EQ(code(with("guidance_scale", Int(31))), ErrorCode::kInvalidRequest);
   EXPECT_EQ(code(with("num_frames", Int(8))), ErrorCode::kInvalidRequest) << "an image model";
   EXPECT_EQ(code({{"prompt", String(std::string(9000, 'a'))}}), ErrorCode::kInvalidRequest);
