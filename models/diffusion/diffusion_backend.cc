@@ -18,9 +18,8 @@ namespace botmodels {
 namespace {
 
 constexpr int64_t kMaxSeed = (int64_t{1} << 53) - 1;  // exact in a double, and in JSON
-constexpr int kWarmupRuns = 2;     // TorchScript's profiling executor optimizes on the second
-constexpr int kWarmupFrames = 2;   // a video's frames in the warm-up
-constexpr int kWarmupLatents = 8;  // latents per side: what a UNet's three downsamplings need
+constexpr int kWarmupRuns = 2;    // TorchScript's profiling executor optimizes on the second
+constexpr int kWarmupFrames = 2;  // a video's frames in the warm-up
 
 std::string Shape(const torch::Tensor& t) {
   std::string out = "[";
@@ -109,12 +108,13 @@ Status DiffusionBackend::LoadParts() {
     *module = std::move(*loaded);
     if (dtype_ != torch::kFloat32) module->to(dtype_);
   }
-  // A small generation through every part: checks their interfaces and
-  // warms them up (TorchScript optimizes on the first runs).
+  // A one-step generation at the default size through every part: checks
+  // their interfaces and warms them up for the size most requests ask for
+  // (TorchScript optimizes on the first runs of a shape).
   Job warmup;
   warmup.prompt = "warm up";
-  warmup.width = std::min(options_.max_width, kWarmupLatents * options_.vae_scale_factor);
-  warmup.height = std::min(options_.max_height, kWarmupLatents * options_.vae_scale_factor);
+  warmup.width = options_.width;
+  warmup.height = options_.height;
   warmup.frames = video_ ? std::min(kWarmupFrames, options_.max_frames) : 1;
   warmup.guidance_scale = options_.guidance ? options_.guidance_scale : 0;
   warmup.scheduler = options_.scheduler;
