@@ -209,7 +209,9 @@ def main():
     if xl:
         options["dtype"] = "bfloat16"  # SDXL's VAE overflows in float16
     if args.video:
-        options.update(frames=24, fps=8, vae_batch=8, width=576 if default < 576 else default,
+        # The Python service's video defaults: 24 frames at 8 fps, 50 steps.
+        options.update(frames=24, fps=8, steps=50, vae_batch=8,
+                       width=576 if default < 576 else default,
                        height=320 if default < 576 else default)
     if torch.cuda.is_available():
         shapes = [(frames, side // 2, side // 2), (frames, side, side)]
