@@ -21,25 +21,6 @@ constexpr int64_t kMaxSeed = (int64_t{1} << 53) - 1;  // exact in a double, and 
 constexpr int kWarmupRuns = 2;    // TorchScript's profiling executor optimizes on the second
 constexpr int kWarmupFrames = 2;  // a video's frames in the warm-up
 
-std::string Shape(const torch::Tensor& t) {
-  std::string out = "[";
-  for (int64_t d : t.sizes()) out += (out.size() > 1 ? ", " : "") + std::to_string(d);
-  return out + "]";
-}
-
-// A whole number input from min to max, or `fallback` when absent.
-Result<int64_t> WholeInput(const protocol::TensorViews& inputs, const char* name, int64_t fallback,
-                           int64_t min, int64_t max) {
-  const auto it = inputs.find(name);
-  if (it == inputs.end()) return fallback;
-  const auto number = ReadNumber(it->second.data);
-  if (!number || *number != std::floor(*number) || *number < static_cast<double>(min) ||
-      *number > static_cast<double>(max)) {
-    return InvalidRequest(fmt::format("input '{}': a whole number from {} to {}", name, min, max));
-  }
-  return static_cast<int64_t>(*number);
-}
-
 protocol::TensorView ValueView(const std::string& encoded) {
   return {protocol::DType::kValue, {}, encoded};
 }
@@ -267,8 +248,8 @@ Result<torch::Tensor> DiffusionBackend::Sample(const Job& job,
     torch::Tensor output = denoiser_.forward(args).toTensor().to(torch::kFloat32);
     if (output.sizes() != input.sizes()) {
       return Status(ErrorCode::kInternal,
-                    fmt::format("{} returned {} for latents {}", options_.denoiser, Shape(output),
-                                Shape(input)));
+                    fmt::format("{} returned {} for latents {}", options_.denoiser,
+                                c10::str(output.sizes()), c10::str(input.sizes())));
     }
     if (rows == 2) output = Guided(output, job.guidance_scale);
     x = sampler.Step(i, x, Denoised(x, output, sigma, prediction), noise);
@@ -294,8 +275,8 @@ Result<torch::Tensor> DiffusionBackend::DecodeLatents(const torch::Tensor& laten
     if (out.dim() != 4 || out.size(0) != part.size(0) || out.size(1) != 3 ||
         out.size(2) != part.size(2) * side || out.size(3) != part.size(3) * side) {
       return Status(ErrorCode::kInternal,
-                    fmt::format("{} returned {} for latents {}", options_.vae_decoder, Shape(out),
-                                Shape(part)));
+                    fmt::format("{} returned {} for latents {}", options_.vae_decoder,
+                                c10::str(out.sizes()), c10::str(part.sizes())));
     }
     pixels.push_back(PixelsToRgb8(out));
   }

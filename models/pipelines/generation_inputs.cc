@@ -6,32 +6,28 @@
 #include "common/value.h"
 
 namespace botmodels {
-namespace {
-
-// A whole number from 1 to `max` sent as input `name`, or `fallback` when absent.
-Result<int> WholeNumber(const protocol::TensorViews& inputs, const char* name, int fallback,
-                        int max) {
+Result<int64_t> WholeInput(const protocol::TensorViews& inputs, const char* name, int64_t fallback,
+                           int64_t min, int64_t max) {
   const auto it = inputs.find(name);
   if (it == inputs.end()) return fallback;
   const auto number = ReadNumber(it->second.data);
-  if (!number || *number != std::floor(*number) || *number < 1 || *number > max) {
-    return InvalidRequest("input '" + std::string(name) + "': a whole number from 1 to " +
-                          std::to_string(max));
+  if (!number || *number != std::floor(*number) || *number < static_cast<double>(min) ||
+      *number > static_cast<double>(max)) {
+    return InvalidRequest("input '" + std::string(name) + "': a whole number from " +
+                          std::to_string(min) + " to " + std::to_string(max));
   }
-  return static_cast<int>(*number);
+  return static_cast<int64_t>(*number);
 }
-
-}  // namespace
 
 Result<GenerationOptions> RequestedGeneration(const GenerateOptions& model,
                                               const protocol::TensorViews& inputs) {
-  auto beams = WholeNumber(inputs, "beams", model.beams, model.max_beams);
+  auto beams = WholeInput(inputs, "beams", model.beams, 1, model.max_beams);
   if (!beams.ok()) return beams.status();
-  auto tokens = WholeNumber(inputs, "max_new_tokens", model.max_new_tokens, model.max_new_tokens);
+  auto tokens = WholeInput(inputs, "max_new_tokens", model.max_new_tokens, 1, model.max_new_tokens);
   if (!tokens.ok()) return tokens.status();
   GenerationOptions o;
-  o.beams = *beams;
-  o.max_new_tokens = *tokens;
+  o.beams = static_cast<int>(*beams);
+  o.max_new_tokens = static_cast<int>(*tokens);
   o.repetition_penalty = model.repetition_penalty;
   o.length_penalty = model.length_penalty;
   return o;

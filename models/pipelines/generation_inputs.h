@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -16,6 +17,11 @@ namespace botmodels {
 // a whole number or lies past the model's max_beams or max_new_tokens.
 Result<GenerationOptions> RequestedGeneration(const GenerateOptions& model,
                                               const protocol::TensorViews& inputs);
+
+// The request's whole-number input `name` from min to max, or `fallback`
+// when absent; invalid_request naming the input and the range otherwise.
+Result<int64_t> WholeInput(const protocol::TensorViews& inputs, const char* name, int64_t fallback,
+                           int64_t min, int64_t max);
 
 // The request's string input `name`, or nullopt when absent.
 std::optional<std::string_view> OptionalString(const protocol::TensorViews& inputs,
