@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace botmodels::bench {
 namespace {
@@ -18,6 +19,31 @@ const ForwardRun* InprocAt(const BenchReport& r, double mean_rows) {
     if (f.rows == rows) return &f;
   }
   return nullptr;
+}
+
+// The served mlp's p50 at one client over its bound: (b)'s p50 at one client
+// plus one in-process forward of one row (the target: <= 1.1). Unset when a
+// figure is missing.
+struct OneClient {
+  double served_p50_us = 0, bound_us = 0;
+};
+std::optional<OneClient> ServedAtOneClient(const BenchReport& r) {
+  const auto served = std::find_if(r.served.begin(), r.served.end(),
+                                   [](const ServedRun& s) { return s.load.concurrency == 1; });
+  const auto noop = std::find_if(r.noop.begin(), r.noop.end(),
+                                 [](const LoadResult& l) { return l.concurrency == 1; });
+  const ForwardRun* forward = InprocAt(r, 1);
+  if (served == r.served.end() || noop == r.noop.end() || !forward ||
+      forward->forwards_per_second <= 0 || r.options.rows != 1) {
+    return std::nullopt;
+  }
+  return OneClient{served->load.p50_us, noop->p50_us + 1e6 / forward->forwards_per_second};
+}
+
+// The scale run's throughput with the most workers over that with one (the target: >= 0.8).
+std::optional<double> ScaleRatio(const BenchReport& r) {
+  if (r.scale.size() < 2 || r.scale.front().per_second <= 0) return std::nullopt;
+  return r.scale.back().per_second / r.scale.front().per_second;
 }
 
 std::string Row(const std::string& name, const LoadResult& l, const std::string& extra = "") {
@@ -50,9 +76,16 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
   out << "\nratios (target)\n";
   for (size_t i = 0; i < r.proxy.size() && i < r.noop.size(); ++i) {
     out << fmt::format(
-        "  conc {:>3}: (b)/(a) p50 latency {:.2f} (<= 1.15), throughput {:.2f} (>= 0.8)\n",
+        "  conc {:>3}: (b)/(a) p50 latency {:.2f} (<= 1.15), throughput {:.2f} (>= 0.8), "
+        "cpu per reply {:.2f} (<= 1.2)\n",
         r.proxy[i].concurrency, r.noop[i].p50_us / r.proxy[i].p50_us,
-        r.noop[i].per_second / r.proxy[i].per_second);
+        r.noop[i].per_second / r.proxy[i].per_second,
+        r.noop[i].server_cpu_us / r.proxy[i].server_cpu_us);
+  }
+  if (const auto one = ServedAtOneClient(r)) {
+    out << fmt::format(
+        "  conc   1: (d) p50 {:.0f} us over (b) p50 + one forward {:.0f} us: {:.2f} (<= 1.1)\n",
+        one->served_p50_us, one->bound_us, one->served_p50_us / one->bound_us);
   }
   for (const auto& s : r.served) {
     if (const ForwardRun* f = InprocAt(r, s.mean_batch_rows)) {
@@ -76,6 +109,10 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
   if (!r.scale.empty()) {
     out << fmt::format("\nscale: no-op workers on one broker, {} clients\n",
                        r.options.scale_concurrency);
+  }
+  if (const auto ratio = ScaleRatio(r)) {
+    out << fmt::format("  {} workers over 1: throughput {:.2f} (>= 0.8)\n",
+                       r.options.scale_workers.back(), *ratio);
   }
   for (size_t i = 0; i < r.scale.size(); ++i) {
     out << fmt::format(
@@ -134,7 +171,19 @@ nlohmann::json ToJson(const BenchReport& r) {
     j["ratios"]["broker_over_proxy"].push_back(
         {{"concurrency", r.proxy[i].concurrency},
          {"p50_latency", r.noop[i].p50_us / r.proxy[i].p50_us},
-         {"throughput", r.noop[i].per_second / r.proxy[i].per_second}});
+         {"throughput", r.noop[i].per_second / r.proxy[i].per_second},
+         {"cpu_per_reply", r.noop[i].server_cpu_us / r.proxy[i].server_cpu_us}});
+  }
+  if (const auto one = ServedAtOneClient(r)) {
+    j["ratios"]["served_p50_over_hop_plus_forward"] = {
+        {"concurrency", 1},
+        {"served_p50_us", one->served_p50_us},
+        {"bound_us", one->bound_us},
+        {"ratio", one->served_p50_us / one->bound_us}};
+  }
+  if (const auto ratio = ScaleRatio(r)) {
+    j["ratios"]["scale_most_over_one_worker"] = {{"workers", r.options.scale_workers.back()},
+                                                 {"throughput", *ratio}};
   }
   for (const auto& s : r.served) {
     if (const ForwardRun* f = InprocAt(r, s.mean_batch_rows)) {

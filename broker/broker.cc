@@ -61,7 +61,7 @@ Broker::Broker(BrokerConfig config, std::vector<ModelConfig> models, BrokerCrede
       supervisor_(clock_, *launcher_, WorkerLaunchOptions(config_, credentials_)),
       services_(clock_, *launcher_, ServiceLaunchOptions(config_)),
       metrics_(models_),
-      router_(clock_, *this, Policies(models_), &metrics_),
+      router_(clock_, *this, Policies(models_), &metrics_, static_cast<uint32_t>(UsableCores())),
       refusals_(clock_),
       sockets_(config_, credentials_, clock_),
       frontend_(sockets_.frontend(), config_.limits, ClientAuthenticator(config_, credentials_),
@@ -224,8 +224,9 @@ protocol::BrokerInfo Broker::Info() const {
   return info;
 }
 
-void Broker::SendToWorker(WorkerRecord& worker, PendingRequest& request, uint32_t budget_ms) {
-  channel_.SendRequest(worker, request, budget_ms);
+void Broker::SendToWorker(WorkerRecord& worker, PendingRequest& request,
+                          const protocol::JobHeader& job) {
+  channel_.SendRequest(worker, request, job);
 }
 
 Delivery Broker::SendToClient(const std::string& client, zmq::message_t& reply) {

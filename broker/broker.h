@@ -71,7 +71,8 @@ class Broker final : private Outbox, private RequestHandler {
   void Handle(const std::string& client, const protocol::Request& request,
               zmq::message_t& body) override;
   // Outbox: the router's messages.
-  void SendToWorker(WorkerRecord& worker, PendingRequest& request, uint32_t budget_ms) override;
+  void SendToWorker(WorkerRecord& worker, PendingRequest& request,
+                    const protocol::JobHeader& job) override;
   Delivery SendToClient(const std::string& client, zmq::message_t& reply) override;
 
   // Constant after construction.

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
 #include <stdexcept>
 
 namespace botmodels {
@@ -36,10 +35,9 @@ ReplayGuard::Digest ReplayGuard::DigestOf(std::string_view key_id, std::string_v
   return digest;
 }
 
-void ReplayGuard::PopOldest() {
-  std::pop_heap(by_age_.begin(), by_age_.end(), std::greater<>());
-  seen_.erase(by_age_.back().digest);
-  by_age_.pop_back();
+void ReplayGuard::PopFront() {
+  seen_.erase(by_arrival_.front().digest);
+  by_arrival_.pop_front();
 }
 
 Status ReplayGuard::Admit(std::string_view key_id, std::string_view nonce, int64_t timestamp_ms,
@@ -51,7 +49,9 @@ Status ReplayGuard::Admit(std::string_view key_id, std::string_view nonce, int64
                                              std::to_string(window_ms_) + " ms)"};
   }
   // Pairs older than the window can go: their timestamps are refused above.
-  while (!by_age_.empty() && by_age_.front().timestamp_ms < now_ms - window_ms_) PopOldest();
+  while (!by_arrival_.empty() && by_arrival_.front().timestamp_ms < now_ms - window_ms_) {
+    PopFront();
+  }
   if (timestamp_ms <= floor_ms_) {
     // The client did nothing wrong: signed afresh (a newer timestamp), it passes.
     return Status(ErrorCode::kUnauthenticated,
@@ -63,11 +63,10 @@ Status ReplayGuard::Admit(std::string_view key_id, std::string_view nonce, int64
   if (!seen_.insert(digest).second) {
     return {ErrorCode::kUnauthenticated, "replayed request: this nonce was already used"};
   }
-  by_age_.push_back({timestamp_ms, digest});
-  std::push_heap(by_age_.begin(), by_age_.end(), std::greater<>());
-  while (by_age_.size() > capacity_) {
-    floor_ms_ = std::max(floor_ms_, by_age_.front().timestamp_ms);
-    PopOldest();
+  by_arrival_.push_back({timestamp_ms, digest});
+  while (by_arrival_.size() > capacity_) {
+    floor_ms_ = std::max(floor_ms_, by_arrival_.front().timestamp_ms);
+    PopFront();
   }
   return {};
 }

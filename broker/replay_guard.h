@@ -3,9 +3,9 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <string_view>
 #include <unordered_set>
-#include <vector>
 
 #include "common/status.h"
 
@@ -13,9 +13,13 @@ namespace botmodels {
 
 // Refuses signed messages whose timestamp is outside the clock-skew window,
 // and repeats of a (key id, nonce) pair within it. Memory is bounded: at
-// `capacity` pairs the oldest is forgotten, and from then on nothing as old
-// as it is accepted, so a replay is never let through, only refused sooner.
-// Pairs are kept as keyed 128-bit BLAKE2b digests (~100 bytes each).
+// `capacity` pairs the first remembered is forgotten, and from then on
+// nothing as old as it is accepted, so a replay is never let through, only
+// refused sooner. Pairs are kept as keyed 128-bit BLAKE2b digests (~100
+// bytes each), in arrival order: timestamps arrive nearly in order, so the
+// front holds the oldest but for clock skew, and a pair is forgotten no
+// sooner than its timestamp allows (a FIFO, not a heap: no log n sift
+// through a million entries per request).
 //
 // Not thread-safe (the broker's event loop).
 class ReplayGuard {
@@ -37,17 +41,16 @@ class ReplayGuard {
   struct Entry {
     int64_t timestamp_ms;
     Digest digest;
-    bool operator>(const Entry& o) const { return timestamp_ms > o.timestamp_ms; }
   };
 
   Digest DigestOf(std::string_view key_id, std::string_view nonce) const;
-  void PopOldest();
+  void PopFront();
 
   const int64_t window_ms_;
   const size_t capacity_;
   std::array<uint8_t, 32> hash_key_;  // random per process
   int64_t floor_ms_ = INT64_MIN;      // timestamps at or below this are refused
-  std::vector<Entry> by_age_;         // min-heap on timestamp_ms
+  std::deque<Entry> by_arrival_;
   std::unordered_set<Digest, DigestHash> seen_;
 };
 

@@ -26,8 +26,8 @@ ModelPolicy PolicyOf(const ModelConfig& model) {
 }
 
 Router::Router(const Clock& clock, Outbox& outbox, const std::vector<ModelPolicy>& models,
-               RequestObserver* observer)
-    : clock_(clock), outbox_(outbox), observer_(observer) {
+               RequestObserver* observer, uint32_t cpu_cores)
+    : clock_(clock), outbox_(outbox), observer_(observer), cpu_cores_(cpu_cores) {
   for (const auto& m : models) models_[m.name].policy = m;
 }
 
@@ -76,30 +76,44 @@ void Router::Enqueue(PendingRequest& request, bool front) {
 }
 
 void Router::Dispatch(const std::string& model) {
+  // Assign first, send after: each job then tells its worker how many more
+  // follow it (JobHeader::queued), so that a batching worker waits for
+  // company only when some is on its way.
   ModelQueue& q = models_.at(model);
+  const auto now = clock_.Now();
+  round_.clear();
   while (!q.tickets.empty()) {
     auto it = requests_.find(q.tickets.front());
     if (it == requests_.end() || !it->second.worker.empty()) {
       q.tickets.pop_front();  // answered while queued
       continue;
     }
-    WorkerRecord* worker = workers_.LeastLoaded(model);
-    if (!worker) return;
+    WorkerRecord* worker = workers_.Pick(model, cpu_cores_);
+    if (!worker) break;
     q.tickets.pop_front();
     --q.live;
     PendingRequest& r = it->second;
-    uint32_t budget_ms = 0;
-    if (r.deadline != Clock::TimePoint::max()) {
-      const auto left =
-          std::chrono::ceil<std::chrono::milliseconds>(r.deadline - clock_.Now()).count();
-      budget_ms = static_cast<uint32_t>(std::max<int64_t>(left, 1));
-    }
     r.worker = worker->id;
-    r.dispatched = clock_.Now();
+    r.dispatched = now;
     worker->in_flight.insert(r.ticket);
-    worker->last_sent = clock_.Now();
-    outbox_.SendToWorker(*worker, r, budget_ms);
+    worker->last_sent = worker->last_job = now;
+    round_.emplace_back(worker, &r);
   }
+  for (size_t i = 0; i < round_.size(); ++i) {
+    auto [worker, r] = round_[i];
+    const auto queued = std::count_if(round_.begin() + i + 1, round_.end(),
+                                      [worker](const auto& job) { return job.first == worker; });
+    outbox_.SendToWorker(
+        *worker, *r,
+        {.ticket = r->ticket, .budget_ms = BudgetMs(*r), .queued = static_cast<uint32_t>(queued)});
+  }
+}
+
+uint32_t Router::BudgetMs(const PendingRequest& request) const {
+  if (request.deadline == Clock::TimePoint::max()) return 0;
+  const auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(request.deadline - clock_.Now()).count();
+  return static_cast<uint32_t>(std::max<int64_t>(left, 1));
 }
 
 void Router::OnRegister(WorkerRecord record) {

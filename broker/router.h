@@ -64,9 +64,11 @@ enum class Delivery {
 class Outbox {
  public:
   virtual ~Outbox() = default;
-  // Sends `request` to `worker`; budget_ms is the time left (0: no deadline).
-  // The body stays with the request (a retry sends it again): share, don't move it.
-  virtual void SendToWorker(WorkerRecord& worker, PendingRequest& request, uint32_t budget_ms) = 0;
+  // Sends `request` to `worker` beside `job` (its ticket, the time left and
+  // how many more follow it to that worker). The body stays with the request
+  // (a retry sends it again): share, don't move it.
+  virtual void SendToWorker(WorkerRecord& worker, PendingRequest& request,
+                            const protocol::JobHeader& job) = 0;
   // Sends one encoded reply frame to a client, without blocking
   // (docs/protocol.md, "Streamed replies"). On kFull the message is left in
   // `reply`, for a later try.
@@ -82,7 +84,8 @@ enum class Departure {
 // Routes requests to workers and guarantees that every accepted request gets
 // exactly one reply: a worker's, or an error (overloaded, deadline_exceeded,
 // worker_crashed, model_load_failed). Requests queue per model (bounded) and
-// go to the model's ready worker with the fewest in flight. A request whose
+// go to the worker WorkerRegistry::Pick chooses: the fewest in flight, without
+// running more CPU workers of a model at once than the cores. A request whose
 // worker dies is retried once on a sibling; one that kills two workers is not
 // retried again, nor is one whose partial replies have begun to flow.
 //
@@ -94,9 +97,10 @@ class Router {
   static constexpr std::chrono::milliseconds kRetryUnsentEvery{10};
   static constexpr std::chrono::seconds kGiveUpUnsentAfter{60};
 
-  // `observer` (may be null) hears of every answer.
+  // `observer` (may be null) hears of every answer. `cpu_cores`: the cores
+  // the CPU workers share (WorkerRegistry::Pick); 0: no limit.
   Router(const Clock& clock, Outbox& outbox, const std::vector<ModelPolicy>& models,
-         RequestObserver* observer = nullptr);
+         RequestObserver* observer = nullptr, uint32_t cpu_cores = 0);
 
   bool Serves(const std::string& model) const { return models_.contains(model); }
   // Serves a new model, or changes a served one's queue size and timeout
@@ -162,7 +166,9 @@ class Router {
     bool unloaded = false;         // by an operator: requests are refused
   };
 
+  // Sends the model's queued requests to workers while they can take them.
   void Dispatch(const std::string& model);
+  uint32_t BudgetMs(const PendingRequest& request) const;
   void OnPartial(WorkerRecord& worker, uint64_t ticket, zmq::message_t reply);
   // Sends a final reply; one the client's full queue refuses waits in
   // unsent_ and is tried again, so that every request gets its final reply.
@@ -177,6 +183,7 @@ class Router {
   const Clock& clock_;
   Outbox& outbox_;
   RequestObserver* const observer_;
+  const uint32_t cpu_cores_;
   WorkerRegistry workers_;
   std::map<std::string, ModelQueue> models_;
   std::unordered_map<uint64_t, PendingRequest> requests_;  // every unanswered request
@@ -193,6 +200,8 @@ class Router {
     Clock::TimePoint give_up;
   };
   std::deque<Unsent> unsent_;
+  // Dispatch()'s assignments, sent once all are made; kept to reuse its memory.
+  std::vector<std::pair<WorkerRecord*, PendingRequest*>> round_;
 };
 
 }  // namespace botmodels

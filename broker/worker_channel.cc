@@ -95,6 +95,7 @@ void WorkerChannel::Register(const std::string& identity, std::vector<zmq::messa
   record.model = hello->model;
   record.device = hello->device;
   record.capacity = hello->capacity;
+  record.threads = hello->threads;
   record.pid = hello->pid;
   record.last_heard = record.last_sent = clock_.Now();
   LogFields fields{{"worker", record.id}, {"model", record.model}};
@@ -103,8 +104,9 @@ void WorkerChannel::Register(const std::string& identity, std::vector<zmq::messa
   router_.OnRegister(std::move(record));
 }
 
-void WorkerChannel::SendRequest(WorkerRecord& worker, PendingRequest& request, uint32_t budget_ms) {
-  const std::string header = codec::EncodeJobHeader({request.ticket, budget_ms, "", 0});
+void WorkerChannel::SendRequest(WorkerRecord& worker, PendingRequest& request,
+                                const protocol::JobHeader& job) {
+  const std::string header = codec::EncodeJobHeader(job);
   zmq::message_t body;
   body.copy(request.body);  // shares the bytes (reference-counted), copies none
   socket_.send(zmq::buffer(worker.identity), zmq::send_flags::sndmore);

@@ -34,7 +34,7 @@ class WorkerChannel {
   void Receive();
 
   // [request][job header][body]: the body's bytes are shared, not copied.
-  void SendRequest(WorkerRecord& worker, PendingRequest& request, uint32_t budget_ms);
+  void SendRequest(WorkerRecord& worker, PendingRequest& request, const protocol::JobHeader& job);
 
   // A heartbeat to each worker that has been sent nothing for `interval`.
   void SendHeartbeats(std::chrono::milliseconds interval);

@@ -28,17 +28,24 @@ WorkerRecord* WorkerRegistry::ByIdentity(const std::string& identity) {
   return it == id_by_identity_.end() ? nullptr : ById(it->second);
 }
 
-WorkerRecord* WorkerRegistry::LeastLoaded(const std::string& model) {
+WorkerRecord* WorkerRegistry::Pick(const std::string& model, uint32_t cpu_cores) {
   // A linear scan: a model has a handful of workers (one per GPU and replica).
-  WorkerRecord* best = nullptr;
+  WorkerRecord* busy = nullptr;  // the least loaded of those with requests in flight
+  WorkerRecord* idle = nullptr;  // the warmest of those without
+  uint64_t busy_cpu_threads = 0;
   for (auto& [id, w] : by_id_) {
-    if (w.model != model || !w.can_take()) continue;
-    if (!best || w.in_flight.size() < best->in_flight.size() ||
-        (w.in_flight.size() == best->in_flight.size() && w.last_sent < best->last_sent)) {
-      best = &w;
-    }
+    if (w.model != model) continue;
+    const bool is_busy = !w.in_flight.empty();
+    if (is_busy && w.on_cpu()) busy_cpu_threads += w.threads;
+    if (!w.can_take()) continue;
+    if (is_busy && (!busy || w.in_flight.size() < busy->in_flight.size())) busy = &w;
+    if (!is_busy && (!idle || w.last_job > idle->last_job)) idle = &w;
   }
-  return best;
+  if (!idle) return busy;
+  const bool cores_spare =
+      cpu_cores == 0 || busy_cpu_threads == 0 || busy_cpu_threads + idle->threads <= cpu_cores;
+  if (busy && idle->on_cpu() && !cores_spare) return busy;
+  return idle;
 }
 
 std::vector<std::string> WorkerRegistry::Silent(Clock::TimePoint now,

@@ -113,6 +113,7 @@ inline constexpr std::string_view kMaxItems = "max_items";
 // Worker messages: hello, state, memory and the job header
 inline constexpr std::string_view kWorkerId = "worker_id";
 inline constexpr std::string_view kCapacity = "capacity";
+inline constexpr std::string_view kThreads = "threads";
 inline constexpr std::string_view kLoadMs = "load_ms";
 inline constexpr std::string_view kGpuAllocatedBytes = "gpu_allocated_bytes";
 inline constexpr std::string_view kGpuReservedBytes = "gpu_reserved_bytes";
@@ -337,6 +338,7 @@ struct WorkerHello {
   std::string model;
   std::string device;
   uint32_t capacity = 1;  // requests the worker accepts at once
+  uint32_t threads = 0;   // the cores a forward uses (CPU workers); 0: unknown
   int64_t pid = 0;
 
   bool operator==(const WorkerHello&) const = default;
@@ -376,6 +378,10 @@ struct JobHeader {
   std::string code;        // beside a reply: "ok" or its error code, for the broker's metrics
   uint32_t batch = 0;      // beside a reply: rows in the forward that answered it; 0 = none ran
   bool more = false;       // beside a reply: a partial reply of a streamed request
+  // Beside a request: how many more requests the broker is sending this
+  // worker right behind this one; 0: none on their way, so a partial batch
+  // need not wait for company.
+  uint32_t queued = 0;
 
   bool operator==(const JobHeader&) const = default;
 };

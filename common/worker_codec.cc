@@ -12,7 +12,8 @@ std::string EncodeHello(const protocol::WorkerHello& h) {
   Packer pk(buf);
   PackMap(pk, Field(field::kVersion, h.version), Field(field::kWorkerId, h.worker_id),
           Field(field::kModel, h.model), Field(field::kDevice, h.device),
-          Field(field::kCapacity, h.capacity), Field(field::kPid, h.pid));
+          Field(field::kCapacity, h.capacity), FieldIf(h.threads != 0, field::kThreads, h.threads),
+          Field(field::kPid, h.pid));
   return std::move(buf.bytes);
 }
 
@@ -27,6 +28,7 @@ Result<protocol::WorkerHello> DecodeHello(std::string_view bytes) {
   BOTMODELS_RETURN_IF_ERROR(m->String(field::kModel, &h.model));
   BOTMODELS_RETURN_IF_ERROR(m->String(field::kDevice, &h.device));
   BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kCapacity, &h.capacity));
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kThreads, &h.threads, false));
   BOTMODELS_RETURN_IF_ERROR(m->Signed(field::kPid, &h.pid));
   if (h.capacity == 0) return InvalidRequest("field 'hello.capacity': must be at least 1");
   if (h.worker_id.empty()) return InvalidRequest("field 'hello.worker_id': must not be empty");
@@ -86,6 +88,7 @@ std::string EncodeJobHeader(const protocol::JobHeader& h) {
   StringBuffer buf;
   Packer pk(buf);
   PackMap(pk, Field(field::kTicket, h.ticket), Field(field::kBudgetMs, h.budget_ms),
+          FieldIf(h.queued != 0, field::kQueued, h.queued),
           FieldIf(!h.code.empty(), field::kCode, h.code),
           FieldIf(h.batch != 0, field::kBatch, h.batch), FieldIf(h.more, field::kMore, h.more));
   return std::move(buf.bytes);
@@ -99,6 +102,7 @@ Result<protocol::JobHeader> DecodeJobHeader(std::string_view bytes) {
   protocol::JobHeader h;
   BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kTicket, &h.ticket));
   BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kBudgetMs, &h.budget_ms, false));
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kQueued, &h.queued, false));
   BOTMODELS_RETURN_IF_ERROR(m->String(field::kCode, &h.code, false));
   BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kBatch, &h.batch, false));
   BOTMODELS_RETURN_IF_ERROR(m->Bool(field::kMore, &h.more, false));

@@ -93,8 +93,10 @@ std::optional<Job> BrokerLink::Receive() {
 }
 
 void BrokerLink::Send(JobReply reply) {
-  const std::string header = codec::EncodeJobHeader(
-      {reply.ticket, 0, std::string(ErrorCodeName(reply.code)), reply.batch_rows, reply.more});
+  const std::string header = codec::EncodeJobHeader({.ticket = reply.ticket,
+                                                     .code = std::string(ErrorCodeName(reply.code)),
+                                                     .batch = reply.batch_rows,
+                                                     .more = reply.more});
   socket_.send(zmq::buffer(wm::kReply), zmq::send_flags::sndmore);
   socket_.send(zmq::buffer(header), zmq::send_flags::sndmore);
   socket_.send(FrameOf(std::move(reply.body)), zmq::send_flags::none);

@@ -34,56 +34,21 @@ Executor::Executor(ModelConfig config, protocol::Limits limits,
       sink_(sink),
       backend_(std::move(backend)) {}
 
-Executor::~Executor() { Stop(); }
-
-void Executor::Start(bool preload) {
-  thread_ = std::thread([this, preload] { Run(preload); });
+Clock::TimePoint Executor::NextDue() const {
+  if (waiting_.empty() || device_lost_) return Clock::TimePoint::max();
+  if (BatchReady()) return Clock::TimePoint::min();
+  return waiting_.front().arrived + config_.max_queue_delay;
 }
 
-void Executor::Submit(Job job) {
-  {
-    std::lock_guard lock(mutex_);
-    jobs_.push_back(std::move(job));
-  }
-  wake_.notify_one();
-}
-
-void Executor::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
-}
-
-void Executor::Run(bool preload) {
-  if (preload) EnsureLoaded();
-  while (true) {
-    std::deque<Job> arrived;
-    {
-      std::unique_lock lock(mutex_);
-      const auto news = [this] { return stopping_ || !jobs_.empty(); };
-      if (waiting_.empty()) {
-        wake_.wait(lock, news);
-      } else if (!BatchReady()) {
-        wake_.wait_for(lock, waiting_.front().arrived + config_.max_queue_delay - clock_.Now(),
-                       news);
-      }
-      if (stopping_) break;
-      arrived.swap(jobs_);
-    }
-    for (Job& job : arrived) Accept(std::move(job));
-    if (waiting_.empty()) continue;
-    if (BatchReady() || clock_.Now() >= waiting_.front().arrived + config_.max_queue_delay) {
-      std::list<Waiting> batch = TakeBatch();
-      Guarded(batch, [&] { RunBatch(batch); });
-    }
-    if (Status health = backend_->Health(); !health.ok()) {
-      spdlog::critical("model {}: {}", config_.name, health.message());
-      sink_.Deliver(DeviceLost{health.message()});
-      break;
-    }
+void Executor::RunNext() {
+  if (NextDue() > clock_.Now()) return;
+  std::list<Waiting> batch = TakeBatch();
+  Guarded(batch, [&] { RunBatch(batch); });
+  if (Status health = backend_->Health(); !health.ok()) {
+    spdlog::critical("model {}: {}", config_.name, health.message());
+    sink_.Deliver(DeviceLost{health.message()});
+    device_lost_ = true;
+    waiting_.clear();  // unanswered: the worker exits and the broker retries them
   }
 }
 
@@ -106,7 +71,7 @@ void Executor::Guarded(std::list<Waiting>& at_hand, Work work) {
   }
 }
 
-Status Executor::EnsureLoaded() {
+Status Executor::Load() {
   if (load_status_) return *load_status_;
   SendState({protocol::ModelState::kLoading, "", 0});
   const auto start = clock_.Now();
@@ -126,7 +91,9 @@ Status Executor::EnsureLoaded() {
   return *load_status_;
 }
 
-void Executor::Accept(Job job) {
+void Executor::Submit(Job job) {
+  if (device_lost_) return;
+  on_its_way_ = job.header.queued;
   std::list<Waiting> accepting;  // spliced into waiting_ once it passes every check
   Waiting& w = accepting.emplace_back();
   w.job = std::move(job);
@@ -156,7 +123,7 @@ void Executor::Accept(Job job) {
 }
 
 bool Executor::BatchReady() const {
-  if (!config_.batching() || config_.max_queue_delay.count() == 0) return true;
+  if (!config_.batching() || config_.max_queue_delay.count() == 0 || on_its_way_ == 0) return true;
   const std::string& key = waiting_.front().key;
   int64_t rows = 0;
   for (const Waiting& w : waiting_) {
@@ -191,7 +158,7 @@ void Executor::RunBatch(std::list<Waiting>& batch) {
   }
   batch.remove_if([](const Waiting& w) { return w.answered; });
   if (batch.empty()) return;
-  if (Status s = EnsureLoaded(); !s.ok()) {
+  if (Status s = Load(); !s.ok()) {
     for (Waiting& w : batch) SendError(w, s);
     return;
   }

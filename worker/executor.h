@@ -1,14 +1,10 @@
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "common/clock.h"
 #include "common/codec.h"
@@ -19,13 +15,17 @@
 
 namespace botmodels {
 
-// Runs jobs on the model on its own thread, so that the I/O thread keeps
-// heartbeating during a long forward. With config.max_batch_size > 1 it joins
+// Runs jobs on the model, on the thread that calls it: the worker's serving
+// thread, which also receives and answers, so that a request crosses no
+// thread on its way through the worker (the Pulse keeps the heartbeats
+// flowing while a forward runs). With config.max_batch_size > 1 it joins
 // waiting requests whose non-batch dims agree into one forward (dynamic
-// batching, docs/performance.md), waiting up to config.max_queue_delay for a
-// batch to fill; when a batched forward fails, its requests run one by one so
-// that one bad input fails only its own request. Every result goes to `sink`
-// typed (worker/result.h): the executor knows nothing of frames.
+// batching, docs/performance.md). A partial batch waits for company up to
+// config.max_queue_delay only while the broker says more requests are on
+// their way to this worker (JobHeader::queued): nobody is waited for. When a
+// batched forward fails, its requests run one by one so that one bad input
+// fails only its own request. Every result goes to `sink` typed
+// (worker/result.h): the executor knows nothing of frames.
 //
 // Errors are values: a bad request, a failed forward, and any exception
 // thrown while a request is at hand (std::bad_alloc while packing a reply, a
@@ -34,8 +34,9 @@ namespace botmodels {
 // on. Only a failing Health() stops it: it then delivers DeviceLost and
 // answers nothing more.
 //
-// Threading: Submit() and Stop() may be called from any thread; the backend
-// and the waiting requests are touched only by the executor thread.
+// Threading: one thread at a time; the caller drives it (Submit, NextDue,
+// RunNext). Jobs still waiting when it is destroyed are dropped unanswered:
+// the broker retries them elsewhere when this worker goes away.
 class Executor {
  public:
   // Requests are decoded within `limits`; a reply over max_message_bytes is
@@ -43,17 +44,25 @@ class Executor {
   // `sink` and `clock` must outlive the executor.
   Executor(ModelConfig config, protocol::Limits limits, std::unique_ptr<ModelBackend> backend,
            const Clock& clock, ResultSink& sink);
-  ~Executor();  // Stop()
 
-  // Starts the thread; with `preload` it loads the model before the first job.
-  void Start(bool preload);
+  // Loads the model if it is not loaded, reporting loading, then ready or
+  // load_failed. Returns the load status; a Load() that throws is a failed load.
+  Status Load();
 
-  // Queues a job; it is answered exactly once (also when the model fails to load).
+  // Takes a job: a bad one is answered at once, a good one waits for
+  // RunNext(). Every job is answered exactly once (also when the model fails
+  // to load), unless the device is lost first.
   void Submit(Job job);
 
-  // Lets the running forward finish, drops the waiting jobs (the broker
-  // retries them elsewhere when this worker goes away), and joins the thread.
-  void Stop();
+  // When RunNext() has work: now or earlier while a batch is ready, the
+  // oldest request's arrival + max_queue_delay while it waits for company,
+  // TimePoint::max() when nothing waits or the device is lost.
+  Clock::TimePoint NextDue() const;
+
+  // Runs the oldest waiting request, with those that batch with it, if due.
+  // After a forward, checks the device: a lost one delivers DeviceLost, and
+  // the executor answers nothing more.
+  void RunNext();
 
  private:
   // A job decoded in place: `request` views into job.body, so a Waiting
@@ -68,17 +77,12 @@ class Executor {
     bool answered = false;  // its final reply has been delivered
   };
 
-  void Run(bool preload);
-  // Loads the model if needed, reporting loading/ready/load_failed. Returns
-  // the load status; a Load() that throws is a failed load.
-  Status EnsureLoaded();
-  // Decodes and checks a job: answers it at once when it is bad, else it waits.
-  void Accept(Job job);
   // The error boundary: runs `work` on the requests `at_hand`; if it throws,
   // each of them not yet answered gets the exception as its error reply.
   template <typename Work>
   void Guarded(std::list<Waiting>& at_hand, Work work);
-  // True when the oldest waiting request should run now, not wait for company.
+  // True when the oldest waiting request should run now, not wait for company:
+  // its batch is full, or no more requests are on their way.
   bool BatchReady() const;
   // The oldest waiting request and those that may share its forward.
   std::list<Waiting> TakeBatch();
@@ -98,17 +102,11 @@ class Executor {
   const Clock& clock_;
   ResultSink& sink_;
 
-  // Executor thread only.
   std::unique_ptr<ModelBackend> backend_;
   std::optional<Status> load_status_;
   std::list<Waiting> waiting_;  // oldest first
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Job> jobs_;   // GUARDED_BY(mutex_): submitted, not yet accepted
-  bool stopping_ = false;  // GUARDED_BY(mutex_)
-
-  std::thread thread_;
+  uint32_t on_its_way_ = 0;     // JobHeader::queued of the latest job
+  bool device_lost_ = false;    // DeviceLost delivered: answer nothing more
 };
 
 }  // namespace botmodels

@@ -24,8 +24,9 @@ struct WorkerOptions {
 };
 
 // One worker process: one model on one device. Run() is the zguide mdworker
-// loop: receive a request, hand it to the executor, forward the reply, while
-// the BrokerLink heartbeats. The model loads lazily on the first request.
+// loop on one thread: receive requests, run them (Executor), send the
+// replies, while a Pulse thread keeps the heartbeats flowing during long
+// forwards. The model loads lazily on the first request unless preloaded.
 class Worker {
  public:
   explicit Worker(WorkerOptions options);

@@ -231,9 +231,9 @@ TEST(Bench, SmokeModeMeasuresEveryRunAndWritesJson) {
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   for (const char* line :
        {"(a) zmq::proxy + echo", "(b) broker + no-op worker", "(c) mlp in-process",
-        "(d) broker + mlp, batching", "(b)/(a) p50 latency", "(d)/(c) throughput",
-        "scale:", "kill -9 of the mlp worker", "(e) broker + double, zmq",
-        "(f) gateway + double, HTTP", "gateway RSS"}) {
+        "(d) broker + mlp, batching", "(b)/(a) p50 latency", "(d)/(c) throughput", "cpu per reply",
+        "over (b) p50 + one forward", "scale:", "2 workers over 1", "kill -9 of the mlp worker",
+        "(e) broker + double, zmq", "(f) gateway + double, HTTP", "gateway RSS"}) {
     EXPECT_NE(run.out.find(line), std::string::npos) << "missing '" << line << "' in\n" << run.out;
   }
   std::ifstream file(json_path);
@@ -249,6 +249,11 @@ TEST(Bench, SmokeModeMeasuresEveryRunAndWritesJson) {
   ASSERT_FALSE(j["inprocess"].empty());
   EXPECT_GT(j["inprocess"][0]["rows_per_second"].get<double>(), 0);
   EXPECT_EQ(j["ratios"]["broker_over_proxy"].size(), j["proxy"].size());
+  for (const auto& ratio : j["ratios"]["broker_over_proxy"]) {
+    EXPECT_GT(ratio["cpu_per_reply"].get<double>(), 0);
+  }
+  EXPECT_GT(j["ratios"]["served_p50_over_hop_plus_forward"]["ratio"].get<double>(), 0);
+  EXPECT_GT(j["ratios"]["scale_most_over_one_worker"]["throughput"].get<double>(), 0);
   EXPECT_EQ(j["ratios"]["served_over_inprocess"].size(), j["served"].size());
   EXPECT_GT(j["restart_serving_ms"].get<double>(), 0);
   EXPECT_GE(j["restart_serving_ms"].get<double>(), j["restart_registered_ms"].get<double>());

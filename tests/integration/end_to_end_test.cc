@@ -236,8 +236,8 @@ TEST(EndToEnd, GarbageOnTheWorkerSocketLeavesTheBrokerServing) {
       {"\xc1\xc1"},              // one frame, not a type
       {"register", "\x93\x01"},  // a hello that is not a map
       {"register", codec::EncodeHello({1, "x-0", "no-such-model", "cpu", 1, 1})},
-      {"reply", codec::EncodeJobHeader({42, 0, "ok"}), "x"},  // a reply from nobody
-      {"state", "\xff"},                                      // state before registering
+      {"reply", codec::EncodeJobHeader({.ticket = 42, .code = "ok"}), "x"},  // a reply from nobody
+      {"state", "\xff"},  // state before registering
       {"heartbeat", "extra", "frames"},
       {"request", "a", "b"},  // broker-to-worker type
   };

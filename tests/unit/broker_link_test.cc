@@ -92,13 +92,16 @@ TEST_F(BrokerLinkTest, RegistersWithItsHelloSignedByTheWorkerSecret) {
 TEST_F(BrokerLinkTest, ARequestBecomesAJobWhoseDeadlineIsItsBudget) {
   link_->Connect();
   Next();
-  auto job = Deliver({std::string(wm::kRequest), codec::EncodeJobHeader({9, 250, "", 0}), "body"});
+  auto job =
+      Deliver({std::string(wm::kRequest),
+               codec::EncodeJobHeader({.ticket = 9, .budget_ms = 250, .queued = 3}), "body"});
   ASSERT_TRUE(job.has_value());
   EXPECT_EQ(job->header.ticket, 9u);
+  EXPECT_EQ(job->header.queued, 3u);
   EXPECT_EQ(job->body.to_string(), "body");
   EXPECT_EQ(job->deadline, clock_.Now() + 250ms);
   auto no_budget =
-      Deliver({std::string(wm::kRequest), codec::EncodeJobHeader({10, 0, "", 0}), "b"});
+      Deliver({std::string(wm::kRequest), codec::EncodeJobHeader({.ticket = 10}), "b"});
   ASSERT_TRUE(no_budget.has_value());
   EXPECT_EQ(no_budget->deadline, Clock::TimePoint::max());
 }

@@ -193,15 +193,15 @@ TEST(Codec, WorkerMessagesRoundTrip) {
   ASSERT_OK(m);
   EXPECT_EQ(*m, memory);
 
-  protocol::JobHeader job{0xfffffffffffULL, 1500, ""};
+  protocol::JobHeader job{.ticket = 0xfffffffffffULL, .budget_ms = 1500, .queued = 12};
   auto j = codec::DecodeJobHeader(codec::EncodeJobHeader(job));
   ASSERT_OK(j);
   EXPECT_EQ(*j, job);
-  protocol::JobHeader reply_job{7, 0, "out_of_memory"};
+  protocol::JobHeader reply_job{.ticket = 7, .code = "out_of_memory"};
   j = codec::DecodeJobHeader(codec::EncodeJobHeader(reply_job));
   ASSERT_OK(j);
   EXPECT_EQ(*j, reply_job);
-  protocol::JobHeader partial_job{8, 0, "ok", 0, /*more=*/true};
+  protocol::JobHeader partial_job{.ticket = 8, .code = "ok", .more = true};
   j = codec::DecodeJobHeader(codec::EncodeJobHeader(partial_job));
   ASSERT_OK(j);
   EXPECT_EQ(*j, partial_job);

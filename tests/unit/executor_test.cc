@@ -1,14 +1,13 @@
 // The worker's executor with fake backends and a recording sink: replies,
-// states, the error boundary and a lost device, without sockets or torch.
+// states, the error boundary, a lost device and when batches are due,
+// without sockets, threads or torch.
 #include "worker/executor.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <functional>
 #include <msgpack.hpp>
-#include <mutex>
 #include <new>
 #include <stdexcept>
 
@@ -50,35 +49,21 @@ class FakeBackend final : public ModelBackend {
   Status Health() const override { return health; }
 };
 
-// Records what the executor delivers; the test waits for it.
+// Records what the executor delivers.
 class RecordingSink final : public ResultSink {
  public:
   void Deliver(WorkerResult result) override {
-    std::lock_guard lock(mutex_);
     if (fail_next_reply && std::holds_alternative<JobReply>(result)) {
       fail_next_reply = false;
       throw std::bad_alloc();
     }
     results_.push_back(std::move(result));
-    arrived_.notify_all();
   }
 
-  // The first `n` results, waiting up to 10 s for them.
-  std::vector<WorkerResult> WaitFor(size_t n) {
-    std::unique_lock lock(mutex_);
-    arrived_.wait_for(lock, 10s, [&] { return results_.size() >= n; });
-    return results_;
-  }
+  const std::vector<WorkerResult>& results() const { return results_; }
 
-  // The first `n` replies, decoded, by ticket, waiting up to 10 s for them.
-  std::map<uint64_t, std::pair<JobReply, protocol::Reply>> Replies(size_t n) {
-    std::unique_lock lock(mutex_);
-    const auto replies = [&] {
-      return std::count_if(results_.begin(), results_.end(), [](const WorkerResult& r) {
-        return std::holds_alternative<JobReply>(r);
-      });
-    };
-    arrived_.wait_for(lock, 10s, [&] { return static_cast<size_t>(replies()) >= n; });
+  // The replies, decoded, by ticket.
+  std::map<uint64_t, std::pair<JobReply, protocol::Reply>> Replies() const {
     std::map<uint64_t, std::pair<JobReply, protocol::Reply>> out;
     for (const WorkerResult& r : results_) {
       if (const auto* reply = std::get_if<JobReply>(&r)) {
@@ -90,11 +75,9 @@ class RecordingSink final : public ResultSink {
     return out;
   }
 
-  bool fail_next_reply = false;  // set before the executor starts
+  bool fail_next_reply = false;
 
  private:
-  std::mutex mutex_;
-  std::condition_variable arrived_;
   std::vector<WorkerResult> results_;
 };
 
@@ -125,24 +108,29 @@ Job InferJob(uint64_t ticket, std::string id, std::string model = "echo") {
 
 class ExecutorTest : public ::testing::Test {
  protected:
-  // Starts an executor over a FakeBackend that `setup` configures.
-  void Start(const std::function<void(FakeBackend&)>& setup = {}, bool preload = false) {
+  // Makes an executor for `model` over a FakeBackend that `setup` configures.
+  void Start(const std::function<void(FakeBackend&)>& setup = {}, ModelConfig model = EchoModel()) {
     auto backend = std::make_unique<FakeBackend>();
     if (setup) setup(*backend);
-    executor_ = std::make_unique<Executor>(EchoModel(), protocol::Limits{}, std::move(backend),
+    executor_ = std::make_unique<Executor>(std::move(model), protocol::Limits{}, std::move(backend),
                                            clock_, sink_);
-    executor_->Start(preload);
   }
 
-  SteadyClock clock_;
+  // Hands the executor a job and runs what is due, as the serving thread does.
+  void Submit(Job job) {
+    executor_->Submit(std::move(job));
+    while (executor_->NextDue() <= clock_.Now()) executor_->RunNext();
+  }
+
+  testing::FakeClock clock_;
   RecordingSink sink_;
   std::unique_ptr<Executor> executor_;
 };
 
 TEST_F(ExecutorTest, AnswersARequestWithTheBackendsOutputsAfterReportingTheLoad) {
   Start();
-  executor_->Submit(InferJob(7, "r1"));
-  const auto results = sink_.WaitFor(3);
+  Submit(InferJob(7, "r1"));
+  const auto results = sink_.results();
   ASSERT_EQ(results.size(), 3u);
   EXPECT_EQ(std::get<StateChange>(results[0]).state.state, protocol::ModelState::kLoading);
   EXPECT_EQ(std::get<StateChange>(results[1]).state.state, protocol::ModelState::kReady);
@@ -173,8 +161,8 @@ TEST_F(ExecutorTest, EachKindOfExceptionBecomesItsRequestsErrorAndTheNextRequest
       }
     };
   });
-  for (uint64_t t = 1; t <= 5; ++t) executor_->Submit(InferJob(t, "r" + std::to_string(t)));
-  auto replies = sink_.Replies(5);
+  for (uint64_t t = 1; t <= 5; ++t) Submit(InferJob(t, "r" + std::to_string(t)));
+  auto replies = sink_.Replies();
   ASSERT_EQ(replies.size(), 5u);
   EXPECT_EQ(replies[1].second.status.code(), ErrorCode::kOutOfMemory);
   EXPECT_EQ(replies[1].first.code, ErrorCode::kOutOfMemory);
@@ -191,9 +179,9 @@ TEST_F(ExecutorTest, EachKindOfExceptionBecomesItsRequestsErrorAndTheNextRequest
 TEST_F(ExecutorTest, ABadAllocWhileSendingAReplyBecomesOutOfMemoryForThatRequest) {
   sink_.fail_next_reply = true;
   Start();
-  executor_->Submit(InferJob(1, "first"));
-  executor_->Submit(InferJob(2, "second"));
-  auto replies = sink_.Replies(2);
+  Submit(InferJob(1, "first"));
+  Submit(InferJob(2, "second"));
+  auto replies = sink_.Replies();
   ASSERT_EQ(replies.size(), 2u);
   EXPECT_EQ(replies[1].second.status.code(), ErrorCode::kOutOfMemory);
   ASSERT_OK(replies[2].second.status);
@@ -203,32 +191,32 @@ TEST_F(ExecutorTest, ALoadThatThrowsIsAFailedLoadAndEveryRequestGetsIt) {
   Start([](FakeBackend& b) {
     b.load = []() -> Status { throw std::runtime_error("weights truncated"); };
   });
-  executor_->Submit(InferJob(1, "a"));
-  executor_->Submit(InferJob(2, "b"));
-  auto replies = sink_.Replies(2);
+  Submit(InferJob(1, "a"));
+  Submit(InferJob(2, "b"));
+  auto replies = sink_.Replies();
   ASSERT_EQ(replies.size(), 2u);
   for (auto& [ticket, reply] : replies) {
     EXPECT_EQ(reply.second.status.code(), ErrorCode::kModelLoadFailed);
     EXPECT_NE(reply.second.status.message().find("weights truncated"), std::string::npos);
   }
-  const auto results = sink_.WaitFor(4);
+  const auto results = sink_.results();
   EXPECT_EQ(std::get<StateChange>(results[1]).state.state, protocol::ModelState::kFailed);
 }
 
 TEST_F(ExecutorTest, BadRequestsAreAnsweredAtOnceEchoingTheirIdWhenReadable) {
   Start();
-  executor_->Submit(InferJob(1, "other", "not-echo"));
+  Submit(InferJob(1, "other", "not-echo"));
   protocol::Request wrong_input;
   wrong_input.id = "wrong";
   wrong_input.op = protocol::Op::kInfer;
   wrong_input.model = "echo";
   wrong_input.inputs = {{"z", Floats({1}, {1})}};
-  executor_->Submit(JobOf(2, wrong_input));
+  Submit(JobOf(2, wrong_input));
   Job garbage;
   garbage.header.ticket = 3;
   garbage.body = zmq::message_t(std::string_view("\xc1"));  // never valid msgpack
-  executor_->Submit(std::move(garbage));
-  auto replies = sink_.Replies(3);
+  Submit(std::move(garbage));
+  auto replies = sink_.Replies();
   ASSERT_EQ(replies.size(), 3u);
   EXPECT_EQ(replies[1].second.status.code(), ErrorCode::kInvalidRequest);
   EXPECT_EQ(replies[1].second.id, "other");
@@ -248,11 +236,10 @@ TEST_F(ExecutorTest, ARequestPastItsDeadlineIsNotRun) {
   });
   Job job = InferJob(1, "late");
   job.deadline = clock_.Now() - 1ms;
-  executor_->Submit(std::move(job));
-  auto replies = sink_.Replies(1);
+  Submit(std::move(job));
+  auto replies = sink_.Replies();
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[1].second.status.code(), ErrorCode::kDeadlineExceeded);
-  executor_->Stop();
   EXPECT_FALSE(ran);
 }
 
@@ -263,15 +250,14 @@ TEST_F(ExecutorTest, AnUnhealthyBackendDeliversDeviceLostAndAnswersNothingMore) 
       return Status(ErrorCode::kInternal, "CUDA error: an illegal memory access");
     };
   });
-  executor_->Submit(InferJob(1, "a"));
-  const auto results = sink_.WaitFor(3);
+  Submit(InferJob(1, "a"));
+  const auto results = sink_.results();
   ASSERT_EQ(results.size(), 3u);
   const auto* lost = std::get_if<DeviceLost>(&results[2]);
   ASSERT_NE(lost, nullptr);
   EXPECT_NE(lost->reason.find("illegal memory access"), std::string::npos);
-  executor_->Submit(InferJob(2, "b"));
-  executor_->Stop();
-  EXPECT_EQ(sink_.WaitFor(0).size(), 3u);  // no reply, for either request
+  Submit(InferJob(2, "b"));
+  EXPECT_EQ(sink_.results().size(), 3u);  // no reply, for either request
 }
 
 TEST_F(ExecutorTest, AStreamedRequestGetsItsPartialRepliesInOrderThenOneFinalReply) {
@@ -279,9 +265,9 @@ TEST_F(ExecutorTest, AStreamedRequestGetsItsPartialRepliesInOrderThenOneFinalRep
   Job job = InferJob(9, "s");
   protocol::Request r = *codec::DecodeRequest(job.body.to_string_view());
   r.stream = true;
-  executor_->Submit(JobOf(9, r));
+  Submit(JobOf(9, r));
   std::vector<JobReply> replies;
-  for (const WorkerResult& result : sink_.WaitFor(5)) {  // loading, ready, 2 partials, final
+  for (const WorkerResult& result : sink_.results()) {  // loading, ready, 2 partials, final
     if (const auto* reply = std::get_if<JobReply>(&result)) replies.push_back(*reply);
   }
   ASSERT_EQ(replies.size(), 3u);
@@ -299,6 +285,74 @@ TEST_F(ExecutorTest, AStreamedRequestGetsItsPartialRepliesInOrderThenOneFinalRep
   ASSERT_OK(final_reply);
   EXPECT_FALSE(final_reply->more);
   EXPECT_EQ(testing::ToFloats(final_reply->outputs.at("y")), expected);
+}
+
+// A batching echo: up to 8 rows per forward, waiting up to 10 ms for company.
+ModelConfig BatchingEchoModel() {
+  ModelConfig c = EchoModel();
+  c.max_batch_size = 8;
+  c.max_queue_delay = 10ms;
+  return c;
+}
+
+// A job of two rows that the broker says `queued` more follow.
+Job BatchJob(uint64_t ticket, uint32_t queued) {
+  Job job = InferJob(ticket, "b" + std::to_string(ticket));
+  job.header.queued = queued;
+  return job;
+}
+
+TEST_F(ExecutorTest, APartialBatchWaitsOnlyForTheRequestsTheBrokerSaysAreOnTheirWay) {
+  int forwards = 0;
+  Start(
+      [&](FakeBackend& b) {
+        b.infer = [&](const protocol::TensorViews& in) -> Result<ModelOutputs> {
+          ++forwards;
+          return ModelOutputs{{{"y", in.at("x")}}, nullptr};
+        };
+      },
+      BatchingEchoModel());
+  Submit(BatchJob(1, /*queued=*/2));
+  EXPECT_EQ(executor_->NextDue(), clock_.Now() + 10ms);  // two more are coming: wait for them
+  Submit(BatchJob(2, 1));
+  EXPECT_EQ(forwards, 0);
+  Submit(BatchJob(3, 0));  // the last of them: nobody else to wait for
+  EXPECT_EQ(forwards, 1);
+  auto replies = sink_.Replies();
+  ASSERT_EQ(replies.size(), 3u);
+  for (auto& [ticket, reply] : replies) {
+    ASSERT_OK(reply.second.status);
+    EXPECT_EQ(reply.first.batch_rows, 6u);  // three requests of two rows, one forward
+  }
+  EXPECT_EQ(executor_->NextDue(), Clock::TimePoint::max());
+}
+
+TEST_F(ExecutorTest, ALoneRequestRunsAtOnceDespiteTheQueueDelay) {
+  Start({}, BatchingEchoModel());
+  Submit(BatchJob(1, /*queued=*/0));
+  auto replies = sink_.Replies();
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[1].first.batch_rows, 2u);
+}
+
+TEST_F(ExecutorTest, CompanyThatNeverComesIsWaitedForNoLongerThanTheQueueDelay) {
+  Start({}, BatchingEchoModel());
+  Submit(BatchJob(1, /*queued=*/3));
+  EXPECT_TRUE(sink_.Replies().empty());
+  clock_.Advance(10ms);
+  ASSERT_LE(executor_->NextDue(), clock_.Now());
+  executor_->RunNext();
+  auto replies = sink_.Replies();
+  ASSERT_EQ(replies.size(), 1u);
+  ASSERT_OK(replies[1].second.status);
+}
+
+TEST_F(ExecutorTest, AFullBatchRunsWithoutWaitingForTheRest) {
+  Start({}, BatchingEchoModel());
+  for (uint64_t t = 1; t <= 4; ++t) Submit(BatchJob(t, /*queued=*/10));  // 8 rows: full
+  auto replies = sink_.Replies();
+  ASSERT_EQ(replies.size(), 4u);
+  for (auto& [ticket, reply] : replies) EXPECT_EQ(reply.first.batch_rows, 8u);
 }
 
 }  // namespace

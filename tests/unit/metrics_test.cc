@@ -13,7 +13,7 @@ using namespace std::chrono_literals;
 
 class NullOutbox final : public Outbox {
  public:
-  void SendToWorker(WorkerRecord&, PendingRequest& r, uint32_t) override {
+  void SendToWorker(WorkerRecord&, PendingRequest& r, const protocol::JobHeader&) override {
     tickets.push_back(r.ticket);
   }
   Delivery SendToClient(const std::string&, zmq::message_t&) override { return Delivery::kSent; }

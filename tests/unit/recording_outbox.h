@@ -23,9 +23,12 @@ class RecordingOutbox final : public Outbox {
     uint64_t ticket;
     uint32_t budget_ms;
     std::string request_id;
+    uint32_t queued = 0;  // more on their way to the same worker
   };
-  void SendToWorker(WorkerRecord& worker, PendingRequest& r, uint32_t budget_ms) override {
-    to_workers.push_back({worker.id, r.ticket, budget_ms, r.id});
+  void SendToWorker(WorkerRecord& worker, PendingRequest& r,
+                    const protocol::JobHeader& job) override {
+    EXPECT_EQ(job.ticket, r.ticket);
+    to_workers.push_back({worker.id, r.ticket, job.budget_ms, r.id, job.queued});
   }
   Delivery SendToClient(const std::string& client, zmq::message_t& reply) override {
     if (full_clients.count(client)) return Delivery::kFull;

@@ -56,5 +56,20 @@ TEST(ReplayGuard, AtCapacityRefusesWhatItCanNoLongerCheckInsteadOfGrowing) {
   EXPECT_OK(guard.Admit("k", "e", kNow, kNow));  // newer than the floor
 }
 
+TEST(ReplayGuard, PairsArrivingOutOfTimestampOrderAreRefusedAsReplaysForTheirWholeWindow) {
+  ReplayGuard guard(kWindow, 1000);
+  ASSERT_OK(guard.Admit("k", "late-clock", kNow - 20'000, kNow));  // a client 20 s behind
+  ASSERT_OK(guard.Admit("k", "early-clock", kNow - 25'000, kNow));
+  // 6 s on, "early-clock" has left the window; "late-clock" has not and is still known.
+  EXPECT_FALSE(guard.Admit("k", "early-clock", kNow - 25'000, kNow + 6'000).ok());
+  const Status replay = guard.Admit("k", "late-clock", kNow - 20'000, kNow + 6'000);
+  EXPECT_NE(replay.message().find("replayed"), std::string::npos) << replay.message();
+  // At capacity the first to arrive goes, and the floor keeps its age refused.
+  ReplayGuard small(kWindow, 1);
+  ASSERT_OK(small.Admit("k", "newer", kNow, kNow));
+  ASSERT_OK(small.Admit("k", "older", kNow - 5, kNow));  // forgets "newer": floor = kNow
+  EXPECT_EQ(small.Admit("k", "newer", kNow, kNow).code(), ErrorCode::kUnauthenticated);
+}
+
 }  // namespace
 }  // namespace botmodels

@@ -334,6 +334,74 @@ TEST_F(RouterTest, AnswerAllLeavesNothingPending) {
   EXPECT_EQ(router_.pending(), 0u);
 }
 
+TEST_F(RouterTest, EachRequestOfADispatchRoundSaysHowManyMoreFollowItToItsWorker) {
+  Submit("a");
+  Submit("b");
+  Submit("c");
+  EXPECT_TRUE(outbox_.to_workers.empty());  // no worker yet
+  Register("w1", 2);
+  ASSERT_EQ(outbox_.to_workers.size(), 2u);
+  EXPECT_EQ(outbox_.to_workers[0].queued, 1u);
+  EXPECT_EQ(outbox_.to_workers[1].queued, 0u);
+  ReplyFrom("w1", outbox_.to_workers[0].ticket);
+  ASSERT_EQ(outbox_.to_workers.size(), 3u);
+  EXPECT_EQ(outbox_.to_workers[2].queued, 0u);  // c, alone
+}
+
+// Workers of model "m" for WorkerRegistry::Pick: `busy` of them with one request in flight.
+class PickTest : public ::testing::Test {
+ protected:
+  WorkerRecord& Add(const std::string& id, const std::string& device = "cpu",
+                    uint32_t threads = 1) {
+    WorkerRecord w;
+    w.id = id;
+    w.identity = "i-" + id;
+    w.model = "m";
+    w.device = device;
+    w.threads = threads;
+    w.capacity = 4;
+    registry_.Add(w);
+    return *registry_.ById(id);
+  }
+
+  WorkerRegistry registry_;
+  uint64_t ticket_ = 1;
+};
+
+TEST_F(PickTest, IdleCpuWorkersStayAsleepWhileTheBusyOnesUseEveryCoreAndHaveRoom) {
+  Add("w1").in_flight = {ticket_++, ticket_++};
+  Add("w2").in_flight = {ticket_++};
+  Add("w3");
+  EXPECT_EQ(registry_.Pick("m", /*cpu_cores=*/2)->id, "w2");  // busy, the least loaded
+  EXPECT_EQ(registry_.Pick("m", /*cpu_cores=*/4)->id, "w3");  // a core to spare
+  EXPECT_EQ(registry_.Pick("m", /*cpu_cores=*/0)->id, "w3");  // no limit
+  registry_.ById("w1")->in_flight = {1, 2, 3, 4};
+  registry_.ById("w2")->in_flight = {5, 6, 7, 8};
+  EXPECT_EQ(registry_.Pick("m", 2)->id, "w3");  // the busy ones are full
+}
+
+TEST_F(PickTest, AWorkerUsingEveryCoreRunsAloneWhileItHasRoom) {
+  Add("w1", "cpu", /*threads=*/2).in_flight = {ticket_++};
+  Add("w2", "cpu", 2);
+  EXPECT_EQ(registry_.Pick("m", 2)->id, "w1");
+}
+
+TEST_F(PickTest, GpuWorkersSpreadToTheLeastLoadedWhateverTheCores) {
+  Add("g0", "cuda:0", 0).in_flight = {ticket_++};
+  Add("g1", "cuda:1", 0);
+  EXPECT_EQ(registry_.Pick("m", 1)->id, "g1");
+}
+
+TEST_F(PickTest, TheFirstRequestGoesToTheIdleWorkerSentOneLast) {
+  FakeClock clock;
+  Add("w1").last_job = clock.Now();
+  Add("w2").last_job = clock.Now() + 1ms;
+  Add("w3").last_job = clock.Now() - 1ms;
+  EXPECT_EQ(registry_.Pick("m", 2)->id, "w2");
+  registry_.ById("w2")->draining = true;
+  EXPECT_EQ(registry_.Pick("m", 2)->id, "w1");
+}
+
 TEST(WorkerRegistry, SilentWorkersAreFound) {
   FakeClock clock;
   WorkerRegistry registry;
