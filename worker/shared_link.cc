@@ -27,7 +27,9 @@ std::vector<Job> SharedLink::Receive(std::chrono::milliseconds wait) {
   std::lock_guard lock(mutex_);
   const std::chrono::milliseconds tick = Housekeeping();
   jobs.swap(received_);
-  if (jobs.empty()) {
+  // With work due (wait 0), reading what is there is enough: a poll would
+  // only add a system call per batch.
+  if (jobs.empty() && wait.count() > 0) {
     zmq::pollitem_t item{link_.socket().handle(), 0, ZMQ_POLLIN, 0};
     try {
       zmq::poll(&item, 1, std::min(wait, tick));

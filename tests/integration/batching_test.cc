@@ -15,16 +15,23 @@ namespace {
 using namespace std::chrono_literals;
 using testing::BrokerHarness;
 
-// Long enough that requests sent together always share a forward, even on a
-// loaded machine; a test waits this long once per batch.
+// A worker waits for company only for requests the broker says are on their
+// way (docs/models.md, "Dynamic batching"), so these tests make a batch
+// certain: a slow request (Blocker) holds the worker while the requests
+// under test arrive, and they wait together for the next forward.
 constexpr char kBatching[] = "max_batch_size = 64\nmax_queue_delay_us = 300000\n";
 
 // y = x * 3 for float32 [-1, -1]: batches only requests of equal width; any
-// negative input makes the forward fail, for the whole batch it is in.
+// negative input makes the forward fail, for the whole batch it is in. An
+// input 512 wide first multiplies 512 × 512 matrices for tens of ms: a blocker.
 ScriptModel Triple() {
   return {"triple",
           "def forward(self, x):\n"
           "    assert bool((x >= 0).all()), 'negative input'\n"
+          "    if x.size(1) == 512:\n"
+          "        z = torch.ones(512, 512)\n"
+          "        for i in range(8):\n"
+          "            z = torch.mm(z, z) * 0.001\n"
           "    return x * 3\n",
           {},
           std::string("devices = [\"cpu\"]\n") + kBatching +
@@ -51,6 +58,15 @@ double MeanBatchRows(const BrokerHarness& broker, const std::string& model, doub
   return m[count] > 0 ? m[sum] / m[count] : 0;
 }
 
+// Sends a request that keeps `model`'s worker busy for tens of ms (a forward
+// of [rows, 512]): what follows at once arrives while it runs. Returns its id.
+std::string SendBlocker(Client& client, const std::string& model, int64_t rows) {
+  const protocol::Tensor zeros{protocol::DType::kFloat32,
+                               {rows, 512},
+                               std::string(static_cast<size_t>(rows) * 512 * sizeof(float), '\0')};
+  return client.Send(testing::InferRequest(model, {{"x", zeros}}));
+}
+
 // What batching guarantees (docs/models.md, "Batching"): a request's rows in
 // a batched reply are, bit for bit, those rows of one forward of the joined
 // batch; against the request's own forward they agree within float32
@@ -70,6 +86,8 @@ TEST(Batching, BatchedRowsAreThoseOfTheJoinedForwardAndCloseToTheirOwnForward) {
   };
 
   auto client = broker.NewClient();
+  constexpr int64_t kBlockerRows = 4096;  // over max_batch_size: it runs alone, ~50 ms
+  const std::string blocker = SendBlocker(*client, "mlp", kBlockerRows);
   std::vector<at::Tensor> inputs;  // in the order sent: the order they join in
   std::map<std::string, size_t> index;
   int64_t total_rows = 0;
@@ -80,15 +98,15 @@ TEST(Batching, BatchedRowsAreThoseOfTheJoinedForwardAndCloseToTheirOwnForward) {
     index[client->Send(testing::InferRequest("mlp", {{"x", x}}))] = i;
   }
   std::vector<protocol::Tensor> outputs(inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i) {
+  for (size_t i = 0; i <= inputs.size(); ++i) {
     auto reply = client->Receive(60s);
     ASSERT_TRUE(reply.has_value());
     ASSERT_OK(reply->status);
-    outputs[index.at(*reply->id)] = reply->outputs.at("y");
+    if (*reply->id != blocker) outputs[index.at(*reply->id)] = reply->outputs.at("y");
   }
-  // All rows shared one forward (sent together, well within the 300 ms
-  // delay), in the order sent: one broker and one worker keep it.
-  ASSERT_DOUBLE_EQ(MeanBatchRows(broker, "mlp", 10), static_cast<double>(total_rows))
+  // All rows shared one forward (they arrived while the blocker ran), in
+  // the order sent: one broker and one worker keep it.
+  ASSERT_DOUBLE_EQ(MeanBatchRows(broker, "mlp", 11), (kBlockerRows + 10.0 * total_rows) / 11)
       << broker.log();
   const at::Tensor joined = forward(torch::cat(inputs));
   int64_t row = 0;
@@ -114,6 +132,7 @@ TEST(Batching, RequestsOfOtherShapesBatchSeparately) {
   WriteScriptModel(broker.repository(), Triple());
   ASSERT_NO_FATAL_FAILURE(broker.Start(1));
   auto client = broker.NewClient();
+  const std::string blocker = SendBlocker(*client, "triple", 1);
   const std::vector<protocol::Tensor> inputs = {
       testing::Floats({1, 3}, {1, 2, 3}),
       testing::Floats({1, 5}, {1, 2, 3, 4, 5}),
@@ -125,18 +144,19 @@ TEST(Batching, RequestsOfOtherShapesBatchSeparately) {
   for (size_t i = 0; i < inputs.size(); ++i) {
     sent[client->Send(testing::InferRequest("triple", {{"x", inputs[i]}}))] = i;
   }
-  for (size_t n = 0; n < inputs.size(); ++n) {
+  for (size_t n = 0; n <= inputs.size(); ++n) {
     auto reply = client->Receive(60s);
     ASSERT_TRUE(reply.has_value());
     ASSERT_TRUE(reply->status.ok()) << broker.log();
+    if (*reply->id == blocker) continue;
     const protocol::Tensor& x = inputs[sent.at(*reply->id)];
     std::vector<float> tripled(x.data.size() / 4);
     std::memcpy(tripled.data(), x.data.data(), x.data.size());
     for (float& v : tripled) v *= 3;
     EXPECT_EQ(reply->outputs.at("y"), testing::Floats(x.shape, tripled));
   }
-  // Width 3: one forward of 4 rows for 3 replies; width 5: 3 rows for 2.
-  EXPECT_DOUBLE_EQ(MeanBatchRows(broker, "triple", 5), (3 * 4 + 2 * 3) / 5.0) << broker.log();
+  // The blocker: 1 row; width 3: one forward of 4 rows for 3 replies; width 5: 3 rows for 2.
+  EXPECT_DOUBLE_EQ(MeanBatchRows(broker, "triple", 6), (1 + 3 * 4 + 2 * 3) / 6.0) << broker.log();
 }
 
 TEST(Batching, OneBadRequestFailsAloneAndItsBatchNeighboursSucceed) {
@@ -144,15 +164,17 @@ TEST(Batching, OneBadRequestFailsAloneAndItsBatchNeighboursSucceed) {
   WriteScriptModel(broker.repository(), Triple());
   ASSERT_NO_FATAL_FAILURE(broker.Start(1));
   auto client = broker.NewClient();
+  const std::string blocker = SendBlocker(*client, "triple", 1);
   std::map<std::string, float> sent;
   for (float v : {1.0f, 2.0f, -1.0f, 4.0f, 5.0f}) {
     sent[client->Send(testing::InferRequest("triple", {{"x", testing::Floats({1, 2}, {v, v})}}))] =
         v;
   }
   int failed = 0;
-  for (size_t n = 0; n < sent.size(); ++n) {
+  for (size_t n = 0; n <= sent.size(); ++n) {
     auto reply = client->Receive(60s);
     ASSERT_TRUE(reply.has_value());
+    if (*reply->id == blocker) continue;
     const float v = sent.at(*reply->id);
     if (v < 0) {
       ++failed;
@@ -165,6 +187,26 @@ TEST(Batching, OneBadRequestFailsAloneAndItsBatchNeighboursSucceed) {
   }
   EXPECT_EQ(failed, 1);
   EXPECT_NE(broker.log().find("a batch of 5 requests failed"), std::string::npos) << broker.log();
+}
+
+TEST(Batching, ALoneRequestIsNotKeptWaitingForCompanyThatIsNotComing) {
+  BrokerHarness broker;
+  ScriptModel model = Triple();
+  constexpr char kLongDelay[] = "max_queue_delay_us = 300000";
+  model.toml.replace(model.toml.find(kLongDelay), sizeof kLongDelay - 1,
+                     "max_queue_delay_us = 10000000");  // 10 s
+  WriteScriptModel(broker.repository(), model);
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  auto client = broker.NewClient();
+  for (int i = 0; i < 3; ++i) {  // one at a time, as a single user sends them
+    const auto sent = std::chrono::steady_clock::now();
+    client->Send(testing::InferRequest("triple", {{"x", testing::Floats({1, 2}, {1, 2})}}));
+    auto reply = client->Receive(60s);
+    ASSERT_TRUE(reply.has_value());
+    ASSERT_OK(reply->status);
+    EXPECT_LT(std::chrono::steady_clock::now() - sent, 5s) << "it waited for the queue delay";
+  }
+  EXPECT_DOUBLE_EQ(MeanBatchRows(broker, "triple", 3), 1.0);
 }
 
 }  // namespace
