@@ -18,11 +18,11 @@ ClientFrontend::ClientFrontend(zmq::socket_t& socket, const protocol::Limits& li
 
 void ClientFrontend::Receive() {
   for (int i = 0; i < BrokerSockets::kReceiveBatch; ++i) {
-    std::vector<zmq::message_t> frames;
-    if (!zmq::recv_multipart(socket_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+    frames_.clear();
+    if (!zmq::recv_multipart(socket_, std::back_inserter(frames_), zmq::recv_flags::dontwait)) {
       return;
     }
-    HandleMessage(frames);
+    HandleMessage(frames_);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
 #include "broker/authenticator.h"
@@ -63,6 +64,7 @@ class ClientFrontend {
   std::optional<Authenticator> clients_;  // nullopt with auth none
   RefusalLog& refusals_;
   RequestHandler& handler_;
+  std::vector<zmq::message_t> frames_;  // Receive()'s, reused: no allocation per message
 };
 
 }  // namespace botmodels

@@ -26,11 +26,11 @@ WorkerChannel::WorkerChannel(zmq::socket_t& socket, const Clock& clock, Router& 
 
 void WorkerChannel::Receive() {
   for (int i = 0; i < BrokerSockets::kReceiveBatch; ++i) {
-    std::vector<zmq::message_t> frames;
-    if (!zmq::recv_multipart(socket_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+    frames_.clear();
+    if (!zmq::recv_multipart(socket_, std::back_inserter(frames_), zmq::recv_flags::dontwait)) {
       return;
     }
-    if (frames.size() >= 2) HandleMessage(frames);
+    if (frames_.size() >= 2) HandleMessage(frames_);
   }
 }
 

@@ -50,6 +50,7 @@ class WorkerChannel {
   Authenticator workers_;
   const bool curve_backend_;
   RefusalLog& refusals_;
+  std::vector<zmq::message_t> frames_;  // Receive()'s, reused: no allocation per message
 };
 
 }  // namespace botmodels

@@ -375,7 +375,7 @@ struct WorkerState {
 struct JobHeader {
   uint64_t ticket = 0;     // the broker's handle of the request
   uint32_t budget_ms = 0;  // time left before the deadline; 0 = none
-  std::string code;        // beside a reply: "ok" or its error code, for the broker's metrics
+  std::string code{};      // beside a reply: "ok" or its error code, for the broker's metrics
   uint32_t batch = 0;      // beside a reply: rows in the forward that answered it; 0 = none ran
   bool more = false;       // beside a reply: a partial reply of a streamed request
   // Beside a request: how many more requests the broker is sending this

@@ -76,8 +76,8 @@ class ModelBackend {
   // ("2 intra-op threads", "tesseract 5.3.0").
   virtual std::string Describe() const { return {}; }
 
-  // The accelerator memory it holds. Called by the I/O thread while forwards
-  // run, only once Load() has returned OK.
+  // The accelerator memory it holds. Called by the worker's pulse thread
+  // while forwards run, only once Load() has returned OK.
   virtual DeviceMemory Memory() const { return {}; }
 
   // OK while the backend can serve. An error, with the reason, once it never

@@ -64,7 +64,8 @@ void BrokerLink::Connect() {
 }
 
 std::optional<Job> BrokerLink::Receive() {
-  std::vector<zmq::message_t> frames;
+  std::vector<zmq::message_t>& frames = frames_;
+  frames.clear();
   if (!zmq::recv_multipart(socket_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
     return std::nullopt;
   }

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
 #include "common/clock.h"
@@ -26,8 +27,8 @@ struct LinkSecurity {
 // workers"), and the only place in the worker that knows its frames:
 // registers, sends and checks heartbeats, reconnects when the broker falls
 // silent, turns requests into Jobs and typed results into messages, so the
-// worker loop only sees jobs and results. Not thread-safe: only the worker's
-// I/O thread uses it.
+// worker loop only sees jobs and results. Not thread-safe: SharedLink
+// serializes the worker's two threads' use of it.
 class BrokerLink {
  public:
   BrokerLink(zmq::context_t& context, std::string endpoint, protocol::WorkerHello hello,
@@ -71,6 +72,7 @@ class BrokerLink {
   Clock::TimePoint last_heard_;
   std::optional<std::string> last_state_;  // encoded WorkerState, resent on reconnect
   bool register_due_ = false;              // the broker asked us to register again
+  std::vector<zmq::message_t> frames_;     // Receive()'s, reused: no allocation per message
 };
 
 }  // namespace botmodels

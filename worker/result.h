@@ -14,9 +14,8 @@ namespace botmodels {
 // what a state change or a lost device means for the process.
 
 // One answer to one request: its client reply frame, packed by the executor
-// (its thread pays for the copy of the outputs, not the I/O thread's). A
-// request gets exactly one final reply (more = false), after the partial
-// replies (more = true) of a streamed request, in order.
+// straight from the outputs. A request gets exactly one final reply (more = false), after the
+// partial replies (more = true) of a streamed request, in order.
 struct JobReply {
   uint64_t ticket = 0;              // the broker's handle of the request
   std::string body;                 // the encoded protocol::Reply
