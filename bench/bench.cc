@@ -245,7 +245,6 @@ void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& r
   const fs::path keys = dir / "gateway.api-keys.toml";
   std::ofstream(keys) << "[[key]]\nid = \"bench\"\nkey = \"" << api_key << "\"\n";
   fs::permissions(keys, fs::perms::owner_read | fs::perms::owner_write);
-  const int port = PortOf(FreeTcpEndpoint());
   // Batching on, as a deployment serving many small requests would have it.
   std::ofstream(fs::path(repo) / "double" / "model.toml")
       << "devices = [\"cpu\"]\npreload = true\nqueue_size = 4096\nmax_batch_size = 64\n"
@@ -253,10 +252,11 @@ void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& r
          "[[outputs]]\nname = \"y\"\ndtype = \"float32\"\nshape = [-1]\n";
   ServedOptions served{o.bin_dir, dir, "gateway", repo, {"double"}, 1};
   served.extra_config = fmt::format(
-      "[gateway]\nlisten = \"127.0.0.1:{}\"\napi_keys_file = \"{}\"\nbroker_key_id = \"{}\"\n"
+      "[gateway]\nlisten = \"127.0.0.1:0\"\napi_keys_file = \"{}\"\nbroker_key_id = \"{}\"\n"
       "outputs_dir = \"{}\"\n",
-      port, keys.string(), ServedBroker::kKeyId, (dir / "outputs").string());
+      keys.string(), ServedBroker::kKeyId, (dir / "outputs").string());
   ServedBroker broker(std::move(served));
+  const int port = std::stoi(broker.WaitForLog("gateway on http://127.0.0.1:", 30s));
   httplib::Client http("127.0.0.1", port);
   const auto until = Clock::now() + 30s;
   while (true) {
@@ -337,10 +337,13 @@ BenchReport RunBench(const BenchOptions& o) {
     ClientOptions signing;  // signs like a real client; the echo checks nothing
     signing.secret = std::string(32, 'x');
     Client signer(signing);
-    const std::string frontend = FreeTcpEndpoint();
     const std::string backend = "ipc://" + (dir.path() / "echo.sock").string();
-    const std::string cli = (o.bin_dir / "botmodels").string();
-    bp::child proxy(cli, "bench-proxy", frontend, backend, DieWithBench());
+    const std::string cli = (o.bin_dir / "botmodels-bench").string();
+    bp::ipstream bound;  // the proxy binds a port of its choosing and prints the endpoint
+    bp::child proxy(cli, "bench-proxy", "tcp://127.0.0.1:*", backend, bp::std_out > bound,
+                    DieWithBench());
+    std::string frontend;
+    if (!std::getline(bound, frontend)) throw std::runtime_error("bench-proxy did not start");
     bp::child echo(cli, "bench-echo", backend, DieWithBench());
     ServedBroker broker({o.bin_dir, dir.path(), "noop", repo.string(), {"noop"}, 1});
     report.broker_ready_ms = broker.ready_ms();

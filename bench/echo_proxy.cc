@@ -1,5 +1,6 @@
 #include "bench/echo_proxy.h"
 
+#include <iostream>
 #include <vector>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
@@ -12,6 +13,7 @@ void RunProxy(const std::string& frontend, const std::string& backend) {
   zmq::socket_t back(context, zmq::socket_type::dealer);
   front.bind(frontend);
   back.bind(backend);
+  std::cout << front.get(zmq::sockopt::last_endpoint) << std::endl;  // flushed: the bench waits
   zmq::proxy(front, back);
 }
 

@@ -10,11 +10,12 @@
 #include <stdexcept>
 
 #include "bench/host.h"
-#include "bench/media.h"
 #include "bench/served_broker.h"
 #include "common/codec.h"
 #include "common/process_info.h"
+#include "models/codecs/wav.h"
 #include "models/native_backends.h"
+#include "testing/media.h"
 
 namespace botmodels::bench {
 namespace {
@@ -58,7 +59,7 @@ std::string Page(Pix* content, int w, int h, int x, int y, int level, int noise,
       }
     }
   }
-  return jpeg ? media::EncodeJpeg(page.get()) : media::EncodePng(page.get());
+  return jpeg ? media::PixToJpeg(page.get()) : media::PixToPng(page.get());
 }
 
 // `lines` lines of text on an A4 page at 300 dpi.
@@ -137,7 +138,7 @@ double Time(int runs, Call call) {
 
 double AudioSeconds(const std::string& wav) {
   int rate = 0;
-  return static_cast<double>(media::WavSamples(wav, &rate).size()) / std::max(rate, 1);
+  return static_cast<double>(ReadWavSamples(wav, &rate).size()) / std::max(rate, 1);
 }
 
 void WriteModels(const fs::path& repo, const fs::path& torch_repository) {

@@ -9,10 +9,6 @@
 namespace botmodels::bench {
 namespace {
 
-// FastAPI + uvicorn (uvloop, 2 processes) on this machine type, for a model
-// doubling 4 floats at 16 keep-alive connections (the gateway issue's figure).
-constexpr double kFastApiPerSecond = 2300;
-
 const ForwardRun* InprocAt(const BenchReport& r, double mean_rows) {
   const int64_t rows = std::max<int64_t>(1, std::llround(mean_rows));
   for (const auto& f : r.inproc) {
@@ -96,15 +92,11 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
     }
   }
   for (size_t i = 0; i < r.gateway_zmq.size() && i < r.gateway_http.size(); ++i) {
-    // The targets: the added p50 with one client, the throughput with 16 (the FastAPI figures').
+    // Only ratios of runs measured here, side by side: (f) against (e).
     const LoadResult &z = r.gateway_zmq[i], &h = r.gateway_http[i];
-    out << fmt::format(
-        "  conc {:>3}: (f) - (e) p50 {:+.0f} us{}, (f) {:.0f} replies/s = {:.1f}x FastAPI's "
-        "2.3k{}, "
-        "(f)/(e) throughput {:.2f}\n",
-        h.concurrency, h.p50_us - z.p50_us, h.concurrency == 1 ? " (<= 300)" : "", h.per_second,
-        h.per_second / kFastApiPerSecond, h.concurrency == 16 ? " (>= 3)" : "",
-        h.per_second / z.per_second);
+    out << fmt::format("  conc {:>3}: (f) - (e) p50 {:+.0f} us{}, (f)/(e) throughput {:.2f}\n",
+                       h.concurrency, h.p50_us - z.p50_us, h.concurrency == 1 ? " (<= 300)" : "",
+                       h.per_second / z.per_second);
   }
   if (!r.scale.empty()) {
     out << fmt::format("\nscale: no-op workers on one broker, {} clients\n",

@@ -12,13 +12,6 @@
 #include <zmq.hpp>
 
 namespace botmodels::bench {
-std::string FreeTcpEndpoint() {
-  zmq::context_t context;
-  zmq::socket_t probe(context, zmq::socket_type::router);
-  probe.bind("tcp://127.0.0.1:*");
-  return probe.get(zmq::sockopt::last_endpoint);
-}
-
 int PortOf(const std::string& endpoint) {
   return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
 }
@@ -54,31 +47,32 @@ ServedBroker::ServedBroker(ServedOptions options) : options_(std::move(options))
   const std::string secret = RandomHex(32);
   WritePrivate(base.string() + ".keys.toml",
                "[[key]]\nid = \"bench\"\nrole = \"admin\"\nsecret = \"" + secret + "\"\n");
-  frontend_ = FreeTcpEndpoint();
-  const std::string http = FreeTcpEndpoint();
-  http_port_ = PortOf(http);
   std::ostringstream serve;
   for (const auto& m : options_.serve) serve << (serve.tellp() ? ", " : "") << '"' << m << '"';
+  // Ports chosen by the broker as it binds, read back from its log: a port
+  // probed free here and bound later could be taken in between.
   std::ofstream(base.string() + ".toml")
-      << "[broker]\nfrontend = \"" << frontend_ << "\"\nbackend = \"ipc://" << base.string()
-      << ".sock\"\nlog_level = \"warn\"\n"
-      << "[http]\nlisten = \"127.0.0.1:" << http_port_ << "\"\n"
+      << "[broker]\nfrontend = \"tcp://127.0.0.1:*\"\nbackend = \"ipc://" << base.string()
+      << ".sock\"\nlog_level = \"info\"\n"
+      << "[http]\nlisten = \"127.0.0.1:0\"\n"
       << "[auth]\nmode = \"hmac\"\nkeys_file = \"" << base.string() << ".keys.toml\"\n"
       << "[models]\nrepository = \"" << options_.repository << "\"\nserve = [" << serve.str()
       << "]\n[supervisor]\nrestart_backoff_min_ms = 10\n"
       << options_.extra_config;
 
+  fs::remove(base.string() + ".log");  // a broker of the same name before: not this one's ports
+  const auto start = Clock::now();
+  broker_ =
+      bp::child((options_.bin_dir / "botmodels-broker").string(), "--config",
+                base.string() + ".toml", (bp::std_out & bp::std_err) > base.string() + ".log");
+  http_port_ = std::stoi(WaitForLog("http on 127.0.0.1:", kStartTimeout));
+  frontend_ = WaitForLog("clients on ", kStartTimeout);
   ClientOptions client;
   client.endpoint = frontend_;
   client.key_id = "bench";
   client.secret = secret;
   client.timeout = std::chrono::seconds(10);
   client_ = std::make_unique<Client>(std::move(client));
-
-  const auto start = Clock::now();
-  broker_ =
-      bp::child((options_.bin_dir / "botmodels-broker").string(), "--config",
-                base.string() + ".toml", (bp::std_out & bp::std_err) > base.string() + ".log");
   if (!WaitReady(options_.workers, kStartTimeout)) {
     throw std::runtime_error("the broker for " + options_.name + " did not get ready:\n" +
                              LogTail());
@@ -135,9 +129,30 @@ std::map<std::string, double> ServedBroker::Metrics() const {
   return samples;
 }
 
-std::string ServedBroker::LogTail() const {
+std::string ServedBroker::WaitForLog(const std::string& marker, std::chrono::milliseconds timeout) {
+  const auto until = Clock::now() + timeout;
+  while (true) {
+    const std::string text = LogText();
+    if (const auto at = text.find(marker); at != std::string::npos) {
+      const auto begin = at + marker.size();
+      const auto end = text.find_first_of(" ,\n", begin);
+      if (end != std::string::npos) return text.substr(begin, end - begin);  // a whole word
+    }
+    if (Clock::now() > until || !broker_.running()) {
+      throw std::runtime_error("the broker for " + options_.name + " never logged '" + marker +
+                               "':\n" + LogTail());
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
+std::string ServedBroker::LogText() const {
   std::ifstream log((options_.dir / options_.name).string() + ".log");
-  std::string text((std::istreambuf_iterator<char>(log)), {});
+  return std::string((std::istreambuf_iterator<char>(log)), {});
+}
+
+std::string ServedBroker::LogTail() const {
+  const std::string text = LogText();
   constexpr size_t kTail = 4000;  // characters
   return text.size() > kTail ? text.substr(text.size() - kTail) : text;
 }

@@ -22,8 +22,6 @@ inline auto DieWithBench() {
   return boost::process::extend::on_exec_setup = [](auto&) { ::prctl(PR_SET_PDEATHSIG, SIGKILL); };
 }
 
-// A loopback TCP endpoint free now: bound by the OS, then released.
-std::string FreeTcpEndpoint();
 // The port of "tcp://host:port".
 int PortOf(const std::string& endpoint);
 // `bytes` random bytes (libsodium) as hex: secrets for the benchmark's keys.
@@ -40,9 +38,10 @@ struct ServedOptions {
 };
 
 // A real botmodels-broker (and its workers) on a config written for the
-// benchmark: HMAC with a fresh random key, TCP frontend on a free loopback
-// port, HTTP metrics on another, short restart backoff. The secret lives in a
-// mode-0600 keys file under `dir` and is never printed.
+// benchmark: HMAC with a fresh random key, TCP frontend and HTTP metrics on
+// loopback ports the broker binds itself (port 0) and logs, read back from
+// its log; short restart backoff. The secret lives in a mode-0600 keys file
+// under `dir` and is never printed.
 class ServedBroker {
  public:
   // Starts the broker and waits until `workers` workers are ready. Throws
@@ -61,11 +60,15 @@ class ServedBroker {
   bool WaitReady(uint32_t workers, std::chrono::milliseconds timeout);
   // GET /metrics: sample ("name{labels}") → value.
   std::map<std::string, double> Metrics() const;
+  // The word that follows `marker` in the broker's log (its own lines and its
+  // children's), once it is there; throws std::runtime_error after `timeout`.
+  std::string WaitForLog(const std::string& marker, std::chrono::milliseconds timeout);
   // The key the broker accepts (id "bench", role admin); its secret is in
   // <dir>/<name>.keys.toml.
   static constexpr char kKeyId[] = "bench";
 
  private:
+  std::string LogText() const;
   std::string LogTail() const;
 
   ServedOptions options_;

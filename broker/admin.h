@@ -6,9 +6,9 @@
 
 #include "broker/router.h"
 #include "broker/supervisor.h"
-#include "common/model_config.h"
 #include "common/protocol.h"
 #include "common/status.h"
+#include "models/registry/model_config.h"
 
 namespace botmodels {
 

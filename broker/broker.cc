@@ -104,9 +104,10 @@ int Broker::Run() {
   } else {
     spdlog::info("local_workers = false: waiting for remote workers on {}", config_.backend);
   }
-  if (auto gateway = GatewaySpec(config_)) services_.Add(std::move(*gateway));
+  const std::string frontend = sockets_.frontend_endpoint();
+  if (auto gateway = GatewaySpec(config_, frontend)) services_.Add(std::move(*gateway));
   spdlog::info("broker {} ready: clients on {}{}, workers on {}{}, {} models", BOTMODELS_VERSION,
-               config_.frontend, config_.curve.frontend ? " (CURVE)" : "", config_.backend,
+               frontend, config_.curve.frontend ? " (CURVE)" : "", config_.backend,
                config_.curve.backend ? " (CURVE)" : "", models_.size());
 
   while (stop_requests_.load() == 0) Turn();
@@ -132,7 +133,7 @@ int Broker::Run() {
 
 void Broker::Turn() {
   const auto wait =
-      std::chrono::duration_cast<std::chrono::milliseconds>(router_.ExpireDeadlines(kMaxPollWait));
+      std::chrono::duration_cast<std::chrono::milliseconds>(router_.RunTimers(kMaxPollWait));
   const BrokerSockets::Input input = sockets_.Poll(wait);
   // Workers first: their replies free capacity for the clients' requests.
   if (input.backend) channel_.Receive();

@@ -22,7 +22,7 @@
 #include "broker/worker_channel.h"
 #include "common/broker_config.h"
 #include "common/clock.h"
-#include "common/model_config.h"
+#include "models/registry/model_config.h"
 
 namespace botmodels {
 

@@ -45,6 +45,9 @@ class BrokerSockets {
   Input Poll(std::chrono::milliseconds wait);
 
   zmq::socket_t& frontend() { return frontend_; }
+  // The endpoint the frontend bound, with the port the system chose for a
+  // wildcard ("tcp://127.0.0.1:*" -> "tcp://127.0.0.1:40061"). After Bind().
+  std::string frontend_endpoint() const { return frontend_.get(zmq::sockopt::last_endpoint); }
   zmq::socket_t& backend() { return backend_; }
 
  private:

@@ -11,7 +11,7 @@
 #include "broker/credentials.h"
 #include "common/broker_config.h"
 #include "common/log_format.h"
-#include "common/model_config.h"
+#include "models/registry/model_config.h"
 
 namespace {
 

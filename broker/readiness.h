@@ -7,7 +7,7 @@
 #include "broker/router.h"
 #include "broker/supervisor.h"
 #include "common/clock.h"
-#include "common/model_config.h"
+#include "models/registry/model_config.h"
 
 namespace botmodels {
 

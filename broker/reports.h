@@ -4,8 +4,8 @@
 
 #include "broker/router.h"
 #include "broker/supervisor.h"
-#include "common/model_config.h"
 #include "common/protocol.h"
+#include "models/registry/model_config.h"
 
 namespace botmodels {
 

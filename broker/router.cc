@@ -219,7 +219,7 @@ void Router::OnWorkerGone(const std::string& worker_id, Departure why) {
   Dispatch(gone->model);
 }
 
-Clock::duration Router::ExpireDeadlines(Clock::duration cap) {
+Clock::duration Router::RunTimers(Clock::duration cap) {
   if (!unsent_.empty()) {
     RetryUnsent();
     if (!unsent_.empty()) cap = std::min<Clock::duration>(cap, kRetryUnsentEvery);

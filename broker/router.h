@@ -13,8 +13,8 @@
 
 #include "broker/worker_registry.h"
 #include "common/clock.h"
-#include "common/model_config.h"
 #include "common/status.h"
+#include "models/registry/model_config.h"
 
 namespace botmodels {
 
@@ -141,7 +141,7 @@ class Router {
   // Answers requests whose deadline has passed, and tries again the final
   // replies a client's full queue refused; returns the time until the next
   // deadline or try (capped at `cap`).
-  Clock::duration ExpireDeadlines(Clock::duration cap);
+  Clock::duration RunTimers(Clock::duration cap);
 
   // Workers still running a request `grace` or longer after its deadline
   // passed (it was answered deadline_exceeded then): they are hung.

@@ -60,12 +60,12 @@ SupervisorOptions ServiceLaunchOptions(const BrokerConfig& c) {
   return o;
 }
 
-std::optional<WorkerSpec> GatewaySpec(const BrokerConfig& c) {
+std::optional<WorkerSpec> GatewaySpec(const BrokerConfig& c, const std::string& frontend) {
   if (!c.gateway) return std::nullopt;
   WorkerSpec spec;
   spec.id = "gateway";
   spec.binary = c.gateway_binary.empty() ? Beside("botmodels-gateway") : c.gateway_binary;
-  spec.args = {"--config", std::filesystem::absolute(c.path).string()};
+  spec.args = {"--config", std::filesystem::absolute(c.path).string(), "--broker", frontend};
   return spec;
 }
 

@@ -19,9 +19,10 @@ SupervisorOptions WorkerLaunchOptions(const BrokerConfig& config,
 
 // The gateway as a supervised process when the config has [gateway]:
 // config.gateway_binary (else botmodels-gateway beside this executable)
-// with --config <this config>. It reads its own keys: the workers' secrets
-// are not in its environment.
-std::optional<WorkerSpec> GatewaySpec(const BrokerConfig& config);
+// with --config <this config> and --broker <frontend>, the endpoint the
+// broker bound (the config's may leave the port to the system). It reads its
+// own keys: the workers' secrets are not in its environment.
+std::optional<WorkerSpec> GatewaySpec(const BrokerConfig& config, const std::string& frontend);
 // The restart policy of [supervisor], for processes that are not workers.
 SupervisorOptions ServiceLaunchOptions(const BrokerConfig& config);
 

@@ -4,11 +4,18 @@
 #include <stdexcept>
 
 #include "common/worker_flags.h"
+#include "models/registry/model_families.h"
 
 namespace botmodels {
 namespace {
 
 bool IsGpuWildcard(const std::string& device) { return device == "auto" || device == "cuda"; }
+
+// True when botmodels-worker (libtorch) serves the model; native workers run
+// on the CPU.
+bool NeedsTorch(const ModelConfig& m) {
+  return FamilyOf(m.backend).worker == WorkerExecutable::kTorch;
+}
 
 }  // namespace
 
@@ -24,7 +31,7 @@ int ProbeCudaDevices(ProcessLauncher& launcher, const std::string& worker_binary
 
 bool NeedsGpuCount(const std::vector<ModelConfig>& models) {
   return std::any_of(models.begin(), models.end(), [](const ModelConfig& m) {
-    return NeedsTorch(m.backend) && std::any_of(m.devices.begin(), m.devices.end(), IsGpuWildcard);
+    return NeedsTorch(m) && std::any_of(m.devices.begin(), m.devices.end(), IsGpuWildcard);
   });
 }
 
@@ -33,7 +40,7 @@ std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models, int 
   for (const auto& m : models) {
     std::vector<std::string> devices;
     for (const auto& d : m.devices) {
-      if (!NeedsTorch(m.backend)) {  // native backends run on the CPU: once, whatever "auto" finds
+      if (!NeedsTorch(m)) {  // native backends run on the CPU: once, whatever "auto" finds
         if (devices.empty()) devices.push_back("cpu");
         continue;
       }
@@ -52,7 +59,7 @@ std::vector<WorkerSpec> PlanWorkers(const std::vector<ModelConfig>& models, int 
     for (uint32_t r = 0; r < m.replicas; ++r) {
       for (const auto& device : devices) {
         specs.push_back(
-            {m.name + "-" + std::to_string(n++), m.name, device, m.threads, NeedsTorch(m.backend)});
+            {m.name + "-" + std::to_string(n++), m.name, device, m.threads, NeedsTorch(m)});
       }
     }
   }

@@ -4,7 +4,7 @@
 
 #include "broker/process_launcher.h"
 #include "broker/supervisor.h"
-#include "common/model_config.h"
+#include "models/registry/model_config.h"
 
 namespace botmodels {
 

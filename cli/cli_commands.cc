@@ -1,12 +1,16 @@
 #include "cli/cli_commands.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "bench/report.h"
 #include "cli/output_file.h"
 #include "client/json_tensors.h"
 #include "common/clock.h"
@@ -344,18 +348,16 @@ int RunKeygen(const std::string& prefix) {
   return 0;
 }
 
-int RunBenchmark(const bench::BenchOptions& options, const std::string& json_path) {
-  try {
-    const bench::BenchReport report = bench::RunBench(options);
-    bench::PrintReport(report, std::cout);
-    if (!json_path.empty()) {
-      std::ofstream(json_path) << bench::ToJson(report).dump(2) << "\n";
-    }
-    return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "error: bench: " << e.what() << "\n";
-    return 1;
-  }
+int RunBench(const std::vector<std::string>& args) {
+  const auto binary =
+      std::filesystem::read_symlink("/proc/self/exe").parent_path() / "botmodels-bench";
+  std::vector<char*> argv{const_cast<char*>("botmodels-bench")};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv(binary.c_str(), argv.data());
+  std::cerr << "error: bench: cannot run " << binary.string() << ": " << std::strerror(errno)
+            << "\n";
+  return 2;
 }
 
 }  // namespace botmodels

@@ -2,8 +2,8 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
-#include "bench/bench.h"
 #include "client/client.h"
 
 namespace botmodels {
@@ -42,8 +42,8 @@ int RunReload(Client& client);
 int RunModelOp(Client& client, protocol::Op op, const std::string& model, uint32_t replicas = 0);
 // Writes a CURVE keypair; prints the public key. 2 when a file exists.
 int RunKeygen(const std::string& prefix);
-// Runs `botmodels bench`, prints its table, and writes its JSON to
-// `json_path` unless empty. 1 when a measurement could not be made.
-int RunBenchmark(const bench::BenchOptions& options, const std::string& json_path);
+// Runs `botmodels bench ARGS`: replaces this process with botmodels-bench,
+// beside this executable, with `args`. Returns 2 only when that fails.
+int RunBench(const std::vector<std::string>& args);
 
 }  // namespace botmodels

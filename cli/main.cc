@@ -5,7 +5,6 @@
 #include <fstream>
 #include <iostream>
 
-#include "bench/echo_proxy.h"
 #include "cli/cli_commands.h"
 #include "client/client_config.h"
 
@@ -74,63 +73,18 @@ int main(int argc, char** argv) {
                   "model makes it");
   infer->add_option("-o,--out", infer_args.out,
                     "write the binary output here (audio, an image, a video), as it streams in");
-  auto* bench = app.add_subcommand(
-      "bench", "measure latency and throughput against ZeroMQ and in-process libtorch");
-  botmodels::bench::BenchOptions bench_options;
-  bool smoke = false;
-  std::string bench_json;
-  bench->add_flag("--smoke", smoke, "a few short runs: checks that the bench works");
-  bench->add_option("--json", bench_json, "also write the results as JSON to this file");
-  bench->add_option("--concurrency", bench_options.concurrency, "clients per run")
-      ->delimiter(',')
-      ->capture_default_str();
-  bench->add_option("--scale", bench_options.scale_workers, "no-op workers per scale run")
-      ->delimiter(',')
-      ->capture_default_str();
-  int64_t duration_ms = bench_options.duration.count();
-  bench->add_option("--duration-ms", duration_ms, "measured time per run")->capture_default_str();
-  bench->add_option("--rows", bench_options.rows, "rows of 512 floats per request")
-      ->capture_default_str();
-  bench->add_option("--threads", bench_options.threads, "intra-op threads of the mlp")
-      ->capture_default_str();
-  bench
-      ->add_option("--parts", bench_options.parts,
-                   "hop: (a) and (b); served: (c), (d) and the restart; scale; gateway: (e) "
-                   "and (f)")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"hop", "served", "scale", "gateway"}))
-      ->capture_default_str();
-  // Bench run (a)'s processes, started by `bench` itself: hidden from --help.
-  std::string frontend, backend;
-  auto* bench_proxy = app.add_subcommand("bench-proxy")->group("");
-  bench_proxy->add_option("frontend", frontend)->required();
-  bench_proxy->add_option("backend", backend)->required();
-  auto* bench_echo = app.add_subcommand("bench-echo")->group("");
-  bench_echo->add_option("backend", backend)->required();
+  // The benchmark is its own executable beside this one (bench/): its
+  // arguments go there untouched.
+  auto* bench =
+      app.add_subcommand("bench",
+                         "measure latency and throughput against ZeroMQ and in-process libtorch "
+                         "(botmodels bench --help)");
+  bench->prefix_command();
+  bench->set_help_flag();
   CLI11_PARSE(app, argc, argv);
 
-  if (*bench_proxy) {
-    botmodels::bench::RunProxy(frontend, backend);  // until killed
-    return 0;
-  }
-  if (*bench_echo) {
-    botmodels::bench::RunEcho(backend);  // until killed
-    return 0;
-  }
-
   if (*keygen) return botmodels::RunKeygen(key_prefix);
-  if (*bench) {
-    const auto bin_dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
-    if (smoke) {
-      auto parts = bench_options.parts;  // smoke shortens the runs, not the choice of them
-      bench_options = botmodels::bench::SmokeOptions(bin_dir);
-      bench_options.parts = std::move(parts);
-    } else {
-      bench_options.bin_dir = bin_dir;
-      bench_options.duration = std::chrono::milliseconds(duration_ms);
-    }
-    return botmodels::RunBenchmark(bench_options, bench_json);
-  }
+  if (*bench) return botmodels::RunBench(bench->remaining());
   auto options = botmodels::LoadClientOptions(settings.config);
   if (options.ok()) {
     if (auto s = botmodels::AddClientCurve(curve_server_key, curve_key, &*options); !s.ok()) {

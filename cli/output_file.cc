@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/value.h"
-#include "common/wav.h"
+#include "models/codecs/wav.h"
 
 namespace botmodels {
 namespace {

@@ -11,8 +11,8 @@ inline constexpr char kWorkerSecretEnv[] = "BOTMODELS_WORKER_SECRET";
 inline constexpr char kWorkerCurveKeyEnv[] = "BOTMODELS_WORKER_CURVE_KEY";
 
 // OpenMP's thread cap (libgomp reads it once, when the process starts). The
-// broker sets it to a native worker's share of the cores: Tesseract's
-// OpenMP threads otherwise spin against each other and against the other
+// broker sets it to a native worker's share of the cores: a native
+// library's OpenMP threads otherwise spin against each other and against the other
 // workers (8x slower on 2 cores, docs/performance.md). A native worker
 // started without it sets it to 1 and starts itself again.
 inline constexpr char kOmpThreadLimitEnv[] = "OMP_THREAD_LIMIT";

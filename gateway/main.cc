@@ -13,9 +13,12 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"botmodels-gateway: the botmodels HTTP API (docs/gateway.md)"};
-  std::string config_path, log_format;
+  std::string config_path, log_format, broker_endpoint;
   app.add_option("-c,--config", config_path, "config file with a [gateway] section (TOML)")
       ->required();
+  app.add_option("--broker", broker_endpoint,
+                 "the broker's frontend (default: the config's; the broker passes the one it "
+                 "bound)");
   app.add_option("--log-format", log_format, "overrides [broker] log_format")
       ->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(app, argc, argv);
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
     spdlog::critical("[gateway] broker_key_id: {}", broker.status().message());
     return 2;
   }
+  if (!broker_endpoint.empty()) broker->endpoint = broker_endpoint;
   if (config->curve.frontend) {
     if (botmodels::Status s =
             botmodels::AddClientCurve("", config->gateway->curve_key_file, &*broker);

@@ -13,6 +13,10 @@
 #include "gateway/anomaly_detector.h"
 #include "gateway/http_error.h"
 #include "gateway/route_replies.h"
+#include "models/diffusion/diffusion_spec.h"
+#include "models/pipelines/caption_spec.h"
+#include "models/speech/tts_spec.h"
+#include "models/vision/ocr_spec.h"
 
 namespace botmodels {
 namespace {
@@ -228,7 +232,7 @@ Result<ModelRoutes::Call> ModelRoutes::RunModel(const std::string& model, NamedT
   return call;
 }
 
-Result<ModelRoutes::Call> ModelRoutes::Run(ModelRoute route, NamedTensors inputs) {
+Result<ModelRoutes::Call> ModelRoutes::RunRoute(ModelRoute route, NamedTensors inputs) {
   const std::string& model = config_.Model(route);
   if (model.empty()) {
     return Status(ErrorCode::kUnavailable, "no model serves this route: set [gateway.routes] " +
@@ -280,42 +284,42 @@ void ModelRoutes::Generate(RouteAction action, const RequestBody& body,
     }
   };
   OutputKind kind = OutputKind::kImage;
-  const char* output = "image";
+  const char* output = diffusion_io::kImage;
   if (action == RouteAction::kImageGenerate) {
-    inputs["prompt"] = String(fields.Prompt());
+    inputs[diffusion_io::kPrompt] = String(fields.Prompt());
     number("steps", 1, 150, true);
     number("width", 64, 2048, true);
     number("height", 64, 2048, true);
     number("guidance_scale", 1, 20, false);
     const std::string negative = fields.Text("negative_prompt", "");
-    if (!negative.empty()) inputs["negative_prompt"] = String(negative);
+    if (!negative.empty()) inputs[diffusion_io::kNegativePrompt] = String(negative);
   } else if (action == RouteAction::kVideoGenerate) {
     kind = OutputKind::kVideo;
-    output = "video";
-    inputs["prompt"] = String(fields.Prompt());
+    output = diffusion_io::kVideo;
+    inputs[diffusion_io::kPrompt] = String(fields.Prompt());
     number("num_frames", 8, 128, true);
     number("fps", 1, 60, true);
     number("steps", 10, 100, true);
   } else {
     kind = OutputKind::kAudio;
-    output = "audio";
-    inputs["text"] = String(fields.Prompt());
+    output = tts_io::kAudio;
+    inputs[tts_io::kText] = String(fields.Prompt());
     // "default" and English keep the model's own voice; others are asked for.
     const std::string voice = fields.Text("voice", "default");
     const std::string language = fields.Text("language", "en");
     if (voice != "default" && !voice.empty()) {
-      inputs["voice"] = String(voice);
+      inputs[tts_io::kVoice] = String(voice);
     } else if (language != "en" && language != "en-us" && !language.empty()) {
-      inputs["language"] = String(language);
+      inputs[tts_io::kLanguage] = String(language);
     }
   }
   if (action != RouteAction::kSpeechGenerate) {
     if (const auto seed = fields.Seed())
-      inputs["seed"] = {DType::kValue, {}, ValueWriter().Int(*seed).Take()};
+      inputs[diffusion_io::kSeed] = {DType::kValue, {}, ValueWriter().Int(*seed).Take()};
   }
   if (!fields.ok()) return WriteValidationError(response, fields.field(), fields.message());
 
-  auto call = Run(RouteOf(action), std::move(inputs));
+  auto call = RunRoute(RouteOf(action), std::move(inputs));
   const auto fail = [&](const Status& status) {
     WriteError(response, status, FailureFields(action, status.message()));
   };
@@ -342,13 +346,13 @@ void ModelRoutes::Recognize(RouteAction action, Upload upload, httplib::Response
     return it == upload.fields.end() || it->second.empty() ? nullptr : &it->second;
   };
   if (action == RouteAction::kOcr) {
-    if (const auto* language = field("language")) inputs["language"] = String(*language);
+    if (const auto* language = field("language")) inputs[ocr_io::kLanguage] = String(*language);
   } else if (action == RouteAction::kDescribe) {
-    if (const auto* prompt = field("prompt")) inputs["prompt"] = String(*prompt);
+    if (const auto* prompt = field("prompt")) inputs[caption_io::kPrompt] = String(*prompt);
   } else if (action == RouteAction::kVqa) {
     const auto* question = field("question");
     if (!question) return WriteValidationError(response, "question", "field required");
-    inputs["question"] = String(*question);
+    inputs[caption_io::kQuestion] = String(*question);
   } else if (action == RouteAction::kDescribeVideo) {
     double frames = 8;  // the Python service's default
     if (const auto* text = field("num_frames")) {
@@ -360,26 +364,26 @@ void ModelRoutes::Recognize(RouteAction action, Upload upload, httplib::Response
     }
     inputs["num_frames"] = Number(frames);
   }
-  auto call = Run(RouteOf(action), std::move(inputs));
+  auto call = RunRoute(RouteOf(action), std::move(inputs));
   if (!call.ok()) {
     return WriteError(response, call.status(), FailureFields(action, call.status().message()));
   }
   const NamedTensors& out = call->outputs;
   switch (action) {
     case RouteAction::kSpeechToText:
-      return WriteJson(response, RouteReplies::SpeechToText(out));
+      return WriteJson(response, route_replies::SpeechToText(out));
     case RouteAction::kSpeechLanguage:
-      return WriteJson(response, RouteReplies::Language(out));
+      return WriteJson(response, route_replies::Language(out));
     case RouteAction::kDescribeVideo:
-      return WriteJson(response, RouteReplies::VideoDescription(out, call->seconds));
+      return WriteJson(response, route_replies::VideoDescription(out, call->seconds));
     case RouteAction::kQrCode:
-      return WriteJson(response, RouteReplies::QrCodes(out));
+      return WriteJson(response, route_replies::QrCodes(out));
     case RouteAction::kBarcode:
-      return WriteJson(response, RouteReplies::Barcodes(out));
+      return WriteJson(response, route_replies::Barcodes(out));
     case RouteAction::kOcr:
-      return WriteJson(response, RouteReplies::Ocr(out));
+      return WriteJson(response, route_replies::Ocr(out));
     default:
-      return WriteJson(response, RouteReplies::Description(out, call->seconds));
+      return WriteJson(response, route_replies::Description(out, call->seconds));
   }
 }
 
@@ -389,8 +393,8 @@ void ModelRoutes::Analyze(const Upload& upload, httplib::Response& response) {
   const auto stage = [&](ModelRoute route) {
     return std::async(std::launch::async, [this, route, &upload] {
       NamedTensors inputs;
-      inputs["image"] = Bytes(*upload.file);
-      return Run(route, std::move(inputs));
+      inputs[caption_io::kImage] = Bytes(*upload.file);
+      return RunRoute(route, std::move(inputs));
     });
   };
   auto describe = stage(ModelRoute::kVisionDescribe);
@@ -408,17 +412,17 @@ void ModelRoutes::Analyze(const Upload& upload, httplib::Response& response) {
     return false;
   };
   if (auto r = describe.get(); note(r, "description_error")) {
-    body["description"] = RouteReplies::Output(r->outputs, "text");
+    body["description"] = route_replies::Output(r->outputs, "text");
   }
   if (auto r = ocr.get(); note(r, "ocr_error")) {
-    const json text = RouteReplies::Output(r->outputs, "text");
+    const json text = route_replies::Output(r->outputs, "text");
     if (text.is_string() && !text.get<std::string>().empty()) body["text"] = text;
-    body["metadata"] = RouteReplies::Output(r->outputs, "image");
+    body["metadata"] = route_replies::Output(r->outputs, "image");
   }
   if (auto r = codes.get(); note(r, "codes_error")) {
-    body["codes"] = RouteReplies::CodeList(r->outputs);
+    body["codes"] = route_replies::CodeList(r->outputs);
     if (!body["metadata"].is_object() || body["metadata"].empty()) {
-      body["metadata"] = RouteReplies::Output(r->outputs, "image");
+      body["metadata"] = route_replies::Output(r->outputs, "image");
     }
   }
   if (!body["metadata"].is_object()) body["metadata"] = json::object();

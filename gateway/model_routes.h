@@ -62,7 +62,7 @@ class ModelRoutes {
     double seconds = 0;  // how long the model took, as the caller saw it
   };
   // Runs the route's model; unavailable naming the config key when none is configured.
-  Result<Call> Run(ModelRoute route, protocol::NamedTensors inputs);
+  Result<Call> RunRoute(ModelRoute route, protocol::NamedTensors inputs);
   Result<Call> RunModel(const std::string& model, protocol::NamedTensors inputs,
                         std::chrono::milliseconds timeout);
   // The declared inputs of `model`, from the broker's models reply (cached).

@@ -3,8 +3,13 @@
 #include <cctype>
 
 #include "common/value.h"
+#include "models/pipelines/caption_spec.h"
+#include "models/pipelines/whisper_spec.h"
+#include "models/speech/stt_spec.h"
+#include "models/vision/barcode_spec.h"
+#include "models/vision/ocr_spec.h"
 
-namespace botmodels {
+namespace botmodels::route_replies {
 namespace {
 
 using nlohmann::json;
@@ -20,17 +25,17 @@ bool IsQr(std::string_view format) {
 }
 
 json Codes(const protocol::NamedTensors& outputs) {
-  json codes = RouteReplies::Output(outputs, "codes");
+  json codes = Output(outputs, barcode_io::kCodes);
   return codes.is_array() ? codes : json::array();
 }
 
 std::string Text(const json& code) {
-  const auto it = code.find("text");
+  const auto it = code.find(barcode_io::kText);
   return it != code.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 std::string Format(const json& code) {
-  const auto it = code.find("format");
+  const auto it = code.find(barcode_io::kFormat);
   return it != code.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
@@ -40,7 +45,7 @@ json NumberOr(const json& value, double fallback) {
 
 }  // namespace
 
-json RouteReplies::Output(const protocol::NamedTensors& outputs, std::string_view name) {
+json Output(const protocol::NamedTensors& outputs, std::string_view name) {
   const auto it = outputs.find(std::string(name));
   if (it == outputs.end()) return nullptr;
   switch (it->second.dtype) {
@@ -53,7 +58,7 @@ json RouteReplies::Output(const protocol::NamedTensors& outputs, std::string_vie
   }
 }
 
-std::string RouteReplies::ZbarType(std::string_view format) {
+std::string ZbarType(std::string_view format) {
   if (format == "ITF") return "I25";
   if (format == "DataBarExpanded") return "DATABAR_EXP";
   std::string type;
@@ -63,31 +68,31 @@ std::string RouteReplies::ZbarType(std::string_view format) {
   return type;
 }
 
-json RouteReplies::Ocr(const protocol::NamedTensors& outputs) {
-  const json text = Output(outputs, "text");
-  const json words = Output(outputs, "words");
+json Ocr(const protocol::NamedTensors& outputs) {
+  const json text = Output(outputs, ocr_io::kText);
+  const json words = Output(outputs, ocr_io::kWords);
   const std::string body = text.is_string() ? text.get<std::string>() : "";
   return {{"success", true},
           {"text", body},
-          {"confidence", NumberOr(Output(outputs, "confidence"), 0)},
-          {"language", Output(outputs, "language")},
+          {"confidence", NumberOr(Output(outputs, ocr_io::kConfidence), 0)},
+          {"language", Output(outputs, ocr_io::kLanguage)},
           {"word_count", words.is_array() ? words.size() : 0},
           {"error", nullptr}};
 }
 
-json RouteReplies::QrCodes(const protocol::NamedTensors& outputs) {
+json QrCodes(const protocol::NamedTensors& outputs) {
   json codes = json::array();
   for (const json& code : Codes(outputs)) {
     if (!IsQr(Format(code))) continue;
     json polygon = json::array();
-    if (const auto it = code.find("polygon"); it != code.end() && it->is_array()) {
+    if (const auto it = code.find(barcode_io::kPolygon); it != code.end() && it->is_array()) {
       for (const json& p : *it) {
         if (p.is_array() && p.size() == 2) polygon.push_back({{"x", p[0]}, {"y", p[1]}});
       }
     }
     codes.push_back({{"data", Text(code)},
                      {"type", ZbarType(Format(code))},
-                     {"rect", Rect(code.value("box", json()))},
+                     {"rect", Rect(code.value(barcode_io::kBox, json()))},
                      {"polygon", polygon}});
   }
   const bool found = !codes.empty();
@@ -98,12 +103,12 @@ json RouteReplies::QrCodes(const protocol::NamedTensors& outputs) {
           {"error", found ? json() : json("No QR code found in image")}};
 }
 
-json RouteReplies::Barcodes(const protocol::NamedTensors& outputs) {
+json Barcodes(const protocol::NamedTensors& outputs) {
   json barcodes = json::array();
   for (const json& code : Codes(outputs)) {
     barcodes.push_back({{"data", Text(code)},
                         {"type", ZbarType(Format(code))},
-                        {"rect", Rect(code.value("box", json()))}});
+                        {"rect", Rect(code.value(barcode_io::kBox, json()))}});
   }
   const bool found = !barcodes.empty();
   return {{"success", found},
@@ -113,7 +118,7 @@ json RouteReplies::Barcodes(const protocol::NamedTensors& outputs) {
           {"error", found ? json() : json("No barcode found in image")}};
 }
 
-json RouteReplies::CodeList(const protocol::NamedTensors& outputs) {
+json CodeList(const protocol::NamedTensors& outputs) {
   json codes = json::array();
   for (const json& code : Codes(outputs)) {
     codes.push_back({{"data", Text(code)}, {"type", ZbarType(Format(code))}});
@@ -121,33 +126,34 @@ json RouteReplies::CodeList(const protocol::NamedTensors& outputs) {
   return codes;
 }
 
-json RouteReplies::SpeechToText(const protocol::NamedTensors& outputs) {
-  const json text = Output(outputs, "text");
+json SpeechToText(const protocol::NamedTensors& outputs) {
+  const json text = Output(outputs, stt_io::kText);
   return {{"text", text.is_string() ? text : json("")},
-          {"language", Output(outputs, "language")},
-          {"confidence", Output(outputs, "confidence")}};
+          {"language", Output(outputs, stt_io::kLanguage)},
+          {"confidence", Output(outputs, stt_io::kConfidence)}};
 }
 
-json RouteReplies::Language(const protocol::NamedTensors& outputs) {
+json Language(const protocol::NamedTensors& outputs) {
   // A model that detected the language (Whisper) says how sure it is of
   // that; others only of their transcript.
-  const json detected = Output(outputs, "language_probability");
-  return {{"language", Output(outputs, "language")},
-          {"confidence", detected.is_number() ? detected : Output(outputs, "confidence")}};
+  const json detected = Output(outputs, whisper_io::kLanguageProbability);
+  return {
+      {"language", Output(outputs, whisper_io::kLanguage)},
+      {"confidence", detected.is_number() ? detected : Output(outputs, whisper_io::kConfidence)}};
 }
 
-json RouteReplies::Description(const protocol::NamedTensors& outputs, double seconds) {
-  const json description = Output(outputs, "text");
+json Description(const protocol::NamedTensors& outputs, double seconds) {
+  const json description = Output(outputs, caption_io::kText);
   return {{"description", description.is_string() ? description : json("")},
-          {"confidence", Output(outputs, "confidence")},
+          {"confidence", Output(outputs, caption_io::kConfidence)},
           {"generation_time", seconds}};
 }
 
-json RouteReplies::VideoDescription(const protocol::NamedTensors& outputs, double seconds) {
-  const json description = Output(outputs, "text");
+json VideoDescription(const protocol::NamedTensors& outputs, double seconds) {
+  const json description = Output(outputs, caption_io::kText);
   return {{"description", description.is_string() ? description : json("")},
           {"frame_count", NumberOr(Output(outputs, "frame_count"), 0)},
           {"generation_time", seconds}};
 }
 
-}  // namespace botmodels
+}  // namespace botmodels::route_replies

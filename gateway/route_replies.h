@@ -10,33 +10,32 @@ namespace botmodels {
 
 // The Python service's response bodies, made from a model's outputs
 // (docs/gateway.md lists the outputs each route's model must have). Outputs
-// a model lacks read as empty, never as an exception. Stateless.
-class RouteReplies {
- public:
-  // /api/vision/ocr: {success, text, confidence, language, word_count, error}.
-  static nlohmann::json Ocr(const protocol::NamedTensors& outputs);
-  // /api/vision/qrcode: {success, data, codes[{data, type, rect, polygon}],
-  // count, error}, QR codes only (QR, Micro QR, rMQR).
-  static nlohmann::json QrCodes(const protocol::NamedTensors& outputs);
-  // /api/vision/barcode: {success, barcodes[{data, type, rect}], count,
-  // error, data}: every code, the first one's text in `data`.
-  static nlohmann::json Barcodes(const protocol::NamedTensors& outputs);
-  // /api/speech/totext: {text, language, confidence}.
-  static nlohmann::json SpeechToText(const protocol::NamedTensors& outputs);
-  // /api/speech/detect_language: {language, confidence}.
-  static nlohmann::json Language(const protocol::NamedTensors& outputs);
-  // /api/vision/describe and vqa: {description, confidence, generation_time}.
-  static nlohmann::json Description(const protocol::NamedTensors& outputs, double seconds);
-  // /api/vision/describe-video: {description, frame_count, generation_time}.
-  static nlohmann::json VideoDescription(const protocol::NamedTensors& outputs, double seconds);
-  // /api/vision/analyze's codes: [{data, type}].
-  static nlohmann::json CodeList(const protocol::NamedTensors& outputs);
-  // The output `name` as JSON: a value's JSON, a string, or null.
-  static nlohmann::json Output(const protocol::NamedTensors& outputs, std::string_view name);
+// a model lacks read as empty, never as an exception. Pure functions.
+namespace route_replies {
 
-  // zbar's name for a ZXing format, as the Python service reported them:
-  // "QRCode" -> "QRCODE", "EAN-13" -> "EAN13", "ITF" -> "I25".
-  static std::string ZbarType(std::string_view zxing_format);
-};
+// /api/vision/ocr: {success, text, confidence, language, word_count, error}.
+nlohmann::json Ocr(const protocol::NamedTensors& outputs);
+// /api/vision/qrcode: {success, data, codes[{data, type, rect, polygon}],
+// count, error}, QR codes only (QR, Micro QR, rMQR).
+nlohmann::json QrCodes(const protocol::NamedTensors& outputs);
+// /api/vision/barcode: {success, barcodes[{data, type, rect}], count,
+// error, data}: every code, the first one's text in `data`.
+nlohmann::json Barcodes(const protocol::NamedTensors& outputs);
+// /api/speech/totext: {text, language, confidence}.
+nlohmann::json SpeechToText(const protocol::NamedTensors& outputs);
+// /api/speech/detect_language: {language, confidence}.
+nlohmann::json Language(const protocol::NamedTensors& outputs);
+// /api/vision/describe and vqa: {description, confidence, generation_time}.
+nlohmann::json Description(const protocol::NamedTensors& outputs, double seconds);
+// /api/vision/describe-video: {description, frame_count, generation_time}.
+nlohmann::json VideoDescription(const protocol::NamedTensors& outputs, double seconds);
+// /api/vision/analyze's codes: [{data, type}].
+nlohmann::json CodeList(const protocol::NamedTensors& outputs);
+// The output `name` as JSON: a value's JSON, a string, or null.
+nlohmann::json Output(const protocol::NamedTensors& outputs, std::string_view name);
 
+// zbar's name for a ZXing format, as the Python service reported them:
+// "QRCode" -> "QRCODE", "EAN-13" -> "EAN13", "ITF" -> "I25".
+std::string ZbarType(std::string_view zxing_format);
+}  // namespace route_replies
 }  // namespace botmodels

@@ -6,9 +6,9 @@
 #include <memory>
 #include <string>
 
-#include "common/model_config.h"
 #include "common/protocol.h"
 #include "common/status.h"
+#include "models/registry/model_config.h"
 
 namespace botmodels {
 
@@ -40,8 +40,9 @@ struct DeviceMemory {
 
 // One loaded model. A worker owns exactly one backend and calls it from one
 // thread at a time; implementations need not be thread-safe. Backends live in
-// folders by family (models/torchscript, models/vision, models/speech); only
-// models/torchscript sees libtorch.
+// folders by family (models/torchscript, models/vision, models/speech,
+// models/pipelines, models/diffusion); libtorch is seen only by torchscript/,
+// pipelines/, diffusion/ and standins/, never by this interface.
 class ModelBackend {
  public:
   virtual ~ModelBackend() = default;

@@ -1,6 +1,7 @@
 #include "models/native_backends.h"
 
 #include "models/identity_backend.h"
+#include "models/registry/model_families.h"
 #include "models/speech/stt_backend.h"
 #include "models/speech/tts_backend.h"
 #include "models/vision/barcode_backend.h"

@@ -7,10 +7,11 @@
 
 namespace botmodels {
 
-// The backends botmodels-worker-native serves, none with libtorch: identity,
-// ocr, barcode, qrcode (models/vision), tts and stt (models/speech). They
-// run on the CPU: a model that asks for a GPU is model_load_failed, as is a
-// torchscript model (botmodels-worker serves those).
+// The factory of botmodels-worker-native: the backends without libtorch,
+// identity, ocr, barcode, qrcode (models/vision), tts and stt
+// (models/speech). They run on the CPU: a model that asks for a GPU is
+// model_load_failed, as is a family over libtorch (botmodels-worker serves
+// those: worker_backends.h).
 Result<std::unique_ptr<ModelBackend>> MakeNativeBackend(const ModelConfig& config,
                                                         const std::string& device);
 

@@ -8,8 +8,8 @@
 
 #include "common/clock.h"
 #include "common/codec.h"
-#include "common/model_config.h"
 #include "models/model_backend.h"
+#include "models/registry/model_config.h"
 #include "worker/job.h"
 #include "worker/result.h"
 

@@ -1,10 +1,11 @@
-// botmodels-worker: serves one TorchScript, pipeline (Whisper, captioning) or
-// identity model on one device for a broker.
-#include "models/pipeline_backends.h"
-#include "models/torchscript/torch_backends.h"
+// botmodels-worker: serves one TorchScript, pipeline (Whisper, captioning,
+// diffusion) or identity model on one device for a broker.
+#include "models/torchscript/torch_device.h"
+#include "models/worker_backends.h"
 #include "worker/worker_main.h"
 
 int main(int argc, char** argv) {
   return botmodels::WorkerMain(
-      argc, argv, {"botmodels-worker", botmodels::MakeWorkerBackend, botmodels::CudaDeviceCount});
+      argc, argv,
+      {"botmodels-worker", botmodels::MakeWorkerBackend, botmodels::TorchDevice::CudaDeviceCount});
 }

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "common/exit_codes.h"
-#include "common/model_config.h"
 #include "models/model_backend.h"
+#include "models/registry/model_config.h"
 #include "worker/broker_link.h"
 
 namespace botmodels {

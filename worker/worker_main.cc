@@ -10,11 +10,11 @@
 
 #include "common/curve_keys.h"
 #include "common/log_format.h"
-#include "common/model_config.h"
 #include "common/process_info.h"
 #include "common/request_signer.h"
 #include "common/worker_env.h"
 #include "common/worker_flags.h"
+#include "models/registry/model_config.h"
 #include "worker/worker.h"
 
 namespace {

@@ -2,17 +2,18 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <cmath>
 #include <random>
 
 #include "common/value.h"
+#include "models/codecs/mp4_encoder.h"
+#include "models/codecs/png_encoder.h"
 #include "models/diffusion/clip_prompt.h"
 #include "models/diffusion/diffusion_math.h"
 #include "models/pipelines/generation_inputs.h"
-#include "models/video/mp4_encoder.h"
-#include "models/vision/png_encoder.h"
 
 namespace botmodels {
 namespace {
@@ -45,7 +46,7 @@ struct DiffusionBackend::Job {
 
 DiffusionBackend::DiffusionBackend(ModelConfig config, const std::string& device)
     : PipelineBackend(std::move(config), device),
-      options_(config_.options.diffusion),
+      options_(config_.options.Get<DiffusionOptions>()),
       video_(config_.backend == BackendKind::kVideoDiffusion),
       schedule_(options_.schedule) {}
 
@@ -112,10 +113,11 @@ Status DiffusionBackend::LoadParts() {
 
 Result<DiffusionBackend::Job> DiffusionBackend::ReadJob(const protocol::TensorViews& inputs) const {
   Job job;
-  const auto prompt = OptionalString(inputs, "prompt");
+  const auto prompt = OptionalString(inputs, diffusion_io::kPrompt);
   if (!prompt) return InvalidRequest("input 'prompt' is required");
-  const auto negative = OptionalString(inputs, "negative_prompt");
-  for (auto [name, text] : {std::pair{"prompt", prompt}, {"negative_prompt", negative}}) {
+  const auto negative = OptionalString(inputs, diffusion_io::kNegativePrompt);
+  for (auto [name, text] :
+       {std::pair{diffusion_io::kPrompt, prompt}, {diffusion_io::kNegativePrompt, negative}}) {
     if (text && text->size() > options_.max_prompt_bytes) {
       return InvalidRequest(
           fmt::format("input '{}': at most {} bytes", name, options_.max_prompt_bytes));
@@ -124,10 +126,11 @@ Result<DiffusionBackend::Job> DiffusionBackend::ReadJob(const protocol::TensorVi
   job.prompt = std::string(*prompt);
   if (options_.guidance && negative) job.negative_prompt = std::string(*negative);
   const int factor = options_.vae_scale_factor;
-  auto steps = WholeInput(inputs, "steps", options_.steps, 1, options_.max_steps);
-  auto width = WholeInput(inputs, "width", options_.width, factor, options_.max_width);
-  auto height = WholeInput(inputs, "height", options_.height, factor, options_.max_height);
-  auto seed = WholeInput(inputs, "seed", -1, 0, kMaxSeed);
+  auto steps = WholeInput(inputs, diffusion_io::kSteps, options_.steps, 1, options_.max_steps);
+  auto width = WholeInput(inputs, diffusion_io::kWidth, options_.width, factor, options_.max_width);
+  auto height =
+      WholeInput(inputs, diffusion_io::kHeight, options_.height, factor, options_.max_height);
+  auto seed = WholeInput(inputs, diffusion_io::kSeed, -1, 0, kMaxSeed);
   for (const auto* r : {&steps, &width, &height, &seed}) {
     if (!r->ok()) return r->status();
   }
@@ -143,7 +146,8 @@ Result<DiffusionBackend::Job> DiffusionBackend::ReadJob(const protocol::TensorVi
     job.seed = static_cast<int64_t>(std::random_device()());
   }
   job.guidance_scale = options_.guidance ? options_.guidance_scale : 0;
-  if (const auto it = inputs.find("guidance_scale"); it != inputs.end() && options_.guidance) {
+  if (const auto it = inputs.find(diffusion_io::kGuidanceScale);
+      it != inputs.end() && options_.guidance) {
     const auto scale = ReadNumber(it->second.data);
     if (!scale || *scale < 0 || *scale > options_.max_guidance_scale) {
       return InvalidRequest(fmt::format("input 'guidance_scale': a number from 0 to {}",
@@ -151,10 +155,12 @@ Result<DiffusionBackend::Job> DiffusionBackend::ReadJob(const protocol::TensorVi
     }
     job.guidance_scale = *scale;
   }
-  job.scheduler = std::string(OptionalString(inputs, "scheduler").value_or(options_.scheduler));
+  job.scheduler =
+      std::string(OptionalString(inputs, diffusion_io::kScheduler).value_or(options_.scheduler));
   const auto kind = Sampler::Parse(job.scheduler);
   if (!kind) {
-    return InvalidRequest("input 'scheduler': one of euler, euler_a, dpmpp_2m, lcm");
+    return InvalidRequest(
+        fmt::format("input 'scheduler': one of {}", fmt::join(kSchedulerNames, ", ")));
   }
   job.sampler = *kind;
   if (job.sampler == Sampler::Kind::kLcm && job.steps > NoiseSchedule::kLcmOriginalSteps) {
@@ -162,14 +168,15 @@ Result<DiffusionBackend::Job> DiffusionBackend::ReadJob(const protocol::TensorVi
                                       NoiseSchedule::kLcmOriginalSteps));
   }
   if (video_) {
-    auto frames = WholeInput(inputs, "num_frames", options_.frames, 1, options_.max_frames);
-    auto fps = WholeInput(inputs, "fps", options_.fps, 1, options_.max_fps);
+    auto frames =
+        WholeInput(inputs, diffusion_io::kNumFrames, options_.frames, 1, options_.max_frames);
+    auto fps = WholeInput(inputs, diffusion_io::kFps, options_.fps, 1, options_.max_fps);
     if (!frames.ok()) return frames.status();
     if (!fps.ok()) return fps.status();
     job.frames = static_cast<int>(*frames);
     job.fps = static_cast<int>(*fps);
   } else {
-    for (const char* name : {"num_frames", "fps"}) {
+    for (const char* name : {diffusion_io::kNumFrames, diffusion_io::kFps}) {
       if (inputs.count(name))
         return InvalidRequest(fmt::format("input '{}': this model makes images", name));
     }
@@ -255,7 +262,8 @@ Result<torch::Tensor> DiffusionBackend::Sample(const Job& job,
     x = sampler.Step(i, x, Denoised(x, output, sigma, prediction), noise);
     if (request.partial) {
       const std::string step = ValueWriter().Int(i + 1).Take();
-      request.partial({{"step", ValueView(step)}, {"steps", ValueView(total)}});
+      request.partial(
+          {{diffusion_io::kStep, ValueView(step)}, {diffusion_io::kSteps, ValueView(total)}});
     }
   }
   BOTMODELS_RETURN_IF_ERROR(past_deadline(sampler.steps()));  // nor decode for nobody
@@ -342,9 +350,10 @@ Result<ModelOutputs> DiffusionBackend::InferRequest(const protocol::TensorViews&
   if (video_) p.Str("frames").Int(job->frames).Str("fps").Int(job->fps);
   reply->parameters = p.Take();
   ModelOutputs out;
-  out.views[video_ ? "video" : "image"] = {protocol::DType::kBytes, {}, reply->file};
-  out.views["seed"] = ValueView(reply->seed);
-  out.views["parameters"] = ValueView(reply->parameters);
+  out.views[video_ ? diffusion_io::kVideo : diffusion_io::kImage] = {
+      protocol::DType::kBytes, {}, reply->file};
+  out.views[diffusion_io::kSeed] = ValueView(reply->seed);
+  out.views[diffusion_io::kParameters] = ValueView(reply->parameters);
   out.owner = std::move(reply);
   return out;
 }

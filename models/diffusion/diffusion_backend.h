@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "models/diffusion/diffusion_spec.h"
 #include "models/diffusion/noise_schedule.h"
 #include "models/diffusion/sampler.h"
 #include "models/pipelines/bpe_tokenizer.h"

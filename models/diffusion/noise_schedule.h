@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "common/backend_options.h"
+#include "models/diffusion/diffusion_spec.h"
 
 namespace botmodels {
 

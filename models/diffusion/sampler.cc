@@ -1,6 +1,9 @@
 #include "models/diffusion/sampler.h"
 
 #include <cmath>
+#include <iterator>
+
+#include "models/diffusion/diffusion_spec.h"
 
 namespace botmodels {
 namespace {
@@ -11,10 +14,12 @@ constexpr double kLcmTimestepScale = 10;  // LCM's timestep_scaling
 }  // namespace
 
 std::optional<Sampler::Kind> Sampler::Parse(std::string_view name) {
-  if (name == "euler") return Kind::kEuler;
-  if (name == "euler_a") return Kind::kEulerAncestral;
-  if (name == "dpmpp_2m") return Kind::kDpmpp2m;
-  if (name == "lcm") return Kind::kLcm;
+  // kSchedulerNames' order (diffusion_spec.h): the names model.toml accepts.
+  constexpr Kind kKinds[] = {Kind::kEuler, Kind::kEulerAncestral, Kind::kDpmpp2m, Kind::kLcm};
+  static_assert(std::size(kKinds) == kSchedulerNames.size());
+  for (size_t i = 0; i < kSchedulerNames.size(); ++i) {
+    if (name == kSchedulerNames[i]) return kKinds[i];
+  }
   return std::nullopt;
 }
 

@@ -23,8 +23,8 @@ struct CaptionResult {
 
 CaptionBackend::CaptionBackend(ModelConfig config, const std::string& device)
     : PipelineBackend(std::move(config), device),
-      options_(config_.options.caption),
-      images_(config_.options.image.max_pixels) {}
+      options_(config_.options.Get<CaptionOptions>()),
+      images_(config_.options.Get<CaptionOptions>().max_pixels) {}
 
 Status CaptionBackend::LoadTokenizer() {
   if (options_.tokenizer == "bpe") {
@@ -169,7 +169,7 @@ Result<ModelOutputs> CaptionBackend::InferRequest(const protocol::TensorViews& i
   }
   auto ids = Tokenize(text, generation->max_new_tokens);
   if (!ids.ok()) return ids.status();
-  auto pix = images_.Decode(inputs.at("image").data);
+  auto pix = images_.Decode(inputs.at(caption_io::kImage).data);
   if (!pix.ok()) return pix.status();
   auto image_states = EncodeImage(pix->get());
   if (!image_states.ok()) return image_states.status();
@@ -184,7 +184,7 @@ Result<ModelOutputs> CaptionBackend::InferRequest(const protocol::TensorViews& i
   const auto on_token = [&](int64_t token) {
     so_far.push_back(token);
     const std::string piece = stream.Next(tokenizer_->Decode(so_far, /*skip_special=*/true));
-    if (!piece.empty()) partial({{"text", {protocol::DType::kString, {}, piece}}});
+    if (!piece.empty()) partial({{caption_io::kText, {protocol::DType::kString, {}, piece}}});
   };
   ScriptDecoder decoder(decoder_, *states, device_);
   auto generated =
@@ -202,10 +202,10 @@ Result<ModelOutputs> CaptionBackend::InferRequest(const protocol::TensorViews& i
   result->tokens = tokens.Take();
   result->image = ImageDecoder::Describe(pix->get());
   ModelOutputs out;
-  out.views["text"] = {protocol::DType::kString, {}, result->text};
-  out.views["confidence"] = {protocol::DType::kValue, {}, result->confidence};
-  out.views["tokens"] = {protocol::DType::kValue, {}, result->tokens};
-  out.views["image"] = {protocol::DType::kValue, {}, result->image};
+  out.views[caption_io::kText] = {protocol::DType::kString, {}, result->text};
+  out.views[caption_io::kConfidence] = {protocol::DType::kValue, {}, result->confidence};
+  out.views[caption_io::kTokens] = {protocol::DType::kValue, {}, result->tokens};
+  out.views[caption_io::kImage] = {protocol::DType::kValue, {}, result->image};
   out.owner = std::move(result);
   return out;
 }

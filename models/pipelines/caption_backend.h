@@ -6,11 +6,12 @@
 #include <optional>
 #include <string>
 
-#include "common/model_config.h"
+#include "models/codecs/image_decoder.h"
+#include "models/pipelines/caption_spec.h"
 #include "models/pipelines/image_preprocessor.h"
 #include "models/pipelines/pipeline_backend.h"
 #include "models/pipelines/tokenizer.h"
-#include "models/vision/image_decoder.h"
+#include "models/registry/model_config.h"
 
 namespace botmodels {
 
@@ -50,7 +51,7 @@ class CaptionBackend final : public PipelineBackend {
   Result<torch::Tensor> DecoderStates(const torch::Tensor& image_states, const Tokens& ids);
   Result<torch::Tensor> EncodeImage(Pix* pix);
 
-  const CaptionOptions& options_;  // config_.options.caption
+  const CaptionOptions& options_;  // config_.options.Get<CaptionOptions>()
   const ImageDecoder images_;
 
   // Valid once Load() returned OK.

@@ -4,9 +4,9 @@
 #include <optional>
 #include <string_view>
 
-#include "common/backend_options.h"
 #include "common/protocol.h"
 #include "common/status.h"
+#include "models/pipelines/generate_options.h"
 #include "models/pipelines/token_generator.h"
 
 namespace botmodels {

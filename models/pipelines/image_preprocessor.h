@@ -6,7 +6,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "models/vision/image_decoder.h"
+#include "models/codecs/image_decoder.h"
 
 namespace botmodels {
 

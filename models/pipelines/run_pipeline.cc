@@ -9,9 +9,10 @@
 #include <optional>
 #include <sstream>
 
-#include "common/model_config.h"
 #include "common/value.h"
-#include "models/pipeline_backends.h"
+#include "models/registry/model_config.h"
+#include "models/registry/model_families.h"
+#include "models/worker_backends.h"
 
 namespace {
 
@@ -56,7 +57,9 @@ int main(int argc, char** argv) {
 
   auto config = botmodels::LoadModelConfig(dir);
   if (!config.ok()) return Fail(config.status().message());
-  if (!botmodels::IsPipeline(config->backend)) return Fail(dir + " is not a pipeline model");
+  if (botmodels::FamilyOf(config->backend).files != botmodels::ModelFiles::kParts) {
+    return Fail(dir + " is not a pipeline model");
+  }
   const bool generates = config->backend == botmodels::BackendKind::kDiffusion ||
                          config->backend == botmodels::BackendKind::kVideoDiffusion;
   botmodels::protocol::NamedTensors inputs;

@@ -41,7 +41,7 @@ std::string SegmentsValue(const std::vector<Segment>& segments) {
 
 WhisperBackend::WhisperBackend(ModelConfig config, const std::string& device)
     : PipelineBackend(std::move(config), device),
-      options_(config_.options.whisper),
+      options_(config_.options.Get<WhisperOptions>()),
       audio_(LogMel::kSampleRate, options_.max_seconds),
       mel_(options_.n_mels) {}
 
@@ -169,7 +169,7 @@ Result<ModelOutputs> WhisperBackend::InferRequest(const protocol::TensorViews& i
   BOTMODELS_RETURN_IF_ERROR(Load());
   auto task = ReadTask(inputs);
   if (!task.ok()) return task.status();
-  auto audio = audio_.Decode(inputs.at("audio").data);
+  auto audio = audio_.Decode(inputs.at(whisper_io::kAudio).data);
   if (!audio.ok()) return audio.status();
   std::vector<float> samples(audio->samples.size());
   std::transform(audio->samples.begin(), audio->samples.end(), samples.begin(),
@@ -205,7 +205,7 @@ Result<ModelOutputs> WhisperBackend::InferRequest(const protocol::TensorViews& i
       window_tokens.push_back(token);
       const std::string decoded = tokenizer_->Decode(window_tokens, /*skip_special=*/true);
       const std::string piece = stream.Next(before + std::string(Trimmed(decoded)));
-      if (!piece.empty()) partial({{"text", {protocol::DType::kString, {}, piece}}});
+      if (!piece.empty()) partial({{whisper_io::kText, {protocol::DType::kString, {}, piece}}});
     };
     auto generated =
         generator.Generate(decoder, prompt, partial ? TokenGenerator::OnToken(on_token) : nullptr);
@@ -237,12 +237,13 @@ Result<ModelOutputs> WhisperBackend::InferRequest(const protocol::TensorViews& i
   result->segments = SegmentsValue(segments);
   result->duration = ValueWriter().Double(audio->seconds).Take();
   ModelOutputs out;
-  out.views["text"] = {protocol::DType::kString, {}, result->text};
-  out.views["language"] = {protocol::DType::kString, {}, result->language};
-  out.views["language_probability"] = {protocol::DType::kValue, {}, result->language_probability};
-  out.views["confidence"] = {protocol::DType::kValue, {}, result->confidence};
-  out.views["segments"] = {protocol::DType::kValue, {}, result->segments};
-  out.views["duration_s"] = {protocol::DType::kValue, {}, result->duration};
+  out.views[whisper_io::kText] = {protocol::DType::kString, {}, result->text};
+  out.views[whisper_io::kLanguage] = {protocol::DType::kString, {}, result->language};
+  out.views[whisper_io::kLanguageProbability] = {
+      protocol::DType::kValue, {}, result->language_probability};
+  out.views[whisper_io::kConfidence] = {protocol::DType::kValue, {}, result->confidence};
+  out.views[whisper_io::kSegments] = {protocol::DType::kValue, {}, result->segments};
+  out.views[whisper_io::kDuration] = {protocol::DType::kValue, {}, result->duration};
   out.owner = std::move(result);
   return out;
 }

@@ -6,13 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "common/model_config.h"
+#include "models/codecs/audio_decoder.h"
 #include "models/pipelines/bpe_tokenizer.h"
 #include "models/pipelines/log_mel.h"
 #include "models/pipelines/pipeline_backend.h"
 #include "models/pipelines/script_decoder.h"
+#include "models/pipelines/whisper_spec.h"
 #include "models/pipelines/whisper_tokens.h"
-#include "models/speech/audio_decoder.h"
+#include "models/registry/model_config.h"
 
 namespace botmodels {
 
@@ -67,7 +68,7 @@ class WhisperBackend final : public PipelineBackend {
   // The encoder's states for samples [begin, begin + 30 s), zero-padded.
   Result<torch::Tensor> Encode(const std::vector<float>& samples, size_t begin);
 
-  const WhisperOptions& options_;  // config_.options.whisper
+  const WhisperOptions& options_;  // config_.options.Get<WhisperOptions>()
   const AudioDecoder audio_;
   const LogMel mel_;
 

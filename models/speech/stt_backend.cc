@@ -58,7 +58,8 @@ struct SttResult {
 }  // namespace
 
 SttBackend::SttBackend(ModelConfig config)
-    : config_(std::move(config)), decoder_(kSampleRate, config_.options.stt.max_seconds) {}
+    : config_(std::move(config)),
+      decoder_(kSampleRate, config_.options.Get<SttOptions>().max_seconds) {}
 
 SttBackend::~SttBackend() {
   if (decoder_ps_) ps_free(decoder_ps_);
@@ -66,7 +67,7 @@ SttBackend::~SttBackend() {
 
 Status SttBackend::Load() {
   if (load_status_) return *load_status_;
-  const std::string dir = config_.options.stt.model_dir;
+  const std::string dir = config_.options.Get<SttOptions>().model_dir;
   const std::string hmm = dir + "/en-us", lm = dir + "/en-us.lm.bin",
                     dict = dir + "/cmudict-en-us.dict";
   for (const std::string& path : {hmm, lm, dict}) {
@@ -87,13 +88,13 @@ Status SttBackend::Load() {
 }
 
 Result<std::optional<std::string>> SttBackend::GrammarOf(const protocol::TensorViews& inputs) {
-  if (auto it = inputs.find("grammar"); it != inputs.end()) {
+  if (auto it = inputs.find(stt_io::kGrammar); it != inputs.end()) {
     if (it->second.data.size() > kMaxGrammarBytes) {
       return InvalidRequest("input 'grammar': over " + std::to_string(kMaxGrammarBytes) + " bytes");
     }
     return std::optional<std::string>(it->second.data);
   }
-  auto it = inputs.find("keywords");
+  auto it = inputs.find(stt_io::kKeywords);
   if (it == inputs.end()) return std::optional<std::string>();
   const nlohmann::json list = nlohmann::json::parse(ValueToJson(it->second.data));
   std::string alternatives;
@@ -112,7 +113,7 @@ Result<std::optional<std::string>> SttBackend::GrammarOf(const protocol::TensorV
 }
 
 Result<ModelOutputs> SttBackend::Infer(const protocol::TensorViews& inputs) {
-  auto audio = decoder_.Decode(inputs.at("audio").data);
+  auto audio = decoder_.Decode(inputs.at(stt_io::kAudio).data);
   if (!audio.ok()) return audio.status();
   auto grammar = GrammarOf(inputs);
   if (!grammar.ok()) return grammar.status();
@@ -167,11 +168,11 @@ Result<ModelOutputs> SttBackend::Infer(const protocol::TensorViews& inputs) {
   result->words = list.Take();
   result->duration = ValueWriter().Double(audio->seconds).Take();
   ModelOutputs out;
-  out.views["text"] = {protocol::DType::kString, {}, result->text};
-  out.views["confidence"] = {protocol::DType::kValue, {}, result->confidence};
-  out.views["language"] = {protocol::DType::kString, {}, result->language};
-  out.views["words"] = {protocol::DType::kValue, {}, result->words};
-  out.views["duration_s"] = {protocol::DType::kValue, {}, result->duration};
+  out.views[stt_io::kText] = {protocol::DType::kString, {}, result->text};
+  out.views[stt_io::kConfidence] = {protocol::DType::kValue, {}, result->confidence};
+  out.views[stt_io::kLanguage] = {protocol::DType::kString, {}, result->language};
+  out.views[stt_io::kWords] = {protocol::DType::kValue, {}, result->words};
+  out.views[stt_io::kDuration] = {protocol::DType::kValue, {}, result->duration};
   out.owner = std::move(result);
   return out;
 }

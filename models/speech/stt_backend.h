@@ -3,9 +3,10 @@
 #include <optional>
 #include <string>
 
-#include "common/model_config.h"
+#include "models/codecs/audio_decoder.h"
 #include "models/model_backend.h"
-#include "models/speech/audio_decoder.h"
+#include "models/registry/model_config.h"
+#include "models/speech/stt_spec.h"
 
 struct ps_decoder_s;
 

@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "common/value.h"
-#include "common/wav.h"
+#include "models/codecs/wav.h"
 
 namespace botmodels {
 namespace {
@@ -23,15 +23,16 @@ struct TtsResult {
 }  // namespace
 
 TtsBackend::TtsBackend(ModelConfig config)
-    : config_(std::move(config)), espeak_(config_.options.tts.espeak_data) {}
+    : config_(std::move(config)), espeak_(config_.options.Get<TtsOptions>().espeak_data) {}
 
 Status TtsBackend::Load() {
   if (load_status_) return *load_status_;
   Status s = flite_.Load();
   if (s.ok()) s = espeak_.Load();
-  if (s.ok() && !flite_.HasVoice(config_.options.tts.voice) &&
-      !espeak_.HasVoice(config_.options.tts.voice)) {
-    s = Status(ErrorCode::kModelLoadFailed, "tts: options.voice '" + config_.options.tts.voice +
+  if (s.ok() && !flite_.HasVoice(config_.options.Get<TtsOptions>().voice) &&
+      !espeak_.HasVoice(config_.options.Get<TtsOptions>().voice)) {
+    s = Status(ErrorCode::kModelLoadFailed, "tts: options.voice '" +
+                                                config_.options.Get<TtsOptions>().voice +
                                                 "' is no Flite or eSpeak NG voice");
   }
   load_status_ = s;
@@ -39,9 +40,9 @@ Status TtsBackend::Load() {
 }
 
 Result<TtsBackend::Plan> TtsBackend::Prepare(const protocol::TensorViews& inputs) {
-  const TtsOptions& o = config_.options.tts;
+  const TtsOptions& o = config_.options.Get<TtsOptions>();
   Plan plan;
-  plan.text = std::string(inputs.at("text").data);
+  plan.text = std::string(inputs.at(tts_io::kText).data);
   if (plan.text.find_first_not_of(" \t\r\n") == std::string::npos) {
     return InvalidRequest("input 'text': nothing to say");
   }
@@ -52,13 +53,13 @@ Result<TtsBackend::Plan> TtsBackend::Prepare(const protocol::TensorViews& inputs
   }
   if (plan.text.find('\0') != std::string::npos) return InvalidRequest("input 'text': holds a NUL");
   plan.voice = o.voice;
-  if (auto it = inputs.find("voice"); it != inputs.end()) {
+  if (auto it = inputs.find(tts_io::kVoice); it != inputs.end()) {
     plan.voice = it->second.data;
-  } else if (auto lang = inputs.find("language"); lang != inputs.end()) {
+  } else if (auto lang = inputs.find(tts_io::kLanguage); lang != inputs.end()) {
     plan.voice = lang->second.data;
   }
   plan.rate = o.rate;
-  if (auto it = inputs.find("rate"); it != inputs.end()) {
+  if (auto it = inputs.find(tts_io::kRate); it != inputs.end()) {
     const auto rate = ReadNumber(it->second.data);
     if (!rate || !(*rate >= 0.25 && *rate <= 4)) {
       return InvalidRequest("input 'rate': a number 0.25-4 (1 = normal speed)");
@@ -83,9 +84,10 @@ ModelOutputs TtsBackend::Final(const Plan& plan, std::string wav) const {
   result->sample_rate = ValueWriter().Int(plan.engine->sample_rate()).Take();
   result->voice = plan.voice;
   ModelOutputs out;
-  if (!result->audio.empty()) out.views["audio"] = {protocol::DType::kBytes, {}, result->audio};
-  out.views["sample_rate"] = {protocol::DType::kValue, {}, result->sample_rate};
-  out.views["voice"] = {protocol::DType::kString, {}, result->voice};
+  if (!result->audio.empty())
+    out.views[tts_io::kAudio] = {protocol::DType::kBytes, {}, result->audio};
+  out.views[tts_io::kSampleRate] = {protocol::DType::kValue, {}, result->sample_rate};
+  out.views[tts_io::kVoice] = {protocol::DType::kString, {}, result->voice};
   out.owner = std::move(result);
   return out;
 }
@@ -116,8 +118,8 @@ Result<ModelOutputs> TtsBackend::InferRequest(const protocol::TensorViews& input
   std::string pending;
   bool first = true;
   const auto flush = [&] {
-    partial({{"pcm", {protocol::DType::kBytes, {}, pending}},
-             {"sample_rate", {protocol::DType::kValue, {}, rate_value}}});
+    partial({{tts_io::kPcm, {protocol::DType::kBytes, {}, pending}},
+             {tts_io::kSampleRate, {protocol::DType::kValue, {}, rate_value}}});
     pending.clear();
     first = false;
   };

@@ -3,10 +3,11 @@
 #include <memory>
 #include <string>
 
-#include "common/model_config.h"
 #include "models/model_backend.h"
+#include "models/registry/model_config.h"
 #include "models/speech/espeak_engine.h"
 #include "models/speech/flite_engine.h"
+#include "models/speech/tts_spec.h"
 
 namespace botmodels {
 

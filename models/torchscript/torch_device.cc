@@ -79,6 +79,10 @@ Status ForwardFailure(const std::string& text, uint64_t refusals_before) {
 TorchDevice::TorchDevice(const std::string& device, std::string model)
     : device_(device), model_(std::move(model)) {}
 
+int TorchDevice::CudaDeviceCount() {
+  return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
+}
+
 Status TorchDevice::Open(double gpu_memory_fraction) {
   if (Status s = CheckDevice(device_); !s.ok()) return s;
   gpu_memory_fraction_ = gpu_memory_fraction;

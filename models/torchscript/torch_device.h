@@ -23,6 +23,9 @@ class TorchDevice {
   // CUDA_VISIBLE_DEVICES leaves visible); `model` names the model in logs.
   TorchDevice(const std::string& device, std::string model);
 
+  // CUDA devices this process can use (0 without CUDA): --probe-devices.
+  static int CudaDeviceCount();
+
   // model_load_failed when this process cannot reach the device (no CUDA,
   // an index past the visible devices); then caps this process's share of
   // a CUDA device's memory at `gpu_memory_fraction` (0: no cap).

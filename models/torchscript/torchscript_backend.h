@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "common/model_config.h"
 #include "models/model_backend.h"
+#include "models/registry/model_config.h"
 #include "models/torchscript/torch_device.h"
 
 namespace botmodels {

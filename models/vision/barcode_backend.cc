@@ -12,10 +12,10 @@
 namespace botmodels {
 
 BarcodeBackend::BarcodeBackend(const ModelConfig& config)
-    : decoder_(config.options.image.max_pixels) {}
+    : decoder_(config.options.Get<BarcodeOptions>().max_pixels) {}
 
 Result<ModelOutputs> BarcodeBackend::Infer(const protocol::TensorViews& inputs) {
-  auto pix = decoder_.Decode(inputs.at("image").data);
+  auto pix = decoder_.Decode(inputs.at(barcode_io::kImage).data);
   if (!pix.ok()) return pix.status();
   int width = 0, height = 0;
   const std::vector<uint8_t> gray = ImageDecoder::GrayBytes(pix->get(), &width, &height);
@@ -38,17 +38,21 @@ Result<ModelOutputs> BarcodeBackend::Infer(const protocol::TensorViews& inputs) 
       right = std::max(right, p.x);
       bottom = std::max(bottom, p.y);
     }
-    codes.Map(4).Str("text").Str(r.text()).Str("format").Str(ZXing::ToString(r.format()));
-    codes.Str("box").Array(4).Int(left).Int(top).Int(right - left).Int(bottom - top);
-    codes.Str("polygon").Array(corners.size());
+    codes.Map(4)
+        .Str(barcode_io::kText)
+        .Str(r.text())
+        .Str(barcode_io::kFormat)
+        .Str(ZXing::ToString(r.format()));
+    codes.Str(barcode_io::kBox).Array(4).Int(left).Int(top).Int(right - left).Int(bottom - top);
+    codes.Str(barcode_io::kPolygon).Array(corners.size());
     for (const auto& p : corners) codes.Array(2).Int(p.x).Int(p.y);
   }
   auto encoded = std::make_shared<std::array<std::string, 2>>();
   (*encoded)[0] = codes.Take();
   (*encoded)[1] = ImageDecoder::Describe(pix->get());
   ModelOutputs out;
-  out.views["codes"] = {protocol::DType::kValue, {}, (*encoded)[0]};
-  out.views["image"] = {protocol::DType::kValue, {}, (*encoded)[1]};
+  out.views[barcode_io::kCodes] = {protocol::DType::kValue, {}, (*encoded)[0]};
+  out.views[barcode_io::kImage] = {protocol::DType::kValue, {}, (*encoded)[1]};
   out.owner = std::move(encoded);
   return out;
 }

@@ -1,8 +1,9 @@
 #pragma once
 
-#include "common/model_config.h"
+#include "models/codecs/image_decoder.h"
 #include "models/model_backend.h"
-#include "models/vision/image_decoder.h"
+#include "models/registry/model_config.h"
+#include "models/vision/barcode_spec.h"
 
 namespace botmodels {
 

@@ -84,19 +84,20 @@ struct OcrResult {
 }  // namespace
 
 OcrBackend::OcrBackend(ModelConfig config)
-    : config_(std::move(config)), decoder_(config_.options.image.max_pixels) {}
+    : config_(std::move(config)), decoder_(config_.options.Get<OcrOptions>().max_pixels) {}
 
 OcrBackend::~OcrBackend() = default;
 
 std::string OcrBackend::Describe() const {
   return std::string("tesseract ") + tesseract::TessBaseAPI::Version() + ", " +
-         config_.options.ocr.language;
+         config_.options.Get<OcrOptions>().language;
 }
 
 std::vector<std::string> OcrBackend::Installed() const {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(config_.options.ocr.tessdata, ec)) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(config_.options.Get<OcrOptions>().tessdata, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.size() > kDataSuffix.size() && name.ends_with(kDataSuffix) &&
         name != "osd.traineddata") {
@@ -121,17 +122,17 @@ Result<tesseract::TessBaseAPI*> OcrBackend::Engine(const std::string& language) 
   }
   if (engines_.size() > kMaxEngines) {  // keep the default, drop another
     for (auto it = engines_.begin(); it != engines_.end(); ++it) {
-      if (it->first != config_.options.ocr.language) {
+      if (it->first != config_.options.Get<OcrOptions>().language) {
         engines_.erase(it);
         break;
       }
     }
   }
   auto api = std::make_unique<tesseract::TessBaseAPI>();
-  if (api->Init(config_.options.ocr.tessdata.c_str(), language.c_str(), tesseract::OEM_LSTM_ONLY) !=
-      0) {
+  if (api->Init(config_.options.Get<OcrOptions>().tessdata.c_str(), language.c_str(),
+                tesseract::OEM_LSTM_ONLY) != 0) {
     return Status(ErrorCode::kModelLoadFailed, "tesseract could not load '" + language + "' from " +
-                                                   config_.options.ocr.tessdata);
+                                                   config_.options.Get<OcrOptions>().tessdata);
   }
   api->SetVariable("debug_file", "/dev/null");  // its warnings are not our log
   return engines_.emplace(language, std::move(api)).first->second.get();
@@ -139,7 +140,7 @@ Result<tesseract::TessBaseAPI*> OcrBackend::Engine(const std::string& language) 
 
 Status OcrBackend::Load() {
   if (load_status_) return *load_status_;
-  auto engine = Engine(config_.options.ocr.language);
+  auto engine = Engine(config_.options.Get<OcrOptions>().language);
   load_status_ = engine.ok() ? Status()
                              : Status(ErrorCode::kModelLoadFailed,
                                       "ocr: " + std::string(engine.status().message()));
@@ -147,10 +148,10 @@ Status OcrBackend::Load() {
 }
 
 Result<ModelOutputs> OcrBackend::Infer(const protocol::TensorViews& inputs) {
-  std::string language = config_.options.ocr.language;
-  if (auto it = inputs.find("language"); it != inputs.end()) language = it->second.data;
-  int psm = config_.options.ocr.psm;
-  if (auto it = inputs.find("psm"); it != inputs.end()) {
+  std::string language = config_.options.Get<OcrOptions>().language;
+  if (auto it = inputs.find(ocr_io::kLanguage); it != inputs.end()) language = it->second.data;
+  int psm = config_.options.Get<OcrOptions>().psm;
+  if (auto it = inputs.find(ocr_io::kPsm); it != inputs.end()) {
     const auto n = ReadNumber(it->second.data);
     if (!n || *n != std::floor(*n) || *n < 0 || *n > kMaxPsm) {
       return InvalidRequest("input 'psm': a page segmentation mode is an integer 0-13");
@@ -159,7 +160,7 @@ Result<ModelOutputs> OcrBackend::Infer(const protocol::TensorViews& inputs) {
   }
   auto engine = Engine(language);
   if (!engine.ok()) return engine.status();
-  auto pix = decoder_.Decode(inputs.at("image").data);
+  auto pix = decoder_.Decode(inputs.at(ocr_io::kImage).data);
   if (!pix.ok()) return pix.status();
 
   tesseract::TessBaseAPI& api = **engine;
@@ -180,11 +181,11 @@ Result<ModelOutputs> OcrBackend::Infer(const protocol::TensorViews& inputs) {
   api.Clear();
 
   ModelOutputs out;
-  out.views["text"] = {protocol::DType::kString, {}, result->text};
-  out.views["confidence"] = {protocol::DType::kValue, {}, result->confidence};
-  out.views["words"] = {protocol::DType::kValue, {}, result->words};
-  out.views["language"] = {protocol::DType::kString, {}, result->language};
-  out.views["image"] = {protocol::DType::kValue, {}, result->image};
+  out.views[ocr_io::kText] = {protocol::DType::kString, {}, result->text};
+  out.views[ocr_io::kConfidence] = {protocol::DType::kValue, {}, result->confidence};
+  out.views[ocr_io::kWords] = {protocol::DType::kValue, {}, result->words};
+  out.views[ocr_io::kLanguage] = {protocol::DType::kString, {}, result->language};
+  out.views[ocr_io::kImage] = {protocol::DType::kValue, {}, result->image};
   out.owner = std::move(result);
   return out;
 }

@@ -6,9 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "common/model_config.h"
+#include "models/codecs/image_decoder.h"
 #include "models/model_backend.h"
-#include "models/vision/image_decoder.h"
+#include "models/registry/model_config.h"
+#include "models/vision/ocr_spec.h"
 
 namespace tesseract {
 class TessBaseAPI;

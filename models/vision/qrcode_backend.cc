@@ -10,7 +10,7 @@
 #include <stdexcept>
 
 #include "common/value.h"
-#include "models/vision/image_decoder.h"
+#include "models/codecs/image_decoder.h"
 
 namespace botmodels {
 namespace {
@@ -28,8 +28,8 @@ constexpr int kQuietZoneModules = 4;  // ISO/IEC 18004: four modules of white ar
 }  // namespace
 
 Result<ModelOutputs> QrCodeBackend::Infer(const protocol::TensorViews& inputs) {
-  const QrOptions& o = config_.options.qr;
-  const std::string text(inputs.at("text").data);
+  const QrOptions& o = config_.options.Get<QrOptions>();
+  const std::string text(inputs.at(qrcode_io::kText).data);
   if (text.empty()) return InvalidRequest("input 'text': empty; a QR code needs something to hold");
   if (text.size() > static_cast<size_t>(o.max_text_bytes)) {
     return InvalidRequest(
@@ -37,14 +37,14 @@ Result<ModelOutputs> QrCodeBackend::Infer(const protocol::TensorViews& inputs) {
         " bytes is over the model's max_text_bytes = " + std::to_string(o.max_text_bytes));
   }
   std::string level = o.ec_level;
-  if (auto it = inputs.find("ec_level"); it != inputs.end()) {
+  if (auto it = inputs.find(qrcode_io::kEcLevel); it != inputs.end()) {
     level = it->second.data;
     if (level != "L" && level != "M" && level != "Q" && level != "H") {
       return InvalidRequest("input 'ec_level': '" + level.substr(0, 16) + "' is not L, M, Q or H");
     }
   }
   int size = o.size;
-  if (auto it = inputs.find("size"); it != inputs.end()) {
+  if (auto it = inputs.find(qrcode_io::kSize); it != inputs.end()) {
     const auto n = ReadNumber(it->second.data);
     if (!n || *n != std::floor(*n) || *n < 21 || *n > o.max_size) {
       return InvalidRequest("input 'size': an integer 21-" + std::to_string(o.max_size) + " (px)");
@@ -78,7 +78,7 @@ Result<ModelOutputs> QrCodeBackend::Infer(const protocol::TensorViews& inputs) {
   auto bytes = std::make_shared<std::string>(reinterpret_cast<const char*>(png), png_size);
   lept_free(png);
   ModelOutputs out;
-  out.views["image"] = {protocol::DType::kBytes, {}, *bytes};
+  out.views[qrcode_io::kImage] = {protocol::DType::kBytes, {}, *bytes};
   out.owner = std::move(bytes);
   return out;
 }

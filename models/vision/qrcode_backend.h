@@ -1,7 +1,8 @@
 #pragma once
 
-#include "common/model_config.h"
 #include "models/model_backend.h"
+#include "models/registry/model_config.h"
+#include "models/vision/qrcode_spec.h"
 
 namespace botmodels {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "models/speech/audio_decoder.h"
+#include "models/codecs/audio_decoder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace botmodels;

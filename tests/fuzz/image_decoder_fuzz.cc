@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "models/vision/exif_orientation.h"
-#include "models/vision/image_decoder.h"
+#include "models/codecs/exif_orientation.h"
+#include "models/codecs/image_decoder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace botmodels;

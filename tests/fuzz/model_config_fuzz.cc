@@ -1,7 +1,7 @@
 // A model author's model.toml.
 #include <filesystem>
 
-#include "common/model_config.h"
+#include "models/registry/model_config.h"
 #include "tests/fuzz/file_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "bench/media.h"
 #include "common/process_info.h"
 #include "common/value.h"
-#include "common/wav.h"
+#include "models/codecs/wav.h"
+#include "testing/media.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -82,7 +82,7 @@ TEST_F(Capabilities, OcrReadsRenderedTextAndABadImageCostsOnlyItsOwnRequest) {
   EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidRequest);
   EXPECT_NE(bad.status().message().find("max_pixels"), std::string::npos);
   const int64_t pid = broker_.Worker("ocr-0").pid;
-  auto read = Infer("ocr", {{"image", Bytes(media::EncodePng(text.get()))}});
+  auto read = Infer("ocr", {{"image", Bytes(media::PixToPng(text.get()))}});
   ASSERT_OK(read);
   EXPECT_EQ(read->at("text").data, "Invoice 2026-11 total 42.50\n");
   EXPECT_EQ(broker_.Worker("ocr-0").pid, pid);  // the same process served on
@@ -105,7 +105,7 @@ TEST_F(Capabilities, SpeechSynthesizedByTtsIsTranscribedBySttAsAnOggOpusVoiceNot
   auto speech = Infer("tts", {{"text", Text("Please call me back in the morning.")}});
   ASSERT_OK(speech);
   int rate = 0;
-  const auto samples = media::WavSamples(speech->at("audio").data, &rate);
+  const auto samples = ReadWavSamples(speech->at("audio").data, &rate);
   // WhatsApp sends Ogg/Opus at 48 kHz: the same speech, resampled crudely for the test.
   std::vector<int16_t> at48(samples.size() * 3);
   for (size_t i = 0; i < at48.size(); ++i) at48[i] = samples[i / 3];

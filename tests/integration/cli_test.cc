@@ -4,8 +4,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "bench/media.h"
 #include "common/curve_keys.h"
+#include "models/codecs/wav.h"
+#include "testing/media.h"
 #include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 
@@ -158,7 +159,7 @@ TEST_F(CliMedia, TtsWritesAWavAsItStreamsAndSttReadsItBack) {
   EXPECT_GE(j["file"]["chunks"].get<int>(), 1);
   const std::string bytes = testing::ReadFile(wav);
   int rate = 0;
-  const auto samples = media::WavSamples(bytes, &rate);  // the header's sizes were rewritten
+  const auto samples = ReadWavSamples(bytes, &rate);  // the header's sizes were rewritten
   EXPECT_EQ(rate, 16000);
   EXPECT_EQ(samples.size() * 2 + 44, bytes.size());
   EXPECT_EQ(j["file"]["bytes"].get<size_t>(), samples.size() * 2);
@@ -177,7 +178,7 @@ TEST_F(CliMedia, TtsWritesAWavAsItStreamsAndSttReadsItBack) {
 TEST_F(CliMedia, OcrAndBarcodesReadFilesAndPrintStructuredJson) {
   const std::string scan = dir_ / "scan.png", qr = dir_ / "qr.png";
   auto pix = media::RenderText("Order 1234 ready", 32);
-  testing::WriteFile(scan, media::EncodePng(pix.get()));
+  testing::WriteFile(scan, media::PixToPng(pix.get()));
   auto run = RunCli(broker_, {"infer", "ocr", "--file", scan});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   auto j = nlohmann::json::parse(run.out)["outputs"];

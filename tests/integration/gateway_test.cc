@@ -18,8 +18,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "bench/media.h"
-#include "common/wav.h"
+#include "models/codecs/wav.h"
+#include "testing/media.h"
 #include "tests/testutil.h"
 #include "tests/video_probe.h"
 
@@ -114,7 +114,7 @@ class Gateway : public ::testing::Test {
 
   static std::string QrPng(const std::string& text) {
     auto pix = media::DrawBarcode("QRCode", text, 200, 200);
-    return media::EncodePng(pix.get());
+    return media::PixToPng(pix.get());
   }
 
   std::unique_ptr<BrokerHarness> broker_;
@@ -250,7 +250,7 @@ TEST_F(Gateway, ReadsCodesAndTextFromUploadsSentAsBotserverSendsThem) {
   EXPECT_EQ(json::parse(raw->body)["data"], "https://example.org/order/42");
 
   auto page = media::RenderText("Invoice 2026 total 42", 32);
-  const std::string png = media::EncodePng(page.get());
+  const std::string png = media::PixToPng(page.get());
   for (const char* path : {"/api/vision/ocr", "/ocr"}) {
     auto r = Upload(path, png, "image.png", "image/png", {{"language", "eng", "", ""}});
     ASSERT_TRUE(r);
@@ -290,7 +290,7 @@ TEST_F(Gateway, SpeechGenerateReturnsAFilePathWhoseGetServesAValidWav) {
   ASSERT_EQ(wav->status, 200);
   EXPECT_EQ(wav->get_header_value("Content-Type"), "audio/wav");
   int rate = 0;
-  const auto samples = media::WavSamples(wav->body, &rate);
+  const auto samples = ReadWavSamples(wav->body, &rate);
   EXPECT_EQ(rate, 16000);
   EXPECT_GT(samples.size(), 16000u) << "over a second of speech";
 
@@ -516,7 +516,7 @@ TEST_F(Gateway, AFullQueueIs429WithRetryAfterAndAPassedDeadlineIs504) {
   ASSERT_NO_FATAL_FAILURE(Start({"barcode", "ocr"}, "[gateway.timeouts]\nvision_ocr = 1\n",
                                 "queue_size = 1\nmax_inflight = 1\n"));
   auto page = media::RenderText("A deadline of one millisecond", 32);
-  auto late = Upload("/api/vision/ocr", media::EncodePng(page.get()), "image.png", "image/png");
+  auto late = Upload("/api/vision/ocr", media::PixToPng(page.get()), "image.png", "image/png");
   ASSERT_TRUE(late);
   EXPECT_EQ(late->status, 504) << late->body;
   EXPECT_EQ(json::parse(late->body)["code"], "deadline_exceeded");

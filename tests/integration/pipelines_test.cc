@@ -11,12 +11,12 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "bench/media.h"
 #include "common/value.h"
 #include "models/pipelines/bpe_tokenizer.h"
 #include "models/pipelines/log_mel.h"
 #include "models/pipelines/text_stream.h"
 #include "models/pipelines/wordpiece_tokenizer.h"
+#include "testing/media.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -57,7 +57,7 @@ std::string Png(int side) {
     for (int x = 0; x < side; ++x)
       pixSetRGBPixel(pix.get(), x, y, 4 * x, 255 - 4 * y, (x * y) % 256);
   }
-  return media::EncodePng(pix.get());
+  return media::PixToPng(pix.get());
 }
 
 // Greedy decoding written out: the argmax of each step's logits (tokens in

@@ -1,9 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "common/broker_config.h"
-#include "common/model_config.h"
+#include "models/registry/model_config.h"
+#include "models/registry/model_families.h"
+#include "models/speech/tts_spec.h"
+#include "models/vision/ocr_spec.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -85,7 +90,7 @@ TEST(ModelConfig, BadConfigsNameFileLineAndField) {
       {"[[outputs]]\nname=\"y\"\ndtype=\"float32\"\n", "field 'inputs': declare at least one"},
       {"name = \"other\"\n", "field 'name': 'other' differs from the folder name"},
       {"queue_size = [\n", "model.toml:"},
-      {"backend = \"onnx\"\n", "field 'backend': 'onnx' is not torchscript, identity, ocr"},
+      {"backend = \"onnx\"\n", "field 'backend': 'onnx' is not one of torchscript, identity, ocr"},
       {"backend = \"ocr\"\n[options]\nvoice = \"slt\"\n", "field 'options.voice': unknown option"},
       {"backend = \"ocr\"\n[options]\npsm = 14\n", "field 'options.psm': must be between 0 and 13"},
       {"backend = \"tts\"\n[options]\nrate = 9\n", "field 'options.rate': must be between"},
@@ -147,9 +152,10 @@ TEST(ModelConfig, ANativeBackendDeclaresItsOwnInputsAndReadsItsOptions) {
   auto c = LoadModelConfig(dir / "ocr");
   ASSERT_OK(c);
   EXPECT_EQ(c->backend, BackendKind::kOcr);
-  EXPECT_EQ(c->options.ocr.language, "deu");
-  EXPECT_EQ(c->options.ocr.psm, 6);
-  EXPECT_EQ(c->options.image.max_pixels, 1000u);
+  const auto& ocr = c->options.Get<OcrOptions>();
+  EXPECT_EQ(ocr.language, "deu");
+  EXPECT_EQ(ocr.psm, 6);
+  EXPECT_EQ(ocr.max_pixels, 1000u);
   ASSERT_EQ(c->inputs.size(), 3u);
   EXPECT_EQ(c->inputs[0].name, "image");
   EXPECT_FALSE(c->inputs[0].optional);
@@ -163,6 +169,50 @@ TEST(ModelConfig, ANativeBackendDeclaresItsOwnInputsAndReadsItsOptions) {
   EXPECT_OK(c->CheckInputs(in));
   in["language"] = {protocol::DType::kBytes, {}, png};
   EXPECT_FALSE(c->CheckInputs(in).ok());  // a string, not bytes
+}
+
+TEST(ModelConfig, OptionsAreComparedByValueAndReadAsTheirFamilysType) {
+  TempDir dir;
+  WriteFile(dir / "a/model.toml", "backend = \"ocr\"\n[options]\npsm = 6\n");
+  WriteFile(dir / "b/model.toml", "backend = \"ocr\"\n[options]\npsm = 6\n");
+  WriteFile(dir / "c/model.toml", "backend = \"ocr\"\n[options]\npsm = 7\n");
+  auto a = LoadModelConfig(dir / "a"), b = LoadModelConfig(dir / "b"),
+       c = LoadModelConfig(dir / "c");
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  ASSERT_OK(c);
+  EXPECT_EQ(a->options, b->options);  // a reload sees no change
+  EXPECT_NE(a->options, c->options);  // ...and sees this one
+  EXPECT_NE(a->options, FamilyOptions());
+  EXPECT_THROW(a->options.Get<TtsOptions>(), std::logic_error);  // another family's struct
+  EXPECT_EQ(FamilyOptions().Get<TtsOptions>(), TtsOptions{});    // none: the defaults
+}
+
+TEST(ModelFamilies, EveryFamilyIsFoundByItsNameAndListedInErrors) {
+  for (const ModelFamily& family : ModelFamilies()) {
+    const ModelFamily* found = FindFamily(family.name);
+    ASSERT_NE(found, nullptr) << family.name;
+    EXPECT_EQ(&FamilyOf(found->kind), found);
+    EXPECT_EQ(BackendName(family.kind), family.name);
+    EXPECT_NE(BackendNames().find(family.name), std::string::npos);
+    // A family that declares its own inputs names each once.
+    if (family.specs == nullptr) continue;
+    const BackendSpecs specs = family.specs();
+    for (const auto* list : {&specs.inputs, &specs.outputs}) {
+      std::set<std::string> names;
+      for (const auto& spec : *list) EXPECT_TRUE(names.insert(spec.name).second) << spec.name;
+    }
+  }
+  EXPECT_EQ(FindFamily("tensorflow"), nullptr);
+}
+
+TEST(ModelConfig, AnUnknownBackendIsAnErrorNamingEveryFamily) {
+  TempDir dir;
+  WriteFile(dir / "m/model.toml", "backend = \"tensorflow\"\n");
+  auto c = LoadModelConfig(dir / "m");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("video_diffusion"), std::string::npos)
+      << c.status().message();
 }
 
 TEST(ModelConfig, TheIdentityBackendNeedsNoModelFile) {

@@ -13,14 +13,13 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "common/model_config.h"
 #include "common/value.h"
 #include "models/diffusion/clip_prompt.h"
 #include "models/diffusion/noise_schedule.h"
-#include "models/pipeline_backends.h"
+#include "models/registry/model_config.h"
 #include "models/torchscript/memory_budget.h"
-#include "models/video/mp4_encoder.h"
-#include "models/vision/png_encoder.h"
+#include "models/worker_backends.h"
+#include "testing/media.h"
 #include "tests/testutil.h"
 #include "tests/video_probe.h"
 
@@ -52,25 +51,6 @@ BpeTokenizer Clip() {
                               StandinPath("sd-standin/merges.txt"), BpeTokenizer::Style::kClip);
   if (!t.ok()) throw std::runtime_error(t.status().message());
   return std::move(*t);
-}
-
-// RGB bytes [H, W, 3] of a PNG, through Leptonica.
-std::vector<uint8_t> PngPixels(const std::string& png, int* width, int* height) {
-  Pix* pix = pixReadMem(reinterpret_cast<const l_uint8*>(png.data()), png.size());
-  if (!pix) return {};
-  *width = static_cast<int>(pixGetWidth(pix));
-  *height = static_cast<int>(pixGetHeight(pix));
-  std::vector<uint8_t> rgb;
-  for (int y = 0; y < *height; ++y) {
-    for (int x = 0; x < *width; ++x) {
-      l_int32 r = 0, g = 0, b = 0;
-      pixGetRGBPixel(pix, x, y, &r, &g, &b);
-      rgb.insert(rgb.end(),
-                 {static_cast<uint8_t>(r), static_cast<uint8_t>(g), static_cast<uint8_t>(b)});
-    }
-  }
-  pixDestroy(&pix);
-  return rgb;
 }
 
 TEST(ClipTokenizer, LowercasesCollapsesSpacesAndMarksWordEnds) {
@@ -116,48 +96,6 @@ TEST(ClipPrompt, PadsAndTruncatesKeepingBothEnds) {
   EXPECT_EQ(ClipPrompt(clip, "", 1000, 1001, 7, 4), (Tokens{1000, 1001, 7, 7}));
 }
 
-TEST(PngEncoder, PixelsRoundTripAndTextChunksAreWritten) {
-  std::vector<uint8_t> rgb(5 * 3 * 3);
-  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>(i * 37);
-  auto png = EncodePng(rgb.data(), 5, 3, {{"parameters", "a ✓ prompt\nSteps: 4"}, {"seed", "9"}});
-  ASSERT_OK(png);
-  int width = 0, height = 0;
-  EXPECT_EQ(PngPixels(*png, &width, &height), rgb);
-  EXPECT_EQ(width, 5);
-  EXPECT_EQ(height, 3);
-  EXPECT_NE(png->find(std::string("iTXtparameters\0", 15)), std::string::npos);
-  EXPECT_NE(png->find("a ✓ prompt\nSteps: 4"), std::string::npos);
-  EXPECT_EQ(*EncodePng(rgb.data(), 5, 3, {{"seed", "9"}}),
-            *EncodePng(rgb.data(), 5, 3, {{"seed", "9"}}));
-  EXPECT_EQ(EncodePng(rgb.data(), 0, 3).status().code(), ErrorCode::kInvalidRequest);
-  EXPECT_EQ(EncodePng(rgb.data(), 5, 3, {{std::string(80, 'k'), "x"}}).status().code(),
-            ErrorCode::kInvalidRequest);
-}
-
-TEST(Mp4Encoder, WritesH264WithTheFramesAndRateAskedForIndexFirst) {
-  const int w = 32, h = 24, frames = 10;
-  std::vector<uint8_t> rgb(static_cast<size_t>(w) * h * 3 * frames);
-  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>((i * 7) ^ (i >> 9));
-  Mp4Options options;
-  options.fps = 5;
-  options.metadata = {{"comment", "Seed: 3"}};
-  auto mp4 = EncodeMp4(rgb.data(), frames, w, h, options);
-  ASSERT_OK(mp4);
-  auto info = testing::ProbeVideo(*mp4);
-  ASSERT_OK(info);
-  EXPECT_EQ(info->codec, "h264");
-  EXPECT_EQ(info->width, w);
-  EXPECT_EQ(info->height, h);
-  EXPECT_EQ(info->frames, frames);
-  EXPECT_DOUBLE_EQ(info->fps, 5);
-  EXPECT_EQ(info->comment, "Seed: 3");
-  EXPECT_TRUE(info->index_first) << "plays while it downloads";
-  EXPECT_EQ(EncodeMp4(rgb.data(), frames, 31, h, options).status().code(),
-            ErrorCode::kInvalidRequest)
-      << "4:2:0 needs even sides";
-  EXPECT_EQ(EncodeMp4(rgb.data(), 0, w, h, options).status().code(), ErrorCode::kInvalidRequest);
-}
-
 class Diffusion : public ::testing::Test {
  protected:
   static DiffusionBackend& Image() {
@@ -192,7 +130,7 @@ TEST_F(Diffusion, ImageEqualsAnIndependentRunOfItsParts) {
   ASSERT_OK(out);
   int width = 0, height = 0;
   const std::vector<uint8_t> got =
-      PngPixels(std::string(out->views.at("image").data), &width, &height);
+      media::PngPixels(std::string(out->views.at("image").data), &width, &height);
   ASSERT_EQ(width, 48);
   ASSERT_EQ(height, 32);
 

@@ -102,7 +102,7 @@ TEST_F(LivenessTest, AWorkerStillRunningARequestHungAfterPastItsDeadlineIsKilled
   Submit("a");  // the model's timeout: 500 ms
   ASSERT_EQ(outbox_.to_workers.size(), 1u);
   clock_.Advance(500ms);
-  router_.ExpireDeadlines(1s);
+  router_.RunTimers(1s);
   EXPECT_EQ(outbox_.Only("a").status.code(), ErrorCode::kDeadlineExceeded);
   clock_.Advance(kOptions.hung_after - 1ms);
   Heard("m-0");  // its heartbeats go on: the I/O thread lives, the forward does not end

@@ -1,8 +1,6 @@
 // The Whisper and captioning pipelines in process, on their stand-in models
 // (models/standins/standin_models.h: random weights, real tokenizers):
 // what the outputs must hold whatever the weights, bad input, bad parts.
-#include "models/pipeline_backends.h"
-
 #include <gtest/gtest.h>
 #include <sndfile.h>
 
@@ -10,11 +8,12 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "bench/media.h"
-#include "common/model_config.h"
 #include "common/value.h"
 #include "models/pipelines/caption_backend.h"
 #include "models/pipelines/whisper_backend.h"
+#include "models/registry/model_config.h"
+#include "models/worker_backends.h"
+#include "testing/media.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -23,7 +22,7 @@ namespace {
 using nlohmann::json;
 using namespace testing;
 using media::EncodeAudio;
-using media::EncodePng;
+using media::PixToPng;
 using media::PngHeaderClaiming;
 namespace fs = std::filesystem;
 
@@ -165,7 +164,7 @@ std::string Photo(int width, int height) {
       pixSetRGBPixel(pix.get(), x, y, (x * 255) / width, (y * 255) / height, 128);
     }
   }
-  return EncodePng(pix.get());
+  return PixToPng(pix.get());
 }
 
 TEST(CaptionBackend, DescribesAnImageAndContinuesAPrompt) {

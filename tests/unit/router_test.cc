@@ -91,7 +91,7 @@ TEST_F(RouterTest, AStreamTheClientDoesNotReadEndsWithOverloadedOnceItReadsAgain
   ReplyFrom("w1", ticket);             // so is the worker's final reply
   EXPECT_EQ(outbox_.replies["a"].size(), 1u);
   outbox_.full_clients.clear();  // it reads again
-  router_.ExpireDeadlines(1s);
+  router_.RunTimers(1s);
   const auto& replies = outbox_.replies["a"];
   ASSERT_EQ(replies.size(), 2u);
   EXPECT_EQ(replies[1].status.code(), ErrorCode::kOverloaded);
@@ -105,11 +105,11 @@ TEST_F(RouterTest, AFinalReplyToAFullQueueWaitsAndIsDroppedOnlyAfterAMinute) {
   Submit("a");
   outbox_.full_clients.insert("a");
   ReplyFrom("w1", outbox_.to_workers[0].ticket);
-  EXPECT_EQ(router_.ExpireDeadlines(1s), Router::kRetryUnsentEvery);  // tried again soon
+  EXPECT_EQ(router_.RunTimers(1s), Router::kRetryUnsentEvery);  // tried again soon
   clock_.Advance(Router::kGiveUpUnsentAfter + 1s);
-  router_.ExpireDeadlines(1s);
+  router_.RunTimers(1s);
   outbox_.full_clients.clear();
-  EXPECT_EQ(router_.ExpireDeadlines(1s), 1s);  // nothing left to try
+  EXPECT_EQ(router_.RunTimers(1s), 1s);  // nothing left to try
   EXPECT_TRUE(outbox_.replies["a"].empty());
 }
 
@@ -172,10 +172,10 @@ TEST_F(RouterTest, UnknownModelIsAnswered) {
 TEST_F(RouterTest, QueuedRequestPastDeadlineIsAnsweredAndNeverSent) {
   Submit("a", "m", 200ms);
   clock_.Advance(199ms);
-  router_.ExpireDeadlines(1s);
+  router_.RunTimers(1s);
   EXPECT_TRUE(outbox_.replies["a"].empty());
   clock_.Advance(1ms);
-  router_.ExpireDeadlines(1s);
+  router_.RunTimers(1s);
   EXPECT_EQ(outbox_.Only("a").status.code(), ErrorCode::kDeadlineExceeded);
   Register("w1");
   EXPECT_TRUE(outbox_.to_workers.empty());
@@ -187,7 +187,7 @@ TEST_F(RouterTest, ModelTimeoutBoundsAClientTimeoutAndBudgetIsPassedOn) {
   ASSERT_EQ(outbox_.to_workers.size(), 1u);
   EXPECT_EQ(outbox_.to_workers[0].budget_ms, 1000u);
   clock_.Advance(1000ms);
-  EXPECT_EQ(router_.ExpireDeadlines(1s), 1s);
+  EXPECT_EQ(router_.RunTimers(1s), 1s);
   EXPECT_EQ(outbox_.Only("a").status.code(), ErrorCode::kDeadlineExceeded);
 }
 
@@ -195,7 +195,7 @@ TEST_F(RouterTest, LateReplyAfterDeadlineIsDroppedAndFreesTheWorker) {
   Register("w1");
   Submit("a", "m", 100ms);
   clock_.Advance(100ms);
-  router_.ExpireDeadlines(1s);
+  router_.RunTimers(1s);
   EXPECT_EQ(router_.workers().ById("w1")->in_flight.size(), 1u) << "still busy until it answers";
   Submit("b");
   EXPECT_EQ(outbox_.to_workers.size(), 1u);
@@ -209,7 +209,7 @@ TEST_F(RouterTest, AWorkerStillRunningARequestLongPastItsDeadlineIsHung) {
   Register("w1", 2);
   Submit("a", "m", 100ms);
   clock_.Advance(100ms);
-  router_.ExpireDeadlines(1s);
+  router_.RunTimers(1s);
   EXPECT_TRUE(router_.HungWorkers(500ms).empty());
   clock_.Advance(500ms);
   EXPECT_EQ(router_.HungWorkers(500ms), std::vector<std::string>{"w1"});
@@ -221,7 +221,7 @@ TEST_F(RouterTest, AGoneWorkerIsNoLongerHung) {
   Register("w1");
   Submit("a", "m", 100ms);
   clock_.Advance(1s);
-  router_.ExpireDeadlines(1s);
+  router_.RunTimers(1s);
   router_.OnWorkerGone("w1", Departure::kDied);
   EXPECT_TRUE(router_.HungWorkers(0ms).empty());
 }
@@ -317,7 +317,7 @@ TEST_F(RouterTest, QueueStaysBoundedUnderAFloodOfExpiringRequests) {
   for (int i = 0; i < 10'000; ++i) {
     Submit("c", "m", 1ms);
     clock_.Advance(1ms);
-    router_.ExpireDeadlines(1s);
+    router_.RunTimers(1s);
   }
   EXPECT_EQ(router_.pending(), 0u);
   EXPECT_EQ(router_.Queued("m"), 0u);

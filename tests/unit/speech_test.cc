@@ -5,13 +5,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bench/media.h"
 #include "common/value.h"
-#include "common/wav.h"
-#include "models/speech/audio_decoder.h"
+#include "models/codecs/audio_decoder.h"
+#include "models/codecs/wav.h"
 #include "models/speech/sentences.h"
 #include "models/speech/stt_backend.h"
 #include "models/speech/tts_backend.h"
+#include "testing/media.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -86,7 +86,7 @@ TEST_F(Speech, FliteAndEspeakSpeakWavAtTheirOwnRates) {
     auto out = Speak({{"text", Text("Hello, one two three.")}, {"voice", Text(voice)}});
     ASSERT_OK(out);
     int wav_rate = 0;
-    const auto samples = media::WavSamples(out->at("audio").data, &wav_rate);
+    const auto samples = ReadWavSamples(out->at("audio").data, &wav_rate);
     EXPECT_EQ(wav_rate, rate) << voice;
     EXPECT_EQ(json::parse(ValueToJson(out->at("sample_rate").data)), rate) << voice;
     EXPECT_EQ(out->at("voice").data, voice);
@@ -129,7 +129,7 @@ TEST_F(Speech, StreamedChunksJoinIntoTheWholeSpeech) {
     EXPECT_EQ(final_outputs->views.count("audio"), 0u);
     EXPECT_GE(chunks, 3) << voice;
     int whole_rate = 0;
-    const auto whole = media::WavSamples(SpeakWav(text, voice), &whole_rate);
+    const auto whole = ReadWavSamples(SpeakWav(text, voice), &whole_rate);
     EXPECT_EQ(rate, whole_rate);
     EXPECT_NEAR(static_cast<double>(joined.size()) / 2, whole.size(), whole.size() * 0.05) << voice;
     if (voice != "slt") continue;  // PocketSphinx's model hears Flite's voice, barely eSpeak's
@@ -217,7 +217,7 @@ TEST_F(Speech, AGrammarOrAKeywordListLimitsWhatSttHears) {
 
 TEST_F(Speech, EveryContainerAndRateDecodesToTheSameSpeech) {
   int rate = 0;
-  const auto speech = media::WavSamples(SpeakWav(kSentences[4]), &rate);
+  const auto speech = ReadWavSamples(SpeakWav(kSentences[4]), &rate);
   ASSERT_EQ(rate, 16000);
   // The same speech at other rates: libsndfile resamples nothing, so make it by repetition
   // and decimation (a crude but honest resampler for a test signal).
@@ -262,7 +262,7 @@ TEST_F(Speech, EveryContainerAndRateDecodesToTheSameSpeech) {
 TEST_F(Speech, BadAudioIsInvalidRequestAndTheBackendServesOn) {
   const std::string wav = SpeakWav("Short.");
   int rate = 0;
-  const auto samples = media::WavSamples(wav, &rate);
+  const auto samples = ReadWavSamples(wav, &rate);
   const std::string flac = media::EncodeAudio(samples, rate, 1, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
   const std::vector<std::pair<std::string, std::string>> bad{
       {"", "audio: 0 bytes"},

@@ -4,13 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bench/media.h"
 #include "common/value.h"
+#include "models/codecs/exif_orientation.h"
+#include "models/codecs/image_decoder.h"
 #include "models/vision/barcode_backend.h"
-#include "models/vision/exif_orientation.h"
-#include "models/vision/image_decoder.h"
 #include "models/vision/ocr_backend.h"
 #include "models/vision/qrcode_backend.h"
+#include "testing/media.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
@@ -56,7 +56,7 @@ class Ocr : public ::testing::Test {
 TEST_F(Ocr, RenderedTextIsReadBackExactlyWithWordBoxes) {
   const std::string text = "The quick brown fox jumps\nover the lazy dog 12345";
   auto pix = media::RenderText(text, 32);
-  auto out = Read(media::EncodePng(pix.get()));
+  auto out = Read(media::PixToPng(pix.get()));
   ASSERT_OK(out);
   EXPECT_EQ(out->at("text").data, text + "\n");
   EXPECT_EQ(out->at("language").data, "eng");
@@ -81,7 +81,7 @@ TEST_F(Ocr, RenderedTextIsReadBackExactlyWithWordBoxes) {
 TEST_F(Ocr, ASecondInstalledLanguageReadsItsOwnLetters) {
   const std::string text = "Grüße aus München, schöne Äpfel";
   auto pix = media::RenderText(text, 32);
-  auto out = Read(media::EncodePng(pix.get()), "deu");
+  auto out = Read(media::PixToPng(pix.get()), "deu");
   ASSERT_OK(out);
   EXPECT_EQ(out->at("text").data, text + "\n");
   EXPECT_EQ(out->at("language").data, "deu");
@@ -89,12 +89,12 @@ TEST_F(Ocr, ASecondInstalledLanguageReadsItsOwnLetters) {
 
 TEST_F(Ocr, ALanguageNotInstalledIsInvalidRequestListingTheInstalledOnes) {
   auto pix = media::RenderText("hello", 32);
-  auto out = Read(media::EncodePng(pix.get()), "klingon");
+  auto out = Read(media::PixToPng(pix.get()), "klingon");
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), ErrorCode::kInvalidRequest);
   EXPECT_NE(out.status().message().find("'klingon' is not installed"), std::string::npos);
   EXPECT_NE(out.status().message().find("eng"), std::string::npos);
-  EXPECT_FALSE(Read(media::EncodePng(pix.get()), "../etc/passwd").ok());
+  EXPECT_FALSE(Read(media::PixToPng(pix.get()), "../etc/passwd").ok());
 }
 
 TEST_F(Ocr, AJpegIsTurnedUprightByItsExifOrientation) {
@@ -109,8 +109,8 @@ TEST_F(Ocr, AJpegIsTurnedUprightByItsExifOrientation) {
 
 TEST_F(Ocr, BadImagesAreInvalidRequestsAndTheBackendServesOn) {
   auto pix = media::RenderText("still here", 32);
-  const std::string png = media::EncodePng(pix.get());
-  const std::string jpeg = media::EncodeJpeg(pix.get());
+  const std::string png = media::PixToPng(pix.get());
+  const std::string jpeg = media::PixToJpeg(pix.get());
   const std::vector<std::pair<std::string, std::string>> bad{
       {"", "0 bytes is not an image"},
       {"GIF89a not really an image at all", "corrupt gif header"},
@@ -141,7 +141,7 @@ TEST_F(Ocr, EveryImageFormatIsSniffedFromItsBytesAndRead) {
     lept_free(data);
     return bytes;
   };
-  const ImageDecoder decoder(config_.options.image.max_pixels);
+  const ImageDecoder decoder(config_.options.Get<OcrOptions>().max_pixels);
   for (const auto& [name, format] :
        std::vector<std::pair<std::string, int>>{{"png", IFF_PNG},
                                                 {"jpeg", IFF_JFIF_JPEG},
@@ -166,7 +166,7 @@ TEST(ExifOrientation, ReadsEachOrientationAndIgnoresWhatIsNotExif) {
   for (int o = 1; o <= 8; ++o) {
     EXPECT_EQ(ExifOrientation(media::JpegWithOrientation(pix.get(), o)), o);
   }
-  const std::string plain = media::EncodeJpeg(pix.get());
+  const std::string plain = media::PixToJpeg(pix.get());
   EXPECT_EQ(ExifOrientation(plain), 1);
   EXPECT_EQ(ExifOrientation(media::JpegWithOrientation(pix.get(), 9)), 1);
   EXPECT_EQ(ExifOrientation(std::string_view("\xff\xd8\xff\xe1\xff\xff", 6)),
@@ -214,7 +214,7 @@ TEST_F(Codes, Ean13AndCode128SideBySideAreBothDecodedWithTheirPositions) {
   auto ean = media::DrawBarcode("EAN-13", "4006381333931", 300, 120);
   auto code128 = media::DrawBarcode("Code128", "BOT-2026/11", 400, 120);
   auto both = media::SideBySide({ean.get(), code128.get()}, 40);
-  const json codes = Decode(media::EncodePng(both.get()));
+  const json codes = Decode(media::PixToPng(both.get()));
   ASSERT_EQ(codes.size(), 2u);
   std::map<std::string, json> by_format;
   for (const json& c : codes) by_format[c["format"]] = c;
@@ -229,7 +229,7 @@ TEST_F(Codes, Ean13AndCode128SideBySideAreBothDecodedWithTheirPositions) {
 
 TEST_F(Codes, AnImageWithoutCodesHasAnEmptyList) {
   auto pix = media::RenderText("no code here", 32);
-  EXPECT_EQ(Decode(media::EncodePng(pix.get())), json::array());
+  EXPECT_EQ(Decode(media::PixToPng(pix.get())), json::array());
 }
 
 TEST_F(Codes, QrOptionsAreCheckedAndTooLongATextIsRefused) {

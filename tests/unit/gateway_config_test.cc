@@ -1,0 +1,59 @@
+// GatewayConfig: [gateway] read from a broker config, and its errors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/broker_config.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(GatewayConfig, ReadsRoutesTimeoutsAndDefaults) {
+  testing::TempDir temp;
+  const fs::path dir = temp.path();
+  testing::WriteFile(dir / "b.toml",
+                     "[gateway]\napi_keys_file = \"keys.toml\"\noutputs_dir = \"out\"\n"
+                     "[gateway.routes]\nvision_ocr = \"ocr\"\n"
+                     "[gateway.timeouts]\nvision_ocr = 5000\n");
+  auto c = LoadBrokerConfig(dir / "b.toml");
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->repository.empty()) << "a gateway-only file needs no [models]";
+  ASSERT_TRUE(c->gateway);
+  const GatewayConfig& g = *c->gateway;
+  EXPECT_EQ(g.listen, "127.0.0.1:8085");
+  EXPECT_EQ(g.api_keys_file, (dir / "keys.toml").string());
+  EXPECT_EQ(g.outputs_dir, (dir / "out").string());
+  EXPECT_EQ(g.Model(ModelRoute::kVisionOcr), "ocr");
+  EXPECT_EQ(g.Model(ModelRoute::kImageGenerate), "");
+  EXPECT_EQ(g.Timeout(ModelRoute::kVisionOcr), std::chrono::milliseconds(5000));
+  EXPECT_EQ(g.Timeout(ModelRoute::kImageGenerate), std::chrono::seconds(300));
+  EXPECT_EQ(g.Timeout(ModelRoute::kSpeechToText), std::chrono::seconds(60));
+}
+
+TEST(GatewayConfig, ErrorsNameTheFieldAndTheKnownRoutes) {
+  testing::TempDir temp;
+  const fs::path dir = temp.path();
+  const std::pair<const char*, const char*> cases[] = {
+      {"[gateway]\noutputs_dir = \"o\"\n", "field 'gateway.api_keys_file' is missing"},
+      {"[gateway]\napi_keys_file = \"k\"\noutputs_dir = \"o\"\n[gateway.routes]\nocr = \"x\"\n",
+       "field 'gateway.routes.ocr': is not a route; the routes are image_generate"},
+      {"[gateway]\napi_keys_file = \"k\"\noutputs_dir = \"o\"\ntls_cert_file = \"c.pem\"\n",
+       "TLS needs both"},
+      {"[gateway]\napi_keys_file = \"k\"\noutputs_dir = \"o\"\nthreads = 0\n",
+       "field 'gateway.threads'"},
+      {"[models]\n[gateway]\napi_keys_file = \"k\"\noutputs_dir = \"o\"\n",
+       "field 'models.repository' is missing"},
+  };
+  for (const auto& [text, error] : cases) {
+    testing::WriteFile(dir / "b.toml", text);
+    auto c = LoadBrokerConfig(dir / "b.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_NE(c.status().message().find(error), std::string::npos) << c.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace botmodels
