@@ -281,15 +281,6 @@ TEST_F(Speech, BadAudioIsInvalidRequestAndTheBackendServesOn) {
   EXPECT_OK(Listen(wav));
 }
 
-TEST(AudioDecoder, AudioOverMaxSecondsIsRefusedBeforeDecoding) {
-  const std::vector<int16_t> ten_seconds(160000, 100);
-  const AudioDecoder decoder(16000, 5);
-  auto out =
-      decoder.Decode(media::EncodeAudio(ten_seconds, 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16));
-  ASSERT_FALSE(out.ok());
-  EXPECT_NE(out.status().message().find("over the model's max_seconds = 5"), std::string::npos);
-}
-
 TEST(Sentences, SplitAfterSentenceEndsAndCutLongOnesAtSpaces) {
   EXPECT_EQ(SplitSentences("Hi there. How are you?  Fine!", 100),
             (std::vector<std::string>{"Hi there.", "How are you?", "Fine!"}));
