@@ -79,7 +79,8 @@ Result<std::optional<GatewayConfig>> ReadGatewayConfig(const TomlReader& root,
        {r->RejectUnknown({"listen", "tls_cert_file", "tls_key_file", "api_keys_file",
                           "broker_key_id", "curve_key_file", "threads", "max_body_bytes",
                           "files_dir", "outputs_dir", "outputs_retention_ms", "outputs_max_bytes",
-                          "client_timeout_ms", "cors_origin", "routes", "timeouts"}),
+                          "client_timeout_ms", "cors_origin", "keyless_from", "routes",
+                          "timeouts"}),
         r->String("listen", &g.listen), r->String("tls_cert_file", &g.tls_cert_file),
         r->String("tls_key_file", &g.tls_key_file),
         r->String("api_keys_file", &g.api_keys_file, true),
@@ -102,6 +103,11 @@ Result<std::optional<GatewayConfig>> ReadGatewayConfig(const TomlReader& root,
                     "TLS needs both tls_cert_file and tls_key_file");
   }
   if (g.outputs_dir.empty()) return r->Error("outputs_dir", "must not be empty");
+  std::vector<std::string> keyless;
+  BOTMODELS_RETURN_IF_ERROR(r->StringList("keyless_from", &keyless));
+  auto networks = NetworkList::Parse(keyless);
+  if (!networks.ok()) return r->Error("keyless_from", networks.status().message());
+  g.keyless_from = std::move(*networks);
   for (size_t i = 0; i < kModelRouteCount; ++i) {
     g.timeouts[i] = IsGenerationRoute(static_cast<ModelRoute>(i))
                         ? GatewayConfig::kGenerationTimeout

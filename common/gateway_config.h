@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/network_list.h"
 #include "common/status.h"
 
 namespace botmodels {
@@ -65,6 +66,9 @@ struct GatewayConfig {
   // requests, or read a response: slow and stalled clients are cut off.
   std::chrono::milliseconds client_timeout{60'000};
   std::string cors_origin = "*";  // Access-Control-Allow-Origin; empty: no CORS headers
+  // Networks whose requests without an X-API-Key get the infer role (botserver
+  // sends some uploads without one). Empty: every request needs a key.
+  NetworkList keyless_from;
   // [gateway.routes] and [gateway.timeouts], by route; an empty model: not served.
   std::array<std::string, kModelRouteCount> routes;
   std::array<std::chrono::milliseconds, kModelRouteCount> timeouts{};

@@ -80,6 +80,11 @@ Result<int> Gateway::Start() {
   sweeper_ = std::thread([this] { SweepOutputs(); });
   spdlog::info("gateway on {}://{}:{}, {} threads, {} API keys",
                config_.tls_cert_file.empty() ? "http" : "https", host, port, threads, keys_.size());
+  if (!config_.keyless_from.empty()) {
+    spdlog::info(
+        "gateway: requests without a key from {} networks (keyless_from) get the infer role",
+        config_.keyless_from.size());
+  }
   return port;
 }
 
@@ -107,7 +112,15 @@ void Gateway::SweepOutputs() {
 
 bool Gateway::Authorize(const httplib::Request& request, httplib::Response& response,
                         protocol::Role role) const {
-  const ApiKey* key = keys_.Match(request.get_header_value("X-API-Key"));
+  const std::string presented = request.get_header_value("X-API-Key");
+  if (presented.empty() && role == protocol::Role::kInfer &&
+      config_.keyless_from.Contains(request.remote_addr)) {
+    keyless_requests_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("gateway: keyless {} {} from {}", request.method, request.path,
+                  request.remote_addr);
+    return true;
+  }
+  const ApiKey* key = keys_.Match(presented);
   if (!key) {
     WriteJson(response, {{"detail", "Invalid API key"}}, 401);
     return false;
@@ -290,7 +303,9 @@ void Gateway::WorkersStatus(httplib::Response& response) {
                        {"last_exit", w.last_exit},
                        {"rss_bytes", w.rss_bytes}});
   }
-  json body = {{"workers", workers}, {"broker_connections", broker_.connections()}};
+  json body = {{"workers", workers},
+               {"broker_connections", broker_.connections()},
+               {"keyless_requests", keyless_requests_.load(std::memory_order_relaxed)}};
   if (reply->broker) {
     body["broker"] = {{"version", reply->broker->version}, {"uptime_ms", reply->broker->uptime_ms}};
   }

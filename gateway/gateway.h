@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -30,7 +31,8 @@ namespace botmodels {
 // connection (BrokerPool) until the model answers or its route's timeout.
 // Open without a key: GET /, /api/health, /api/openapi.json and /outputs/;
 // every other route needs an X-API-Key of the keys file (/api/status: an
-// admin key).
+// admin key), except a request without one from config.keyless_from, which
+// gets the infer role (counted in /api/status as keyless_requests).
 //
 // Thread-safe; Start() and Stop() from one thread.
 class Gateway {
@@ -47,7 +49,8 @@ class Gateway {
 
  private:
   void AddRoutes();
-  // Whether the request's X-API-Key is a key of `role` or above; answers
+  // Whether the request's X-API-Key is a key of `role` or above, or the
+  // request has none, comes from keyless_from and needs only infer; answers
   // 401 (no or unknown key) or 403 (role) itself when not.
   bool Authorize(const httplib::Request& request, httplib::Response& response,
                  protocol::Role role) const;
@@ -63,9 +66,10 @@ class Gateway {
   OutputStore outputs_;
   ModelRoutes routes_;
   std::unique_ptr<httplib::Server> server_;
-  int listener_ = -1;    // the listening socket (server_ owns it)
-  std::thread thread_;   // runs server_->listen_after_bind()
-  std::thread sweeper_;  // deletes old outputs now and then
+  int listener_ = -1;                                  // the listening socket (server_ owns it)
+  std::thread thread_;                                 // runs server_->listen_after_bind()
+  std::thread sweeper_;                                // deletes old outputs now and then
+  mutable std::atomic<uint64_t> keyless_requests_{0};  // let in by keyless_from
 
   std::mutex mutex_;  // guards the fields below
   std::condition_variable stop_cv_;

@@ -57,8 +57,52 @@ std::optional<std::string> RiffTruncation(std::string_view bytes) {
          " bytes, " + std::to_string(bytes.size()) + " are present";
 }
 
-constexpr int kMaxChannels = 64;          // past any real recording: a header lying about it
+// What a recording of speech can be; past these a header lies (or the audio
+// is no voice note), and the request is refused, naming the field.
+constexpr int kMaxChannels = 8;           // 7.1 surround
+constexpr int kMinRate = 8000;            // Hz: telephone audio, the lowest speech is sent at
+constexpr int kMaxRate = 384000;          // Hz: the highest rate any recorder writes
 constexpr sf_count_t kReadFrames = 4096;  // frames per read: bounded scratch memory
+
+uint32_t Little(std::string_view bytes, size_t at, int width) {
+  uint32_t value = 0;
+  for (int i = width - 1; i >= 0; --i) value = value << 8 | static_cast<uint8_t>(bytes[at + i]);
+  return value;
+}
+
+// A WAV whose "fmt " chunk contradicts itself: for uncompressed audio
+// (PCM, float, extensible) a frame is channels x bytes per sample, and a
+// second is rate x frame. libsndfile believes some fields and not others,
+// and would decode such a file into noise or nothing.
+std::optional<std::string> WavFormatContradiction(std::string_view bytes) {
+  constexpr size_t kRiffHeader = 12, kChunkHeader = 8, kFmtBytes = 16;
+  constexpr uint32_t kPcm = 1, kFloat = 3, kExtensible = 0xFFFE;
+  if (bytes.size() < kRiffHeader || bytes.substr(0, 4) != "RIFF" || bytes.substr(8, 4) != "WAVE") {
+    return std::nullopt;
+  }
+  for (size_t at = kRiffHeader; at + kChunkHeader <= bytes.size();) {
+    const uint64_t size = Little(bytes, at + 4, 4);
+    if (bytes.substr(at, 4) == "fmt ") {
+      if (size < kFmtBytes || at + kChunkHeader + kFmtBytes > bytes.size()) return std::nullopt;
+      const size_t f = at + kChunkHeader;
+      const uint32_t tag = Little(bytes, f, 2), channels = Little(bytes, f + 2, 2),
+                     rate = Little(bytes, f + 4, 4), byte_rate = Little(bytes, f + 8, 4),
+                     block_align = Little(bytes, f + 12, 2), bits = Little(bytes, f + 14, 2);
+      if (tag != kPcm && tag != kFloat && tag != kExtensible) return std::nullopt;  // compressed
+      const uint64_t frame = uint64_t{channels} * ((bits + 7) / 8);
+      if (block_align != frame || uint64_t{byte_rate} != uint64_t{rate} * block_align) {
+        return "audio: a WAV header that contradicts itself: " + std::to_string(channels) +
+               " channels of " + std::to_string(bits) + " bits make " + std::to_string(frame) +
+               " bytes a frame, it says " + std::to_string(block_align) + "; " +
+               std::to_string(rate) + " Hz make " + std::to_string(uint64_t{rate} * frame) +
+               " bytes a second, it says " + std::to_string(byte_rate);
+      }
+      return std::nullopt;
+    }
+    at += kChunkHeader + size + (size & 1);  // chunks are padded to even sizes
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -68,6 +112,7 @@ AudioDecoder::AudioDecoder(int target_rate, double max_seconds)
 Result<AudioDecoder::Audio> AudioDecoder::Decode(std::string_view bytes) const {
   if (bytes.empty()) return InvalidRequest("audio: 0 bytes");
   if (auto cut = RiffTruncation(bytes)) return InvalidRequest(*cut);
+  if (auto lie = WavFormatContradiction(bytes)) return InvalidRequest(*lie);
   Source source{bytes};
   SF_VIRTUAL_IO io{Length, Seek, Read, Write, Tell};
   SF_INFO info{};
@@ -76,9 +121,14 @@ Result<AudioDecoder::Audio> AudioDecoder::Decode(std::string_view bytes) const {
     return InvalidRequest(std::string("audio: not a WAV, FLAC, Ogg/Vorbis, Ogg/Opus or MP3 (") +
                           sf_strerror(nullptr) + ")");
   }
-  if (info.channels < 1 || info.channels > kMaxChannels || info.samplerate < 1) {
-    return InvalidRequest("audio: a header with " + std::to_string(info.channels) +
-                          " channels at " + std::to_string(info.samplerate) + " Hz");
+  if (info.channels < 1 || info.channels > kMaxChannels) {
+    return InvalidRequest("audio: " + std::to_string(info.channels) + " channels (1 to " +
+                          std::to_string(kMaxChannels) + " are speech)");
+  }
+  if (info.samplerate < kMinRate || info.samplerate > kMaxRate) {
+    return InvalidRequest("audio: a sample rate of " + std::to_string(info.samplerate) + " Hz (" +
+                          std::to_string(kMinRate) + " to " + std::to_string(kMaxRate) +
+                          " Hz are audio)");
   }
   const double declared = static_cast<double>(info.frames) / info.samplerate;
   if (info.frames > 0 && declared > max_seconds_) {
@@ -131,6 +181,10 @@ Result<AudioDecoder::Audio> AudioDecoder::Decode(std::string_view bytes) const {
                     std::string("audio: resampling failed: ") + src_strerror(e));
     }
     resampled.resize(static_cast<size_t>(data.output_frames_gen));
+  }
+  if (resampled.empty()) {
+    return InvalidRequest("audio: too short: " + std::to_string(mono.size()) + " samples at " +
+                          std::to_string(info.samplerate) + " Hz");
   }
   audio.samples.resize(resampled.size());
   std::transform(resampled.begin(), resampled.end(), audio.samples.begin(), [](float x) {

@@ -15,7 +15,9 @@ namespace botmodels {
 // needs. Audio longer than `max_seconds` is refused before it is decoded;
 // corrupt, truncated or empty audio is invalid_request naming the problem
 // (a cut WAV or FLAC is refused; Ogg and MP3, made to be streamed, decode
-// up to the cut).
+// up to the cut), and so is a header past what speech can be (over 8
+// channels, a rate outside 8-384 kHz), a WAV header whose fields contradict
+// each other, and audio too short to leave one sample at target_rate.
 // Thread-safe.
 class AudioDecoder {
  public:

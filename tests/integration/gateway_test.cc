@@ -349,6 +349,35 @@ TEST_F(Gateway, WrongAndMissingKeysAre401AndOpenRoutesNeedNone) {
   EXPECT_EQ(broker_->log().find("wrong-key"), std::string::npos);
 }
 
+TEST_F(Gateway, KeylessUploadsFromKeylessFromGetTheInferRoleOnly) {
+  // botserver sends a voice note or a photo as raw bytes without a key.
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode"}, "keyless_from = [\"127.0.0.0/8\", \"::1\"]\n"));
+  auto r = Http().Post("/api/vision/barcode", QrPng("keyless"), "application/octet-stream");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body)["data"], "keyless");
+  // A key that is presented is checked: a wrong one stays 401.
+  auto wrong = Http().Post("/api/vision/barcode", {{"X-API-Key", "wrong-key-0123456789abcdef"}},
+                           QrPng("x"), "application/octet-stream");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  // Admin routes still need an admin key; they count the keyless requests.
+  auto status = Http().Get("/api/status");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->status, 401);
+  status = Http().Get("/api/status", Key(kAdminKey));
+  ASSERT_TRUE(status);
+  ASSERT_EQ(status->status, 200);
+  EXPECT_EQ(json::parse(status->body)["keyless_requests"], 1);
+}
+
+TEST_F(Gateway, KeylessFromOtherNetworksLeavesLoopbackNeedingAKey) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode"}, "keyless_from = [\"10.0.0.0/8\"]\n"));
+  auto r = Http().Post("/api/vision/barcode", QrPng("x"), "application/octet-stream");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+}
+
 TEST_F(Gateway, UnknownRoutesAre404AndUnservedRoutesAre503NamingTheKey) {
   ASSERT_NO_FATAL_FAILURE(Start({"barcode"}));
   auto unknown = Http().Post("/api/vision/nothing", Key(), "{}", "application/json");

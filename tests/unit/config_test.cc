@@ -373,6 +373,16 @@ TEST(BrokerConfig, TheShippedProductionConfigIsValid) {
   EXPECT_EQ(c->auth.keys_file, BOTMODELS_SOURCE_DIR "/deploy/keys.toml");
 }
 
+TEST(BrokerConfig, TheDemoConfigServesOnlyThisMachineWithoutAKey) {
+  auto c = LoadBrokerConfig(BOTMODELS_SOURCE_DIR "/deploy/demo.toml");
+  ASSERT_OK(c);
+  ASSERT_TRUE(c->gateway);
+  EXPECT_EQ(c->gateway->listen.rfind("127.0.0.1:", 0), 0u);
+  EXPECT_TRUE(c->gateway->keyless_from.Contains("127.0.0.1"));
+  EXPECT_TRUE(c->gateway->keyless_from.Contains("::1"));
+  EXPECT_FALSE(c->gateway->keyless_from.Contains("192.168.1.10"));
+}
+
 TEST(BrokerConfig, TheKubernetesConfigMapHoldsAValidConfig) {
   // The block under "broker.toml: |", indented four spaces.
   std::istringstream yaml(

@@ -31,6 +31,20 @@ TEST(GatewayConfig, ReadsRoutesTimeoutsAndDefaults) {
   EXPECT_EQ(g.Timeout(ModelRoute::kVisionOcr), std::chrono::milliseconds(5000));
   EXPECT_EQ(g.Timeout(ModelRoute::kImageGenerate), std::chrono::seconds(300));
   EXPECT_EQ(g.Timeout(ModelRoute::kSpeechToText), std::chrono::seconds(60));
+  EXPECT_TRUE(g.keyless_from.empty()) << "every request needs a key unless the operator says";
+}
+
+TEST(GatewayConfig, KeylessFromListsTheNetworksLetInWithoutAKey) {
+  testing::TempDir temp;
+  const fs::path dir = temp.path();
+  testing::WriteFile(dir / "b.toml",
+                     "[gateway]\napi_keys_file = \"k\"\noutputs_dir = \"o\"\n"
+                     "keyless_from = [\"127.0.0.0/8\", \"::1\"]\n");
+  auto c = LoadBrokerConfig(dir / "b.toml");
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->gateway->keyless_from.Contains("127.0.0.1"));
+  EXPECT_TRUE(c->gateway->keyless_from.Contains("::1"));
+  EXPECT_FALSE(c->gateway->keyless_from.Contains("192.168.0.2"));
 }
 
 TEST(GatewayConfig, ErrorsNameTheFieldAndTheKnownRoutes) {
@@ -46,6 +60,8 @@ TEST(GatewayConfig, ErrorsNameTheFieldAndTheKnownRoutes) {
        "field 'gateway.threads'"},
       {"[models]\n[gateway]\napi_keys_file = \"k\"\noutputs_dir = \"o\"\n",
        "field 'models.repository' is missing"},
+      {"[gateway]\napi_keys_file = \"k\"\noutputs_dir = \"o\"\nkeyless_from = [\"lan\"]\n",
+       "field 'gateway.keyless_from': 'lan' is not a network"},
   };
   for (const auto& [text, error] : cases) {
     testing::WriteFile(dir / "b.toml", text);
