@@ -136,16 +136,17 @@ void Gateway::AddRoutes() {
   httplib::Server& s = *server_;
   // cpp-httplib tries routes in order, a regex match each: the generic
   // route, the hottest, goes first.
-  s.Post(R"(/api/infer/([A-Za-z0-9_.\-]+))",
-         [this](const httplib::Request& request, httplib::Response& response,
-                const httplib::ContentReader& reader) {
-           if (!Authorize(request, response, protocol::Role::kInfer)) {
-             response.set_header("Connection", "close");
-             return;
-           }
-           auto body = ReadRequestBody(request, response, reader, config_.client_timeout);
-           if (body.ok()) routes_.Infer(request.matches[1], *body, response);
-         });
+  s.Post(R"(/api/infer/([A-Za-z0-9_.\-]+))", [this](const httplib::Request& request,
+                                                    httplib::Response& response,
+                                                    const httplib::ContentReader& reader) {
+    if (!Authorize(request, response, protocol::Role::kInfer)) {
+      response.set_header("Connection", "close");
+      return;
+    }
+    auto body =
+        ReadRequestBody(request, response, reader, config_.client_timeout, config_.max_body_bytes);
+    if (body.ok()) routes_.Infer(request.matches[1], *body, response);
+  });
   for (const PostRoute& route : PostRoutes()) {
     const RouteAction action = route.action;
     s.Post(std::string(route.path),
@@ -155,7 +156,8 @@ void Gateway::AddRoutes() {
                response.set_header("Connection", "close");  // its body is never read
                return;
              }
-             auto body = ReadRequestBody(request, response, reader, config_.client_timeout);
+             auto body = ReadRequestBody(request, response, reader, config_.client_timeout,
+                                         config_.max_body_bytes);
              if (body.ok()) routes_.Handle(action, request, std::move(*body), response);
            });
   }

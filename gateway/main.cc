@@ -2,6 +2,7 @@
 // broker's models. No libtorch here.
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 
@@ -10,6 +11,22 @@
 #include "common/curve_keys.h"
 #include "common/log_format.h"
 #include "gateway/gateway.h"
+
+namespace {
+
+// Each connection holds a file descriptor: the soft limit (often 1024) is
+// raised to the hard one (systemd's LimitNOFILE, the container's).
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t was = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    spdlog::info("gateway: open files limit {} -> {}", was, limit.rlim_cur);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"botmodels-gateway: the botmodels HTTP API (docs/gateway.md)"};
@@ -31,6 +48,7 @@ int main(int argc, char** argv) {
   }
   botmodels::SetLogFormat(log_format.empty() ? config->log_format : log_format, "gateway");
   spdlog::set_level(spdlog::level::from_str(config->log_level));
+  RaiseOpenFileLimit();
   if (!config->gateway) {
     spdlog::critical("{}: no [gateway] section (docs/gateway.md)", config_path);
     return 2;

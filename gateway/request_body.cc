@@ -8,12 +8,16 @@ namespace botmodels {
 
 Result<RequestBody> ReadRequestBody(const httplib::Request& request, httplib::Response& response,
                                     const httplib::ContentReader& reader,
-                                    std::chrono::milliseconds deadline) {
+                                    std::chrono::milliseconds deadline, int64_t max_bytes) {
   const auto until = std::chrono::steady_clock::now() + deadline;
-  bool late = false;
-  const auto in_time = [&] {
+  bool late = false, large = false;
+  int64_t received = 0;
+  // Whether to read on, after `size` more bytes: in time and within the cap.
+  const auto in_bounds = [&](size_t size) {
+    received += static_cast<int64_t>(size);
+    large = large || received > max_bytes;
     late = late || std::chrono::steady_clock::now() > until;
-    return !late;
+    return !late && !large;
   };
   RequestBody body;
   body.multipart = request.is_multipart_form_data();
@@ -22,17 +26,18 @@ Result<RequestBody> ReadRequestBody(const httplib::Request& request, httplib::Re
     ok = reader(
         [&](const httplib::MultipartFormData& part) {
           body.parts.push_back({part.name, part.filename, {}});
-          return in_time();
+          return in_bounds(0);
         },
         [&](const char* data, size_t size) {
-          if (body.parts.empty()) return false;
+          if (body.parts.empty() || !in_bounds(size)) return false;
           body.parts.back().content.append(data, size);
-          return in_time();
+          return true;
         });
   } else {
     ok = reader([&](const char* data, size_t size) {
+      if (!in_bounds(size)) return false;
       body.data.append(data, size);
-      return in_time();
+      return true;
     });
   }
   if (ok) return body;
@@ -43,7 +48,7 @@ Result<RequestBody> ReadRequestBody(const httplib::Request& request, httplib::Re
                             std::to_string(deadline.count()) + " ms to arrive");
     WriteError(response, status);
     response.status = 408;
-  } else if (response.status == 413) {
+  } else if (large || response.status == 413) {
     status = InvalidRequest("the request body is over the gateway's max_body_bytes");
     WriteError(response, status);
     response.status = 413;

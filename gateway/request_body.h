@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -30,11 +31,13 @@ struct RequestBody {
 
 // Receives a request body through httplib's content reader, so that a body
 // trickling in cannot hold a server thread past `deadline` (per-read
-// timeouts alone let a client send a byte every few seconds for ever).
+// timeouts alone let a client send a byte every few seconds for ever), and
+// one past `max_bytes` is cut off as it arrives, whether it has a
+// Content-Length or is chunked (httplib checks only a Content-Length).
 // On failure `response` holds the answer (408 past the deadline, 413 over
 // the size limit, 400 malformed) and the connection is closed after it.
 Result<RequestBody> ReadRequestBody(const httplib::Request& request, httplib::Response& response,
                                     const httplib::ContentReader& reader,
-                                    std::chrono::milliseconds deadline);
+                                    std::chrono::milliseconds deadline, int64_t max_bytes);
 
 }  // namespace botmodels

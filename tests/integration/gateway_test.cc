@@ -697,5 +697,35 @@ TEST_F(Gateway, OversizedAndTricklingBodiesAreCutOff) {
   EXPECT_EQ(json::parse(r->body)["data"], "still here");
 }
 
+TEST_F(Gateway, AChunkedBodyPastTheLimitIsCutOffAsItArrives) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode"}, "max_body_bytes = 65536\n"));
+  // With a valid key, chunks past max_body_bytes: 413 once the limit is passed,
+  // long before the 4 MiB the client means to send.
+  const int fd = Connect(port_ ? port_ : (port_ = Port()));
+  ASSERT_GE(fd, 0);
+  const std::string head = std::string("POST /api/vision/barcode HTTP/1.1\r\nHost: x\r\n") +
+                           "X-API-Key: " + kApiKey +
+                           "\r\nContent-Type: application/octet-stream\r\n"
+                           "Transfer-Encoding: chunked\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  const std::string chunk = "4000\r\n" + std::string(0x4000, 'x') + "\r\n";  // 16 KiB
+  int sent = 0;
+  for (; sent < 256; ++sent) {  // 4 MiB, unless answered first
+    pollfd item{fd, POLLIN, 0};
+    if (::poll(&item, 1, 0) > 0) break;
+    if (::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(chunk.size())) {
+      break;
+    }
+  }
+  const std::string answer = ReadAll(fd);
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer.substr(0, 200);
+  EXPECT_LT(sent, 256) << "answered before the whole body was sent";
+  auto r = Upload("/api/vision/barcode", QrPng("still here"), "image.png", "image/png");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(r->body)["data"], "still here");
+}
+
 }  // namespace
 }  // namespace botmodels
