@@ -19,6 +19,7 @@
 
 #include "bench/host.h"
 #include "bench/http_load.h"
+#include "bench/python_peer.h"
 #include "bench/served_broker.h"
 #include "common/codec.h"
 #include "common/process_info.h"
@@ -238,8 +239,9 @@ std::string DoubleHttpRequest(const std::string& api_key) {
          "\r\n\r\n" + body;
 }
 
-// (e) and (f): the broker serving `double`, with the gateway in front.
-void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& repo,
+// (e) and (f): the broker serving `double`, with the gateway in front; and
+// (g), when `python`, FastAPI + uvicorn + torch on the same file and request.
+void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& repo, bool python,
                 zmq::context_t& context, BenchReport& report) {
   const std::string api_key = RandomHex(32);
   const fs::path keys = dir / "gateway.api-keys.toml";
@@ -279,18 +281,32 @@ void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& r
     bodies.push_back(DoubleBody(slot));
   }
   const std::string request = DoubleHttpRequest(api_key);
+  std::optional<PythonPeer> peer;
+  if (python) {
+    if (auto missing = PythonPeer::Missing()) {
+      report.python_skipped = *missing;
+    } else {
+      peer.emplace(o.bin_dir, dir, (fs::path(repo) / "double" / "model.pt").string(), "double",
+                   api_key);
+    }
+  }
+  const auto http_run = [&](int http_port, const std::vector<int64_t>& pids, int c) {
+    const double cpu_before = TotalCpuSeconds(pids);
+    LoadResult run = RunHttpClosedLoop(http_port, request, c, o.warmup, o.duration);
+    run.server_cpu_us = CpuUsPerReply(pids, cpu_before, run, o);
+    return run;
+  };
   for (int c : o.concurrency) {
-    std::vector<LoadResult> zmq_runs, http_runs;
+    std::vector<LoadResult> zmq_runs, http_runs, python_runs;
     for (int round = 0; round < o.rounds; ++round) {  // alternating, as (a) and (b)
       zmq_runs.push_back(
           Run(context, broker.frontend(), c, o, broker.client(), bodies, ReadBrokerReply, servers));
-      const double cpu_before = TotalCpuSeconds(with_gateway);
-      LoadResult run = RunHttpClosedLoop(port, request, c, o.warmup, o.duration);
-      run.server_cpu_us = CpuUsPerReply(with_gateway, cpu_before, run, o);
-      http_runs.push_back(run);
+      http_runs.push_back(http_run(port, with_gateway, c));
+      if (peer) python_runs.push_back(http_run(peer->port(), peer->Pids(), c));
     }
     report.gateway_zmq.push_back(Median(zmq_runs));
     report.gateway_http.push_back(Median(http_runs));
+    if (peer) report.python_http.push_back(Median(python_runs));
   }
   report.gateway_rss_load_mb = sampler.Stop() / kMb;
 }
@@ -382,7 +398,9 @@ BenchReport RunBench(const BenchOptions& o) {
     }
     MeasureRestart(broker, mlp.front(), report);
   }
-  if (wanted("gateway")) RunGateway(o, dir.path(), repo.string(), context, report);
+  if (wanted("gateway") || wanted("python")) {
+    RunGateway(o, dir.path(), repo.string(), wanted("python"), context, report);
+  }
   // (c) the same model in-process, at the batch sizes the served runs formed
   if (!batch_rows.empty()) report.inproc = RunForwards(o, repo / "mlp" / "model.pt", batch_rows);
   for (int workers : wanted("scale") ? o.scale_workers : std::vector<int>{}) {

@@ -23,7 +23,8 @@ struct BenchOptions {
   uint32_t max_batch_size = 64;  // served mlp's batching
   uint32_t threads = 1;          // intra-op threads: worker and in-process alike
   // Which parts run: "hop" ((a) and (b)), "served" ((c), (d) and the restart), "scale",
-  // "gateway" ((e) and (f)).
+  // "gateway" ((e) and (f)), "python" ((g) beside (e) and (f): the gateway part with the
+  // Python stack measured too; not by default, it needs Debian's python3 packages).
   std::vector<std::string> parts{"hop", "served", "scale", "gateway"};
 };
 
@@ -61,6 +62,10 @@ struct BenchReport {
   // The demo `double` model on 4 floats (the FastAPI comparison's model), side by side:
   std::vector<LoadResult> gateway_zmq;   // (e) over ZeroMQ, straight to the broker
   std::vector<LoadResult> gateway_http;  // (f) over HTTP through botmodels-gateway
+  // (g) the same request to FastAPI + uvicorn + torch (bench/python_peer.py), when asked for
+  // and installed; otherwise why it did not run.
+  std::vector<LoadResult> python_http;
+  std::string python_skipped;
   double gateway_rss_idle_mb = 0, gateway_rss_load_mb = 0;
 };
 

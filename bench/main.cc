@@ -47,9 +47,10 @@ int main(int argc, char** argv) {
   app.add_option("--threads", options.threads, "intra-op threads of the mlp")
       ->capture_default_str();
   app.add_option("--parts", options.parts,
-                 "hop: (a) and (b); served: (c), (d) and the restart; scale; gateway: (e) and (f)")
+                 "hop: (a) and (b); served: (c), (d) and the restart; scale; gateway: (e) and (f); "
+                 "python: (e), (f) and FastAPI + uvicorn + torch (g), if installed")
       ->delimiter(',')
-      ->check(CLI::IsMember({"hop", "served", "scale", "gateway"}))
+      ->check(CLI::IsMember({"hop", "served", "scale", "gateway", "python"}))
       ->capture_default_str();
   // Run (a)'s processes, started by the bench itself: hidden from --help.
   std::string frontend, backend;

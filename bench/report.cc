@@ -67,8 +67,10 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
   }
   for (const auto& l : r.gateway_zmq) out << Row("(e) broker + double, zmq", l);
   for (const auto& l : r.gateway_http) out << Row("(f) gateway + double, HTTP", l);
+  for (const auto& l : r.python_http) out << Row("(g) FastAPI + double, HTTP", l);
   out << "(cpu us: CPU time of the serving processes per reply: proxy and echo, or broker and\n"
-         "worker (and gateway); the load generator is not counted)\n";
+         "worker (and gateway), or uvicorn's processes; the load generator is not counted)\n";
+  if (!r.python_skipped.empty()) out << "(g) skipped: " << r.python_skipped << "\n";
   out << "\nratios (target)\n";
   for (size_t i = 0; i < r.proxy.size() && i < r.noop.size(); ++i) {
     out << fmt::format(
@@ -97,6 +99,12 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
     out << fmt::format("  conc {:>3}: (f) - (e) p50 {:+.0f} us{}, (f)/(e) throughput {:.2f}\n",
                        h.concurrency, h.p50_us - z.p50_us, h.concurrency == 1 ? " (<= 300)" : "",
                        h.per_second / z.per_second);
+  }
+  for (size_t i = 0; i < r.gateway_http.size() && i < r.python_http.size(); ++i) {
+    // Against the Python stack measured in this run, on the same request and model file.
+    const LoadResult &h = r.gateway_http[i], &p = r.python_http[i];
+    out << fmt::format("  conc {:>3}: (f)/(g) throughput {:.2f}, p50 (f)/(g) {:.2f}\n",
+                       h.concurrency, h.per_second / p.per_second, h.p50_us / p.p50_us);
   }
   if (!r.scale.empty()) {
     out << fmt::format("\nscale: no-op workers on one broker, {} clients\n",
@@ -208,6 +216,14 @@ nlohmann::json ToJson(const BenchReport& r) {
     j["gateway_rss_idle_mb"] = r.gateway_rss_idle_mb;
     j["gateway_rss_load_mb"] = r.gateway_rss_load_mb;
   }
+  for (size_t i = 0; i < r.gateway_http.size() && i < r.python_http.size(); ++i) {
+    j["python"].push_back(
+        {{"http", load(r.python_http[i])},
+         {"gateway_over_python_throughput",
+          r.gateway_http[i].per_second / r.python_http[i].per_second},
+         {"gateway_over_python_p50", r.gateway_http[i].p50_us / r.python_http[i].p50_us}});
+  }
+  if (!r.python_skipped.empty()) j["python_skipped"] = r.python_skipped;
   return j;
 }
 

@@ -269,6 +269,29 @@ TEST(Bench, SmokeModeMeasuresEveryRunAndWritesJson) {
   EXPECT_GT(j["gateway_rss_idle_mb"].get<double>(), 0);
 }
 
+TEST(Bench, ThePythonPartMeasuresFastApiBesideTheGatewayOrSaysWhyNot) {
+  testing::TempDir dir;
+  const std::string json_path = dir / "bench.json";
+  CliRun run = RunCommand({std::string(BOTMODELS_BIN_DIR) + "/botmodels", "bench", "--smoke",
+                           "--parts", "python", "--json", json_path});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const auto j = nlohmann::json::parse(testing::ReadFile(json_path));
+  ASSERT_EQ(j["gateway"].size(), 2u) << "the gateway is measured beside it";
+  if (j.contains("python_skipped")) {  // Debian's python3 packages are not on this machine
+    EXPECT_NE(run.out.find("(g) skipped: "), std::string::npos) << run.out;
+    EXPECT_FALSE(j.contains("python"));
+    return;
+  }
+  ASSERT_EQ(j["python"].size(), 2u) << run.out;
+  for (const auto& p : j["python"]) {
+    EXPECT_GT(p["http"]["replies"].get<uint64_t>(), 0u);
+    EXPECT_EQ(p["http"]["errors"].get<uint64_t>(), 0u) << "every answer a 200";
+    EXPECT_GT(p["gateway_over_python_throughput"].get<double>(), 0);
+  }
+  EXPECT_NE(run.out.find("(g) FastAPI + double, HTTP"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("(f)/(g) throughput"), std::string::npos) << run.out;
+}
+
 TEST(Bench, NativeSmokeMeasuresEveryFigureServedAndInProcess) {
   testing::TempDir dir;
   const std::string json_path = dir / "native.json";
