@@ -39,7 +39,8 @@ using enum WorkerExecutable;
 using enum ModelFiles;
 using K = BackendKind;
 
-// The registry: one row per family, in BackendKind's order.
+// The registry: one row per family, in BackendKind's order. Columns: kind, name,
+// worker executable, files, CPU only, [options] reader, declared inputs and outputs.
 constexpr std::array<ModelFamily, 11> kFamilies{{
     {K::kTorchScript, "torchscript", kTorch, kModelFile, false, NoOptions, nullptr},
     {K::kIdentity, "identity", kNative, kNone, false, NoOptions, nullptr},
