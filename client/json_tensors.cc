@@ -2,10 +2,20 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "common/value.h"
 
 namespace botmodels {
+
+int64_t Int64Of(double value) {
+  constexpr double kLimit = 9.2233720368547748e18;  // 2^63: past it int64_t overflows
+  if (std::isnan(value)) return 0;
+  if (value >= kLimit) return INT64_MAX;
+  if (value <= -kLimit) return INT64_MIN;
+  return static_cast<int64_t>(value);
+}
+
 namespace {
 
 using nlohmann::json;
@@ -64,6 +74,59 @@ void Append(std::string& out, T value) {
   out.append(reinterpret_cast<const char*>(&value), sizeof(T));
 }
 
+// A float32 of `value`, saturating to infinity past float's range (a plain
+// cast would be undefined there).
+float FloatOf(double value) {
+  constexpr double kMax = std::numeric_limits<float>::max();
+  if (value > kMax) return std::numeric_limits<float>::infinity();
+  if (value < -kMax) return -std::numeric_limits<float>::infinity();
+  return static_cast<float>(value);
+}
+
+}  // namespace
+
+bool AppendNumber(std::string& out, DType dtype, double real, int64_t integer) {
+  switch (dtype) {
+    case DType::kFloat32:
+      Append(out, FloatOf(real));
+      return true;
+    case DType::kFloat64:
+      Append(out, real);
+      return true;
+    case DType::kFloat16:
+      Append(out, FloatToHalf(FloatOf(real)));
+      return true;
+    case DType::kBFloat16:
+      Append(out, FloatToBFloat16(FloatOf(real)));
+      return true;
+    case DType::kInt64:
+      Append(out, integer);
+      return true;
+    case DType::kInt32:
+      Append(out, static_cast<int32_t>(integer));
+      return true;
+    case DType::kInt16:
+      Append(out, static_cast<int16_t>(integer));
+      return true;
+    case DType::kInt8:
+      Append(out, static_cast<int8_t>(integer));
+      return true;
+    case DType::kUInt8:
+      Append(out, static_cast<uint8_t>(integer));
+      return true;
+    case DType::kBool:
+      Append(out, static_cast<uint8_t>(real != 0));
+      return true;
+    case DType::kString:
+    case DType::kBytes:
+    case DType::kValue:
+      return false;
+  }
+  return false;
+}
+
+namespace {
+
 template <typename T>
 T Read(const std::string& data, size_t i) {
   T value;
@@ -75,42 +138,14 @@ Status AppendElement(std::string& out, DType dtype, const json& v, const std::st
   if (!v.is_number() && !v.is_boolean()) {
     return InvalidRequest("input '" + name + "': elements must be numbers or booleans");
   }
-  const double d = v.get<double>();
-  switch (dtype) {
-    case DType::kFloat32:
-      Append(out, static_cast<float>(d));
-      break;
-    case DType::kFloat64:
-      Append(out, d);
-      break;
-    case DType::kFloat16:
-      Append(out, FloatToHalf(static_cast<float>(d)));
-      break;
-    case DType::kBFloat16:
-      Append(out, FloatToBFloat16(static_cast<float>(d)));
-      break;
-    case DType::kInt64:
-      Append(out, v.get<int64_t>());
-      break;
-    case DType::kInt32:
-      Append(out, static_cast<int32_t>(v.get<int64_t>()));
-      break;
-    case DType::kInt16:
-      Append(out, static_cast<int16_t>(v.get<int64_t>()));
-      break;
-    case DType::kInt8:
-      Append(out, static_cast<int8_t>(v.get<int64_t>()));
-      break;
-    case DType::kUInt8:
-      Append(out, static_cast<uint8_t>(v.get<int64_t>()));
-      break;
-    case DType::kBool:
-      Append(out, static_cast<uint8_t>(d != 0));
-      break;
-    case DType::kString:
-    case DType::kBytes:
-    case DType::kValue:
-      return InvalidRequest("input '" + name + "': not a tensor dtype");
+  // nlohmann reads no number from a boolean (it throws): true is 1.
+  const int64_t flag = v.is_boolean() && v.get<bool>() ? 1 : 0;
+  const double real = v.is_boolean() ? static_cast<double>(flag) : v.get<double>();
+  const int64_t integer = v.is_boolean()        ? flag
+                          : v.is_number_float() ? Int64Of(real)
+                                                : v.get<int64_t>();
+  if (!AppendNumber(out, dtype, real, integer)) {
+    return InvalidRequest("input '" + name + "': not a tensor dtype");
   }
   return {};
 }

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "common/protocol.h"
@@ -23,5 +25,13 @@ Result<protocol::NamedTensors> TensorsFromJson(const nlohmann::json& inputs,
 // values become JSON strings, structured values their JSON, bytes values
 // {"dtype": "bytes", "hex": base16}.
 nlohmann::json TensorsToJson(const protocol::NamedTensors& tensors);
+
+// Appends one element of a `dtype` tensor to `out` (its bytes, native
+// order): `real` for the floating and bool dtypes (saturating to infinity
+// past float's range), `integer` for the integer ones (wrapping to their
+// width). False, appending nothing, for a dtype that is not a tensor's.
+bool AppendNumber(std::string& out, protocol::DType dtype, double real, int64_t integer);
+// `value` toward zero as an int64_t, saturating past its range; NaN is 0.
+int64_t Int64Of(double value);
 
 }  // namespace botmodels

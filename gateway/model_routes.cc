@@ -8,10 +8,10 @@
 #include <future>
 #include <optional>
 
-#include "client/json_tensors.h"
 #include "common/value.h"
 #include "gateway/anomaly_detector.h"
 #include "gateway/http_error.h"
+#include "gateway/infer_json.h"
 #include "gateway/route_replies.h"
 #include "models/diffusion/diffusion_spec.h"
 #include "models/pipelines/caption_spec.h"
@@ -455,17 +455,15 @@ Result<std::vector<protocol::TensorSpec>> ModelRoutes::InputSpecs(const std::str
 
 void ModelRoutes::Infer(const std::string& model, const RequestBody& body,
                         httplib::Response& response) {
-  const json parsed = json::parse(body.data, nullptr, false);
-  if (!parsed.is_object() || !parsed.contains("inputs") || !parsed["inputs"].is_object()) {
-    return WriteValidationError(response, "inputs", "expected {\"inputs\": {name: value}}");
-  }
   auto specs = InputSpecs(model);
   if (!specs.ok()) return WriteError(response, specs.status());
-  auto inputs = TensorsFromJson(parsed["inputs"], *specs);
+  bool envelope = false;
+  auto inputs = ParseInferBody(body.data, *specs, &envelope);
+  if (envelope) return WriteValidationError(response, "inputs", inputs.status().message());
   if (!inputs.ok()) return WriteError(response, inputs.status());
   auto call = RunModel(model, std::move(*inputs), GatewayConfig::kDefaultTimeout);
   if (!call.ok()) return WriteError(response, call.status());
-  WriteJson(response, {{"outputs", TensorsToJson(call->outputs)}});
+  response.set_content(InferReplyJson(call->outputs), "application/json");
 }
 
 }  // namespace botmodels

@@ -8,7 +8,7 @@ build=${1:-$root/build}
 
 packages=(build-essential cmake pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx-dev
   libtorch-dev libopenblas0 libboost-dev libboost-filesystem-dev libspdlog-dev libgtest-dev
-  libsodium-dev libssl-dev iproute2 libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
+  libsodium-dev libssl-dev iproute2 libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libsimdjson-dev
   clang  # clang: libFuzzer targets (scripts/fuzz.sh)
   # Native backends (docs/models.md), with Debian's pretrained data:
   libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-deu  # OCR; deu: the second-language test

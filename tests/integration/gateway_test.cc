@@ -44,7 +44,8 @@ class Gateway : public ::testing::Test {
   // (build/standin-models); `routes` adds to [gateway.routes].
   void Start(const std::vector<std::string>& models, const std::string& gateway_extra = "",
              const std::string& model_extra = "", bool with_gateway = true,
-             const std::vector<std::string>& standins = {}, const std::string& routes = "") {
+             const std::vector<std::string>& standins = {}, const std::string& routes = "",
+             const std::vector<std::string>& demo = {}) {
     BrokerHarness::Options options;
     if (with_gateway) options.extra_config = GatewaySection(gateway_extra) + routes;
     broker_ = std::make_unique<BrokerHarness>(options);
@@ -56,13 +57,18 @@ class Gateway : public ::testing::Test {
       fs::copy(std::string(BOTMODELS_STANDIN_MODELS) + "/" + m, broker_->repository() + "/" + m,
                fs::copy_options::recursive);
     }
+    for (const std::string& m : demo) {  // the demo's TorchScript models (double, mlp)
+      fs::copy(std::string(BOTMODELS_DEMO_MODELS) + "/" + m, broker_->repository() + "/" + m,
+               fs::copy_options::recursive);
+    }
     dir_ = fs::path(broker_->config_path()).parent_path();
     fs::create_directories(dir_ / "files");
     testing::WriteSecret(dir_ / "gateway-keys.toml",
                          std::string("[[key]]\nid = \"botserver\"\nkey = \"") + kApiKey +
                              "\"\n[[key]]\nid = \"operator\"\nrole = \"admin\"\nkey = \"" +
                              kAdminKey + "\"\n");
-    ASSERT_NO_FATAL_FAILURE(broker_->Start(static_cast<int>(models.size() + standins.size())));
+    ASSERT_NO_FATAL_FAILURE(
+        broker_->Start(static_cast<int>(models.size() + standins.size() + demo.size())));
   }
 
   // The port the gateway's `start`th start (1: the first) listens on, from the log.
@@ -347,6 +353,32 @@ TEST_F(Gateway, WrongAndMissingKeysAre401AndOpenRoutesNeedNone) {
   // No key ever reaches the logs.
   EXPECT_EQ(broker_->log().find(kApiKey), std::string::npos);
   EXPECT_EQ(broker_->log().find("wrong-key"), std::string::npos);
+}
+
+TEST_F(Gateway, InferTakesJsonTensorsAndAnswersTheModelsOutputs) {
+  ASSERT_NO_FATAL_FAILURE(Start({}, "", "", true, {}, "", {"double"}));
+  auto r = PostJson("/api/infer/double", {{"inputs", {{"x", {1.5, -2, 0.1, 4}}}}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json y = json::parse(r->body)["outputs"]["y"];
+  EXPECT_EQ(y["dtype"], "float32");
+  EXPECT_EQ(y["shape"], json::array({4}));
+  const std::vector<float> expected{3.0f, -4.0f, 0.2f, 8.0f};
+  ASSERT_EQ(y["data"].size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(y["data"][i].get<float>(), expected[i]) << i;  // float32 arithmetic, exactly
+  }
+  // A body that is no {"inputs": {...}} is 422, as FastAPI answers; a bad input 400, named.
+  auto shape = PostJson("/api/infer/double", {{"input", {{"x", {1}}}}});
+  ASSERT_TRUE(shape);
+  EXPECT_EQ(shape->status, 422) << shape->body;
+  auto ragged = PostJson("/api/infer/double", {{"inputs", {{"x", {{1, 2}, {3}}}}}});
+  ASSERT_TRUE(ragged);
+  EXPECT_EQ(ragged->status, 400) << ragged->body;
+  EXPECT_NE(ragged->body.find("ragged"), std::string::npos) << ragged->body;
+  auto unknown = PostJson("/api/infer/nothing", {{"inputs", {{"x", {1}}}}});
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404) << unknown->body;
 }
 
 TEST_F(Gateway, KeylessUploadsFromKeylessFromGetTheInferRoleOnly) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "tests/testutil.h"
@@ -30,6 +31,24 @@ TEST(JsonTensors, UndeclaredArraysAreFloat32AndScalarsHaveNoDims) {
   EXPECT_EQ(testing::ToFloats(t->at("x")), (std::vector<float>{1.5f, 2.0f}));
   EXPECT_TRUE(t->at("s").shape.empty());
   EXPECT_EQ(t->at("s").data.size(), 4u);
+}
+
+TEST(JsonTensors, BooleansAreOneAndZeroAndHugeValuesSaturate) {
+  auto t = TensorsFromJson(json::parse(R"({"b": [true, false], "f": [true, 1e300],
+                                           "i": [1e300, -1e300, 2.9]})"),
+                           {{"b", DType::kBool, std::nullopt},
+                            {"f", DType::kFloat32, std::nullopt},
+                            {"i", DType::kInt64, std::nullopt}});
+  ASSERT_OK(t);
+  EXPECT_EQ(t->at("b").data, std::string("\x01\x00", 2));
+  const auto f = testing::ToFloats(t->at("f"));
+  EXPECT_EQ(f[0], 1.0f);
+  EXPECT_TRUE(std::isinf(f[1]));
+  int64_t i[3];
+  std::memcpy(i, t->at("i").data.data(), sizeof i);
+  EXPECT_EQ(i[0], INT64_MAX);
+  EXPECT_EQ(i[1], INT64_MIN);
+  EXPECT_EQ(i[2], 2);
 }
 
 TEST(JsonTensors, ExplicitObjectsAndStrings) {
