@@ -9,6 +9,7 @@
 #include <atomic>
 #include <boost/process.hpp>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -231,28 +232,42 @@ std::string DoubleBody(int slot) {
   return codec::EncodeRequest(r);
 }
 
-// The same request as botmodels-gateway takes it, with its API key.
-std::string DoubleHttpRequest(const std::string& api_key) {
-  const std::string body = R"({"inputs": {"x": [1, 2, 3, 4]}})";
-  return "POST /api/infer/double HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: " + api_key +
+// The same request as botmodels-gateway takes it (`model`'s x as JSON), with its API key.
+std::string HttpInferRequest(const std::string& model, const protocol::Tensor& x,
+                             const std::string& api_key) {
+  std::vector<float> values(x.data.size() / sizeof(float));
+  std::memcpy(values.data(), x.data.data(), x.data.size());
+  const bool matrix = x.shape.size() == 2;
+  std::string body = R"({"inputs": {"x": [)";
+  for (size_t i = 0; i < values.size(); ++i) {
+    const bool row_start = matrix && i % static_cast<size_t>(x.shape[1]) == 0;
+    if (i > 0) body += row_start ? "], " : ", ";
+    if (row_start) body += "[";
+    body += fmt::format("{}", values[i]);
+  }
+  body += matrix ? "]]}}" : "]}}";
+  return "POST /api/infer/" + model + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: " + api_key +
          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\n\r\n" + body;
 }
 
-// (e) and (f): the broker serving `double`, with the gateway in front; and
-// (g), when `python`, FastAPI + uvicorn + torch on the same file and request.
+// (e) and (f): the broker serving o.gateway_model (`double`, or the mlp on
+// o.rows rows), with the gateway in front; and (g), when `python`, FastAPI +
+// uvicorn + torch on the same file and request.
 void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& repo, bool python,
                 zmq::context_t& context, BenchReport& report) {
   const std::string api_key = RandomHex(32);
   const fs::path keys = dir / "gateway.api-keys.toml";
   std::ofstream(keys) << "[[key]]\nid = \"bench\"\nkey = \"" << api_key << "\"\n";
   fs::permissions(keys, fs::perms::owner_read | fs::perms::owner_write);
-  // Batching on, as a deployment serving many small requests would have it.
-  std::ofstream(fs::path(repo) / "double" / "model.toml")
-      << "devices = [\"cpu\"]\npreload = true\nqueue_size = 4096\nmax_batch_size = 64\n"
-         "max_queue_delay_us = 0\n[[inputs]]\nname = \"x\"\ndtype = \"float32\"\nshape = [-1]\n"
-         "[[outputs]]\nname = \"y\"\ndtype = \"float32\"\nshape = [-1]\n";
-  ServedOptions served{o.bin_dir, dir, "gateway", repo, {"double"}, 1};
+  const std::string& model = o.gateway_model;
+  if (model == "double") {  // batching on, as a deployment serving many small requests has it
+    std::ofstream(fs::path(repo) / "double" / "model.toml")
+        << "devices = [\"cpu\"]\npreload = true\nqueue_size = 4096\nmax_batch_size = 64\n"
+           "max_queue_delay_us = 0\n[[inputs]]\nname = \"x\"\ndtype = \"float32\"\n"
+           "shape = [-1]\n[[outputs]]\nname = \"y\"\ndtype = \"float32\"\nshape = [-1]\n";
+  }
+  ServedOptions served{o.bin_dir, dir, "gateway", repo, {model}, 1};
   served.extra_config = fmt::format(
       "[gateway]\nlisten = \"127.0.0.1:0\"\napi_keys_file = \"{}\"\nbroker_key_id = \"{}\"\n"
       "outputs_dir = \"{}\"\n",
@@ -276,18 +291,19 @@ void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& r
   servers.push_back(broker.pid());
   std::vector<int64_t> with_gateway = servers;
   with_gateway.push_back(gateway);
+  const int clients = *std::max_element(o.concurrency.begin(), o.concurrency.end());
   std::vector<std::string> bodies;
-  for (int slot = 0; slot < *std::max_element(o.concurrency.begin(), o.concurrency.end()); ++slot) {
-    bodies.push_back(DoubleBody(slot));
+  for (int slot = 0; slot < clients; ++slot) {
+    bodies.push_back(model == "double" ? DoubleBody(slot) : InferBody(model, o.rows, slot));
   }
-  const std::string request = DoubleHttpRequest(api_key);
+  const std::string request =
+      HttpInferRequest(model, codec::DecodeRequest(bodies.front())->inputs.at("x"), api_key);
   std::optional<PythonPeer> peer;
   if (python) {
     if (auto missing = PythonPeer::Missing()) {
       report.python_skipped = *missing;
     } else {
-      peer.emplace(o.bin_dir, dir, (fs::path(repo) / "double" / "model.pt").string(), "double",
-                   api_key);
+      peer.emplace(o.bin_dir, dir, (fs::path(repo) / model / "model.pt").string(), model, api_key);
     }
   }
   const auto http_run = [&](int http_port, const std::vector<int64_t>& pids, int c) {

@@ -26,6 +26,8 @@ struct BenchOptions {
   // "gateway" ((e) and (f)), "python" ((g) beside (e) and (f): the gateway part with the
   // Python stack measured too; not by default, it needs Debian's python3 packages).
   std::vector<std::string> parts{"hop", "served", "scale", "gateway"};
+  // The model of the gateway and python parts: "double" (4 floats) or "mlp" (rows x 512).
+  std::string gateway_model = "double";
 };
 
 // Smoke mode: every run, far shorter, so the test suite keeps the bench working.
@@ -59,7 +61,7 @@ struct BenchReport {
   double broker_rss_idle_mb = 0, broker_rss_load_mb = 0, worker_rss_mb = 0;
   double restart_registered_ms = 0;  // kill -9 → the new process registered (reload excluded)
   double restart_serving_ms = 0;     // kill -9 → a request served again (reload included)
-  // The demo `double` model on 4 floats (the FastAPI comparison's model), side by side:
+  // options.gateway_model (the demo `double` on 4 floats, or the mlp), side by side:
   std::vector<LoadResult> gateway_zmq;   // (e) over ZeroMQ, straight to the broker
   std::vector<LoadResult> gateway_http;  // (f) over HTTP through botmodels-gateway
   // (g) the same request to FastAPI + uvicorn + torch (bench/python_peer.py), when asked for

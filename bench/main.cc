@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->check(CLI::IsMember({"hop", "served", "scale", "gateway", "python"}))
       ->capture_default_str();
+  app.add_option("--gateway-model", options.gateway_model,
+                 "the model of (e), (f) and (g): double (4 floats) or mlp (--rows x 512 floats)")
+      ->check(CLI::IsMember({"double", "mlp"}))
+      ->capture_default_str();
   // Run (a)'s processes, started by the bench itself: hidden from --help.
   std::string frontend, backend;
   auto* proxy = app.add_subcommand("bench-proxy")->group("");
@@ -71,9 +75,10 @@ int main(int argc, char** argv) {
   }
   const auto bin_dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
   if (smoke) {
-    auto parts = options.parts;  // smoke shortens the runs, not the choice of them
-    options = botmodels::bench::SmokeOptions(bin_dir);
-    options.parts = std::move(parts);
+    auto smoke_options = botmodels::bench::SmokeOptions(bin_dir);
+    smoke_options.parts = std::move(options.parts);  // smoke shortens the runs, not their choice
+    smoke_options.gateway_model = std::move(options.gateway_model);
+    options = std::move(smoke_options);
   } else {
     options.bin_dir = bin_dir;
     options.duration = std::chrono::milliseconds(duration_ms);

@@ -65,9 +65,10 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
     out << fmt::format("{:<28} {:>5} {:>9} {:>9} {:>9} {:>10.0f} {:>6} {:>8} batch of {} rows\n",
                        "(c) mlp in-process", "-", "", "", "", f.rows_per_second, "", "", f.rows);
   }
-  for (const auto& l : r.gateway_zmq) out << Row("(e) broker + double, zmq", l);
-  for (const auto& l : r.gateway_http) out << Row("(f) gateway + double, HTTP", l);
-  for (const auto& l : r.python_http) out << Row("(g) FastAPI + double, HTTP", l);
+  const std::string& model = r.options.gateway_model;
+  for (const auto& l : r.gateway_zmq) out << Row("(e) broker + " + model + ", zmq", l);
+  for (const auto& l : r.gateway_http) out << Row("(f) gateway + " + model + ", HTTP", l);
+  for (const auto& l : r.python_http) out << Row("(g) FastAPI + " + model + ", HTTP", l);
   out << "(cpu us: CPU time of the serving processes per reply: proxy and echo, or broker and\n"
          "worker (and gateway), or uvicorn's processes; the load generator is not counted)\n";
   if (!r.python_skipped.empty()) out << "(g) skipped: " << r.python_skipped << "\n";
@@ -155,6 +156,7 @@ nlohmann::json ToJson(const BenchReport& r) {
   j["when"] = r.when;
   j["cpu"] = r.cpu;
   j["rows_per_request"] = r.options.rows;
+  j["gateway_model"] = r.options.gateway_model;
   for (const auto& l : r.proxy) j["proxy"].push_back(load(l));
   for (const auto& l : r.noop) j["noop"].push_back(load(l));
   for (const auto& s : r.served) {

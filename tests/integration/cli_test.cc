@@ -269,14 +269,17 @@ TEST(Bench, SmokeModeMeasuresEveryRunAndWritesJson) {
   EXPECT_GT(j["gateway_rss_idle_mb"].get<double>(), 0);
 }
 
-TEST(Bench, ThePythonPartMeasuresFastApiBesideTheGatewayOrSaysWhyNot) {
+TEST(Bench, ThePythonPartMeasuresFastApiBesideTheGatewayOnTheMlpOrSaysWhyNot) {
   testing::TempDir dir;
   const std::string json_path = dir / "bench.json";
+  // On the 512-wide mlp (the default smoke run measures the gateway on `double`).
   CliRun run = RunCommand({std::string(BOTMODELS_BIN_DIR) + "/botmodels", "bench", "--smoke",
-                           "--parts", "python", "--json", json_path});
+                           "--parts", "python", "--gateway-model", "mlp", "--json", json_path});
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const auto j = nlohmann::json::parse(testing::ReadFile(json_path));
+  EXPECT_EQ(j["gateway_model"], "mlp");
   ASSERT_EQ(j["gateway"].size(), 2u) << "the gateway is measured beside it";
+  for (const auto& g : j["gateway"]) EXPECT_EQ(g["http"]["errors"].get<uint64_t>(), 0u);
   if (j.contains("python_skipped")) {  // Debian's python3 packages are not on this machine
     EXPECT_NE(run.out.find("(g) skipped: "), std::string::npos) << run.out;
     EXPECT_FALSE(j.contains("python"));
@@ -288,7 +291,7 @@ TEST(Bench, ThePythonPartMeasuresFastApiBesideTheGatewayOrSaysWhyNot) {
     EXPECT_EQ(p["http"]["errors"].get<uint64_t>(), 0u) << "every answer a 200";
     EXPECT_GT(p["gateway_over_python_throughput"].get<double>(), 0);
   }
-  EXPECT_NE(run.out.find("(g) FastAPI + double, HTTP"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("(g) FastAPI + mlp, HTTP"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("(f)/(g) throughput"), std::string::npos) << run.out;
 }
 
