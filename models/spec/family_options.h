@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <typeinfo>
 #include <utility>
 
@@ -17,7 +18,9 @@ class FamilyOptions {
   FamilyOptions() = default;
   template <class T>
   explicit FamilyOptions(T options)
-      : value_(std::make_shared<const T>(std::move(options))), equal_(&Equal<T>) {}
+      : value_(std::make_shared<const T>(std::move(options))),
+        type_(&typeid(T)),
+        equal_(&Equal<T>) {}
 
   // The options as the family's struct `T`; T{} (the defaults) when none
   // were set. Throws std::logic_error when they are another family's: a
@@ -26,7 +29,7 @@ class FamilyOptions {
   const T& Get() const {
     static const T kDefaults{};
     if (!value_) return kDefaults;
-    if (equal_ != &Equal<T>) {
+    if (*type_ != typeid(T)) {
       throw std::logic_error(std::string("options are not ") + typeid(T).name());
     }
     return *static_cast<const T*>(value_.get());
@@ -34,18 +37,18 @@ class FamilyOptions {
 
   bool operator==(const FamilyOptions& other) const {
     if (!value_ || !other.value_) return !value_ && !other.value_;
-    return equal_ == other.equal_ && equal_(value_.get(), other.value_.get());
+    return *type_ == *other.type_ && equal_(value_.get(), other.value_.get());
   }
 
  private:
-  // One instance per options type: its address also identifies the type.
   template <class T>
   static bool Equal(const void* a, const void* b) {
     return *static_cast<const T*>(a) == *static_cast<const T*>(b);
   }
 
   std::shared_ptr<const void> value_;
-  bool (*equal_)(const void*, const void*) = nullptr;
+  const std::type_info* type_ = nullptr;               // of *value_
+  bool (*equal_)(const void*, const void*) = nullptr;  // compares two of type_
 };
 
 }  // namespace botmodels
