@@ -12,10 +12,6 @@
 #include <zmq.hpp>
 
 namespace botmodels::bench {
-int PortOf(const std::string& endpoint) {
-  return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
-}
-
 std::string RandomHex(size_t bytes) {
   std::string raw(bytes, '\0');
   randombytes_buf(raw.data(), raw.size());

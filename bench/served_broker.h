@@ -22,8 +22,6 @@ inline auto DieWithBench() {
   return boost::process::extend::on_exec_setup = [](auto&) { ::prctl(PR_SET_PDEATHSIG, SIGKILL); };
 }
 
-// The port of "tcp://host:port".
-int PortOf(const std::string& endpoint);
 // `bytes` random bytes (libsodium) as hex: secrets for the benchmark's keys.
 std::string RandomHex(size_t bytes);
 
