@@ -31,16 +31,20 @@ Client::Client(ClientOptions options)
 
 std::string Client::NextId() { return id_prefix_ + std::to_string(next_id_++); }
 
-std::vector<std::string> Client::SignedFrames(std::string body) const {
+std::vector<std::string> SignRequestFrames(const RequestSigner* signer, std::string body) {
   protocol::AuthHeader header;
-  if (signer_) {
-    header = signer_->NewHeader(std::chrono::system_clock::now());
+  if (signer) {
+    header = signer->NewHeader(std::chrono::system_clock::now());
   } else {
     header.nonce.assign(protocol::kMinNonceBytes, '\0');  // unchecked without auth
   }
   std::string header_bytes = codec::EncodeAuthHeader(header);
-  std::string signature = signer_ ? signer_->Sign(header_bytes, body) : std::string();
+  std::string signature = signer ? signer->Sign(header_bytes, body) : std::string();
   return {std::move(header_bytes), std::move(body), std::move(signature)};
+}
+
+std::vector<std::string> Client::SignedFrames(std::string body) const {
+  return SignRequestFrames(signer_ ? &*signer_ : nullptr, std::move(body));
 }
 
 void Client::SendFrames(std::vector<std::string> frames) {

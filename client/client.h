@@ -31,6 +31,11 @@ struct ClientOptions {
   std::shared_ptr<zmq::context_t> context;
 };
 
+// The frames of a request whose encoded body is `body`: [auth header, body,
+// signature], signed with `signer`, or unsigned (a zero nonce, no signature)
+// when it is null. Thread-safe.
+std::vector<std::string> SignRequestFrames(const RequestSigner* signer, std::string body);
+
 // A botmodels client over one DEALER socket. Call() is request-reply;
 // Send()/Receive() keep many requests in flight. Not thread-safe: use one
 // Client per thread.

@@ -20,9 +20,11 @@ constexpr std::string_view kRouteKeys[] = {
 };
 static_assert(std::size(kRouteKeys) == kModelRouteCount);
 
-constexpr int64_t kMaxThreads = 4096;    // one thread each; past this, use more gateways
-constexpr int64_t kMaxBody = INT32_MAX;  // bytes: msgpack's bin length is 32-bit
-constexpr int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;          // a day
+constexpr int64_t kMaxThreads = 256;  // I/O threads: more than a host's cores only adds switching
+constexpr int64_t kMaxHeaderBytes = 1 << 20;           // 1 MiB: no client of ours sends more
+constexpr int64_t kMaxConnections = 1 << 20;           // each holds a file descriptor
+constexpr int64_t kMaxBody = INT32_MAX;                // bytes: msgpack's bin length is 32-bit
+constexpr int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;  // a day
 constexpr int64_t kMaxRetentionMs = 365LL * 24 * 3600 * 1000;  // a year
 
 Status ReadMs(const TomlReader& r, std::string_view key, std::chrono::milliseconds* out,
@@ -74,27 +76,49 @@ Result<std::optional<GatewayConfig>> ReadGatewayConfig(const TomlReader& root,
   auto r = root.Table("gateway");
   if (!r.ok()) return r.status();
   GatewayConfig g;
-  int64_t threads = g.threads;
+  int64_t threads = g.threads, max_header = g.max_header_bytes, max_connections = g.max_connections;
   for (Status s :
-       {r->RejectUnknown({"listen", "tls_cert_file", "tls_key_file", "api_keys_file",
-                          "broker_key_id", "curve_key_file", "threads", "max_body_bytes",
-                          "files_dir", "outputs_dir", "outputs_retention_ms", "outputs_max_bytes",
-                          "client_timeout_ms", "cors_origin", "keyless_from", "routes",
+       {r->RejectUnknown({"listen",
+                          "tls_cert_file",
+                          "tls_key_file",
+                          "api_keys_file",
+                          "broker_key_id",
+                          "curve_key_file",
+                          "threads",
+                          "max_body_bytes",
+                          "files_dir",
+                          "outputs_dir",
+                          "outputs_retention_ms",
+                          "outputs_max_bytes",
+                          "client_timeout_ms",
+                          "header_timeout_ms",
+                          "idle_timeout_ms",
+                          "max_header_bytes",
+                          "max_connections",
+                          "cors_origin",
+                          "keyless_from",
+                          "routes",
                           "timeouts"}),
         r->String("listen", &g.listen), r->String("tls_cert_file", &g.tls_cert_file),
         r->String("tls_key_file", &g.tls_key_file),
         r->String("api_keys_file", &g.api_keys_file, true),
         r->String("broker_key_id", &g.broker_key_id),
-        r->String("curve_key_file", &g.curve_key_file), r->Int("threads", &threads, 1, kMaxThreads),
+        r->String("curve_key_file", &g.curve_key_file), r->Int("threads", &threads, 0, kMaxThreads),
         r->Int("max_body_bytes", &g.max_body_bytes, 1024, kMaxBody),
         r->String("files_dir", &g.files_dir), r->String("outputs_dir", &g.outputs_dir, true),
         ReadMs(*r, "outputs_retention_ms", &g.outputs_retention, 1000, kMaxRetentionMs),
         r->Int("outputs_max_bytes", &g.outputs_max_bytes, 1 << 20, INT64_MAX),
         ReadMs(*r, "client_timeout_ms", &g.client_timeout, 1000, kMaxTimeoutMs),
+        ReadMs(*r, "header_timeout_ms", &g.header_timeout, 100, kMaxTimeoutMs),
+        ReadMs(*r, "idle_timeout_ms", &g.idle_timeout, 100, kMaxTimeoutMs),
+        r->Int("max_header_bytes", &max_header, 1024, kMaxHeaderBytes),
+        r->Int("max_connections", &max_connections, 1, kMaxConnections),
         r->String("cors_origin", &g.cors_origin)}) {
     if (!s.ok()) return s;
   }
   g.threads = static_cast<uint32_t>(threads);
+  g.max_header_bytes = static_cast<uint32_t>(max_header);
+  g.max_connections = static_cast<uint32_t>(max_connections);
   if (g.listen.rfind(':') == std::string::npos) {
     return r->Error("listen", "expected host:port, e.g. \"127.0.0.1:8085\"");
   }

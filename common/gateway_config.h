@@ -55,16 +55,22 @@ struct GatewayConfig {
   // broker's keys ([auth] keys_file or secret_env).
   std::string broker_key_id = "gateway";
   std::string curve_key_file;  // this client's CURVE secret key, for a CURVE frontend
-  uint32_t threads = 64;       // HTTP requests served at once; more wait their turn
+  uint32_t threads = 0;        // HTTP I/O threads; 0: one per core
   int64_t max_body_bytes = int64_t{64} << 20;  // 64 MiB: larger bodies are 413
+  uint32_t max_header_bytes = 16 << 10;        // request line and headers; past it 431
+  uint32_t max_connections = 16'384;           // open at once; past it 503 and close
   // Folder that JSON `image_path` requests may read from; empty: none may.
   std::string files_dir;
   std::string outputs_dir;  // required: where generated files go, served at /outputs/
   std::chrono::milliseconds outputs_retention{24LL * 3600 * 1000};  // generated files live a day
   int64_t outputs_max_bytes = int64_t{1} << 30;  // 1 GiB: the oldest go first past this
-  // How long a connection may take to send a request, or sit idle between
-  // requests, or read a response: slow and stalled clients are cut off.
+  // How long a request body may take to arrive, and a response to be read:
+  // slow and stalled clients are cut off (408 for a body).
   std::chrono::milliseconds client_timeout{60'000};
+  // From a request's first byte to its last header (slowloris): 408 and close.
+  std::chrono::milliseconds header_timeout{10'000};
+  // How long a keep-alive connection may sit idle between requests.
+  std::chrono::milliseconds idle_timeout{30'000};
   std::string cors_origin = "*";  // Access-Control-Allow-Origin; empty: no CORS headers
   // Networks whose requests without an X-API-Key get the infer role (botserver
   // sends some uploads without one). Empty: every request needs a key.

@@ -1,85 +1,102 @@
 #include "gateway/gateway.h"
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <set>
 
+#include "gateway/file_source.h"
+#include "gateway/http/byte_range.h"
 #include "gateway/http_error.h"
 #include "gateway/openapi.h"
-#include "gateway/request_body.h"
-#include "gateway/route_table.h"
 
 namespace botmodels {
 namespace {
 
 using nlohmann::json;
 
-// A client silent this long in the middle of a read or a write is cut off.
-constexpr time_t kStallSeconds = 5;
-// Idle keep-alive connections are closed after this, freeing their thread.
-constexpr time_t kKeepAliveSeconds = 5;
-// Requests per keep-alive connection (cpp-httplib's default is 5: far too few).
-constexpr size_t kKeepAliveRequests = 10'000;
 // /api/health asks the broker at most this often; callers in between get the last answer.
 constexpr std::chrono::milliseconds kHealthEvery{1000};
 constexpr std::chrono::milliseconds kHealthTimeout{2000};  // the broker's answer, at most
 constexpr std::chrono::seconds kSweepEvery{60};            // outputs past retention go this often
+// DEALER sockets to the broker: one carries every request well; a second
+// spreads the broker's and ZeroMQ's per-connection work.
+constexpr size_t kBrokerSockets = 2;
+constexpr std::string_view kInferPrefix = "/api/infer/";
+constexpr std::string_view kOutputsPrefix = "/outputs/";
 
-std::unique_ptr<httplib::Server> MakeServer(const GatewayConfig& c) {
-  if (c.tls_cert_file.empty()) return std::make_unique<httplib::Server>();
-  return std::make_unique<httplib::SSLServer>(c.tls_cert_file.c_str(), c.tls_key_file.c_str());
+HttpServerOptions ServerOptions(const GatewayConfig& c) {
+  HttpServerOptions o;
+  o.listen = c.listen;
+  o.io_threads = c.threads;
+  o.tls_cert_file = c.tls_cert_file;
+  o.tls_key_file = c.tls_key_file;
+  o.max_header_bytes = c.max_header_bytes;
+  o.max_body_bytes = static_cast<uint64_t>(c.max_body_bytes);
+  o.header_timeout = c.header_timeout;
+  o.body_timeout = c.client_timeout;
+  o.idle_timeout = c.idle_timeout;
+  o.write_timeout = c.client_timeout;
+  o.max_connections = c.max_connections;
+  return o;
 }
+
+bool ModelName(std::string_view name) {
+  return !name.empty() && name.size() <= 128 &&
+         name.find_first_not_of(
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+             std::string_view::npos;
+}
+
+// Answers a request once: the CORS header added, and a 500 sent if the
+// handler's chain ends without answering (an exception on the way), so that
+// no request goes unanswered.
+class Answer {
+ public:
+  Answer(Respond respond, std::string cors)
+      : respond_(std::move(respond)), cors_(std::move(cors)) {}
+  ~Answer() {
+    if (!sent_) Send(ErrorResponse({ErrorCode::kInternal, "internal error"}));
+  }
+  void Send(HttpResponse response) {
+    if (sent_.exchange(true)) return;
+    if (!cors_.empty()) response.headers.Set("Access-Control-Allow-Origin", cors_);
+    respond_(std::move(response));
+  }
+
+ private:
+  Respond respond_;
+  std::string cors_;
+  std::atomic<bool> sent_ = false;
+};
 
 }  // namespace
 
 Gateway::Gateway(GatewayConfig config, ApiKeys keys, ClientOptions broker)
     : config_(std::move(config)),
       keys_(std::move(keys)),
-      broker_(std::move(broker)),
+      server_(ServerOptions(config_), *this),
+      broker_(std::move(broker), kBrokerSockets,
+              [this](std::function<void()> task) { server_.Post(std::move(task)); }),
       outputs_(config_.outputs_dir, config_.outputs_retention, config_.outputs_max_bytes),
-      routes_(config_, broker_, outputs_),
-      server_(MakeServer(config_)) {}
+      routes_(config_, broker_, outputs_) {
+  for (const PostRoute& route : PostRoutes()) post_routes_[std::string(route.path)] = &route;
+}
 
 Gateway::~Gateway() { Stop(); }
 
 Result<int> Gateway::Start() {
-  if (!server_->is_valid()) {
-    return Status(ErrorCode::kInvalidRequest, "gateway: cannot load the TLS certificate " +
-                                                  config_.tls_cert_file + " or its key");
-  }
   BOTMODELS_RETURN_IF_ERROR(outputs_.Open());
-  const size_t threads = config_.threads;
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_->set_tcp_nodelay(true);
-  server_->set_read_timeout(kStallSeconds, 0);
-  server_->set_write_timeout(kStallSeconds, 0);
-  server_->set_keep_alive_timeout(kKeepAliveSeconds);
-  server_->set_keep_alive_max_count(kKeepAliveRequests);
-  server_->set_payload_max_length(static_cast<size_t>(config_.max_body_bytes));
-  // cpp-httplib listens with a backlog of 5: a burst of connections would
-  // overflow it. The listening socket is kept here to listen again, deeper.
-  server_->set_socket_options([this](int fd) {
-    const int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    listener_ = fd;
-  });
-  AddRoutes();
-
-  const size_t colon = config_.listen.rfind(':');
-  const std::string host = config_.listen.substr(0, colon);
-  const int wanted = std::atoi(config_.listen.c_str() + colon + 1);
-  const int port = wanted == 0 ? server_->bind_to_any_port(host) : wanted;
-  if (port <= 0 || (wanted != 0 && !server_->bind_to_port(host, wanted))) {
-    return Status(ErrorCode::kUnavailable, "gateway: cannot listen on " + config_.listen);
-  }
-  if (listener_ >= 0) ::listen(listener_, SOMAXCONN);
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  BOTMODELS_RETURN_IF_ERROR(broker_.Start());
+  auto port = server_.Start();
+  if (!port.ok()) return Status(port.status().code(), "gateway: " + port.status().message());
+  started_ = true;
   sweeper_ = std::thread([this] { SweepOutputs(); });
-  spdlog::info("gateway on {}://{}:{}, {} threads, {} API keys",
-               config_.tls_cert_file.empty() ? "http" : "https", host, port, threads, keys_.size());
+  const std::string host = config_.listen.substr(0, config_.listen.rfind(':'));
+  spdlog::info(
+      "gateway on {}://{}:{}, {} I/O threads, {} API keys",
+      config_.tls_cert_file.empty() ? "http" : "https", host, *port,
+      config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency()),
+      keys_.size());
   if (!config_.keyless_from.empty()) {
     spdlog::info(
         "gateway: requests without a key from {} networks (keyless_from) get the infer role",
@@ -95,8 +112,8 @@ void Gateway::Stop() {
     stopping_ = true;
   }
   stop_cv_.notify_all();
-  server_->stop();  // the thread pool finishes the requests it holds
-  if (thread_.joinable()) thread_.join();
+  server_.Stop();  // answers what it holds: the broker hop is still up
+  broker_.Stop();
   if (sweeper_.joinable()) sweeper_.join();
 }
 
@@ -110,208 +127,242 @@ void Gateway::SweepOutputs() {
   }
 }
 
-bool Gateway::Authorize(const httplib::Request& request, httplib::Response& response,
-                        protocol::Role role) const {
-  const std::string presented = request.get_header_value("X-API-Key");
+Result<Gateway::Endpoint> Gateway::Find(const HttpRequest& request) const {
+  using Kind = Endpoint::Kind;
+  const std::string& path = request.path;
+  const bool post = request.method == "POST", get = request.method == "GET";
+  Endpoint endpoint;
+  bool known = true;
+  if (const auto it = post_routes_.find(path); it != post_routes_.end()) {
+    endpoint = {Kind::kPost, protocol::Role::kInfer, false, it->second->action};
+    if (post) return endpoint;
+  } else if (path.rfind(kInferPrefix, 0) == 0 && ModelName(path.substr(kInferPrefix.size()))) {
+    endpoint.kind = Kind::kInfer;
+    if (post) return endpoint;
+  } else if (path == "/" || path == "/api/health" || path == "/api/openapi.json" ||
+             path.rfind(kOutputsPrefix, 0) == 0) {
+    endpoint.open = true;
+    endpoint.kind = path == "/"             ? Kind::kRoot
+                    : path == "/api/health" ? Kind::kHealth
+                    : path[1] == 'o'        ? Kind::kOutputs
+                                            : Kind::kOpenApi;
+    if (get) return endpoint;
+  } else if (path == "/api/models" || path == "/api/status") {
+    endpoint.kind = path == "/api/models" ? Kind::kModels : Kind::kStatus;
+    endpoint.role = path == "/api/models" ? protocol::Role::kInfer : protocol::Role::kAdmin;
+    if (get) return endpoint;
+  } else {
+    known = false;
+  }
+  return Status(known ? ErrorCode::kPermissionDenied : ErrorCode::kUnknownModel,
+                known ? "Method Not Allowed" : "Not Found");
+}
+
+std::optional<HttpResponse> Gateway::Screen(const HttpRequest& request) {
+  if (request.method == "OPTIONS") {  // a CORS preflight
+    HttpResponse response = HttpResponse::Text(204, "text/plain", "");
+    response.headers.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    response.headers.Set("Access-Control-Allow-Headers", "X-API-Key, Content-Type, Range");
+    response.headers.Set("Access-Control-Max-Age", "600");
+    if (!config_.cors_origin.empty()) {
+      response.headers.Set("Access-Control-Allow-Origin", config_.cors_origin);
+    }
+    return response;
+  }
+  auto endpoint = Find(request);
+  std::optional<HttpResponse> refused;
+  if (!endpoint.ok()) {
+    const bool missing = endpoint.status().code() == ErrorCode::kUnknownModel;
+    refused = JsonResponse({{"detail", endpoint.status().message()}}, missing ? 404 : 405);
+    if (!missing) refused->headers.Set("Allow", "GET, POST, OPTIONS");
+  } else if (!endpoint->open) {
+    refused = Authorize(request, endpoint->role);
+  }
+  if (refused && !config_.cors_origin.empty()) {
+    refused->headers.Set("Access-Control-Allow-Origin", config_.cors_origin);
+  }
+  return refused;
+}
+
+std::optional<HttpResponse> Gateway::Authorize(const HttpRequest& request,
+                                               protocol::Role role) const {
+  const std::string_view presented = request.headers.Get("X-API-Key");
   if (presented.empty() && role == protocol::Role::kInfer &&
       config_.keyless_from.Contains(request.remote_addr)) {
     keyless_requests_.fetch_add(1, std::memory_order_relaxed);
     spdlog::debug("gateway: keyless {} {} from {}", request.method, request.path,
                   request.remote_addr);
-    return true;
+    return std::nullopt;
   }
-  const ApiKey* key = keys_.Match(presented);
-  if (!key) {
-    WriteJson(response, {{"detail", "Invalid API key"}}, 401);
-    return false;
-  }
+  const ApiKey* key = keys_.Match(std::string(presented));
+  if (!key) return JsonResponse({{"detail", "Invalid API key"}}, 401);
   if (role == protocol::Role::kAdmin && key->role != protocol::Role::kAdmin) {
-    WriteJson(response, {{"detail", "key '" + key->id + "' may not do this (admin only)"}}, 403);
-    return false;
+    return JsonResponse({{"detail", "key '" + key->id + "' may not do this (admin only)"}}, 403);
   }
-  return true;
+  return std::nullopt;
 }
 
-void Gateway::AddRoutes() {
-  httplib::Server& s = *server_;
-  // cpp-httplib tries routes in order, a regex match each: the generic
-  // route, the hottest, goes first.
-  s.Post(R"(/api/infer/([A-Za-z0-9_.\-]+))", [this](const httplib::Request& request,
-                                                    httplib::Response& response,
-                                                    const httplib::ContentReader& reader) {
-    if (!Authorize(request, response, protocol::Role::kInfer)) {
-      response.set_header("Connection", "close");
-      return;
+void Gateway::Handle(HttpRequest request, Respond respond) {
+  auto answer = std::make_shared<Answer>(std::move(respond), config_.cors_origin);
+  Respond send = [answer](HttpResponse response) { answer->Send(std::move(response)); };
+  auto endpoint = Find(request);  // Screen() let it through: it is found
+  if (!endpoint.ok()) return send(JsonResponse({{"detail", endpoint.status().message()}}, 404));
+  try {
+    switch (endpoint->kind) {
+      case Endpoint::Kind::kPost:
+        return routes_.Handle(endpoint->action, std::move(request), std::move(send));
+      case Endpoint::Kind::kInfer: {
+        const std::string model = request.path.substr(kInferPrefix.size());
+        return routes_.Infer(model, std::move(request), std::move(send));
+      }
+      case Endpoint::Kind::kRoot:
+        return send(JsonResponse({{"service", "botmodels"},
+                                  {"version", BOTMODELS_VERSION},
+                                  {"status", "running"},
+                                  {"docs", "/api/openapi.json"}}));
+      case Endpoint::Kind::kHealth:
+        return Health(std::move(send));
+      case Endpoint::Kind::kOpenApi:
+        return send(JsonResponse(OpenApiDocument(config_)));
+      case Endpoint::Kind::kOutputs:
+        return send(Outputs(request));
+      case Endpoint::Kind::kModels:
+        return Models(std::move(send));
+      case Endpoint::Kind::kStatus:
+        return WorkersStatus(std::move(send));
     }
-    auto body =
-        ReadRequestBody(request, response, reader, config_.client_timeout, config_.max_body_bytes);
-    if (body.ok()) routes_.Infer(request.matches[1], *body, response);
-  });
-  for (const PostRoute& route : PostRoutes()) {
-    const RouteAction action = route.action;
-    s.Post(std::string(route.path),
-           [this, action](const httplib::Request& request, httplib::Response& response,
-                          const httplib::ContentReader& reader) {
-             if (!Authorize(request, response, protocol::Role::kInfer)) {
-               response.set_header("Connection", "close");  // its body is never read
-               return;
-             }
-             auto body = ReadRequestBody(request, response, reader, config_.client_timeout,
-                                         config_.max_body_bytes);
-             if (body.ok()) routes_.Handle(action, request, std::move(*body), response);
-           });
+  } catch (const std::exception& e) {
+    spdlog::error("gateway: {} {} failed: {}", request.method, request.path, e.what());
+    send(ErrorResponse({ErrorCode::kInternal, "internal error"}));
   }
-  s.Get("/", [](const httplib::Request&, httplib::Response& response) {
-    WriteJson(response, {{"service", "botmodels"},
-                         {"version", BOTMODELS_VERSION},
-                         {"status", "running"},
-                         {"docs", "/api/openapi.json"}});
-  });
-  s.Get("/api/health",
-        [this](const httplib::Request&, httplib::Response& response) { Health(response); });
-  s.Get("/api/openapi.json", [this](const httplib::Request&, httplib::Response& response) {
-    WriteJson(response, OpenApiDocument(config_));
-  });
-  s.Get(R"(/outputs/.*)", [this](const httplib::Request& request, httplib::Response& response) {
-    Outputs(request, response);
-  });
-  s.Get("/api/models", [this](const httplib::Request& request, httplib::Response& response) {
-    if (Authorize(request, response, protocol::Role::kInfer)) Models(response);
-  });
-  s.Get("/api/status", [this](const httplib::Request& request, httplib::Response& response) {
-    if (Authorize(request, response, protocol::Role::kAdmin)) WorkersStatus(response);
-  });
-  s.Options(R"(.*)", [](const httplib::Request&, httplib::Response& response) {
-    response.status = 204;  // a CORS preflight: the headers are added below
-    response.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    response.set_header("Access-Control-Allow-Headers", "X-API-Key, Content-Type, Range");
-    response.set_header("Access-Control-Max-Age", "600");
-  });
-  s.set_post_routing_handler([this](const httplib::Request&, httplib::Response& response) {
-    if (!config_.cors_origin.empty()) {
-      response.set_header("Access-Control-Allow-Origin", config_.cors_origin);
-    }
-  });
-  s.set_error_handler([](const httplib::Request&, httplib::Response& response) {
-    if (!response.body.empty()) return;  // a handler's own answer
-    const int status = response.status;
-    const char* detail = status == 404   ? "Not Found"
-                         : status == 405 ? "Method Not Allowed"
-                         : status == 413 ? "Request body too large"
-                         : status == 416 ? "Range Not Satisfiable"
-                         : status < 500  ? "Bad Request"
-                                         : "Internal Server Error";
-    WriteJson(response, {{"detail", detail}}, status);
-  });
-  s.set_exception_handler(
-      [](const httplib::Request& request, httplib::Response& response, std::exception_ptr error) {
-        std::string what = "unknown";
-        try {
-          std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        spdlog::error("gateway: {} {} failed: {}", request.method, request.path, what);
-        WriteError(response, {ErrorCode::kInternal, "internal error"});
-      });
 }
 
-void Gateway::Health(httplib::Response& response) {
+HttpResponse Gateway::Refusal(int status, std::string message) {
+  HttpResponse response = JsonResponse({{"detail", message}, {"code", "invalid_request"}}, status);
+  if (status == 503) response.headers.Set("Retry-After", "1");
+  if (!config_.cors_origin.empty()) {
+    response.headers.Set("Access-Control-Allow-Origin", config_.cors_origin);
+  }
+  return response;
+}
+
+void Gateway::Health(Respond respond) {
   {
     std::lock_guard lock(mutex_);
     if (!health_.is_null() && std::chrono::steady_clock::now() - health_at_ < kHealthEvery) {
-      return WriteJson(response, health_, health_status_);
+      return respond(JsonResponse(health_, health_status_));
     }
   }
-  std::set<std::string> routed;
-  for (const std::string& model : config_.routes) {
-    if (!model.empty()) routed.insert(model);
-  }
-  auto reply = broker_.Ask(protocol::Op::kStatus, kHealthTimeout);
-  json models = json::object();
-  std::string device = "cpu";
-  bool healthy = reply.ok();
-  if (healthy) {
-    for (const std::string& model : routed) models[model] = "unavailable";
-    for (const protocol::WorkerInfo& w : reply->workers) {
-      if (!routed.count(w.model)) continue;
-      if (w.device.rfind("cuda", 0) == 0) device = "cuda";
-      if (w.state == protocol::WorkerStatus::kReady || w.state == protocol::WorkerStatus::kIdle) {
-        models[w.model] = "ready";
-      }
-    }
-    for (const auto& [model, state] : models.items()) healthy = healthy && state == "ready";
-  }
-  json body = {{"status", healthy ? "healthy" : "unhealthy"},
-               {"version", BOTMODELS_VERSION},
-               {"device", device},
-               {"models", models}};
-  if (!reply.ok()) body["broker"] = "unreachable: " + reply.status().message();
-  std::lock_guard lock(mutex_);
-  health_ = body;
-  health_status_ = healthy ? 200 : 503;
-  health_at_ = std::chrono::steady_clock::now();
-  WriteJson(response, health_, health_status_);
+  broker_.Ask(protocol::Op::kStatus, kHealthTimeout,
+              [this, respond = std::move(respond)](Result<protocol::Reply> reply) {
+                std::set<std::string> routed;
+                for (const std::string& model : config_.routes) {
+                  if (!model.empty()) routed.insert(model);
+                }
+                json models = json::object();
+                std::string device = "cpu";
+                bool healthy = reply.ok();
+                if (healthy) {
+                  for (const std::string& model : routed) models[model] = "unavailable";
+                  for (const protocol::WorkerInfo& w : reply->workers) {
+                    if (!routed.count(w.model)) continue;
+                    if (w.device.rfind("cuda", 0) == 0) device = "cuda";
+                    if (w.state == protocol::WorkerStatus::kReady ||
+                        w.state == protocol::WorkerStatus::kIdle) {
+                      models[w.model] = "ready";
+                    }
+                  }
+                  for (const auto& [model, state] : models.items()) {
+                    healthy = healthy && state == "ready";
+                  }
+                }
+                json body = {{"status", healthy ? "healthy" : "unhealthy"},
+                             {"version", BOTMODELS_VERSION},
+                             {"device", device},
+                             {"models", models}};
+                if (!reply.ok()) body["broker"] = "unreachable: " + reply.status().message();
+                const int status = healthy ? 200 : 503;
+                {
+                  std::lock_guard lock(mutex_);
+                  health_ = body;
+                  health_status_ = status;
+                  health_at_ = std::chrono::steady_clock::now();
+                }
+                respond(JsonResponse(body, status));
+              });
 }
 
-void Gateway::Outputs(const httplib::Request& request, httplib::Response& response) const {
+HttpResponse Gateway::Outputs(const HttpRequest& request) const {
   auto file = outputs_.Find(request.path);
-  if (!file) return WriteJson(response, {{"detail", "Not Found"}}, 404);
-  const auto shared = std::make_shared<OutputFile>(std::move(*file));
-  response.set_header("Accept-Ranges", "bytes");
-  response.set_header("Cache-Control", "private, max-age=3600");
-  // Streamed from the open file: a large video is never held in memory, and
-  // cpp-httplib answers Range requests from the provider.
-  response.set_content_provider(shared->size, shared->content_type,
-                                [shared](size_t offset, size_t length, httplib::DataSink& sink) {
-                                  char buffer[64 * 1024];
-                                  const size_t want = std::min(length, sizeof buffer);
-                                  const ssize_t n =
-                                      ::pread(shared->fd, buffer, want, static_cast<off_t>(offset));
-                                  if (n <= 0) return false;
-                                  return sink.write(buffer, static_cast<size_t>(n));
-                                });
+  if (!file) return JsonResponse({{"detail", "Not Found"}}, 404);
+  const uint64_t size = file->size;
+  const ByteRange range = ParseByteRange(request.headers.Get("Range"), size);
+  if (range.kind == ByteRange::Kind::kUnsatisfiable) {
+    HttpResponse response = JsonResponse({{"detail", "Range Not Satisfiable"}}, 416);
+    response.headers.Set("Content-Range", "bytes */" + std::to_string(size));
+    return response;
+  }
+  HttpResponse response;
+  response.headers.Set("Content-Type", file->content_type);
+  response.headers.Set("Accept-Ranges", "bytes");
+  response.headers.Set("Cache-Control", "private, max-age=3600");
+  if (range.kind == ByteRange::Kind::kPart) {
+    response.status = 206;
+    response.headers.Set("Content-Range", "bytes " + std::to_string(range.offset) + "-" +
+                                              std::to_string(range.offset + range.length - 1) +
+                                              "/" + std::to_string(size));
+  }
+  // Streamed from the open file: a large video is never held in memory.
+  response.source = std::make_shared<FileSource>(
+      std::make_shared<const OutputFile>(std::move(*file)), range.offset, range.length);
+  return response;
 }
 
-void Gateway::Models(httplib::Response& response) {
-  auto reply = broker_.Ask(protocol::Op::kModels, GatewayConfig::kDefaultTimeout);
-  if (!reply.ok()) return WriteError(response, reply.status());
-  json models = json::array();
-  for (const protocol::ModelInfo& m : reply->models) {
-    models.push_back({{"name", m.name},
-                      {"state", std::string(protocol::ModelStatusName(m.state))},
-                      {"workers", m.workers},
-                      {"ready_workers", m.ready_workers},
-                      {"queued", m.queued},
-                      {"queue_size", m.queue_size}});
-  }
-  WriteJson(response, {{"routes", RouteModels(config_)}, {"models", models}});
+void Gateway::Models(Respond respond) {
+  broker_.Ask(protocol::Op::kModels, GatewayConfig::kDefaultTimeout,
+              [this, respond = std::move(respond)](Result<protocol::Reply> reply) {
+                if (!reply.ok()) return respond(ErrorResponse(reply.status()));
+                json models = json::array();
+                for (const protocol::ModelInfo& m : reply->models) {
+                  models.push_back({{"name", m.name},
+                                    {"state", std::string(protocol::ModelStatusName(m.state))},
+                                    {"workers", m.workers},
+                                    {"ready_workers", m.ready_workers},
+                                    {"queued", m.queued},
+                                    {"queue_size", m.queue_size}});
+                }
+                respond(JsonResponse({{"routes", RouteModels(config_)}, {"models", models}}));
+              });
 }
 
-void Gateway::WorkersStatus(httplib::Response& response) {
-  auto reply = broker_.Ask(protocol::Op::kStatus, GatewayConfig::kDefaultTimeout);
-  if (!reply.ok()) return WriteError(response, reply.status());
-  json workers = json::array();
-  for (const protocol::WorkerInfo& w : reply->workers) {
-    workers.push_back({{"id", w.id},
-                       {"model", w.model},
-                       {"device", w.device},
-                       {"state", std::string(protocol::WorkerStatusName(w.state))},
-                       {"pid", w.pid},
-                       {"in_flight", w.in_flight},
-                       {"served", w.served},
-                       {"restarts", w.restarts},
-                       {"last_exit", w.last_exit},
-                       {"rss_bytes", w.rss_bytes}});
-  }
-  json body = {{"workers", workers},
-               {"broker_connections", broker_.connections()},
-               {"keyless_requests", keyless_requests_.load(std::memory_order_relaxed)}};
-  if (reply->broker) {
-    body["broker"] = {{"version", reply->broker->version}, {"uptime_ms", reply->broker->uptime_ms}};
-  }
-  WriteJson(response, body);
+void Gateway::WorkersStatus(Respond respond) {
+  broker_.Ask(protocol::Op::kStatus, GatewayConfig::kDefaultTimeout,
+              [this, respond = std::move(respond)](Result<protocol::Reply> reply) {
+                if (!reply.ok()) return respond(ErrorResponse(reply.status()));
+                json workers = json::array();
+                for (const protocol::WorkerInfo& w : reply->workers) {
+                  workers.push_back({{"id", w.id},
+                                     {"model", w.model},
+                                     {"device", w.device},
+                                     {"state", std::string(protocol::WorkerStatusName(w.state))},
+                                     {"pid", w.pid},
+                                     {"in_flight", w.in_flight},
+                                     {"served", w.served},
+                                     {"restarts", w.restarts},
+                                     {"last_exit", w.last_exit},
+                                     {"rss_bytes", w.rss_bytes}});
+                }
+                json body = {
+                    {"workers", workers},
+                    {"broker_connections", broker_.connections()},
+                    {"http_connections", server_.connections()},
+                    {"keyless_requests", keyless_requests_.load(std::memory_order_relaxed)}};
+                if (reply->broker) {
+                  body["broker"] = {{"version", reply->broker->version},
+                                    {"uptime_ms", reply->broker->uptime_ms}};
+                }
+                respond(JsonResponse(body));
+              });
 }
 
 }  // namespace botmodels

@@ -1,7 +1,5 @@
 #include "gateway/http_error.h"
 
-#include <httplib.h>
-
 namespace botmodels {
 namespace {
 
@@ -36,29 +34,27 @@ int HttpStatus(ErrorCode code) {
   return 500;
 }
 
-void WriteJson(httplib::Response& response, const nlohmann::json& body, int status) {
-  response.status = status;
+HttpResponse JsonResponse(const nlohmann::json& body, int status) {
   // Invalid UTF-8 from a model (OCR of noise) is replaced, not an exception.
-  response.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                       "application/json");
+  return HttpResponse::Text(status, "application/json",
+                            body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-void WriteError(httplib::Response& response, const Status& status, nlohmann::json fields) {
+HttpResponse ErrorResponse(const Status& status, nlohmann::json fields) {
   if (!fields.is_object()) fields = nlohmann::json::object();
   fields["detail"] = status.message();
   fields["code"] = std::string(ErrorCodeName(status.code()));
   const int http = HttpStatus(status.code());
+  HttpResponse response = JsonResponse(fields, http);
   if (http == 429 || (http == 503 && status.retryable())) {
-    response.set_header("Retry-After", kRetryAfterSeconds);
+    response.headers.Set("Retry-After", kRetryAfterSeconds);
   }
-  WriteJson(response, fields, http);
+  return response;
 }
 
-void WriteValidationError(httplib::Response& response, const std::string& field,
-                          const std::string& message) {
-  WriteJson(response,
-            {{"detail", {{{"loc", {"body", field}}, {"msg", message}, {"type", "value_error"}}}}},
-            422);
+HttpResponse ValidationError(const std::string& field, const std::string& message) {
+  return JsonResponse(
+      {{"detail", {{{"loc", {"body", field}}, {"msg", message}, {"type", "value_error"}}}}}, 422);
 }
 
 }  // namespace botmodels

@@ -4,10 +4,7 @@
 #include <string>
 
 #include "common/status.h"
-
-namespace httplib {
-struct Response;
-}
+#include "gateway/http/http_message.h"
 
 namespace botmodels {
 
@@ -22,15 +19,13 @@ int HttpStatus(ErrorCode code);
 // protocol's error name) and `fields` (a route's own failure fields, such as
 // success: false, so that callers reading either see the failure). 429 and
 // retryable 503s carry Retry-After.
-void WriteError(httplib::Response& response, const Status& status,
-                nlohmann::json fields = nlohmann::json::object());
+HttpResponse ErrorResponse(const Status& status, nlohmann::json fields = nlohmann::json::object());
 
 // 422 with FastAPI's validation body: {"detail": [{"loc": ["body", field],
 // "msg": message, "type": "value_error"}]}.
-void WriteValidationError(httplib::Response& response, const std::string& field,
-                          const std::string& message);
+HttpResponse ValidationError(const std::string& field, const std::string& message);
 
-// `body` as the response's JSON.
-void WriteJson(httplib::Response& response, const nlohmann::json& body, int status = 200);
+// `body` as a JSON response.
+HttpResponse JsonResponse(const nlohmann::json& body, int status = 200);
 
 }  // namespace botmodels

@@ -1,11 +1,12 @@
 #include "gateway/model_routes.h"
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <cmath>
 #include <ctime>
-#include <future>
+#include <memory>
+#include <mutex>
 #include <optional>
 
 #include "common/value.h"
@@ -199,80 +200,142 @@ const char* FileInput(RouteAction action) {
   }
 }
 
+using Call = ModelRoutes::Call;
+
+// A recognition route's reply fields from its model's outputs.
+json RecognitionReply(RouteAction action, const Call& call) {
+  const NamedTensors& out = call.outputs;
+  switch (action) {
+    case RouteAction::kSpeechToText:
+      return route_replies::SpeechToText(out);
+    case RouteAction::kSpeechLanguage:
+      return route_replies::Language(out);
+    case RouteAction::kDescribeVideo:
+      return route_replies::VideoDescription(out, call.seconds);
+    case RouteAction::kQrCode:
+      return route_replies::QrCodes(out);
+    case RouteAction::kBarcode:
+      return route_replies::Barcodes(out);
+    case RouteAction::kOcr:
+      return route_replies::Ocr(out);
+    default:
+      return route_replies::Description(out, call.seconds);
+  }
+}
+
+// /api/vision/analyze's reply from its three stages.
+HttpResponse AnalysisReply(const Result<Call>& describe, const Result<Call>& ocr,
+                           const Result<Call>& codes) {
+  json body = {{"success", true},        {"description", nullptr},     {"text", nullptr},
+               {"codes", json::array()}, {"metadata", json::object()}, {"error", nullptr}};
+  std::optional<Status> invalid;  // an image no stage could read
+  int failed = 0;
+  const auto note = [&](const Result<Call>& result, const char* error_field) {
+    if (result.ok()) return true;
+    body[error_field] = result.status().message();
+    ++failed;
+    if (result.status().code() == ErrorCode::kInvalidRequest) invalid = result.status();
+    return false;
+  };
+  if (note(describe, "description_error")) {
+    body["description"] = route_replies::Output(describe->outputs, "text");
+  }
+  if (note(ocr, "ocr_error")) {
+    const json text = route_replies::Output(ocr->outputs, "text");
+    if (text.is_string() && !text.get<std::string>().empty()) body["text"] = text;
+    body["metadata"] = route_replies::Output(ocr->outputs, "image");
+  }
+  if (note(codes, "codes_error")) {
+    body["codes"] = route_replies::CodeList(codes->outputs);
+    if (!body["metadata"].is_object() || body["metadata"].empty()) {
+      body["metadata"] = route_replies::Output(codes->outputs, "image");
+    }
+  }
+  if (!body["metadata"].is_object()) body["metadata"] = json::object();
+  if (failed == 3 && invalid) {
+    return ErrorResponse(*invalid, FailureFields(RouteAction::kAnalyze, invalid->message()));
+  }
+  return JsonResponse(body);
+}
+
 }  // namespace
 
-ModelRoutes::ModelRoutes(const GatewayConfig& config, BrokerPool& broker, OutputStore& outputs)
+ModelRoutes::ModelRoutes(const GatewayConfig& config, BrokerCaller& broker, OutputStore& outputs)
     : config_(config),
       broker_(broker),
       outputs_(outputs),
       uploads_(config.files_dir, config.max_body_bytes) {}
 
-Result<ModelRoutes::Call> ModelRoutes::RunModel(const std::string& model, NamedTensors inputs,
-                                                std::chrono::milliseconds timeout) {
+void ModelRoutes::RunModel(const std::string& model, NamedTensors inputs,
+                           std::chrono::milliseconds timeout, CallHandler done) {
   protocol::Request request;
   request.op = protocol::Op::kInfer;
   request.model = model;
   request.inputs = std::move(inputs);
   const auto start = std::chrono::steady_clock::now();
-  auto reply = broker_.Call(std::move(request), timeout);
-  if (!reply.ok()) return reply.status();
-  if (!reply->status.ok()) {
-    const ErrorCode code = reply->status.code();
-    if (code == ErrorCode::kUnauthenticated || code == ErrorCode::kPermissionDenied) {
-      // The broker refused the gateway itself: a configuration error, not the caller's.
-      spdlog::error("gateway: the broker refused key '{}': {}", config_.broker_key_id,
-                    reply->status.message());
-      return Status(ErrorCode::kUnavailable, "the broker refused the gateway's key");
-    }
-    return Status(reply->status).WithRetryable(reply->retryable);
-  }
-  Call call;
-  call.outputs = std::move(reply->outputs);
-  call.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return call;
+  broker_.Call(
+      std::move(request), timeout,
+      [this, start, done = std::move(done)](Result<protocol::Reply>&& reply) {
+        if (!reply.ok()) return done(reply.status());
+        if (!reply->status.ok()) {
+          const ErrorCode code = reply->status.code();
+          if (code == ErrorCode::kUnauthenticated || code == ErrorCode::kPermissionDenied) {
+            // The broker refused the gateway itself: a configuration error, not the
+            // caller's.
+            spdlog::error("gateway: the broker refused key '{}': {}", config_.broker_key_id,
+                          reply->status.message());
+            return done(Status(ErrorCode::kUnavailable, "the broker refused the gateway's key"));
+          }
+          return done(Status(reply->status).WithRetryable(reply->retryable));
+        }
+        Call call;
+        call.outputs = std::move(reply->outputs);
+        call.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        done(std::move(call));
+      });
 }
 
-Result<ModelRoutes::Call> ModelRoutes::RunRoute(ModelRoute route, NamedTensors inputs) {
+void ModelRoutes::RunRoute(ModelRoute route, NamedTensors inputs, CallHandler done) {
   const std::string& model = config_.Model(route);
   if (model.empty()) {
-    return Status(ErrorCode::kUnavailable, "no model serves this route: set [gateway.routes] " +
-                                               std::string(ModelRouteKey(route)) +
-                                               " in the gateway's config")
-        .WithRetryable(false);
+    return done(Status(ErrorCode::kUnavailable,
+                       "no model serves this route: set [gateway.routes] " +
+                           std::string(ModelRouteKey(route)) + " in the gateway's config")
+                    .WithRetryable(false));
   }
-  return RunModel(model, std::move(inputs), config_.Timeout(route));
+  RunModel(model, std::move(inputs), config_.Timeout(route), std::move(done));
 }
 
-void ModelRoutes::Handle(RouteAction action, const httplib::Request& request, RequestBody body,
-                         httplib::Response& response) {
+void ModelRoutes::Handle(RouteAction action, HttpRequest request, Respond respond) {
   switch (action) {
     case RouteAction::kImageGenerate:
     case RouteAction::kVideoGenerate:
     case RouteAction::kSpeechGenerate:
-      return Generate(action, body, response);
+      return Generate(action, request, std::move(respond));
     case RouteAction::kDetect: {
-      const json parsed = json::parse(body.data, nullptr, false);
-      if (parsed.is_discarded()) return WriteError(response, InvalidRequest("body: not JSON"));
+      const json parsed = json::parse(request.body, nullptr, false);
+      if (parsed.is_discarded()) return respond(ErrorResponse(InvalidRequest("body: not JSON")));
       auto result = AnomalyDetector::Detect(parsed);
-      if (!result.ok()) return WriteValidationError(response, "data", result.status().message());
-      return WriteJson(response, *result);
+      if (!result.ok()) return respond(ValidationError("data", result.status().message()));
+      return respond(JsonResponse(*result));
     }
     default:
       break;
   }
-  auto upload = uploads_.Read(request, std::move(body));
+  auto upload = uploads_.Read(std::move(request));
   if (!upload.ok()) {
-    return WriteError(response, upload.status(), FailureFields(action, upload.status().message()));
+    return respond(
+        ErrorResponse(upload.status(), FailureFields(action, upload.status().message())));
   }
-  if (!upload->file) return WriteValidationError(response, "file", "field required");
-  if (action == RouteAction::kAnalyze) return Analyze(*upload, response);
-  Recognize(action, std::move(*upload), response);
+  if (!upload->file) return respond(ValidationError("file", "field required"));
+  if (action == RouteAction::kAnalyze) return Analyze(*upload, std::move(respond));
+  Recognize(action, std::move(*upload), std::move(respond));
 }
 
-void ModelRoutes::Generate(RouteAction action, const RequestBody& body,
-                           httplib::Response& response) {
-  const json parsed = json::parse(body.data, nullptr, false);
-  if (!parsed.is_object()) return WriteValidationError(response, "body", "expected a JSON object");
+void ModelRoutes::Generate(RouteAction action, const HttpRequest& request, Respond respond) {
+  const json parsed = json::parse(request.body, nullptr, false);
+  if (!parsed.is_object()) return respond(ValidationError("body", "expected a JSON object"));
   Fields fields(parsed);
   NamedTensors inputs;
   // A field the caller sent, checked against the Python service's range; an
@@ -317,28 +380,30 @@ void ModelRoutes::Generate(RouteAction action, const RequestBody& body,
     if (const auto seed = fields.Seed())
       inputs[diffusion_io::kSeed] = {DType::kValue, {}, ValueWriter().Int(*seed).Take()};
   }
-  if (!fields.ok()) return WriteValidationError(response, fields.field(), fields.message());
+  if (!fields.ok()) return respond(ValidationError(fields.field(), fields.message()));
 
-  auto call = RunRoute(RouteOf(action), std::move(inputs));
-  const auto fail = [&](const Status& status) {
-    WriteError(response, status, FailureFields(action, status.message()));
-  };
-  if (!call.ok()) return fail(call.status());
-  const auto it = call->outputs.find(output);
-  if (it == call->outputs.end() || it->second.dtype != DType::kBytes) {
-    return fail(
-        {ErrorCode::kInternal, std::string("the model returned no '") + output + "' bytes"});
-  }
-  auto path = outputs_.Save(kind, it->second.data);
-  if (!path.ok()) return fail(path.status());
-  WriteJson(response, {{"status", "completed"},
-                       {"file_path", *path},
-                       {"generation_time", call->seconds},
-                       {"error", nullptr},
-                       {"timestamp", UtcTimestamp()}});
+  RunRoute(RouteOf(action), std::move(inputs),
+           [this, action, kind, output, respond = std::move(respond)](Result<Call> call) {
+             const auto fail = [&](const Status& status) {
+               respond(ErrorResponse(status, FailureFields(action, status.message())));
+             };
+             if (!call.ok()) return fail(call.status());
+             const auto it = call->outputs.find(output);
+             if (it == call->outputs.end() || it->second.dtype != DType::kBytes) {
+               return fail({ErrorCode::kInternal,
+                            std::string("the model returned no '") + output + "' bytes"});
+             }
+             auto path = outputs_.Save(kind, it->second.data);
+             if (!path.ok()) return fail(path.status());
+             respond(JsonResponse({{"status", "completed"},
+                                   {"file_path", *path},
+                                   {"generation_time", call->seconds},
+                                   {"error", nullptr},
+                                   {"timestamp", UtcTimestamp()}}));
+           });
 }
 
-void ModelRoutes::Recognize(RouteAction action, Upload upload, httplib::Response& response) {
+void ModelRoutes::Recognize(RouteAction action, Upload upload, Respond respond) {
   NamedTensors inputs;
   inputs[FileInput(action)] = Bytes(std::move(*upload.file));
   const auto field = [&](const char* name) -> const std::string* {
@@ -351,7 +416,7 @@ void ModelRoutes::Recognize(RouteAction action, Upload upload, httplib::Response
     if (const auto* prompt = field("prompt")) inputs[caption_io::kPrompt] = String(*prompt);
   } else if (action == RouteAction::kVqa) {
     const auto* question = field("question");
-    if (!question) return WriteValidationError(response, "question", "field required");
+    if (!question) return respond(ValidationError("question", "field required"));
     inputs[caption_io::kQuestion] = String(*question);
   } else if (action == RouteAction::kDescribeVideo) {
     double frames = 8;  // the Python service's default
@@ -359,111 +424,95 @@ void ModelRoutes::Recognize(RouteAction action, Upload upload, httplib::Response
       char* end = nullptr;
       frames = std::strtod(text->c_str(), &end);
       if (*end != '\0' || frames != static_cast<int>(frames) || frames < 1 || frames > 128) {
-        return WriteValidationError(response, "num_frames", "must be an integer 1-128");
+        return respond(ValidationError("num_frames", "must be an integer 1-128"));
       }
     }
     inputs["num_frames"] = Number(frames);
   }
-  auto call = RunRoute(RouteOf(action), std::move(inputs));
-  if (!call.ok()) {
-    return WriteError(response, call.status(), FailureFields(action, call.status().message()));
-  }
-  const NamedTensors& out = call->outputs;
-  switch (action) {
-    case RouteAction::kSpeechToText:
-      return WriteJson(response, route_replies::SpeechToText(out));
-    case RouteAction::kSpeechLanguage:
-      return WriteJson(response, route_replies::Language(out));
-    case RouteAction::kDescribeVideo:
-      return WriteJson(response, route_replies::VideoDescription(out, call->seconds));
-    case RouteAction::kQrCode:
-      return WriteJson(response, route_replies::QrCodes(out));
-    case RouteAction::kBarcode:
-      return WriteJson(response, route_replies::Barcodes(out));
-    case RouteAction::kOcr:
-      return WriteJson(response, route_replies::Ocr(out));
-    default:
-      return WriteJson(response, route_replies::Description(out, call->seconds));
-  }
+  RunRoute(RouteOf(action), std::move(inputs),
+           [action, respond = std::move(respond)](Result<Call> call) {
+             if (!call.ok()) {
+               return respond(
+                   ErrorResponse(call.status(), FailureFields(action, call.status().message())));
+             }
+             respond(JsonResponse(RecognitionReply(action, *call)));
+           });
 }
 
-void ModelRoutes::Analyze(const Upload& upload, httplib::Response& response) {
-  // The three stages run at once, each on its own broker connection; a
-  // stage that fails (or has no model) leaves its field empty and says why.
-  const auto stage = [&](ModelRoute route) {
-    return std::async(std::launch::async, [this, route, &upload] {
-      NamedTensors inputs;
-      inputs[caption_io::kImage] = Bytes(*upload.file);
-      return RunRoute(route, std::move(inputs));
+void ModelRoutes::Analyze(const Upload& upload, Respond respond) {
+  // The three stages run at once; a stage that fails (or has no model)
+  // leaves its field empty and says why. The last to answer replies.
+  struct Join {
+    std::mutex mutex;
+    int left = 3;
+    std::array<std::optional<Result<Call>>, 3> results;
+  };
+  auto join = std::make_shared<Join>();
+  const ModelRoute stages[] = {ModelRoute::kVisionDescribe, ModelRoute::kVisionOcr,
+                               ModelRoute::kVisionBarcode};
+  for (size_t i = 0; i < 3; ++i) {
+    NamedTensors inputs;
+    inputs[caption_io::kImage] = Bytes(*upload.file);
+    RunRoute(stages[i], std::move(inputs), [join, i, respond](Result<Call> result) {
+      {
+        std::lock_guard lock(join->mutex);
+        join->results[i] = std::move(result);
+        if (--join->left > 0) return;
+      }
+      respond(AnalysisReply(*join->results[0], *join->results[1], *join->results[2]));
     });
-  };
-  auto describe = stage(ModelRoute::kVisionDescribe);
-  auto ocr = stage(ModelRoute::kVisionOcr);
-  auto codes = stage(ModelRoute::kVisionBarcode);
-  json body = {{"success", true},        {"description", nullptr},     {"text", nullptr},
-               {"codes", json::array()}, {"metadata", json::object()}, {"error", nullptr}};
-  std::optional<Status> invalid;  // an image no stage could read
-  int failed = 0;
-  const auto note = [&](Result<Call>& result, const char* error_field) {
-    if (result.ok()) return true;
-    body[error_field] = result.status().message();
-    ++failed;
-    if (result.status().code() == ErrorCode::kInvalidRequest) invalid = result.status();
-    return false;
-  };
-  if (auto r = describe.get(); note(r, "description_error")) {
-    body["description"] = route_replies::Output(r->outputs, "text");
   }
-  if (auto r = ocr.get(); note(r, "ocr_error")) {
-    const json text = route_replies::Output(r->outputs, "text");
-    if (text.is_string() && !text.get<std::string>().empty()) body["text"] = text;
-    body["metadata"] = route_replies::Output(r->outputs, "image");
-  }
-  if (auto r = codes.get(); note(r, "codes_error")) {
-    body["codes"] = route_replies::CodeList(r->outputs);
-    if (!body["metadata"].is_object() || body["metadata"].empty()) {
-      body["metadata"] = route_replies::Output(r->outputs, "image");
-    }
-  }
-  if (!body["metadata"].is_object()) body["metadata"] = json::object();
-  if (failed == 3 && invalid) {
-    return WriteError(response, *invalid, FailureFields(RouteAction::kAnalyze, invalid->message()));
-  }
-  WriteJson(response, body);
 }
 
-Result<std::vector<protocol::TensorSpec>> ModelRoutes::InputSpecs(const std::string& model) {
+void ModelRoutes::InputSpecs(const std::string& model, SpecsHandler done) {
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(specs_mutex_);
     if (const auto it = specs_.find(model);
         it != specs_.end() && now - it->second.fetched < kSpecsTtl) {
-      return it->second.inputs;
+      return done(it->second.inputs);
     }
   }
-  auto reply = broker_.Ask(protocol::Op::kModels, GatewayConfig::kDefaultTimeout);
-  if (!reply.ok()) return reply.status();
-  std::lock_guard lock(specs_mutex_);
-  specs_.clear();  // models no longer served are forgotten
-  for (const protocol::ModelInfo& info : reply->models) specs_[info.name] = {now, info.inputs};
-  const auto it = specs_.find(model);
-  if (it == specs_.end()) {
-    return Status(ErrorCode::kUnknownModel, "no model named '" + model.substr(0, 128) + "'");
-  }
-  return it->second.inputs;
+  broker_.Ask(protocol::Op::kModels, GatewayConfig::kDefaultTimeout,
+              [this, model, now, done = std::move(done)](Result<protocol::Reply>&& reply) {
+                if (!reply.ok()) return done(reply.status());
+                std::vector<protocol::TensorSpec> inputs;
+                bool found = false;
+                {
+                  std::lock_guard lock(specs_mutex_);
+                  specs_.clear();  // models no longer served are forgotten
+                  for (const protocol::ModelInfo& info : reply->models) {
+                    specs_[info.name] = {now, info.inputs};
+                  }
+                  if (const auto it = specs_.find(model); it != specs_.end()) {
+                    inputs = it->second.inputs;
+                    found = true;
+                  }
+                }
+                if (!found) {
+                  return done(Status(ErrorCode::kUnknownModel,
+                                     "no model named '" + model.substr(0, 128) + "'"));
+                }
+                done(std::move(inputs));
+              });
 }
 
-void ModelRoutes::Infer(const std::string& model, const RequestBody& body,
-                        httplib::Response& response) {
-  auto specs = InputSpecs(model);
-  if (!specs.ok()) return WriteError(response, specs.status());
-  bool envelope = false;
-  auto inputs = ParseInferBody(body.data, *specs, &envelope);
-  if (envelope) return WriteValidationError(response, "inputs", inputs.status().message());
-  if (!inputs.ok()) return WriteError(response, inputs.status());
-  auto call = RunModel(model, std::move(*inputs), GatewayConfig::kDefaultTimeout);
-  if (!call.ok()) return WriteError(response, call.status());
-  response.set_content(InferReplyJson(call->outputs), "application/json");
+void ModelRoutes::Infer(const std::string& model, HttpRequest request, Respond respond) {
+  // The body is kept for the specs' answer, which may come later.
+  auto body = std::make_shared<std::string>(std::move(request.body));
+  InputSpecs(model, [this, model, body, respond = std::move(respond)](
+                        Result<std::vector<protocol::TensorSpec>> specs) {
+    if (!specs.ok()) return respond(ErrorResponse(specs.status()));
+    bool envelope = false;
+    auto inputs = ParseInferBody(*body, *specs, &envelope);
+    if (envelope) return respond(ValidationError("inputs", inputs.status().message()));
+    if (!inputs.ok()) return respond(ErrorResponse(inputs.status()));
+    RunModel(model, std::move(*inputs), GatewayConfig::kDefaultTimeout,
+             [respond](Result<Call> call) {
+               if (!call.ok()) return respond(ErrorResponse(call.status()));
+               respond(HttpResponse::Text(200, "application/json", InferReplyJson(call->outputs)));
+             });
+  });
 }
 
 }  // namespace botmodels

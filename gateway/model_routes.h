@@ -10,15 +10,10 @@
 #include "common/gateway_config.h"
 #include "common/protocol.h"
 #include "common/status.h"
-#include "gateway/broker_pool.h"
+#include "gateway/broker_caller.h"
+#include "gateway/http/http_message.h"
 #include "gateway/output_store.h"
-#include "gateway/request_body.h"
 #include "gateway/upload_reader.h"
-
-namespace httplib {
-struct Request;
-struct Response;
-}  // namespace httplib
 
 namespace botmodels {
 
@@ -43,37 +38,42 @@ enum class RouteAction {
 // request into a request to its configured model through the broker, and
 // the model's outputs into the Python service's response fields. Failures
 // are answered as http_error.h says, with the route's own failure fields.
-// Thread-safe: the server calls it from many threads at once.
+// Nothing here blocks: a request's model call goes out through `broker`
+// and its reply is shaped when it comes. Thread-safe: the server calls it
+// from many threads at once.
 class ModelRoutes {
  public:
-  ModelRoutes(const GatewayConfig& config, BrokerPool& broker, OutputStore& outputs);
+  ModelRoutes(const GatewayConfig& config, BrokerCaller& broker, OutputStore& outputs);
 
   // Answers one request whose body has been read.
-  void Handle(RouteAction action, const httplib::Request& request, RequestBody body,
-              httplib::Response& response);
+  void Handle(RouteAction action, HttpRequest request, Respond respond);
 
   // POST /api/infer/<model>: {"inputs": {...}} in the CLI's JSON form
   // (client/json_tensors.h) in, {"outputs": {...}} out; any served model.
-  void Infer(const std::string& model, const RequestBody& body, httplib::Response& response);
+  void Infer(const std::string& model, HttpRequest request, Respond respond);
 
- private:
   struct Call {
     protocol::NamedTensors outputs;
     double seconds = 0;  // how long the model took, as the caller saw it
   };
-  // Runs the route's model; unavailable naming the config key when none is configured.
-  Result<Call> RunRoute(ModelRoute route, protocol::NamedTensors inputs);
-  Result<Call> RunModel(const std::string& model, protocol::NamedTensors inputs,
-                        std::chrono::milliseconds timeout);
-  // The declared inputs of `model`, from the broker's models reply (cached).
-  Result<std::vector<protocol::TensorSpec>> InputSpecs(const std::string& model);
+  using CallHandler = std::function<void(Result<Call>)>;
 
-  void Generate(RouteAction action, const RequestBody& body, httplib::Response& response);
-  void Recognize(RouteAction action, Upload upload, httplib::Response& response);
-  void Analyze(const Upload& upload, httplib::Response& response);
+ private:
+  using SpecsHandler = std::function<void(Result<std::vector<protocol::TensorSpec>>)>;
+
+  // Runs the route's model; unavailable naming the config key when none is configured.
+  void RunRoute(ModelRoute route, protocol::NamedTensors inputs, CallHandler done);
+  void RunModel(const std::string& model, protocol::NamedTensors inputs,
+                std::chrono::milliseconds timeout, CallHandler done);
+  // The declared inputs of `model`, from the broker's models reply (cached).
+  void InputSpecs(const std::string& model, SpecsHandler done);
+
+  void Generate(RouteAction action, const HttpRequest& request, Respond respond);
+  void Recognize(RouteAction action, Upload upload, Respond respond);
+  void Analyze(const Upload& upload, Respond respond);
 
   const GatewayConfig& config_;
-  BrokerPool& broker_;
+  BrokerCaller& broker_;
   OutputStore& outputs_;
   const UploadReader uploads_;
 

@@ -1,25 +1,18 @@
 #include "gateway/upload_reader.h"
 
 #include <fcntl.h>
-#include <httplib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "gateway/http/multipart.h"
+
 namespace botmodels {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool HasType(const httplib::Request& request, std::string_view type) {
-  const std::string& value = request.get_header_value("Content-Type");
-  return value.size() >= type.size() &&
-         std::equal(type.begin(), type.end(), value.begin(), [](char a, char b) {
-           return a == std::tolower(static_cast<unsigned char>(b));
-         });
-}
 
 Status Denied(const std::string& what) {
   return {ErrorCode::kPermissionDenied,
@@ -75,25 +68,27 @@ Result<std::string> UploadReader::ReadShared(const std::string& path) const {
   return bytes;
 }
 
-Result<Upload> UploadReader::Read(const httplib::Request& request, RequestBody body) const {
+Result<Upload> UploadReader::Read(HttpRequest request) const {
   Upload upload;
-  for (const auto& [name, value] : request.params) upload.fields[name] = value;
-  if (body.multipart) {
-    BodyPart* file = nullptr;
-    for (BodyPart& part : body.parts) {
+  for (auto& [name, value] : request.Params()) upload.fields[name] = std::move(value);
+  if (request.HasType("multipart/form-data")) {
+    auto parts = ParseMultipart(request.headers.Get("Content-Type"), request.body);
+    if (!parts.ok()) return parts.status();
+    const FormPart* file = nullptr;
+    for (const FormPart& part : *parts) {
       if (part.name == "file") {
         file = &part;
-      } else if (part.filename.empty()) {
-        upload.fields[part.name] = part.content;
+      } else if (!part.has_filename) {
+        upload.fields[std::string(part.name)] = std::string(part.content);
       } else if (!file) {
         file = &part;
       }
     }
-    if (file) upload.file = std::move(file->content);
+    if (file) upload.file = std::string(file->content);
     return upload;
   }
-  if (HasType(request, "application/json")) {
-    nlohmann::json json = nlohmann::json::parse(body.data, nullptr, false);
+  if (request.HasType("application/json")) {
+    nlohmann::json json = nlohmann::json::parse(request.body, nullptr, false);
     if (!json.is_object()) return InvalidRequest("body: expected a JSON object");
     for (const auto& [name, value] : json.items()) {
       if (value.is_string()) {
@@ -109,7 +104,7 @@ Result<Upload> UploadReader::Read(const httplib::Request& request, RequestBody b
     }
     return upload;
   }
-  if (!body.data.empty()) upload.file = std::move(body.data);
+  if (!request.body.empty()) upload.file = std::move(request.body);
   return upload;
 }
 

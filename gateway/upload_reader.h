@@ -6,11 +6,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "gateway/request_body.h"
-
-namespace httplib {
-struct Request;
-}
+#include "gateway/http/http_message.h"
 
 namespace botmodels {
 
@@ -38,8 +34,9 @@ class UploadReader {
   // invalid_request for a malformed body; permission_denied for an
   // image_path that is not a regular file inside files_dir (a missing file
   // too, so that nothing outside can be probed).
-  // The body's bytes are moved into the upload, not copied.
-  Result<Upload> Read(const httplib::Request& request, RequestBody body) const;
+  // A raw body is moved into the upload; a multipart file part is copied
+  // once.
+  Result<Upload> Read(HttpRequest request) const;
 
   // The file at `path` if it lies inside files_dir once every link is
   // resolved; errors as Read's.

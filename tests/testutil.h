@@ -149,6 +149,12 @@ class BrokerHarness {
 // Whether a process with this pid still exists (zombies count as gone).
 bool ProcessAlive(int64_t pid);
 
+// A TCP connection to 127.0.0.1:`port` (-1 on failure), for sending what no
+// HTTP library would.
+int ConnectLoopback(int port);
+// What `fd` receives until the peer closes, or `limit` passes without a byte.
+std::string ReadUntilClosed(int fd, std::chrono::milliseconds limit = std::chrono::seconds(10));
+
 // What a command printed, and its exit code.
 struct CliRun {
   int exit_code;

@@ -672,29 +672,8 @@ TEST_F(Gateway, RunsOnItsOwnFromAGatewayOnlyConfigOverTls) {
   EXPECT_NE(testing::ReadFile(log).find("gateway stopped"), std::string::npos);
 }
 
-// Raw TCP, to send what no HTTP library would.
-int Connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-std::string ReadAll(int fd) {
-  timeval limit{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-  std::string out;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) out.append(buffer, n);
-  return out;
-}
+using testing::ConnectLoopback;
+using testing::ReadUntilClosed;
 
 TEST_F(Gateway, OversizedAndTricklingBodiesAreCutOff) {
   ASSERT_NO_FATAL_FAILURE(Start({"barcode"}, "max_body_bytes = 65536\nclient_timeout_ms = 1000\n"));
@@ -705,7 +684,7 @@ TEST_F(Gateway, OversizedAndTricklingBodiesAreCutOff) {
   EXPECT_TRUE(json::parse(big->body).contains("detail"));
 
   // A body sent a byte every 300 ms: answered 408 after client_timeout, not held for ever.
-  const int fd = Connect(port_ ? port_ : (port_ = Port()));
+  const int fd = ConnectLoopback(port_ ? port_ : (port_ = Port()));
   ASSERT_GE(fd, 0);
   const std::string head = std::string("POST /api/vision/barcode HTTP/1.1\r\nHost: x\r\n") +
                            "X-API-Key: " + kApiKey +
@@ -719,7 +698,7 @@ TEST_F(Gateway, OversizedAndTricklingBodiesAreCutOff) {
     if (::poll(&item, 1, 300) > 0) break;
   }
   const auto answered = std::chrono::steady_clock::now() - start;
-  const std::string answer = ReadAll(fd);
+  const std::string answer = ReadUntilClosed(fd);
   ::close(fd);
   EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer;
   EXPECT_LT(answered, std::chrono::seconds(4)) << "client_timeout is 1 s";
@@ -733,7 +712,7 @@ TEST_F(Gateway, AChunkedBodyPastTheLimitIsCutOffAsItArrives) {
   ASSERT_NO_FATAL_FAILURE(Start({"barcode"}, "max_body_bytes = 65536\n"));
   // With a valid key, chunks past max_body_bytes: 413 once the limit is passed,
   // long before the 4 MiB the client means to send.
-  const int fd = Connect(port_ ? port_ : (port_ = Port()));
+  const int fd = ConnectLoopback(port_ ? port_ : (port_ = Port()));
   ASSERT_GE(fd, 0);
   const std::string head = std::string("POST /api/vision/barcode HTTP/1.1\r\nHost: x\r\n") +
                            "X-API-Key: " + kApiKey +
@@ -750,7 +729,7 @@ TEST_F(Gateway, AChunkedBodyPastTheLimitIsCutOffAsItArrives) {
       break;
     }
   }
-  const std::string answer = ReadAll(fd);
+  const std::string answer = ReadUntilClosed(fd);
   ::close(fd);
   EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer.substr(0, 200);
   EXPECT_LT(sent, 256) << "answered before the whole body was sent";

@@ -1,0 +1,384 @@
+#include "gateway/http/http_session.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <type_traits>
+
+namespace botmodels::http_detail {
+namespace {
+
+using TlsStream = beast::ssl_stream<tcp::socket>;
+
+// After a response that closes the connection, what the client still sends
+// is read and dropped for this long, or this much, so that closing with
+// unread bytes does not reset the answer away before the client reads it.
+constexpr std::chrono::milliseconds kLingerTime{2000};
+constexpr size_t kLingerBytes = 1 << 20;
+constexpr size_t kDiscardBytes = 4096;  // the linger read's buffer
+constexpr size_t kTlsIdleRead = 512;    // a TLS connection's first read after idling
+
+tcp::socket MakeStream(tcp::socket socket, ServerCore&, std::type_identity<tcp::socket>) {
+  return socket;
+}
+TlsStream MakeStream(tcp::socket socket, ServerCore& core, std::type_identity<TlsStream>) {
+  return TlsStream(std::move(socket), *core.tls);
+}
+
+std::string PeerAddress(tcp::socket& socket) {
+  beast::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return {};
+  net::ip::address address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+  }
+  return address.to_string();
+}
+
+// Whether the connection just ended, as opposed to sending something wrong.
+bool Ended(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == net::error::eof ||
+         ec == net::error::connection_reset || ec == net::error::operation_aborted ||
+         ec == net::error::broken_pipe || ec == net::ssl::error::stream_truncated;
+}
+
+std::string_view View(beast::string_view text) { return {text.data(), text.size()}; }
+
+std::string Ms(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
+
+}  // namespace
+
+bool ServerCore::Add(const std::shared_ptr<SessionBase>& session) {
+  std::lock_guard lock(mutex);
+  if (draining) return false;
+  sessions.emplace(session.get(), session);
+  return true;
+}
+
+void ServerCore::Remove(SessionBase* session) {
+  std::lock_guard lock(mutex);
+  sessions.erase(session);
+  --open;
+  closed.notify_all();
+}
+
+SessionBase::~SessionBase() { core_.Remove(this); }
+
+template <class Stream>
+Session<Stream>::Session(ServerCore& core, tcp::socket socket, bool refuse)
+    : SessionBase(core),
+      stream_(MakeStream(std::move(socket), core, std::type_identity<Stream>())),
+      timer_(stream_.get_executor()),
+      refuse_(refuse) {
+  remote_ = PeerAddress(beast::get_lowest_layer(stream_));
+}
+
+template <class Stream>
+std::shared_ptr<Session<Stream>> Session<Stream>::Self() {
+  return std::static_pointer_cast<Session>(shared_from_this());
+}
+
+template <class Stream>
+void Session<Stream>::Run() {
+  if (!core_.Add(shared_from_this())) return Close();
+  const auto start = [this] {
+    if (refuse_) {
+      return Refuse(503, "the gateway holds max_connections = " +
+                             std::to_string(core_.options.max_connections) + " connections");
+    }
+    WaitRequest();
+  };
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    phase_ = Phase::kHandshake;
+    Arm(core_.options.header_timeout);
+    stream_.async_handshake(net::ssl::stream_base::server,
+                            [self = Self(), start](beast::error_code ec) {
+                              if (ec) return self->Close();
+                              start();
+                            });
+  } else {
+    start();
+  }
+}
+
+template <class Stream>
+void Session<Stream>::Drain() {
+  net::dispatch(stream_.get_executor(), [self = Self()] {
+    self->draining_ = true;
+    if (self->phase_ == Phase::kIdle || self->phase_ == Phase::kHandshake) self->Close();
+  });
+}
+
+template <class Stream>
+void Session<Stream>::Arm(std::chrono::milliseconds after) {
+  const uint64_t armed = ++armed_;
+  timed_out_ = false;
+  timer_.expires_after(after);
+  timer_.async_wait([self = Self(), armed](beast::error_code ec) {
+    if (ec || armed != self->armed_) return;
+    self->timed_out_ = true;
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->stream_).cancel(ignored);
+  });
+}
+
+template <class Stream>
+void Session<Stream>::Disarm() {
+  ++armed_;
+  timer_.cancel();
+}
+
+template <class Stream>
+void Session<Stream>::WaitRequest() {
+  parser_.reset();
+  request_ = HttpRequest();
+  if (draining_) return Close();
+  if (buffer_.size() > 0) return ReadHeader();  // a pipelined request
+  buffer_.shrink_to_fit();                      // an idle connection holds no buffer
+  phase_ = Phase::kIdle;
+  Arm(core_.options.idle_timeout);
+  WaitReadable();
+}
+
+template <class Stream>
+void Session<Stream>::WaitReadable() {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    stream_.async_read_some(buffer_.prepare(kTlsIdleRead),
+                            [self = Self()](beast::error_code ec, size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec) return self->Close();
+                              self->ReadHeader();
+                            });
+  } else {
+    stream_.async_wait(tcp::socket::wait_read, [self = Self()](beast::error_code ec) {
+      if (ec) return self->Close();
+      self->ReadHeader();
+    });
+  }
+}
+
+template <class Stream>
+void Session<Stream>::ReadHeader() {
+  phase_ = Phase::kHeader;
+  Arm(core_.options.header_timeout);  // from the request's first byte
+  parser_.emplace();
+  parser_->header_limit(core_.options.max_header_bytes);
+  parser_->body_limit(core_.options.max_body_bytes);
+  http::async_read_header(
+      stream_, buffer_, *parser_, [self = Self()](beast::error_code ec, size_t) {
+        if (ec)
+          return self->ReadFailed(ec, "the request's headers", self->core_.options.header_timeout);
+
+        const auto& message = self->parser_->get();
+        HttpRequest& request = self->request_;
+        request.method = std::string(View(message.method_string()));
+        const std::string_view target = View(message.target());
+        const size_t question = target.find('?');
+        request.path = PercentDecode(target.substr(0, question), false);
+        if (question != std::string_view::npos)
+          request.query = std::string(target.substr(question + 1));
+        for (const auto& field : message) {
+          request.headers.Add(std::string(View(field.name_string())),
+                              std::string(View(field.value())));
+        }
+        request.remote_addr = self->remote_;
+        request.keep_alive = message.keep_alive();
+        self->version_ = message.version();
+        self->keep_alive_ = request.keep_alive;
+        if (auto answer = self->core_.handler.Screen(request)) {
+          if (!self->parser_->is_done()) answer->close = true;  // its body stays unread
+          self->Disarm();
+          return self->Write(std::move(*answer));
+        }
+        self->ReadBody();
+      });
+}
+
+template <class Stream>
+void Session<Stream>::ReadFailed(beast::error_code ec, const char* what,
+                                 std::chrono::milliseconds limit) {
+  const auto& options = core_.options;
+  if (ec == http::error::header_limit) {
+    return Refuse(431, "the request's headers are over max_header_bytes = " +
+                           std::to_string(options.max_header_bytes));
+  }
+  if (ec == http::error::body_limit) {
+    return Refuse(
+        413, "the request body is over max_body_bytes = " + std::to_string(options.max_body_bytes));
+  }
+  if (timed_out_)
+    return Refuse(408, std::string(what) + " took longer than " + Ms(limit) + " to arrive");
+  if (Ended(ec)) return Close();
+  Refuse(400, "malformed request: " + std::string(what) + ": " + ec.message());
+}
+
+template <class Stream>
+void Session<Stream>::ReadBody() {
+  if (parser_->is_done()) return Dispatch();
+  phase_ = Phase::kBody;
+  Arm(core_.options.body_timeout);
+  const auto read = [self = Self()] {
+    http::async_read(
+        self->stream_, self->buffer_, *self->parser_, [self](beast::error_code ec, size_t) {
+          if (ec) {
+            return self->ReadFailed(ec, "the request body", self->core_.options.body_timeout);
+          }
+          self->Dispatch();
+        });
+  };
+  const std::string_view expect = request_.headers.Get("Expect");
+  if (!beast::iequals(beast::string_view(expect.data(), expect.size()), "100-continue")) {
+    return read();
+  }
+  interim_.emplace(http::status::continue_, version_);
+  http::async_write(stream_, *interim_, [self = Self(), read](beast::error_code ec, size_t) {
+    self->interim_.reset();
+    if (ec) return self->Close();
+    read();
+  });
+}
+
+template <class Stream>
+void Session<Stream>::Dispatch() {
+  Disarm();
+  phase_ = Phase::kBusy;
+  request_.body = std::move(parser_->get().body());
+  parser_.reset();
+  core_.handler.Handle(std::move(request_), [self = Self()](HttpResponse response) {
+    net::dispatch(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+      self->Write(std::move(response));
+    });
+  });
+}
+
+template <class Stream>
+void Session<Stream>::Write(HttpResponse response) {
+  if (phase_ == Phase::kClosing) return;
+  keep_alive_ = keep_alive_ && !response.close && !draining_;
+  phase_ = Phase::kWrite;
+  if (response.source) {
+    source_ = std::move(response.source);
+    streamed_.emplace(static_cast<http::status>(response.status), version_);
+    for (const auto& [name, value] : response.headers) streamed_->set(name, value);
+    return WriteSource();
+  }
+  reply_.emplace(static_cast<http::status>(response.status), version_);
+  for (const auto& [name, value] : response.headers) reply_->set(name, value);
+  reply_->body() = std::move(response.body);
+  reply_->keep_alive(keep_alive_);
+  reply_->prepare_payload();
+  Arm(core_.options.write_timeout);
+  http::async_write(stream_, *reply_, [self = Self()](beast::error_code ec, size_t) {
+    self->AfterWrite(ec, self->keep_alive_);
+  });
+}
+
+template <class Stream>
+void Session<Stream>::WriteSource() {
+  auto& body = streamed_->body();
+  body.data = nullptr;
+  body.size = 0;
+  body.more = true;
+  if (const auto size = source_->size()) {
+    streamed_->content_length(*size);
+  } else {
+    streamed_->chunked(true);
+  }
+  streamed_->keep_alive(keep_alive_);
+  serializer_.emplace(*streamed_);
+  Arm(core_.options.write_timeout);
+  http::async_write_header(stream_, *serializer_, [self = Self()](beast::error_code ec, size_t) {
+    if (ec) return self->Close();
+    self->Pump();
+  });
+}
+
+template <class Stream>
+void Session<Stream>::Pump() {
+  Disarm();  // the source bounds its own waits
+  source_->Next([self = Self()](Result<std::string> piece) {
+    net::dispatch(self->stream_.get_executor(), [self, piece = std::move(piece)]() mutable {
+      self->WritePiece(std::move(piece));
+    });
+  });
+}
+
+template <class Stream>
+void Session<Stream>::WritePiece(Result<std::string> piece) {
+  if (phase_ == Phase::kClosing) return;
+  if (!piece.ok()) return Close();  // the status line has gone: cut the body short
+  auto& body = streamed_->body();
+  piece_ = std::move(*piece);
+  body.data = piece_.empty() ? nullptr : piece_.data();
+  body.size = piece_.size();
+  body.more = !piece_.empty();
+  Arm(core_.options.write_timeout);
+  http::async_write(stream_, *serializer_, [self = Self()](beast::error_code ec, size_t) {
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) return self->Close();
+    if (self->serializer_->is_done()) return self->AfterWrite(ec, self->keep_alive_);
+    self->Pump();
+  });
+}
+
+template <class Stream>
+void Session<Stream>::AfterWrite(beast::error_code ec, bool keep_alive) {
+  reply_.reset();
+  serializer_.reset();
+  streamed_.reset();
+  source_.reset();
+  piece_ = std::string();
+  if (ec) return Close();
+  if (!keep_alive) return LingerClose();
+  WaitRequest();
+}
+
+template <class Stream>
+void Session<Stream>::Refuse(int status, std::string message) {
+  keep_alive_ = false;
+  HttpResponse response = core_.handler.Refusal(status, std::move(message));
+  response.close = true;
+  Disarm();
+  Write(std::move(response));
+}
+
+template <class Stream>
+void Session<Stream>::LingerClose() {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    return Close();
+  } else {
+    phase_ = Phase::kClosing;
+    beast::error_code ignored;
+    stream_.shutdown(tcp::socket::shutdown_send, ignored);
+    buffer_.clear();
+    buffer_.shrink_to_fit();
+    discard_ = std::make_unique<char[]>(kDiscardBytes);
+    Arm(kLingerTime);
+    Discard();
+  }
+}
+
+template <class Stream>
+void Session<Stream>::Discard() {
+  stream_.async_read_some(net::buffer(discard_.get(), kDiscardBytes),
+                          [self = Self()](beast::error_code ec, size_t n) {
+                            self->discarded_ += n;
+                            if (ec || self->discarded_ > kLingerBytes) return self->Close();
+                            self->Discard();
+                          });
+}
+
+template <class Stream>
+void Session<Stream>::Close() {
+  phase_ = Phase::kClosing;
+  Disarm();
+  beast::error_code ignored;
+  auto& socket = beast::get_lowest_layer(stream_);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
+template class Session<tcp::socket>;
+template class Session<TlsStream>;
+
+}  // namespace botmodels::http_detail
