@@ -55,7 +55,7 @@ struct GatewayConfig {
   // broker's keys ([auth] keys_file or secret_env).
   std::string broker_key_id = "gateway";
   std::string curve_key_file;  // this client's CURVE secret key, for a CURVE frontend
-  uint32_t threads = 0;        // HTTP I/O threads; 0: one per core
+  uint32_t threads = 0;        // HTTP I/O threads; 0: half the cores, at least one
   int64_t max_body_bytes = int64_t{64} << 20;  // 64 MiB: larger bodies are 413
   uint32_t max_header_bytes = 16 << 10;        // request line and headers; past it 431
   uint32_t max_connections = 16'384;           // open at once; past it 503 and close

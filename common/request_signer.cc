@@ -4,7 +4,9 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -39,6 +41,11 @@ std::shared_ptr<EVP_MAC_CTX> KeyedHmac(const std::string& secret) {
 
 }  // namespace
 
+struct RequestSigner::Nonces {
+  unsigned char prefix[8];
+  std::atomic<uint64_t> next{0};
+};
+
 RequestSigner::RequestSigner(std::string key_id, std::string secret)
     : key_id_(std::move(key_id)), secret_(std::move(secret)) {
   EnsureSodium();
@@ -47,6 +54,8 @@ RequestSigner::RequestSigner(std::string key_id, std::string secret)
                                 " bytes");
   }
   keyed_ = KeyedHmac(secret_);
+  nonces_ = std::make_shared<Nonces>();
+  randombytes_buf(nonces_->prefix, sizeof nonces_->prefix);
 }
 
 std::string RequestSigner::Sign(std::string_view header, std::string_view body) const {
@@ -88,9 +97,12 @@ protocol::AuthHeader RequestSigner::NewHeader(std::chrono::system_clock::time_po
   protocol::AuthHeader h;
   h.key_id = key_id_;
   h.timestamp_ms = static_cast<uint64_t>(UnixMillis(now));
-  constexpr size_t kNonceBytes = 16;  // 128 random bits: collisions never happen in practice
-  h.nonce.resize(kNonceBytes);
-  randombytes_buf(h.nonce.data(), h.nonce.size());
+  const uint64_t count = nonces_->next.fetch_add(1, std::memory_order_relaxed);
+  h.nonce.resize(sizeof nonces_->prefix + sizeof count);  // 16 bytes
+  std::memcpy(h.nonce.data(), nonces_->prefix, sizeof nonces_->prefix);
+  for (size_t i = 0; i < sizeof count; ++i) {
+    h.nonce[sizeof nonces_->prefix + i] = static_cast<char>(count >> (56 - 8 * i));
+  }
   return h;
 }
 

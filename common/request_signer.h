@@ -32,7 +32,10 @@ class RequestSigner {
   // OK when `signature` matches, in constant time; unauthenticated otherwise.
   Status Verify(std::string_view header, std::string_view body, std::string_view signature) const;
 
-  // A header for a request signed now, with a fresh random nonce.
+  // A header for a request signed now, with a nonce never used before: 8
+  // random bytes drawn once per signer (and its copies), then a counter, so
+  // that signing costs no system call for randomness. The nonce only has to
+  // be unique; the HMAC, not its unpredictability, keeps it from forgery.
   protocol::AuthHeader NewHeader(std::chrono::system_clock::time_point now) const;
 
  private:
@@ -41,6 +44,8 @@ class RequestSigner {
   // HMAC keyed with secret_, copied for each message (the key schedule is
   // done once). Shared by copies of this signer; only ever read.
   std::shared_ptr<const void> keyed_;
+  struct Nonces;  // the random prefix and the counter, shared by copies
+  std::shared_ptr<Nonces> nonces_;
 };
 
 // Reads a secret: the file's bytes (one trailing newline dropped; the file

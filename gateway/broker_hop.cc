@@ -1,9 +1,15 @@
 #include "gateway/broker_hop.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <map>
+#include <unordered_map>
 #include <zmq_addon.hpp>
 
 #include "common/codec.h"
@@ -11,177 +17,85 @@
 #include "common/zmq_frame.h"
 
 namespace botmodels {
+
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+
 namespace {
 
-// Replies taken from one socket per wake-up, so that a busy socket cannot
-// starve the others or the send queue.
-constexpr int kRepliesPerTurn = 256;
+// Replies taken from a lane per turn before the lane lets other work run.
+constexpr int kRepliesPerTurn = 64;
+// How often a lane looks for requests past their deadline.
+constexpr std::chrono::milliseconds kExpireEvery{100};
 
-Status Unreachable(const std::string& endpoint) {
-  return Status(ErrorCode::kUnavailable, "no reply from the broker at " + endpoint +
-                                             " by the request's deadline (is it running?)");
-}
+Status Stopping() { return Status(ErrorCode::kUnavailable, "the gateway is stopping"); }
 
 }  // namespace
 
-BrokerHop::BrokerHop(ClientOptions options, size_t sockets, Runner run)
-    : options_(std::move(options)),
-      run_(std::move(run)),
-      context_(options_.context ? options_.context : std::make_shared<zmq::context_t>(1)),
-      id_prefix_("gw" + std::to_string(getpid()) + "-") {
-  if (!options_.secret.empty()) signer_.emplace(options_.key_id, options_.secret);
-  for (size_t i = 0; i < std::max<size_t>(sockets, 1); ++i) {
-    sockets_.emplace_back(*context_, zmq::socket_type::dealer);
+// One DEALER socket and the requests waiting for its replies. Everything
+// here runs on `strand`.
+struct BrokerHop::Lane {
+  Lane(net::io_context& io, zmq::context_t& context)
+      : strand(net::make_strand(io)),
+        socket(context, zmq::socket_type::dealer),
+        readable(strand),
+        expiry(strand) {}
+
+  // Sends a request's frames and keeps `done` for its reply.
+  void Send(std::string id, std::vector<std::string> frames, Clock::time_point until,
+            ReplyHandler done);
+  // Takes every reply ZeroMQ holds, then watches ZMQ_FD for more. ZMQ_FD
+  // only signals a change: ZMQ_EVENTS must be read after every send or
+  // receive, and the wait is always armed before it is read, so that no
+  // signal falls between the two.
+  void Drain();
+  void Watch();
+  void Expire();
+  void Fail(const Status& status);
+
+  net::strand<net::io_context::executor_type> strand;
+  zmq::socket_t socket;
+  net::posix::stream_descriptor readable;  // ZMQ_FD, which ZeroMQ owns: released, not closed
+  net::steady_timer expiry;
+  bool watching = false;
+  bool draining = false;  // a Drain() turn is posted or running
+  std::string endpoint;
+  struct Pending {
+    ReplyHandler done;
+    std::multimap<Clock::time_point, std::string>::iterator deadline;
+  };
+  std::unordered_map<std::string, Pending> pending;
+  std::multimap<Clock::time_point, std::string> deadlines;
+};
+
+void BrokerHop::Lane::Send(std::string id, std::vector<std::string> frames, Clock::time_point until,
+                           ReplyHandler done) {
+  bool sent = true;
+  try {
+    for (size_t i = 0; i < frames.size() && sent; ++i) {
+      const bool last = i + 1 == frames.size();
+      sent = socket
+                 .send(FrameOf(std::move(frames[i])),
+                       (last ? zmq::send_flags::none : zmq::send_flags::sndmore) |
+                           zmq::send_flags::dontwait)
+                 .has_value();
+    }
+  } catch (const zmq::error_t& e) {
+    spdlog::error("broker hop: send failed: {}", e.what());
+    sent = false;
   }
+  if (!sent) {  // the broker is gone and the socket's queue is full
+    done(Status(ErrorCode::kUnavailable, "the broker at " + endpoint + " takes no requests"));
+  } else {
+    const auto deadline = deadlines.emplace(until, id);
+    pending[std::move(id)] = {std::move(done), deadline};
+  }
+  Drain();  // sending may have taken ZMQ_FD's signal for a reply
 }
 
-BrokerHop::~BrokerHop() {
-  Stop();
-  if (wake_ >= 0) ::close(wake_);
-}
-
-Status BrokerHop::Start() {
-  wake_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_ < 0) return Status(ErrorCode::kInternal, "broker hop: eventfd failed");
-  for (zmq::socket_t& socket : sockets_) {
-    socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::maxmsgsize, options_.max_message_bytes);
-    if (options_.curve_key) {
-      BOTMODELS_RETURN_IF_ERROR(
-          MakeCurveClient(socket, *options_.curve_key, options_.curve_server_key));
-    }
-    socket.connect(options_.endpoint);
-  }
-  thread_ = std::thread([this] { Loop(); });
-  return Status();
-}
-
-void BrokerHop::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || !thread_.joinable()) return;
-    stopping_ = true;
-  }
-  const uint64_t one = 1;
-  (void)!::write(wake_, &one, sizeof one);
-  thread_.join();
-}
-
-void BrokerHop::Call(protocol::Request request, std::chrono::milliseconds timeout,
-                     ReplyHandler done) {
-  request.timeout_ms = static_cast<uint32_t>(timeout.count());
-  if (request.id.empty()) request.id = id_prefix_ + std::to_string(next_id_++);
-  std::string body = codec::EncodeRequest(request);
-  if (body.size() > static_cast<uint64_t>(options_.max_message_bytes)) {
-    return Finish(std::move(done),
-                  InvalidRequest("the request takes " + std::to_string(body.size()) +
-                                 " bytes, over the broker's max_message_bytes = " +
-                                 std::to_string(options_.max_message_bytes)));
-  }
-  Outgoing out{std::move(request.id),
-               SignRequestFrames(signer_ ? &*signer_ : nullptr, std::move(body)),
-               Clock::now() + timeout + kReplySlack, std::move(done)};
-  bool queued = false, wake = false;
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopping_ && thread_.joinable()) {
-      wake = queue_.empty();  // a queue with requests has woken the thread already
-      queue_.push_back(std::move(out));
-      queued = true;
-    }
-  }
-  if (!queued) {
-    return Finish(std::move(out.done), Status(ErrorCode::kUnavailable, "the gateway is stopping"));
-  }
-  if (wake) {
-    const uint64_t one = 1;
-    (void)!::write(wake_, &one, sizeof one);
-  }
-}
-
-void BrokerHop::Finish(ReplyHandler done, Result<protocol::Reply> reply) {
-  run_([done = std::move(done), reply = std::move(reply)]() mutable { done(std::move(reply)); });
-}
-
-void BrokerHop::Loop() {
-  std::vector<zmq::pollitem_t> items;
-  for (zmq::socket_t& socket : sockets_) items.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
-  items.push_back({nullptr, wake_, ZMQ_POLLIN, 0});
-  while (true) {
-    long wait_ms = -1;
-    if (!deadlines_.empty()) {
-      wait_ms = std::max<long>(
-          0, std::chrono::ceil<std::chrono::milliseconds>(deadlines_.begin()->first - Clock::now())
-                 .count());
-    }
-    try {
-      zmq::poll(items.data(), items.size(), std::chrono::milliseconds(wait_ms));
-    } catch (const zmq::error_t& e) {
-      if (e.num() != EINTR) spdlog::error("broker hop: poll failed: {}", e.what());
-      continue;
-    }
-    if (items.back().revents & ZMQ_POLLIN) {
-      uint64_t count = 0;
-      (void)!::read(wake_, &count, sizeof count);
-      {
-        std::lock_guard lock(mutex_);
-        if (stopping_) break;
-      }
-      SendQueued();
-    }
-    for (size_t i = 0; i < sockets_.size(); ++i) {
-      if (items[i].revents & ZMQ_POLLIN) Receive(sockets_[i]);
-    }
-    Expire(Clock::now());
-  }
-  // Stopping: whatever waits is answered.
-  std::vector<Outgoing> queued;
-  {
-    std::lock_guard lock(mutex_);
-    queued.swap(queue_);
-  }
-  const Status stopping(ErrorCode::kUnavailable, "the gateway is stopping");
-  for (Outgoing& out : queued) Finish(std::move(out.done), stopping);
-  for (auto& [id, pending] : pending_) Finish(std::move(pending.done), stopping);
-  pending_.clear();
-  deadlines_.clear();
-}
-
-void BrokerHop::SendQueued() {
-  std::vector<Outgoing> queued;
-  {
-    std::lock_guard lock(mutex_);
-    queued.swap(queue_);
-  }
-  for (Outgoing& out : queued) {
-    zmq::socket_t& socket = sockets_[next_socket_++ % sockets_.size()];
-    bool sent = true;
-    try {
-      for (size_t i = 0; i < out.frames.size() && sent; ++i) {
-        const bool last = i + 1 == out.frames.size();
-        sent = socket
-                   .send(FrameOf(std::move(out.frames[i])),
-                         (last ? zmq::send_flags::none : zmq::send_flags::sndmore) |
-                             zmq::send_flags::dontwait)
-                   .has_value();
-      }
-    } catch (const zmq::error_t& e) {
-      spdlog::error("broker hop: send failed: {}", e.what());
-      sent = false;
-    }
-    if (!sent) {  // the broker is gone and the socket's queue is full
-      Finish(std::move(out.done),
-             Status(ErrorCode::kUnavailable,
-                    "the broker at " + options_.endpoint + " takes no requests"));
-      continue;
-    }
-    const auto deadline = deadlines_.emplace(out.until, out.id);
-    pending_[std::move(out.id)] = {std::move(out.done), deadline};
-  }
-}
-
-void BrokerHop::Receive(zmq::socket_t& socket) {
+void BrokerHop::Lane::Drain() {
   for (int n = 0; n < kRepliesPerTurn; ++n) {
+    if (!(socket.get(zmq::sockopt::events) & ZMQ_POLLIN)) return;
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
       return;
@@ -189,24 +103,128 @@ void BrokerHop::Receive(zmq::socket_t& socket) {
     if (frames.size() != 1) continue;  // not a broker reply
     auto reply = codec::DecodeReply(frames[0].to_string_view());
     if (!reply.ok() || !reply->id || reply->more) continue;  // partial replies are not asked for
-    const auto it = pending_.find(*reply->id);
-    if (it == pending_.end()) continue;  // late: its caller was answered already
-    deadlines_.erase(it->second.deadline);
+    const auto it = pending.find(*reply->id);
+    if (it == pending.end()) continue;  // late: its caller was answered already
+    deadlines.erase(it->second.deadline);
     ReplyHandler done = std::move(it->second.done);
-    pending_.erase(it);
-    Finish(std::move(done), std::move(*reply));
+    pending.erase(it);
+    try {
+      done(std::move(*reply));
+    } catch (const std::exception& e) {
+      spdlog::error("broker hop: a reply's handler failed: {}", e.what());
+    }
+  }
+  // More replies wait: let other work on this thread run first.
+  if (!draining) {
+    draining = true;
+    net::post(strand, [this] {
+      draining = false;
+      Drain();
+    });
   }
 }
 
-void BrokerHop::Expire(Clock::time_point now) {
-  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-    const auto it = pending_.find(deadlines_.begin()->second);
-    deadlines_.erase(deadlines_.begin());
-    if (it == pending_.end()) continue;
+void BrokerHop::Lane::Watch() {
+  if (watching) return;
+  watching = true;
+  readable.async_wait(net::posix::stream_descriptor::wait_read,
+                      [this](boost::system::error_code ec) {
+                        watching = false;
+                        if (ec) return;  // cancelled: stopping
+                        Watch();         // armed again before ZMQ_EVENTS is read
+                        Drain();
+                      });
+}
+
+void BrokerHop::Lane::Expire() {
+  const Clock::time_point now = Clock::now();
+  while (!deadlines.empty() && deadlines.begin()->first <= now) {
+    const auto it = pending.find(deadlines.begin()->second);
+    deadlines.erase(deadlines.begin());
+    if (it == pending.end()) continue;
     ReplyHandler done = std::move(it->second.done);
-    pending_.erase(it);
-    Finish(std::move(done), Unreachable(options_.endpoint));
+    pending.erase(it);
+    done(Status(ErrorCode::kUnavailable, "no reply from the broker at " + endpoint +
+                                             " by the request's deadline (is it running?)"));
   }
+  expiry.expires_after(kExpireEvery);
+  expiry.async_wait([this](boost::system::error_code ec) {
+    if (!ec) Expire();
+  });
+}
+
+void BrokerHop::Lane::Fail(const Status& status) {
+  for (auto& [id, waiting] : pending) waiting.done(status);
+  pending.clear();
+  deadlines.clear();
+}
+
+BrokerHop::BrokerHop(ClientOptions options, size_t lanes, net::io_context& io)
+    : options_(std::move(options)),
+      context_(options_.context ? options_.context : std::make_shared<zmq::context_t>(1)),
+      id_prefix_("gw" + std::to_string(getpid()) + "-") {
+  if (!options_.secret.empty()) signer_.emplace(options_.key_id, options_.secret);
+  for (size_t i = 0; i < std::max<size_t>(lanes, 1); ++i) {
+    lanes_.push_back(std::make_unique<Lane>(io, *context_));
+  }
+}
+
+BrokerHop::~BrokerHop() { Stop(); }
+
+Status BrokerHop::Start() {
+  for (auto& lane : lanes_) {
+    zmq::socket_t& socket = lane->socket;
+    socket.set(zmq::sockopt::linger, 0);
+    socket.set(zmq::sockopt::maxmsgsize, options_.max_message_bytes);
+    if (options_.curve_key) {
+      BOTMODELS_RETURN_IF_ERROR(
+          MakeCurveClient(socket, *options_.curve_key, options_.curve_server_key));
+    }
+    socket.connect(options_.endpoint);
+    lane->endpoint = options_.endpoint;
+    lane->readable.assign(socket.get(zmq::sockopt::fd));
+    Lane* l = lane.get();
+    net::dispatch(l->strand, [l] {
+      l->Watch();
+      l->Drain();
+      l->Expire();
+    });
+  }
+  running_ = true;
+  return Status();
+}
+
+void BrokerHop::Stop() {
+  if (!running_.exchange(false)) return;
+  for (auto& lane : lanes_) {
+    boost::system::error_code ignored;
+    lane->expiry.cancel();
+    lane->readable.cancel(ignored);
+    lane->readable.release();  // ZeroMQ closes its own descriptor
+    lane->Fail(Stopping());
+    lane->socket.close();
+  }
+}
+
+void BrokerHop::Call(protocol::Request request, std::chrono::milliseconds timeout,
+                     ReplyHandler done) {
+  if (!running_) return done(Stopping());
+  request.timeout_ms = static_cast<uint32_t>(timeout.count());
+  if (request.id.empty()) request.id = id_prefix_ + std::to_string(next_id_++);
+  std::string body = codec::EncodeRequest(request);
+  if (body.size() > static_cast<uint64_t>(options_.max_message_bytes)) {
+    return done(InvalidRequest("the request takes " + std::to_string(body.size()) +
+                               " bytes, over the broker's max_message_bytes = " +
+                               std::to_string(options_.max_message_bytes)));
+  }
+  Lane* lane = lanes_[next_lane_++ % lanes_.size()].get();
+  // Inline when this I/O thread can take the lane's strand now.
+  net::dispatch(lane->strand,
+                [lane, id = std::move(request.id),
+                 frames = SignRequestFrames(signer_ ? &*signer_ : nullptr, std::move(body)),
+                 until = Clock::now() + timeout + kReplySlack, done = std::move(done)]() mutable {
+                  lane->Send(std::move(id), std::move(frames), until, std::move(done));
+                });
 }
 
 }  // namespace botmodels

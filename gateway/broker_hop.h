@@ -1,27 +1,29 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
-#include <unordered_map>
 #include <vector>
 #include <zmq.hpp>
 
 #include "client/client.h"
 #include "gateway/broker_caller.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace botmodels {
 
 // The gateway's connection to the broker: requests from every HTTP
-// connection multiplexed over a few DEALER sockets, told apart by request
-// id. One thread of its own sends and receives; no thread waits for a reply.
-// Requests are encoded and signed by the caller's thread; replies are
-// decoded here and their handlers run by `run` (the HTTP server's threads).
-// Thread-safe.
+// connection multiplexed over a few DEALER sockets ("lanes"), told apart by
+// request id. Each lane lives on the HTTP server's I/O threads: its socket's
+// ZMQ_FD is watched by Asio, so a request is sent, and its reply received
+// and handled, on an I/O thread, with no thread of its own to wake and no
+// thread waiting for a reply. Requests are encoded and signed by the
+// caller; a lane's socket is only touched on its strand. Thread-safe.
 class BrokerHop : public BrokerCaller {
  public:
   // How much longer than a request's deadline the hop waits for its reply:
@@ -29,60 +31,32 @@ class BrokerHop : public BrokerCaller {
   // should be the one the caller sees.
   static constexpr std::chrono::milliseconds kReplySlack{2000};
 
-  using Runner = std::function<void(std::function<void()>)>;
+  // `lanes`: DEALER sockets to spread requests over (at least 1), run on `io`.
+  BrokerHop(ClientOptions options, size_t lanes, boost::asio::io_context& io);
+  ~BrokerHop() override;
 
-  // `sockets`: DEALER sockets to spread requests over (at least 1).
-  BrokerHop(ClientOptions options, size_t sockets, Runner run);
-  ~BrokerHop() override;  // Stop()
-
-  // Connects and starts the thread; fails when CURVE is asked for and
-  // cannot be set up.
+  // Connects; fails when CURVE is asked for and cannot be set up.
   Status Start();
-  // Stops the thread; calls still waiting are answered unavailable.
+  // Once `io` has stopped: calls still waiting are answered unavailable and
+  // the sockets closed. Calls after it are answered unavailable.
   void Stop();
 
   void Call(protocol::Request request, std::chrono::milliseconds timeout,
             ReplyHandler done) override;
 
-  size_t connections() const { return sockets_.size(); }
+  size_t connections() const { return lanes_.size(); }
+
+  struct Lane;
 
  private:
-  using Clock = std::chrono::steady_clock;
-  struct Outgoing {
-    std::string id;
-    std::vector<std::string> frames;
-    Clock::time_point until;
-    ReplyHandler done;
-  };
-  struct Pending {
-    ReplyHandler done;
-    std::multimap<Clock::time_point, std::string>::iterator deadline;
-  };
-
-  void Loop();
-  void SendQueued();
-  void Receive(zmq::socket_t& socket);
-  void Expire(Clock::time_point now);
-  void Finish(ReplyHandler done, Result<protocol::Reply> reply);
-
   const ClientOptions options_;
   std::optional<RequestSigner> signer_;
-  const Runner run_;
   std::shared_ptr<zmq::context_t> context_;
-  std::vector<zmq::socket_t> sockets_;
-  int wake_ = -1;  // an eventfd: the queue has requests
+  std::vector<std::unique_ptr<Lane>> lanes_;
   std::string id_prefix_;
   std::atomic<uint64_t> next_id_{1};
-  std::thread thread_;
-
-  std::mutex mutex_;  // guards queue_ and stopping_
-  std::vector<Outgoing> queue_;
-  bool stopping_ = false;
-
-  // The hop thread's own.
-  size_t next_socket_ = 0;
-  std::unordered_map<std::string, Pending> pending_;
-  std::multimap<Clock::time_point, std::string> deadlines_;
+  std::atomic<size_t> next_lane_{0};
+  std::atomic<bool> running_{false};
 };
 
 }  // namespace botmodels

@@ -18,9 +18,6 @@ using nlohmann::json;
 constexpr std::chrono::milliseconds kHealthEvery{1000};
 constexpr std::chrono::milliseconds kHealthTimeout{2000};  // the broker's answer, at most
 constexpr std::chrono::seconds kSweepEvery{60};            // outputs past retention go this often
-// DEALER sockets to the broker: one carries every request well; a second
-// spreads the broker's and ZeroMQ's per-connection work.
-constexpr size_t kBrokerSockets = 2;
 constexpr std::string_view kInferPrefix = "/api/infer/";
 constexpr std::string_view kOutputsPrefix = "/outputs/";
 
@@ -75,8 +72,8 @@ Gateway::Gateway(GatewayConfig config, ApiKeys keys, ClientOptions broker)
     : config_(std::move(config)),
       keys_(std::move(keys)),
       server_(ServerOptions(config_), *this),
-      broker_(std::move(broker), kBrokerSockets,
-              [this](std::function<void()> task) { server_.Post(std::move(task)); }),
+      // A DEALER socket to the broker per I/O thread.
+      broker_(std::move(broker), server_.io_threads(), server_.io_context()),
       outputs_(config_.outputs_dir, config_.outputs_retention, config_.outputs_max_bytes),
       routes_(config_, broker_, outputs_) {
   for (const PostRoute& route : PostRoutes()) post_routes_[std::string(route.path)] = &route;
@@ -92,11 +89,9 @@ Result<int> Gateway::Start() {
   started_ = true;
   sweeper_ = std::thread([this] { SweepOutputs(); });
   const std::string host = config_.listen.substr(0, config_.listen.rfind(':'));
-  spdlog::info(
-      "gateway on {}://{}:{}, {} I/O threads, {} API keys",
-      config_.tls_cert_file.empty() ? "http" : "https", host, *port,
-      config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency()),
-      keys_.size());
+  spdlog::info("gateway on {}://{}:{}, {} I/O threads, {} API keys",
+               config_.tls_cert_file.empty() ? "http" : "https", host, *port, server_.io_threads(),
+               keys_.size());
   if (!config_.keyless_from.empty()) {
     spdlog::info(
         "gateway: requests without a key from {} networks (keyless_from) get the infer role",
@@ -112,7 +107,7 @@ void Gateway::Stop() {
     stopping_ = true;
   }
   stop_cv_.notify_all();
-  server_.Stop();  // answers what it holds: the broker hop is still up
+  server_.Stop();  // answers what it holds (the broker hop runs on its threads)
   broker_.Stop();
   if (sweeper_.joinable()) sweeper_.join();
 }

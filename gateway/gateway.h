@@ -27,7 +27,8 @@ namespace botmodels {
 // The HTTP gateway (docs/gateway.md): the Python botmodels service's REST
 // API, answered by the broker's models. An event-driven HttpServer reads
 // requests on a few I/O threads; a model's request goes to the broker over
-// the BrokerHop and its reply is shaped when it comes, so no thread waits.
+// the BrokerHop, on the same threads, and its reply is shaped when it comes:
+// no thread waits for a reply.
 // Open without a key: GET /, /api/health, /api/openapi.json and /outputs/;
 // every other route needs an X-API-Key of the keys file (/api/status: an
 // admin key), except a request without one from config.keyless_from, which

@@ -57,10 +57,17 @@ Status LoadTls(ServerCore& core) {
   return Status();
 }
 
+unsigned IoThreads(const HttpServerOptions& options) {
+  if (options.io_threads > 0) return options.io_threads;
+  return std::max(1u, std::thread::hardware_concurrency() / 2);
+}
+
 }  // namespace
 
-HttpServer::HttpServer(HttpServerOptions options, HttpHandler& handler)
-    : core_(std::make_unique<ServerCore>(std::move(options), handler)) {}
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler& handler) {
+  const unsigned threads = IoThreads(options);
+  core_ = std::make_unique<ServerCore>(std::move(options), handler, threads);
+}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -89,9 +96,7 @@ Result<int> HttpServer::Start() {
   const int bound = core_->acceptor->local_endpoint().port();
   core_->work.emplace(core_->io.get_executor());
   Accept(*core_);
-  unsigned threads = core_->options.io_threads;
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < threads; ++i) {
+  for (unsigned i = 0; i < core_->threads; ++i) {
     threads_.emplace_back([this] { core_->io.run(); });
   }
   return bound;
@@ -130,8 +135,10 @@ void HttpServer::Stop() {
   threads_.clear();
 }
 
-void HttpServer::Post(std::function<void()> task) { net::post(core_->io, std::move(task)); }
+boost::asio::io_context& HttpServer::io_context() { return core_->io; }
 
 size_t HttpServer::connections() const { return core_->open.load(); }
+
+unsigned HttpServer::io_threads() const { return core_->threads; }
 
 }  // namespace botmodels

@@ -12,6 +12,10 @@
 #include "common/status.h"
 #include "gateway/http/http_message.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace botmodels {
 namespace http_detail {
 struct ServerCore;
@@ -20,7 +24,10 @@ struct ServerCore;
 // What an HttpServer listens on and the limits it holds every client to.
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:0";  // host:port; port 0: any free one
-  unsigned io_threads = 0;             // 0: one per core
+  // 0: half the cores, at least one. The gateway shares its host with the
+  // broker, the workers and ZeroMQ's threads: on 2 cores one I/O thread
+  // served 17% more than two (docs/performance.md).
+  unsigned io_threads = 0;
   // TLS: both PEM files, or neither (plain HTTP).
   std::string tls_cert_file;
   std::string tls_key_file;
@@ -65,10 +72,11 @@ class HttpServer {
   // Stops accepting, closes idle connections, lets requests being answered
   // finish (up to drain_timeout), then stops the threads.
   void Stop();
-  // Runs `task` on an I/O thread.
-  void Post(std::function<void()> task);
+  // The I/O threads' context, for other work driven by them (the broker hop).
+  boost::asio::io_context& io_context();
   // Connections open now.
   size_t connections() const;
+  unsigned io_threads() const;
 
  private:
   std::unique_ptr<http_detail::ServerCore> core_;

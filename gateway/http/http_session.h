@@ -30,7 +30,8 @@ class SessionBase;
 
 // What the server and its sessions share.
 struct ServerCore {
-  ServerCore(HttpServerOptions o, HttpHandler& h) : options(std::move(o)), handler(h) {}
+  ServerCore(HttpServerOptions o, HttpHandler& h, unsigned threads)
+      : options(std::move(o)), handler(h), threads(threads), io(static_cast<int>(threads)) {}
 
   // Keeps `session` for Drain(); false when the server is draining.
   bool Add(const std::shared_ptr<SessionBase>& session);
@@ -38,6 +39,7 @@ struct ServerCore {
 
   const HttpServerOptions options;
   HttpHandler& handler;
+  const unsigned threads;  // I/O threads
   std::optional<net::ssl::context> tls;
   std::atomic<size_t> open{0};  // connections accepted and not yet closed
 

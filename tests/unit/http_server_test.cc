@@ -350,5 +350,10 @@ TEST_F(HttpServerTest, StopAnswersRequestsInFlightAndClosesIdleConnections) {
   EXPECT_LT(ConnectLoopback(port_), 0) << "no longer accepting";
 }
 
+TEST_F(HttpServerTest, ByDefaultRunsOneIoThreadPerTwoCores) {
+  HttpServer server({}, handler_);
+  EXPECT_EQ(server.io_threads(), std::max(1u, std::thread::hardware_concurrency() / 2));
+}
+
 }  // namespace
 }  // namespace botmodels
