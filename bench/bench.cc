@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "bench/held_connections.h"
 #include "bench/host.h"
 #include "bench/http_load.h"
 #include "bench/python_peer.h"
@@ -325,6 +326,15 @@ void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& r
     if (peer) report.python_http.push_back(Median(python_runs));
   }
   report.gateway_rss_load_mb = sampler.Stop() / kMb;
+  if (o.held_idle + o.held_slow > 0) {  // the slow-client run
+    const auto sixteen = std::find(o.concurrency.begin(), o.concurrency.end(), 16);
+    const int c = sixteen != o.concurrency.end() ? 16 : clients;
+    HeldConnections held(port, o.held_idle, o.held_slow);
+    RssSampler held_rss(gateway);
+    report.gateway_held = http_run(port, with_gateway, c);
+    report.held_open = held.open();
+    report.gateway_rss_held_mb = held_rss.Stop() / kMb;
+  }
 }
 
 }  // namespace
@@ -339,6 +349,8 @@ BenchOptions SmokeOptions(fs::path bin_dir) {
   o.duration = 200ms;
   o.rounds = 1;
   o.forward_seconds = 0.1;
+  o.held_idle = 20;
+  o.held_slow = 20;
   return o;
 }
 

@@ -28,6 +28,10 @@ struct BenchOptions {
   std::vector<std::string> parts{"hop", "served", "scale", "gateway"};
   // The model of the gateway and python parts: "double" (4 floats) or "mlp" (rows x 512).
   std::string gateway_model = "double";
+  // The gateway's slow-client run: (f) again while this many idle keep-alive
+  // and slow-header (slowloris) connections are held; 0 and 0: not run.
+  int held_idle = 10'000;
+  int held_slow = 1'000;
 };
 
 // Smoke mode: every run, far shorter, so the test suite keeps the bench working.
@@ -69,6 +73,10 @@ struct BenchReport {
   std::vector<LoadResult> python_http;
   std::string python_skipped;
   double gateway_rss_idle_mb = 0, gateway_rss_load_mb = 0;
+  // (f) with options.held_idle + held_slow hostile connections held.
+  std::optional<LoadResult> gateway_held;
+  int held_open = 0;  // of them, still open when the run ended
+  double gateway_rss_held_mb = 0;
 };
 
 // Runs every measurement in one go. Throws std::runtime_error when a process

@@ -56,6 +56,12 @@ int main(int argc, char** argv) {
                  "the model of (e), (f) and (g): double (4 floats) or mlp (--rows x 512 floats)")
       ->check(CLI::IsMember({"double", "mlp"}))
       ->capture_default_str();
+  app.add_option("--held-idle", options.held_idle,
+                 "idle keep-alive connections held during the gateway's slow-client run")
+      ->capture_default_str();
+  app.add_option("--held-slow", options.held_slow,
+                 "slow-header connections held during the gateway's slow-client run")
+      ->capture_default_str();
   // Run (a)'s processes, started by the bench itself: hidden from --help.
   std::string frontend, backend;
   auto* proxy = app.add_subcommand("bench-proxy")->group("");

@@ -69,6 +69,9 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
   for (const auto& l : r.gateway_zmq) out << Row("(e) broker + " + model + ", zmq", l);
   for (const auto& l : r.gateway_http) out << Row("(f) gateway + " + model + ", HTTP", l);
   for (const auto& l : r.python_http) out << Row("(g) FastAPI + " + model + ", HTTP", l);
+  if (r.gateway_held) {
+    out << Row("(f) + held connections", *r.gateway_held);
+  }
   out << "(cpu us: CPU time of the serving processes per reply: proxy and echo, or broker and\n"
          "worker (and gateway), or uvicorn's processes; the load generator is not counted)\n";
   if (!r.python_skipped.empty()) out << "(g) skipped: " << r.python_skipped << "\n";
@@ -137,6 +140,13 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
   if (!r.gateway_http.empty()) {
     out << fmt::format("gateway RSS idle {:.1f} MB, under load {:.1f} MB\n", r.gateway_rss_idle_mb,
                        r.gateway_rss_load_mb);
+  }
+  if (r.gateway_held) {
+    out << fmt::format(
+        "slow-client run: p99 {:.1f} ms (<= 20), {} errors (0); {} of {} held connections still "
+        "open at its end; gateway RSS {:.1f} MB (< 150)\n",
+        r.gateway_held->p99_us / 1000, r.gateway_held->errors, r.held_open,
+        r.options.held_idle + r.options.held_slow, r.gateway_rss_held_mb);
   }
 }
 
@@ -213,6 +223,13 @@ nlohmann::json ToJson(const BenchReport& r) {
     j["gateway"].push_back({{"zmq", load(r.gateway_zmq[i])},
                             {"http", load(r.gateway_http[i])},
                             {"added_p50_us", r.gateway_http[i].p50_us - r.gateway_zmq[i].p50_us}});
+  }
+  if (r.gateway_held) {
+    j["gateway_held"] = {{"http", load(*r.gateway_held)},
+                         {"idle", r.options.held_idle},
+                         {"slow", r.options.held_slow},
+                         {"still_open", r.held_open},
+                         {"gateway_rss_mb", r.gateway_rss_held_mb}};
   }
   if (!r.gateway_http.empty()) {
     j["gateway_rss_idle_mb"] = r.gateway_rss_idle_mb;

@@ -4,6 +4,8 @@
 #include <boost/beast/core/stream_traits.hpp>
 #include <type_traits>
 
+#include "gateway/http/request_head.h"
+
 namespace botmodels::http_detail {
 namespace {
 
@@ -41,8 +43,6 @@ bool Ended(const beast::error_code& ec) {
          ec == net::error::connection_reset || ec == net::error::operation_aborted ||
          ec == net::error::broken_pipe || ec == net::ssl::error::stream_truncated;
 }
-
-std::string_view View(beast::string_view text) { return {text.data(), text.size()}; }
 
 std::string Ms(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
@@ -170,19 +170,9 @@ void Session<Stream>::ReadHeader() {
           return self->ReadFailed(ec, "the request's headers", self->core_.options.header_timeout);
 
         const auto& message = self->parser_->get();
+        self->request_ = RequestHead(message);
         HttpRequest& request = self->request_;
-        request.method = std::string(View(message.method_string()));
-        const std::string_view target = View(message.target());
-        const size_t question = target.find('?');
-        request.path = PercentDecode(target.substr(0, question), false);
-        if (question != std::string_view::npos)
-          request.query = std::string(target.substr(question + 1));
-        for (const auto& field : message) {
-          request.headers.Add(std::string(View(field.name_string())),
-                              std::string(View(field.value())));
-        }
         request.remote_addr = self->remote_;
-        request.keep_alive = message.keep_alive();
         self->version_ = message.version();
         self->keep_alive_ = request.keep_alive;
         if (auto answer = self->core_.handler.Screen(request)) {

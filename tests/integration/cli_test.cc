@@ -234,7 +234,8 @@ TEST(Bench, SmokeModeMeasuresEveryRunAndWritesJson) {
        {"(a) zmq::proxy + echo", "(b) broker + no-op worker", "(c) mlp in-process",
         "(d) broker + mlp, batching", "(b)/(a) p50 latency", "(d)/(c) throughput", "cpu per reply",
         "over (b) p50 + one forward", "scale:", "2 workers over 1", "kill -9 of the mlp worker",
-        "(e) broker + double, zmq", "(f) gateway + double, HTTP", "gateway RSS"}) {
+        "(e) broker + double, zmq", "(f) gateway + double, HTTP", "gateway RSS",
+        "(f) + held connections", "slow-client run"}) {
     EXPECT_NE(run.out.find(line), std::string::npos) << "missing '" << line << "' in\n" << run.out;
   }
   std::ifstream file(json_path);
@@ -267,6 +268,12 @@ TEST(Bench, SmokeModeMeasuresEveryRunAndWritesJson) {
     }
   }
   EXPECT_GT(j["gateway_rss_idle_mb"].get<double>(), 0);
+  // The slow-client run: normal requests answered while slow and idle connections are held.
+  const auto& held = j["gateway_held"];
+  EXPECT_GT(held["http"]["replies"].get<uint64_t>(), 0u);
+  EXPECT_EQ(held["http"]["errors"].get<uint64_t>(), 0u);
+  EXPECT_EQ(held["idle"].get<int>() + held["slow"].get<int>(), 40);
+  EXPECT_GT(held["gateway_rss_mb"].get<double>(), 0);
 }
 
 TEST(Bench, ThePythonPartMeasuresFastApiBesideTheGatewayOnTheMlpOrSaysWhyNot) {
