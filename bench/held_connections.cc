@@ -1,7 +1,5 @@
 #include "bench/held_connections.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -11,26 +9,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "testing/loopback.h"
+
 namespace botmodels::bench {
 namespace {
 
 using namespace std::chrono_literals;
 
 constexpr auto kLineEvery = 1s;  // each slow connection sends a header line this often
-
-int Connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 void RaiseOpenFileLimit() {
   rlimit limit{};
@@ -44,7 +30,7 @@ void RaiseOpenFileLimit() {
 HeldConnections::HeldConnections(int port, int idle, int slow) {
   RaiseOpenFileLimit();
   for (int i = 0; i < idle + slow; ++i) {
-    const int fd = Connect(port);
+    const int fd = testing::ConnectLoopback(port);
     if (fd < 0) {
       for (int open : fds_) ::close(open);
       throw std::runtime_error("could not hold " + std::to_string(idle + slow) +

@@ -19,6 +19,7 @@
 #include "common/protocol.h"
 #include "common/status.h"
 #include "models/model_backend.h"
+#include "testing/loopback.h"
 
 #define ASSERT_OK(expr)                                         \
   do {                                                          \
@@ -149,9 +150,6 @@ class BrokerHarness {
 // Whether a process with this pid still exists (zombies count as gone).
 bool ProcessAlive(int64_t pid);
 
-// A TCP connection to 127.0.0.1:`port` (-1 on failure), for sending what no
-// HTTP library would.
-int ConnectLoopback(int port);
 // What `fd` receives until the peer closes, or `limit` passes without a byte.
 std::string ReadUntilClosed(int fd, std::chrono::milliseconds limit = std::chrono::seconds(10));
 
