@@ -13,6 +13,7 @@ namespace botmodels {
 class BrokerCaller {
  public:
   using ReplyHandler = std::function<void(Result<protocol::Reply>)>;
+  using PartialHandler = std::function<void(protocol::Reply partial)>;
 
   virtual ~BrokerCaller() = default;
 
@@ -21,6 +22,12 @@ class BrokerCaller {
   // carry an error), or unavailable when none came.
   virtual void Call(protocol::Request request, std::chrono::milliseconds timeout,
                     ReplyHandler done) = 0;
+
+  // Call() for a streamed request (request.stream is set here): each
+  // partial reply goes to `partial`, in order, before `done` gets the final
+  // one. Both run on the same thread as Call()'s `done` may.
+  virtual void Stream(protocol::Request request, std::chrono::milliseconds timeout,
+                      PartialHandler partial, ReplyHandler done) = 0;
 
   // Call() for an operation on the broker itself (models, status): an error
   // reply comes back as a failed Result.

@@ -43,7 +43,7 @@ struct BrokerHop::Lane {
 
   // Sends a request's frames and keeps `done` for its reply.
   void Send(std::string id, std::vector<std::string> frames, Clock::time_point until,
-            ReplyHandler done);
+            PartialHandler partial, ReplyHandler done);
   // Takes every reply ZeroMQ holds, then watches ZMQ_FD for more. ZMQ_FD
   // only signals a change: ZMQ_EVENTS must be read after every send or
   // receive, and the wait is always armed before it is read, so that no
@@ -61,6 +61,7 @@ struct BrokerHop::Lane {
   bool draining = false;  // a Drain() turn is posted or running
   std::string endpoint;
   struct Pending {
+    PartialHandler partial;  // null: partial replies are dropped
     ReplyHandler done;
     std::multimap<Clock::time_point, std::string>::iterator deadline;
   };
@@ -69,7 +70,7 @@ struct BrokerHop::Lane {
 };
 
 void BrokerHop::Lane::Send(std::string id, std::vector<std::string> frames, Clock::time_point until,
-                           ReplyHandler done) {
+                           PartialHandler partial, ReplyHandler done) {
   bool sent = true;
   try {
     for (size_t i = 0; i < frames.size() && sent; ++i) {
@@ -88,7 +89,7 @@ void BrokerHop::Lane::Send(std::string id, std::vector<std::string> frames, Cloc
     done(Status(ErrorCode::kUnavailable, "the broker at " + endpoint + " takes no requests"));
   } else {
     const auto deadline = deadlines.emplace(until, id);
-    pending[std::move(id)] = {std::move(done), deadline};
+    pending[std::move(id)] = {std::move(partial), std::move(done), deadline};
   }
   Drain();  // sending may have taken ZMQ_FD's signal for a reply
 }
@@ -102,9 +103,17 @@ void BrokerHop::Lane::Drain() {
     }
     if (frames.size() != 1) continue;  // not a broker reply
     auto reply = codec::DecodeReply(frames[0].to_string_view());
-    if (!reply.ok() || !reply->id || reply->more) continue;  // partial replies are not asked for
+    if (!reply.ok() || !reply->id) continue;
     const auto it = pending.find(*reply->id);
     if (it == pending.end()) continue;  // late: its caller was answered already
+    if (reply->more) {
+      try {
+        if (it->second.partial) it->second.partial(std::move(*reply));
+      } catch (const std::exception& e) {
+        spdlog::error("broker hop: a partial reply's handler failed: {}", e.what());
+      }
+      continue;
+    }
     deadlines.erase(it->second.deadline);
     ReplyHandler done = std::move(it->second.done);
     pending.erase(it);
@@ -208,7 +217,13 @@ void BrokerHop::Stop() {
 
 void BrokerHop::Call(protocol::Request request, std::chrono::milliseconds timeout,
                      ReplyHandler done) {
+  Stream(std::move(request), timeout, nullptr, std::move(done));
+}
+
+void BrokerHop::Stream(protocol::Request request, std::chrono::milliseconds timeout,
+                       PartialHandler partial, ReplyHandler done) {
   if (!running_) return done(Stopping());
+  request.stream = partial != nullptr;
   request.timeout_ms = static_cast<uint32_t>(timeout.count());
   if (request.id.empty()) request.id = id_prefix_ + std::to_string(next_id_++);
   std::string body = codec::EncodeRequest(request);
@@ -219,12 +234,13 @@ void BrokerHop::Call(protocol::Request request, std::chrono::milliseconds timeou
   }
   Lane* lane = lanes_[next_lane_++ % lanes_.size()].get();
   // Inline when this I/O thread can take the lane's strand now.
-  net::dispatch(lane->strand,
-                [lane, id = std::move(request.id),
-                 frames = SignRequestFrames(signer_ ? &*signer_ : nullptr, std::move(body)),
-                 until = Clock::now() + timeout + kReplySlack, done = std::move(done)]() mutable {
-                  lane->Send(std::move(id), std::move(frames), until, std::move(done));
-                });
+  net::dispatch(
+      lane->strand, [lane, id = std::move(request.id),
+                     frames = SignRequestFrames(signer_ ? &*signer_ : nullptr, std::move(body)),
+                     until = Clock::now() + timeout + kReplySlack, partial = std::move(partial),
+                     done = std::move(done)]() mutable {
+        lane->Send(std::move(id), std::move(frames), until, std::move(partial), std::move(done));
+      });
 }
 
 }  // namespace botmodels

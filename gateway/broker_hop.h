@@ -43,6 +43,8 @@ class BrokerHop : public BrokerCaller {
 
   void Call(protocol::Request request, std::chrono::milliseconds timeout,
             ReplyHandler done) override;
+  void Stream(protocol::Request request, std::chrono::milliseconds timeout, PartialHandler partial,
+              ReplyHandler done) override;
 
   size_t connections() const { return lanes_.size(); }
 

@@ -14,6 +14,8 @@
 #include "gateway/http_error.h"
 #include "gateway/infer_json.h"
 #include "gateway/route_replies.h"
+#include "gateway/stream_source.h"
+#include "models/codecs/wav.h"
 #include "models/diffusion/diffusion_spec.h"
 #include "models/pipelines/caption_spec.h"
 #include "models/speech/tts_spec.h"
@@ -113,6 +115,13 @@ class Fields {
     return it->is_string() ? it->get<std::string>() : fallback;
   }
 
+  bool Flag(const char* name) {
+    const auto it = body_.find(name);
+    if (it == body_.end() || it->is_null()) return false;
+    if (!it->is_boolean()) Fail(name, "must be a boolean");
+    return it->is_boolean() && it->get<bool>();
+  }
+
   bool ok() const { return field_.empty(); }
   const std::string& field() const { return field_; }
   const std::string& message() const { return message_; }
@@ -201,6 +210,17 @@ const char* FileInput(RouteAction action) {
 }
 
 using Call = ModelRoutes::Call;
+
+// A WAV header whose sizes say "to the end": the length of streamed speech
+// is not known when its header goes out.
+constexpr uint32_t kStreamedWavBytes = 0xFFFFFFFF - 36;
+
+Status Unserved(ModelRoute route) {
+  return Status(ErrorCode::kUnavailable, "no model serves this route: set [gateway.routes] " +
+                                             std::string(ModelRouteKey(route)) +
+                                             " in the gateway's config")
+      .WithRetryable(false);
+}
 
 // A recognition route's reply fields from its model's outputs.
 json RecognitionReply(RouteAction action, const Call& call) {
@@ -380,7 +400,9 @@ void ModelRoutes::Generate(RouteAction action, const HttpRequest& request, Respo
     if (const auto seed = fields.Seed())
       inputs[diffusion_io::kSeed] = {DType::kValue, {}, ValueWriter().Int(*seed).Take()};
   }
+  const bool stream = action == RouteAction::kSpeechGenerate && fields.Flag("stream");
   if (!fields.ok()) return respond(ValidationError(fields.field(), fields.message()));
+  if (stream) return StreamSpeech(std::move(inputs), std::move(respond));
 
   RunRoute(RouteOf(action), std::move(inputs),
            [this, action, kind, output, respond = std::move(respond)](Result<Call> call) {
@@ -401,6 +423,51 @@ void ModelRoutes::Generate(RouteAction action, const HttpRequest& request, Respo
                                    {"error", nullptr},
                                    {"timestamp", UtcTimestamp()}}));
            });
+}
+
+void ModelRoutes::StreamSpeech(NamedTensors inputs, Respond respond) {
+  const ModelRoute route = ModelRoute::kSpeechGenerate;
+  const auto fail = [respond](const Status& status) {
+    respond(ErrorResponse(status, FailureFields(RouteAction::kSpeechGenerate, status.message())));
+  };
+  if (config_.Model(route).empty()) return fail(Unserved(route));
+  protocol::Request request;
+  request.op = protocol::Op::kInfer;
+  request.model = config_.Model(route);
+  request.inputs = std::move(inputs);
+  // The response starts with the first piece of audio: until then a failure
+  // is still an ordinary error response. Both handlers run on the hop's
+  // lane, one after the other.
+  auto body = std::make_shared<std::shared_ptr<StreamSource>>();
+  broker_.Stream(
+      std::move(request), config_.Timeout(route),
+      [body, respond](protocol::Reply partial) {
+        const auto pcm = partial.outputs.find(tts_io::kPcm);
+        if (pcm == partial.outputs.end() || pcm->second.dtype != DType::kBytes) return;
+        if (!*body) {
+          const json rate = route_replies::Output(partial.outputs, tts_io::kSampleRate);
+          *body = std::make_shared<StreamSource>();
+          (*body)->Push(WavHeader(rate.is_number() ? rate.get<int>() : 0, kStreamedWavBytes));
+          HttpResponse response;
+          response.headers.Set("Content-Type", "audio/wav");
+          response.headers.Set("Cache-Control", "no-store");
+          response.source = *body;
+          respond(std::move(response));
+        }
+        (*body)->Push(std::move(pcm->second.data));
+      },
+      [body, respond, fail](Result<protocol::Reply>&& reply) {
+        Status status =
+            reply.ok() ? Status(reply->status).WithRetryable(reply->retryable) : reply.status();
+        if (*body) return status.ok() ? (*body)->End() : (*body)->Fail(status);
+        if (!status.ok()) return fail(status);
+        // A model that does not stream answers in one piece.
+        const auto audio = reply->outputs.find(tts_io::kAudio);
+        if (audio == reply->outputs.end() || audio->second.dtype != DType::kBytes) {
+          return fail({ErrorCode::kInternal, "the model returned no audio"});
+        }
+        respond(HttpResponse::Text(200, "audio/wav", std::move(audio->second.data)));
+      });
 }
 
 void ModelRoutes::Recognize(RouteAction action, Upload upload, Respond respond) {

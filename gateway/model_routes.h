@@ -69,6 +69,9 @@ class ModelRoutes {
   void InputSpecs(const std::string& model, SpecsHandler done);
 
   void Generate(RouteAction action, const HttpRequest& request, Respond respond);
+  // /api/speech/generate with "stream": true: audio/wav, chunked, as it is
+  // synthesized (the model's partial replies).
+  void StreamSpeech(protocol::NamedTensors inputs, Respond respond);
   void Recognize(RouteAction action, Upload upload, Respond respond);
   void Analyze(const Upload& upload, Respond respond);
 

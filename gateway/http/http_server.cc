@@ -97,7 +97,16 @@ Result<int> HttpServer::Start() {
   core_->work.emplace(core_->io.get_executor());
   Accept(*core_);
   for (unsigned i = 0; i < core_->threads; ++i) {
-    threads_.emplace_back([this] { core_->io.run(); });
+    threads_.emplace_back([this] {
+      while (true) {
+        try {
+          core_->io.run();
+          return;
+        } catch (const std::exception& e) {  // a handler's bug must not take the server down
+          spdlog::error("http: a handler failed: {}", e.what());
+        }
+      }
+    });
   }
   return bound;
 }

@@ -675,6 +675,70 @@ TEST_F(Gateway, RunsOnItsOwnFromAGatewayOnlyConfigOverTls) {
 using testing::ConnectLoopback;
 using testing::ReadUntilClosed;
 
+// The body of a chunked HTTP response (after its headers), decoded.
+std::string Unchunk(std::string_view body) {
+  std::string out;
+  while (true) {
+    const size_t eol = body.find("\r\n");
+    if (eol == std::string_view::npos) return out;
+    const size_t size = std::stoul(std::string(body.substr(0, eol)), nullptr, 16);
+    if (size == 0) return out;
+    out.append(body.substr(eol + 2, size));
+    body.remove_prefix(eol + 2 + size + 2);
+  }
+}
+
+TEST_F(Gateway, SpeechGenerateStreamsAWavAsItIsSynthesized) {
+  ASSERT_NO_FATAL_FAILURE(Start({"tts"}));
+  std::string text;
+  for (int i = 0; i < 8; ++i) text += std::string(kSpeech) + " ";
+  const std::string body = json{{"prompt", text}, {"stream", true}}.dump();
+  const int fd = ConnectLoopback(port_ ? port_ : (port_ = Port()));
+  ASSERT_GE(fd, 0);
+  const std::string request = std::string("POST /api/speech/generate HTTP/1.1\r\nHost: x\r\n") +
+                              "X-API-Key: " + kApiKey +
+                              "\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                              "Content-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body;
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  const auto start = std::chrono::steady_clock::now();
+  std::string raw;
+  std::chrono::steady_clock::duration first_audio{}, last{};
+  char buffer[16384];
+  ssize_t n;
+  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) {
+    raw.append(buffer, static_cast<size_t>(n));
+    last = std::chrono::steady_clock::now() - start;
+    const size_t head_end = raw.find("\r\n\r\n");
+    // The first chunk holds the WAV header and the first samples.
+    if (first_audio == std::chrono::steady_clock::duration{} && head_end != std::string::npos &&
+        raw.find("data", head_end) != std::string::npos) {
+      first_audio = last;
+    }
+  }
+  ::close(fd);
+  const size_t head_end = raw.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << raw.substr(0, 300);
+  const std::string head = raw.substr(0, head_end);
+  EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+  EXPECT_NE(head.find("Transfer-Encoding: chunked"), std::string::npos) << head;
+  EXPECT_NE(head.find("Content-Type: audio/wav"), std::string::npos) << head;
+  int rate = 0;
+  const auto samples = ReadWavSamples(Unchunk(std::string_view(raw).substr(head_end + 4)), &rate);
+  EXPECT_EQ(rate, 16000);
+  EXPECT_GT(samples.size(), 8u * 16000) << "over eight seconds of speech";
+  EXPECT_LT(first_audio, last) << "the first audio came before the synthesis ended";
+
+  auto wrong = PostJson("/api/speech/generate", {{"prompt", "hi"}, {"stream", "yes"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 422);
+  // Without "stream", the Python service's JSON with a file_path, as before.
+  auto plain = PostJson("/api/speech/generate", {{"prompt", "hi"}});
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE(json::parse(plain->body)["file_path"].is_string()) << plain->body;
+}
+
 TEST_F(Gateway, OversizedAndTricklingBodiesAreCutOff) {
   ASSERT_NO_FATAL_FAILURE(Start({"barcode"}, "max_body_bytes = 65536\nclient_timeout_ms = 1000\n"));
   auto big = Http().Post("/api/vision/barcode", Key(), std::string(100'000, 'x'),
