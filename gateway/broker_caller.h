@@ -23,7 +23,7 @@ class BrokerCaller {
   virtual void Call(protocol::Request request, std::chrono::milliseconds timeout,
                     ReplyHandler done) = 0;
 
-  // Call() for a streamed request (request.stream is set here): each
+  // Call() for a streamed request (request.stream true): each
   // partial reply goes to `partial`, in order, before `done` gets the final
   // one. Both run on the same thread as Call()'s `done` may.
   virtual void Stream(protocol::Request request, std::chrono::milliseconds timeout,

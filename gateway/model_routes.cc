@@ -435,6 +435,7 @@ void ModelRoutes::StreamSpeech(NamedTensors inputs, Respond respond) {
   request.op = protocol::Op::kInfer;
   request.model = config_.Model(route);
   request.inputs = std::move(inputs);
+  request.stream = true;
   // The response starts with the first piece of audio: until then a failure
   // is still an ordinary error response. Both handlers run on the hop's
   // lane, one after the other.

@@ -36,7 +36,9 @@ json JsonFields(RouteAction action) {
     case RouteAction::kSpeechGenerate:
       return {{"prompt", prompt},
               {"voice", {{"type", "string"}, {"default", "default"}}},
-              {"language", {{"type", "string"}, {"default", "en"}}}};
+              {"language", {{"type", "string"}, {"default", "en"}}},
+              // true: the answer is the WAV itself (audio/wav, chunked) as it is made.
+              {"stream", {{"type", "boolean"}, {"default", false}}}};
     default:  // /api/detect
       return {{"data", {{"type", "array"}, {"items", {{"type", "object"}}}}},
               {"value_field", {{"type", "string"}, {"default", "value"}}}};

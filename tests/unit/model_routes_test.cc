@@ -1,0 +1,176 @@
+// ModelRoutes against a scripted broker (BrokerCaller): what each route asks
+// the model, and what it answers the HTTP client, without processes.
+#include "gateway/model_routes.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <nlohmann/json.hpp>
+
+#include "common/value.h"
+#include "models/codecs/wav.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+using nlohmann::json;
+using protocol::DType;
+
+// Records every request; answers each with the next scripted reply (and,
+// for a stream, the scripted partials first), at once.
+class ScriptedBroker : public BrokerCaller {
+ public:
+  void Call(protocol::Request request, std::chrono::milliseconds timeout,
+            ReplyHandler done) override {
+    Stream(std::move(request), timeout, nullptr, std::move(done));
+  }
+  void Stream(protocol::Request request, std::chrono::milliseconds timeout, PartialHandler partial,
+              ReplyHandler done) override {
+    requests.push_back(request);
+    timeouts.push_back(timeout);
+    if (partial) {
+      for (protocol::Reply& p : partials) partial(std::move(p));
+    }
+    partials.clear();
+    Result<protocol::Reply> reply = Status(ErrorCode::kUnavailable, "nothing scripted");
+    if (!replies.empty()) {
+      reply = std::move(replies.front());
+      replies.pop_front();
+    }
+    done(std::move(reply));
+  }
+
+  std::vector<protocol::Request> requests;
+  std::vector<std::chrono::milliseconds> timeouts;
+  std::deque<Result<protocol::Reply>> replies;
+  std::vector<protocol::Reply> partials;
+};
+
+protocol::Reply Outputs(protocol::NamedTensors outputs) {
+  protocol::Reply reply;
+  reply.outputs = std::move(outputs);
+  return reply;
+}
+
+protocol::Tensor Value(const json& j) { return {DType::kValue, {}, *JsonToValue(j.dump())}; }
+
+class ModelRoutesTest : public ::testing::Test {
+ protected:
+  ModelRoutesTest() {
+    config_.outputs_dir = dir_ / "outputs";
+    config_.routes[static_cast<size_t>(ModelRoute::kVisionOcr)] = "ocr";
+    config_.routes[static_cast<size_t>(ModelRoute::kSpeechGenerate)] = "tts";
+    config_.timeouts.fill(std::chrono::milliseconds(1234));
+    EXPECT_TRUE(outputs_.Open().ok());
+  }
+
+  // The route's answer, which the scripted broker gives at once.
+  HttpResponse Answer(RouteAction action, HttpRequest request) {
+    std::optional<HttpResponse> answer;
+    routes_.Handle(action, std::move(request), [&](HttpResponse r) { answer = std::move(r); });
+    EXPECT_TRUE(answer.has_value());
+    return answer ? std::move(*answer) : HttpResponse();
+  }
+
+  static HttpRequest Raw(std::string body) {
+    HttpRequest request;
+    request.method = "POST";
+    request.headers.Set("Content-Type", "application/octet-stream");
+    request.body = std::move(body);
+    return request;
+  }
+
+  static HttpRequest Json(const json& body) {
+    HttpRequest request;
+    request.method = "POST";
+    request.headers.Set("Content-Type", "application/json");
+    request.body = body.dump();
+    return request;
+  }
+
+  testing::TempDir dir_;
+  GatewayConfig config_;
+  ScriptedBroker broker_;
+  OutputStore outputs_{dir_ / "outputs", std::chrono::hours(1), 1 << 30};
+  ModelRoutes routes_{config_, broker_, outputs_};
+};
+
+TEST_F(ModelRoutesTest, OcrSendsTheUploadToItsModelAndShapesTheReply) {
+  broker_.replies.push_back(Outputs({{"text", {DType::kString, {}, "Olá mundo"}},
+                                     {"confidence", Value(91.5)},
+                                     {"words", Value(json::array({"Olá", "mundo"}))}}));
+  HttpRequest request = Raw("image bytes");
+  request.query = "language=por";
+  const HttpResponse r = Answer(RouteAction::kOcr, std::move(request));
+  ASSERT_EQ(broker_.requests.size(), 1u);
+  const protocol::Request& sent = broker_.requests[0];
+  EXPECT_EQ(sent.model, "ocr");
+  EXPECT_EQ(sent.inputs.at("image").data, "image bytes");
+  EXPECT_EQ(sent.inputs.at("language").data, "por");
+  EXPECT_EQ(broker_.timeouts[0], std::chrono::milliseconds(1234));
+  EXPECT_EQ(r.status, 200);
+  const json body = json::parse(r.body);
+  EXPECT_EQ(body["text"], "Olá mundo");
+  EXPECT_EQ(body["word_count"], 2);
+  EXPECT_EQ(body["success"], true);
+}
+
+TEST_F(ModelRoutesTest, ModelErrorsKeepTheirStatusAndTheRoutesFailureFields) {
+  protocol::Reply full;
+  full.status = Status(ErrorCode::kOverloaded, "queue full");
+  full.retryable = true;
+  broker_.replies.push_back(full);
+  const HttpResponse r = Answer(RouteAction::kOcr, Raw("x"));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.headers.Get("Retry-After"), "1");
+  const json body = json::parse(r.body);
+  EXPECT_EQ(body["code"], "overloaded");
+  EXPECT_EQ(body["success"], false) << "OCR's own failure field";
+
+  const HttpResponse unserved = Answer(RouteAction::kBarcode, Raw("x"));
+  EXPECT_EQ(unserved.status, 503);
+  EXPECT_NE(json::parse(unserved.body)["detail"].get<std::string>().find("vision_barcode"),
+            std::string::npos);
+  EXPECT_EQ(broker_.requests.size(), 1u) << "an unserved route asks no broker";
+}
+
+TEST_F(ModelRoutesTest, StreamedSpeechIsAWavMadeOfThePartials) {
+  for (const char* pcm : {"\x01\x00\x02\x00", "\x03\x00"}) {
+    protocol::Reply partial =
+        Outputs({{"pcm", {DType::kBytes, {}, std::string(pcm, 4)}}, {"sample_rate", Value(16000)}});
+    partial.more = true;
+    broker_.partials.push_back(partial);
+  }
+  broker_.replies.push_back(Outputs({{"sample_rate", Value(16000)}}));
+  const HttpResponse r =
+      Answer(RouteAction::kSpeechGenerate, Json({{"prompt", "hello"}, {"stream", true}}));
+  ASSERT_TRUE(broker_.requests.at(0).stream);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers.Get("Content-Type"), "audio/wav");
+  ASSERT_TRUE(r.source);
+  EXPECT_FALSE(r.source->size()) << "sent chunked";
+  std::string wav;
+  for (bool more = true; more;) {
+    r.source->Next([&](Result<std::string> piece) {
+      ASSERT_TRUE(piece.ok());
+      more = !piece->empty();
+      wav += *piece;
+    });
+  }
+  int rate = 0;
+  EXPECT_EQ(ReadWavSamples(wav, &rate), (std::vector<int16_t>{1, 2, 3, 0}));
+  EXPECT_EQ(rate, 16000);
+}
+
+TEST_F(ModelRoutesTest, AStreamThatFailsBeforeItsFirstAudioIsAnErrorResponse) {
+  broker_.replies.push_back(Status(ErrorCode::kUnavailable, "no worker"));
+  const HttpResponse r =
+      Answer(RouteAction::kSpeechGenerate, Json({{"prompt", "hello"}, {"stream", true}}));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_FALSE(r.source);
+  EXPECT_EQ(json::parse(r.body)["status"], "error");
+}
+
+}  // namespace
+}  // namespace botmodels
