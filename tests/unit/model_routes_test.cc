@@ -136,9 +136,9 @@ TEST_F(ModelRoutesTest, ModelErrorsKeepTheirStatusAndTheRoutesFailureFields) {
 }
 
 TEST_F(ModelRoutesTest, StreamedSpeechIsAWavMadeOfThePartials) {
-  for (const char* pcm : {"\x01\x00\x02\x00", "\x03\x00"}) {
+  for (const std::string& pcm : {std::string("\x01\x00\x02\x00", 4), std::string("\x03\x00", 2)}) {
     protocol::Reply partial =
-        Outputs({{"pcm", {DType::kBytes, {}, std::string(pcm, 4)}}, {"sample_rate", Value(16000)}});
+        Outputs({{"pcm", {DType::kBytes, {}, pcm}}, {"sample_rate", Value(16000)}});
     partial.more = true;
     broker_.partials.push_back(partial);
   }
