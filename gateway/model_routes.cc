@@ -13,6 +13,7 @@
 #include "gateway/anomaly_detector.h"
 #include "gateway/http_error.h"
 #include "gateway/infer_json.h"
+#include "gateway/route_fields.h"
 #include "gateway/route_replies.h"
 #include "gateway/stream_source.h"
 #include "models/codecs/wav.h"
@@ -28,7 +29,6 @@ using nlohmann::json;
 using protocol::DType;
 using protocol::NamedTensors;
 
-constexpr size_t kMaxPromptChars = 2000;  // the Python service's limit
 // Model specs are refetched after this, so a reloaded model's inputs are seen.
 constexpr std::chrono::seconds kSpecsTtl{10};
 
@@ -79,7 +79,9 @@ class Fields {
     }
     const std::string prompt = it->get<std::string>();
     const size_t chars = Utf8Chars(prompt);
-    if (chars < 1 || chars > kMaxPromptChars) Fail("prompt", "must hold 1-2000 characters");
+    if (chars < 1 || chars > kMaxPromptChars) {
+      Fail("prompt", "must hold 1-" + std::to_string(kMaxPromptChars) + " characters");
+    }
     return prompt;
   }
 
@@ -358,35 +360,45 @@ void ModelRoutes::Generate(RouteAction action, const HttpRequest& request, Respo
   if (!parsed.is_object()) return respond(ValidationError("body", "expected a JSON object"));
   Fields fields(parsed);
   NamedTensors inputs;
-  // A field the caller sent, checked against the Python service's range; an
-  // absent one is left to the model's own default (model.toml), which for
-  // an exported SD 1.5 is the Python service's, and for a turbo model 1 step.
-  const auto number = [&](const char* name, double min, double max, bool integer) {
-    if (parsed.contains(name) && !parsed[name].is_null()) {
-      inputs[name] = Number(fields.Number(name, 0, min, max, integer));
+  for (const FieldSpec& f : JsonFields(action)) {
+    if (f.input.empty()) continue;  // read by the route below
+    const std::string name(f.name), input(f.input);
+    switch (f.kind) {
+      case FieldKind::kPrompt:
+        inputs[input] = String(fields.Prompt());
+        break;
+      case FieldKind::kInteger:
+      case FieldKind::kNumber:
+        // Checked against its range when sent; when not, the model's own
+        // default (model.toml) applies: for a turbo model, 1 step.
+        if (parsed.contains(name) && !parsed[name].is_null()) {
+          inputs[input] =
+              Number(fields.Number(name.c_str(), 0, f.min, f.max, f.kind == FieldKind::kInteger));
+        }
+        break;
+      case FieldKind::kText:
+        if (std::string text = fields.Text(name.c_str(), ""); !text.empty()) {
+          inputs[input] = String(std::move(text));
+        }
+        break;
+      case FieldKind::kSeed:
+        if (const auto seed = fields.Seed()) {
+          inputs[input] = {DType::kValue, {}, ValueWriter().Int(*seed).Take()};
+        }
+        break;
+      case FieldKind::kFlag:
+      case FieldKind::kRecords:
+        break;
     }
-  };
+  }
   OutputKind kind = OutputKind::kImage;
   const char* output = diffusion_io::kImage;
-  if (action == RouteAction::kImageGenerate) {
-    inputs[diffusion_io::kPrompt] = String(fields.Prompt());
-    number("steps", 1, 150, true);
-    number("width", 64, 2048, true);
-    number("height", 64, 2048, true);
-    number("guidance_scale", 1, 20, false);
-    const std::string negative = fields.Text("negative_prompt", "");
-    if (!negative.empty()) inputs[diffusion_io::kNegativePrompt] = String(negative);
-  } else if (action == RouteAction::kVideoGenerate) {
+  if (action == RouteAction::kVideoGenerate) {
     kind = OutputKind::kVideo;
     output = diffusion_io::kVideo;
-    inputs[diffusion_io::kPrompt] = String(fields.Prompt());
-    number("num_frames", 8, 128, true);
-    number("fps", 1, 60, true);
-    number("steps", 10, 100, true);
-  } else {
+  } else if (action == RouteAction::kSpeechGenerate) {
     kind = OutputKind::kAudio;
     output = tts_io::kAudio;
-    inputs[tts_io::kText] = String(fields.Prompt());
     // "default" and English keep the model's own voice; others are asked for.
     const std::string voice = fields.Text("voice", "default");
     const std::string language = fields.Text("language", "en");
@@ -395,10 +407,6 @@ void ModelRoutes::Generate(RouteAction action, const HttpRequest& request, Respo
     } else if (language != "en" && language != "en-us" && !language.empty()) {
       inputs[tts_io::kLanguage] = String(language);
     }
-  }
-  if (action != RouteAction::kSpeechGenerate) {
-    if (const auto seed = fields.Seed())
-      inputs[diffusion_io::kSeed] = {DType::kValue, {}, ValueWriter().Int(*seed).Take()};
   }
   const bool stream = action == RouteAction::kSpeechGenerate && fields.Flag("stream");
   if (!fields.ok()) return respond(ValidationError(fields.field(), fields.message()));

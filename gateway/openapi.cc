@@ -1,5 +1,6 @@
 #include "gateway/openapi.h"
 
+#include "gateway/route_fields.h"
 #include "gateway/route_table.h"
 
 namespace botmodels {
@@ -13,36 +14,39 @@ json Integer(int fallback, int min, int max) {
 
 json String() { return {{"type", "string"}}; }
 
-// The fields of a JSON route's body.
-json JsonFields(RouteAction action) {
-  const json prompt = {{"type", "string"}, {"minLength", 1}, {"maxLength", 2000}};
-  const json seed = {{"type", "integer"}};
-  switch (action) {
-    case RouteAction::kImageGenerate:
-      return {{"prompt", prompt},
-              {"steps", Integer(30, 1, 150)},
-              {"width", Integer(512, 64, 2048)},
-              {"height", Integer(512, 64, 2048)},
-              {"guidance_scale",
-               {{"type", "number"}, {"default", 7.5}, {"minimum", 1}, {"maximum", 20}}},
-              {"negative_prompt", {{"type", "string"}}},
-              {"seed", seed}};
-    case RouteAction::kVideoGenerate:
-      return {{"prompt", prompt},
-              {"num_frames", Integer(24, 8, 128)},
-              {"fps", Integer(8, 1, 60)},
-              {"steps", Integer(50, 10, 100)},
-              {"seed", seed}};
-    case RouteAction::kSpeechGenerate:
-      return {{"prompt", prompt},
-              {"voice", {{"type", "string"}, {"default", "default"}}},
-              {"language", {{"type", "string"}, {"default", "en"}}},
-              // true: the answer is the WAV itself (audio/wav, chunked) as it is made.
-              {"stream", {{"type", "boolean"}, {"default", false}}}};
-    default:  // /api/detect
-      return {{"data", {{"type", "array"}, {"items", {{"type", "object"}}}}},
-              {"value_field", {{"type", "string"}, {"default", "value"}}}};
+// The fields of a JSON route's body, from the rows that check them.
+json BodyFields(RouteAction action) {
+  json fields = json::object();
+  for (const FieldSpec& f : JsonFields(action)) {
+    json& field = fields[std::string(f.name)];
+    switch (f.kind) {
+      case FieldKind::kPrompt:
+        field = {{"type", "string"}, {"minLength", 1}, {"maxLength", kMaxPromptChars}};
+        break;
+      case FieldKind::kText:
+        field = String();
+        if (!f.text.empty()) field["default"] = f.text;
+        break;
+      case FieldKind::kInteger:
+        field =
+            Integer(static_cast<int>(f.fallback), static_cast<int>(f.min), static_cast<int>(f.max));
+        break;
+      case FieldKind::kNumber:
+        field = {
+            {"type", "number"}, {"default", f.fallback}, {"minimum", f.min}, {"maximum", f.max}};
+        break;
+      case FieldKind::kSeed:
+        field = {{"type", "integer"}};
+        break;
+      case FieldKind::kFlag:
+        field = {{"type", "boolean"}, {"default", false}};
+        break;
+      case FieldKind::kRecords:
+        field = {{"type", "array"}, {"items", {{"type", "object"}}}};
+        break;
+    }
   }
+  return fields;
 }
 
 // The form fields a file route takes besides the file.
@@ -71,7 +75,7 @@ json Operation(const PostRoute& route) {
   json content;
   if (route.form == BodyForm::kJson) {
     content["application/json"]["schema"] = {{"type", "object"},
-                                             {"properties", JsonFields(route.action)}};
+                                             {"properties", BodyFields(route.action)}};
   } else {
     content["multipart/form-data"]["schema"] = {
         {"type", "object"}, {"properties", FormFields(route.action)}, {"required", {"file"}}};

@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/value.h"
+#include "gateway/openapi.h"
+#include "gateway/route_fields.h"
+#include "gateway/route_table.h"
 #include "models/codecs/wav.h"
 #include "tests/testutil.h"
 
@@ -170,6 +173,36 @@ TEST_F(ModelRoutesTest, AStreamThatFailsBeforeItsFirstAudioIsAnErrorResponse) {
   EXPECT_EQ(r.status, 503);
   EXPECT_FALSE(r.source);
   EXPECT_EQ(json::parse(r.body)["status"], "error");
+}
+
+TEST_F(ModelRoutesTest, OneRowPerFieldDrivesBothTheChecksAndTheOpenApiDocument) {
+  config_.routes[static_cast<size_t>(ModelRoute::kImageGenerate)] = "sd";
+  config_.routes[static_cast<size_t>(ModelRoute::kVideoGenerate)] = "video";
+  const json doc = OpenApiDocument(config_);
+  for (const PostRoute& route : PostRoutes()) {
+    if (route.form != BodyForm::kJson || route.action == RouteAction::kDetect ||
+        !route.alias_of.empty()) {
+      continue;
+    }
+    const json& properties = doc["paths"][std::string(route.path)]["post"]["requestBody"]["content"]
+                                ["application/json"]["schema"]["properties"];
+    for (const FieldSpec& f : JsonFields(route.action)) {
+      const std::string name(f.name);
+      ASSERT_TRUE(properties.contains(name)) << route.path << " " << name;
+      if (f.kind != FieldKind::kInteger && f.kind != FieldKind::kNumber) continue;
+      EXPECT_EQ(properties[name]["minimum"].get<double>(), f.min) << name;
+      EXPECT_EQ(properties[name]["maximum"].get<double>(), f.max) << name;
+      // Past the maximum: 422 naming the field; at it: sent to the model as is.
+      const HttpResponse over =
+          Answer(route.action, Json({{"prompt", "a cat"}, {name, f.max + 1}}));
+      EXPECT_EQ(over.status, 422) << route.path << " " << name;
+      EXPECT_EQ(json::parse(over.body)["detail"][0]["loc"][1], name);
+      broker_.requests.clear();
+      Answer(route.action, Json({{"prompt", "a cat"}, {name, f.max}}));
+      ASSERT_EQ(broker_.requests.size(), 1u) << route.path << " " << name;
+      EXPECT_TRUE(broker_.requests[0].inputs.count(std::string(f.input))) << name;
+    }
+  }
 }
 
 }  // namespace
