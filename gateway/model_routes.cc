@@ -482,28 +482,26 @@ void ModelRoutes::StreamSpeech(NamedTensors inputs, Respond respond) {
 void ModelRoutes::Recognize(RouteAction action, Upload upload, Respond respond) {
   NamedTensors inputs;
   inputs[FileInput(action)] = Bytes(std::move(*upload.file));
-  const auto field = [&](const char* name) -> const std::string* {
+  for (const FieldSpec& f : FormFields(action)) {
+    const std::string name(f.name), input(f.input);
     const auto it = upload.fields.find(name);
-    return it == upload.fields.end() || it->second.empty() ? nullptr : &it->second;
-  };
-  if (action == RouteAction::kOcr) {
-    if (const auto* language = field("language")) inputs[ocr_io::kLanguage] = String(*language);
-  } else if (action == RouteAction::kDescribe) {
-    if (const auto* prompt = field("prompt")) inputs[caption_io::kPrompt] = String(*prompt);
-  } else if (action == RouteAction::kVqa) {
-    const auto* question = field("question");
-    if (!question) return respond(ValidationError("question", "field required"));
-    inputs[caption_io::kQuestion] = String(*question);
-  } else if (action == RouteAction::kDescribeVideo) {
-    double frames = 8;  // the Python service's default
-    if (const auto* text = field("num_frames")) {
-      char* end = nullptr;
-      frames = std::strtod(text->c_str(), &end);
-      if (*end != '\0' || frames != static_cast<int>(frames) || frames < 1 || frames > 128) {
-        return respond(ValidationError("num_frames", "must be an integer 1-128"));
+    const std::string* value =
+        it == upload.fields.end() || it->second.empty() ? nullptr : &it->second;
+    if (f.kind == FieldKind::kText) {
+      if (value) inputs[input] = String(*value);
+      if (!value && f.required) return respond(ValidationError(name, "field required"));
+    } else if (f.kind == FieldKind::kInteger) {
+      double x = f.fallback;
+      if (value) {
+        char* end = nullptr;
+        x = std::strtod(value->c_str(), &end);
+        if (*end != '\0' || x != std::floor(x) || x < f.min || x > f.max) {
+          return respond(ValidationError(
+              name, "must be an integer " + json(f.min).dump() + "-" + json(f.max).dump()));
+        }
       }
+      inputs[input] = Number(x);
     }
-    inputs["num_frames"] = Number(frames);
   }
   RunRoute(RouteOf(action), std::move(inputs),
            [action, respond = std::move(respond)](Result<Call> call) {

@@ -50,23 +50,17 @@ json BodyFields(RouteAction action) {
 }
 
 // The form fields a file route takes besides the file.
-json FormFields(RouteAction action) {
+json FileRouteFields(RouteAction action) {
   json fields = {{"file", {{"type", "string"}, {"format", "binary"}}}};
-  switch (action) {
-    case RouteAction::kDescribe:
-      fields["prompt"] = String();
-      break;
-    case RouteAction::kVqa:
-      fields["question"] = String();
-      break;
-    case RouteAction::kDescribeVideo:
-      fields["num_frames"] = Integer(8, 1, 128);
-      break;
-    case RouteAction::kOcr:
-      fields["language"] = {{"type", "string"}, {"default", "eng"}};
-      break;
-    default:
-      break;
+  for (const FieldSpec& f : FormFields(action)) {
+    json& field = fields[std::string(f.name)];
+    if (f.kind == FieldKind::kInteger) {
+      field =
+          Integer(static_cast<int>(f.fallback), static_cast<int>(f.min), static_cast<int>(f.max));
+    } else {
+      field = String();
+      if (!f.text.empty()) field["default"] = f.text;
+    }
   }
   return fields;
 }
@@ -78,7 +72,7 @@ json Operation(const PostRoute& route) {
                                              {"properties", BodyFields(route.action)}};
   } else {
     content["multipart/form-data"]["schema"] = {
-        {"type", "object"}, {"properties", FormFields(route.action)}, {"required", {"file"}}};
+        {"type", "object"}, {"properties", FileRouteFields(route.action)}, {"required", {"file"}}};
     content["application/octet-stream"]["schema"] = {{"type", "string"}, {"format", "binary"}};
     content["application/json"]["schema"] = {{"type", "object"},
                                              {"properties", {{"image_path", String()}}}};

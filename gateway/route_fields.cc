@@ -1,7 +1,9 @@
 #include "gateway/route_fields.h"
 
 #include "models/diffusion/diffusion_spec.h"
+#include "models/pipelines/caption_spec.h"
 #include "models/speech/tts_spec.h"
+#include "models/vision/ocr_spec.h"
 
 namespace botmodels {
 namespace {
@@ -38,7 +40,28 @@ constexpr FieldSpec kDetect[] = {
     {"value_field", K::kText, 0, 0, 0, "value", ""},
 };
 
+constexpr FieldSpec kDescribeForm[] = {{"prompt", K::kText, 0, 0, 0, "", caption_io::kPrompt}};
+constexpr FieldSpec kVqaForm[] = {
+    {"question", K::kText, 0, 0, 0, "", caption_io::kQuestion, /*required=*/true}};
+constexpr FieldSpec kVideoForm[] = {{"num_frames", K::kInteger, 1, 128, 8, "", "num_frames"}};
+constexpr FieldSpec kOcrForm[] = {{"language", K::kText, 0, 0, 0, "eng", ocr_io::kLanguage}};
+
 }  // namespace
+
+std::span<const FieldSpec> FormFields(RouteAction action) {
+  switch (action) {
+    case RouteAction::kDescribe:
+      return kDescribeForm;
+    case RouteAction::kVqa:
+      return kVqaForm;
+    case RouteAction::kDescribeVideo:
+      return kVideoForm;
+    case RouteAction::kOcr:
+      return kOcrForm;
+    default:
+      return {};
+  }
+}
 
 std::span<const FieldSpec> JsonFields(RouteAction action) {
   switch (action) {

@@ -30,10 +30,17 @@ struct FieldSpec {
   double fallback = 0;      // kInteger, kNumber: the default the document shows
   std::string_view text;    // kText: the default the document shows
   std::string_view input;   // the model input it becomes; empty: the route reads it
+  bool required = false;    // a form field the route cannot do without (422)
 };
 
 // The body fields of a JSON route (image, video and speech generation,
-// detect), in the document's order; empty for the file routes.
+// detect), in the document's order; empty for the file routes. A number
+// not sent is left to the model's own default.
 std::span<const FieldSpec> JsonFields(RouteAction action);
+
+// The form fields of a file route beside its file (multipart parts, query
+// parameters, JSON members; all strings): kText and kInteger only. An
+// integer not sent is sent as its fallback, as the Python service's forms do.
+std::span<const FieldSpec> FormFields(RouteAction action);
 
 }  // namespace botmodels

@@ -203,6 +203,23 @@ TEST_F(ModelRoutesTest, OneRowPerFieldDrivesBothTheChecksAndTheOpenApiDocument) 
       EXPECT_TRUE(broker_.requests[0].inputs.count(std::string(f.input))) << name;
     }
   }
+  // The file routes' form fields, sent here as query parameters.
+  config_.routes[static_cast<size_t>(ModelRoute::kVisionDescribeVideo)] = "video-captioner";
+  const json forms = OpenApiDocument(config_);
+  for (const PostRoute& route : PostRoutes()) {
+    if (route.form != BodyForm::kFile || !route.alias_of.empty()) continue;
+    const json& properties = forms["paths"][std::string(route.path)]["post"]["requestBody"]
+                                  ["content"]["multipart/form-data"]["schema"]["properties"];
+    for (const FieldSpec& f : FormFields(route.action)) {
+      const std::string name(f.name);
+      ASSERT_TRUE(properties.contains(name)) << route.path << " " << name;
+      if (f.kind != FieldKind::kInteger) continue;
+      EXPECT_EQ(properties[name]["maximum"].get<double>(), f.max) << name;
+      HttpRequest over = Raw("video bytes");
+      over.query = name + "=" + json(f.max + 1).dump();
+      EXPECT_EQ(Answer(route.action, std::move(over)).status, 422) << route.path << " " << name;
+    }
+  }
 }
 
 }  // namespace
