@@ -129,7 +129,7 @@ Result<Gateway::Endpoint> Gateway::Find(const HttpRequest& request) const {
   Endpoint endpoint;
   bool known = true;
   if (const auto it = post_routes_.find(path); it != post_routes_.end()) {
-    endpoint = {Kind::kPost, protocol::Role::kInfer, false, it->second->action};
+    endpoint = {Kind::kPost, protocol::Role::kInfer, false, it->second};
     if (post) return endpoint;
   } else if (path.rfind(kInferPrefix, 0) == 0 && ModelName(path.substr(kInferPrefix.size()))) {
     endpoint.kind = Kind::kInfer;
@@ -205,7 +205,7 @@ void Gateway::Handle(HttpRequest request, Respond respond) {
   try {
     switch (endpoint->kind) {
       case Endpoint::Kind::kPost:
-        return routes_.Handle(endpoint->action, std::move(request), std::move(send));
+        return routes_.Handle(*endpoint->route, std::move(request), std::move(send));
       case Endpoint::Kind::kInfer: {
         const std::string model = request.path.substr(kInferPrefix.size());
         return routes_.Infer(model, std::move(request), std::move(send));

@@ -57,8 +57,8 @@ class Gateway : public HttpHandler {
     enum class Kind { kPost, kInfer, kRoot, kHealth, kOpenApi, kOutputs, kModels, kStatus };
     Kind kind = Kind::kRoot;
     protocol::Role role = protocol::Role::kInfer;
-    bool open = false;     // no key needed
-    RouteAction action{};  // kPost's
+    bool open = false;                 // no key needed
+    const PostRoute* route = nullptr;  // kPost's row
   };
   // The endpoint, or the 404/405 answer.
   Result<Endpoint> Find(const HttpRequest& request) const;

@@ -139,36 +139,6 @@ class Fields {
   std::string field_, message_;
 };
 
-ModelRoute RouteOf(RouteAction action) {
-  switch (action) {
-    case RouteAction::kImageGenerate:
-      return ModelRoute::kImageGenerate;
-    case RouteAction::kVideoGenerate:
-      return ModelRoute::kVideoGenerate;
-    case RouteAction::kSpeechGenerate:
-      return ModelRoute::kSpeechGenerate;
-    case RouteAction::kSpeechToText:
-      return ModelRoute::kSpeechToText;
-    case RouteAction::kSpeechLanguage:
-      return ModelRoute::kSpeechLanguage;
-    case RouteAction::kDescribe:
-      return ModelRoute::kVisionDescribe;
-    case RouteAction::kDescribeVideo:
-      return ModelRoute::kVisionDescribeVideo;
-    case RouteAction::kVqa:
-      return ModelRoute::kVisionVqa;
-    case RouteAction::kQrCode:
-      return ModelRoute::kVisionQrCode;
-    case RouteAction::kBarcode:
-      return ModelRoute::kVisionBarcode;
-    case RouteAction::kOcr:
-    case RouteAction::kAnalyze:
-    case RouteAction::kDetect:
-      return ModelRoute::kVisionOcr;
-  }
-  return ModelRoute::kVisionOcr;
-}
-
 // The fields a route's response has when it fails, beside detail and code.
 json FailureFields(RouteAction action, const std::string& message) {
   switch (action) {
@@ -329,12 +299,13 @@ void ModelRoutes::RunRoute(ModelRoute route, NamedTensors inputs, CallHandler do
   RunModel(model, std::move(inputs), config_.Timeout(route), std::move(done));
 }
 
-void ModelRoutes::Handle(RouteAction action, HttpRequest request, Respond respond) {
+void ModelRoutes::Handle(const PostRoute& route, HttpRequest request, Respond respond) {
+  const RouteAction action = route.action;
   switch (action) {
     case RouteAction::kImageGenerate:
     case RouteAction::kVideoGenerate:
     case RouteAction::kSpeechGenerate:
-      return Generate(action, request, std::move(respond));
+      return Generate(route, request, std::move(respond));
     case RouteAction::kDetect: {
       const json parsed = json::parse(request.body, nullptr, false);
       if (parsed.is_discarded()) return respond(ErrorResponse(InvalidRequest("body: not JSON")));
@@ -352,10 +323,11 @@ void ModelRoutes::Handle(RouteAction action, HttpRequest request, Respond respon
   }
   if (!upload->file) return respond(ValidationError("file", "field required"));
   if (action == RouteAction::kAnalyze) return Analyze(*upload, std::move(respond));
-  Recognize(action, std::move(*upload), std::move(respond));
+  Recognize(route, std::move(*upload), std::move(respond));
 }
 
-void ModelRoutes::Generate(RouteAction action, const HttpRequest& request, Respond respond) {
+void ModelRoutes::Generate(const PostRoute& route, const HttpRequest& request, Respond respond) {
+  const RouteAction action = route.action;
   const json parsed = json::parse(request.body, nullptr, false);
   if (!parsed.is_object()) return respond(ValidationError("body", "expected a JSON object"));
   Fields fields(parsed);
@@ -412,7 +384,7 @@ void ModelRoutes::Generate(RouteAction action, const HttpRequest& request, Respo
   if (!fields.ok()) return respond(ValidationError(fields.field(), fields.message()));
   if (stream) return StreamSpeech(std::move(inputs), std::move(respond));
 
-  RunRoute(RouteOf(action), std::move(inputs),
+  RunRoute(*route.model, std::move(inputs),
            [this, action, kind, output, respond = std::move(respond)](Result<Call> call) {
              const auto fail = [&](const Status& status) {
                respond(ErrorResponse(status, FailureFields(action, status.message())));
@@ -479,7 +451,8 @@ void ModelRoutes::StreamSpeech(NamedTensors inputs, Respond respond) {
       });
 }
 
-void ModelRoutes::Recognize(RouteAction action, Upload upload, Respond respond) {
+void ModelRoutes::Recognize(const PostRoute& route, Upload upload, Respond respond) {
+  const RouteAction action = route.action;
   NamedTensors inputs;
   inputs[FileInput(action)] = Bytes(std::move(*upload.file));
   for (const FieldSpec& f : FormFields(action)) {
@@ -503,7 +476,7 @@ void ModelRoutes::Recognize(RouteAction action, Upload upload, Respond respond) 
       inputs[input] = Number(x);
     }
   }
-  RunRoute(RouteOf(action), std::move(inputs),
+  RunRoute(*route.model, std::move(inputs),
            [action, respond = std::move(respond)](Result<Call> call) {
              if (!call.ok()) {
                return respond(

@@ -13,26 +13,10 @@
 #include "gateway/broker_caller.h"
 #include "gateway/http/http_message.h"
 #include "gateway/output_store.h"
+#include "gateway/route_table.h"
 #include "gateway/upload_reader.h"
 
 namespace botmodels {
-
-// What a POST route does with its request.
-enum class RouteAction {
-  kImageGenerate,
-  kVideoGenerate,
-  kSpeechGenerate,
-  kSpeechToText,
-  kSpeechLanguage,
-  kDescribe,
-  kDescribeVideo,
-  kVqa,
-  kQrCode,
-  kBarcode,
-  kOcr,
-  kAnalyze,
-  kDetect,
-};
 
 // The POST routes that models answer (docs/gateway.md): each turns an HTTP
 // request into a request to its configured model through the broker, and
@@ -45,8 +29,8 @@ class ModelRoutes {
  public:
   ModelRoutes(const GatewayConfig& config, BrokerCaller& broker, OutputStore& outputs);
 
-  // Answers one request whose body has been read.
-  void Handle(RouteAction action, HttpRequest request, Respond respond);
+  // Answers one request to `route` whose body has been read.
+  void Handle(const PostRoute& route, HttpRequest request, Respond respond);
 
   // POST /api/infer/<model>: {"inputs": {...}} in the CLI's JSON form
   // (client/json_tensors.h) in, {"outputs": {...}} out; any served model.
@@ -68,11 +52,11 @@ class ModelRoutes {
   // The declared inputs of `model`, from the broker's models reply (cached).
   void InputSpecs(const std::string& model, SpecsHandler done);
 
-  void Generate(RouteAction action, const HttpRequest& request, Respond respond);
+  void Generate(const PostRoute& route, const HttpRequest& request, Respond respond);
   // /api/speech/generate with "stream": true: audio/wav, chunked, as it is
   // synthesized (the model's partial replies).
   void StreamSpeech(protocol::NamedTensors inputs, Respond respond);
-  void Recognize(RouteAction action, Upload upload, Respond respond);
+  void Recognize(const PostRoute& route, Upload upload, Respond respond);
   void Analyze(const Upload& upload, Respond respond);
 
   const GatewayConfig& config_;

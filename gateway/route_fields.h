@@ -3,7 +3,7 @@
 #include <span>
 #include <string_view>
 
-#include "gateway/model_routes.h"
+#include "gateway/route_table.h"
 
 namespace botmodels {
 

@@ -1,11 +1,29 @@
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string_view>
 
-#include "gateway/model_routes.h"
+#include "common/gateway_config.h"
 
 namespace botmodels {
+
+// What a POST route does with its request.
+enum class RouteAction {
+  kImageGenerate,
+  kVideoGenerate,
+  kSpeechGenerate,
+  kSpeechToText,
+  kSpeechLanguage,
+  kDescribe,
+  kDescribeVideo,
+  kVqa,
+  kQrCode,
+  kBarcode,
+  kOcr,
+  kAnalyze,
+  kDetect,
+};
 
 // How a POST route takes its input.
 enum class BodyForm {
@@ -20,8 +38,9 @@ struct PostRoute {
   std::string_view path;
   RouteAction action;
   BodyForm form;
-  std::string_view summary;   // for the OpenAPI document
-  std::string_view alias_of;  // empty: not an alias
+  std::optional<ModelRoute> model;  // the [gateway.routes] key of its model; none: analyze, detect
+  std::string_view summary;         // for the OpenAPI document
+  std::string_view alias_of;        // empty: not an alias
 };
 
 // Every POST route, in the reference's order (docs/gateway.md).

@@ -71,7 +71,11 @@ class ModelRoutesTest : public ::testing::Test {
   // The route's answer, which the scripted broker gives at once.
   HttpResponse Answer(RouteAction action, HttpRequest request) {
     std::optional<HttpResponse> answer;
-    routes_.Handle(action, std::move(request), [&](HttpResponse r) { answer = std::move(r); });
+    const PostRoute* route = nullptr;
+    for (const PostRoute& r : PostRoutes()) {
+      if (r.action == action && !route) route = &r;
+    }
+    routes_.Handle(*route, std::move(request), [&](HttpResponse r) { answer = std::move(r); });
     EXPECT_TRUE(answer.has_value());
     return answer ? std::move(*answer) : HttpResponse();
   }
