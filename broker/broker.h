@@ -11,9 +11,9 @@
 #include "broker/broker_sockets.h"
 #include "broker/client_frontend.h"
 #include "broker/credentials.h"
-#include "broker/http_server.h"
 #include "broker/liveness.h"
 #include "broker/metrics.h"
+#include "broker/probe_server.h"
 #include "broker/process_launcher.h"
 #include "broker/readiness.h"
 #include "broker/refusal_log.h"
@@ -36,7 +36,7 @@ namespace botmodels {
 // malformed input with an error and bounds what it reads by config.limits.
 //
 // Single-threaded event loop (zmq::poll); not thread-safe. The HTTP server
-// has threads of its own (broker/http_server.h).
+// has threads of its own (broker/probe_server.h).
 class Broker final : private Outbox, private RequestHandler {
  public:
   // `models` come from the repository, `credentials` from LoadCredentials.
@@ -93,7 +93,7 @@ class Broker final : private Outbox, private RequestHandler {
   ClientFrontend frontend_;
   WorkerChannel channel_;
   Liveness liveness_;
-  std::optional<HttpServer> http_;      // unless [http] listen is ""
+  std::optional<ProbeServer> http_;     // unless [http] listen is ""
   std::optional<Readiness> readiness_;  // with http_
   std::optional<Admin> admin_;          // from Run(), once the workers are planned
   Clock::TimePoint last_housekeeping_;

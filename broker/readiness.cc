@@ -2,7 +2,7 @@
 
 namespace botmodels {
 
-Readiness::Readiness(const Clock& clock, Clock::TimePoint started, HttpServer& http,
+Readiness::Readiness(const Clock& clock, Clock::TimePoint started, ProbeServer& http,
                      const Metrics& metrics, const Router& router, const Supervisor& supervisor,
                      const std::vector<ModelConfig>& models)
     : clock_(clock),

@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "broker/http_server.h"
 #include "broker/metrics.h"
+#include "broker/probe_server.h"
 #include "broker/router.h"
 #include "broker/supervisor.h"
 #include "common/clock.h"
@@ -23,7 +23,7 @@ class Readiness {
  public:
   // References must outlive this object; `models` may change between calls.
   // `started`: when the broker started, for the uptime in /metrics.
-  Readiness(const Clock& clock, Clock::TimePoint started, HttpServer& http, const Metrics& metrics,
+  Readiness(const Clock& clock, Clock::TimePoint started, ProbeServer& http, const Metrics& metrics,
             const Router& router, const Supervisor& supervisor,
             const std::vector<ModelConfig>& models);
 
@@ -35,7 +35,7 @@ class Readiness {
 
  private:
   const Clock& clock_;
-  HttpServer& http_;
+  ProbeServer& http_;
   const Metrics& metrics_;
   const Router& router_;
   const Supervisor& supervisor_;

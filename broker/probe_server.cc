@@ -1,4 +1,4 @@
-#include "broker/http_server.h"
+#include "broker/probe_server.h"
 
 #include <httplib.h>
 
@@ -10,7 +10,7 @@ constexpr char kPrometheus[] = "text/plain; version=0.0.4; charset=utf-8";
 
 }  // namespace
 
-HttpServer::HttpServer(std::chrono::milliseconds stale_after)
+ProbeServer::ProbeServer(std::chrono::milliseconds stale_after)
     : stale_after_(stale_after), server_(std::make_unique<httplib::Server>()) {
   server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     std::lock_guard lock(mutex_);
@@ -44,9 +44,9 @@ HttpServer::HttpServer(std::chrono::milliseconds stale_after)
   });
 }
 
-HttpServer::~HttpServer() { Stop(); }
+ProbeServer::~ProbeServer() { Stop(); }
 
-Result<int> HttpServer::Start(const std::string& listen) {
+Result<int> ProbeServer::Start(const std::string& listen) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos) {
     return Status(ErrorCode::kInvalidRequest, "http listen '" + listen + "': expected host:port");
@@ -73,13 +73,13 @@ Result<int> HttpServer::Start(const std::string& listen) {
   return bound;
 }
 
-void HttpServer::Stop() {
+void ProbeServer::Stop() {
   if (!thread_.joinable()) return;
   server_->stop();
   thread_.join();
 }
 
-void HttpServer::Publish(HealthSnapshot snapshot) {
+void ProbeServer::Publish(HealthSnapshot snapshot) {
   std::lock_guard lock(mutex_);
   snapshot_ = std::move(snapshot);
   published_ = std::chrono::steady_clock::now();

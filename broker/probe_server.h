@@ -28,10 +28,10 @@ struct HealthSnapshot {
 // the loop has not published within `stale_after` (the loop is stuck).
 //
 // Thread-safe: Publish() from the loop, handlers on the server's threads.
-class HttpServer {
+class ProbeServer {
  public:
-  explicit HttpServer(std::chrono::milliseconds stale_after);
-  ~HttpServer();  // Stop()
+  explicit ProbeServer(std::chrono::milliseconds stale_after);
+  ~ProbeServer();  // Stop()
 
   // Binds `listen` ("host:port"; port 0 picks a free one) and starts serving.
   // Returns the bound port.
