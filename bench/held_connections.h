@@ -19,7 +19,6 @@ class HeldConnections {
   // Connections the server has not closed yet (it may cut slow ones at its
   // header timeout, and idle ones at its idle timeout).
   int open() const;
-  int opened() const { return static_cast<int>(fds_.size()); }
 
  private:
   void Trickle();

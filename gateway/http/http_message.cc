@@ -29,11 +29,6 @@ std::string_view HttpHeaders::Get(std::string_view name) const {
   return {};
 }
 
-bool HttpHeaders::Has(std::string_view name) const {
-  return std::any_of(fields_.begin(), fields_.end(),
-                     [&](const auto& field) { return SameName(field.first, name); });
-}
-
 void HttpHeaders::Set(std::string_view name, std::string value) {
   std::erase_if(fields_, [&](const auto& field) { return SameName(field.first, name); });
   fields_.emplace_back(std::string(name), std::move(value));
@@ -57,13 +52,6 @@ std::vector<std::pair<std::string, std::string>> HttpRequest::Params() const {
         eq == std::string_view::npos ? std::string() : PercentDecode(item.substr(eq + 1), true));
   }
   return params;
-}
-
-std::optional<std::string> HttpRequest::Param(std::string_view name) const {
-  for (auto& [key, value] : Params()) {
-    if (key == name) return std::move(value);
-  }
-  return std::nullopt;
 }
 
 bool HttpRequest::HasType(std::string_view type) const {

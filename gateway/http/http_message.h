@@ -18,7 +18,6 @@ class HttpHeaders {
  public:
   // The first value of `name`, or empty.
   std::string_view Get(std::string_view name) const;
-  bool Has(std::string_view name) const;
   // Replaces every value of `name` with `value`.
   void Set(std::string_view name, std::string value);
   void Add(std::string name, std::string value);
@@ -41,8 +40,6 @@ struct HttpRequest {
   std::string remote_addr;  // the peer's address, "127.0.0.1" or "::1"
   bool keep_alive = true;
 
-  // The query parameter `name`, decoded ('+' is a space), if present.
-  std::optional<std::string> Param(std::string_view name) const;
   // Every query parameter, decoded, in order.
   std::vector<std::pair<std::string, std::string>> Params() const;
   // Whether Content-Type's media type is `type` (lower case), parameters aside.
