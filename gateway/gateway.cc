@@ -76,7 +76,10 @@ Gateway::Gateway(GatewayConfig config, ApiKeys keys, ClientOptions broker)
       broker_(std::move(broker), server_.io_threads(), server_.io_context()),
       outputs_(config_.outputs_dir, config_.outputs_retention, config_.outputs_max_bytes),
       routes_(config_, broker_, outputs_) {
-  for (const PostRoute& route : PostRoutes()) post_routes_[std::string(route.path)] = &route;
+  for (const PostRoute& route : PostRoutes()) {
+    post_routes_[std::string(route.path)] = &route;
+    if (!route.alias.empty()) post_routes_[std::string(route.alias)] = &route;
+  }
 }
 
 Gateway::~Gateway() { Stop(); }
@@ -122,18 +125,16 @@ void Gateway::SweepOutputs() {
   }
 }
 
-Result<Gateway::Endpoint> Gateway::Find(const HttpRequest& request) const {
+Gateway::Endpoint Gateway::Find(const HttpRequest& request) const {
   using Kind = Endpoint::Kind;
   const std::string& path = request.path;
   const bool post = request.method == "POST", get = request.method == "GET";
   Endpoint endpoint;
-  bool known = true;
+  bool wanted = post;  // the method the path is for
   if (const auto it = post_routes_.find(path); it != post_routes_.end()) {
     endpoint = {Kind::kPost, protocol::Role::kInfer, false, it->second};
-    if (post) return endpoint;
   } else if (path.rfind(kInferPrefix, 0) == 0 && ModelName(path.substr(kInferPrefix.size()))) {
     endpoint.kind = Kind::kInfer;
-    if (post) return endpoint;
   } else if (path == "/" || path == "/api/health" || path == "/api/openapi.json" ||
              path.rfind(kOutputsPrefix, 0) == 0) {
     endpoint.open = true;
@@ -141,16 +142,16 @@ Result<Gateway::Endpoint> Gateway::Find(const HttpRequest& request) const {
                     : path == "/api/health" ? Kind::kHealth
                     : path[1] == 'o'        ? Kind::kOutputs
                                             : Kind::kOpenApi;
-    if (get) return endpoint;
+    wanted = get;
   } else if (path == "/api/models" || path == "/api/status") {
     endpoint.kind = path == "/api/models" ? Kind::kModels : Kind::kStatus;
     endpoint.role = path == "/api/models" ? protocol::Role::kInfer : protocol::Role::kAdmin;
-    if (get) return endpoint;
+    wanted = get;
   } else {
-    known = false;
+    return {Kind::kNotFound};
   }
-  return Status(known ? ErrorCode::kPermissionDenied : ErrorCode::kUnknownModel,
-                known ? "Method Not Allowed" : "Not Found");
+  if (!wanted) return {Kind::kNotAllowed};
+  return endpoint;
 }
 
 std::optional<HttpResponse> Gateway::Screen(const HttpRequest& request) {
@@ -164,14 +165,15 @@ std::optional<HttpResponse> Gateway::Screen(const HttpRequest& request) {
     }
     return response;
   }
-  auto endpoint = Find(request);
+  const Endpoint endpoint = Find(request);
   std::optional<HttpResponse> refused;
-  if (!endpoint.ok()) {
-    const bool missing = endpoint.status().code() == ErrorCode::kUnknownModel;
-    refused = JsonResponse({{"detail", endpoint.status().message()}}, missing ? 404 : 405);
-    if (!missing) refused->headers.Set("Allow", "GET, POST, OPTIONS");
-  } else if (!endpoint->open) {
-    refused = Authorize(request, endpoint->role);
+  if (endpoint.kind == Endpoint::Kind::kNotFound) {
+    refused = JsonResponse({{"detail", "Not Found"}}, 404);
+  } else if (endpoint.kind == Endpoint::Kind::kNotAllowed) {
+    refused = JsonResponse({{"detail", "Method Not Allowed"}}, 405);
+    refused->headers.Set("Allow", "GET, POST, OPTIONS");
+  } else if (!endpoint.open) {
+    refused = Authorize(request, endpoint.role);
   }
   if (refused && !config_.cors_origin.empty()) {
     refused->headers.Set("Access-Control-Allow-Origin", config_.cors_origin);
@@ -200,12 +202,14 @@ std::optional<HttpResponse> Gateway::Authorize(const HttpRequest& request,
 void Gateway::Handle(HttpRequest request, Respond respond) {
   auto answer = std::make_shared<Answer>(std::move(respond), config_.cors_origin);
   Respond send = [answer](HttpResponse response) { answer->Send(std::move(response)); };
-  auto endpoint = Find(request);  // Screen() let it through: it is found
-  if (!endpoint.ok()) return send(JsonResponse({{"detail", endpoint.status().message()}}, 404));
+  const Endpoint endpoint = Find(request);  // Screen() let it through: it is found
   try {
-    switch (endpoint->kind) {
+    switch (endpoint.kind) {
+      case Endpoint::Kind::kNotFound:
+      case Endpoint::Kind::kNotAllowed:
+        return send(JsonResponse({{"detail", "Not Found"}}, 404));
       case Endpoint::Kind::kPost:
-        return routes_.Handle(*endpoint->route, std::move(request), std::move(send));
+        return routes_.Handle(*endpoint.route, std::move(request), std::move(send));
       case Endpoint::Kind::kInfer: {
         const std::string model = request.path.substr(kInferPrefix.size());
         return routes_.Infer(model, std::move(request), std::move(send));

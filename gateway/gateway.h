@@ -20,7 +20,7 @@
 #include "gateway/http/http_server.h"
 #include "gateway/model_routes.h"
 #include "gateway/output_store.h"
-#include "gateway/route_table.h"
+#include "gateway/routes/route_table.h"
 
 namespace botmodels {
 
@@ -54,14 +54,24 @@ class Gateway : public HttpHandler {
  private:
   // What a request's method and path name.
   struct Endpoint {
-    enum class Kind { kPost, kInfer, kRoot, kHealth, kOpenApi, kOutputs, kModels, kStatus };
+    enum class Kind {
+      kNotFound,    // no such path: 404
+      kNotAllowed,  // a path, but not for this method: 405
+      kPost,
+      kInfer,
+      kRoot,
+      kHealth,
+      kOpenApi,
+      kOutputs,
+      kModels,
+      kStatus,
+    };
     Kind kind = Kind::kRoot;
     protocol::Role role = protocol::Role::kInfer;
     bool open = false;                 // no key needed
     const PostRoute* route = nullptr;  // kPost's row
   };
-  // The endpoint, or the 404/405 answer.
-  Result<Endpoint> Find(const HttpRequest& request) const;
+  Endpoint Find(const HttpRequest& request) const;
   // nullopt when the request's X-API-Key is a key of `role` or above, or it
   // has none, comes from keyless_from and needs only infer; else 401 or 403.
   std::optional<HttpResponse> Authorize(const HttpRequest& request, protocol::Role role) const;
@@ -73,7 +83,7 @@ class Gateway : public HttpHandler {
 
   const GatewayConfig config_;
   const ApiKeys keys_;
-  std::unordered_map<std::string, const PostRoute*> post_routes_;  // by path
+  std::unordered_map<std::string, const PostRoute*> post_routes_;  // by path and alias
   HttpServer server_;
   BrokerHop broker_;
   OutputStore outputs_;

@@ -4,7 +4,6 @@
 
 #include <array>
 #include <cmath>
-#include <ctime>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -13,14 +12,10 @@
 #include "gateway/anomaly_detector.h"
 #include "gateway/http_error.h"
 #include "gateway/infer_json.h"
-#include "gateway/route_fields.h"
-#include "gateway/route_replies.h"
+#include "gateway/routes/route_replies.h"
 #include "gateway/stream_source.h"
 #include "models/codecs/wav.h"
-#include "models/diffusion/diffusion_spec.h"
-#include "models/pipelines/caption_spec.h"
 #include "models/speech/tts_spec.h"
-#include "models/vision/ocr_spec.h"
 
 namespace botmodels {
 namespace {
@@ -48,21 +43,6 @@ size_t Utf8Chars(const std::string& text) {
   size_t n = 0;
   for (unsigned char c : text) n += (c & 0xC0) != 0x80;
   return n;
-}
-
-// "2026-11-30T10:15:00.123456", as Python's datetime.utcnow().isoformat().
-std::string UtcTimestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
-      1'000'000;
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[40];
-  const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(text + n, sizeof text - n, ".%06lld", static_cast<long long>(micros));
-  return text;
 }
 
 // A JSON request's fields, checked as the Python service's pydantic models
@@ -140,48 +120,9 @@ class Fields {
 };
 
 // The fields a route's response has when it fails, beside detail and code.
-json FailureFields(RouteAction action, const std::string& message) {
-  switch (action) {
-    case RouteAction::kImageGenerate:
-    case RouteAction::kVideoGenerate:
-    case RouteAction::kSpeechGenerate:
-      return {{"status", "error"},
-              {"file_path", nullptr},
-              {"generation_time", nullptr},
-              {"error", message},
-              {"timestamp", UtcTimestamp()}};
-    case RouteAction::kQrCode:
-      return {{"success", false},
-              {"data", nullptr},
-              {"codes", json::array()},
-              {"count", 0},
-              {"error", message}};
-    case RouteAction::kBarcode:
-      return {{"success", false}, {"barcodes", json::array()}, {"count", 0}, {"error", message}};
-    case RouteAction::kOcr:
-      return {{"success", false},    {"text", ""},      {"confidence", 0},
-              {"language", nullptr}, {"word_count", 0}, {"error", message}};
-    case RouteAction::kAnalyze:
-      return {{"success", false}, {"error", message}};
-    default:
-      return {{"error", message}};
-  }
+json FailureFields(const PostRoute& route, std::string_view message) {
+  return route.failure ? route.failure(message) : json{{"error", message}};
 }
-
-// The model input each file route sends its upload as.
-const char* FileInput(RouteAction action) {
-  switch (action) {
-    case RouteAction::kSpeechToText:
-    case RouteAction::kSpeechLanguage:
-      return "audio";
-    case RouteAction::kDescribeVideo:
-      return "video";
-    default:
-      return "image";
-  }
-}
-
-using Call = ModelRoutes::Call;
 
 // A WAV header whose sizes say "to the end": the length of streamed speech
 // is not known when its header goes out.
@@ -194,35 +135,14 @@ Status Unserved(ModelRoute route) {
       .WithRetryable(false);
 }
 
-// A recognition route's reply fields from its model's outputs.
-json RecognitionReply(RouteAction action, const Call& call) {
-  const NamedTensors& out = call.outputs;
-  switch (action) {
-    case RouteAction::kSpeechToText:
-      return route_replies::SpeechToText(out);
-    case RouteAction::kSpeechLanguage:
-      return route_replies::Language(out);
-    case RouteAction::kDescribeVideo:
-      return route_replies::VideoDescription(out, call.seconds);
-    case RouteAction::kQrCode:
-      return route_replies::QrCodes(out);
-    case RouteAction::kBarcode:
-      return route_replies::Barcodes(out);
-    case RouteAction::kOcr:
-      return route_replies::Ocr(out);
-    default:
-      return route_replies::Description(out, call.seconds);
-  }
-}
-
 // /api/vision/analyze's reply from its three stages.
-HttpResponse AnalysisReply(const Result<Call>& describe, const Result<Call>& ocr,
-                           const Result<Call>& codes) {
+HttpResponse AnalysisReply(const PostRoute& route, const Result<ModelCall>& describe,
+                           const Result<ModelCall>& ocr, const Result<ModelCall>& codes) {
   json body = {{"success", true},        {"description", nullptr},     {"text", nullptr},
                {"codes", json::array()}, {"metadata", json::object()}, {"error", nullptr}};
   std::optional<Status> invalid;  // an image no stage could read
   int failed = 0;
-  const auto note = [&](const Result<Call>& result, const char* error_field) {
+  const auto note = [&](const Result<ModelCall>& result, const char* error_field) {
     if (result.ok()) return true;
     body[error_field] = result.status().message();
     ++failed;
@@ -245,7 +165,7 @@ HttpResponse AnalysisReply(const Result<Call>& describe, const Result<Call>& ocr
   }
   if (!body["metadata"].is_object()) body["metadata"] = json::object();
   if (failed == 3 && invalid) {
-    return ErrorResponse(*invalid, FailureFields(RouteAction::kAnalyze, invalid->message()));
+    return ErrorResponse(*invalid, FailureFields(route, invalid->message()));
   }
   return JsonResponse(body);
 }
@@ -280,7 +200,7 @@ void ModelRoutes::RunModel(const std::string& model, NamedTensors inputs,
           }
           return done(Status(reply->status).WithRetryable(reply->retryable));
         }
-        Call call;
+        ModelCall call;
         call.outputs = std::move(reply->outputs);
         call.seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -290,50 +210,45 @@ void ModelRoutes::RunModel(const std::string& model, NamedTensors inputs,
 
 void ModelRoutes::RunRoute(ModelRoute route, NamedTensors inputs, CallHandler done) {
   const std::string& model = config_.Model(route);
-  if (model.empty()) {
-    return done(Status(ErrorCode::kUnavailable,
-                       "no model serves this route: set [gateway.routes] " +
-                           std::string(ModelRouteKey(route)) + " in the gateway's config")
-                    .WithRetryable(false));
-  }
+  if (model.empty()) return done(Unserved(route));
   RunModel(model, std::move(inputs), config_.Timeout(route), std::move(done));
 }
 
 void ModelRoutes::Handle(const PostRoute& route, HttpRequest request, Respond respond) {
-  const RouteAction action = route.action;
-  switch (action) {
-    case RouteAction::kImageGenerate:
-    case RouteAction::kVideoGenerate:
-    case RouteAction::kSpeechGenerate:
+  switch (route.handler) {
+    case RouteHandler::kGenerate:
+    case RouteHandler::kSpeak:
       return Generate(route, request, std::move(respond));
-    case RouteAction::kDetect: {
-      const json parsed = json::parse(request.body, nullptr, false);
-      if (parsed.is_discarded()) return respond(ErrorResponse(InvalidRequest("body: not JSON")));
-      auto result = AnomalyDetector::Detect(parsed);
-      if (!result.ok()) return respond(ValidationError("data", result.status().message()));
-      return respond(JsonResponse(*result));
-    }
-    default:
+    case RouteHandler::kDetect:
+      return Detect(request, std::move(respond));
+    case RouteHandler::kRecognize:
+    case RouteHandler::kAnalyze:
       break;
   }
   auto upload = uploads_.Read(std::move(request));
   if (!upload.ok()) {
-    return respond(
-        ErrorResponse(upload.status(), FailureFields(action, upload.status().message())));
+    return respond(ErrorResponse(upload.status(), FailureFields(route, upload.status().message())));
   }
   if (!upload->file) return respond(ValidationError("file", "field required"));
-  if (action == RouteAction::kAnalyze) return Analyze(*upload, std::move(respond));
+  if (route.handler == RouteHandler::kAnalyze) return Analyze(route, *upload, std::move(respond));
   Recognize(route, std::move(*upload), std::move(respond));
 }
 
+void ModelRoutes::Detect(const HttpRequest& request, Respond respond) {
+  const json parsed = json::parse(request.body, nullptr, false);
+  if (parsed.is_discarded()) return respond(ErrorResponse(InvalidRequest("body: not JSON")));
+  auto result = AnomalyDetector::Detect(parsed);
+  if (!result.ok()) return respond(ValidationError("data", result.status().message()));
+  respond(JsonResponse(*result));
+}
+
 void ModelRoutes::Generate(const PostRoute& route, const HttpRequest& request, Respond respond) {
-  const RouteAction action = route.action;
   const json parsed = json::parse(request.body, nullptr, false);
   if (!parsed.is_object()) return respond(ValidationError("body", "expected a JSON object"));
   Fields fields(parsed);
   NamedTensors inputs;
-  for (const FieldSpec& f : JsonFields(action)) {
-    if (f.input.empty()) continue;  // read by the route below
+  for (const FieldSpec& f : route.fields) {
+    if (f.input.empty()) continue;  // read by the handler below
     const std::string name(f.name), input(f.input);
     switch (f.kind) {
       case FieldKind::kPrompt:
@@ -363,57 +278,37 @@ void ModelRoutes::Generate(const PostRoute& route, const HttpRequest& request, R
         break;
     }
   }
-  OutputKind kind = OutputKind::kImage;
-  const char* output = diffusion_io::kImage;
-  if (action == RouteAction::kVideoGenerate) {
-    kind = OutputKind::kVideo;
-    output = diffusion_io::kVideo;
-  } else if (action == RouteAction::kSpeechGenerate) {
-    kind = OutputKind::kAudio;
-    output = tts_io::kAudio;
-    // "default" and English keep the model's own voice; others are asked for.
-    const std::string voice = fields.Text("voice", "default");
-    const std::string language = fields.Text("language", "en");
-    if (voice != "default" && !voice.empty()) {
-      inputs[tts_io::kVoice] = String(voice);
-    } else if (language != "en" && language != "en-us" && !language.empty()) {
-      inputs[tts_io::kLanguage] = String(language);
-    }
-  }
-  const bool stream = action == RouteAction::kSpeechGenerate && fields.Flag("stream");
+  if (route.adjust) route.adjust(inputs);
+  const bool stream = route.handler == RouteHandler::kSpeak && fields.Flag("stream");
   if (!fields.ok()) return respond(ValidationError(fields.field(), fields.message()));
-  if (stream) return StreamSpeech(std::move(inputs), std::move(respond));
+  if (stream) return StreamSpeech(route, std::move(inputs), std::move(respond));
 
   RunRoute(*route.model, std::move(inputs),
-           [this, action, kind, output, respond = std::move(respond)](Result<Call> call) {
+           [this, &route, respond = std::move(respond)](Result<ModelCall> call) {
              const auto fail = [&](const Status& status) {
-               respond(ErrorResponse(status, FailureFields(action, status.message())));
+               respond(ErrorResponse(status, FailureFields(route, status.message())));
              };
              if (!call.ok()) return fail(call.status());
-             const auto it = call->outputs.find(output);
+             const auto it = call->outputs.find(std::string(route.product));
              if (it == call->outputs.end() || it->second.dtype != DType::kBytes) {
                return fail({ErrorCode::kInternal,
-                            std::string("the model returned no '") + output + "' bytes"});
+                            "the model returned no '" + std::string(route.product) + "' bytes"});
              }
-             auto path = outputs_.Save(kind, it->second.data);
+             auto path = outputs_.Save(route.product_kind, it->second.data);
              if (!path.ok()) return fail(path.status());
-             respond(JsonResponse({{"status", "completed"},
-                                   {"file_path", *path},
-                                   {"generation_time", call->seconds},
-                                   {"error", nullptr},
-                                   {"timestamp", UtcTimestamp()}}));
+             respond(JsonResponse(route_replies::Generated(*path, call->seconds)));
            });
 }
 
-void ModelRoutes::StreamSpeech(NamedTensors inputs, Respond respond) {
-  const ModelRoute route = ModelRoute::kSpeechGenerate;
-  const auto fail = [respond](const Status& status) {
-    respond(ErrorResponse(status, FailureFields(RouteAction::kSpeechGenerate, status.message())));
+void ModelRoutes::StreamSpeech(const PostRoute& route, NamedTensors inputs, Respond respond) {
+  const auto fail = [&route, respond](const Status& status) {
+    respond(ErrorResponse(status, FailureFields(route, status.message())));
   };
-  if (config_.Model(route).empty()) return fail(Unserved(route));
+  const std::string& model = config_.Model(*route.model);
+  if (model.empty()) return fail(Unserved(*route.model));
   protocol::Request request;
   request.op = protocol::Op::kInfer;
-  request.model = config_.Model(route);
+  request.model = model;
   request.inputs = std::move(inputs);
   request.stream = true;
   // The response starts with the first piece of audio: until then a failure
@@ -421,7 +316,7 @@ void ModelRoutes::StreamSpeech(NamedTensors inputs, Respond respond) {
   // lane, one after the other.
   auto body = std::make_shared<std::shared_ptr<StreamSource>>();
   broker_.Stream(
-      std::move(request), config_.Timeout(route),
+      std::move(request), config_.Timeout(*route.model),
       [body, respond](protocol::Reply partial) {
         const auto pcm = partial.outputs.find(tts_io::kPcm);
         if (pcm == partial.outputs.end() || pcm->second.dtype != DType::kBytes) return;
@@ -452,10 +347,9 @@ void ModelRoutes::StreamSpeech(NamedTensors inputs, Respond respond) {
 }
 
 void ModelRoutes::Recognize(const PostRoute& route, Upload upload, Respond respond) {
-  const RouteAction action = route.action;
   NamedTensors inputs;
-  inputs[FileInput(action)] = Bytes(std::move(*upload.file));
-  for (const FieldSpec& f : FormFields(action)) {
+  inputs[std::string(route.upload)] = Bytes(std::move(*upload.file));
+  for (const FieldSpec& f : route.fields) {
     const std::string name(f.name), input(f.input);
     const auto it = upload.fields.find(name);
     const std::string* value =
@@ -477,36 +371,36 @@ void ModelRoutes::Recognize(const PostRoute& route, Upload upload, Respond respo
     }
   }
   RunRoute(*route.model, std::move(inputs),
-           [action, respond = std::move(respond)](Result<Call> call) {
+           [&route, respond = std::move(respond)](Result<ModelCall> call) {
              if (!call.ok()) {
                return respond(
-                   ErrorResponse(call.status(), FailureFields(action, call.status().message())));
+                   ErrorResponse(call.status(), FailureFields(route, call.status().message())));
              }
-             respond(JsonResponse(RecognitionReply(action, *call)));
+             respond(JsonResponse(route.reply(*call)));
            });
 }
 
-void ModelRoutes::Analyze(const Upload& upload, Respond respond) {
+void ModelRoutes::Analyze(const PostRoute& route, const Upload& upload, Respond respond) {
   // The three stages run at once; a stage that fails (or has no model)
   // leaves its field empty and says why. The last to answer replies.
   struct Join {
     std::mutex mutex;
     int left = 3;
-    std::array<std::optional<Result<Call>>, 3> results;
+    std::array<std::optional<Result<ModelCall>>, 3> results;
   };
   auto join = std::make_shared<Join>();
   const ModelRoute stages[] = {ModelRoute::kVisionDescribe, ModelRoute::kVisionOcr,
                                ModelRoute::kVisionBarcode};
   for (size_t i = 0; i < 3; ++i) {
     NamedTensors inputs;
-    inputs[caption_io::kImage] = Bytes(*upload.file);
-    RunRoute(stages[i], std::move(inputs), [join, i, respond](Result<Call> result) {
+    inputs[std::string(route.upload)] = Bytes(*upload.file);
+    RunRoute(stages[i], std::move(inputs), [&route, join, i, respond](Result<ModelCall> result) {
       {
         std::lock_guard lock(join->mutex);
         join->results[i] = std::move(result);
         if (--join->left > 0) return;
       }
-      respond(AnalysisReply(*join->results[0], *join->results[1], *join->results[2]));
+      respond(AnalysisReply(route, *join->results[0], *join->results[1], *join->results[2]));
     });
   }
 }
@@ -555,7 +449,7 @@ void ModelRoutes::Infer(const std::string& model, HttpRequest request, Respond r
     if (envelope) return respond(ValidationError("inputs", inputs.status().message()));
     if (!inputs.ok()) return respond(ErrorResponse(inputs.status()));
     RunModel(model, std::move(*inputs), GatewayConfig::kDefaultTimeout,
-             [respond](Result<Call> call) {
+             [respond](Result<ModelCall> call) {
                if (!call.ok()) return respond(ErrorResponse(call.status()));
                respond(HttpResponse::Text(200, "application/json", InferReplyJson(call->outputs)));
              });

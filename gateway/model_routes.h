@@ -13,7 +13,7 @@
 #include "gateway/broker_caller.h"
 #include "gateway/http/http_message.h"
 #include "gateway/output_store.h"
-#include "gateway/route_table.h"
+#include "gateway/routes/post_route.h"
 #include "gateway/upload_reader.h"
 
 namespace botmodels {
@@ -29,18 +29,15 @@ class ModelRoutes {
  public:
   ModelRoutes(const GatewayConfig& config, BrokerCaller& broker, OutputStore& outputs);
 
-  // Answers one request to `route` whose body has been read.
+  // Answers one request to `route` (a row of PostRoutes()) whose body has
+  // been read.
   void Handle(const PostRoute& route, HttpRequest request, Respond respond);
 
   // POST /api/infer/<model>: {"inputs": {...}} in the CLI's JSON form
   // (client/json_tensors.h) in, {"outputs": {...}} out; any served model.
   void Infer(const std::string& model, HttpRequest request, Respond respond);
 
-  struct Call {
-    protocol::NamedTensors outputs;
-    double seconds = 0;  // how long the model took, as the caller saw it
-  };
-  using CallHandler = std::function<void(Result<Call>)>;
+  using CallHandler = std::function<void(Result<ModelCall>)>;
 
  private:
   using SpecsHandler = std::function<void(Result<std::vector<protocol::TensorSpec>>)>;
@@ -52,12 +49,15 @@ class ModelRoutes {
   // The declared inputs of `model`, from the broker's models reply (cached).
   void InputSpecs(const std::string& model, SpecsHandler done);
 
+  // The handlers (RouteHandler); `route` is a row of PostRoutes(), which
+  // outlives every request.
   void Generate(const PostRoute& route, const HttpRequest& request, Respond respond);
-  // /api/speech/generate with "stream": true: audio/wav, chunked, as it is
-  // synthesized (the model's partial replies).
-  void StreamSpeech(protocol::NamedTensors inputs, Respond respond);
+  // kSpeak with "stream": true: audio/wav, chunked, as it is synthesized
+  // (the model's partial replies).
+  void StreamSpeech(const PostRoute& route, protocol::NamedTensors inputs, Respond respond);
   void Recognize(const PostRoute& route, Upload upload, Respond respond);
-  void Analyze(const Upload& upload, Respond respond);
+  void Analyze(const PostRoute& route, const Upload& upload, Respond respond);
+  void Detect(const HttpRequest& request, Respond respond);
 
   const GatewayConfig& config_;
   BrokerCaller& broker_;

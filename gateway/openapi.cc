@@ -1,7 +1,6 @@
 #include "gateway/openapi.h"
 
-#include "gateway/route_fields.h"
-#include "gateway/route_table.h"
+#include "gateway/routes/route_table.h"
 
 namespace botmodels {
 namespace {
@@ -15,9 +14,9 @@ json Integer(int fallback, int min, int max) {
 json String() { return {{"type", "string"}}; }
 
 // The fields of a JSON route's body, from the rows that check them.
-json BodyFields(RouteAction action) {
+json BodyFields(const PostRoute& route) {
   json fields = json::object();
-  for (const FieldSpec& f : JsonFields(action)) {
+  for (const FieldSpec& f : route.fields) {
     json& field = fields[std::string(f.name)];
     switch (f.kind) {
       case FieldKind::kPrompt:
@@ -50,9 +49,9 @@ json BodyFields(RouteAction action) {
 }
 
 // The form fields a file route takes besides the file.
-json FileRouteFields(RouteAction action) {
+json FileRouteFields(const PostRoute& route) {
   json fields = {{"file", {{"type", "string"}, {"format", "binary"}}}};
-  for (const FieldSpec& f : FormFields(action)) {
+  for (const FieldSpec& f : route.fields) {
     json& field = fields[std::string(f.name)];
     if (f.kind == FieldKind::kInteger) {
       field =
@@ -65,14 +64,14 @@ json FileRouteFields(RouteAction action) {
   return fields;
 }
 
-json Operation(const PostRoute& route) {
+// `summary`: the route's, or "Alias of <path>" for botserver's other spelling.
+json Operation(const PostRoute& route, const std::string& summary) {
   json content;
-  if (route.form == BodyForm::kJson) {
-    content["application/json"]["schema"] = {{"type", "object"},
-                                             {"properties", BodyFields(route.action)}};
+  if (!TakesFile(route.handler)) {
+    content["application/json"]["schema"] = {{"type", "object"}, {"properties", BodyFields(route)}};
   } else {
     content["multipart/form-data"]["schema"] = {
-        {"type", "object"}, {"properties", FileRouteFields(route.action)}, {"required", {"file"}}};
+        {"type", "object"}, {"properties", FileRouteFields(route)}, {"required", {"file"}}};
     content["application/octet-stream"]["schema"] = {{"type", "string"}, {"format", "binary"}};
     content["application/json"]["schema"] = {{"type", "object"},
                                              {"properties", {{"image_path", String()}}}};
@@ -82,8 +81,7 @@ json Operation(const PostRoute& route) {
                 {"content",
                  {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
   };
-  json op = {{"summary", route.alias_of.empty() ? std::string(route.summary)
-                                                : "Alias of " + std::string(route.alias_of)},
+  json op = {{"summary", summary},
              {"requestBody", {{"required", true}, {"content", content}}},
              {"security", {{{"ApiKey", json::array()}}}},
              {"responses",
@@ -115,8 +113,13 @@ json RouteModels(const GatewayConfig& config) {
 
 json OpenApiDocument(const GatewayConfig& config) {
   json paths = json::object();
-  for (const PostRoute& route : PostRoutes())
-    paths[std::string(route.path)]["post"] = Operation(route);
+  for (const PostRoute& route : PostRoutes()) {
+    paths[std::string(route.path)]["post"] = Operation(route, std::string(route.summary));
+    if (!route.alias.empty()) {
+      paths[std::string(route.alias)]["post"] =
+          Operation(route, "Alias of " + std::string(route.path));
+    }
+  }
   const auto get = [&](const char* path, const char* summary, bool key) {
     json op = {{"summary", summary}, {"responses", {{"200", {{"description", "OK"}}}}}};
     if (key) op["security"] = {{{"ApiKey", json::array()}}};

@@ -6,11 +6,12 @@
 
 #include <deque>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 
 #include "common/value.h"
 #include "gateway/openapi.h"
-#include "gateway/route_fields.h"
-#include "gateway/route_table.h"
+#include "gateway/routes/route_table.h"
 #include "models/codecs/wav.h"
 #include "tests/testutil.h"
 
@@ -69,12 +70,14 @@ class ModelRoutesTest : public ::testing::Test {
   }
 
   // The route's answer, which the scripted broker gives at once.
-  HttpResponse Answer(RouteAction action, HttpRequest request) {
+  HttpResponse Answer(std::string_view path, HttpRequest request) {
     std::optional<HttpResponse> answer;
     const PostRoute* route = nullptr;
     for (const PostRoute& r : PostRoutes()) {
-      if (r.action == action && !route) route = &r;
+      if (r.path == path) route = &r;
     }
+    if (!route) ADD_FAILURE() << "no route " << path;
+    if (!route) return HttpResponse();
     routes_.Handle(*route, std::move(request), [&](HttpResponse r) { answer = std::move(r); });
     EXPECT_TRUE(answer.has_value());
     return answer ? std::move(*answer) : HttpResponse();
@@ -109,7 +112,7 @@ TEST_F(ModelRoutesTest, OcrSendsTheUploadToItsModelAndShapesTheReply) {
                                      {"words", Value(json::array({"Olá", "mundo"}))}}));
   HttpRequest request = Raw("image bytes");
   request.query = "language=por";
-  const HttpResponse r = Answer(RouteAction::kOcr, std::move(request));
+  const HttpResponse r = Answer("/api/vision/ocr", std::move(request));
   ASSERT_EQ(broker_.requests.size(), 1u);
   const protocol::Request& sent = broker_.requests[0];
   EXPECT_EQ(sent.model, "ocr");
@@ -128,14 +131,14 @@ TEST_F(ModelRoutesTest, ModelErrorsKeepTheirStatusAndTheRoutesFailureFields) {
   full.status = Status(ErrorCode::kOverloaded, "queue full");
   full.retryable = true;
   broker_.replies.push_back(full);
-  const HttpResponse r = Answer(RouteAction::kOcr, Raw("x"));
+  const HttpResponse r = Answer("/api/vision/ocr", Raw("x"));
   EXPECT_EQ(r.status, 429);
   EXPECT_EQ(r.headers.Get("Retry-After"), "1");
   const json body = json::parse(r.body);
   EXPECT_EQ(body["code"], "overloaded");
   EXPECT_EQ(body["success"], false) << "OCR's own failure field";
 
-  const HttpResponse unserved = Answer(RouteAction::kBarcode, Raw("x"));
+  const HttpResponse unserved = Answer("/api/vision/barcode", Raw("x"));
   EXPECT_EQ(unserved.status, 503);
   EXPECT_NE(json::parse(unserved.body)["detail"].get<std::string>().find("vision_barcode"),
             std::string::npos);
@@ -151,7 +154,7 @@ TEST_F(ModelRoutesTest, StreamedSpeechIsAWavMadeOfThePartials) {
   }
   broker_.replies.push_back(Outputs({{"sample_rate", Value(16000)}}));
   const HttpResponse r =
-      Answer(RouteAction::kSpeechGenerate, Json({{"prompt", "hello"}, {"stream", true}}));
+      Answer("/api/speech/generate", Json({{"prompt", "hello"}, {"stream", true}}));
   ASSERT_TRUE(broker_.requests.at(0).stream);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.headers.Get("Content-Type"), "audio/wav");
@@ -173,10 +176,62 @@ TEST_F(ModelRoutesTest, StreamedSpeechIsAWavMadeOfThePartials) {
 TEST_F(ModelRoutesTest, AStreamThatFailsBeforeItsFirstAudioIsAnErrorResponse) {
   broker_.replies.push_back(Status(ErrorCode::kUnavailable, "no worker"));
   const HttpResponse r =
-      Answer(RouteAction::kSpeechGenerate, Json({{"prompt", "hello"}, {"stream", true}}));
+      Answer("/api/speech/generate", Json({{"prompt", "hello"}, {"stream", true}}));
   EXPECT_EQ(r.status, 503);
   EXPECT_FALSE(r.source);
   EXPECT_EQ(json::parse(r.body)["status"], "error");
+}
+
+TEST_F(ModelRoutesTest, SpeechSendsANamedVoiceOrElseAnotherLanguage) {
+  struct Case {
+    json body;
+    std::optional<std::string> voice, language;  // what the model is sent
+  };
+  const Case cases[] = {
+      {{{"prompt", "hi"}}, std::nullopt, std::nullopt},
+      {{{"prompt", "hi"}, {"voice", "default"}, {"language", "en-us"}}, std::nullopt, std::nullopt},
+      {{{"prompt", "hi"}, {"language", "pt"}}, std::nullopt, "pt"},
+      {{{"prompt", "hi"}, {"voice", "kal16"}, {"language", "pt"}}, "kal16", std::nullopt},
+  };
+  for (const Case& c : cases) {
+    broker_.requests.clear();
+    broker_.replies.push_back(Outputs({{"audio", {DType::kBytes, {}, WavHeader(16000, 0)}}}));
+    const HttpResponse r = Answer("/api/speech/generate", Json(c.body));
+    EXPECT_EQ(r.status, 200) << c.body.dump();
+    ASSERT_EQ(broker_.requests.size(), 1u);
+    const protocol::NamedTensors& sent = broker_.requests[0].inputs;
+    EXPECT_EQ(sent.at("text").data, "hi");
+    const auto read = [&](const char* name) -> std::optional<std::string> {
+      const auto it = sent.find(name);
+      return it == sent.end() ? std::nullopt : std::optional(it->second.data);
+    };
+    EXPECT_EQ(read("voice"), c.voice) << c.body.dump();
+    EXPECT_EQ(read("language"), c.language) << c.body.dump();
+  }
+  EXPECT_EQ(Answer("/api/speech/generate", Json({{"prompt", "hi"}, {"voice", 7}})).status, 422);
+}
+
+TEST_F(ModelRoutesTest, EveryRowHasWhatItsHandlerNeeds) {
+  std::set<std::string_view> paths;
+  for (const PostRoute& route : PostRoutes()) {
+    EXPECT_TRUE(paths.insert(route.path).second) << route.path;
+    if (!route.alias.empty()) {
+      EXPECT_TRUE(paths.insert(route.alias).second) << route.alias;
+    }
+    EXPECT_FALSE(route.summary.empty()) << route.path;
+    const bool models =
+        route.handler != RouteHandler::kDetect && route.handler != RouteHandler::kAnalyze;
+    EXPECT_EQ(route.model.has_value(), models) << route.path;
+    if (TakesFile(route.handler)) {
+      EXPECT_FALSE(route.upload.empty()) << route.path;
+    }
+    if (route.handler == RouteHandler::kRecognize) {
+      EXPECT_NE(route.reply, nullptr) << route.path;
+    }
+    if (route.handler == RouteHandler::kGenerate || route.handler == RouteHandler::kSpeak) {
+      EXPECT_FALSE(route.product.empty()) << route.path;
+    }
+  }
 }
 
 TEST_F(ModelRoutesTest, OneRowPerFieldDrivesBothTheChecksAndTheOpenApiDocument) {
@@ -184,25 +239,21 @@ TEST_F(ModelRoutesTest, OneRowPerFieldDrivesBothTheChecksAndTheOpenApiDocument) 
   config_.routes[static_cast<size_t>(ModelRoute::kVideoGenerate)] = "video";
   const json doc = OpenApiDocument(config_);
   for (const PostRoute& route : PostRoutes()) {
-    if (route.form != BodyForm::kJson || route.action == RouteAction::kDetect ||
-        !route.alias_of.empty()) {
-      continue;
-    }
+    if (TakesFile(route.handler) || route.handler == RouteHandler::kDetect) continue;
     const json& properties = doc["paths"][std::string(route.path)]["post"]["requestBody"]["content"]
                                 ["application/json"]["schema"]["properties"];
-    for (const FieldSpec& f : JsonFields(route.action)) {
+    for (const FieldSpec& f : route.fields) {
       const std::string name(f.name);
       ASSERT_TRUE(properties.contains(name)) << route.path << " " << name;
       if (f.kind != FieldKind::kInteger && f.kind != FieldKind::kNumber) continue;
       EXPECT_EQ(properties[name]["minimum"].get<double>(), f.min) << name;
       EXPECT_EQ(properties[name]["maximum"].get<double>(), f.max) << name;
       // Past the maximum: 422 naming the field; at it: sent to the model as is.
-      const HttpResponse over =
-          Answer(route.action, Json({{"prompt", "a cat"}, {name, f.max + 1}}));
+      const HttpResponse over = Answer(route.path, Json({{"prompt", "a cat"}, {name, f.max + 1}}));
       EXPECT_EQ(over.status, 422) << route.path << " " << name;
       EXPECT_EQ(json::parse(over.body)["detail"][0]["loc"][1], name);
       broker_.requests.clear();
-      Answer(route.action, Json({{"prompt", "a cat"}, {name, f.max}}));
+      Answer(route.path, Json({{"prompt", "a cat"}, {name, f.max}}));
       ASSERT_EQ(broker_.requests.size(), 1u) << route.path << " " << name;
       EXPECT_TRUE(broker_.requests[0].inputs.count(std::string(f.input))) << name;
     }
@@ -211,17 +262,17 @@ TEST_F(ModelRoutesTest, OneRowPerFieldDrivesBothTheChecksAndTheOpenApiDocument) 
   config_.routes[static_cast<size_t>(ModelRoute::kVisionDescribeVideo)] = "video-captioner";
   const json forms = OpenApiDocument(config_);
   for (const PostRoute& route : PostRoutes()) {
-    if (route.form != BodyForm::kFile || !route.alias_of.empty()) continue;
+    if (!TakesFile(route.handler)) continue;
     const json& properties = forms["paths"][std::string(route.path)]["post"]["requestBody"]
                                   ["content"]["multipart/form-data"]["schema"]["properties"];
-    for (const FieldSpec& f : FormFields(route.action)) {
+    for (const FieldSpec& f : route.fields) {
       const std::string name(f.name);
       ASSERT_TRUE(properties.contains(name)) << route.path << " " << name;
       if (f.kind != FieldKind::kInteger) continue;
       EXPECT_EQ(properties[name]["maximum"].get<double>(), f.max) << name;
       HttpRequest over = Raw("video bytes");
       over.query = name + "=" + json(f.max + 1).dump();
-      EXPECT_EQ(Answer(route.action, std::move(over)).status, 422) << route.path << " " << name;
+      EXPECT_EQ(Answer(route.path, std::move(over)).status, 422) << route.path << " " << name;
     }
   }
 }

@@ -1,5 +1,5 @@
 // route_replies: the Python service's bodies from a model's outputs.
-#include "gateway/route_replies.h"
+#include "gateway/routes/route_replies.h"
 
 #include <gtest/gtest.h>
 

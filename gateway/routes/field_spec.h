@@ -1,13 +1,11 @@
 #pragma once
 
-#include <span>
+#include <cstddef>
 #include <string_view>
-
-#include "gateway/route_table.h"
 
 namespace botmodels {
 
-// What a JSON body field holds.
+// What a body or form field holds.
 enum class FieldKind {
   kPrompt,   // a string of 1 to kMaxPromptChars characters; required
   kText,     // a string
@@ -20,9 +18,11 @@ enum class FieldKind {
 
 inline constexpr size_t kMaxPromptChars = 2000;  // the Python service's limit
 
-// One field of a JSON route's body: how it is checked, what the OpenAPI
-// document says of it, and the model input it becomes. The same row drives
-// both, so a limit is written once.
+// One field of a route: how it is checked, what the OpenAPI document says of
+// it, and the model input it becomes. The same row drives both, so a limit
+// is written once. A JSON route's fields are its body's members; a file
+// route's are the strings beside its file (multipart parts, query
+// parameters, JSON members), kText and kInteger only.
 struct FieldSpec {
   std::string_view name;
   FieldKind kind;
@@ -32,15 +32,5 @@ struct FieldSpec {
   std::string_view input;   // the model input it becomes; empty: the route reads it
   bool required = false;    // a form field the route cannot do without (422)
 };
-
-// The body fields of a JSON route (image, video and speech generation,
-// detect), in the document's order; empty for the file routes. A number
-// not sent is left to the model's own default.
-std::span<const FieldSpec> JsonFields(RouteAction action);
-
-// The form fields of a file route beside its file (multipart parts, query
-// parameters, JSON members; all strings): kText and kInteger only. An
-// integer not sent is sent as its fallback, as the Python service's forms do.
-std::span<const FieldSpec> FormFields(RouteAction action);
 
 }  // namespace botmodels

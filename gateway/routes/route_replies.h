@@ -34,6 +34,25 @@ nlohmann::json CodeList(const protocol::NamedTensors& outputs);
 // The output `name` as JSON: a value's JSON, a string, or null.
 nlohmann::json Output(const protocol::NamedTensors& outputs, std::string_view name);
 
+// A generation route's reply: {status: "completed", file_path,
+// generation_time, error: null, timestamp}.
+nlohmann::json Generated(const std::string& file_path, double seconds);
+
+// The routes' own fields when they fail, beside detail and code.
+// Generation: {status: "error", file_path: null, generation_time: null, error, timestamp}.
+nlohmann::json GenerationFailure(std::string_view message);
+// {success: false, data: null, codes: [], count: 0, error}.
+nlohmann::json QrCodeFailure(std::string_view message);
+// {success: false, barcodes: [], count: 0, error}.
+nlohmann::json BarcodeFailure(std::string_view message);
+// {success: false, text: "", confidence: 0, language: null, word_count: 0, error}.
+nlohmann::json OcrFailure(std::string_view message);
+// {success: false, error}.
+nlohmann::json AnalysisFailure(std::string_view message);
+
+// Now as Python's datetime.utcnow().isoformat(): "2026-11-30T10:15:00.123456".
+std::string UtcTimestamp();
+
 // zbar's name for a ZXing format, as the Python service reported them:
 // "QRCode" -> "QRCODE", "EAN-13" -> "EAN13", "ITF" -> "I25".
 std::string ZbarType(std::string_view zxing_format);

@@ -1,6 +1,9 @@
-#include "gateway/route_replies.h"
+#include "gateway/routes/route_replies.h"
 
 #include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 
 #include "common/value.h"
 #include "models/pipelines/caption_spec.h"
@@ -154,6 +157,55 @@ json VideoDescription(const protocol::NamedTensors& outputs, double seconds) {
   return {{"description", description.is_string() ? description : json("")},
           {"frame_count", NumberOr(Output(outputs, "frame_count"), 0)},
           {"generation_time", seconds}};
+}
+
+json Generated(const std::string& file_path, double seconds) {
+  return {{"status", "completed"},
+          {"file_path", file_path},
+          {"generation_time", seconds},
+          {"error", nullptr},
+          {"timestamp", UtcTimestamp()}};
+}
+
+json GenerationFailure(std::string_view message) {
+  return {{"status", "error"},
+          {"file_path", nullptr},
+          {"generation_time", nullptr},
+          {"error", message},
+          {"timestamp", UtcTimestamp()}};
+}
+
+json QrCodeFailure(std::string_view message) {
+  return {{"success", false},
+          {"data", nullptr},
+          {"codes", json::array()},
+          {"count", 0},
+          {"error", message}};
+}
+
+json BarcodeFailure(std::string_view message) {
+  return {{"success", false}, {"barcodes", json::array()}, {"count", 0}, {"error", message}};
+}
+
+json OcrFailure(std::string_view message) {
+  return {{"success", false},    {"text", ""},      {"confidence", 0},
+          {"language", nullptr}, {"word_count", 0}, {"error", message}};
+}
+
+json AnalysisFailure(std::string_view message) { return {{"success", false}, {"error", message}}; }
+
+std::string UtcTimestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
+      1'000'000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[40];
+  const size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(text + n, sizeof text - n, ".%06lld", static_cast<long long>(micros));
+  return text;
 }
 
 }  // namespace botmodels::route_replies
