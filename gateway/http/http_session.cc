@@ -164,13 +164,14 @@ void Session<Stream>::ReadHeader() {
   parser_.emplace();
   parser_->header_limit(core_.options.max_header_bytes);
   parser_->body_limit(core_.options.max_body_bytes);
+  parser_->get().body().limit = core_.options.max_body_bytes;
   http::async_read_header(
       stream_, buffer_, *parser_, [self = Self()](beast::error_code ec, size_t) {
         if (ec)
           return self->ReadFailed(ec, "the request's headers", self->core_.options.header_timeout);
 
         const auto& message = self->parser_->get();
-        self->request_ = RequestHead(message);
+        self->request_ = RequestHead(message, self->parser_->keep_alive());
         HttpRequest& request = self->request_;
         request.remote_addr = self->remote_;
         self->version_ = message.version();
@@ -232,7 +233,7 @@ template <class Stream>
 void Session<Stream>::Dispatch() {
   Disarm();
   phase_ = Phase::kBusy;
-  request_.body = std::move(parser_->get().body());
+  request_.body = std::move(parser_->get().body().text);
   parser_.reset();
   core_.handler.Handle(std::move(request_), [self = Self()](HttpResponse response) {
     net::dispatch(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {

@@ -17,6 +17,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "gateway/http/bounded_body.h"
 #include "gateway/http/http_server.h"
 
 namespace botmodels::http_detail {
@@ -119,7 +120,7 @@ class Session : public SessionBase {
   Phase phase_ = Phase::kIdle;
   std::string remote_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<BoundedBody>> parser_;
   HttpRequest request_;  // the request being answered, headers first
   unsigned version_ = 11;
   std::optional<http::response<http::string_body>> reply_;

@@ -7,8 +7,7 @@ std::string_view View(boost::beast::string_view text) { return {text.data(), tex
 
 }  // namespace
 
-HttpRequest RequestHead(
-    const boost::beast::http::request<boost::beast::http::string_body>& header) {
+HttpRequest RequestHead(const boost::beast::http::request_header<>& header, bool keep_alive) {
   HttpRequest request;
   request.method = std::string(View(header.method_string()));
   const std::string_view target = View(header.target());
@@ -18,7 +17,7 @@ HttpRequest RequestHead(
   for (const auto& field : header) {
     request.headers.Add(std::string(View(field.name_string())), std::string(View(field.value())));
   }
-  request.keep_alive = header.keep_alive();
+  request.keep_alive = keep_alive;
   return request;
 }
 

@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     left -= used;
   }
   if (!parser.is_header_done()) return 0;
-  HttpRequest request = RequestHead(parser.get());
+  HttpRequest request = RequestHead(parser.get(), parser.keep_alive());
   for (const auto& [name, value] : request.Params()) {
     if (name.size() > request.query.size() || value.size() > request.query.size()) __builtin_trap();
   }
