@@ -246,12 +246,14 @@ HttpResponse Gateway::Refusal(int status, std::string message) {
 }
 
 void Gateway::Health(Respond respond) {
+  std::optional<HttpResponse> recent;
   {
     std::lock_guard lock(mutex_);
     if (!health_.is_null() && std::chrono::steady_clock::now() - health_at_ < kHealthEvery) {
-      return respond(JsonResponse(health_, health_status_));
+      recent = JsonResponse(health_, health_status_);
     }
   }
+  if (recent) return respond(std::move(*recent));  // handlers are called outside locks
   broker_.Ask(protocol::Op::kStatus, kHealthTimeout,
               [this, respond = std::move(respond)](Result<protocol::Reply> reply) {
                 std::set<std::string> routed;

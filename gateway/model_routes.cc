@@ -407,13 +407,17 @@ void ModelRoutes::Analyze(const PostRoute& route, const Upload& upload, Respond 
 
 void ModelRoutes::InputSpecs(const std::string& model, SpecsHandler done) {
   const auto now = std::chrono::steady_clock::now();
+  std::optional<std::vector<protocol::TensorSpec>> cached;
   {
     std::lock_guard lock(specs_mutex_);
     if (const auto it = specs_.find(model);
         it != specs_.end() && now - it->second.fetched < kSpecsTtl) {
-      return done(it->second.inputs);
+      cached = it->second.inputs;
     }
   }
+  // Outside the lock: `done` sends the request, and the broker hop may run
+  // a reply's handler (another InputSpecs' answer, which locks) on the way.
+  if (cached) return done(std::move(*cached));
   broker_.Ask(protocol::Op::kModels, GatewayConfig::kDefaultTimeout,
               [this, model, now, done = std::move(done)](Result<protocol::Reply>&& reply) {
                 if (!reply.ok()) return done(reply.status());

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "common/value.h"
 #include "gateway/openapi.h"
@@ -33,6 +34,12 @@ class ScriptedBroker : public BrokerCaller {
               ReplyHandler done) override {
     requests.push_back(request);
     timeouts.push_back(timeout);
+    if (request.op == protocol::Op::kModels && hold_models) {
+      held.push_back(std::move(done));
+      return;
+    }
+    // A send may take the replies that were waiting, as the hop's lane does.
+    for (ReplyHandler& waiting : std::exchange(held, {})) waiting(models);
     if (partial) {
       for (protocol::Reply& p : partials) partial(std::move(p));
     }
@@ -49,6 +56,9 @@ class ScriptedBroker : public BrokerCaller {
   std::vector<std::chrono::milliseconds> timeouts;
   std::deque<Result<protocol::Reply>> replies;
   std::vector<protocol::Reply> partials;
+  bool hold_models = false;        // answer models requests only at the next other request
+  protocol::Reply models;          // with this
+  std::vector<ReplyHandler> held;  // those not answered yet
 };
 
 protocol::Reply Outputs(protocol::NamedTensors outputs) {
@@ -232,6 +242,40 @@ TEST_F(ModelRoutesTest, EveryRowHasWhatItsHandlerNeeds) {
       EXPECT_FALSE(route.product.empty()) << route.path;
     }
   }
+}
+
+// The broker hop runs the handlers of the replies it takes while it sends:
+// an infer answered from the model specs' cache must not hold the cache's
+// lock then (it deadlocked the gateway's I/O thread under load).
+TEST_F(ModelRoutesTest, AnInferFromCachedSpecsLetsAnotherSpecsAnswerRunMeanwhile) {
+  protocol::ModelInfo a, b;
+  a.name = "a";
+  b.name = "b";
+  a.inputs = b.inputs = {{"x", DType::kFloat32, std::vector<int64_t>{-1}}};
+  broker_.models.models = {a, b};
+  const auto infer = [&](const std::string& model, std::optional<HttpResponse>& answer) {
+    HttpRequest request = Json({{"inputs", {{"x", {1.0, 2.0}}}}});
+    routes_.Infer(model, std::move(request), [&](HttpResponse r) { answer = std::move(r); });
+  };
+  std::optional<HttpResponse> first, second, third;
+  protocol::Reply only_a;
+  only_a.models = {a};
+  broker_.replies.push_back(only_a);  // fills the cache
+  broker_.replies.push_back(Outputs({{"y", Value(json::array({2, 4}))}}));
+  infer("a", first);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->status, 200) << first->body;
+
+  broker_.hold_models = true;
+  infer("b", second);  // b's specs are asked for; their answer waits
+  EXPECT_FALSE(second.has_value());
+  broker_.replies.push_back(Outputs({{"y", Value(json::array({2, 4}))}}));  // a's
+  broker_.replies.push_back(Outputs({{"y", Value(json::array({3, 6}))}}));  // b's
+  infer("a", third);  // from the cache; its send runs b's specs answer
+  ASSERT_TRUE(third.has_value());
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(third->status, 200) << third->body;
+  EXPECT_EQ(second->status, 200) << second->body;
 }
 
 TEST_F(ModelRoutesTest, OneRowPerFieldDrivesBothTheChecksAndTheOpenApiDocument) {
