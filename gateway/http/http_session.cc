@@ -17,7 +17,7 @@ using TlsStream = beast::ssl_stream<tcp::socket>;
 constexpr std::chrono::milliseconds kLingerTime{2000};
 constexpr size_t kLingerBytes = 1 << 20;
 constexpr size_t kDiscardBytes = 4096;  // the linger read's buffer
-constexpr size_t kTlsIdleRead = 512;    // a TLS connection's first read after idling
+constexpr size_t kIdleRead = 512;       // an idle connection's first read: a request line or so
 
 tcp::socket MakeStream(tcp::socket socket, ServerCore&, std::type_identity<tcp::socket>) {
   return socket;
@@ -111,21 +111,32 @@ void Session<Stream>::Drain() {
 
 template <class Stream>
 void Session<Stream>::Arm(std::chrono::milliseconds after) {
-  const uint64_t armed = ++armed_;
   timed_out_ = false;
-  timer_.expires_after(after);
-  timer_.async_wait([self = Self(), armed](beast::error_code ec) {
-    if (ec || armed != self->armed_) return;
-    self->timed_out_ = true;
-    beast::error_code ignored;
-    beast::get_lowest_layer(self->stream_).cancel(ignored);
-  });
+  deadline_ = Clock::now() + after;
+  // A pending wait that ends sooner wakes, finds the deadline later, and
+  // waits on: a request's phases seldom touch the timer.
+  if (!waiting_ || timer_.expiry() > deadline_) Wait();
 }
 
 template <class Stream>
 void Session<Stream>::Disarm() {
-  ++armed_;
-  timer_.cancel();
+  deadline_ = Clock::time_point::max();  // a pending wait wakes to nothing
+}
+
+template <class Stream>
+void Session<Stream>::Wait() {
+  timer_.expires_at(deadline_);  // a pending wait is cancelled: its handler sees aborted
+  waiting_ = true;
+  timer_.async_wait([self = Self()](beast::error_code ec) {
+    if (ec == net::error::operation_aborted) return;  // replaced, or closing
+    self->waiting_ = false;
+    if (self->deadline_ == Clock::time_point::max()) return;
+    if (Clock::now() < self->deadline_) return self->Wait();
+    self->timed_out_ = true;
+    self->deadline_ = Clock::time_point::max();
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->stream_).cancel(ignored);
+  });
 }
 
 template <class Stream>
@@ -142,19 +153,14 @@ void Session<Stream>::WaitRequest() {
 
 template <class Stream>
 void Session<Stream>::WaitReadable() {
-  if constexpr (std::is_same_v<Stream, TlsStream>) {
-    stream_.async_read_some(buffer_.prepare(kTlsIdleRead),
-                            [self = Self()](beast::error_code ec, size_t n) {
-                              self->buffer_.commit(n);
-                              if (ec) return self->Close();
-                              self->ReadHeader();
-                            });
-  } else {
-    stream_.async_wait(tcp::socket::wait_read, [self = Self()](beast::error_code ec) {
-      if (ec) return self->Close();
-      self->ReadHeader();
-    });
-  }
+  // A small read rather than a wait for readability: Asio re-arms epoll
+  // (a system call) for every wait, and a read takes what is already there.
+  stream_.async_read_some(buffer_.prepare(kIdleRead),
+                          [self = Self()](beast::error_code ec, size_t n) {
+                            self->buffer_.commit(n);
+                            if (ec) return self->Close();
+                            self->ReadHeader();
+                          });
 }
 
 template <class Stream>
@@ -363,6 +369,7 @@ template <class Stream>
 void Session<Stream>::Close() {
   phase_ = Phase::kClosing;
   Disarm();
+  timer_.cancel();  // its wait holds the session
   beast::error_code ignored;
   auto& socket = beast::get_lowest_layer(stream_);
   socket.shutdown(tcp::socket::shutdown_both, ignored);

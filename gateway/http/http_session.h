@@ -26,6 +26,7 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = net::ip::tcp;
+using Clock = net::steady_timer::clock_type;
 
 class SessionBase;
 
@@ -85,9 +86,11 @@ class Session : public SessionBase {
   enum class Phase { kHandshake, kIdle, kHeader, kBody, kBusy, kWrite, kClosing };
 
   std::shared_ptr<Session> Self();
-  // Deadline for the current phase: past it the socket's operations are cancelled.
+  // Deadline for the current phase: past it the socket's operations are
+  // cancelled (timed_out_ says why).
   void Arm(std::chrono::milliseconds after);
   void Disarm();
+  void Wait();  // timer_ until deadline_
   void WaitRequest();
   void WaitReadable();
   void ReadHeader();
@@ -113,7 +116,8 @@ class Session : public SessionBase {
 
   Stream stream_;
   net::steady_timer timer_;
-  uint64_t armed_ = 0;  // the current deadline's number: older ones are stale
+  Clock::time_point deadline_ = Clock::time_point::max();  // max: none
+  bool waiting_ = false;                                   // a wait on timer_ is pending
   bool timed_out_ = false;
   bool draining_ = false;
   bool refuse_;

@@ -50,7 +50,7 @@ class SlowSource : public BodySource {
 };
 
 // Answers "<method> <path> <body bytes>"; /slow after 300 ms, /stream in
-// pieces; /private needs "X-Key: k".
+// pieces, /held when Release() is called; /private needs "X-Key: k".
 class TestHandler : public HttpHandler {
  public:
   ~TestHandler() override { Join(); }
@@ -64,6 +64,11 @@ class TestHandler : public HttpHandler {
 
   void Handle(HttpRequest request, Respond respond) override {
     ++handled;
+    if (request.path == "/held") {
+      std::lock_guard lock(mutex_);
+      held_.push_back(std::move(respond));
+      return;
+    }
     if (request.path == "/slow") {
       std::lock_guard lock(mutex_);
       threads_.emplace_back([respond] {
@@ -95,11 +100,23 @@ class TestHandler : public HttpHandler {
     for (std::thread& t : threads) t.join();
   }
 
+  // Answers the /held requests; how many there were.
+  size_t Release() {
+    std::vector<Respond> held;
+    {
+      std::lock_guard lock(mutex_);
+      held.swap(held_);
+    }
+    for (Respond& respond : held) respond(HttpResponse::Text(200, "text/plain", "released"));
+    return held.size();
+  }
+
   std::atomic<int> handled{0};
 
  private:
   std::mutex mutex_;
   std::vector<std::thread> threads_;
+  std::vector<Respond> held_;
 };
 
 class HttpServerTest : public ::testing::Test {
@@ -152,6 +169,28 @@ TEST_F(HttpServerTest, AnswersPipelinedRequestsInOrderOnOneConnection) {
   ASSERT_NE(c, std::string::npos) << answer;
   EXPECT_LT(a, b);
   EXPECT_LT(b, c);
+}
+
+// A request that comes while the one before is being answered, after the
+// server has read all there was, is read once the answer is out.
+TEST_F(HttpServerTest, ARequestThatComesWhileTheLastIsAnsweredIsRead) {
+  HttpServerOptions options;
+  options.idle_timeout = 60s;  // a missed request shows as a stall, not a close
+  Start(options);
+  const int fd = Connect();
+  ASSERT_GE(fd, 0);
+  Send(fd, "GET /held HTTP/1.1\r\nHost: x\r\n\r\n");
+  for (const auto until = Clock::now() + 5s; handler_.handled < 1 && Clock::now() < until;) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_EQ(handler_.handled, 1);
+  Send(fd, "GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::this_thread::sleep_for(100ms);  // the server's reactor sees the bytes come
+  EXPECT_EQ(handler_.Release(), 1u);
+  const std::string answers = ReadUntilClosed(fd, 5s);
+  ::close(fd);
+  EXPECT_NE(answers.find("released"), std::string::npos) << answers;
+  EXPECT_NE(answers.find("GET /next 0"), std::string::npos) << "the second request was read";
 }
 
 TEST_F(HttpServerTest, SlowHeadersAreCutAtTheHeaderTimeoutWith408) {
