@@ -145,7 +145,7 @@ void Session<Stream>::WaitRequest() {
   request_ = HttpRequest();
   if (draining_) return Close();
   if (buffer_.size() > 0) return ReadHeader();  // a pipelined request
-  buffer_.shrink_to_fit();                      // an idle connection holds no buffer
+  buffer_.shrink_to_fit();                      // an idle connection holds only its 512-byte read
   phase_ = Phase::kIdle;
   Arm(core_.options.idle_timeout);
   WaitReadable();
