@@ -24,9 +24,6 @@ using nlohmann::json;
 using protocol::DType;
 using protocol::NamedTensors;
 
-// Model specs are refetched after this, so a reloaded model's inputs are seen.
-constexpr std::chrono::seconds kSpecsTtl{10};
-
 protocol::Tensor String(std::string text) { return {DType::kString, {}, std::move(text)}; }
 protocol::Tensor Bytes(std::string bytes) { return {DType::kBytes, {}, std::move(bytes)}; }
 protocol::Tensor Number(double x) {
@@ -176,7 +173,8 @@ ModelRoutes::ModelRoutes(const GatewayConfig& config, BrokerCaller& broker, Outp
     : config_(config),
       broker_(broker),
       outputs_(outputs),
-      uploads_(config.files_dir, config.max_body_bytes) {}
+      uploads_(config.files_dir, config.max_body_bytes),
+      specs_(broker) {}
 
 void ModelRoutes::RunModel(const std::string& model, NamedTensors inputs,
                            std::chrono::milliseconds timeout, CallHandler done) {
@@ -405,48 +403,11 @@ void ModelRoutes::Analyze(const PostRoute& route, const Upload& upload, Respond 
   }
 }
 
-void ModelRoutes::InputSpecs(const std::string& model, SpecsHandler done) {
-  const auto now = std::chrono::steady_clock::now();
-  std::optional<std::vector<protocol::TensorSpec>> cached;
-  {
-    std::lock_guard lock(specs_mutex_);
-    if (const auto it = specs_.find(model);
-        it != specs_.end() && now - it->second.fetched < kSpecsTtl) {
-      cached = it->second.inputs;
-    }
-  }
-  // Outside the lock: `done` sends the request, and the broker hop may run
-  // a reply's handler (another InputSpecs' answer, which locks) on the way.
-  if (cached) return done(std::move(*cached));
-  broker_.Ask(protocol::Op::kModels, GatewayConfig::kDefaultTimeout,
-              [this, model, now, done = std::move(done)](Result<protocol::Reply>&& reply) {
-                if (!reply.ok()) return done(reply.status());
-                std::vector<protocol::TensorSpec> inputs;
-                bool found = false;
-                {
-                  std::lock_guard lock(specs_mutex_);
-                  specs_.clear();  // models no longer served are forgotten
-                  for (const protocol::ModelInfo& info : reply->models) {
-                    specs_[info.name] = {now, info.inputs};
-                  }
-                  if (const auto it = specs_.find(model); it != specs_.end()) {
-                    inputs = it->second.inputs;
-                    found = true;
-                  }
-                }
-                if (!found) {
-                  return done(Status(ErrorCode::kUnknownModel,
-                                     "no model named '" + model.substr(0, 128) + "'"));
-                }
-                done(std::move(inputs));
-              });
-}
-
 void ModelRoutes::Infer(const std::string& model, HttpRequest request, Respond respond) {
   // The body is kept for the specs' answer, which may come later.
   auto body = std::make_shared<std::string>(std::move(request.body));
-  InputSpecs(model, [this, model, body, respond = std::move(respond)](
-                        Result<std::vector<protocol::TensorSpec>> specs) {
+  specs_.Inputs(model, [this, model, body, respond = std::move(respond)](
+                           Result<std::vector<protocol::TensorSpec>> specs) {
     if (!specs.ok()) return respond(ErrorResponse(specs.status()));
     bool envelope = false;
     auto inputs = ParseInferBody(*body, *specs, &envelope);

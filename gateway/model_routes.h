@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "gateway/broker_caller.h"
 #include "gateway/http/http_message.h"
+#include "gateway/model_specs.h"
 #include "gateway/output_store.h"
 #include "gateway/routes/post_route.h"
 #include "gateway/upload_reader.h"
@@ -40,14 +41,10 @@ class ModelRoutes {
   using CallHandler = std::function<void(Result<ModelCall>)>;
 
  private:
-  using SpecsHandler = std::function<void(Result<std::vector<protocol::TensorSpec>>)>;
-
   // Runs the route's model; unavailable naming the config key when none is configured.
   void RunRoute(ModelRoute route, protocol::NamedTensors inputs, CallHandler done);
   void RunModel(const std::string& model, protocol::NamedTensors inputs,
                 std::chrono::milliseconds timeout, CallHandler done);
-  // The declared inputs of `model`, from the broker's models reply (cached).
-  void InputSpecs(const std::string& model, SpecsHandler done);
 
   // The handlers (RouteHandler); `route` is a row of PostRoutes(), which
   // outlives every request.
@@ -64,12 +61,7 @@ class ModelRoutes {
   OutputStore& outputs_;
   const UploadReader uploads_;
 
-  std::mutex specs_mutex_;  // guards specs_
-  struct Specs {
-    std::chrono::steady_clock::time_point fetched;
-    std::vector<protocol::TensorSpec> inputs;
-  };
-  std::map<std::string, Specs> specs_;
+  ModelSpecs specs_;  // the models' declared inputs, for /api/infer
 };
 
 }  // namespace botmodels

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/protocol.h"
+#include "common/status.h"
+#include "gateway/broker_caller.h"
+
+namespace botmodels {
+
+// The declared inputs of the broker's models, asked of the broker (its
+// models op) and kept for a while, so that a reloaded model's are seen.
+// Handlers are called outside the lock, perhaps before Inputs() returns.
+// Thread-safe.
+class ModelSpecs {
+ public:
+  using Handler = std::function<void(Result<std::vector<protocol::TensorSpec>>)>;
+
+  explicit ModelSpecs(BrokerCaller& broker) : broker_(broker) {}
+
+  // unknown_model when the broker serves no model of that name.
+  void Inputs(const std::string& model, Handler done);
+
+ private:
+  BrokerCaller& broker_;
+  std::mutex mutex_;  // guards specs_
+  struct Entry {
+    std::chrono::steady_clock::time_point fetched;
+    std::vector<protocol::TensorSpec> inputs;
+  };
+  std::map<std::string, Entry> specs_;
+};
+
+}  // namespace botmodels
