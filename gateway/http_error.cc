@@ -44,12 +44,16 @@ HttpResponse ErrorResponse(const Status& status, nlohmann::json fields) {
   if (!fields.is_object()) fields = nlohmann::json::object();
   fields["detail"] = status.message();
   fields["code"] = std::string(ErrorCodeName(status.code()));
+  HttpResponse response = JsonResponse(fields, HttpStatus(status.code()));
+  AddRetryAfter(status, response);
+  return response;
+}
+
+void AddRetryAfter(const Status& status, HttpResponse& response) {
   const int http = HttpStatus(status.code());
-  HttpResponse response = JsonResponse(fields, http);
   if (http == 429 || (http == 503 && status.retryable())) {
     response.headers.Set("Retry-After", kRetryAfterSeconds);
   }
-  return response;
 }
 
 HttpResponse ValidationError(const std::string& field, const std::string& message) {

@@ -21,6 +21,9 @@ int HttpStatus(ErrorCode code);
 // retryable 503s carry Retry-After.
 HttpResponse ErrorResponse(const Status& status, nlohmann::json fields = nlohmann::json::object());
 
+// Retry-After on a 429 or a retryable 503.
+void AddRetryAfter(const Status& status, HttpResponse& response);
+
 // 422 with FastAPI's validation body: {"detail": [{"loc": ["body", field],
 // "msg": message, "type": "value_error"}]}.
 HttpResponse ValidationError(const std::string& field, const std::string& message);

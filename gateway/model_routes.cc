@@ -13,9 +13,7 @@
 #include "gateway/http_error.h"
 #include "gateway/infer_json.h"
 #include "gateway/routes/route_replies.h"
-#include "gateway/stream_source.h"
-#include "models/codecs/wav.h"
-#include "models/speech/tts_spec.h"
+#include "gateway/speech_stream.h"
 
 namespace botmodels {
 namespace {
@@ -121,10 +119,6 @@ json FailureFields(const PostRoute& route, std::string_view message) {
   return route.failure ? route.failure(message) : json{{"error", message}};
 }
 
-// A WAV header whose sizes say "to the end": the length of streamed speech
-// is not known when its header goes out.
-constexpr uint32_t kStreamedWavBytes = 0xFFFFFFFF - 36;
-
 Status Unserved(ModelRoute route) {
   return Status(ErrorCode::kUnavailable, "no model serves this route: set [gateway.routes] " +
                                              std::string(ModelRouteKey(route)) +
@@ -178,32 +172,7 @@ ModelRoutes::ModelRoutes(const GatewayConfig& config, BrokerCaller& broker, Outp
 
 void ModelRoutes::RunModel(const std::string& model, NamedTensors inputs,
                            std::chrono::milliseconds timeout, CallHandler done) {
-  protocol::Request request;
-  request.op = protocol::Op::kInfer;
-  request.model = model;
-  request.inputs = std::move(inputs);
-  const auto start = std::chrono::steady_clock::now();
-  broker_.Call(
-      std::move(request), timeout,
-      [this, start, done = std::move(done)](Result<protocol::Reply>&& reply) {
-        if (!reply.ok()) return done(reply.status());
-        if (!reply->status.ok()) {
-          const ErrorCode code = reply->status.code();
-          if (code == ErrorCode::kUnauthenticated || code == ErrorCode::kPermissionDenied) {
-            // The broker refused the gateway itself: a configuration error, not the
-            // caller's.
-            spdlog::error("gateway: the broker refused key '{}': {}", config_.broker_key_id,
-                          reply->status.message());
-            return done(Status(ErrorCode::kUnavailable, "the broker refused the gateway's key"));
-          }
-          return done(Status(reply->status).WithRetryable(reply->retryable));
-        }
-        ModelCall call;
-        call.outputs = std::move(reply->outputs);
-        call.seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        done(std::move(call));
-      });
+  CallModel(broker_, config_.broker_key_id, model, std::move(inputs), timeout, std::move(done));
 }
 
 void ModelRoutes::RunRoute(ModelRoute route, NamedTensors inputs, CallHandler done) {
@@ -304,44 +273,8 @@ void ModelRoutes::StreamSpeech(const PostRoute& route, NamedTensors inputs, Resp
   };
   const std::string& model = config_.Model(*route.model);
   if (model.empty()) return fail(Unserved(*route.model));
-  protocol::Request request;
-  request.op = protocol::Op::kInfer;
-  request.model = model;
-  request.inputs = std::move(inputs);
-  request.stream = true;
-  // The response starts with the first piece of audio: until then a failure
-  // is still an ordinary error response. Both handlers run on the hop's
-  // lane, one after the other.
-  auto body = std::make_shared<std::shared_ptr<StreamSource>>();
-  broker_.Stream(
-      std::move(request), config_.Timeout(*route.model),
-      [body, respond](protocol::Reply partial) {
-        const auto pcm = partial.outputs.find(tts_io::kPcm);
-        if (pcm == partial.outputs.end() || pcm->second.dtype != DType::kBytes) return;
-        if (!*body) {
-          const json rate = route_replies::Output(partial.outputs, tts_io::kSampleRate);
-          *body = std::make_shared<StreamSource>();
-          (*body)->Push(WavHeader(rate.is_number() ? rate.get<int>() : 0, kStreamedWavBytes));
-          HttpResponse response;
-          response.headers.Set("Content-Type", "audio/wav");
-          response.headers.Set("Cache-Control", "no-store");
-          response.source = *body;
-          respond(std::move(response));
-        }
-        (*body)->Push(std::move(pcm->second.data));
-      },
-      [body, respond, fail](Result<protocol::Reply>&& reply) {
-        Status status =
-            reply.ok() ? Status(reply->status).WithRetryable(reply->retryable) : reply.status();
-        if (*body) return status.ok() ? (*body)->End() : (*body)->Fail(status);
-        if (!status.ok()) return fail(status);
-        // A model that does not stream answers in one piece.
-        const auto audio = reply->outputs.find(tts_io::kAudio);
-        if (audio == reply->outputs.end() || audio->second.dtype != DType::kBytes) {
-          return fail({ErrorCode::kInternal, "the model returned no audio"});
-        }
-        respond(HttpResponse::Text(200, "audio/wav", std::move(audio->second.data)));
-      });
+  botmodels::StreamSpeech(broker_, model, std::move(inputs), config_.Timeout(*route.model),
+                          AudioForm::kWav, fail, std::move(respond));
 }
 
 void ModelRoutes::Recognize(const PostRoute& route, Upload upload, Respond respond) {

@@ -38,8 +38,6 @@ class ModelRoutes {
   // (client/json_tensors.h) in, {"outputs": {...}} out; any served model.
   void Infer(const std::string& model, HttpRequest request, Respond respond);
 
-  using CallHandler = std::function<void(Result<ModelCall>)>;
-
  private:
   // Runs the route's model; unavailable naming the config key when none is configured.
   void RunRoute(ModelRoute route, protocol::NamedTensors inputs, CallHandler done);

@@ -7,6 +7,7 @@
 
 #include "common/gateway_config.h"
 #include "common/protocol.h"
+#include "gateway/model_call.h"
 #include "gateway/output_store.h"
 #include "gateway/routes/field_spec.h"
 
@@ -26,12 +27,6 @@ enum class RouteHandler {
 constexpr bool TakesFile(RouteHandler handler) {
   return handler == RouteHandler::kRecognize || handler == RouteHandler::kAnalyze;
 }
-
-// A model's answer to one request, as a route's reply is made from it.
-struct ModelCall {
-  protocol::NamedTensors outputs;
-  double seconds = 0;  // how long the model took, as the gateway saw it
-};
 
 // The Python service's response body for a model's answer.
 using ReplyShaper = nlohmann::json (*)(const ModelCall& call);

@@ -1,0 +1,37 @@
+#include "gateway/model_call.h"
+
+#include <spdlog/spdlog.h>
+
+namespace botmodels {
+
+void CallModel(BrokerCaller& broker, const std::string& key_id, const std::string& model,
+               protocol::NamedTensors inputs, std::chrono::milliseconds timeout, CallHandler done) {
+  protocol::Request request;
+  request.op = protocol::Op::kInfer;
+  request.model = model;
+  request.inputs = std::move(inputs);
+  const auto start = std::chrono::steady_clock::now();
+  broker.Call(
+      std::move(request), timeout,
+      [key_id, start, done = std::move(done)](Result<protocol::Reply>&& reply) {
+        if (!reply.ok()) return done(reply.status());
+        if (!reply->status.ok()) {
+          const ErrorCode code = reply->status.code();
+          if (code == ErrorCode::kUnauthenticated || code == ErrorCode::kPermissionDenied) {
+            // The broker refused the gateway itself: a configuration error, not the
+            // caller's.
+            spdlog::error("gateway: the broker refused key '{}': {}", key_id,
+                          reply->status.message());
+            return done(Status(ErrorCode::kUnavailable, "the broker refused the gateway's key"));
+          }
+          return done(Status(reply->status).WithRetryable(reply->retryable));
+        }
+        ModelCall call;
+        call.outputs = std::move(reply->outputs);
+        call.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        done(std::move(call));
+      });
+}
+
+}  // namespace botmodels

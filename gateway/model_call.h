@@ -1,0 +1,27 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "common/protocol.h"
+#include "common/status.h"
+#include "gateway/broker_caller.h"
+
+namespace botmodels {
+
+// A model's answer to one request, as a route's reply is made from it.
+struct ModelCall {
+  protocol::NamedTensors outputs;
+  double seconds = 0;  // how long the model took, as the gateway saw it
+};
+using CallHandler = std::function<void(Result<ModelCall>)>;
+
+// Runs `model` on `inputs` through `broker`; the model's error keeps its
+// code and retryability. The broker refusing the gateway's own key
+// (`key_id`) is the operator's mistake, not the caller's: logged, and
+// answered unavailable.
+void CallModel(BrokerCaller& broker, const std::string& key_id, const std::string& model,
+               protocol::NamedTensors inputs, std::chrono::milliseconds timeout, CallHandler done);
+
+}  // namespace botmodels
