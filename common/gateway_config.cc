@@ -1,5 +1,7 @@
 #include "common/gateway_config.h"
 
+#include <vector>
+
 #include "common/toml_reader.h"
 
 namespace botmodels {
@@ -54,6 +56,35 @@ Status ReadRouteTable(const TomlReader& table, GatewayConfig* g, bool timeouts) 
   return {};
 }
 
+// [gateway.openai.models], or the OpenAI names of the routed models.
+Status ReadOpenAiModels(const TomlReader& gateway, GatewayConfig* g) {
+  auto openai = gateway.Table("openai");
+  if (!openai.ok()) return openai.status();
+  BOTMODELS_RETURN_IF_ERROR(openai->RejectUnknown({"models"}));
+  if (openai->Has("models")) {
+    auto models = openai->Table("models");
+    if (!models.ok()) return models.status();
+    for (const std::string& name : models->Keys()) {
+      BOTMODELS_RETURN_IF_ERROR(models->String(name, &g->openai_models[name], true));
+    }
+    return {};
+  }
+  struct Default {
+    ModelRoute route;
+    std::vector<std::string_view> names;
+  };
+  const Default defaults[] = {
+      {ModelRoute::kSpeechToText, {"whisper-1"}},
+      {ModelRoute::kSpeechGenerate, {"tts-1", "tts-1-hd", "gpt-4o-mini-tts"}},
+      {ModelRoute::kImageGenerate, {"dall-e-2", "dall-e-3", "gpt-image-1"}},
+  };
+  for (const auto& [route, names] : defaults) {
+    if (g->Model(route).empty()) continue;
+    for (std::string_view name : names) g->openai_models[std::string(name)] = g->Model(route);
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string_view ModelRouteKey(ModelRoute route) { return kRouteKeys[static_cast<size_t>(route)]; }
@@ -98,7 +129,8 @@ Result<std::optional<GatewayConfig>> ReadGatewayConfig(const TomlReader& root,
                           "cors_origin",
                           "keyless_from",
                           "routes",
-                          "timeouts"}),
+                          "timeouts",
+                          "openai"}),
         r->String("listen", &g.listen), r->String("tls_cert_file", &g.tls_cert_file),
         r->String("tls_key_file", &g.tls_key_file),
         r->String("api_keys_file", &g.api_keys_file, true),
@@ -142,6 +174,7 @@ Result<std::optional<GatewayConfig>> ReadGatewayConfig(const TomlReader& root,
     if (!table.ok()) return table.status();
     BOTMODELS_RETURN_IF_ERROR(ReadRouteTable(*table, &g, timeouts));
   }
+  BOTMODELS_RETURN_IF_ERROR(ReadOpenAiModels(*r, &g));
   for (std::string* path : {&g.tls_cert_file, &g.tls_key_file, &g.api_keys_file, &g.curve_key_file,
                             &g.files_dir, &g.outputs_dir}) {
     *path = ResolvePath(base, *path);

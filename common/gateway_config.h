@@ -75,6 +75,12 @@ struct GatewayConfig {
   // Networks whose requests without an X-API-Key get the infer role (botserver
   // sends some uploads without one). Empty: every request needs a key.
   NetworkList keyless_from;
+  // [gateway.openai.models]: the model names /v1 clients send ("whisper-1")
+  // and the served model each stands for. Without the table: whisper-1 for
+  // speech_totext's model; tts-1, tts-1-hd and gpt-4o-mini-tts for
+  // speech_generate's; dall-e-2, dall-e-3 and gpt-image-1 for
+  // image_generate's (for the routes that have one).
+  std::map<std::string, std::string> openai_models;
   // [gateway.routes] and [gateway.timeouts], by route; an empty model: not served.
   std::array<std::string, kModelRouteCount> routes;
   std::array<std::chrono::milliseconds, kModelRouteCount> timeouts{};

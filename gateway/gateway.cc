@@ -7,6 +7,7 @@
 #include "gateway/file_source.h"
 #include "gateway/http/byte_range.h"
 #include "gateway/http_error.h"
+#include "gateway/openai/openai_error.h"
 #include "gateway/openapi.h"
 
 namespace botmodels {
@@ -20,6 +21,9 @@ constexpr std::chrono::milliseconds kHealthTimeout{2000};  // the broker's answe
 constexpr std::chrono::seconds kSweepEvery{60};            // outputs past retention go this often
 constexpr std::string_view kInferPrefix = "/api/infer/";
 constexpr std::string_view kOutputsPrefix = "/outputs/";
+constexpr std::string_view kOpenAiPrefix = "/v1/";
+constexpr std::string_view kOpenAiModelsPrefix = "/v1/models/";
+constexpr std::string_view kBearer = "Bearer ";  // Authorization's scheme, any case
 
 HttpServerOptions ServerOptions(const GatewayConfig& c) {
   HttpServerOptions o;
@@ -75,7 +79,9 @@ Gateway::Gateway(GatewayConfig config, ApiKeys keys, ClientOptions broker)
       // A DEALER socket to the broker per I/O thread.
       broker_(std::move(broker), server_.io_threads(), server_.io_context()),
       outputs_(config_.outputs_dir, config_.outputs_retention, config_.outputs_max_bytes),
-      routes_(config_, broker_, outputs_) {
+      specs_(broker_),
+      routes_(config_, broker_, outputs_, specs_),
+      openai_(config_, broker_, specs_) {
   for (const PostRoute& route : PostRoutes()) {
     post_routes_[std::string(route.path)] = &route;
     if (!route.alias.empty()) post_routes_[std::string(route.alias)] = &route;
@@ -143,6 +149,11 @@ Gateway::Endpoint Gateway::Find(const HttpRequest& request) const {
                     : path[1] == 'o'        ? Kind::kOutputs
                                             : Kind::kOpenApi;
     wanted = get;
+  } else if (path == "/v1/audio/transcriptions" || path == "/v1/audio/speech") {
+    endpoint.kind = path[10] == 't' ? Kind::kOpenAiTranscribe : Kind::kOpenAiSpeak;
+  } else if (path == "/v1/models" || path.rfind(kOpenAiModelsPrefix, 0) == 0) {
+    endpoint.kind = path == "/v1/models" ? Kind::kOpenAiModels : Kind::kOpenAiModel;
+    wanted = get;
   } else if (path == "/api/models" || path == "/api/status") {
     endpoint.kind = path == "/api/models" ? Kind::kModels : Kind::kStatus;
     endpoint.role = path == "/api/models" ? protocol::Role::kInfer : protocol::Role::kAdmin;
@@ -166,14 +177,22 @@ std::optional<HttpResponse> Gateway::Screen(const HttpRequest& request) {
     return response;
   }
   const Endpoint endpoint = Find(request);
+  // /v1 answers in OpenAI's shape, the rest in the Python service's.
+  const bool openai = request.path.rfind(kOpenAiPrefix, 0) == 0;
   std::optional<HttpResponse> refused;
   if (endpoint.kind == Endpoint::Kind::kNotFound) {
-    refused = JsonResponse({{"detail", "Not Found"}}, 404);
+    refused = openai ? OpenAiRefusal(404, "Invalid URL (" + request.method + " " +
+                                              request.path.substr(0, 256) + ")")
+                     : JsonResponse({{"detail", "Not Found"}}, 404);
   } else if (endpoint.kind == Endpoint::Kind::kNotAllowed) {
-    refused = JsonResponse({{"detail", "Method Not Allowed"}}, 405);
+    refused = openai ? OpenAiRefusal(405, "Method Not Allowed")
+                     : JsonResponse({{"detail", "Method Not Allowed"}}, 405);
     refused->headers.Set("Allow", "GET, POST, OPTIONS");
   } else if (!endpoint.open) {
-    refused = Authorize(request, endpoint.role);
+    if (const auto denied = Authorize(request, endpoint.role)) {
+      refused = openai ? OpenAiError(*denied)
+                       : JsonResponse({{"detail", denied->message()}}, HttpStatus(denied->code()));
+    }
   }
   if (refused && !config_.cors_origin.empty()) {
     refused->headers.Set("Access-Control-Allow-Origin", config_.cors_origin);
@@ -181,9 +200,13 @@ std::optional<HttpResponse> Gateway::Screen(const HttpRequest& request) {
   return refused;
 }
 
-std::optional<HttpResponse> Gateway::Authorize(const HttpRequest& request,
-                                               protocol::Role role) const {
-  const std::string_view presented = request.headers.Get("X-API-Key");
+std::optional<Status> Gateway::Authorize(const HttpRequest& request, protocol::Role role) const {
+  std::string_view presented = request.headers.Get("X-API-Key");
+  if (const std::string_view bearer = request.headers.Get("Authorization");
+      presented.empty() && bearer.size() > kBearer.size() &&
+      SameIgnoringCase(bearer.substr(0, kBearer.size()), kBearer)) {
+    presented = bearer.substr(kBearer.size());
+  }
   if (presented.empty() && role == protocol::Role::kInfer &&
       config_.keyless_from.Contains(request.remote_addr)) {
     keyless_requests_.fetch_add(1, std::memory_order_relaxed);
@@ -192,9 +215,10 @@ std::optional<HttpResponse> Gateway::Authorize(const HttpRequest& request,
     return std::nullopt;
   }
   const ApiKey* key = keys_.Match(std::string(presented));
-  if (!key) return JsonResponse({{"detail", "Invalid API key"}}, 401);
+  if (!key) return Status(ErrorCode::kUnauthenticated, "Invalid API key");
   if (role == protocol::Role::kAdmin && key->role != protocol::Role::kAdmin) {
-    return JsonResponse({{"detail", "key '" + key->id + "' may not do this (admin only)"}}, 403);
+    return Status(ErrorCode::kPermissionDenied,
+                  "key '" + key->id + "' may not do this (admin only)");
   }
   return std::nullopt;
 }
@@ -229,6 +253,14 @@ void Gateway::Handle(HttpRequest request, Respond respond) {
         return Models(std::move(send));
       case Endpoint::Kind::kStatus:
         return WorkersStatus(std::move(send));
+      case Endpoint::Kind::kOpenAiModels:
+        return openai_.Models(std::move(send));
+      case Endpoint::Kind::kOpenAiModel:
+        return openai_.Model(request.path.substr(kOpenAiModelsPrefix.size()), std::move(send));
+      case Endpoint::Kind::kOpenAiTranscribe:
+        return openai_.Transcribe(std::move(request), std::move(send));
+      case Endpoint::Kind::kOpenAiSpeak:
+        return openai_.Speak(std::move(request), std::move(send));
     }
   } catch (const std::exception& e) {
     spdlog::error("gateway: {} {} failed: {}", request.method, request.path, e.what());
@@ -237,7 +269,13 @@ void Gateway::Handle(HttpRequest request, Respond respond) {
 }
 
 HttpResponse Gateway::Refusal(int status, std::string message) {
-  HttpResponse response = JsonResponse({{"detail", message}, {"code", "invalid_request"}}, status);
+  // Before the path is known: both shapes, the Python service's and OpenAI's.
+  const nlohmann::json error = {{"message", message},
+                                {"type", status >= 500 ? "server_error" : "invalid_request_error"},
+                                {"param", nullptr},
+                                {"code", nullptr}};
+  HttpResponse response =
+      JsonResponse({{"detail", message}, {"code", "invalid_request"}, {"error", error}}, status);
   if (status == 503) response.headers.Set("Retry-After", "1");
   if (!config_.cors_origin.empty()) {
     response.headers.Set("Access-Control-Allow-Origin", config_.cors_origin);

@@ -19,6 +19,8 @@
 #include "gateway/broker_hop.h"
 #include "gateway/http/http_server.h"
 #include "gateway/model_routes.h"
+#include "gateway/model_specs.h"
+#include "gateway/openai/openai_routes.h"
 #include "gateway/output_store.h"
 #include "gateway/routes/route_table.h"
 
@@ -65,6 +67,10 @@ class Gateway : public HttpHandler {
       kOutputs,
       kModels,
       kStatus,
+      kOpenAiModels,      // GET /v1/models
+      kOpenAiModel,       // GET /v1/models/{id}
+      kOpenAiTranscribe,  // POST /v1/audio/transcriptions
+      kOpenAiSpeak,       // POST /v1/audio/speech
     };
     Kind kind = Kind::kRoot;
     protocol::Role role = protocol::Role::kInfer;
@@ -72,9 +78,10 @@ class Gateway : public HttpHandler {
     const PostRoute* route = nullptr;  // kPost's row
   };
   Endpoint Find(const HttpRequest& request) const;
-  // nullopt when the request's X-API-Key is a key of `role` or above, or it
-  // has none, comes from keyless_from and needs only infer; else 401 or 403.
-  std::optional<HttpResponse> Authorize(const HttpRequest& request, protocol::Role role) const;
+  // nullopt when the request's key (X-API-Key, or Authorization: Bearer) is
+  // a key of `role` or above, or it has none, comes from keyless_from and
+  // needs only infer; else 401 or 403.
+  std::optional<Status> Authorize(const HttpRequest& request, protocol::Role role) const;
   void Health(Respond respond);
   HttpResponse Outputs(const HttpRequest& request) const;
   void Models(Respond respond);
@@ -87,7 +94,9 @@ class Gateway : public HttpHandler {
   HttpServer server_;
   BrokerHop broker_;
   OutputStore outputs_;
+  ModelSpecs specs_;
   ModelRoutes routes_;
+  OpenAiRoutes openai_;
   std::thread sweeper_;                                // deletes old outputs now and then
   mutable std::atomic<uint64_t> keyless_requests_{0};  // let in by keyless_from
   bool started_ = false;

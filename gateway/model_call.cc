@@ -2,7 +2,27 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/value.h"
+
 namespace botmodels {
+
+protocol::Tensor StringInput(std::string text) {
+  return {protocol::DType::kString, {}, std::move(text)};
+}
+
+protocol::Tensor BytesInput(std::string bytes) {
+  return {protocol::DType::kBytes, {}, std::move(bytes)};
+}
+
+protocol::Tensor NumberInput(double x) {
+  ValueWriter w;
+  if (x == static_cast<double>(static_cast<int64_t>(x))) {
+    w.Int(static_cast<int64_t>(x));
+  } else {
+    w.Double(x);
+  }
+  return {protocol::DType::kValue, {}, w.Take()};
+}
 
 void CallModel(BrokerCaller& broker, const std::string& key_id, const std::string& model,
                protocol::NamedTensors inputs, std::chrono::milliseconds timeout, CallHandler done) {

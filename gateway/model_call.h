@@ -17,6 +17,11 @@ struct ModelCall {
 };
 using CallHandler = std::function<void(Result<ModelCall>)>;
 
+// A model input: a string, raw bytes, or a number (an integer when whole).
+protocol::Tensor StringInput(std::string text);
+protocol::Tensor BytesInput(std::string bytes);
+protocol::Tensor NumberInput(double x);
+
 // Runs `model` on `inputs` through `broker`; the model's error keeps its
 // code and retryability. The broker refusing the gateway's own key
 // (`key_id`) is the operator's mistake, not the caller's: logged, and

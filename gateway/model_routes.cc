@@ -22,18 +22,6 @@ using nlohmann::json;
 using protocol::DType;
 using protocol::NamedTensors;
 
-protocol::Tensor String(std::string text) { return {DType::kString, {}, std::move(text)}; }
-protocol::Tensor Bytes(std::string bytes) { return {DType::kBytes, {}, std::move(bytes)}; }
-protocol::Tensor Number(double x) {
-  ValueWriter w;
-  if (x == static_cast<double>(static_cast<int64_t>(x))) {
-    w.Int(static_cast<int64_t>(x));
-  } else {
-    w.Double(x);
-  }
-  return {DType::kValue, {}, w.Take()};
-}
-
 size_t Utf8Chars(const std::string& text) {
   size_t n = 0;
   for (unsigned char c : text) n += (c & 0xC0) != 0x80;
@@ -163,12 +151,13 @@ HttpResponse AnalysisReply(const PostRoute& route, const Result<ModelCall>& desc
 
 }  // namespace
 
-ModelRoutes::ModelRoutes(const GatewayConfig& config, BrokerCaller& broker, OutputStore& outputs)
+ModelRoutes::ModelRoutes(const GatewayConfig& config, BrokerCaller& broker, OutputStore& outputs,
+                         ModelSpecs& specs)
     : config_(config),
       broker_(broker),
       outputs_(outputs),
       uploads_(config.files_dir, config.max_body_bytes),
-      specs_(broker) {}
+      specs_(specs) {}
 
 void ModelRoutes::RunModel(const std::string& model, NamedTensors inputs,
                            std::chrono::milliseconds timeout, CallHandler done) {
@@ -219,20 +208,20 @@ void ModelRoutes::Generate(const PostRoute& route, const HttpRequest& request, R
     const std::string name(f.name), input(f.input);
     switch (f.kind) {
       case FieldKind::kPrompt:
-        inputs[input] = String(fields.Prompt());
+        inputs[input] = StringInput(fields.Prompt());
         break;
       case FieldKind::kInteger:
       case FieldKind::kNumber:
         // Checked against its range when sent; when not, the model's own
         // default (model.toml) applies: for a turbo model, 1 step.
         if (parsed.contains(name) && !parsed[name].is_null()) {
-          inputs[input] =
-              Number(fields.Number(name.c_str(), 0, f.min, f.max, f.kind == FieldKind::kInteger));
+          inputs[input] = NumberInput(
+              fields.Number(name.c_str(), 0, f.min, f.max, f.kind == FieldKind::kInteger));
         }
         break;
       case FieldKind::kText:
         if (std::string text = fields.Text(name.c_str(), ""); !text.empty()) {
-          inputs[input] = String(std::move(text));
+          inputs[input] = StringInput(std::move(text));
         }
         break;
       case FieldKind::kSeed:
@@ -279,14 +268,14 @@ void ModelRoutes::StreamSpeech(const PostRoute& route, NamedTensors inputs, Resp
 
 void ModelRoutes::Recognize(const PostRoute& route, Upload upload, Respond respond) {
   NamedTensors inputs;
-  inputs[std::string(route.upload)] = Bytes(std::move(*upload.file));
+  inputs[std::string(route.upload)] = BytesInput(std::move(*upload.file));
   for (const FieldSpec& f : route.fields) {
     const std::string name(f.name), input(f.input);
     const auto it = upload.fields.find(name);
     const std::string* value =
         it == upload.fields.end() || it->second.empty() ? nullptr : &it->second;
     if (f.kind == FieldKind::kText) {
-      if (value) inputs[input] = String(*value);
+      if (value) inputs[input] = StringInput(*value);
       if (!value && f.required) return respond(ValidationError(name, "field required"));
     } else if (f.kind == FieldKind::kInteger) {
       double x = f.fallback;
@@ -298,7 +287,7 @@ void ModelRoutes::Recognize(const PostRoute& route, Upload upload, Respond respo
               name, "must be an integer " + json(f.min).dump() + "-" + json(f.max).dump()));
         }
       }
-      inputs[input] = Number(x);
+      inputs[input] = NumberInput(x);
     }
   }
   RunRoute(*route.model, std::move(inputs),
@@ -324,7 +313,7 @@ void ModelRoutes::Analyze(const PostRoute& route, const Upload& upload, Respond 
                                ModelRoute::kVisionBarcode};
   for (size_t i = 0; i < 3; ++i) {
     NamedTensors inputs;
-    inputs[std::string(route.upload)] = Bytes(*upload.file);
+    inputs[std::string(route.upload)] = BytesInput(*upload.file);
     RunRoute(stages[i], std::move(inputs), [&route, join, i, respond](Result<ModelCall> result) {
       {
         std::lock_guard lock(join->mutex);

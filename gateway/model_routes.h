@@ -28,7 +28,8 @@ namespace botmodels {
 // from many threads at once.
 class ModelRoutes {
  public:
-  ModelRoutes(const GatewayConfig& config, BrokerCaller& broker, OutputStore& outputs);
+  ModelRoutes(const GatewayConfig& config, BrokerCaller& broker, OutputStore& outputs,
+              ModelSpecs& specs);
 
   // Answers one request to `route` (a row of PostRoutes()) whose body has
   // been read.
@@ -59,7 +60,7 @@ class ModelRoutes {
   OutputStore& outputs_;
   const UploadReader uploads_;
 
-  ModelSpecs specs_;  // the models' declared inputs, for /api/infer
+  ModelSpecs& specs_;  // the models' declared inputs, for /api/infer
 };
 
 }  // namespace botmodels

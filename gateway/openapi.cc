@@ -138,6 +138,18 @@ json OpenApiDocument(const GatewayConfig& config) {
       {"summary", "Run any served model: {\"inputs\": {...}} in, {\"outputs\": {...}} out"},
       {"security", {{{"ApiKey", json::array()}}}},
       {"responses", {{"200", {{"description", "The model's outputs"}}}}}};
+  // OpenAI's API (openai_routes.h), with its Bearer key.
+  const json bearer = {{{"Bearer", json::array()}}, {{"ApiKey", json::array()}}};
+  const auto openai = [&](const char* path, const char* method, const char* summary) {
+    paths[path][method] = {{"summary", summary},
+                           {"security", bearer},
+                           {"responses", {{"200", {{"description", "As OpenAI's API answers"}}}}}};
+  };
+  openai("/v1/models", "get", "OpenAI: the model names served");
+  openai("/v1/models/{id}", "get", "OpenAI: one model");
+  openai("/v1/audio/transcriptions", "post",
+         "OpenAI: transcribe (json, text, srt, verbose_json, vtt)");
+  openai("/v1/audio/speech", "post", "OpenAI: speak (wav, pcm), streamed");
   return {
       {"openapi", "3.0.3"},
       {"info",
@@ -150,7 +162,8 @@ json OpenApiDocument(const GatewayConfig& config) {
       {"paths", paths},
       {"components",
        {{"securitySchemes",
-         {{"ApiKey", {{"type", "apiKey"}, {"in", "header"}, {"name", "X-API-Key"}}}}},
+         {{"ApiKey", {{"type", "apiKey"}, {"in", "header"}, {"name", "X-API-Key"}}},
+          {"Bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
         {"schemas",
          {{"Error",
            {{"type", "object"}, {"properties", {{"detail", String()}, {"code", String()}}}}}}}}}};

@@ -6,13 +6,6 @@
 namespace botmodels {
 namespace {
 
-bool SameName(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -22,15 +15,22 @@ int HexDigit(char c) {
 
 }  // namespace
 
+bool SameIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 std::string_view HttpHeaders::Get(std::string_view name) const {
   for (const auto& [field, value] : fields_) {
-    if (SameName(field, name)) return value;
+    if (SameIgnoringCase(field, name)) return value;
   }
   return {};
 }
 
 void HttpHeaders::Set(std::string_view name, std::string value) {
-  std::erase_if(fields_, [&](const auto& field) { return SameName(field.first, name); });
+  std::erase_if(fields_, [&](const auto& field) { return SameIgnoringCase(field.first, name); });
   fields_.emplace_back(std::string(name), std::move(value));
 }
 
@@ -58,7 +58,7 @@ bool HttpRequest::HasType(std::string_view type) const {
   std::string_view value = headers.Get("Content-Type");
   value = value.substr(0, value.find(';'));
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  return SameName(value, type);
+  return SameIgnoringCase(value, type);
 }
 
 HttpResponse HttpResponse::Text(int status, std::string content_type, std::string body) {

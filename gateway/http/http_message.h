@@ -13,6 +13,10 @@
 
 namespace botmodels {
 
+// Whether `a` and `b` are the same ASCII text but for case, as header names
+// and auth schemes are compared.
+bool SameIgnoringCase(std::string_view a, std::string_view b);
+
 // Header fields in the order received or set; names compare case-insensitively.
 class HttpHeaders {
  public:

@@ -14,4 +14,9 @@ namespace botmodels {
 // request field at fault, if one is.
 HttpResponse OpenAiError(const Status& status, std::string_view param = {});
 
+// A refusal of the HTTP layer's (404 for a path, 405, 413...) in the same
+// shape: type invalid_request_error (server_error for 5xx), `code` as given,
+// null when empty.
+HttpResponse OpenAiRefusal(int http, const std::string& message, std::string_view code = {});
+
 }  // namespace botmodels

@@ -16,6 +16,8 @@
 #include <boost/process.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
 #include <thread>
 
 #include "models/codecs/wav.h"
@@ -320,6 +322,99 @@ TEST_F(Gateway, SpeechGenerateReturnsAFilePathWhoseGetServesAValidWav) {
   auto alias = Upload("/api/speech/to-text", opus, "audio.wav", "audio/wav");
   ASSERT_TRUE(alias);
   EXPECT_EQ(json::parse(alias->body)["text"], text["text"]);
+}
+
+// The /v1 routes as OpenAI's Python SDK calls them: a Bearer key, its
+// headers, its JSON and its multipart parts in its order.
+TEST_F(Gateway, OpenAiSdkRequestsSpeakAndTranscribeWithTheRealModels) {
+  ASSERT_NO_FATAL_FAILURE(Start({"tts", "stt"}));
+  const httplib::Headers sdk = {{"Authorization", std::string("Bearer ") + kApiKey},
+                                {"User-Agent", "OpenAI/Python 1.54.0"},
+                                {"X-Stainless-Lang", "python"},
+                                {"X-Stainless-Retry-Count", "0"},
+                                {"Accept", "application/json"}};
+  auto models = Http().Get("/v1/models", sdk);
+  ASSERT_TRUE(models);
+  ASSERT_EQ(models->status, 200) << models->body;
+  const json list = json::parse(models->body);
+  EXPECT_EQ(list["object"], "list");
+  std::set<std::string> ids;
+  for (const json& m : list["data"]) ids.insert(m["id"].get<std::string>());
+  for (const char* id : {"whisper-1", "tts-1", "stt", "tts"}) EXPECT_TRUE(ids.count(id)) << id;
+
+  // client.audio.speech.create(model="tts-1", voice="alloy", input=..., response_format="wav")
+  auto speech = Http().Post(
+      "/v1/audio/speech", sdk,
+      json({{"input", kSpeech}, {"model", "tts-1"}, {"voice", "alloy"}, {"response_format", "wav"}})
+          .dump(),
+      "application/json");
+  ASSERT_TRUE(speech);
+  ASSERT_EQ(speech->status, 200) << speech->body;
+  EXPECT_EQ(speech->get_header_value("Content-Type"), "audio/wav");
+  EXPECT_EQ(speech->get_header_value("Transfer-Encoding"), "chunked") << "streamed";
+  int rate = 0;
+  const std::vector<int16_t> samples = ReadWavSamples(speech->body, &rate);
+  EXPECT_GT(samples.size(), static_cast<size_t>(rate)) << "over a second of speech";
+
+  // client.audio.transcriptions.create(file=..., model="whisper-1",
+  //   response_format="verbose_json", timestamp_granularities=["word"])
+  const httplib::MultipartFormDataItems parts = {{"model", "whisper-1", "", ""},
+                                                 {"response_format", "verbose_json", "", ""},
+                                                 {"timestamp_granularities[]", "word", "", ""},
+                                                 {"file", speech->body, "speech.wav", "audio/wav"}};
+  auto heard = Http().Post("/v1/audio/transcriptions", sdk, parts);
+  ASSERT_TRUE(heard);
+  ASSERT_EQ(heard->status, 200) << heard->body;
+  const json verbose = json::parse(heard->body);
+  EXPECT_LE(media::WordErrorRate(kSpeech, verbose["text"]), 0.35) << verbose;
+  EXPECT_EQ(verbose["task"], "transcribe");
+  EXPECT_GT(verbose["duration"].get<double>(), 1);
+  ASSERT_FALSE(verbose["segments"].empty());
+  ASSERT_FALSE(verbose["words"].empty());
+  for (const json& w : verbose["words"]) EXPECT_LE(w["start"], w["end"]) << w;
+
+  httplib::MultipartFormDataItems srt_parts = parts;
+  srt_parts[1].content = "srt";
+  auto srt = Http().Post("/v1/audio/transcriptions", sdk, srt_parts);
+  ASSERT_TRUE(srt);
+  ASSERT_EQ(srt->status, 200) << srt->body;
+  EXPECT_EQ(srt->body.substr(0, 2), "1\n") << srt->body;
+  const std::string times = srt->body.substr(2, srt->body.find('\n', 2) - 2);
+  EXPECT_TRUE(
+      std::regex_match(times, std::regex(R"(\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3})")))
+      << times;
+}
+
+TEST_F(Gateway, OpenAiErrorsComeInOpenAisShape) {
+  ASSERT_NO_FATAL_FAILURE(Start({"tts"}));
+  const auto error = [](const httplib::Result& r) {
+    return r ? json::parse(r->body, nullptr, false).value("error", json()) : json();
+  };
+  auto wrong = Http().Get("/v1/models", {{"Authorization", "Bearer not-a-key"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(error(wrong)["code"], "invalid_api_key");
+  EXPECT_EQ(error(wrong)["type"], "invalid_request_error");
+
+  const httplib::Headers bearer = {{"Authorization", std::string("bearer ") + kApiKey}};
+  auto unknown = Http().Get("/v1/models/gpt-9", bearer);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(error(unknown)["code"], "model_not_found");
+
+  auto mp3 = Http().Post(
+      "/v1/audio/speech", bearer,
+      R"({"model": "tts-1", "input": "hi", "voice": "alloy", "response_format": "mp3"})",
+      "application/json");
+  ASSERT_TRUE(mp3);
+  EXPECT_EQ(mp3->status, 400);
+  EXPECT_EQ(error(mp3)["param"], "response_format");
+
+  auto no_path = Http().Post("/v1/chat/completions", bearer, "{}", "application/json");
+  ASSERT_TRUE(no_path);
+  EXPECT_EQ(no_path->status, 404);
+  EXPECT_NE(error(no_path)["message"].get<std::string>().find("/v1/chat/completions"),
+            std::string::npos);
 }
 
 TEST_F(Gateway, WrongAndMissingKeysAre401AndOpenRoutesNeedNone) {

@@ -34,6 +34,32 @@ TEST(GatewayConfig, ReadsRoutesTimeoutsAndDefaults) {
   EXPECT_TRUE(g.keyless_from.empty()) << "every request needs a key unless the operator says";
 }
 
+TEST(GatewayConfig, OpenAiModelNamesDefaultToTheRoutedModelsOrComeFromTheirTable) {
+  testing::TempDir temp;
+  const fs::path dir = temp.path();
+  const std::string head = "[gateway]\napi_keys_file = \"k\"\noutputs_dir = \"o\"\n";
+  testing::WriteFile(dir / "a.toml", head +
+                                         "[gateway.routes]\nspeech_totext = \"stt\"\n"
+                                         "speech_generate = \"tts\"\n");
+  auto a = LoadBrokerConfig(dir / "a.toml");
+  ASSERT_OK(a);
+  const auto& defaults = a->gateway->openai_models;
+  EXPECT_EQ(defaults.at("whisper-1"), "stt");
+  EXPECT_EQ(defaults.at("tts-1"), "tts");
+  EXPECT_EQ(defaults.at("tts-1-hd"), "tts");
+  EXPECT_FALSE(defaults.count("dall-e-3")) << "no image model is routed";
+
+  testing::WriteFile(dir / "b.toml",
+                     head + "[gateway.openai.models]\n\"whisper-1\" = \"whisper\"\n");
+  auto b = LoadBrokerConfig(dir / "b.toml");
+  ASSERT_OK(b);
+  EXPECT_EQ(b->gateway->openai_models,
+            (std::map<std::string, std::string>{{"whisper-1", "whisper"}}));
+
+  testing::WriteFile(dir / "c.toml", head + "[gateway.openai]\nmodel = {}\n");
+  EXPECT_FALSE(LoadBrokerConfig(dir / "c.toml").ok()) << "a misspelt key is an error";
+}
+
 TEST(GatewayConfig, KeylessFromListsTheNetworksLetInWithoutAKey) {
   testing::TempDir temp;
   const fs::path dir = temp.path();

@@ -113,7 +113,8 @@ class ModelRoutesTest : public ::testing::Test {
   GatewayConfig config_;
   ScriptedBroker broker_;
   OutputStore outputs_{dir_ / "outputs", std::chrono::hours(1), 1 << 30};
-  ModelRoutes routes_{config_, broker_, outputs_};
+  ModelSpecs specs_{broker_};
+  ModelRoutes routes_{config_, broker_, outputs_, specs_};
 };
 
 TEST_F(ModelRoutesTest, OcrSendsTheUploadToItsModelAndShapesTheReply) {

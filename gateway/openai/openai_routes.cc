@@ -1,0 +1,190 @@
+#include "gateway/openai/openai_routes.h"
+
+#include <algorithm>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "gateway/http_error.h"
+#include "gateway/model_call.h"
+#include "gateway/openai/openai_error.h"
+#include "gateway/openai/transcript.h"
+#include "gateway/speech_stream.h"
+#include "models/pipelines/whisper_spec.h"
+#include "models/speech/tts_spec.h"
+
+namespace botmodels {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxSpeechChars = 4096;  // OpenAI's limit on /v1/audio/speech's input
+
+// OpenAI's voices, and the installed voice each is spoken with (docs/gateway.md).
+// Other names go to the model as they are: "kal16", "pt".
+constexpr std::pair<std::string_view, std::string_view> kVoices[] = {
+    {"alloy", "slt"}, {"ash", "rms"},     {"ballad", "awb"}, {"coral", "slt"},
+    {"echo", "rms"},  {"fable", "awb"},   {"nova", "slt"},   {"onyx", "kal16"},
+    {"sage", "slt"},  {"shimmer", "slt"}, {"verse", "rms"},
+};
+
+std::string Voice(const std::string& name) {
+  for (const auto& [openai, installed] : kVoices) {
+    if (openai == name) return std::string(installed);
+  }
+  return name;
+}
+
+std::string Field(const Upload& upload, const std::string& name, std::string fallback = "") {
+  const auto it = upload.fields.find(name);
+  return it == upload.fields.end() || it->second.empty() ? fallback : it->second;
+}
+
+bool Declares(const std::vector<protocol::TensorSpec>& inputs, std::string_view name) {
+  return std::any_of(inputs.begin(), inputs.end(),
+                     [&](const protocol::TensorSpec& spec) { return spec.name == name; });
+}
+
+size_t Utf8Chars(const std::string& text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+Status Invalid(std::string message) {
+  return Status(ErrorCode::kInvalidRequest, std::move(message));
+}
+
+}  // namespace
+
+OpenAiRoutes::OpenAiRoutes(const GatewayConfig& config, BrokerCaller& broker, ModelSpecs& specs)
+    : config_(config),
+      broker_(broker),
+      specs_(specs),
+      uploads_("", config.max_body_bytes),  // no image_path for /v1
+      created_(std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count()) {}
+
+std::string OpenAiRoutes::Resolve(const std::string& name) const {
+  if (const auto it = config_.openai_models.find(name); it != config_.openai_models.end()) {
+    return it->second;
+  }
+  const bool routed =
+      std::find(config_.routes.begin(), config_.routes.end(), name) != config_.routes.end();
+  return routed && !name.empty() ? name : std::string();
+}
+
+void OpenAiRoutes::Models(Respond respond) const {
+  std::set<std::string> ids;
+  for (const auto& [name, model] : config_.openai_models) ids.insert(name);
+  for (const std::string& model : config_.routes) {
+    if (!model.empty()) ids.insert(model);
+  }
+  json data = json::array();
+  for (const std::string& id : ids) {
+    data.push_back(
+        {{"id", id}, {"object", "model"}, {"created", created_}, {"owned_by", "botmodels"}});
+  }
+  respond(JsonResponse({{"object", "list"}, {"data", data}}));
+}
+
+void OpenAiRoutes::Model(const std::string& id, Respond respond) const {
+  if (Resolve(id).empty()) {
+    return respond(OpenAiError(
+        Status(ErrorCode::kUnknownModel, "The model '" + id.substr(0, 128) + "' does not exist"),
+        "model"));
+  }
+  respond(JsonResponse(
+      {{"id", id}, {"object", "model"}, {"created", created_}, {"owned_by", "botmodels"}}));
+}
+
+void OpenAiRoutes::Transcribe(HttpRequest request, Respond respond) {
+  auto upload = uploads_.Read(std::move(request));
+  if (!upload.ok()) return respond(OpenAiError(upload.status()));
+  if (!upload->file) return respond(OpenAiError(Invalid("a file is required"), "file"));
+  const std::string name = Field(*upload, "model");
+  if (name.empty()) return respond(OpenAiError(Invalid("a model is required"), "model"));
+  const std::string model = Resolve(name);
+  if (model.empty()) {
+    return respond(OpenAiError(
+        Status(ErrorCode::kUnknownModel, "The model '" + name.substr(0, 128) + "' does not exist"),
+        "model"));
+  }
+  const std::string format = Field(*upload, "response_format", "json");
+  if (!IsTranscriptFormat(format)) {
+    return respond(OpenAiError(
+        Invalid("response_format: one of json, text, srt, verbose_json, vtt"), "response_format"));
+  }
+  // The SDKs send each granularity as a timestamp_granularities[] part.
+  bool words = false;
+  for (const char* key : {"timestamp_granularities[]", "timestamp_granularities"}) {
+    words = words || Field(*upload, key).find("word") != std::string::npos;
+  }
+  const std::string language = Field(*upload, "language");
+  auto file = std::make_shared<std::string>(std::move(*upload->file));
+  specs_.Inputs(model, [this, model, language, format, words, file,
+                        respond](Result<std::vector<protocol::TensorSpec>> specs) {
+    if (!specs.ok()) return respond(OpenAiError(specs.status(), "model"));
+    protocol::NamedTensors inputs;
+    inputs[whisper_io::kAudio] = BytesInput(std::move(*file));
+    if (!language.empty() && Declares(*specs, whisper_io::kLanguage)) {
+      inputs[whisper_io::kLanguage] = StringInput(language);
+    }
+    if (Declares(*specs, whisper_io::kTask)) inputs[whisper_io::kTask] = StringInput("transcribe");
+    CallModel(broker_, config_.broker_key_id, model, std::move(inputs),
+              config_.Timeout(ModelRoute::kSpeechToText),
+              [format, words, respond](Result<ModelCall> call) {
+                if (!call.ok()) return respond(OpenAiError(call.status()));
+                respond(TranscriptResponse(ReadTranscript(call->outputs), format, words));
+              });
+  });
+}
+
+void OpenAiRoutes::Speak(HttpRequest request, Respond respond) {
+  const json body = json::parse(request.body, nullptr, false);
+  if (!body.is_object()) return respond(OpenAiError(Invalid("the body must be a JSON object")));
+  const auto text = [&](const char* key) {
+    const auto it = body.find(key);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const std::string name = text("model"), input = text("input"), voice = text("voice");
+  if (name.empty()) return respond(OpenAiError(Invalid("a model is required"), "model"));
+  if (input.empty() || Utf8Chars(input) > kMaxSpeechChars) {
+    return respond(OpenAiError(
+        Invalid("input: a string of 1-" + std::to_string(kMaxSpeechChars) + " characters"),
+        "input"));
+  }
+  if (voice.empty()) return respond(OpenAiError(Invalid("a voice is required"), "voice"));
+  // OpenAI's default is mp3, which is not made here: an unnamed format is wav.
+  const std::string format = body.contains("response_format") ? text("response_format") : "wav";
+  if (format != "wav" && format != "pcm") {
+    return respond(OpenAiError(
+        Invalid("response_format '" + format.substr(0, 32) +
+                "' is not served: ask for wav or pcm (mp3, opus, aac and flac are not made here)"),
+        "response_format"));
+  }
+  double speed = 1;
+  if (const auto it = body.find("speed"); it != body.end() && !it->is_null()) {
+    speed = it->is_number() ? it->get<double>() : 0;
+    if (!(speed >= 0.25 && speed <= 4)) {
+      return respond(OpenAiError(Invalid("speed: a number 0.25-4"), "speed"));
+    }
+  }
+  const std::string model = Resolve(name);
+  if (model.empty()) {
+    return respond(OpenAiError(
+        Status(ErrorCode::kUnknownModel, "The model '" + name.substr(0, 128) + "' does not exist"),
+        "model"));
+  }
+  protocol::NamedTensors inputs;
+  inputs[tts_io::kText] = StringInput(input);
+  inputs[tts_io::kVoice] = StringInput(Voice(voice));
+  if (speed != 1) inputs[tts_io::kRate] = NumberInput(speed);
+  StreamSpeech(
+      broker_, model, std::move(inputs), config_.Timeout(ModelRoute::kSpeechGenerate),
+      format == "wav" ? AudioForm::kWav : AudioForm::kPcm,
+      [respond](const Status& status) { respond(OpenAiError(status)); }, respond);
+}
+
+}  // namespace botmodels

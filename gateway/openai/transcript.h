@@ -1,0 +1,45 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/protocol.h"
+#include "gateway/http/http_message.h"
+#include "gateway/openai/subtitles.h"
+
+namespace botmodels {
+
+// A speech model's answer, read from the outputs of either speech family:
+// whisper (text, language, duration_s, segments) or stt (text, language,
+// duration_s, words with times).
+struct Transcript {
+  struct Word {
+    std::string word;
+    double start_s = 0, end_s = 0;
+  };
+  struct Segment {
+    Cue cue;
+    std::vector<int64_t> tokens;        // whisper's; empty for stt
+    std::optional<double> avg_logprob;  // whisper's, or the log of stt's word confidence
+  };
+  std::string text, language;
+  double duration_s = 0;
+  std::vector<Segment> segments;  // whisper's windows, or stt's words in phrases
+  std::vector<Word> words;        // stt's; whisper has none yet
+};
+
+Transcript ReadTranscript(const protocol::NamedTensors& outputs);
+
+// The response OpenAI gives for `format`: json {text}; text, srt and vtt as
+// text/plain; verbose_json {task, language, duration, text, segments[{id,
+// seek, start, end, text, tokens, temperature, avg_logprob}], words[{word,
+// start, end}] when `with_words`}. `format` must be one of those five.
+HttpResponse TranscriptResponse(const Transcript& transcript, std::string_view format,
+                                bool with_words);
+
+// Whether `format` is a response_format TranscriptResponse writes.
+bool IsTranscriptFormat(std::string_view format);
+
+}  // namespace botmodels
