@@ -149,8 +149,12 @@ Gateway::Endpoint Gateway::Find(const HttpRequest& request) const {
                     : path[1] == 'o'        ? Kind::kOutputs
                                             : Kind::kOpenApi;
     wanted = get;
-  } else if (path == "/v1/audio/transcriptions" || path == "/v1/audio/speech") {
-    endpoint.kind = path[10] == 't' ? Kind::kOpenAiTranscribe : Kind::kOpenAiSpeak;
+  } else if (path == "/v1/audio/transcriptions") {
+    endpoint.kind = Kind::kOpenAiTranscribe;
+  } else if (path == "/v1/audio/translations") {
+    endpoint.kind = Kind::kOpenAiTranslate;
+  } else if (path == "/v1/audio/speech") {
+    endpoint.kind = Kind::kOpenAiSpeak;
   } else if (path == "/v1/models" || path.rfind(kOpenAiModelsPrefix, 0) == 0) {
     endpoint.kind = path == "/v1/models" ? Kind::kOpenAiModels : Kind::kOpenAiModel;
     wanted = get;
@@ -259,6 +263,8 @@ void Gateway::Handle(HttpRequest request, Respond respond) {
         return openai_.Model(request.path.substr(kOpenAiModelsPrefix.size()), std::move(send));
       case Endpoint::Kind::kOpenAiTranscribe:
         return openai_.Transcribe(std::move(request), std::move(send));
+      case Endpoint::Kind::kOpenAiTranslate:
+        return openai_.Transcribe(std::move(request), std::move(send), /*translate=*/true);
       case Endpoint::Kind::kOpenAiSpeak:
         return openai_.Speak(std::move(request), std::move(send));
     }

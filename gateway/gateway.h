@@ -70,6 +70,7 @@ class Gateway : public HttpHandler {
       kOpenAiModels,      // GET /v1/models
       kOpenAiModel,       // GET /v1/models/{id}
       kOpenAiTranscribe,  // POST /v1/audio/transcriptions
+      kOpenAiTranslate,   // POST /v1/audio/translations
       kOpenAiSpeak,       // POST /v1/audio/speech
     };
     Kind kind = Kind::kRoot;

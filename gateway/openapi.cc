@@ -149,6 +149,7 @@ json OpenApiDocument(const GatewayConfig& config) {
   openai("/v1/models/{id}", "get", "OpenAI: one model");
   openai("/v1/audio/transcriptions", "post",
          "OpenAI: transcribe (json, text, srt, verbose_json, vtt)");
+  openai("/v1/audio/translations", "post", "OpenAI: translate into English (Whisper models)");
   openai("/v1/audio/speech", "post", "OpenAI: speak (wav, pcm), streamed");
   return {
       {"openapi", "3.0.3"},

@@ -99,7 +99,7 @@ void OpenAiRoutes::Model(const std::string& id, Respond respond) const {
       {{"id", id}, {"object", "model"}, {"created", created_}, {"owned_by", "botmodels"}}));
 }
 
-void OpenAiRoutes::Transcribe(HttpRequest request, Respond respond) {
+void OpenAiRoutes::Transcribe(HttpRequest request, Respond respond, bool translate) {
   auto upload = uploads_.Read(std::move(request));
   if (!upload.ok()) return respond(OpenAiError(upload.status()));
   if (!upload->file) return respond(OpenAiError(Invalid("a file is required"), "file"));
@@ -121,22 +121,28 @@ void OpenAiRoutes::Transcribe(HttpRequest request, Respond respond) {
   for (const char* key : {"timestamp_granularities[]", "timestamp_granularities"}) {
     words = words || Field(*upload, key).find("word") != std::string::npos;
   }
-  const std::string language = Field(*upload, "language");
+  const std::string language = translate ? "" : Field(*upload, "language");
   auto file = std::make_shared<std::string>(std::move(*upload->file));
-  specs_.Inputs(model, [this, model, language, format, words, file,
+  specs_.Inputs(model, [this, model, language, format, words, file, translate,
                         respond](Result<std::vector<protocol::TensorSpec>> specs) {
     if (!specs.ok()) return respond(OpenAiError(specs.status(), "model"));
+    const char* task = translate ? "translate" : "transcribe";
+    if (translate && !Declares(*specs, whisper_io::kTask)) {
+      return respond(OpenAiError(
+          Invalid("model '" + model + "' transcribes only: translating needs a Whisper model"),
+          "model"));
+    }
     protocol::NamedTensors inputs;
     inputs[whisper_io::kAudio] = BytesInput(std::move(*file));
     if (!language.empty() && Declares(*specs, whisper_io::kLanguage)) {
       inputs[whisper_io::kLanguage] = StringInput(language);
     }
-    if (Declares(*specs, whisper_io::kTask)) inputs[whisper_io::kTask] = StringInput("transcribe");
+    if (Declares(*specs, whisper_io::kTask)) inputs[whisper_io::kTask] = StringInput(task);
     CallModel(broker_, config_.broker_key_id, model, std::move(inputs),
               config_.Timeout(ModelRoute::kSpeechToText),
-              [format, words, respond](Result<ModelCall> call) {
+              [format, words, task, respond](Result<ModelCall> call) {
                 if (!call.ok()) return respond(OpenAiError(call.status()));
-                respond(TranscriptResponse(ReadTranscript(call->outputs), format, words));
+                respond(TranscriptResponse(ReadTranscript(call->outputs), format, words, task));
               });
   });
 }

@@ -29,7 +29,9 @@ class OpenAiRoutes {
   // response_format (json, text, srt, verbose_json, vtt),
   // timestamp_granularities[]; prompt and temperature are read and left
   // (greedy decoding, no prompt input).
-  void Transcribe(HttpRequest request, Respond respond);
+  // POST /v1/audio/translations (`translate`): the same form without
+  // language, into English, by a model that has Whisper's task input (else 400).
+  void Transcribe(HttpRequest request, Respond respond, bool translate = false);
   // POST /v1/audio/speech: JSON model, input, voice, response_format (wav,
   // pcm), speed; the audio streams as it is synthesized.
   void Speak(HttpRequest request, Respond respond);

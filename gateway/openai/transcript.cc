@@ -112,7 +112,8 @@ bool IsTranscriptFormat(std::string_view format) {
          format == "verbose_json";
 }
 
-HttpResponse TranscriptResponse(const Transcript& t, std::string_view format, bool with_words) {
+HttpResponse TranscriptResponse(const Transcript& t, std::string_view format, bool with_words,
+                                std::string_view task) {
   if (format == "text") return Plain(t.text + "\n");
   if (format == "srt") return Plain(SubRip(Cues(t)));
   if (format == "vtt") return Plain(WebVtt(Cues(t)));
@@ -125,7 +126,7 @@ HttpResponse TranscriptResponse(const Transcript& t, std::string_view format, bo
     if (s.avg_logprob) segment["avg_logprob"] = *s.avg_logprob;
     segments.push_back(std::move(segment));
   }
-  json body = {{"task", "transcribe"},
+  json body = {{"task", task},
                {"language", t.language},
                {"duration", t.duration_s},
                {"text", t.text},

@@ -33,11 +33,11 @@ struct Transcript {
 Transcript ReadTranscript(const protocol::NamedTensors& outputs);
 
 // The response OpenAI gives for `format`: json {text}; text, srt and vtt as
-// text/plain; verbose_json {task, language, duration, text, segments[{id,
+// text/plain; verbose_json {task (`task`), language, duration, text, segments[{id,
 // seek, start, end, text, tokens, temperature, avg_logprob}], words[{word,
 // start, end}] when `with_words`}. `format` must be one of those five.
 HttpResponse TranscriptResponse(const Transcript& transcript, std::string_view format,
-                                bool with_words);
+                                bool with_words, std::string_view task = "transcribe");
 
 // Whether `format` is a response_format TranscriptResponse writes.
 bool IsTranscriptFormat(std::string_view format);

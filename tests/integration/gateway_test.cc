@@ -190,6 +190,25 @@ TEST_F(Gateway, WhisperAndBlipPipelinesServeTheSpeechAndVisionRoutes) {
   auto not_audio = Upload("/api/speech/detect_language", "not audio", "audio.wav", "audio/wav");
   ASSERT_TRUE(not_audio);
   EXPECT_EQ(not_audio->status, 400) << not_audio->body;
+
+  // OpenAI's routes on Whisper, named by its own name: translation too.
+  auto translated = Http().Post("/v1/audio/translations", Key(),
+                                {{"model", "whisper-standin", "", ""},
+                                 {"response_format", "verbose_json", "", ""},
+                                 {"file", wav, "tone.wav", "audio/wav"}});
+  ASSERT_TRUE(translated);
+  ASSERT_EQ(translated->status, 200) << translated->body;
+  const json verbose = json::parse(translated->body);
+  EXPECT_EQ(verbose["task"], "translate");
+  ASSERT_FALSE(verbose["segments"].empty());
+  EXPECT_TRUE(verbose["segments"][0]["avg_logprob"].is_number());
+  auto vtt = Http().Post("/v1/audio/transcriptions", Key(),
+                         {{"model", "whisper-standin", "", ""},
+                          {"response_format", "vtt", "", ""},
+                          {"file", wav, "tone.wav", "audio/wav"}});
+  ASSERT_TRUE(vtt);
+  ASSERT_EQ(vtt->status, 200) << vtt->body;
+  EXPECT_EQ(vtt->body.substr(0, 8), "WEBVTT\n\n");
 }
 
 TEST_F(Gateway, ImageAndVideoGenerateReturnFilePathsThatServeThem) {
@@ -383,6 +402,12 @@ TEST_F(Gateway, OpenAiSdkRequestsSpeakAndTranscribeWithTheRealModels) {
   EXPECT_TRUE(
       std::regex_match(times, std::regex(R"(\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3})")))
       << times;
+
+  // PocketSphinx cannot translate: said so, naming the parameter.
+  auto translate = Http().Post("/v1/audio/translations", sdk, parts);
+  ASSERT_TRUE(translate);
+  EXPECT_EQ(translate->status, 400) << translate->body;
+  EXPECT_EQ(json::parse(translate->body)["error"]["param"], "model");
 }
 
 TEST_F(Gateway, OpenAiErrorsComeInOpenAisShape) {
