@@ -81,7 +81,7 @@ Gateway::Gateway(GatewayConfig config, ApiKeys keys, ClientOptions broker)
       outputs_(config_.outputs_dir, config_.outputs_retention, config_.outputs_max_bytes),
       specs_(broker_),
       routes_(config_, broker_, outputs_, specs_),
-      openai_(config_, broker_, specs_) {
+      openai_(config_, broker_, specs_, outputs_) {
   for (const PostRoute& route : PostRoutes()) {
     post_routes_[std::string(route.path)] = &route;
     if (!route.alias.empty()) post_routes_[std::string(route.alias)] = &route;
@@ -155,6 +155,8 @@ Gateway::Endpoint Gateway::Find(const HttpRequest& request) const {
     endpoint.kind = Kind::kOpenAiTranslate;
   } else if (path == "/v1/audio/speech") {
     endpoint.kind = Kind::kOpenAiSpeak;
+  } else if (path == "/v1/images/generations") {
+    endpoint.kind = Kind::kOpenAiImagine;
   } else if (path == "/v1/models" || path.rfind(kOpenAiModelsPrefix, 0) == 0) {
     endpoint.kind = path == "/v1/models" ? Kind::kOpenAiModels : Kind::kOpenAiModel;
     wanted = get;
@@ -267,6 +269,8 @@ void Gateway::Handle(HttpRequest request, Respond respond) {
         return openai_.Transcribe(std::move(request), std::move(send), /*translate=*/true);
       case Endpoint::Kind::kOpenAiSpeak:
         return openai_.Speak(std::move(request), std::move(send));
+      case Endpoint::Kind::kOpenAiImagine:
+        return openai_.Imagine(std::move(request), std::move(send));
     }
   } catch (const std::exception& e) {
     spdlog::error("gateway: {} {} failed: {}", request.method, request.path, e.what());

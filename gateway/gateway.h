@@ -72,6 +72,7 @@ class Gateway : public HttpHandler {
       kOpenAiTranscribe,  // POST /v1/audio/transcriptions
       kOpenAiTranslate,   // POST /v1/audio/translations
       kOpenAiSpeak,       // POST /v1/audio/speech
+      kOpenAiImagine,     // POST /v1/images/generations
     };
     Kind kind = Kind::kRoot;
     protocol::Role role = protocol::Role::kInfer;

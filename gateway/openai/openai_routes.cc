@@ -1,15 +1,22 @@
 #include "gateway/openai/openai_routes.h"
 
+#include <sodium.h>
+
 #include <algorithm>
+#include <array>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
+#include "common/value.h"
 #include "gateway/http_error.h"
 #include "gateway/model_call.h"
 #include "gateway/openai/openai_error.h"
 #include "gateway/openai/transcript.h"
 #include "gateway/speech_stream.h"
+#include "models/diffusion/diffusion_spec.h"
 #include "models/pipelines/whisper_spec.h"
 #include "models/speech/tts_spec.h"
 
@@ -18,7 +25,10 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxSpeechChars = 4096;  // OpenAI's limit on /v1/audio/speech's input
+constexpr size_t kMaxSpeechChars = 4096;       // OpenAI's limit on /v1/audio/speech's input
+constexpr size_t kMaxImagePromptChars = 4000;  // OpenAI's (dall-e-3's) limit
+constexpr int64_t kMostImages = 10;            // OpenAI's limit on n
+constexpr int64_t kSmallestSide = 64, kLargestSide = 2048;  // pixels, as /api/image/generate
 
 // OpenAI's voices, and the installed voice each is spoken with (docs/gateway.md).
 // Other names go to the model as they are: "kal16", "pt".
@@ -51,16 +61,46 @@ size_t Utf8Chars(const std::string& text) {
   return n;
 }
 
+// "512x768" as {512, 768}; nullopt for anything else.
+std::optional<std::pair<int64_t, int64_t>> ParseSize(const std::string& size) {
+  const size_t x = size.find('x');
+  if (x == std::string::npos || x == 0 || x + 1 == size.size() || size.size() > 11) {
+    return std::nullopt;
+  }
+  const auto number = [](std::string_view digits) -> std::optional<int64_t> {
+    int64_t n = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      n = n * 10 + (c - '0');
+    }
+    return n;
+  };
+  const auto w = number(std::string_view(size).substr(0, x));
+  const auto h = number(std::string_view(size).substr(x + 1));
+  if (!w || !h) return std::nullopt;
+  return std::pair{*w, *h};
+}
+
+std::string Base64(std::string_view bytes) {
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(out.size() - 1);  // the terminating NUL
+  return out;
+}
+
 Status Invalid(std::string message) {
   return Status(ErrorCode::kInvalidRequest, std::move(message));
 }
 
 }  // namespace
 
-OpenAiRoutes::OpenAiRoutes(const GatewayConfig& config, BrokerCaller& broker, ModelSpecs& specs)
+OpenAiRoutes::OpenAiRoutes(const GatewayConfig& config, BrokerCaller& broker, ModelSpecs& specs,
+                           OutputStore& outputs)
     : config_(config),
       broker_(broker),
       specs_(specs),
+      outputs_(outputs),
       uploads_("", config.max_body_bytes),  // no image_path for /v1
       created_(std::chrono::duration_cast<std::chrono::seconds>(
                    std::chrono::system_clock::now().time_since_epoch())
@@ -191,6 +231,117 @@ void OpenAiRoutes::Speak(HttpRequest request, Respond respond) {
       broker_, model, std::move(inputs), config_.Timeout(ModelRoute::kSpeechGenerate),
       format == "wav" ? AudioForm::kWav : AudioForm::kPcm,
       [respond](const Status& status) { respond(OpenAiError(status)); }, respond);
+}
+
+void OpenAiRoutes::Imagine(HttpRequest request, Respond respond) {
+  const json body = json::parse(request.body, nullptr, false);
+  if (!body.is_object()) return respond(OpenAiError(Invalid("the body must be a JSON object")));
+  const auto it = body.find("prompt");
+  if (it == body.end() || !it->is_string() || it->get<std::string>().empty() ||
+      Utf8Chars(it->get<std::string>()) > kMaxImagePromptChars) {
+    return respond(OpenAiError(
+        Invalid("prompt: a string of 1-" + std::to_string(kMaxImagePromptChars) + " characters"),
+        "prompt"));
+  }
+  const std::string prompt = it->get<std::string>();
+  // A string member, its fallback when absent; nullopt when not a string.
+  const auto text = [&](const char* key, const char* fallback) -> std::optional<std::string> {
+    const auto member = body.find(key);
+    if (member == body.end() || member->is_null()) return fallback;
+    if (!member->is_string()) return std::nullopt;
+    return member->get<std::string>();
+  };
+  const std::optional<std::string> name = text("model", "dall-e-2");
+  if (!name) return respond(OpenAiError(Invalid("model: a string"), "model"));
+  const std::string model = Resolve(*name);
+  if (model.empty() && config_.Model(ModelRoute::kImageGenerate).empty()) {
+    return respond(OpenAiError(Status(ErrorCode::kUnavailable,
+                                      "no image model is configured: set [gateway.routes] "
+                                      "image_generate in the gateway's config")
+                                   .WithRetryable(false)));
+  }
+  if (model.empty()) {
+    return respond(OpenAiError(
+        Status(ErrorCode::kUnknownModel, "The model '" + name->substr(0, 128) + "' does not exist"),
+        "model"));
+  }
+  const json n_field = body.value("n", json(1));
+  if (!n_field.is_number_integer() || n_field.get<int64_t>() < 1 ||
+      n_field.get<int64_t>() > kMostImages) {
+    return respond(OpenAiError(Invalid("n: an integer 1-10"), "n"));
+  }
+  const int64_t n = n_field.get<int64_t>();
+  const std::string format = text("response_format", "url").value_or("");
+  if (format != "url" && format != "b64_json") {
+    return respond(OpenAiError(Invalid("response_format: url or b64_json"), "response_format"));
+  }
+  protocol::NamedTensors inputs;
+  inputs[diffusion_io::kPrompt] = StringInput(prompt);
+  if (const auto size = body.find("size"); size != body.end() && !size->is_null()) {
+    const auto wh = size->is_string() ? ParseSize(size->get<std::string>()) : std::nullopt;
+    if (!wh || wh->first < kSmallestSide || wh->first > kLargestSide ||
+        wh->second < kSmallestSide || wh->second > kLargestSide) {
+      return respond(OpenAiError(Invalid("size: \"WIDTHxHEIGHT\", each 64-2048"), "size"));
+    }
+    inputs[diffusion_io::kWidth] = NumberInput(static_cast<double>(wh->first));
+    inputs[diffusion_io::kHeight] = NumberInput(static_cast<double>(wh->second));
+  }
+  std::optional<int64_t> seed;
+  if (const auto s = body.find("seed"); s != body.end() && !s->is_null()) {
+    if (!s->is_number_integer()) return respond(OpenAiError(Invalid("seed: an integer"), "seed"));
+    seed = s->get<int64_t>();
+  }
+  // A url is absolute, as OpenAI's are: this gateway as the client reached it.
+  const std::string host(request.headers.Get("Host"));
+  const std::string base = (config_.tls_cert_file.empty() ? "http://" : "https://") +
+                           (host.empty() ? config_.listen : host);
+  // The images are made at once; the last to finish answers, or the first failure.
+  struct Join {
+    std::mutex mutex;
+    int64_t left;
+    std::vector<json> data;
+    std::optional<Status> failed;
+  };
+  auto join = std::make_shared<Join>();
+  join->left = n;
+  join->data.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    protocol::NamedTensors these = inputs;
+    if (seed) {
+      these[diffusion_io::kSeed] = {
+          protocol::DType::kValue, {}, ValueWriter().Int(*seed + i).Take()};
+    }
+    CallModel(
+        broker_, config_.broker_key_id, model, std::move(these),
+        config_.Timeout(ModelRoute::kImageGenerate),
+        [this, join, i, format, base, respond](Result<ModelCall> call) {
+          std::optional<Status> failed;
+          json item;
+          if (!call.ok()) {
+            failed = call.status();
+          } else if (const auto png = call->outputs.find(diffusion_io::kImage);
+                     png == call->outputs.end() || png->second.dtype != protocol::DType::kBytes) {
+            failed = Status(ErrorCode::kInternal, "the model returned no image");
+          } else if (format == "b64_json") {
+            item = {{"b64_json", Base64(png->second.data)}};
+          } else if (auto path = outputs_.Save(OutputKind::kImage, png->second.data); path.ok()) {
+            item = {{"url", base + *path}};
+          } else {
+            failed = path.status();
+          }
+          {
+            std::lock_guard lock(join->mutex);
+            if (failed && !join->failed) join->failed = failed;
+            join->data[static_cast<size_t>(i)] = std::move(item);
+            if (--join->left > 0) return;
+          }
+          if (join->failed) return respond(OpenAiError(*join->failed));
+          respond(JsonResponse({{"created", std::chrono::duration_cast<std::chrono::seconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count()},
+                                {"data", join->data}}));
+        });
+  }
 }
 
 }  // namespace botmodels

@@ -7,6 +7,7 @@
 #include "gateway/broker_caller.h"
 #include "gateway/http/http_message.h"
 #include "gateway/model_specs.h"
+#include "gateway/output_store.h"
 #include "gateway/upload_reader.h"
 
 namespace botmodels {
@@ -18,7 +19,8 @@ namespace botmodels {
 // blocks. Thread-safe.
 class OpenAiRoutes {
  public:
-  OpenAiRoutes(const GatewayConfig& config, BrokerCaller& broker, ModelSpecs& specs);
+  OpenAiRoutes(const GatewayConfig& config, BrokerCaller& broker, ModelSpecs& specs,
+               OutputStore& outputs);
 
   // GET /v1/models: {"object": "list", "data": [{id, object: "model",
   // created, owned_by}]}, the OpenAI names and the routed models.
@@ -35,6 +37,11 @@ class OpenAiRoutes {
   // POST /v1/audio/speech: JSON model, input, voice, response_format (wav,
   // pcm), speed; the audio streams as it is synthesized.
   void Speak(HttpRequest request, Respond respond);
+  // POST /v1/images/generations: JSON prompt, model, n (1-10), size "WxH",
+  // response_format (url: under /outputs, absolute from the Host header;
+  // b64_json), and our seed (the i-th image gets seed + i). 503 when no
+  // image model is configured.
+  void Imagine(HttpRequest request, Respond respond);
 
  private:
   // The served model `name` stands for; empty when none.
@@ -43,6 +50,7 @@ class OpenAiRoutes {
   const GatewayConfig& config_;
   BrokerCaller& broker_;
   ModelSpecs& specs_;
+  OutputStore& outputs_;
   const UploadReader uploads_;
   const int64_t created_;  // unix seconds: when this gateway started, as every model's "created"
 };

@@ -256,6 +256,47 @@ TEST_F(Gateway, ImageAndVideoGenerateReturnFilePathsThatServeThem) {
   EXPECT_DOUBLE_EQ(info->fps, 5);
 }
 
+TEST_F(Gateway, OpenAiImageGenerationsComeFromTheDiffusionModel) {
+  Start({}, "", "", true, {"sd-standin"}, "image_generate = \"sd-standin\"\n");
+  const httplib::Headers bearer = {{"Authorization", std::string("Bearer ") + kApiKey}};
+  // client.images.generate(model="dall-e-3", prompt=..., n=2, size="64x96")
+  auto r = Http().Post(
+      "/v1/images/generations", bearer,
+      json({{"prompt", "a red bicycle"}, {"model", "dall-e-3"}, {"n", 2}, {"size", "64x96"}})
+          .dump(),
+      "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json urls = json::parse(r->body);
+  EXPECT_TRUE(urls["created"].is_number_integer());
+  ASSERT_EQ(urls["data"].size(), 2u);
+  const std::string base = "http://127.0.0.1:" + std::to_string(Port()) + "/outputs/images/";
+  for (const json& image : urls["data"]) {
+    const std::string url = image["url"];
+    ASSERT_EQ(url.rfind(base, 0), 0u) << url;
+    auto png = Http().Get(url.substr(url.find("/outputs/")).c_str());
+    ASSERT_TRUE(png);
+    ASSERT_EQ(png->status, 200);
+    PixPtr pix(pixReadMem(reinterpret_cast<const l_uint8*>(png->body.data()), png->body.size()));
+    ASSERT_TRUE(pix);
+    EXPECT_EQ(pixGetWidth(pix.get()), 64);
+    EXPECT_EQ(pixGetHeight(pix.get()), 96);
+  }
+  auto b64 =
+      Http().Post("/v1/images/generations", bearer,
+                  json({{"prompt", "a cat"}, {"response_format", "b64_json"}, {"seed", 7}}).dump(),
+                  "application/json");
+  ASSERT_TRUE(b64);
+  ASSERT_EQ(b64->status, 200) << b64->body;
+  const std::string encoded = json::parse(b64->body)["data"][0]["b64_json"];
+  EXPECT_EQ(encoded.substr(0, 8), "iVBORw0K") << "base64 of a PNG's signature";
+  auto odd = Http().Post("/v1/images/generations", bearer,
+                         json({{"prompt", "a cat"}, {"size", "big"}}).dump(), "application/json");
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->status, 400);
+  EXPECT_EQ(json::parse(odd->body)["error"]["param"], "size");
+}
+
 TEST_F(Gateway, ReadsCodesAndTextFromUploadsSentAsBotserverSendsThem) {
   ASSERT_NO_FATAL_FAILURE(Start({"barcode", "ocr"}));
   const std::string qr = QrPng("https://example.org/order/42");
@@ -434,6 +475,14 @@ TEST_F(Gateway, OpenAiErrorsComeInOpenAisShape) {
   ASSERT_TRUE(mp3);
   EXPECT_EQ(mp3->status, 400);
   EXPECT_EQ(error(mp3)["param"], "response_format");
+
+  auto no_images =
+      Http().Post("/v1/images/generations", bearer, R"({"prompt": "a cat"})", "application/json");
+  ASSERT_TRUE(no_images);
+  EXPECT_EQ(no_images->status, 503) << "the demo has no image model";
+  EXPECT_EQ(error(no_images)["type"], "server_error");
+  EXPECT_NE(error(no_images)["message"].get<std::string>().find("image_generate"),
+            std::string::npos);
 
   auto no_path = Http().Post("/v1/chat/completions", bearer, "{}", "application/json");
   ASSERT_TRUE(no_path);
