@@ -150,7 +150,7 @@ json OpenApiDocument(const GatewayConfig& config) {
   openai("/v1/audio/transcriptions", "post",
          "OpenAI: transcribe (json, text, srt, verbose_json, vtt)");
   openai("/v1/audio/translations", "post", "OpenAI: translate into English (Whisper models)");
-  openai("/v1/audio/speech", "post", "OpenAI: speak (wav, pcm), streamed");
+  openai("/v1/audio/speech", "post", "OpenAI: speak (mp3, wav, pcm), streamed");
   openai("/v1/images/generations", "post", "OpenAI: generate images (url, b64_json)");
   return {
       {"openapi", "3.0.3"},

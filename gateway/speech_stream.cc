@@ -1,9 +1,12 @@
 #include "gateway/speech_stream.h"
 
 #include <memory>
+#include <optional>
+#include <span>
 
 #include "gateway/routes/route_replies.h"
 #include "gateway/stream_source.h"
+#include "models/codecs/mp3_encoder.h"
 #include "models/codecs/wav.h"
 #include "models/speech/tts_spec.h"
 
@@ -16,25 +19,74 @@ using protocol::DType;
 // is not known when its header goes out.
 constexpr uint32_t kStreamedWavBytes = 0xFFFFFFFF - 36;
 
+const char* ContentType(AudioForm form) {
+  switch (form) {
+    case AudioForm::kWav:
+      return "audio/wav";
+    case AudioForm::kPcm:
+      return "audio/pcm";
+    case AudioForm::kMp3:
+      return "audio/mpeg";
+  }
+  return "application/octet-stream";
+}
+
+std::span<const int16_t> Samples(const std::string& pcm) {
+  return {reinterpret_cast<const int16_t*>(pcm.data()), pcm.size() / sizeof(int16_t)};
+}
+
 HttpResponse AudioHead(AudioForm form, int sample_rate) {
   HttpResponse response;
-  response.headers.Set("Content-Type", form == AudioForm::kWav ? "audio/wav" : "audio/pcm");
+  response.headers.Set("Content-Type", ContentType(form));
   response.headers.Set("X-Sample-Rate", std::to_string(sample_rate));
   response.headers.Set("Cache-Control", "no-store");
   return response;
 }
 
-// A whole WAV as `form`: itself, or its samples.
-HttpResponse WholeAudio(AudioForm form, std::string wav) {
+// A whole WAV as `form`: itself, its samples, or those encoded.
+Result<HttpResponse> WholeAudio(AudioForm form, std::string wav) {
   int rate = 0;
   const std::vector<int16_t> samples = ReadWavSamples(wav, &rate);
   HttpResponse response = AudioHead(form, rate);
   if (form == AudioForm::kPcm) {
     wav.assign(reinterpret_cast<const char*>(samples.data()), samples.size() * sizeof(int16_t));
+  } else if (form == AudioForm::kMp3) {
+    auto encoder = Mp3Encoder::Create(rate);
+    if (!encoder.ok()) return encoder.status();
+    wav = encoder->Encode(samples) + encoder->Finish();
   }
   response.body = std::move(wav);
   return response;
 }
+
+// What a stream sends: the model's pieces as they come, in `form`.
+class AudioStream {
+ public:
+  AudioStream(AudioForm form, int sample_rate) : form_(form), sample_rate_(sample_rate) {}
+
+  Status Start() {
+    if (form_ == AudioForm::kWav) body_->Push(WavHeader(sample_rate_, kStreamedWavBytes));
+    if (form_ == AudioForm::kMp3) {
+      auto encoder = Mp3Encoder::Create(sample_rate_);
+      if (!encoder.ok()) return encoder.status();
+      mp3_.emplace(std::move(*encoder));
+    }
+    return Status();
+  }
+  void Push(std::string pcm) { body_->Push(mp3_ ? mp3_->Encode(Samples(pcm)) : std::move(pcm)); }
+  void End(const Status& status) {
+    if (!status.ok()) return body_->Fail(status);
+    if (mp3_) body_->Push(mp3_->Finish());
+    body_->End();
+  }
+  const std::shared_ptr<StreamSource>& body() const { return body_; }
+
+ private:
+  AudioForm form_;
+  int sample_rate_;
+  std::shared_ptr<StreamSource> body_ = std::make_shared<StreamSource>();
+  std::optional<Mp3Encoder> mp3_;
+};
 
 }  // namespace
 
@@ -47,33 +99,46 @@ void StreamSpeech(BrokerCaller& broker, const std::string& model, protocol::Name
   request.inputs = std::move(inputs);
   request.stream = true;
   // Both handlers run on the hop's lane, one after the other.
-  auto body = std::make_shared<std::shared_ptr<StreamSource>>();
+  struct State {
+    std::unique_ptr<AudioStream> audio;  // once the first piece came
+    bool failed = false;                 // answered with an error already
+  };
+  auto state = std::make_shared<State>();
   broker.Stream(
       std::move(request), timeout,
-      [body, form, respond](protocol::Reply partial) {
+      [state, form, respond, fail](protocol::Reply partial) {
         const auto pcm = partial.outputs.find(tts_io::kPcm);
-        if (pcm == partial.outputs.end() || pcm->second.dtype != DType::kBytes) return;
-        if (!*body) {
+        if (state->failed || pcm == partial.outputs.end() || pcm->second.dtype != DType::kBytes) {
+          return;
+        }
+        if (!state->audio) {
           const auto rate = route_replies::Output(partial.outputs, tts_io::kSampleRate);
           const int sample_rate = rate.is_number() ? rate.get<int>() : 0;
-          *body = std::make_shared<StreamSource>();
-          if (form == AudioForm::kWav) (*body)->Push(WavHeader(sample_rate, kStreamedWavBytes));
+          auto audio = std::make_unique<AudioStream>(form, sample_rate);
+          if (Status status = audio->Start(); !status.ok()) {
+            state->failed = true;
+            return fail(status);
+          }
+          state->audio = std::move(audio);
           HttpResponse response = AudioHead(form, sample_rate);
-          response.source = *body;
+          response.source = state->audio->body();
           respond(std::move(response));
         }
-        (*body)->Push(std::move(pcm->second.data));
+        state->audio->Push(std::move(pcm->second.data));
       },
-      [body, form, respond, fail](Result<protocol::Reply>&& reply) {
+      [state, form, respond, fail](Result<protocol::Reply>&& reply) {
+        if (state->failed) return;
         Status status =
             reply.ok() ? Status(reply->status).WithRetryable(reply->retryable) : reply.status();
-        if (*body) return status.ok() ? (*body)->End() : (*body)->Fail(status);
+        if (state->audio) return state->audio->End(status);
         if (!status.ok()) return fail(status);
         const auto audio = reply->outputs.find(tts_io::kAudio);
         if (audio == reply->outputs.end() || audio->second.dtype != DType::kBytes) {
           return fail({ErrorCode::kInternal, "the model returned no audio"});
         }
-        respond(WholeAudio(form, std::move(audio->second.data)));
+        auto whole = WholeAudio(form, std::move(audio->second.data));
+        if (!whole.ok()) return fail(whole.status());
+        respond(std::move(*whole));
       });
 }
 

@@ -15,6 +15,7 @@ namespace botmodels {
 enum class AudioForm {
   kWav,  // audio/wav whose sizes say "to the end": the length is not known yet
   kPcm,  // audio/pcm: the bare 16-bit little-endian mono samples; X-Sample-Rate says their rate
+  kMp3,  // audio/mpeg: encoded as the samples come (LAME, 64 kbit/s mono)
 };
 
 // Asks the tts `model` to speak `inputs` as a stream and answers `respond`

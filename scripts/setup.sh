@@ -16,6 +16,7 @@ packages=(build-essential cmake pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx
   flite1-dev libespeak-ng-dev espeak-ng-data                            # text-to-speech
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us              # speech-to-text
   libsndfile1-dev libsamplerate0-dev                                    # audio in: WAV, FLAC, Ogg, Opus, MP3
+  libmp3lame-dev                                                        # audio out: MP3 (OpenAI's speech)
   libpcre2-dev                                                          # pipelines: GPT-2's BPE split (Unicode classes)
   libutf8proc-dev                                                       # pipelines: BERT's WordPiece (NFD, Unicode categories)
   libpng-dev                                                            # diffusion: PNGs with text chunks

@@ -202,13 +202,16 @@ void OpenAiRoutes::Speak(HttpRequest request, Respond respond) {
         "input"));
   }
   if (voice.empty()) return respond(OpenAiError(Invalid("a voice is required"), "voice"));
-  // OpenAI's default is mp3, which is not made here: an unnamed format is wav.
-  const std::string format = body.contains("response_format") ? text("response_format") : "wav";
-  if (format != "wav" && format != "pcm") {
-    return respond(OpenAiError(
-        Invalid("response_format '" + format.substr(0, 32) +
-                "' is not served: ask for wav or pcm (mp3, opus, aac and flac are not made here)"),
-        "response_format"));
+  const std::string format = body.contains("response_format") ? text("response_format") : "mp3";
+  const std::optional<AudioForm> form = format == "mp3"   ? std::optional(AudioForm::kMp3)
+                                        : format == "wav" ? std::optional(AudioForm::kWav)
+                                        : format == "pcm" ? std::optional(AudioForm::kPcm)
+                                                          : std::nullopt;
+  if (!form) {
+    return respond(OpenAiError(Invalid("response_format '" + format.substr(0, 32) +
+                                       "' is not served: mp3, wav or pcm (opus, aac and flac are "
+                                       "not made here)"),
+                               "response_format"));
   }
   double speed = 1;
   if (const auto it = body.find("speed"); it != body.end() && !it->is_null()) {
@@ -228,8 +231,7 @@ void OpenAiRoutes::Speak(HttpRequest request, Respond respond) {
   inputs[tts_io::kVoice] = StringInput(Voice(voice));
   if (speed != 1) inputs[tts_io::kRate] = NumberInput(speed);
   StreamSpeech(
-      broker_, model, std::move(inputs), config_.Timeout(ModelRoute::kSpeechGenerate),
-      format == "wav" ? AudioForm::kWav : AudioForm::kPcm,
+      broker_, model, std::move(inputs), config_.Timeout(ModelRoute::kSpeechGenerate), *form,
       [respond](const Status& status) { respond(OpenAiError(status)); }, respond);
 }
 

@@ -34,8 +34,8 @@ class OpenAiRoutes {
   // POST /v1/audio/translations (`translate`): the same form without
   // language, into English, by a model that has Whisper's task input (else 400).
   void Transcribe(HttpRequest request, Respond respond, bool translate = false);
-  // POST /v1/audio/speech: JSON model, input, voice, response_format (wav,
-  // pcm), speed; the audio streams as it is synthesized.
+  // POST /v1/audio/speech: JSON model, input, voice, response_format (mp3,
+  // the default; wav; pcm), speed; the audio streams as it is synthesized.
   void Speak(HttpRequest request, Respond respond);
   // POST /v1/images/generations: JSON prompt, model, n (1-10), size "WxH",
   // response_format (url: under /outputs, absolute from the Host header;

@@ -444,6 +444,22 @@ TEST_F(Gateway, OpenAiSdkRequestsSpeakAndTranscribeWithTheRealModels) {
       std::regex_match(times, std::regex(R"(\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3})")))
       << times;
 
+  // OpenAI's default format, MP3, heard back.
+  auto mp3 = Http().Post("/v1/audio/speech", sdk,
+                         json({{"input", kSpeech}, {"model", "tts-1"}, {"voice", "onyx"}}).dump(),
+                         "application/json");
+  ASSERT_TRUE(mp3);
+  ASSERT_EQ(mp3->status, 200) << mp3->body;
+  EXPECT_EQ(mp3->get_header_value("Content-Type"), "audio/mpeg");
+  auto heard_mp3 = Http().Post("/v1/audio/transcriptions", sdk,
+                               {{"model", "whisper-1", "", ""},
+                                {"response_format", "json", "", ""},
+                                {"file", mp3->body, "speech.mp3", "audio/mpeg"}});
+  ASSERT_TRUE(heard_mp3);
+  ASSERT_EQ(heard_mp3->status, 200) << heard_mp3->body;
+  EXPECT_LE(media::WordErrorRate(kSpeech, json::parse(heard_mp3->body)["text"]), 0.35)
+      << heard_mp3->body;
+
   // PocketSphinx cannot translate: said so, naming the parameter.
   auto translate = Http().Post("/v1/audio/translations", sdk, parts);
   ASSERT_TRUE(translate);
@@ -468,13 +484,13 @@ TEST_F(Gateway, OpenAiErrorsComeInOpenAisShape) {
   EXPECT_EQ(unknown->status, 404);
   EXPECT_EQ(error(unknown)["code"], "model_not_found");
 
-  auto mp3 = Http().Post(
+  auto aac = Http().Post(
       "/v1/audio/speech", bearer,
-      R"({"model": "tts-1", "input": "hi", "voice": "alloy", "response_format": "mp3"})",
+      R"({"model": "tts-1", "input": "hi", "voice": "alloy", "response_format": "aac"})",
       "application/json");
-  ASSERT_TRUE(mp3);
-  EXPECT_EQ(mp3->status, 400);
-  EXPECT_EQ(error(mp3)["param"], "response_format");
+  ASSERT_TRUE(aac);
+  EXPECT_EQ(aac->status, 400);
+  EXPECT_EQ(error(aac)["param"], "response_format");
 
   auto no_images =
       Http().Post("/v1/images/generations", bearer, R"({"prompt": "a cat"})", "application/json");
