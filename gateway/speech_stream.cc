@@ -7,6 +7,7 @@
 #include "gateway/routes/route_replies.h"
 #include "gateway/stream_source.h"
 #include "models/codecs/mp3_encoder.h"
+#include "models/codecs/resampler.h"
 #include "models/codecs/wav.h"
 #include "models/speech/tts_spec.h"
 
@@ -18,6 +19,7 @@ using protocol::DType;
 // A WAV header whose sizes say "to the end": the length of streamed speech
 // is not known when its header goes out.
 constexpr uint32_t kStreamedWavBytes = 0xFFFFFFFF - 36;
+constexpr int kPcmRate = 24000;  // Hz: OpenAI's pcm, which clients play without a header
 
 const char* ContentType(AudioForm form) {
   switch (form) {
@@ -35,10 +37,15 @@ std::span<const int16_t> Samples(const std::string& pcm) {
   return {reinterpret_cast<const int16_t*>(pcm.data()), pcm.size() / sizeof(int16_t)};
 }
 
+std::string Bytes(const std::vector<int16_t>& samples) {
+  return {reinterpret_cast<const char*>(samples.data()), samples.size() * sizeof(int16_t)};
+}
+
 HttpResponse AudioHead(AudioForm form, int sample_rate) {
   HttpResponse response;
   response.headers.Set("Content-Type", ContentType(form));
-  response.headers.Set("X-Sample-Rate", std::to_string(sample_rate));
+  response.headers.Set("X-Sample-Rate",
+                       std::to_string(form == AudioForm::kPcm ? kPcmRate : sample_rate));
   response.headers.Set("Cache-Control", "no-store");
   return response;
 }
@@ -49,7 +56,9 @@ Result<HttpResponse> WholeAudio(AudioForm form, std::string wav) {
   const std::vector<int16_t> samples = ReadWavSamples(wav, &rate);
   HttpResponse response = AudioHead(form, rate);
   if (form == AudioForm::kPcm) {
-    wav.assign(reinterpret_cast<const char*>(samples.data()), samples.size() * sizeof(int16_t));
+    auto resampler = Resampler::Create(rate, kPcmRate);
+    if (!resampler.ok()) return resampler.status();
+    wav = Bytes(resampler->Convert(samples, /*last=*/true));
   } else if (form == AudioForm::kMp3) {
     auto encoder = Mp3Encoder::Create(rate);
     if (!encoder.ok()) return encoder.status();
@@ -71,12 +80,22 @@ class AudioStream {
       if (!encoder.ok()) return encoder.status();
       mp3_.emplace(std::move(*encoder));
     }
+    if (form_ == AudioForm::kPcm) {
+      auto resampler = Resampler::Create(sample_rate_, kPcmRate);
+      if (!resampler.ok()) return resampler.status();
+      resampler_.emplace(std::move(*resampler));
+    }
     return Status();
   }
-  void Push(std::string pcm) { body_->Push(mp3_ ? mp3_->Encode(Samples(pcm)) : std::move(pcm)); }
+  void Push(std::string pcm) {
+    if (mp3_) return body_->Push(mp3_->Encode(Samples(pcm)));
+    if (resampler_) return body_->Push(Bytes(resampler_->Convert(Samples(pcm))));
+    body_->Push(std::move(pcm));
+  }
   void End(const Status& status) {
     if (!status.ok()) return body_->Fail(status);
     if (mp3_) body_->Push(mp3_->Finish());
+    if (resampler_) body_->Push(Bytes(resampler_->Convert({}, /*last=*/true)));
     body_->End();
   }
   const std::shared_ptr<StreamSource>& body() const { return body_; }
@@ -86,6 +105,7 @@ class AudioStream {
   int sample_rate_;
   std::shared_ptr<StreamSource> body_ = std::make_shared<StreamSource>();
   std::optional<Mp3Encoder> mp3_;
+  std::optional<Resampler> resampler_;
 };
 
 }  // namespace

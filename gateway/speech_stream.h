@@ -14,7 +14,7 @@ namespace botmodels {
 // How streamed speech is sent.
 enum class AudioForm {
   kWav,  // audio/wav whose sizes say "to the end": the length is not known yet
-  kPcm,  // audio/pcm: the bare 16-bit little-endian mono samples; X-Sample-Rate says their rate
+  kPcm,  // audio/pcm: bare 16-bit little-endian mono samples at 24 kHz (OpenAI's), resampled
   kMp3,  // audio/mpeg: encoded as the samples come (LAME, 64 kbit/s mono)
 };
 

@@ -444,6 +444,19 @@ TEST_F(Gateway, OpenAiSdkRequestsSpeakAndTranscribeWithTheRealModels) {
       std::regex_match(times, std::regex(R"(\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3})")))
       << times;
 
+  // pcm: OpenAI's 24 kHz, whatever the voice's rate (Flite's 16 kHz).
+  auto pcm = Http().Post(
+      "/v1/audio/speech", sdk,
+      json({{"input", kSpeech}, {"model", "tts-1"}, {"voice", "alloy"}, {"response_format", "pcm"}})
+          .dump(),
+      "application/json");
+  ASSERT_TRUE(pcm);
+  ASSERT_EQ(pcm->status, 200) << pcm->body;
+  EXPECT_EQ(pcm->get_header_value("X-Sample-Rate"), "24000");
+  EXPECT_NEAR(static_cast<double>(pcm->body.size() / 2), samples.size() * 24000.0 / rate,
+              0.02 * samples.size() * 24000.0 / rate)
+      << "as long as the WAV";
+
   // OpenAI's default format, MP3, heard back.
   auto mp3 = Http().Post("/v1/audio/speech", sdk,
                          json({{"input", kSpeech}, {"model", "tts-1"}, {"voice", "onyx"}}).dump(),
