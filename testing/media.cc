@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -247,6 +248,15 @@ std::string PngHeaderClaiming(uint32_t width, uint32_t height) {
   png += "IEND";
   PutU32(png, static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>("IEND"), 4)));
   return png;
+}
+
+std::vector<int16_t> Tone(int rate, double seconds, double hz, int16_t amplitude) {
+  std::vector<int16_t> samples(static_cast<size_t>(rate * seconds));
+  for (size_t i = 0; i < samples.size(); ++i) {
+    samples[i] =
+        static_cast<int16_t>(amplitude * std::sin(2 * M_PI * hz * static_cast<double>(i) / rate));
+  }
+  return samples;
 }
 
 std::string EncodeAudio(const std::vector<int16_t>& samples, int rate, int channels, int format) {

@@ -36,6 +36,9 @@ PixPtr SideBySide(const std::vector<Pix*>& pieces, int gap);
 // calling card.
 std::string PngHeaderClaiming(uint32_t width, uint32_t height);
 
+// `seconds` of a sine at `hz` (peak `amplitude`), 16-bit mono at `rate`.
+std::vector<int16_t> Tone(int rate, double seconds, double hz, int16_t amplitude = 8000);
+
 // `samples` (mono, 16-bit, at `rate`) encoded by libsndfile as `format`
 // (SF_FORMAT_* major | subtype), with `channels` copies of the signal.
 std::string EncodeAudio(const std::vector<int16_t>& samples, int rate, int channels, int format);

@@ -155,11 +155,7 @@ TEST_F(Gateway, WhisperAndBlipPipelinesServeTheSpeechAndVisionRoutes) {
         "speech_detect_language = \"whisper-standin\"\n"
         "vision_describe = \"caption-standin\"\n"
         "vision_vqa = \"vqa-standin\"\n");
-  std::vector<int16_t> tone(16000 * 3);
-  for (size_t i = 0; i < tone.size(); ++i) {
-    tone[i] =
-        static_cast<int16_t>(8000 * std::sin(2 * M_PI * 330 * static_cast<double>(i) / 16000));
-  }
+  const std::vector<int16_t> tone = media::Tone(16000, 3, 330);
   const std::string wav = media::EncodeAudio(tone, 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
   auto language = Upload("/api/speech/detect_language", wav, "audio.wav", "audio/wav");
   ASSERT_TRUE(language);

@@ -6,21 +6,13 @@
 #include <vector>
 
 #include "models/codecs/audio_decoder.h"
+#include "testing/media.h"
 
 namespace botmodels {
 namespace {
 
-std::vector<int16_t> Tone(int rate, double seconds, double hz) {
-  std::vector<int16_t> samples(static_cast<size_t>(rate * seconds));
-  for (size_t i = 0; i < samples.size(); ++i) {
-    samples[i] =
-        static_cast<int16_t>(8000 * std::sin(2 * M_PI * hz * static_cast<double>(i) / rate));
-  }
-  return samples;
-}
-
 TEST(Mp3Encoder, PiecesEncodedOneByOneDecodeToTheWholeSound) {
-  const std::vector<int16_t> tone = Tone(16000, 1.0, 440);
+  const std::vector<int16_t> tone = media::Tone(16000, 1.0, 440);
   auto encoder = Mp3Encoder::Create(16000);
   ASSERT_TRUE(encoder.ok()) << encoder.status().message();
   std::string mp3;

@@ -5,17 +5,10 @@
 #include <cmath>
 #include <vector>
 
+#include "testing/media.h"
+
 namespace botmodels {
 namespace {
-
-std::vector<int16_t> Tone(int rate, double seconds, double hz) {
-  std::vector<int16_t> samples(static_cast<size_t>(rate * seconds));
-  for (size_t i = 0; i < samples.size(); ++i) {
-    samples[i] =
-        static_cast<int16_t>(8000 * std::sin(2 * M_PI * hz * static_cast<double>(i) / rate));
-  }
-  return samples;
-}
 
 // Sign changes: twice the tone's frequency per second.
 int Crossings(const std::vector<int16_t>& samples) {
@@ -25,7 +18,7 @@ int Crossings(const std::vector<int16_t>& samples) {
 }
 
 TEST(Resampler, AStreamInPiecesBecomesTheSameSoundAtTheNewRate) {
-  const std::vector<int16_t> tone = Tone(16000, 1.0, 440);
+  const std::vector<int16_t> tone = media::Tone(16000, 1.0, 440);
   auto resampler = Resampler::Create(16000, 24000);
   ASSERT_TRUE(resampler.ok()) << resampler.status().message();
   std::vector<int16_t> out;
