@@ -81,7 +81,8 @@ Gateway::Gateway(GatewayConfig config, ApiKeys keys, ClientOptions broker)
       outputs_(config_.outputs_dir, config_.outputs_retention, config_.outputs_max_bytes),
       specs_(broker_),
       routes_(config_, broker_, outputs_, specs_),
-      openai_(config_, broker_, specs_, outputs_) {
+      openai_(config_, broker_, specs_, outputs_),
+      oip_(config_, broker_, specs_) {
   for (const PostRoute& route : PostRoutes()) {
     post_routes_[std::string(route.path)] = &route;
     if (!route.alias.empty()) post_routes_[std::string(route.alias)] = &route;
@@ -160,6 +161,16 @@ Gateway::Endpoint Gateway::Find(const HttpRequest& request) const {
   } else if (path == "/v1/models" || path.rfind(kOpenAiModelsPrefix, 0) == 0) {
     endpoint.kind = path == "/v1/models" ? Kind::kOpenAiModels : Kind::kOpenAiModel;
     wanted = get;
+  } else if (path == "/v2" || path == "/v2/health/live" || path == "/v2/health/ready") {
+    endpoint.open = path != "/v2";  // probes, as /api/health
+    endpoint.kind = path == "/v2"               ? Kind::kOipServer
+                    : path == "/v2/health/live" ? Kind::kOipLive
+                                                : Kind::kOipReady;
+    wanted = get;
+  } else if (auto oip = ParseOipPath(path)) {
+    wanted = oip->action == OipPath::Action::kInfer ? post : get;
+    endpoint.kind = Kind::kOipModel;
+    endpoint.oip = std::move(oip);
   } else if (path == "/api/models" || path == "/api/status") {
     endpoint.kind = path == "/api/models" ? Kind::kModels : Kind::kStatus;
     endpoint.role = path == "/api/models" ? protocol::Role::kInfer : protocol::Role::kAdmin;
@@ -271,6 +282,22 @@ void Gateway::Handle(HttpRequest request, Respond respond) {
         return openai_.Speak(std::move(request), std::move(send));
       case Endpoint::Kind::kOpenAiImagine:
         return openai_.Imagine(std::move(request), std::move(send));
+      case Endpoint::Kind::kOipServer:
+        return oip_.Server(std::move(send));
+      case Endpoint::Kind::kOipLive:
+        return oip_.Live(std::move(send));
+      case Endpoint::Kind::kOipReady:
+        return oip_.Ready(std::move(send));
+      case Endpoint::Kind::kOipModel:
+        switch (endpoint.oip->action) {
+          case OipPath::Action::kMetadata:
+            return oip_.Metadata(endpoint.oip->model, std::move(send));
+          case OipPath::Action::kReady:
+            return oip_.ModelReady(endpoint.oip->model, std::move(send));
+          case OipPath::Action::kInfer:
+            return oip_.Infer(endpoint.oip->model, std::move(request), std::move(send));
+        }
+        return;
     }
   } catch (const std::exception& e) {
     spdlog::error("gateway: {} {} failed: {}", request.method, request.path, e.what());

@@ -20,6 +20,7 @@
 #include "gateway/http/http_server.h"
 #include "gateway/model_routes.h"
 #include "gateway/model_specs.h"
+#include "gateway/oip/oip_routes.h"
 #include "gateway/openai/openai_routes.h"
 #include "gateway/output_store.h"
 #include "gateway/routes/route_table.h"
@@ -73,11 +74,16 @@ class Gateway : public HttpHandler {
       kOpenAiTranslate,   // POST /v1/audio/translations
       kOpenAiSpeak,       // POST /v1/audio/speech
       kOpenAiImagine,     // POST /v1/images/generations
+      kOipServer,         // GET /v2
+      kOipLive,           // GET /v2/health/live
+      kOipReady,          // GET /v2/health/ready
+      kOipModel,          // GET /v2/models/{m}, .../ready; POST .../infer (oip)
     };
     Kind kind = Kind::kRoot;
     protocol::Role role = protocol::Role::kInfer;
     bool open = false;                 // no key needed
     const PostRoute* route = nullptr;  // kPost's row
+    std::optional<OipPath> oip = {};   // kOipModel's model and action
   };
   Endpoint Find(const HttpRequest& request) const;
   // nullopt when the request's key (X-API-Key, or Authorization: Bearer) is
@@ -99,6 +105,7 @@ class Gateway : public HttpHandler {
   ModelSpecs specs_;
   ModelRoutes routes_;
   OpenAiRoutes openai_;
+  OipRoutes oip_;
   std::thread sweeper_;                                // deletes old outputs now and then
   mutable std::atomic<uint64_t> keyless_requests_{0};  // let in by keyless_from
   bool started_ = false;

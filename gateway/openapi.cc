@@ -138,20 +138,27 @@ json OpenApiDocument(const GatewayConfig& config) {
       {"summary", "Run any served model: {\"inputs\": {...}} in, {\"outputs\": {...}} out"},
       {"security", {{{"ApiKey", json::array()}}}},
       {"responses", {{"200", {{"description", "The model's outputs"}}}}}};
-  // OpenAI's API (openai_routes.h), with its Bearer key.
+  // OpenAI's API (openai_routes.h) and the inference protocol's: either key.
   const json bearer = {{{"Bearer", json::array()}}, {{"ApiKey", json::array()}}};
-  const auto openai = [&](const char* path, const char* method, const char* summary) {
+  const auto standard = [&](const char* path, const char* method, const char* summary) {
     paths[path][method] = {{"summary", summary},
                            {"security", bearer},
-                           {"responses", {{"200", {{"description", "As OpenAI's API answers"}}}}}};
+                           {"responses", {{"200", {{"description", "As the standard says"}}}}}};
   };
-  openai("/v1/models", "get", "OpenAI: the model names served");
-  openai("/v1/models/{id}", "get", "OpenAI: one model");
-  openai("/v1/audio/transcriptions", "post",
-         "OpenAI: transcribe (json, text, srt, verbose_json, vtt)");
-  openai("/v1/audio/translations", "post", "OpenAI: translate into English (Whisper models)");
-  openai("/v1/audio/speech", "post", "OpenAI: speak (mp3, wav, pcm), streamed");
-  openai("/v1/images/generations", "post", "OpenAI: generate images (url, b64_json)");
+  standard("/v1/models", "get", "OpenAI: the model names served");
+  standard("/v1/models/{id}", "get", "OpenAI: one model");
+  standard("/v1/audio/transcriptions", "post",
+           "OpenAI: transcribe (json, text, srt, verbose_json, vtt)");
+  standard("/v1/audio/translations", "post", "OpenAI: translate into English (Whisper models)");
+  standard("/v1/audio/speech", "post", "OpenAI: speak (mp3, wav, pcm), streamed");
+  standard("/v1/images/generations", "post", "OpenAI: generate images (url, b64_json)");
+  // The Open Inference Protocol v2 (oip_routes.h).
+  standard("/v2", "get", "Open Inference Protocol: server metadata");
+  get("/v2/health/live", "Open Inference Protocol: live", false);
+  get("/v2/health/ready", "Open Inference Protocol: ready (every model takes requests)", false);
+  standard("/v2/models/{model}", "get", "Open Inference Protocol: a model's inputs and outputs");
+  standard("/v2/models/{model}/ready", "get", "Open Inference Protocol: the model takes requests");
+  standard("/v2/models/{model}/infer", "post", "Open Inference Protocol: JSON tensors in and out");
   return {
       {"openapi", "3.0.3"},
       {"info",

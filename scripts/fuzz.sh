@@ -21,7 +21,7 @@ while (($#)); do
   esac
 done
 ((${#targets[@]})) || targets=(client_request worker_message model_config keys_file broker_config value
-  image_decoder audio_decoder tokenizers infer_json http_request)
+  image_decoder audio_decoder tokenizers infer_json oip_json http_request)
 
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DBOTMODELS_FUZZ=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -1,7 +1,5 @@
 #include "gateway/openai/openai_routes.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <array>
 #include <memory>
@@ -10,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "common/base64.h"
 #include "common/value.h"
 #include "gateway/http_error.h"
 #include "gateway/model_call.h"
@@ -79,14 +78,6 @@ std::optional<std::pair<int64_t, int64_t>> ParseSize(const std::string& size) {
   const auto h = number(std::string_view(size).substr(x + 1));
   if (!w || !h) return std::nullopt;
   return std::pair{*w, *h};
-}
-
-std::string Base64(std::string_view bytes) {
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);  // the terminating NUL
-  return out;
 }
 
 Status Invalid(std::string message) {

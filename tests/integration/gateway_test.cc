@@ -575,6 +575,74 @@ TEST_F(Gateway, InferTakesJsonTensorsAndAnswersTheModelsOutputs) {
   EXPECT_EQ(unknown->status, 404) << unknown->body;
 }
 
+// The Open Inference Protocol, as KServe's and Triton's documentation
+// write it, on the same model and input as /api/infer: the same answer.
+TEST_F(Gateway, OpenInferenceProtocolAnswersAsApiInferDoes) {
+  ASSERT_NO_FATAL_FAILURE(Start({"tts"}, "", "", true, {}, "", {"double"}));
+  auto server = Http().Get("/v2");
+  ASSERT_TRUE(server);
+  EXPECT_EQ(server->status, 401) << "server metadata needs a key";
+  auto live = Http().Get("/v2/health/live");
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 200) << "probes need none";
+  bool ready = false;  // once the preloaded model has loaded
+  for (int i = 0; i < 300 && !ready; ++i) {
+    auto r = Http().Get("/v2/health/ready");
+    ready = r && r->status == 200;
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(ready);
+
+  auto metadata = Http().Get("/v2/models/double", Key());
+  ASSERT_TRUE(metadata);
+  ASSERT_EQ(metadata->status, 200) << metadata->body;
+  EXPECT_EQ(json::parse(metadata->body)["inputs"],
+            json::parse(R"([{"name": "x", "datatype": "FP32", "shape": [-1]}])"));
+  auto model_ready = Http().Get("/v2/models/double/versions/1/ready", Key());
+  ASSERT_TRUE(model_ready);
+  EXPECT_EQ(model_ready->status, 200) << model_ready->body;
+
+  const json x = {1.5, -2, 0.1, 4};
+  auto ours = PostJson("/api/infer/double", {{"inputs", {{"x", x}}}});
+  ASSERT_TRUE(ours);
+  ASSERT_EQ(ours->status, 200) << ours->body;
+  auto oip = PostJson("/v2/models/double/infer", {{"id", "r1"},
+                                                  {"inputs",
+                                                   {{{"name", "x"},
+                                                     {"shape", {2, 2}},
+                                                     {"datatype", "FP32"},
+                                                     {"data", {{1.5, -2}, {0.1, 4}}}}}},
+                                                  {"outputs", {{{"name", "y"}}}}});
+  ASSERT_TRUE(oip);
+  ASSERT_EQ(oip->status, 200) << oip->body;
+  const json answer = json::parse(oip->body);
+  EXPECT_EQ(answer["id"], "r1");
+  EXPECT_EQ(answer["model_name"], "double");
+  const json& y = answer["outputs"][0];
+  EXPECT_EQ(y["name"], "y");
+  EXPECT_EQ(y["datatype"], "FP32");
+  EXPECT_EQ(y["shape"], json::array({2, 2}));
+  EXPECT_EQ(y["data"], json::parse(ours->body)["outputs"]["y"]["data"]) << "the same floats";
+
+  // A native model through BYTES; errors as {"error": ...}.
+  auto speech = PostJson(
+      "/v2/models/tts/infer",
+      {{"inputs", {{{"name", "text"}, {"shape", {1}}, {"datatype", "BYTES"}, {"data", {"hello"}}}}},
+       {"outputs", {{{"name", "sample_rate"}}}}});
+  ASSERT_TRUE(speech);
+  ASSERT_EQ(speech->status, 200) << speech->body;
+  EXPECT_EQ(json::parse(speech->body)["outputs"][0]["data"], json({"16000"}));
+  auto short_data = PostJson(
+      "/v2/models/double/infer",
+      {{"inputs", {{{"name", "x"}, {"shape", {3}}, {"datatype", "FP32"}, {"data", {1, 2}}}}}});
+  ASSERT_TRUE(short_data);
+  EXPECT_EQ(short_data->status, 400);
+  EXPECT_TRUE(json::parse(short_data->body)["error"].is_string()) << short_data->body;
+  auto unknown = PostJson("/v2/models/nothing/infer", {{"inputs", json::array()}});
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+}
+
 TEST_F(Gateway, KeylessUploadsFromKeylessFromGetTheInferRoleOnly) {
   // botserver sends a voice note or a photo as raw bytes without a key.
   ASSERT_NO_FATAL_FAILURE(Start({"barcode"}, "keyless_from = [\"127.0.0.0/8\", \"::1\"]\n"));
