@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/json_tensors.h"
+#include "gateway/json_number.h"
 
 namespace botmodels {
 namespace {
@@ -46,34 +47,11 @@ Status Flatten(dom::element v, size_t depth, const std::vector<int64_t>& shape, 
     }
     return {};
   }
-  double real = 0;
-  int64_t integer = 0;
-  switch (v.type()) {
-    case dom::element_type::DOUBLE:
-      real = v.get_double().value_unsafe();
-      integer = Int64Of(real);
-      break;
-    case dom::element_type::INT64:
-      integer = v.get_int64().value_unsafe();
-      real = static_cast<double>(integer);
-      break;
-    case dom::element_type::UINT64: {
-      const uint64_t u = v.get_uint64().value_unsafe();
-      real = static_cast<double>(u);
-      integer = static_cast<int64_t>(u);
-      break;
-    }
-    case dom::element_type::BOOL:
-      integer = v.get_bool().value_unsafe() ? 1 : 0;
-      real = static_cast<double>(integer);
-      break;
-    case dom::element_type::ARRAY:
-      return Ragged(name);
-    default:
-      return InvalidRequest("input '" + std::string(name) +
-                            "': elements must be numbers or booleans");
+  if (v.is_array()) return Ragged(name);
+  if (!AppendJsonNumber(v, dtype, out)) {
+    return InvalidRequest("input '" + std::string(name) +
+                          "': elements must be numbers or booleans");
   }
-  AppendNumber(out, dtype, real, integer);
   return {};
 }
 

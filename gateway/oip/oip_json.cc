@@ -7,6 +7,7 @@
 #include "client/json_tensors.h"
 #include "common/base64.h"
 #include "common/value.h"
+#include "gateway/json_number.h"
 
 namespace botmodels {
 namespace {
@@ -38,29 +39,9 @@ Status Leaves(dom::element v, DType dtype, std::string_view name, std::string& o
     return {};
   }
   if (++*count > most) return Bad(name, "more data than its shape holds");
-  double real = 0;
-  int64_t integer = 0;
-  switch (v.type()) {
-    case dom::element_type::DOUBLE:
-      real = v.get_double().value_unsafe();
-      integer = Int64Of(real);
-      break;
-    case dom::element_type::INT64:
-      integer = v.get_int64().value_unsafe();
-      real = static_cast<double>(integer);
-      break;
-    case dom::element_type::UINT64:
-      real = static_cast<double>(v.get_uint64().value_unsafe());
-      integer = static_cast<int64_t>(v.get_uint64().value_unsafe());
-      break;
-    case dom::element_type::BOOL:
-      integer = v.get_bool().value_unsafe() ? 1 : 0;
-      real = static_cast<double>(integer);
-      break;
-    default:
-      return Bad(name, "data must be numbers or booleans for its datatype");
+  if (!AppendJsonNumber(v, dtype, out)) {
+    return Bad(name, "data must be numbers or booleans for its datatype");
   }
-  AppendNumber(out, dtype, real, integer);
   return {};
 }
 
