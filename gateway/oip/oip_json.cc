@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "client/json_tensors.h"
@@ -45,9 +46,33 @@ Status Leaves(dom::element v, DType dtype, std::string_view name, std::string& o
   return {};
 }
 
+// The binary extension: an input's bytes, taken from the front of `binary`
+// when its parameters give binary_data_size; nullopt when its data is JSON.
+Result<std::optional<std::string_view>> BinaryData(dom::object input, std::string_view name,
+                                                   std::string_view* binary) {
+  uint64_t size = 0;
+  if (input.at_pointer("/parameters/binary_data_size").get_uint64().get(size) !=
+      simdjson::SUCCESS) {
+    return std::optional<std::string_view>();
+  }
+  if (size > binary->size()) return Bad(name, "binary_data_size is past the body's end");
+  const std::string_view bytes = binary->substr(0, size);
+  binary->remove_prefix(size);
+  return std::optional(bytes);
+}
+
+// BYTES elements in binary: each a 4-byte little-endian length, then its bytes.
+std::optional<std::string_view> OneBinaryElement(std::string_view bytes) {
+  if (bytes.size() < 4) return std::nullopt;
+  uint32_t length = 0;
+  for (int i = 3; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(bytes[i]);
+  if (bytes.size() != 4 + static_cast<size_t>(length)) return std::nullopt;
+  return bytes.substr(4);
+}
+
 Result<protocol::Tensor> ReadInput(dom::object input, std::string_view name,
                                    const std::vector<protocol::TensorSpec>& specs,
-                                   size_t body_bytes) {
+                                   size_t body_bytes, std::string_view* binary) {
   std::string_view datatype;
   dom::array shape_json;
   dom::element data;
@@ -57,7 +82,9 @@ Result<protocol::Tensor> ReadInput(dom::object input, std::string_view name,
   if (input["shape"].get_array().get(shape_json) != simdjson::SUCCESS) {
     return Bad(name, "shape: an array of sizes");
   }
-  if (input["data"].get(data) != simdjson::SUCCESS) return Bad(name, "data is missing");
+  auto blob = BinaryData(input, name, binary);
+  if (!blob.ok()) return blob.status();
+  if (!*blob && input["data"].get(data) != simdjson::SUCCESS) return Bad(name, "data is missing");
   std::vector<int64_t> shape;
   for (dom::element d : shape_json) {
     int64_t size = 0;
@@ -69,14 +96,22 @@ Result<protocol::Tensor> ReadInput(dom::object input, std::string_view name,
   protocol::Tensor t;
   if (datatype == "BYTES") {
     // One element: the model's string or bytes input.
-    dom::element one = data;
-    dom::array list;
-    if (data.get_array().get(list) == simdjson::SUCCESS) {
-      if (list.size() != 1) return Bad(name, "BYTES inputs hold one element here");
-      one = *list.begin();
-    }
     std::string_view text;
-    if (one.get_string().get(text) != simdjson::SUCCESS) return Bad(name, "BYTES data: a string");
+    if (*blob) {
+      const auto element = OneBinaryElement(**blob);
+      if (!element) return Bad(name, "BYTES inputs hold one length-prefixed element here");
+      text = *element;
+    } else {
+      dom::element one = data;
+      dom::array list;
+      if (data.get_array().get(list) == simdjson::SUCCESS) {
+        if (list.size() != 1) return Bad(name, "BYTES inputs hold one element here");
+        one = *list.begin();
+      }
+      if (one.get_string().get(text) != simdjson::SUCCESS) {
+        return Bad(name, "BYTES data: a string");
+      }
+    }
     t.dtype = DType::kString;
     for (const auto& spec : specs) {
       if (spec.name == name && (spec.dtype == DType::kBytes || spec.dtype == DType::kValue)) {
@@ -94,13 +129,22 @@ Result<protocol::Tensor> ReadInput(dom::object input, std::string_view name,
   const auto dtype = OipTensorDType(datatype);
   if (!dtype) return Bad(name, "unknown datatype '" + std::string(datatype.substr(0, 16)) + "'");
   const auto count = protocol::ElementCount(shape);
-  // Each element takes 2 bytes of JSON at least: a shape past that is a lie.
+  // Each element takes a byte of the body at least: a shape past that is a lie.
   if (!count || *count > static_cast<int64_t>(body_bytes)) {
     return Bad(name, "its shape holds more elements than the body");
   }
   t.dtype = *dtype;
   t.shape = std::move(shape);
-  t.data.reserve(static_cast<size_t>(*count) * protocol::DTypeSize(*dtype));
+  const size_t bytes = static_cast<size_t>(*count) * protocol::DTypeSize(*dtype);
+  if (*blob) {  // raw, row-major, little-endian: as the tensor holds it
+    if ((*blob)->size() != bytes) {
+      return Bad(name, "binary_data_size is " + std::to_string((*blob)->size()) +
+                           " bytes, its shape and datatype " + std::to_string(bytes));
+    }
+    t.data.assign(**blob);
+    return t;
+  }
+  t.data.reserve(bytes);
   int64_t seen = 0;
   BOTMODELS_RETURN_IF_ERROR(Leaves(data, *dtype, name, t.data, &seen, *count));
   if (seen != *count) {
@@ -162,7 +206,17 @@ std::optional<DType> OipTensorDType(std::string_view datatype) {
 }
 
 Result<OipRequest> ParseOipRequest(std::string_view body,
-                                   const std::vector<protocol::TensorSpec>& specs) {
+                                   const std::vector<protocol::TensorSpec>& specs,
+                                   std::optional<size_t> header_bytes) {
+  std::string_view binary;
+  if (header_bytes) {
+    if (*header_bytes > body.size()) {
+      return InvalidRequest("Inference-Header-Content-Length is past the body's end");
+    }
+    binary = body.substr(*header_bytes);
+    body = body.substr(0, *header_bytes);
+  }
+  const size_t body_bytes = body.size() + binary.size();
   constexpr size_t kReusedParserBytes = 1 << 20;  // a thread's parser keeps buffers this large
   thread_local dom::parser reused;
   dom::parser large;
@@ -185,9 +239,19 @@ Result<OipRequest> ParseOipRequest(std::string_view body,
         input["name"].get_string().get(name) != simdjson::SUCCESS) {
       return InvalidRequest("each input: an object with a name");
     }
-    auto tensor = ReadInput(input, name, specs, body.size());
+    auto tensor = ReadInput(input, name, specs, body_bytes, &binary);
     if (!tensor.ok()) return tensor.status();
     request.inputs.insert_or_assign(std::string(name), std::move(*tensor));
+  }
+  if (!binary.empty()) {
+    return InvalidRequest(std::to_string(binary.size()) +
+                          " bytes past the inputs' binary_data_size");
+  }
+  bool all_binary = false;
+  if (root.at_pointer("/parameters/binary_data_output").get_bool().get(all_binary) ==
+          simdjson::SUCCESS &&
+      all_binary) {
+    request.all_binary = true;
   }
   dom::array outputs;
   if (root["outputs"].get_array().get(outputs) == simdjson::SUCCESS) {
@@ -197,23 +261,52 @@ Result<OipRequest> ParseOipRequest(std::string_view body,
         return InvalidRequest("each requested output: an object with a name");
       }
       request.outputs.emplace_back(name);
+      bool binary_output = false;
+      if (item.at_pointer("/parameters/binary_data").get_bool().get(binary_output) ==
+              simdjson::SUCCESS &&
+          binary_output) {
+        request.binary.emplace_back(name);
+      }
     }
   }
   return request;
 }
 
-std::string OipResponseJson(const std::string& model, const std::string& id,
-                            const protocol::NamedTensors& outputs,
-                            const std::vector<std::string>& wanted) {
+OipResponse MakeOipResponse(const std::string& model, const OipRequest& request,
+                            const protocol::NamedTensors& outputs) {
   json list = json::array();
+  std::string blobs;
+  const auto has = [](const std::vector<std::string>& names, const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
   for (const auto& [name, t] : outputs) {
-    if (wanted.empty() || std::find(wanted.begin(), wanted.end(), name) != wanted.end()) {
-      list.push_back(Output(name, t));
+    if (!request.outputs.empty() && !has(request.outputs, name)) continue;
+    json out = Output(name, t);
+    if (request.all_binary || has(request.binary, name)) {
+      const size_t before = blobs.size();
+      if (protocol::IsTensor(t.dtype)) {
+        blobs += t.data;
+      } else {  // one length-prefixed element
+        const std::string element = t.dtype == DType::kValue ? ValueToJson(t.data) : t.data;
+        const auto length = static_cast<uint32_t>(element.size());
+        for (int i = 0; i < 4; ++i) blobs += static_cast<char>((length >> (8 * i)) & 0xFF);
+        blobs += element;
+      }
+      out.erase("data");
+      out.erase("parameters");
+      out["parameters"] = {{"binary_data_size", blobs.size() - before}};
     }
+    list.push_back(std::move(out));
   }
   json body = {{"model_name", model}, {"model_version", "1"}, {"outputs", list}};
-  if (!id.empty()) body["id"] = id;
-  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (!request.id.empty()) body["id"] = request.id;
+  OipResponse response;
+  response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (!blobs.empty() || request.all_binary || !request.binary.empty()) {
+    response.header_bytes = response.body.size();
+    response.body += blobs;
+  }
+  return response;
 }
 
 std::string OipMetadataJson(const protocol::ModelInfo& model) {

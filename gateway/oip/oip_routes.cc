@@ -1,5 +1,6 @@
 #include "gateway/oip/oip_routes.h"
 
+#include <charconv>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -13,7 +14,8 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kModelsPrefix = "/v2/models/";
-constexpr std::string_view kVersion = "/versions/1";  // the one version a model has
+constexpr std::string_view kVersion = "/versions/1";                 // the one version a model has
+constexpr char kHeaderLength[] = "Inference-Header-Content-Length";  // the binary extension
 
 HttpResponse OipError(const Status& status) {
   HttpResponse response = JsonResponse({{"error", status.message()}}, HttpStatus(status.code()));
@@ -59,8 +61,9 @@ std::optional<OipPath> ParseOipPath(std::string_view path) {
 }
 
 void OipRoutes::Server(Respond respond) const {
-  respond(JsonResponse(
-      {{"name", "botmodels"}, {"version", BOTMODELS_VERSION}, {"extensions", json::array()}}));
+  respond(JsonResponse({{"name", "botmodels"},
+                        {"version", BOTMODELS_VERSION},
+                        {"extensions", {"binary_tensor_data"}}}));
 }
 
 void OipRoutes::Live(Respond respond) const {
@@ -99,21 +102,37 @@ void OipRoutes::ModelReady(const std::string& model, Respond respond) {
 }
 
 void OipRoutes::Infer(const std::string& model, HttpRequest request, Respond respond) {
+  // The binary tensor data extension: this much JSON, then the inputs' bytes.
+  std::optional<size_t> header_bytes;
+  if (const std::string_view length = request.headers.Get(kHeaderLength); !length.empty()) {
+    size_t n = 0;
+    const auto [end, error] = std::from_chars(length.data(), length.data() + length.size(), n);
+    if (error != std::errc() || end != length.data() + length.size()) {
+      return respond(OipError(InvalidRequest("Inference-Header-Content-Length: a byte count")));
+    }
+    header_bytes = n;
+  }
   auto body = std::make_shared<std::string>(std::move(request.body));
-  specs_.Inputs(
-      model, [this, model, body, respond](Result<std::vector<protocol::TensorSpec>> specs) {
-        if (!specs.ok()) return respond(OipError(specs.status()));
-        auto parsed = ParseOipRequest(*body, *specs);
-        if (!parsed.ok()) return respond(OipError(parsed.status()));
-        auto wanted = std::make_shared<std::vector<std::string>>(std::move(parsed->outputs));
-        CallModel(broker_, config_.broker_key_id, model, std::move(parsed->inputs),
-                  GatewayConfig::kDefaultTimeout,
-                  [model, id = parsed->id, wanted, respond](Result<ModelCall> call) {
-                    if (!call.ok()) return respond(OipError(call.status()));
-                    respond(HttpResponse::Text(200, "application/json",
-                                               OipResponseJson(model, id, call->outputs, *wanted)));
-                  });
-      });
+  specs_.Inputs(model, [this, model, body, header_bytes,
+                        respond](Result<std::vector<protocol::TensorSpec>> specs) {
+    if (!specs.ok()) return respond(OipError(specs.status()));
+    auto parsed = ParseOipRequest(*body, *specs, header_bytes);
+    if (!parsed.ok()) return respond(OipError(parsed.status()));
+    protocol::NamedTensors inputs = std::move(parsed->inputs);
+    auto asked = std::make_shared<OipRequest>(std::move(*parsed));
+    CallModel(broker_, config_.broker_key_id, model, std::move(inputs),
+              GatewayConfig::kDefaultTimeout, [model, asked, respond](Result<ModelCall> call) {
+                if (!call.ok()) return respond(OipError(call.status()));
+                OipResponse made = MakeOipResponse(model, *asked, call->outputs);
+                if (!made.header_bytes) {
+                  return respond(HttpResponse::Text(200, "application/json", std::move(made.body)));
+                }
+                HttpResponse response =
+                    HttpResponse::Text(200, "application/octet-stream", std::move(made.body));
+                response.headers.Set(kHeaderLength, std::to_string(*made.header_bytes));
+                respond(std::move(response));
+              });
+  });
 }
 
 }  // namespace botmodels

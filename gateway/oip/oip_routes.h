@@ -31,7 +31,7 @@ class OipRoutes {
   OipRoutes(const GatewayConfig& config, BrokerCaller& broker, ModelSpecs& specs)
       : config_(config), broker_(broker), specs_(specs) {}
 
-  // GET /v2: {"name", "version", "extensions": []}.
+  // GET /v2: {"name", "version", "extensions": ["binary_tensor_data"]}.
   void Server(Respond respond) const;
   // GET /v2/health/live: 200 while the gateway runs.
   void Live(Respond respond) const;
@@ -43,7 +43,8 @@ class OipRoutes {
   // GET /v2/models/{m}/ready: 200 when it takes requests (loaded, or
   // loaded on its first request), else 400 (loading, failed, unloaded).
   void ModelReady(const std::string& model, Respond respond);
-  // POST /v2/models/{m}/infer: JSON tensors in and out (oip_json.h).
+  // POST /v2/models/{m}/infer: JSON tensors in and out, or with the binary
+  // tensor data extension (oip_json.h).
   void Infer(const std::string& model, HttpRequest request, Respond respond);
 
  private:

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <boost/process.hpp>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -623,6 +624,24 @@ TEST_F(Gateway, OpenInferenceProtocolAnswersAsApiInferDoes) {
   EXPECT_EQ(y["datatype"], "FP32");
   EXPECT_EQ(y["shape"], json::array({2, 2}));
   EXPECT_EQ(y["data"], json::parse(ours->body)["outputs"]["y"]["data"]) << "the same floats";
+
+  // The binary tensor data extension, as Triton's client sends it.
+  const std::string head =
+      R"({"inputs": [{"name": "x", "shape": [4], "datatype": "FP32",)"
+      R"( "parameters": {"binary_data_size": 16}}], "parameters": {"binary_data_output": true}})";
+  const float xs[] = {1.5f, -2.0f, 0.1f, 4.0f};
+  httplib::Headers binary_headers = Key();
+  binary_headers.emplace("Inference-Header-Content-Length", std::to_string(head.size()));
+  auto binary = Http().Post("/v2/models/double/infer", binary_headers,
+                            head + std::string(reinterpret_cast<const char*>(xs), sizeof xs),
+                            "application/octet-stream");
+  ASSERT_TRUE(binary);
+  ASSERT_EQ(binary->status, 200) << binary->body;
+  const size_t json_bytes = std::stoul(binary->get_header_value("Inference-Header-Content-Length"));
+  ASSERT_EQ(binary->body.size(), json_bytes + sizeof xs);
+  std::vector<float> ys(4);
+  std::memcpy(ys.data(), binary->body.data() + json_bytes, sizeof xs);
+  EXPECT_EQ(ys, (std::vector<float>{3.0f, -4.0f, 0.2f, 8.0f}));
 
   // A native model through BYTES; errors as {"error": ...}.
   auto speech = PostJson(

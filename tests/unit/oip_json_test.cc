@@ -93,7 +93,9 @@ TEST(OipJson, TheResponseHasTheWantedOutputsWithTheirDatatypes) {
   std::memcpy(y.data.data(), values, sizeof values);
   const protocol::NamedTensors outputs = {
       {"y", y}, {"text", {DType::kString, {}, "hi"}}, {"png", {DType::kBytes, {}, "\x89PNG"}}};
-  const json all = json::parse(OipResponseJson("m", "7", outputs, {}));
+  OipRequest asked;
+  asked.id = "7";
+  const json all = json::parse(MakeOipResponse("m", asked, outputs).body);
   EXPECT_EQ(all["model_name"], "m");
   EXPECT_EQ(all["id"], "7");
   ASSERT_EQ(all["outputs"].size(), 3u);
@@ -109,9 +111,53 @@ TEST(OipJson, TheResponseHasTheWantedOutputsWithTheirDatatypes) {
       EXPECT_EQ(out["parameters"]["content_encoding"], "base64");
     }
   }
-  const json one = json::parse(OipResponseJson("m", "", outputs, {"y"}));
+  asked = OipRequest();
+  asked.outputs = {"y"};
+  const json one = json::parse(MakeOipResponse("m", asked, outputs).body);
   EXPECT_EQ(one["outputs"].size(), 1u);
   EXPECT_FALSE(one.contains("id"));
+}
+
+// Triton's binary tensor data extension, both ways.
+TEST(OipJson, BinaryTensorDataFollowsTheJsonInBothDirections) {
+  const std::string header =
+      R"({"inputs": [{"name": "x", "shape": [2], "datatype": "FP32",
+                      "parameters": {"binary_data_size": 8}},
+                     {"name": "t", "shape": [1], "datatype": "BYTES",
+                      "parameters": {"binary_data_size": 6}}],
+          "outputs": [{"name": "x", "parameters": {"binary_data": true}}, {"name": "t"}]})";
+  const float x[] = {1.5f, -2.0f};
+  std::string body = header + std::string(reinterpret_cast<const char*>(x), sizeof x);
+  body += std::string("\2\0\0\0hi", 6);
+  auto request = ParseOipRequest(body, {}, header.size());
+  ASSERT_TRUE(request.ok()) << request.status().message();
+  EXPECT_EQ(Floats(request->inputs.at("x")), (std::vector<float>{1.5f, -2.0f}));
+  EXPECT_EQ(request->inputs.at("t").data, "hi");
+  EXPECT_EQ(request->binary, (std::vector<std::string>{"x"}));
+
+  const OipResponse response = MakeOipResponse("m", *request, request->inputs);
+  ASSERT_TRUE(response.header_bytes);
+  const json head = json::parse(response.body.substr(0, *response.header_bytes));
+  EXPECT_EQ(response.body.substr(*response.header_bytes),
+            std::string(body.substr(header.size(), 8)))
+      << "x's bytes, raw, after the JSON";
+  for (const json& out : head["outputs"]) {
+    if (out["name"] == "x") {
+      EXPECT_EQ(out["parameters"]["binary_data_size"], 8);
+      EXPECT_FALSE(out.contains("data"));
+    } else {
+      EXPECT_EQ(out["data"], json({"hi"})) << "not asked as binary: JSON";
+    }
+  }
+
+  // Sizes that do not add up.
+  EXPECT_FALSE(ParseOipRequest(body, {}, body.size() + 1).ok()) << "header past the end";
+  EXPECT_FALSE(ParseOipRequest(body + "x", {}, header.size()).ok()) << "bytes left over";
+  EXPECT_FALSE(ParseOipRequest(body.substr(0, body.size() - 1), {}, header.size()).ok());
+  std::string wrong = header;
+  wrong.replace(wrong.find("8}"), 1, "4");
+  EXPECT_FALSE(ParseOipRequest(wrong + body.substr(header.size()), {}, wrong.size()).ok())
+      << "4 bytes for two floats";
 }
 
 TEST(OipJson, PathsNameTheModelAndWhatIsAsked) {
