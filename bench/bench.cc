@@ -252,6 +252,24 @@ std::string HttpInferRequest(const std::string& model, const protocol::Tensor& x
          "\r\n\r\n" + body;
 }
 
+// The same request over the Open Inference Protocol with binary tensors, as
+// Triton's client sends it: JSON head, then x's bytes; y back as bytes.
+std::string OipBinaryRequest(const std::string& model, const protocol::Tensor& x,
+                             const std::string& api_key) {
+  std::string shape;
+  for (const int64_t d : x.shape) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+  const std::string head = R"({"inputs": [{"name": "x", "shape": [)" + shape +
+                           R"(], "datatype": "FP32", "parameters": {"binary_data_size": )" +
+                           std::to_string(x.data.size()) +
+                           R"(}}], "parameters": {"binary_data_output": true}})";
+  return "POST /v2/models/" + model +
+         "/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: " + api_key +
+         "\r\nContent-Type: application/octet-stream\r\nInference-Header-Content-Length: " +
+         std::to_string(head.size()) +
+         "\r\nContent-Length: " + std::to_string(head.size() + x.data.size()) + "\r\n\r\n" + head +
+         x.data;
+}
+
 // (e) and (f): the broker serving o.gateway_model (`double`, or the mlp on
 // o.rows rows), with the gateway in front; and (g), when `python`, FastAPI +
 // uvicorn + torch on the same file and request.
@@ -297,8 +315,9 @@ void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& r
   for (int slot = 0; slot < clients; ++slot) {
     bodies.push_back(model == "double" ? DoubleBody(slot) : InferBody(model, o.rows, slot));
   }
-  const std::string request =
-      HttpInferRequest(model, codec::DecodeRequest(bodies.front())->inputs.at("x"), api_key);
+  const protocol::Tensor x = codec::DecodeRequest(bodies.front())->inputs.at("x");
+  const std::string request = HttpInferRequest(model, x, api_key);
+  const std::string oip_request = OipBinaryRequest(model, x, api_key);
   std::optional<PythonPeer> peer;
   if (python) {
     if (auto missing = PythonPeer::Missing()) {
@@ -307,22 +326,25 @@ void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& r
       peer.emplace(o.bin_dir, dir, (fs::path(repo) / model / "model.pt").string(), model, api_key);
     }
   }
-  const auto http_run = [&](int http_port, const std::vector<int64_t>& pids, int c) {
+  const auto http_run = [&](int http_port, const std::vector<int64_t>& pids, int c,
+                            const std::string& sent) {
     const double cpu_before = TotalCpuSeconds(pids);
-    LoadResult run = RunHttpClosedLoop(http_port, request, c, o.warmup, o.duration);
+    LoadResult run = RunHttpClosedLoop(http_port, sent, c, o.warmup, o.duration);
     run.server_cpu_us = CpuUsPerReply(pids, cpu_before, run, o);
     return run;
   };
   for (int c : o.concurrency) {
-    std::vector<LoadResult> zmq_runs, http_runs, python_runs;
+    std::vector<LoadResult> zmq_runs, http_runs, oip_runs, python_runs;
     for (int round = 0; round < o.rounds; ++round) {  // alternating, as (a) and (b)
       zmq_runs.push_back(
           Run(context, broker.frontend(), c, o, broker.client(), bodies, ReadBrokerReply, servers));
-      http_runs.push_back(http_run(port, with_gateway, c));
-      if (peer) python_runs.push_back(http_run(peer->port(), peer->Pids(), c));
+      http_runs.push_back(http_run(port, with_gateway, c, request));
+      oip_runs.push_back(http_run(port, with_gateway, c, oip_request));
+      if (peer) python_runs.push_back(http_run(peer->port(), peer->Pids(), c, request));
     }
     report.gateway_zmq.push_back(Median(zmq_runs));
     report.gateway_http.push_back(Median(http_runs));
+    report.gateway_oip.push_back(Median(oip_runs));
     if (peer) report.python_http.push_back(Median(python_runs));
   }
   report.gateway_rss_load_mb = sampler.Stop() / kMb;
@@ -331,7 +353,7 @@ void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& r
     const int c = sixteen != o.concurrency.end() ? 16 : clients;
     HeldConnections held(port, o.held_idle, o.held_slow);
     RssSampler held_rss(gateway);
-    report.gateway_held = http_run(port, with_gateway, c);
+    report.gateway_held = http_run(port, with_gateway, c, request);
     report.held_open = held.open();
     report.gateway_rss_held_mb = held_rss.Stop() / kMb;
   }

@@ -68,6 +68,7 @@ struct BenchReport {
   // options.gateway_model (the demo `double` on 4 floats, or the mlp), side by side:
   std::vector<LoadResult> gateway_zmq;   // (e) over ZeroMQ, straight to the broker
   std::vector<LoadResult> gateway_http;  // (f) over HTTP through botmodels-gateway
+  std::vector<LoadResult> gateway_oip;   // (h) (f) over /v2 with binary tensors
   // (g) the same request to FastAPI + uvicorn + torch (bench/python_peer.py), when asked for
   // and installed; otherwise why it did not run.
   std::vector<LoadResult> python_http;

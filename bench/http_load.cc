@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <string_view>
 #include <vector>
 
 namespace botmodels::bench {
@@ -45,11 +47,15 @@ int Connect(int port) {
 size_t ResponseLength(const std::string& in) {
   const size_t head = in.find("\r\n\r\n");
   if (head == std::string::npos) return 0;
+  // The Content-Length field: at a line's start, in any case (not the end of
+  // Inference-Header-Content-Length).
+  std::string fields = in.substr(0, head);
+  std::transform(fields.begin(), fields.end(), fields.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   size_t body = 0;
-  for (const char* name : {"Content-Length: ", "content-length: "}) {
-    if (const size_t at = in.find(name); at != std::string::npos && at < head) {
-      body = std::stoul(in.substr(at + std::char_traits<char>::length(name)));
-    }
+  constexpr std::string_view kName = "\r\ncontent-length:";
+  if (const size_t at = fields.find(kName); at != std::string::npos) {
+    body = std::stoul(fields.substr(at + kName.size()));
   }
   return in.size() >= head + 4 + body ? head + 4 + body : 0;
 }

@@ -47,13 +47,13 @@ int main(int argc, char** argv) {
   app.add_option("--threads", options.threads, "intra-op threads of the mlp")
       ->capture_default_str();
   app.add_option("--parts", options.parts,
-                 "hop: (a) and (b); served: (c), (d) and the restart; scale; gateway: (e) and (f); "
+                 "hop: (a) and (b); served: (c), (d) and the restart; scale; gateway: (e), (f) and (h); "
                  "python: (e), (f) and FastAPI + uvicorn + torch (g), if installed")
       ->delimiter(',')
       ->check(CLI::IsMember({"hop", "served", "scale", "gateway", "python"}))
       ->capture_default_str();
   app.add_option("--gateway-model", options.gateway_model,
-                 "the model of (e), (f) and (g): double (4 floats) or mlp (--rows x 512 floats)")
+                 "the model of (e), (f), (g) and (h): double (4 floats) or mlp (--rows x 512 floats)")
       ->check(CLI::IsMember({"double", "mlp"}))
       ->capture_default_str();
   app.add_option("--held-idle", options.held_idle,

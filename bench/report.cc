@@ -69,6 +69,7 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
   for (const auto& l : r.gateway_zmq) out << Row("(e) broker + " + model + ", zmq", l);
   for (const auto& l : r.gateway_http) out << Row("(f) gateway + " + model + ", HTTP", l);
   for (const auto& l : r.python_http) out << Row("(g) FastAPI + " + model + ", HTTP", l);
+  for (const auto& l : r.gateway_oip) out << Row("(h) gateway + " + model + ", /v2 bin", l);
   if (r.gateway_held) {
     out << Row("(f) + held connections", *r.gateway_held);
   }
@@ -105,6 +106,12 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
     out << fmt::format("  conc {:>3}: (f) - (e) p50 {:+.0f} us{}, (f)/(e) throughput {:.2f}{}\n",
                        h.concurrency, h.p50_us - z.p50_us, alone ? " (<= 60)" : "",
                        h.per_second / z.per_second, alone ? "" : " (>= 0.7)");
+  }
+  for (size_t i = 0; i < r.gateway_http.size() && i < r.gateway_oip.size(); ++i) {
+    // The standard's binary tensors against our own JSON, on the same model.
+    const LoadResult &h = r.gateway_http[i], &b = r.gateway_oip[i];
+    out << fmt::format("  conc {:>3}: (h)/(f) throughput {:.2f} (>= 0.91: within 1.1x)\n",
+                       b.concurrency, b.per_second / h.per_second);
   }
   for (size_t i = 0; i < r.gateway_http.size() && i < r.python_http.size(); ++i) {
     // Against the Python stack measured in this run, on the same request and model file.
@@ -225,6 +232,11 @@ nlohmann::json ToJson(const BenchReport& r) {
     j["gateway"].push_back({{"zmq", load(r.gateway_zmq[i])},
                             {"http", load(r.gateway_http[i])},
                             {"added_p50_us", r.gateway_http[i].p50_us - r.gateway_zmq[i].p50_us}});
+  }
+  for (size_t i = 0; i < r.gateway_http.size() && i < r.gateway_oip.size(); ++i) {
+    j["gateway_oip"].push_back({{"http", load(r.gateway_oip[i])},
+                                {"oip_over_infer_throughput",
+                                 r.gateway_oip[i].per_second / r.gateway_http[i].per_second}});
   }
   if (r.gateway_held) {
     j["gateway_held"] = {{"http", load(*r.gateway_held)},

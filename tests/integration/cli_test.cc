@@ -267,6 +267,13 @@ TEST(Bench, SmokeModeMeasuresEveryRunAndWritesJson) {
       EXPECT_EQ(g[path]["errors"].get<uint64_t>(), 0u) << path;
     }
   }
+  // (h): the same model over the Open Inference Protocol with binary tensors.
+  ASSERT_EQ(j["gateway_oip"].size(), j["gateway"].size());
+  for (const auto& h : j["gateway_oip"]) {
+    EXPECT_GT(h["http"]["replies"].get<uint64_t>(), 0u);
+    EXPECT_EQ(h["http"]["errors"].get<uint64_t>(), 0u) << "every reply a 200";
+    EXPECT_GT(h["oip_over_infer_throughput"].get<double>(), 0);
+  }
   EXPECT_GT(j["gateway_rss_idle_mb"].get<double>(), 0);
   // The slow-client run: normal requests answered while slow and idle connections are held.
   const auto& held = j["gateway_held"];
