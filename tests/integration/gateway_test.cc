@@ -579,7 +579,9 @@ TEST_F(Gateway, InferTakesJsonTensorsAndAnswersTheModelsOutputs) {
 // The Open Inference Protocol, as KServe's and Triton's documentation
 // write it, on the same model and input as /api/infer: the same answer.
 TEST_F(Gateway, OpenInferenceProtocolAnswersAsApiInferDoes) {
-  ASSERT_NO_FATAL_FAILURE(Start({"tts"}, "", "", true, {}, "", {"double"}));
+  // Every demo model.
+  ASSERT_NO_FATAL_FAILURE(
+      Start({"tts", "stt", "ocr", "barcode", "qrcode"}, "", "", true, {}, "", {"double", "mlp"}));
   auto server = Http().Get("/v2");
   ASSERT_TRUE(server);
   EXPECT_EQ(server->status, 401) << "server metadata needs a key";
@@ -599,6 +601,16 @@ TEST_F(Gateway, OpenInferenceProtocolAnswersAsApiInferDoes) {
   ASSERT_EQ(metadata->status, 200) << metadata->body;
   EXPECT_EQ(json::parse(metadata->body)["inputs"],
             json::parse(R"([{"name": "x", "datatype": "FP32", "shape": [-1]}])"));
+  for (const char* model : {"mlp", "tts", "stt", "ocr", "barcode", "qrcode"}) {
+    auto r = Http().Get((std::string("/v2/models/") + model).c_str(), Key());
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << model << r->body;
+    const json m = json::parse(r->body);
+    EXPECT_EQ(m["name"], model);
+    EXPECT_FALSE(m["inputs"].empty()) << model;
+    EXPECT_FALSE(m["outputs"].empty()) << model;
+    for (const json& spec : m["inputs"]) EXPECT_TRUE(spec["datatype"].is_string()) << spec;
+  }
   auto model_ready = Http().Get("/v2/models/double/versions/1/ready", Key());
   ASSERT_TRUE(model_ready);
   EXPECT_EQ(model_ready->status, 200) << model_ready->body;
