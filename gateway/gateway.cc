@@ -70,6 +70,41 @@ class Answer {
   std::atomic<bool> sent_ = false;
 };
 
+// The paths the gateway answers itself, each with its one method; the POST
+// routes' rows and the paths with a name in them (/api/infer/{model},
+// /outputs/..., /v1/models/{id}, /v2/models/...) are found apart.
+struct FixedPath {
+  std::string_view path;
+  std::string_view method;
+  Gateway::EndpointKind kind;
+  protocol::Role role = protocol::Role::kInfer;
+  bool open = false;  // no key needed
+};
+
+using K = Gateway::EndpointKind;
+constexpr FixedPath kFixedPaths[] = {
+    {"/", "GET", K::kRoot, protocol::Role::kInfer, true},
+    {"/api/health", "GET", K::kHealth, protocol::Role::kInfer, true},
+    {"/api/openapi.json", "GET", K::kOpenApi, protocol::Role::kInfer, true},
+    {"/api/models", "GET", K::kModels},
+    {"/api/status", "GET", K::kStatus, protocol::Role::kAdmin},
+    {"/v1/models", "GET", K::kOpenAiModels},
+    {"/v1/audio/transcriptions", "POST", K::kOpenAiTranscribe},
+    {"/v1/audio/translations", "POST", K::kOpenAiTranslate},
+    {"/v1/audio/speech", "POST", K::kOpenAiSpeak},
+    {"/v1/images/generations", "POST", K::kOpenAiImagine},
+    {"/v2", "GET", K::kOipServer},
+    {"/v2/health/live", "GET", K::kOipLive, protocol::Role::kInfer, true},    // probes, as
+    {"/v2/health/ready", "GET", K::kOipReady, protocol::Role::kInfer, true},  // /api/health
+};
+
+const FixedPath* FindFixedPath(std::string_view path) {
+  for (const FixedPath& fixed : kFixedPaths) {
+    if (fixed.path == path) return &fixed;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Gateway::Gateway(GatewayConfig config, ApiKeys keys, ClientOptions broker)
@@ -135,50 +170,33 @@ void Gateway::SweepOutputs() {
 Gateway::Endpoint Gateway::Find(const HttpRequest& request) const {
   using Kind = Endpoint::Kind;
   const std::string& path = request.path;
-  const bool post = request.method == "POST", get = request.method == "GET";
+  std::string_view method = "POST";  // the one the path is for
   Endpoint endpoint;
-  bool wanted = post;  // the method the path is for
   if (const auto it = post_routes_.find(path); it != post_routes_.end()) {
-    endpoint = {Kind::kPost, protocol::Role::kInfer, false, it->second};
+    endpoint.kind = Kind::kPost;
+    endpoint.route = it->second;
+  } else if (const FixedPath* fixed = FindFixedPath(path)) {
+    endpoint.kind = fixed->kind;
+    endpoint.role = fixed->role;
+    endpoint.open = fixed->open;
+    method = fixed->method;
   } else if (path.rfind(kInferPrefix, 0) == 0 && ModelName(path.substr(kInferPrefix.size()))) {
     endpoint.kind = Kind::kInfer;
-  } else if (path == "/" || path == "/api/health" || path == "/api/openapi.json" ||
-             path.rfind(kOutputsPrefix, 0) == 0) {
+  } else if (path.rfind(kOutputsPrefix, 0) == 0) {
+    endpoint.kind = Kind::kOutputs;
     endpoint.open = true;
-    endpoint.kind = path == "/"             ? Kind::kRoot
-                    : path == "/api/health" ? Kind::kHealth
-                    : path[1] == 'o'        ? Kind::kOutputs
-                                            : Kind::kOpenApi;
-    wanted = get;
-  } else if (path == "/v1/audio/transcriptions") {
-    endpoint.kind = Kind::kOpenAiTranscribe;
-  } else if (path == "/v1/audio/translations") {
-    endpoint.kind = Kind::kOpenAiTranslate;
-  } else if (path == "/v1/audio/speech") {
-    endpoint.kind = Kind::kOpenAiSpeak;
-  } else if (path == "/v1/images/generations") {
-    endpoint.kind = Kind::kOpenAiImagine;
-  } else if (path == "/v1/models" || path.rfind(kOpenAiModelsPrefix, 0) == 0) {
-    endpoint.kind = path == "/v1/models" ? Kind::kOpenAiModels : Kind::kOpenAiModel;
-    wanted = get;
-  } else if (path == "/v2" || path == "/v2/health/live" || path == "/v2/health/ready") {
-    endpoint.open = path != "/v2";  // probes, as /api/health
-    endpoint.kind = path == "/v2"               ? Kind::kOipServer
-                    : path == "/v2/health/live" ? Kind::kOipLive
-                                                : Kind::kOipReady;
-    wanted = get;
+    method = "GET";
+  } else if (path.rfind(kOpenAiModelsPrefix, 0) == 0) {
+    endpoint.kind = Kind::kOpenAiModel;
+    method = "GET";
   } else if (auto oip = ParseOipPath(path)) {
-    wanted = oip->action == OipPath::Action::kInfer ? post : get;
+    method = oip->action == OipPath::Action::kInfer ? "POST" : "GET";
     endpoint.kind = Kind::kOipModel;
     endpoint.oip = std::move(oip);
-  } else if (path == "/api/models" || path == "/api/status") {
-    endpoint.kind = path == "/api/models" ? Kind::kModels : Kind::kStatus;
-    endpoint.role = path == "/api/models" ? protocol::Role::kInfer : protocol::Role::kAdmin;
-    wanted = get;
   } else {
     return {Kind::kNotFound};
   }
-  if (!wanted) return {Kind::kNotAllowed};
+  if (request.method != method) return {Kind::kNotAllowed};
   return endpoint;
 }
 

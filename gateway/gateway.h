@@ -54,31 +54,33 @@ class Gateway : public HttpHandler {
   void Handle(HttpRequest request, Respond respond) override;
   HttpResponse Refusal(int status, std::string message) override;
 
+  // What a request's path names (the handler it goes to).
+  enum class EndpointKind {
+    kNotFound,    // no such path: 404
+    kNotAllowed,  // a path, but not for this method: 405
+    kPost,
+    kInfer,
+    kRoot,
+    kHealth,
+    kOpenApi,
+    kOutputs,
+    kModels,
+    kStatus,
+    kOpenAiModels,      // GET /v1/models
+    kOpenAiModel,       // GET /v1/models/{id}
+    kOpenAiTranscribe,  // POST /v1/audio/transcriptions
+    kOpenAiTranslate,   // POST /v1/audio/translations
+    kOpenAiSpeak,       // POST /v1/audio/speech
+    kOpenAiImagine,     // POST /v1/images/generations
+    kOipServer,         // GET /v2
+    kOipLive,           // GET /v2/health/live
+    kOipReady,          // GET /v2/health/ready
+    kOipModel,          // GET /v2/models/{m}, .../ready; POST .../infer (oip)
+  };
+
  private:
-  // What a request's method and path name.
   struct Endpoint {
-    enum class Kind {
-      kNotFound,    // no such path: 404
-      kNotAllowed,  // a path, but not for this method: 405
-      kPost,
-      kInfer,
-      kRoot,
-      kHealth,
-      kOpenApi,
-      kOutputs,
-      kModels,
-      kStatus,
-      kOpenAiModels,      // GET /v1/models
-      kOpenAiModel,       // GET /v1/models/{id}
-      kOpenAiTranscribe,  // POST /v1/audio/transcriptions
-      kOpenAiTranslate,   // POST /v1/audio/translations
-      kOpenAiSpeak,       // POST /v1/audio/speech
-      kOpenAiImagine,     // POST /v1/images/generations
-      kOipServer,         // GET /v2
-      kOipLive,           // GET /v2/health/live
-      kOipReady,          // GET /v2/health/ready
-      kOipModel,          // GET /v2/models/{m}, .../ready; POST .../infer (oip)
-    };
+    using Kind = EndpointKind;
     Kind kind = Kind::kRoot;
     protocol::Role role = protocol::Role::kInfer;
     bool open = false;                 // no key needed
