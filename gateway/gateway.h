@@ -32,10 +32,14 @@ namespace botmodels {
 // requests on a few I/O threads; a model's request goes to the broker over
 // the BrokerHop, on the same threads, and its reply is shaped when it comes:
 // no thread waits for a reply.
-// Open without a key: GET /, /api/health, /api/openapi.json and /outputs/;
-// every other route needs an X-API-Key of the keys file (/api/status: an
-// admin key), except a request without one from config.keyless_from, which
-// gets the infer role (counted in /api/status as keyless_requests).
+// Besides the Python service's routes it answers OpenAI's audio, images and
+// models API under /v1 (OpenAiRoutes) and the Open Inference Protocol under
+// /v2 (OipRoutes), on the same threads and broker hop.
+// Open without a key: GET /, /api/health, /api/openapi.json, /outputs/ and
+// /v2/health/*; every other route needs a key of the keys file, as
+// X-API-Key or Authorization: Bearer (/api/status: an admin key), except a
+// request without one from config.keyless_from, which gets the infer role
+// (counted in /api/status as keyless_requests).
 //
 // Thread-safe; Start() and Stop() from one thread.
 class Gateway : public HttpHandler {
