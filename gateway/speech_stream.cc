@@ -1,5 +1,7 @@
 #include "gateway/speech_stream.h"
 
+#include <sndfile.h>
+
 #include <memory>
 #include <optional>
 #include <span>
@@ -8,6 +10,7 @@
 #include "gateway/stream_source.h"
 #include "models/codecs/mp3_encoder.h"
 #include "models/codecs/resampler.h"
+#include "models/codecs/sound_encoder.h"
 #include "models/codecs/wav.h"
 #include "models/speech/tts_spec.h"
 
@@ -29,6 +32,10 @@ const char* ContentType(AudioForm form) {
       return "audio/pcm";
     case AudioForm::kMp3:
       return "audio/mpeg";
+    case AudioForm::kFlac:
+      return "audio/flac";
+    case AudioForm::kOpus:
+      return "audio/ogg";
   }
   return "application/octet-stream";
 }
@@ -44,10 +51,30 @@ std::string Bytes(const std::vector<int16_t>& samples) {
 HttpResponse AudioHead(AudioForm form, int sample_rate) {
   HttpResponse response;
   response.headers.Set("Content-Type", ContentType(form));
-  response.headers.Set("X-Sample-Rate",
-                       std::to_string(form == AudioForm::kPcm ? kPcmRate : sample_rate));
+  if (form == AudioForm::kPcm || form == AudioForm::kWav) {  // the others carry their own
+    response.headers.Set("X-Sample-Rate",
+                         std::to_string(form == AudioForm::kPcm ? kPcmRate : sample_rate));
+  }
   response.headers.Set("Cache-Control", "no-store");
   return response;
+}
+
+// Whether `form` is encoded from the whole sound at its end.
+bool Whole(AudioForm form) { return form == AudioForm::kFlac || form == AudioForm::kOpus; }
+
+// The whole sound as FLAC or Ogg/Opus (resampled to 24 kHz for a rate Opus
+// does not take).
+Result<std::string> EncodeWhole(AudioForm form, std::vector<int16_t> samples, int rate) {
+  if (form == AudioForm::kFlac) {
+    return EncodeSound(samples, rate, 1, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+  }
+  if (rate != 8000 && rate != 12000 && rate != 16000 && rate != 24000 && rate != 48000) {
+    auto resampler = Resampler::Create(rate, kPcmRate);
+    if (!resampler.ok()) return resampler.status();
+    samples = resampler->Convert(samples, /*last=*/true);
+    rate = kPcmRate;
+  }
+  return EncodeSound(samples, rate, 1, SF_FORMAT_OGG | SF_FORMAT_OPUS);
 }
 
 // A whole WAV as `form`: itself, its samples, or those encoded.
@@ -63,6 +90,10 @@ Result<HttpResponse> WholeAudio(AudioForm form, std::string wav) {
     auto encoder = Mp3Encoder::Create(rate);
     if (!encoder.ok()) return encoder.status();
     wav = encoder->Encode(samples) + encoder->Finish();
+  } else if (Whole(form)) {
+    auto encoded = EncodeWhole(form, samples, rate);
+    if (!encoded.ok()) return encoded.status();
+    wav = std::move(*encoded);
   }
   response.body = std::move(wav);
   return response;
@@ -88,6 +119,11 @@ class AudioStream {
     return Status();
   }
   void Push(std::string pcm) {
+    if (Whole(form_)) {
+      const auto samples = Samples(pcm);
+      whole_.insert(whole_.end(), samples.begin(), samples.end());
+      return;
+    }
     if (mp3_) return body_->Push(mp3_->Encode(Samples(pcm)));
     if (resampler_) return body_->Push(Bytes(resampler_->Convert(Samples(pcm))));
     body_->Push(std::move(pcm));
@@ -96,6 +132,11 @@ class AudioStream {
     if (!status.ok()) return body_->Fail(status);
     if (mp3_) body_->Push(mp3_->Finish());
     if (resampler_) body_->Push(Bytes(resampler_->Convert({}, /*last=*/true)));
+    if (Whole(form_)) {
+      auto encoded = EncodeWhole(form_, std::move(whole_), sample_rate_);
+      if (!encoded.ok()) return body_->Fail(encoded.status());
+      body_->Push(std::move(*encoded));
+    }
     body_->End();
   }
   const std::shared_ptr<StreamSource>& body() const { return body_; }
@@ -106,6 +147,7 @@ class AudioStream {
   std::shared_ptr<StreamSource> body_ = std::make_shared<StreamSource>();
   std::optional<Mp3Encoder> mp3_;
   std::optional<Resampler> resampler_;
+  std::vector<int16_t> whole_;  // FLAC and Opus: the sound so far
 };
 
 }  // namespace

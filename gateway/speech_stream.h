@@ -13,9 +13,11 @@ namespace botmodels {
 
 // How streamed speech is sent.
 enum class AudioForm {
-  kWav,  // audio/wav whose sizes say "to the end": the length is not known yet
-  kPcm,  // audio/pcm: bare 16-bit little-endian mono samples at 24 kHz (OpenAI's), resampled
-  kMp3,  // audio/mpeg: encoded as the samples come (LAME, 64 kbit/s mono)
+  kWav,   // audio/wav whose sizes say "to the end": the length is not known yet
+  kPcm,   // audio/pcm: bare 16-bit little-endian mono samples at 24 kHz (OpenAI's), resampled
+  kMp3,   // audio/mpeg: encoded as the samples come (LAME, 64 kbit/s mono)
+  kFlac,  // audio/flac: encoded whole once synthesized (libsndfile)
+  kOpus,  // audio/ogg: Ogg/Opus, encoded whole once synthesized (libsndfile)
 };
 
 // Asks the tts `model` to speak `inputs` as a stream and answers `respond`

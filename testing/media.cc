@@ -14,6 +14,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "models/codecs/sound_encoder.h"
+
 namespace botmodels::media {
 namespace {
 
@@ -44,37 +46,6 @@ std::string Take(l_uint8* data, size_t size) {
   lept_free(data);
   return out;
 }
-
-// libsndfile writes into a string through these.
-struct Sink {
-  std::string bytes;
-  sf_count_t at = 0;
-};
-sf_count_t SinkLength(void* u) { return static_cast<Sink*>(u)->bytes.size(); }
-sf_count_t SinkSeek(sf_count_t offset, int whence, void* u) {
-  auto* s = static_cast<Sink*>(u);
-  s->at = whence == SEEK_SET   ? offset
-          : whence == SEEK_CUR ? s->at + offset
-                               : static_cast<sf_count_t>(s->bytes.size()) + offset;
-  return s->at;
-}
-sf_count_t SinkRead(void* out, sf_count_t n, void* u) {
-  auto* s = static_cast<Sink*>(u);
-  const sf_count_t take =
-      std::clamp<sf_count_t>(static_cast<sf_count_t>(s->bytes.size()) - s->at, 0, n);
-  std::memcpy(out, s->bytes.data() + s->at, static_cast<size_t>(take));
-  s->at += take;
-  return take;
-}
-sf_count_t SinkWrite(const void* data, sf_count_t n, void* u) {
-  auto* s = static_cast<Sink*>(u);
-  if (s->bytes.size() < static_cast<size_t>(s->at + n))
-    s->bytes.resize(static_cast<size_t>(s->at + n));
-  std::memcpy(s->bytes.data() + s->at, data, static_cast<size_t>(n));
-  s->at += n;
-  return n;
-}
-sf_count_t SinkTell(void* u) { return static_cast<Sink*>(u)->at; }
 
 void PutU32(std::string& out, uint32_t v) {
   for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i) & 0xFF));
@@ -260,21 +231,12 @@ std::vector<int16_t> Tone(int rate, double seconds, double hz, int16_t amplitude
 }
 
 std::string EncodeAudio(const std::vector<int16_t>& samples, int rate, int channels, int format) {
-  Sink sink;
-  SF_VIRTUAL_IO io{SinkLength, SinkSeek, SinkRead, SinkWrite, SinkTell};
-  SF_INFO info{};
-  info.samplerate = rate;
-  info.channels = channels;
-  info.format = format;
-  SNDFILE* f = sf_open_virtual(&io, SFM_WRITE, &info, &sink);
-  if (!f) throw std::runtime_error(std::string("libsndfile cannot write: ") + sf_strerror(nullptr));
-  // Floats in [-1, 1): what every format holds once normalised (float WAVs included).
-  std::vector<float> frames;
+  std::vector<int16_t> frames;
   frames.reserve(samples.size() * channels);
-  for (int16_t s : samples) frames.insert(frames.end(), channels, s / 32768.0f);
-  sf_writef_float(f, frames.data(), static_cast<sf_count_t>(samples.size()));
-  sf_close(f);
-  return sink.bytes;
+  for (int16_t s : samples) frames.insert(frames.end(), channels, s);
+  auto encoded = EncodeSound(frames, rate, channels, format);
+  if (!encoded.ok()) throw std::runtime_error(encoded.status().message());
+  return std::move(*encoded);
 }
 
 double WordErrorRate(const std::string& reference, const std::string& hypothesis) {

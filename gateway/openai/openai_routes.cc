@@ -37,6 +37,12 @@ constexpr std::pair<std::string_view, std::string_view> kVoices[] = {
     {"sage", "slt"},  {"shimmer", "slt"}, {"verse", "rms"},
 };
 
+// response_format's names.
+constexpr std::pair<std::string_view, AudioForm> kAudioForms[] = {
+    {"mp3", AudioForm::kMp3}, {"opus", AudioForm::kOpus}, {"flac", AudioForm::kFlac},
+    {"wav", AudioForm::kWav}, {"pcm", AudioForm::kPcm},
+};
+
 std::string Voice(const std::string& name) {
   for (const auto& [openai, installed] : kVoices) {
     if (openai == name) return std::string(installed);
@@ -194,15 +200,15 @@ void OpenAiRoutes::Speak(HttpRequest request, Respond respond) {
   }
   if (voice.empty()) return respond(OpenAiError(Invalid("a voice is required"), "voice"));
   const std::string format = body.contains("response_format") ? text("response_format") : "mp3";
-  const std::optional<AudioForm> form = format == "mp3"   ? std::optional(AudioForm::kMp3)
-                                        : format == "wav" ? std::optional(AudioForm::kWav)
-                                        : format == "pcm" ? std::optional(AudioForm::kPcm)
-                                                          : std::nullopt;
+  std::optional<AudioForm> form;
+  for (const auto& [name, each] : kAudioForms) {
+    if (name == format) form = each;
+  }
   if (!form) {
-    return respond(OpenAiError(Invalid("response_format '" + format.substr(0, 32) +
-                                       "' is not served: mp3, wav or pcm (opus, aac and flac are "
-                                       "not made here)"),
-                               "response_format"));
+    return respond(
+        OpenAiError(Invalid("response_format '" + format.substr(0, 32) +
+                            "' is not served: mp3, opus, flac, wav or pcm (aac is not made here)"),
+                    "response_format"));
   }
   double speed = 1;
   if (const auto it = body.find("speed"); it != body.end() && !it->is_null()) {

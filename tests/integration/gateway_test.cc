@@ -470,6 +470,27 @@ TEST_F(Gateway, OpenAiSdkRequestsSpeakAndTranscribeWithTheRealModels) {
   EXPECT_LE(media::WordErrorRate(kSpeech, json::parse(heard_mp3->body)["text"]), 0.35)
       << heard_mp3->body;
 
+  // Opus and FLAC, made whole once synthesized, heard back too.
+  for (const auto& [format, type] : {std::pair{"opus", "audio/ogg"}, {"flac", "audio/flac"}}) {
+    auto sound = Http().Post("/v1/audio/speech", sdk,
+                             json({{"input", kSpeech},
+                                   {"model", "tts-1"},
+                                   {"voice", "alloy"},
+                                   {"response_format", format}})
+                                 .dump(),
+                             "application/json");
+    ASSERT_TRUE(sound);
+    ASSERT_EQ(sound->status, 200) << format << sound->body;
+    EXPECT_EQ(sound->get_header_value("Content-Type"), type);
+    auto heard_sound = Http().Post("/v1/audio/transcriptions", sdk,
+                                   {{"model", "whisper-1", "", ""},
+                                    {"file", sound->body, std::string("speech.") + format, type}});
+    ASSERT_TRUE(heard_sound);
+    ASSERT_EQ(heard_sound->status, 200) << format << heard_sound->body;
+    EXPECT_LE(media::WordErrorRate(kSpeech, json::parse(heard_sound->body)["text"]), 0.35)
+        << format << heard_sound->body;
+  }
+
   // PocketSphinx cannot translate: said so, naming the parameter.
   auto translate = Http().Post("/v1/audio/translations", sdk, parts);
   ASSERT_TRUE(translate);
