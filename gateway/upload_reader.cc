@@ -79,7 +79,9 @@ Result<Upload> UploadReader::Read(HttpRequest request) const {
       if (part.name == "file") {
         file = &part;
       } else if (!part.has_filename) {
-        upload.fields[std::string(part.name)] = std::string(part.content);
+        // A name sent again (OpenAI's timestamp_granularities[]) lists its values.
+        std::string& field = upload.fields[std::string(part.name)];
+        field += (field.empty() ? "" : ",") + std::string(part.content);
       } else if (!file) {
         file = &part;
       }

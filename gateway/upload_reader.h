@@ -12,8 +12,10 @@ namespace botmodels {
 
 // What a request to a file route carries: the file and the other fields.
 struct Upload {
-  std::optional<std::string> file;            // the file's bytes, if one was sent
-  std::map<std::string, std::string> fields;  // form fields, JSON members, query parameters
+  std::optional<std::string> file;  // the file's bytes, if one was sent
+  // Form fields, JSON members, query parameters; a multipart field sent
+  // several times holds its values joined by commas.
+  std::map<std::string, std::string> fields;
 };
 
 // Reads the three forms a file route accepts (docs/gateway.md):

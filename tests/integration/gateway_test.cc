@@ -414,10 +414,12 @@ TEST_F(Gateway, OpenAiSdkRequestsSpeakAndTranscribeWithTheRealModels) {
   EXPECT_GT(samples.size(), static_cast<size_t>(rate)) << "over a second of speech";
 
   // client.audio.transcriptions.create(file=..., model="whisper-1",
-  //   response_format="verbose_json", timestamp_granularities=["word"])
+  //   response_format="verbose_json", timestamp_granularities=["word", "segment"]):
+  // a part per granularity (both count), the file last.
   const httplib::MultipartFormDataItems parts = {{"model", "whisper-1", "", ""},
                                                  {"response_format", "verbose_json", "", ""},
                                                  {"timestamp_granularities[]", "word", "", ""},
+                                                 {"timestamp_granularities[]", "segment", "", ""},
                                                  {"file", speech->body, "speech.wav", "audio/wav"}};
   auto heard = Http().Post("/v1/audio/transcriptions", sdk, parts);
   ASSERT_TRUE(heard);
