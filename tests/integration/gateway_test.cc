@@ -1118,5 +1118,53 @@ TEST_F(Gateway, AChunkedBodyPastTheLimitIsCutOffAsItArrives) {
   EXPECT_EQ(json::parse(r->body)["data"], "still here");
 }
 
+// The bytes OpenAI's Python SDK (httpx) sends for
+// client.audio.transcriptions.create(model="whisper-1", file=open("speech.wav", "rb"),
+// response_format="text"), as its source writes them: the data fields, then
+// the file with the type mimetypes guesses, a 32-hex boundary, its headers.
+TEST_F(Gateway, TheOpenAiPythonSdksTranscriptionBytesAreAnsweredAsItExpects) {
+  ASSERT_NO_FATAL_FAILURE(Start({"tts", "stt"}));
+  auto wav = PostJson(
+      "/v1/audio/speech",
+      {{"model", "tts-1"}, {"input", kSpeech}, {"voice", "alloy"}, {"response_format", "wav"}});
+  ASSERT_TRUE(wav);
+  ASSERT_EQ(wav->status, 200) << wav->body;
+  const std::string boundary = "8f3c4d2e9b1a4f6e8d7c5b3a2f1e0d9c";
+  const std::string body = "--" + boundary +
+                           "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n"
+                           "--" +
+                           boundary +
+                           "\r\nContent-Disposition: form-data; name=\"response_format\"\r\n\r\n"
+                           "text\r\n--" +
+                           boundary +
+                           "\r\nContent-Disposition: form-data; name=\"file\"; "
+                           "filename=\"speech.wav\"\r\nContent-Type: audio/x-wav\r\n\r\n" +
+                           wav->body + "\r\n--" + boundary + "--\r\n";
+  const std::string request =
+      "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Accept-Encoding: gzip, deflate\r\nConnection: close\r\nAccept: application/json\r\n"
+      "Content-Type: multipart/form-data; boundary=" +
+      boundary +
+      "\r\nUser-Agent: OpenAI/Python 1.54.0\r\nX-Stainless-Lang: python\r\n"
+      "X-Stainless-Package-Version: 1.54.0\r\nX-Stainless-OS: Linux\r\nX-Stainless-Arch: x64\r\n"
+      "X-Stainless-Runtime: CPython\r\nX-Stainless-Runtime-Version: 3.11.2\r\n"
+      "Authorization: Bearer " +
+      std::string(kApiKey) +
+      "\r\nX-Stainless-Async: false\r\nx-stainless-retry-count: 0\r\n"
+      "x-stainless-read-timeout: 600\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  const int fd = ConnectLoopback(port_ ? port_ : (port_ = Port()));
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  const std::string answer = ReadUntilClosed(fd, std::chrono::seconds(30));
+  ::close(fd);
+  ASSERT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer.substr(0, 300);
+  EXPECT_NE(answer.find("Content-Type: text/plain"), std::string::npos) << answer.substr(0, 300);
+  const std::string text = answer.substr(answer.find("\r\n\r\n") + 4);
+  EXPECT_EQ(text.back(), '\n') << "text ends its line, as OpenAI's does";
+  EXPECT_LE(media::WordErrorRate(kSpeech, text), 0.35) << text;
+}
+
 }  // namespace
 }  // namespace botmodels
