@@ -659,6 +659,17 @@ TEST_F(Gateway, OpenInferenceProtocolAnswersAsApiInferDoes) {
   EXPECT_EQ(y["datatype"], "FP32");
   EXPECT_EQ(y["shape"], json::array({2, 2}));
   EXPECT_EQ(y["data"], json::parse(ours->body)["outputs"]["y"]["data"]) << "the same floats";
+  // And as a ZeroMQ client gets them.
+  const float raw[] = {1.5f, -2.0f, 0.1f, 4.0f};
+  auto zmq = broker_->NewClient()->Infer(
+      "double", {{"x",
+                  {protocol::DType::kFloat32,
+                   {2, 2},
+                   std::string(reinterpret_cast<const char*>(raw), sizeof raw)}}});
+  ASSERT_TRUE(zmq.ok()) << zmq.status().message();
+  std::vector<float> direct(4);
+  std::memcpy(direct.data(), zmq->at("y").data.data(), sizeof raw);
+  EXPECT_EQ(y["data"].get<std::vector<float>>(), direct);
 
   // The binary tensor data extension, as Triton's client sends it.
   const std::string head =
