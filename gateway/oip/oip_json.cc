@@ -154,27 +154,26 @@ Result<protocol::Tensor> ReadInput(dom::object input, std::string_view name,
   return t;
 }
 
-json Output(const std::string& name, const protocol::Tensor& t) {
-  json out = {{"name", name}, {"datatype", OipDatatype(t.dtype)}};
+// `text` as a JSON string (invalid UTF-8 replaced, not an exception).
+std::string Quote(std::string_view text) {
+  return json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// The JSON of an output's data, one element for the non-tensor dtypes;
+// *base64 when it is raw bytes in base64.
+std::string DataJson(const std::string& name, const protocol::Tensor& t, bool* base64) {
+  *base64 = false;
   switch (t.dtype) {
     case DType::kString:
-      out["shape"] = {1};
-      out["data"] = {t.data};
-      break;
+      return "[" + Quote(t.data) + "]";
     case DType::kValue:
-      out["shape"] = {1};
-      out["data"] = {ValueToJson(t.data)};
-      break;
+      return "[" + Quote(ValueToJson(t.data)) + "]";
     case DType::kBytes:
-      out["shape"] = {1};
-      out["data"] = {Base64(t.data)};
-      out["parameters"] = {{"content_encoding", "base64"}};
-      break;
+      *base64 = true;
+      return "[\"" + Base64(t.data) + "\"]";
     default:
-      out["shape"] = t.shape;
-      out["data"] = TensorsToJson({{name, t}})[name]["data"];
+      return TensorsToJson({{name, t}})[name]["data"].dump();
   }
-  return out;
 }
 
 json Specs(const std::vector<protocol::TensorSpec>& specs) {
@@ -274,14 +273,29 @@ Result<OipRequest> ParseOipRequest(std::string_view body,
 
 OipResponse MakeOipResponse(const std::string& model, const OipRequest& request,
                             const protocol::NamedTensors& outputs) {
-  json list = json::array();
+  // Written directly: on the binary path this JSON is most of the work.
+  std::string head = "{\"model_name\":" + Quote(model) + ",\"model_version\":\"1\"";
+  if (!request.id.empty()) head += ",\"id\":" + Quote(request.id);
+  head += ",\"outputs\":[";
   std::string blobs;
+  bool first = true;
   const auto has = [](const std::vector<std::string>& names, const std::string& name) {
     return std::find(names.begin(), names.end(), name) != names.end();
   };
   for (const auto& [name, t] : outputs) {
     if (!request.outputs.empty() && !has(request.outputs, name)) continue;
-    json out = Output(name, t);
+    head += first ? "{" : ",{";
+    first = false;
+    head += "\"name\":" + Quote(name) + ",\"datatype\":\"" + std::string(OipDatatype(t.dtype)) +
+            "\",\"shape\":[";
+    if (protocol::IsTensor(t.dtype)) {
+      for (size_t i = 0; i < t.shape.size(); ++i) {
+        head += (i ? "," : "") + std::to_string(t.shape[i]);
+      }
+    } else {
+      head += "1";
+    }
+    head += "],";
     if (request.all_binary || has(request.binary, name)) {
       const size_t before = blobs.size();
       if (protocol::IsTensor(t.dtype)) {
@@ -292,20 +306,21 @@ OipResponse MakeOipResponse(const std::string& model, const OipRequest& request,
         for (int i = 0; i < 4; ++i) blobs += static_cast<char>((length >> (8 * i)) & 0xFF);
         blobs += element;
       }
-      out.erase("data");
-      out.erase("parameters");
-      out["parameters"] = {{"binary_data_size", blobs.size() - before}};
+      head +=
+          "\"parameters\":{\"binary_data_size\":" + std::to_string(blobs.size() - before) + "}}";
+      continue;
     }
-    list.push_back(std::move(out));
+    bool base64 = false;
+    head += "\"data\":" + DataJson(name, t, &base64);
+    if (base64) head += ",\"parameters\":{\"content_encoding\":\"base64\"}";
+    head += "}";
   }
-  json body = {{"model_name", model}, {"model_version", "1"}, {"outputs", list}};
-  if (!request.id.empty()) body["id"] = request.id;
+  head += "]}";
   OipResponse response;
-  response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   if (!blobs.empty() || request.all_binary || !request.binary.empty()) {
-    response.header_bytes = response.body.size();
-    response.body += blobs;
+    response.header_bytes = head.size();
   }
+  response.body = std::move(head) + blobs;
   return response;
 }
 
