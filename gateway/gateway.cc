@@ -94,8 +94,9 @@ constexpr FixedPath kFixedPaths[] = {
     {"/v1/audio/speech", "POST", K::kOpenAiSpeak},
     {"/v1/images/generations", "POST", K::kOpenAiImagine},
     {"/v2", "GET", K::kOipServer},
-    {"/v2/health/live", "GET", K::kOipLive, protocol::Role::kInfer, true},    // probes, as
-    {"/v2/health/ready", "GET", K::kOipReady, protocol::Role::kInfer, true},  // /api/health
+    // Probes, open as /api/health is.
+    {"/v2/health/live", "GET", K::kOipLive, protocol::Role::kInfer, true},
+    {"/v2/health/ready", "GET", K::kOipReady, protocol::Role::kInfer, true},
 };
 
 const FixedPath* FindFixedPath(std::string_view path) {
