@@ -124,11 +124,22 @@ int Broker::Run() {
                  router_.pending());
   }
   router_.AnswerAll({ErrorCode::kUnavailable, "the broker is shutting down"});
+  RefuseStragglers();
   services_.StopAll();
   supervisor_.StopAll();
   if (http_) http_->Stop();
   spdlog::info("broker stopped");
   return 0;
+}
+
+void Broker::RefuseStragglers() {
+  // Clients answered by the drain may already have sent their next request:
+  // it is refused (`unavailable`, retryable), not left unread, until the
+  // frontend has been quiet this long, or for this long at most.
+  constexpr std::chrono::milliseconds kQuiet{50};
+  constexpr std::chrono::milliseconds kLongest{1000};
+  const auto until = clock_.Now() + kLongest;
+  while (clock_.Now() < until && sockets_.Poll(kQuiet).frontend) frontend_.Receive();
 }
 
 void Broker::Turn() {

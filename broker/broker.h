@@ -59,6 +59,8 @@ class Broker final : private Outbox, private RequestHandler {
  private:
   // One turn of the event loop: poll, then handle what arrived.
   void Turn();
+  // After the drain: refuses the requests still arriving for a moment.
+  void RefuseStragglers();
   // Reaps and restarts workers, kills dead ones, heartbeats, publishes
   // health: every few ms, not every turn.
   void Housekeeping();
