@@ -14,6 +14,12 @@ protocol::Tensor BytesInput(std::string bytes) {
   return {protocol::DType::kBytes, {}, std::move(bytes)};
 }
 
+size_t Utf8Chars(std::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;  // continuation bytes do not count
+  return n;
+}
+
 protocol::Tensor NumberInput(double x) {
   ValueWriter w;
   if (x == static_cast<double>(static_cast<int64_t>(x))) {

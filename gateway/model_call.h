@@ -3,6 +3,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "common/protocol.h"
 #include "common/status.h"
@@ -21,6 +22,9 @@ using CallHandler = std::function<void(Result<ModelCall>)>;
 protocol::Tensor StringInput(std::string text);
 protocol::Tensor BytesInput(std::string bytes);
 protocol::Tensor NumberInput(double x);
+
+// The characters of UTF-8 `text`, as the APIs count a prompt's length.
+size_t Utf8Chars(std::string_view text);
 
 // Runs `model` on `inputs` through `broker`; the model's error keeps its
 // code and retryability. The broker refusing the gateway's own key

@@ -12,6 +12,7 @@
 #include "gateway/anomaly_detector.h"
 #include "gateway/http_error.h"
 #include "gateway/infer_json.h"
+#include "gateway/model_call.h"
 #include "gateway/routes/route_replies.h"
 #include "gateway/speech_stream.h"
 
@@ -21,12 +22,6 @@ namespace {
 using nlohmann::json;
 using protocol::DType;
 using protocol::NamedTensors;
-
-size_t Utf8Chars(const std::string& text) {
-  size_t n = 0;
-  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
-  return n;
-}
 
 // A JSON request's fields, checked as the Python service's pydantic models
 // check them; the first problem is kept for a 422.

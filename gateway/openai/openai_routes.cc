@@ -60,12 +60,6 @@ bool Declares(const std::vector<protocol::TensorSpec>& inputs, std::string_view 
                      [&](const protocol::TensorSpec& spec) { return spec.name == name; });
 }
 
-size_t Utf8Chars(const std::string& text) {
-  size_t n = 0;
-  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 // "512x768" as {512, 768}; nullopt for anything else.
 std::optional<std::pair<int64_t, int64_t>> ParseSize(const std::string& size) {
   const size_t x = size.find('x');
@@ -84,6 +78,13 @@ std::optional<std::pair<int64_t, int64_t>> ParseSize(const std::string& size) {
   const auto h = number(std::string_view(size).substr(x + 1));
   if (!w || !h) return std::nullopt;
   return std::pair{*w, *h};
+}
+
+// 404 model_not_found, as OpenAI words it.
+HttpResponse NoSuchModel(const std::string& name) {
+  return OpenAiError(
+      Status(ErrorCode::kUnknownModel, "The model '" + name.substr(0, 128) + "' does not exist"),
+      "model");
 }
 
 Status Invalid(std::string message) {
@@ -128,9 +129,7 @@ void OpenAiRoutes::Models(Respond respond) const {
 
 void OpenAiRoutes::Model(const std::string& id, Respond respond) const {
   if (Resolve(id).empty()) {
-    return respond(OpenAiError(
-        Status(ErrorCode::kUnknownModel, "The model '" + id.substr(0, 128) + "' does not exist"),
-        "model"));
+    return respond(NoSuchModel(id));
   }
   respond(JsonResponse(
       {{"id", id}, {"object", "model"}, {"created", created_}, {"owned_by", "botmodels"}}));
@@ -144,9 +143,7 @@ void OpenAiRoutes::Transcribe(HttpRequest request, Respond respond, bool transla
   if (name.empty()) return respond(OpenAiError(Invalid("a model is required"), "model"));
   const std::string model = Resolve(name);
   if (model.empty()) {
-    return respond(OpenAiError(
-        Status(ErrorCode::kUnknownModel, "The model '" + name.substr(0, 128) + "' does not exist"),
-        "model"));
+    return respond(NoSuchModel(name));
   }
   const std::string format = Field(*upload, "response_format", "json");
   if (!IsTranscriptFormat(format)) {
@@ -219,9 +216,7 @@ void OpenAiRoutes::Speak(HttpRequest request, Respond respond) {
   }
   const std::string model = Resolve(name);
   if (model.empty()) {
-    return respond(OpenAiError(
-        Status(ErrorCode::kUnknownModel, "The model '" + name.substr(0, 128) + "' does not exist"),
-        "model"));
+    return respond(NoSuchModel(name));
   }
   protocol::NamedTensors inputs;
   inputs[tts_io::kText] = StringInput(input);
@@ -260,9 +255,7 @@ void OpenAiRoutes::Imagine(HttpRequest request, Respond respond) {
                                    .WithRetryable(false)));
   }
   if (model.empty()) {
-    return respond(OpenAiError(
-        Status(ErrorCode::kUnknownModel, "The model '" + name->substr(0, 128) + "' does not exist"),
-        "model"));
+    return respond(NoSuchModel(*name));
   }
   const json n_field = body.value("n", json(1));
   if (!n_field.is_number_integer() || n_field.get<int64_t>() < 1 ||
