@@ -1,5 +1,6 @@
 #include "client/json_tensors.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -85,6 +86,15 @@ float FloatOf(double value) {
 
 }  // namespace
 
+double FloatAsWritten(float value) {
+  if (!std::isfinite(value)) return value;
+  char digits[32];
+  const char* end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  double written = value;
+  std::from_chars(digits, end, written);
+  return written;
+}
+
 bool AppendNumber(std::string& out, DType dtype, double real, int64_t integer) {
   switch (dtype) {
     case DType::kFloat32:
@@ -153,13 +163,13 @@ Status AppendElement(std::string& out, DType dtype, const json& v, const std::st
 json Element(const protocol::Tensor& t, size_t i) {
   switch (t.dtype) {
     case DType::kFloat32:
-      return Read<float>(t.data, i);
+      return FloatAsWritten(Read<float>(t.data, i));
     case DType::kFloat64:
       return Read<double>(t.data, i);
     case DType::kFloat16:
-      return HalfToFloat(Read<uint16_t>(t.data, i));
+      return FloatAsWritten(HalfToFloat(Read<uint16_t>(t.data, i)));
     case DType::kBFloat16:
-      return BFloat16ToFloat(Read<uint16_t>(t.data, i));
+      return FloatAsWritten(BFloat16ToFloat(Read<uint16_t>(t.data, i)));
     case DType::kInt64:
       return Read<int64_t>(t.data, i);
     case DType::kInt32:

@@ -26,6 +26,12 @@ Result<protocol::NamedTensors> TensorsFromJson(const nlohmann::json& inputs,
 // {"dtype": "bytes", "hex": base16}.
 nlohmann::json TensorsToJson(const protocol::NamedTensors& tensors);
 
+// A float32 as the double its shortest decimal form reads as, so that JSON
+// writers print it with a float's digits ("0.1", as numpy prints a float32)
+// rather than the double's ("0.10000000149011612"); it reads back as the
+// same float32. NaN and infinities are returned as they are.
+double FloatAsWritten(float value);
+
 // Appends one element of a `dtype` tensor to `out` (its bytes, native
 // order): `real` for the floating and bool dtypes (saturating to infinity
 // past float's range), `integer` for the integer ones (wrapping to their

@@ -69,8 +69,10 @@ Result<protocol::Tensor> ReadOther(std::string_view name, dom::element value,
 }
 
 // A number as nlohmann::json writes it: shortest round trip, integral
-// floats with ".0", NaN and infinities as null.
-void AppendDouble(std::string& out, double value) {
+// floats with ".0", NaN and infinities as null. A float32 gets a float's
+// digits, as TensorsToJson writes it (FloatAsWritten).
+template <typename T>
+void AppendReal(std::string& out, T value) {
   if (!std::isfinite(value)) {
     out += "null";
     return;
@@ -104,10 +106,10 @@ void AppendElements(std::string& out, const protocol::Tensor& t) {
     if (i > 0) out += ',';
     switch (t.dtype) {
       case DType::kFloat32:
-        AppendDouble(out, At<float>(t.data, i));
+        AppendReal(out, At<float>(t.data, i));
         break;
       case DType::kFloat64:
-        AppendDouble(out, At<double>(t.data, i));
+        AppendReal(out, At<double>(t.data, i));
         break;
       case DType::kInt64:
         AppendInteger(out, At<int64_t>(t.data, i));
@@ -194,7 +196,15 @@ Result<protocol::NamedTensors> ParseInferBody(std::string_view body,
 }
 
 std::string InferReplyJson(const protocol::NamedTensors& outputs) {
-  std::string out = "{\"outputs\":{";
+  // Characters of JSON per byte of float32 data, about: a float's 9 digits,
+  // its sign, point, exponent and comma for 4 bytes. Reserved once rather
+  // than grown by copies.
+  constexpr size_t kCharsPerByte = 4;
+  size_t data_bytes = 0;
+  for (const auto& [name, t] : outputs) data_bytes += t.data.size();
+  std::string out;
+  out.reserve(64 + data_bytes * kCharsPerByte);
+  out += "{\"outputs\":{";
   bool first = true;
   for (const auto& [name, t] : outputs) {
     if (!first) out += ',';

@@ -1,25 +1,30 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of tests/fuzz (clang, ASan + UBSan) and runs
 # each from its seed corpus. A crash leaves its input in build-fuzz/crash-*.
-# Usage: scripts/fuzz.sh [--runs N | --time SECONDS | --long SECONDS] [target...]
+# Usage: scripts/fuzz.sh [--runs N] [--time SECONDS | --long SECONDS] [target...]
 #   default: --runs 5000 on every target, one after the other: the smoke run
 #   scripts/test.sh does; --time: each target that long, one after the other;
 #   --long: every target at once for SECONDS (the machine's cores shared),
 #   then a table of executions, time and findings per target (docs/security.md).
+#   --runs with --time or --long: a target stops at whichever comes first, so
+#   fast targets that reach N hand their core to the slow ones.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-fuzz
-limit=(-runs=5000)
+runs=()
+limit=()
 long=0
 targets=()
 while (($#)); do
   case $1 in
-    --runs) limit=("-runs=$2"); shift 2 ;;
+    --runs) runs=("-runs=$2"); shift 2 ;;
     --time) limit=("-max_total_time=$2"); shift 2 ;;
     --long) limit=("-max_total_time=$2"); long=1; shift 2 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
+((${#runs[@]} + ${#limit[@]})) || runs=(-runs=5000)
+limit+=("${runs[@]}")
 ((${#targets[@]})) || targets=(client_request worker_message model_config keys_file broker_config value
   image_decoder audio_decoder tokenizers infer_json oip_json http_request)
 
@@ -48,7 +53,7 @@ if ((long)); then
   for target in "${targets[@]}"; do
     log=$work/$target.log
     # The final stats; a target that stopped on a finding has only its progress lines.
-    runs=$(grep -oE '^(stat::number_of_executed_units: |#)[0-9]+' "$log" | tail -n 1 |
+    executed=$(grep -oE '^(stat::number_of_executed_units: |#)[0-9]+' "$log" | tail -n 1 |
       grep -oE '[0-9]+$' || true)
     secs=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | tail -n 1 | grep -oE 'in [0-9]+' |
       grep -oE '[0-9]+' || echo "stopped")
@@ -57,7 +62,7 @@ if ((long)); then
       failed=1
       found=${found:-"$(grep -m1 -oE 'ERROR: [A-Za-z]+: [a-z-]+' "$log")"}
     fi
-    echo "| \`$target\` | ${runs:-?} | ${secs:-?} | ${found:-none} |"
+    echo "| \`$target\` | ${executed:-?} | ${secs:-?} | ${found:-none} |"
   done
   echo "fuzz: findings, if any, are in $findings"
   exit $failed

@@ -128,6 +128,8 @@ TEST(InferJson, TheReplyIsTheReferenceJsonWrittenDirectly) {
   EXPECT_EQ(json::parse(written), expected) << written;
   EXPECT_NE(written.find("\"data\":[0.1,"), std::string::npos) << "shortest round trip";
   EXPECT_NE(written.find("-2.0,"), std::string::npos) << "integral floats stay floats";
+  EXPECT_NE(written.find("[0.1,-2.0,1e-07,"), std::string::npos)
+      << "a float32 with a float's digits";
 }
 
 }  // namespace

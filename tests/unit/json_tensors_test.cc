@@ -80,8 +80,24 @@ TEST(JsonTensors, HalfAndBFloat16RoundTripExactlyRepresentableValues) {
     ASSERT_OK(t);
     EXPECT_EQ(t->at("x").data.size(), 8u);
     const json back = TensorsToJson(*t)["x"]["data"];
-    EXPECT_EQ(back, json::parse("[0.5, -2.0, 1024.0, 0.0001220703125]")) << back.dump();
+    // Written with a float32's shortest digits: each reads back as the same value.
+    EXPECT_EQ(back, json::parse("[0.5, -2.0, 1024.0, 0.00012207031]")) << back.dump();
+    auto again = TensorsFromJson(json{{"x", back}}, {{"x", d, std::nullopt}});
+    ASSERT_OK(again);
+    EXPECT_EQ(again->at("x").data, t->at("x").data);
   }
+}
+
+TEST(JsonTensors, Float32IsWrittenWithAFloatsShortestDigits) {
+  const std::vector<float> values{0.1f, 1.0f / 3, 3.4e38f, 1e-45f, -16777216.0f};
+  protocol::NamedTensors out;
+  out["y"] = testing::Floats({5}, values);
+  const json written = TensorsToJson(out)["y"]["data"];
+  EXPECT_EQ(written.dump(), "[0.1,0.33333334,3.4e+38,1e-45,-16777216.0]");
+  auto back = TensorsFromJson(json{{"y", json::parse(written.dump())}},
+                              {{"y", DType::kFloat32, std::nullopt}});
+  ASSERT_OK(back);
+  EXPECT_EQ(back->at("y").data, out["y"].data) << "each reads back as the same float32";
 }
 
 TEST(JsonTensors, OutputsPrintDtypeShapeAndFlatData) {
