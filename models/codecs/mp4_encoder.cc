@@ -180,4 +180,6 @@ Result<std::string> EncodeMp4(const uint8_t* rgb, int frames, int width, int hei
   return std::move(e.file.bytes);
 }
 
+bool Mp4EncoderBuiltIn() { return true; }
+
 }  // namespace botmodels

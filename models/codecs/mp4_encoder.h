@@ -26,4 +26,9 @@ struct Mp4Options {
 Result<std::string> EncodeMp4(const uint8_t* rgb, int frames, int width, int height,
                               const Mp4Options& options);
 
+// Whether this build has the encoder: false in a build without FFmpeg
+// (BOTMODELS_VIDEO=OFF, mp4_encoder_absent.cc), where EncodeMp4 answers
+// unavailable and video models refuse to load.
+bool Mp4EncoderBuiltIn();
+
 }  // namespace botmodels

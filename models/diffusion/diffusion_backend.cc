@@ -76,6 +76,10 @@ Status DiffusionBackend::LoadTokenizer() {
 }
 
 Status DiffusionBackend::LoadParts() {
+  if (video_ && !Mp4EncoderBuiltIn()) {
+    return Status(ErrorCode::kModelLoadFailed,
+                  "video diffusion: this build has no MP4 encoder (BOTMODELS_VIDEO=OFF)");
+  }
   BOTMODELS_RETURN_IF_ERROR(LoadTokenizer());
   if (options_.dtype == "float16" || (options_.dtype == "auto" && device_.device().is_cuda())) {
     dtype_ = torch::kFloat16;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "models/torchscript/intra_op_threads.h"
+#include "tests/broker_harness.h"
 #include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 

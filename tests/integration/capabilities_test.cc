@@ -14,6 +14,7 @@
 #include "common/value.h"
 #include "models/codecs/wav.h"
 #include "testing/media.h"
+#include "tests/broker_harness.h"
 #include "tests/testutil.h"
 
 namespace botmodels {

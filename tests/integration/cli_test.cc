@@ -7,6 +7,7 @@
 #include "common/curve_keys.h"
 #include "models/codecs/wav.h"
 #include "testing/media.h"
+#include "tests/broker_harness.h"
 #include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 

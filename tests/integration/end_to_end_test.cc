@@ -8,6 +8,7 @@
 #include "common/codec.h"
 #include "common/request_signer.h"
 #include "models/torchscript/intra_op_threads.h"
+#include "tests/broker_harness.h"
 #include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 

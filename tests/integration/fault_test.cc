@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "tests/broker_harness.h"
 #include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 

@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "tests/broker_harness.h"
 #include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 

@@ -23,6 +23,7 @@
 
 #include "models/codecs/wav.h"
 #include "testing/media.h"
+#include "tests/broker_harness.h"
 #include "tests/testutil.h"
 #include "tests/video_probe.h"
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/value.h"
+#include "tests/broker_harness.h"
 #include "tests/testutil.h"
 #include "tests/video_probe.h"
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/process_info.h"
+#include "tests/broker_harness.h"
 #include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "tests/broker_harness.h"
 #include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 

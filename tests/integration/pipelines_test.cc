@@ -17,6 +17,7 @@
 #include "models/pipelines/text_stream.h"
 #include "models/pipelines/wordpiece_tokenizer.h"
 #include "testing/media.h"
+#include "tests/broker_harness.h"
 #include "tests/testutil.h"
 
 namespace botmodels {

@@ -12,6 +12,7 @@
 #include "common/process_info.h"
 #include "common/protocol.h"
 #include "common/request_signer.h"
+#include "tests/broker_harness.h"
 #include "tests/integration/test_models.h"
 #include "tests/testutil.h"
 

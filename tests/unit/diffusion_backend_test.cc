@@ -21,7 +21,9 @@
 #include "models/worker_backends.h"
 #include "testing/media.h"
 #include "tests/testutil.h"
+#ifdef BOTMODELS_WITH_VIDEO
 #include "tests/video_probe.h"
+#endif
 
 namespace botmodels {
 namespace {
@@ -269,6 +271,7 @@ TEST_F(Diffusion, BadInputIsAClearError) {
   EXPECT_EQ(code({{"prompt", String(std::string(9000, 'a'))}}), ErrorCode::kInvalidRequest);
 }
 
+#ifdef BOTMODELS_WITH_VIDEO
 TEST_F(Diffusion, VideoIsAnMp4OfTheFramesAndRateAskedFor) {
   auto out = Run(Video(), {{"prompt", String("a red bicycle")},
                            {"num_frames", Int(6)},
@@ -285,6 +288,14 @@ TEST_F(Diffusion, VideoIsAnMp4OfTheFramesAndRateAskedFor) {
   EXPECT_NE(info->comment.find("Frames: 6"), std::string::npos) << info->comment;
   EXPECT_EQ(Value(out->views, "parameters")["frames"], 6);
 }
+#else
+TEST(DiffusionWithoutVideo, AVideoModelIsRefusedAtLoadNamingTheBuild) {
+  DiffusionBackend backend(Standin("video-standin"), "cpu");
+  const Status loaded = backend.Load();
+  EXPECT_EQ(loaded.code(), ErrorCode::kModelLoadFailed);
+  EXPECT_NE(loaded.message().find("BOTMODELS_VIDEO=OFF"), std::string::npos) << loaded.message();
+}
+#endif
 
 TEST(DiffusionParts, APartWithTheWrongInterfaceFailsTheLoadNamingIt) {
   testing::TempDir dir;

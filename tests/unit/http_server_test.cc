@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/broker_harness.h"
 #include "tests/testutil.h"
 
 namespace botmodels {
