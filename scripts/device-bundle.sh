@@ -14,16 +14,21 @@ out=${1:-$root/.device}
 dev=(libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libsodium-dev libssl-dev nlohmann-json3-dev libcli11-dev libgtest-dev zlib1g-dev
   libleptonica-dev libpng-dev libsndfile1-dev libsamplerate0-dev libpcre2-dev libutf8proc-dev
-  libzxing-dev libstb-dev)
+  libzxing-dev libstb-dev
+  libflac-dev libogg-dev libvorbis-dev libopus-dev libmpg123-dev)  # sndfile.pc requires their .pc
+# zlib1g: libz.so of zlib1g-dev points at it; pkgconf: for a host without pkg-config.
 runtime=(libzmq5 libspdlog1.10 libfmt9 libtomlplusplus3 libsodium23 libssl3 liblept5
-  libpng16-16 libsndfile1 libsamplerate0 libpcre2-8-0 libutf8proc2 libzxing2 libstb0)
+  libpng16-16 libsndfile1 libsamplerate0 libpcre2-8-0 libutf8proc2 libzxing2 libstb0 zlib1g
+  pkgconf libpkgconf3)
 # Any host that builds C++ has these: they are not carried.
-base=(libc6 libgcc-s1 libstdc++6 zlib1g)
+base=(libc6 libgcc-s1 libstdc++6)
 
 # The runtime libraries' closure: each dependency's first alternative,
-# recursively, less the base system (Debian's priority "required").
-declare -A seen=()
+# recursively, less the base system (Debian's priority "required": what
+# the packages above depend on, not what they are).
+declare -A seen=() asked=()
 for p in "${base[@]}"; do seen[$p]=base; done
+for p in "${runtime[@]}"; do asked[$p]=1; done
 queue=("${runtime[@]}")
 closure=()
 while ((${#queue[@]})); do
@@ -35,7 +40,7 @@ while ((${#queue[@]})); do
     echo "device-bundle: no package $p" >&2
     exit 1
   }
-  grep -q '^Priority: required' <<<"$info" && continue
+  [[ -z ${asked[$p]:-} ]] && grep -q '^Priority: required' <<<"$info" && continue
   closure+=("$p")
   deps=$(sed -n 's/^\(Pre-\)\?Depends: //p' <<<"$info" | tr ',' '\n' |
     sed 's/|.*//; s/(.*)//; s/:any//; s/ //g' | grep -v '^$' || true)

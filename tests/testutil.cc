@@ -92,6 +92,11 @@ Result<protocol::NamedTensors> RunModel(ModelBackend& backend,
   return copied;
 }
 
+std::string TestDevice() {
+  const char* device = std::getenv("BOTMODELS_TEST_DEVICE");
+  return device && *device ? device : "cpu";
+}
+
 protocol::Tensor Floats(std::vector<int64_t> shape, const std::vector<float>& values) {
   protocol::Tensor t;
   t.dtype = protocol::DType::kFloat32;

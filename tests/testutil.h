@@ -81,6 +81,9 @@ ModelConfig WriteModelConfig(const TempDir& dir, const std::string& name, const 
 // One forward of `backend` on owned inputs, with the outputs copied out.
 Result<protocol::NamedTensors> RunModel(ModelBackend& backend,
                                         const protocol::NamedTensors& inputs);
+// The device the pipelines' backend tests run their models on:
+// $BOTMODELS_TEST_DEVICE (scripts/gpu-check.sh sets cuda:0), else "cpu".
+std::string TestDevice();
 protocol::Tensor Floats(std::vector<int64_t> shape, const std::vector<float>& values);
 std::vector<float> ToFloats(const protocol::Tensor& t);
 

@@ -54,7 +54,7 @@ json Value(const protocol::NamedTensors& outputs, const std::string& name) {
 
 WhisperBackend& Whisper() {
   static WhisperBackend* backend = [] {
-    auto* b = new WhisperBackend(Standin("whisper-standin"), "cpu");
+    auto* b = new WhisperBackend(Standin("whisper-standin"), TestDevice());
     if (Status s = b->Load(); !s.ok()) throw std::runtime_error(s.message());
     return b;
   }();
@@ -150,7 +150,7 @@ TEST(WhisperBackend, StreamedPiecesJoinIntoThePrefixOfTheText) {
 
 CaptionBackend& Captioner() {
   static CaptionBackend* backend = [] {
-    auto* b = new CaptionBackend(Standin("caption-standin"), "cpu");
+    auto* b = new CaptionBackend(Standin("caption-standin"), TestDevice());
     if (Status s = b->Load(); !s.ok()) throw std::runtime_error(s.message());
     return b;
   }();
@@ -204,7 +204,7 @@ TEST(CaptionBackend, RefusesQuestionsTooLongPromptsAndBrokenImages) {
 }
 
 TEST(CaptionBackend, AVqaModelNeedsAQuestion) {
-  CaptionBackend vqa(Standin("vqa-standin"), "cpu");
+  CaptionBackend vqa(Standin("vqa-standin"), TestDevice());
   ASSERT_OK(vqa.Load());
   auto answer = RunModel(
       vqa, {{"image", Bytes(Photo(64, 64))}, {"question", String("What colour is the sky?")}});

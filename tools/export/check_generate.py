@@ -3,7 +3,7 @@
 tiny model (tiny_models.py, then export_*.py) through botmodels-run-pipeline
 and the original through transformers' generate() on the same inputs, greedy
 and with beam search, and compares the generated token ids. Exits 1 on any
-difference. Used by scripts/gpu-check.sh:
+difference. Works with transformers 4.4x and 5.x. Used by scripts/gpu-check.sh:
 
   python3 tools/export/check_generate.py RUNNER HF_DIR MODELS_DIR DEVICE
 """
@@ -19,8 +19,8 @@ import os
 import numpy as np
 import torch
 from PIL import Image
-from transformers import (BlipForConditionalGeneration, BlipForQuestionAnswering, BlipProcessor,
-                          GenerationMixin, WhisperFeatureExtractor,
+from transformers import (AutoTokenizer, BlipForConditionalGeneration, BlipForQuestionAnswering,
+                          BlipImageProcessor, GenerationMixin, WhisperFeatureExtractor,
                           WhisperForConditionalGeneration)
 
 MAX_NEW = 8
@@ -88,9 +88,15 @@ def main():
 
         for name, cls in (("caption", BlipForConditionalGeneration), ("vqa", BlipForQuestionAnswering)):
             model = cls.from_pretrained(os.path.join(hf, name)).to(device).eval()
-            processor = BlipProcessor.from_pretrained(os.path.join(hf, name))
-            inputs = processor(images=image, text=QUESTION if name == "vqa" else None,
-                               return_tensors="pt").to(device)
+            # The Pillow-based image processor, which ours follows, not the
+            # torchvision one (BlipImageProcessorFast) a processor may pick.
+            pixels = BlipImageProcessor.from_pretrained(os.path.join(hf, name))(
+                image, return_tensors="pt").pixel_values.to(device)
+            inputs = {"pixel_values": pixels}
+            if name == "vqa":
+                question = AutoTokenizer.from_pretrained(os.path.join(hf, name))(
+                    QUESTION, return_tensors="pt").to(device)
+                inputs.update(input_ids=question.input_ids, attention_mask=question.attention_mask)
             for beams in (1, 3):
                 with torch.no_grad():
                     want = model.generate(**inputs, max_new_tokens=MAX_NEW, num_beams=beams,

@@ -26,7 +26,7 @@ import torch
 from transformers import (BlipConfig, BlipForConditionalGeneration, BlipForQuestionAnswering,
                           BlipProcessor)
 
-from export_common import arguments, trace, write_json, write_model_toml
+from export_common import added_vocab, arguments, save_vocabulary, trace, write_json, write_model_toml
 
 
 class Vision(torch.nn.Module):
@@ -35,7 +35,7 @@ class Vision(torch.nn.Module):
         self.vision = model.vision_model
 
     def forward(self, pixels):
-        return self.vision(pixel_values=pixels, return_dict=False)[0]
+        return self.vision(pixel_values=pixels).last_hidden_state
 
 
 class Question(torch.nn.Module):
@@ -44,7 +44,7 @@ class Question(torch.nn.Module):
         self.encoder = model.text_encoder
 
     def forward(self, ids, states):
-        return self.encoder(input_ids=ids, encoder_hidden_states=states, return_dict=False)[0]
+        return self.encoder(input_ids=ids, encoder_hidden_states=states).last_hidden_state
 
 
 class Decoder(torch.nn.Module):
@@ -55,9 +55,8 @@ class Decoder(torch.nn.Module):
         self.decoder = model.text_decoder
 
     def forward(self, ids, states):
-        logits = self.decoder(input_ids=ids, encoder_hidden_states=states, use_cache=False,
-                              return_dict=False)[0]
-        return logits[:, -1]
+        return self.decoder(input_ids=ids, encoder_hidden_states=states,
+                            use_cache=False).logits[:, -1]
 
 
 def main():
@@ -65,7 +64,7 @@ def main():
 
     vqa = "QuestionAnswering" in " ".join(BlipConfig.from_pretrained(args.model).architectures or [])
     cls = BlipForQuestionAnswering if vqa else BlipForConditionalGeneration
-    model = cls.from_pretrained(args.model, torchscript=True).eval()
+    model = cls.from_pretrained(args.model).eval()
     processor = BlipProcessor.from_pretrained(args.model)
     tokenizer, text = processor.tokenizer, model.config.text_config
     size = processor.image_processor.size
@@ -91,9 +90,12 @@ def main():
           [(ids(1, 1), states), (ids(1, 3), states), (ids(3, 8), states.expand(3, -1, -1))],
           os.path.join(args.out, "text_decoder.pt"))
 
-    tokenizer.save_vocabulary(args.out)  # vocab.txt
-    write_json(os.path.join(args.out, "added_tokens.json"), tokenizer.get_added_vocab())
+    save_vocabulary(tokenizer, args.out, ["vocab.txt"])
+    write_json(os.path.join(args.out, "added_tokens.json"), added_vocab(tokenizer))
     processor.image_processor.save_pretrained(args.out)  # preprocessor_config.json
+    if not os.path.exists(os.path.join(args.out, "preprocessor_config.json")):
+        write_json(os.path.join(args.out, "preprocessor_config.json"),
+                   processor.image_processor.to_dict())
     token = tokenizer.convert_ids_to_tokens
     options = {
         "tokenizer": "wordpiece",

@@ -1,7 +1,9 @@
 """What export_whisper.py and export_caption.py share: tracing a part and
 checking the traced graph against the eager module on other shapes than the
 one it was traced with (tracing bakes shapes into a graph when a model's
-Python branches on them), and writing model.toml."""
+Python branches on them), the tokenizer's files, and writing model.toml.
+Written for transformers 4.4x and 5.x: no torchscript flag (5 removed it),
+model outputs read by name, tokenizer files checked after saving."""
 import argparse
 import json
 import os
@@ -33,6 +35,37 @@ def trace(module, example, checks, path, atol=1e-4):
                                  f"shapes {[tuple(i.shape) for i in inputs]}")
     torch.jit.save(traced, path)
     print(f"wrote {path}")
+
+
+def backend_json(tokenizer):
+    """The tokenizers library's JSON of a tokenizer it backs, or None."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    return json.loads(backend.to_str()) if backend is not None else None
+
+
+def added_vocab(tokenizer):
+    """Token → id of the tokens added to the base vocabulary (specials)."""
+    if hasattr(tokenizer, "get_added_vocab"):
+        return dict(tokenizer.get_added_vocab())
+    return {t["content"]: t["id"] for t in backend_json(tokenizer)["added_tokens"]}
+
+
+def save_vocabulary(tokenizer, out, names):
+    """The base vocabulary's files (`names`: vocab.json and merges.txt for
+    BPE, vocab.txt for WordPiece), as save_vocabulary writes them; written
+    from the tokenizers library's JSON when a version writes them otherwise."""
+    tokenizer.save_vocabulary(out)
+    if all(os.path.exists(os.path.join(out, name)) for name in names):
+        return
+    model = backend_json(tokenizer)["model"]
+    if "vocab.txt" in names:
+        with open(os.path.join(out, "vocab.txt"), "w", encoding="utf-8") as f:
+            f.writelines(t + "\n" for t, _ in sorted(model["vocab"].items(), key=lambda kv: kv[1]))
+    else:
+        write_json(os.path.join(out, "vocab.json"), model["vocab"])
+        merges = [m if isinstance(m, str) else " ".join(m) for m in model["merges"]]
+        with open(os.path.join(out, "merges.txt"), "w", encoding="utf-8") as f:
+            f.write("#version: 0.2\n" + "".join(m + "\n" for m in merges))
 
 
 def write_json(path, value):

@@ -49,7 +49,7 @@ class TextEncoder(torch.nn.Module):
         self.encoder = pipe.text_encoder
 
     def forward(self, ids):
-        return self.encoder(input_ids=ids, return_dict=False)[0]
+        return self.encoder(input_ids=ids).last_hidden_state
 
 
 class XlTextEncoder(torch.nn.Module):
@@ -67,9 +67,9 @@ class XlTextEncoder(torch.nn.Module):
         is_end = (ids == self.eos).int()
         after_end = (is_end.cumsum(1) - is_end) > 0
         ids_two = ids.masked_fill(after_end, self.pad_two)
-        one = self.one(input_ids=ids, output_hidden_states=True, return_dict=False)
-        two = self.two(input_ids=ids_two, output_hidden_states=True, return_dict=False)
-        return torch.cat([one[-1][-2], two[-1][-2]], -1), two[0]
+        one = self.one(input_ids=ids, output_hidden_states=True)
+        two = self.two(input_ids=ids_two, output_hidden_states=True)
+        return torch.cat([one.hidden_states[-2], two.hidden_states[-2]], -1), two.text_embeds
 
 
 class Denoiser(torch.nn.Module):

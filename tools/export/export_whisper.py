@@ -21,7 +21,7 @@ import os
 import torch
 from transformers import WhisperForConditionalGeneration, WhisperTokenizer
 
-from export_common import arguments, trace, write_json, write_model_toml
+from export_common import added_vocab, arguments, save_vocabulary, trace, write_json, write_model_toml
 
 
 class Encoder(torch.nn.Module):
@@ -30,7 +30,7 @@ class Encoder(torch.nn.Module):
         self.encoder = model.model.encoder
 
     def forward(self, mel):
-        return self.encoder(mel, return_dict=False)[0]
+        return self.encoder(mel).last_hidden_state
 
 
 class Decoder(torch.nn.Module):
@@ -42,20 +42,20 @@ class Decoder(torch.nn.Module):
         self.proj_out = model.proj_out
 
     def forward(self, tokens, states):
-        hidden = self.decoder(input_ids=tokens, encoder_hidden_states=states, use_cache=False,
-                              return_dict=False)[0]
+        hidden = self.decoder(input_ids=tokens, encoder_hidden_states=states,
+                              use_cache=False).last_hidden_state
         return self.proj_out(hidden[:, -1])
 
 
 def main():
     args = arguments(__doc__)
 
-    model = WhisperForConditionalGeneration.from_pretrained(args.model, torchscript=True).eval()
+    model = WhisperForConditionalGeneration.from_pretrained(args.model).eval()
     tokenizer = WhisperTokenizer.from_pretrained(args.model)
     config, generation = model.config, model.generation_config
     n_mels = config.num_mel_bins
 
-    added = tokenizer.get_added_vocab()
+    added = added_vocab(tokenizer)
     sot = added["<|startoftranscript|>"]
     notimestamps = added["<|notimestamps|>"]
     multilingual = bool(getattr(generation, "is_multilingual", "<|en|>" in added and
@@ -78,15 +78,17 @@ def main():
            (tokens(2, 40), states.expand(2, -1, -1))],
           os.path.join(args.out, "decoder.pt"))
 
-    tokenizer.save_vocabulary(args.out)  # vocab.json, merges.txt
+    save_vocabulary(tokenizer, args.out, ["vocab.json", "merges.txt"])
     write_json(os.path.join(args.out, "added_tokens.json"), added)
     options = {
         "n_mels": n_mels,
         "multilingual": multilingual,
         "max_target_positions": config.max_target_positions,
-        "suppress_tokens": list(generation.suppress_tokens or config.suppress_tokens or []),
+        # transformers 5 keeps these only in the generation config.
+        "suppress_tokens": list(generation.suppress_tokens or
+                                getattr(config, "suppress_tokens", None) or []),
         "begin_suppress_tokens": list(generation.begin_suppress_tokens or
-                                      config.begin_suppress_tokens or []),
+                                      getattr(config, "begin_suppress_tokens", None) or []),
         "max_new_tokens": min(224, config.max_target_positions // 2),
     }
     write_model_toml(args.out, f"Whisper, exported from {args.model} by tools/export/export_whisper.py",

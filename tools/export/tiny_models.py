@@ -3,11 +3,14 @@
 built from transformers configs with the tokenizers of tests/fixtures (no
 download): what scripts/gpu-check.sh exports and checks our pipelines
 against. Writes OUT/whisper, OUT/caption and OUT/vqa (save_pretrained).
+Works with transformers 4.4x and 5.x.
 
   python3 tools/export/tiny_models.py OUT
 """
 import os
+import shutil
 import sys
+import tempfile
 
 import torch
 from transformers import (BertTokenizer, BlipConfig, BlipForConditionalGeneration,
@@ -21,9 +24,18 @@ SPECIALS = ["<|startoftranscript|>", "<|en|>", "<|pt|>", "<|de|>", "<|translate|
             "<|transcribe|>", "<|nospeech|>", "<|notimestamps|>"]
 
 
+def load_tokenizer(cls, files):
+    """`cls` from fixture files copied under the names from_pretrained reads:
+    transformers 5 builds tokenizers from files only through from_pretrained."""
+    with tempfile.TemporaryDirectory() as folder:
+        for source, name in files.items():
+            shutil.copy(os.path.join(FIXTURES, source), os.path.join(folder, name))
+        return cls.from_pretrained(folder)
+
+
 def whisper(out):
-    tokenizer = WhisperTokenizer(os.path.join(FIXTURES, "gpt2/encoder.json"),
-                                 os.path.join(FIXTURES, "gpt2/vocab.bpe"))
+    tokenizer = load_tokenizer(WhisperTokenizer, {"gpt2/encoder.json": "vocab.json",
+                                                  "gpt2/vocab.bpe": "merges.txt"})
     tokenizer.add_special_tokens({"additional_special_tokens": SPECIALS})
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIALS}
     assert ids["<|startoftranscript|>"] == 50257 and ids["<|notimestamps|>"] == 50264, ids
@@ -45,7 +57,7 @@ def whisper(out):
 
 
 def blip(out, vqa):
-    tokenizer = BertTokenizer(os.path.join(FIXTURES, "bert/vocab.txt"))
+    tokenizer = load_tokenizer(BertTokenizer, {"bert/vocab.txt": "vocab.txt"})
     tokenizer.add_special_tokens({"bos_token": "[DEC]", "additional_special_tokens": ["[ENC]"]})
     assert tokenizer.convert_tokens_to_ids("[DEC]") == 30522
     config = BlipConfig(
@@ -58,7 +70,8 @@ def blip(out, vqa):
         projection_dim=64)
     model = (BlipForQuestionAnswering if vqa else BlipForConditionalGeneration)(config).eval()
     model.save_pretrained(out)
-    BlipProcessor(BlipImageProcessor(size={"height": 64, "width": 64}), tokenizer).save_pretrained(out)
+    BlipProcessor(image_processor=BlipImageProcessor(size={"height": 64, "width": 64}),
+                  tokenizer=tokenizer).save_pretrained(out)
 
 
 def main():
