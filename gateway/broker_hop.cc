@@ -45,9 +45,11 @@ struct BrokerHop::Lane {
   void Send(std::string id, std::vector<std::string> frames, Clock::time_point until,
             PartialHandler partial, ReplyHandler done);
   // Takes every reply ZeroMQ holds, then watches ZMQ_FD for more. ZMQ_FD
-  // only signals a change: ZMQ_EVENTS must be read after every send or
-  // receive, and the wait is always armed before it is read, so that no
-  // signal falls between the two.
+  // only signals a change: after every send, and after each signal, the
+  // socket is read until it has nothing (a receive that finds nothing
+  // processes ZeroMQ's pending commands, as reading ZMQ_EVENTS would, for
+  // two system calls less per reply), and the wait is always armed before
+  // that, so that no signal falls between the two.
   void Drain();
   void Watch();
   void Expire();
@@ -96,10 +98,9 @@ void BrokerHop::Lane::Send(std::string id, std::vector<std::string> frames, Cloc
 
 void BrokerHop::Lane::Drain() {
   for (int n = 0; n < kRepliesPerTurn; ++n) {
-    if (!(socket.get(zmq::sockopt::events) & ZMQ_POLLIN)) return;
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-      return;
+      return;  // nothing more: ZeroMQ's commands are processed, ZMQ_FD re-armed
     }
     if (frames.size() != 1) continue;  // not a broker reply
     auto reply = codec::DecodeReply(frames[0].to_string_view());
