@@ -98,6 +98,8 @@ if not torch.compiled_with_cxx11_abi():
 PY
   "${CXX:-c++}" --version | head -n 1
   cmake --version | head -n 1
+  # torch's CMake files look for the CUDA toolkit when torch was built with CUDA.
+  if command -v nvcc >/dev/null; then nvcc --version | tail -n 1; else echo "no nvcc on PATH"; fi
 }
 
 # dpkg-deb where the host has it; else Python reads the ar archive and its
