@@ -63,7 +63,12 @@ stage() {
   shift
   echo "gpu-check: $name ..."
   t0=$(date +%s.%N)
-  "$@" >"$logs/$name.log" 2>&1 || status=failed
+  # In a subshell of its own with errexit on: a function called as
+  # `f || ...` would run with errexit ignored, and its first failure lost.
+  set +e
+  (set -e; "$@") >"$logs/$name.log" 2>&1
+  (($? == 0)) || status=failed
+  set -e
   secs=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.1f", t1 - t0 }')
   summary+=("{\"stage\": \"$name\", \"status\": \"$status\", \"seconds\": $secs}")
   echo "gpu-check: $name $status in $secs s"
