@@ -200,8 +200,8 @@ std::string InferReplyJson(const protocol::NamedTensors& outputs) {
   // its sign, point, exponent and comma for 4 bytes. Reserved once rather
   // than grown by copies.
   constexpr size_t kCharsPerByte = 4;
-  size_t data_bytes = 0;
-  for (const auto& [name, t] : outputs) data_bytes += t.data.size();
+  size_t data_bytes = 0;  // of the tensors written here, not of bytes or strings
+  for (const auto& [name, t] : outputs) data_bytes += WrittenDirectly(t.dtype) ? t.data.size() : 0;
   std::string out;
   out.reserve(64 + data_bytes * kCharsPerByte);
   out += "{\"outputs\":{";
