@@ -1,4 +1,6 @@
-// botmodels-pipeline-bench STANDINS [SECONDS]: what the pipelines cost
+// botmodels-pipeline-bench [--size base|small] STANDINS [SECONDS]: with
+// --size, Whisper and BLIP at a real model's size (real_size.h), the
+// stand-ins written into STANDINS when missing. Without: what the pipelines cost
 // around their models, in process, on the CPU (docs/performance.md#pipelines):
 // audio decoding and Whisper's log-mel per second of audio, image decoding
 // and pre-processing per photo, and decode steps per second of the
@@ -17,12 +19,14 @@
 #include <fstream>
 #include <functional>
 
+#include "bench/real_size.h"
 #include "common/value.h"
 #include "models/codecs/audio_decoder.h"
 #include "models/codecs/png_encoder.h"
 #include "models/pipelines/image_preprocessor.h"
 #include "models/pipelines/log_mel.h"
 #include "models/registry/model_config.h"
+#include "models/torchscript/intra_op_threads.h"
 #include "models/torchscript/torch_device.h"
 #include "models/worker_backends.h"
 #include "testing/media.h"
@@ -53,8 +57,20 @@ void Print(const char* what, const char* unit, double value) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  botmodels::SleepingOpenMpThreads(argv);  // as botmodels-worker runs
+  if (argc >= 4 && std::string(argv[1]) == "--size") {
+    try {
+      botmodels::RunRealSizeBench(argv[3], BOTMODELS_FIXTURES, argv[2],
+                                  argc > 4 ? std::stod(argv[4]) : 2.0);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "botmodels-pipeline-bench: %s\n", e.what());
+      return 1;
+    }
+    return 0;
+  }
   if (argc < 2) {
-    std::fprintf(stderr, "usage: botmodels-pipeline-bench STANDINS [SECONDS]\n");
+    std::fprintf(stderr,
+                 "usage: botmodels-pipeline-bench [--size base|small] STANDINS [SECONDS]\n");
     return 2;
   }
   const std::string standins = argv[1];
@@ -102,15 +118,17 @@ int main(int argc, char** argv) {
     for (const char* name : {"whisper-standin", "caption-standin"}) {
       auto config = LoadModelConfig(standins + "/" + name);
       if (!config.ok()) throw std::runtime_error(config.status().message());
-      auto decoder = torch::jit::load(
-          standins + "/" + name + "/" +
-          (config->backend == BackendKind::kWhisper ? "decoder.pt" : "text_decoder.pt"));
+      auto decoder =
+          torch::jit::load(standins + "/" + name + "/" +
+                           (config->backend == BackendKind::kWhisper ? "decoder_uncached.pt"
+                                                                     : "text_decoder_uncached.pt"));
       const torch::Tensor states =
-          torch::randn({1, config->backend == BackendKind::kWhisper ? 1500 : 16, 32});
+          torch::randn({1, config->backend == BackendKind::kWhisper ? 1500 : 17, 32});
       const torch::Tensor tokens = torch::randint(0, 30000, {1, 8}, torch::kInt64);
       const double ms = MeanMs(seconds, [&] { decoder.forward({tokens, states}); });
-      std::printf("{\"measure\": \"%s decoder step (8 tokens)\", \"steps_per_second\": %.1f}\n",
-                  name, 1000 / ms);
+      std::printf(
+          "{\"measure\": \"%s decoder step (8 tokens, no cache)\", \"steps_per_second\": %.1f}\n",
+          name, 1000 / ms);
       // A whole request in process: decode, pre-process, encode, generate.
       auto backend = MakeWorkerBackend(*config, "cpu");
       if (!backend.ok() || !(*backend)->Load().ok())

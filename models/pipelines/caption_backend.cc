@@ -64,7 +64,7 @@ Status CaptionBackend::LoadParts() {
                               {&options_.question_encoder, &question_},
                               {&options_.text_decoder, &decoder_}}) {
     if (file->empty()) continue;
-    auto loaded = device_.Load(PathOf(*file));
+    auto loaded = device_.Load(PathOf(*file), {"cross"});
     if (!loaded.ok()) return loaded.status();
     *module = std::move(*loaded);
   }
@@ -95,7 +95,8 @@ Status CaptionBackend::LoadParts() {
 
 Result<torch::Tensor> CaptionBackend::EncodeImage(Pix* pix) {
   return device_.Run([&]() -> Result<torch::Tensor> {
-    const c10::IValue states = vision_.forward({preprocessor_->Process(pix).to(device_.device())});
+    const c10::IValue states =
+        vision_.forward({preprocessor_->Process(pix).to(device_.device(), device_.FloatType())});
     if (!states.isTensor() || states.toTensor().dim() != 3 || states.toTensor().size(0) != 1) {
       return Status(ErrorCode::kInternal,
                     "the vision encoder part must return states [1, patches, width]");

@@ -8,7 +8,7 @@ PipelineBackend::PipelineBackend(ModelConfig config, const std::string& device)
 Status PipelineBackend::Load() {
   std::lock_guard lock(load_mutex_);
   if (!load_status_) {
-    load_status_ = device_.Open(config_.gpu_memory_fraction);
+    load_status_ = device_.Open(config_.gpu_memory_fraction, config_.precision);
     if (load_status_->ok()) load_status_ = LoadParts();
   }
   return *load_status_;

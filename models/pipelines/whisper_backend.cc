@@ -64,7 +64,7 @@ Status WhisperBackend::LoadParts() {
   auto encoder = device_.Load(PathOf(options_.encoder));
   if (!encoder.ok()) return encoder.status();
   encoder_ = std::move(*encoder);
-  auto decoder = device_.Load(PathOf(options_.decoder));
+  auto decoder = device_.Load(PathOf(options_.decoder), {"cross"});
   if (!decoder.ok()) return decoder.status();
   decoder_ = std::move(*decoder);
   // Warm-up, which also checks that the parts keep their contract.
@@ -98,7 +98,8 @@ Result<torch::Tensor> WhisperBackend::Encode(const std::vector<float>& samples, 
   return device_.Run([&]() -> Result<torch::Tensor> {
     const torch::Tensor mel =
         mel_.Compute(LogMel::PadOrTrim(std::move(window), LogMel::kWindowSamples));
-    const c10::IValue states = encoder_.forward({mel.unsqueeze(0).to(device_.device())});
+    const c10::IValue states =
+        encoder_.forward({mel.unsqueeze(0).to(device_.device(), device_.FloatType())});
     if (!states.isTensor() || states.toTensor().dim() != 3 || states.toTensor().size(0) != 1) {
       return Status(ErrorCode::kInternal, "the encoder part must return states [1, frames, width]");
     }

@@ -4,10 +4,7 @@
 #include <vector>
 
 namespace botmodels {
-namespace {
-
-// Every language code Whisper has (whisper/tokenizer.py LANGUAGES), in its order.
-const std::vector<std::string>& WhisperLanguages() {
+const std::vector<std::string>& WhisperTokens::Codes() {
   static const std::vector<std::string> codes = {
       "en", "zh", "de", "es",  "ru", "ko", "fr", "ja", "pt", "tr", "pl", "ca", "nl", "ar", "sv",
       "it", "id", "hi", "fi",  "vi", "he", "uk", "el", "ms", "cs", "ro", "da", "hu", "ta", "no",
@@ -18,8 +15,6 @@ const std::vector<std::string>& WhisperLanguages() {
       "mg", "as", "tt", "haw", "ln", "ha", "ba", "jw", "su", "yue"};
   return codes;
 }
-
-}  // namespace
 
 Result<WhisperTokens> WhisperTokens::Find(const Tokenizer& tokenizer, bool multilingual,
                                           const std::string& file) {
@@ -40,7 +35,7 @@ Result<WhisperTokens> WhisperTokens::Find(const Tokenizer& tokenizer, bool multi
   if (!multilingual) return t;
   BOTMODELS_RETURN_IF_ERROR(find("<|transcribe|>", &t.transcribe));
   BOTMODELS_RETURN_IF_ERROR(find("<|translate|>", &t.translate));
-  for (const std::string& code : WhisperLanguages()) {
+  for (const std::string& code : Codes()) {
     if (const int64_t id = tokenizer.Id("<|" + code + "|>"); id >= 0) t.languages[code] = id;
   }
   if (t.languages.empty()) {

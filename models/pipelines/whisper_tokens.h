@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "models/pipelines/tokenizer.h"
@@ -35,6 +36,9 @@ struct WhisperTokens {
   std::optional<int64_t> Language(std::string_view code) const;
   // The code of a language token ("en"), or "".
   std::string Code(int64_t token) const;
+
+  // Every language code Whisper has, in its order (whisper/tokenizer.py LANGUAGES).
+  static const std::vector<std::string>& Codes();
 };
 
 }  // namespace botmodels

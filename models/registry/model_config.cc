@@ -154,10 +154,11 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   auto table = ParseTomlFile(path);
   if (!table.ok()) return table.status();
   TomlReader r(path, *table);
-  if (Status s = r.RejectUnknown({"name", "backend", "file", "devices", "replicas", "queue_size",
-                                  "timeout_ms", "preload", "memory_limit_mb", "gpu_memory_fraction",
-                                  "cpu_affinity", "max_inflight", "max_batch_size",
-                                  "max_queue_delay_us", "threads", "inputs", "outputs", "options"});
+  if (Status s =
+          r.RejectUnknown({"name", "backend", "file", "devices", "replicas", "queue_size",
+                           "timeout_ms", "preload", "memory_limit_mb", "gpu_memory_fraction",
+                           "cpu_affinity", "max_inflight", "max_batch_size", "max_queue_delay_us",
+                           "threads", "precision", "inputs", "outputs", "options"});
       !s.ok()) {
     return s;
   }
@@ -165,7 +166,7 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   c.dir = fs::absolute(dir).lexically_normal().string();
   if (!c.dir.empty() && c.dir.back() == '/') c.dir.pop_back();
   c.name = fs::path(c.dir).filename().string();
-  std::string declared_name = c.name, backend = "torchscript";
+  std::string declared_name = c.name, backend = "torchscript", precision = "fp32";
   int64_t replicas = c.replicas, queue = c.queue_size, timeout = c.timeout.count(), memory = 0,
           inflight = c.max_inflight, threads = c.threads, batch = 0, delay_us = 0;
   for (Status s :
@@ -178,7 +179,7 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
         r.Int("max_inflight", &inflight, 1, kMaxInflight),
         r.Int("max_batch_size", &batch, 0, kMaxBatch),
         r.Int("max_queue_delay_us", &delay_us, 0, kMaxQueueDelayUs),
-        r.Int("threads", &threads, 0, kMaxThreads)}) {
+        r.Int("threads", &threads, 0, kMaxThreads), r.String("precision", &precision)}) {
     if (!s.ok()) return s;
   }
   if (declared_name != c.name) {
@@ -189,6 +190,19 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
     return r.Error("backend", "'" + backend + "' is not one of " + BackendNames());
   }
   c.backend = family->kind;
+  const auto parsed_precision = ParsePrecision(precision);
+  if (!parsed_precision) {
+    return r.Error("precision", "'" + precision + "' is not fp32, int8, fp16 or bf16");
+  }
+  c.precision = *parsed_precision;
+  const bool any_precision = c.backend == BackendKind::kTorchScript ||
+                             c.backend == BackendKind::kWhisper ||
+                             c.backend == BackendKind::kCaption;
+  if (c.precision != Precision::kFp32 && !any_precision) {
+    return r.Error("precision", "the " + backend +
+                                    " backend runs in fp32 only (precision: torchscript, whisper "
+                                    "and caption)");
+  }
   auto options_table = r.Table("options");
   if (!options_table.ok()) return options_table.status();
   auto options = family->read_options(*options_table);

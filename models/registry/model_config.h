@@ -8,6 +8,7 @@
 #include "common/protocol.h"
 #include "common/status.h"
 #include "models/registry/backend_kind.h"
+#include "models/registry/precision.h"
 #include "models/spec/family_options.h"
 
 namespace botmodels {
@@ -49,6 +50,8 @@ struct ModelConfig {
   // Intra-op threads per worker; 0 = auto: the host's cores shared evenly by
   // the broker's local workers (a worker started by hand takes them all).
   uint32_t threads = 0;
+  // The libtorch backends' arithmetic (precision.h); the others take fp32 only.
+  Precision precision = Precision::kFp32;
   // TorchScript and identity: from [[inputs]] and [[outputs]], in forward()'s
   // argument and result order. Other families declare their own (their specs).
   std::vector<protocol::TensorSpec> inputs;

@@ -14,6 +14,7 @@
 #include "models/torchscript/intra_op_threads.h"
 
 int main(int argc, char** argv) {
+  botmodels::SleepingOpenMpThreads(argv);  // as botmodels-worker runs
   if (argc < 6) {
     std::fprintf(stderr,
                  "usage: botmodels-forward-bench MODEL.pt COLUMNS SECONDS THREADS ROWS...\n");

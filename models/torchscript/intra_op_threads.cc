@@ -2,6 +2,9 @@
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 namespace botmodels {
 
@@ -14,6 +17,12 @@ void SetIntraOpThreads(int threads) {
           reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     openblas(threads);
   }
+}
+
+void SleepingOpenMpThreads(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  ::execv("/proc/self/exe", argv);
 }
 
 }  // namespace botmodels

@@ -9,4 +9,13 @@ namespace botmodels {
 // the other workers. `threads` must be at least 1.
 void SetIntraOpThreads(int threads);
 
+// OpenMP's idle threads sleep instead of spinning: with OpenBLAS's threads
+// beside them, libtorch's spinning OpenMP threads took the cores OpenBLAS
+// needed (a Whisper-base decoder step 2.6x slower on 2 threads than on 1;
+// docs/performance.md). libgomp reads OMP_WAIT_POLICY once, as the process
+// starts: when it is unset, this sets it to PASSIVE and starts the process
+// again with `argv` (returning only if that failed). An operator's own
+// setting is kept. Call first thing in main().
+void SleepingOpenMpThreads(char** argv);
+
 }  // namespace botmodels

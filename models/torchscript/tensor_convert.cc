@@ -70,6 +70,11 @@ Status FromIValue(const c10::IValue& value, const protocol::TensorSpec& spec,
   }
   if (!value.isTensor()) return Internal("output '" + spec.name + "' is not a tensor");
   at::Tensor t = value.toTensor().contiguous().cpu();
+  // A half-precision model's float32 outputs come back widened.
+  if (spec.dtype == DType::kFloat32 &&
+      (t.scalar_type() == at::kHalf || t.scalar_type() == at::kBFloat16)) {
+    t = t.to(at::kFloat);
+  }
   if (spec.dtype == DType::kBytes) {
     if (t.scalar_type() != at::kByte || t.dim() != 1) {
       return Internal("output '" + spec.name + "' (bytes) must be a 1-D uint8 tensor");

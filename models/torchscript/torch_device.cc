@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "models/torchscript/gpu_memory.h"
+#include "models/torchscript/int8_linear.h"
 
 namespace botmodels {
 namespace {
@@ -83,8 +84,10 @@ int TorchDevice::CudaDeviceCount() {
   return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
 }
 
-Status TorchDevice::Open(double gpu_memory_fraction) {
+Status TorchDevice::Open(double gpu_memory_fraction, Precision precision) {
   if (Status s = CheckDevice(device_); !s.ok()) return s;
+  if (Status s = CheckPrecision(precision, device_.is_cuda(), device_.str()); !s.ok()) return s;
+  precision_ = precision;
   gpu_memory_fraction_ = gpu_memory_fraction;
   if (gpu_memory_fraction <= 0) return {};
   if (!device_.is_cuda()) {
@@ -109,11 +112,32 @@ Status TorchDevice::Open(double gpu_memory_fraction) {
   return {};
 }
 
-Result<torch::jit::Module> TorchDevice::Load(const std::string& path) const {
+torch::ScalarType TorchDevice::FloatType() const {
+  switch (precision_) {
+    case Precision::kFp16:
+      return torch::kHalf;
+    case Precision::kBf16:
+      return torch::kBFloat16;
+    default:
+      return torch::kFloat;
+  }
+}
+
+Result<torch::jit::Module> TorchDevice::Load(const std::string& path,
+                                             const std::vector<std::string>& methods) const {
   try {
     const auto pin = Pin();
     torch::jit::Module module = torch::jit::load(path, device_);
     module.eval();
+    if (precision_ == Precision::kFp16 || precision_ == Precision::kBf16) {
+      module.to(FloatType());
+    } else if (precision_ == Precision::kInt8) {
+      auto int8 = QuantizeLinearInt8(module, methods);
+      if (!int8.ok())
+        return Status(ErrorCode::kModelLoadFailed, path + ": " + int8.status().message());
+      spdlog::info("model {}: {}: {} Linear layers in int8", model_, path, int8->quantized_layers);
+      module = std::move(int8->module);
+    }
     return module;
   } catch (const c10::Error& e) {
     return Status(ErrorCode::kModelLoadFailed, "cannot load " + path + ": " + Brief(e));

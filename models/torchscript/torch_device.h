@@ -4,9 +4,11 @@
 
 #include <new>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "models/model_backend.h"
+#include "models/registry/precision.h"
 #include "models/torchscript/memory_budget.h"
 
 namespace botmodels {
@@ -27,13 +29,22 @@ class TorchDevice {
   static int CudaDeviceCount();
 
   // model_load_failed when this process cannot reach the device (no CUDA,
-  // an index past the visible devices); then caps this process's share of
-  // a CUDA device's memory at `gpu_memory_fraction` (0: no cap).
-  Status Open(double gpu_memory_fraction);
+  // an index past the visible devices) or `precision` does not run on it
+  // (CheckPrecision); then caps this process's share of a CUDA device's
+  // memory at `gpu_memory_fraction` (0: no cap).
+  Status Open(double gpu_memory_fraction, Precision precision = Precision::kFp32);
 
-  // A TorchScript file on the device, in eval mode; model_load_failed
-  // naming the file when it is missing or not TorchScript.
-  Result<torch::jit::Module> Load(const std::string& path) const;
+  // A TorchScript file on the device, in eval mode, in the precision Open()
+  // was given: fp16 and bf16 cast its floating weights; int8 freezes it and
+  // quantizes its Linear layers (int8_linear.h), keeping `methods` besides
+  // forward. model_load_failed naming the file when it is missing or not
+  // TorchScript.
+  Result<torch::jit::Module> Load(const std::string& path,
+                                  const std::vector<std::string>& methods = {}) const;
+
+  // The dtype a loaded module computes in: its floating inputs must be cast
+  // to it (kHalf, kBFloat16, else kFloat).
+  torch::ScalarType FloatType() const;
 
   // Runs `forward` (returning a Result) pinned to the device, in inference
   // mode. What it throws becomes out_of_memory (the CPU budget refused, or
@@ -76,6 +87,7 @@ class TorchDevice {
   torch::Device device_;
   std::string model_;
   double gpu_memory_fraction_ = 0;  // set by Open
+  Precision precision_ = Precision::kFp32;
   Status health_;
 };
 

@@ -13,7 +13,7 @@ TorchScriptBackend::TorchScriptBackend(ModelConfig config, const std::string& de
 Status TorchScriptBackend::Load() {
   std::lock_guard lock(load_mutex_);
   if (load_status_) return *load_status_;
-  if (Status s = device_.Open(config_.gpu_memory_fraction); !s.ok()) {
+  if (Status s = device_.Open(config_.gpu_memory_fraction, config_.precision); !s.ok()) {
     load_status_ = s;
     return s;
   }
@@ -47,7 +47,13 @@ Result<ModelOutputs> TorchScriptBackend::Forward(const protocol::TensorViews& in
     std::vector<c10::IValue> args;
     args.reserve(config_.inputs.size());
     for (const auto& spec : config_.inputs) {
-      args.push_back(ToIValue(inputs.at(spec.name), device_.device()));
+      c10::IValue arg = ToIValue(inputs.at(spec.name), device_.device());
+      // fp16 and bf16 models take their floating inputs in their own type.
+      if (arg.isTensor() && arg.toTensor().is_floating_point() &&
+          device_.FloatType() != torch::kFloat) {
+        arg = arg.toTensor().to(device_.FloatType());
+      }
+      args.push_back(std::move(arg));
     }
     return ToOutputs(module_.forward(std::move(args)), config_.outputs);
   });

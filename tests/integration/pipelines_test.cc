@@ -129,7 +129,7 @@ TEST_F(Pipelines, WhisperTranscribesAsAnIndependentDecodeOfItsParts) {
   // greedy decoding from <|sot|> <|lang|> <|transcribe|> <|notimestamps|>.
   torch::NoGradGuard no_grad;
   auto encoder = torch::jit::load(Standin("whisper-standin/encoder.pt"));
-  auto decoder = torch::jit::load(Standin("whisper-standin/decoder.pt"));
+  auto decoder = torch::jit::load(Standin("whisper-standin/decoder_uncached.pt"));
   std::vector<float> audio(samples.begin(), samples.end());
   for (float& x : audio) x /= 32768.0f;
   const torch::Tensor mel = LogMel(80).Compute(LogMel::PadOrTrim(audio, LogMel::kWindowSamples));
@@ -180,7 +180,7 @@ TEST_F(Pipelines, CaptionAndVqaAnswerAsAnIndependentDecodeOfTheirParts) {
     }
   }
   auto vision = torch::jit::load(Standin("caption-standin/vision_encoder.pt"));
-  auto decoder = torch::jit::load(Standin("caption-standin/text_decoder.pt"));
+  auto decoder = torch::jit::load(Standin("caption-standin/text_decoder_uncached.pt"));
   const torch::Tensor image = vision.forward({pixels}).toTensor();
   const Decoded want_caption = Greedy(decoder, image, {30522}, 102, 12);
   ExpectSameTokens(Value(*caption, "tokens"), want_caption);

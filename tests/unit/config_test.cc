@@ -25,6 +25,7 @@ queue_size = 8
 timeout_ms = 1500
 preload = true
 memory_limit_mb = 64
+precision = "int8"
 
 [[inputs]]
 name = "x"
@@ -59,6 +60,7 @@ TEST(ModelConfig, ReadsEveryField) {
   EXPECT_EQ(c->memory_limit_mb, 64u);
   EXPECT_DOUBLE_EQ(c->gpu_memory_fraction, 0.25);
   EXPECT_EQ(c->cpu_affinity, (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(c->precision, Precision::kInt8);
   ASSERT_EQ(c->inputs.size(), 2u);
   EXPECT_EQ(c->inputs[0].shape, (std::vector<int64_t>{-1, 4}));
   EXPECT_EQ(c->inputs[1].dtype, protocol::DType::kString);
@@ -103,6 +105,9 @@ TEST(ModelConfig, BadConfigsNameFileLineAndField) {
        "field 'inputs': a torchscript model takes tensors, strings and bytes, not 'value' ('x')"},
       {"gpu_memory_fraction = 1.5\n", "field 'gpu_memory_fraction': must be between 0"},
       {"cpu_affinity = [0, -1]\n", "field 'cpu_affinity': core -1 does not exist"},
+      {"precision = \"fp8\"\n", "field 'precision': 'fp8' is not fp32, int8, fp16 or bf16"},
+      {"backend = \"ocr\"\nprecision = \"int8\"\n",
+       "field 'precision': the ocr backend runs in fp32 only"},
       {"max_batch_size = 8\n[[inputs]]\nname=\"x\"\ndtype=\"float32\"\nshape=[4]\n"
        "[[outputs]]\nname=\"y\"\ndtype=\"float32\"\n",
        "field 'max_batch_size': batching needs every input to be a tensor whose shape starts with "

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "common/value.h"
@@ -263,6 +264,62 @@ TEST(PipelineBackends, AMissingOrBrokenPartFailsTheLoadNamingTheFile) {
   s = WhisperBackend(whisper, "cpu").Load();
   EXPECT_EQ(s.code(), ErrorCode::kModelLoadFailed);
   EXPECT_NE(s.message().find("decoder.pt"), std::string::npos) << s.message();
+}
+
+// A copy of a stand-in whose [options] name its old, uncached decoder part.
+ModelConfig WithUncachedDecoder(const TempDir& dir, const std::string& name,
+                                const std::string& option, const std::string& part) {
+  CopyOf(dir, name);
+  std::ifstream in(dir / (name + "/model.toml"));
+  std::string toml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  toml.replace(toml.find("[options]\n"), 10, "[options]\n" + option + " = \"" + part + "\"\n");
+  WriteFile(dir / (name + "/model.toml"), toml);
+  auto config = LoadModelConfig(dir / name);
+  if (!config.ok()) throw std::runtime_error(config.status().message());
+  return *config;
+}
+
+TEST(PipelineBackends, OldExportsWithoutACacheServeTheSameTokens) {
+  TempDir dir;
+  WhisperBackend whisper(
+      WithUncachedDecoder(dir, "whisper-standin", "decoder", "decoder_uncached.pt"), TestDevice());
+  ASSERT_OK(whisper.Load());
+  const std::string audio = Tone(40);
+  for (double beams : {1, 3}) {
+    auto old = RunModel(whisper, {{"audio", Bytes(audio)}, {"beams", Number(beams)}});
+    auto cached = RunModel(Whisper(), {{"audio", Bytes(audio)}, {"beams", Number(beams)}});
+    ASSERT_OK(old);
+    ASSERT_OK(cached);
+    const json a = Value(*old, "segments"), b = Value(*cached, "segments");
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]["tokens"], b[i]["tokens"]) << i;
+  }
+  CaptionBackend captioner(
+      WithUncachedDecoder(dir, "caption-standin", "text_decoder", "text_decoder_uncached.pt"),
+      TestDevice());
+  ASSERT_OK(captioner.Load());
+  auto old = RunModel(captioner, {{"image", Bytes(Photo(64, 48))}, {"beams", Number(2)}});
+  auto cached = RunModel(Captioner(), {{"image", Bytes(Photo(64, 48))}, {"beams", Number(2)}});
+  ASSERT_OK(old);
+  ASSERT_OK(cached);
+  EXPECT_EQ(Value(*old, "tokens"), Value(*cached, "tokens"));
+}
+
+TEST(PipelineBackends, Int8ModelsLoadQuantizedAndServe) {
+  TempDir dir;
+  ModelConfig whisper = CopyOf(dir, "whisper-standin");
+  whisper.precision = Precision::kInt8;
+  WhisperBackend int8(whisper, "cpu");
+  ASSERT_OK(int8.Load());
+  auto out = RunModel(int8, {{"audio", Bytes(Tone(40))}, {"beams", Number(2)}});
+  ASSERT_OK(out);
+  ASSERT_EQ(Value(*out, "segments").size(), 2u);
+  for (const json& s : Value(*out, "segments")) EXPECT_LE(s["tokens"].size(), 8u);
+  ModelConfig caption = CopyOf(dir, "caption-standin");
+  caption.precision = Precision::kInt8;
+  CaptionBackend captioner(caption, "cpu");
+  ASSERT_OK(captioner.Load());
+  ASSERT_OK(RunModel(captioner, {{"image", Bytes(Photo(64, 48))}}));
 }
 
 }  // namespace

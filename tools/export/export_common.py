@@ -37,6 +37,66 @@ def trace(module, example, checks, path, atol=1e-4):
     print(f"wrote {path}")
 
 
+def trace_cached_decoder(module, reference, states, prompt, path, steps=6, atol=1e-4):
+    """Traces a decoder with a KV cache (docs/models.md#decoder-parts):
+    `cross(states)` -> keys and values [layers, 2, 1, heads, S, head_dim] and
+    `forward(tokens, cross, cache)` -> (logits of the last token, the grown
+    cache). Checks, for 1 and 3 rows, that decoding `prompt` and then
+    `steps` tokens one at a time with the traced cache gives each step the
+    logits `reference` (the whole sequence, no cache: (tokens, states) ->
+    logits) gives, then saves it to `path`."""
+    module = module.eval()
+    with torch.no_grad():
+        cross = module.cross(states)
+        # Traced on 3 tokens after a cache of 3, so that no length is baked in as 0 or 1.
+        example = torch.cat([prompt, torch.randint(100, 5000, (1, 6))], 1)
+        _, cache = module(example[:, :3], cross, cross[:, :, :, :, :0])
+        traced = torch.jit.trace_module(
+            module, {"cross": (states,), "forward": (example[:, 3:6], cross, cache)},
+            check_trace=False, strict=False)
+        for rows in (1, 3):
+            tokens = torch.cat([prompt.expand(rows, -1),
+                                torch.randint(100, 5000, (rows, steps))], 1)
+            grid = traced.cross(states).expand(-1, -1, rows, -1, -1, -1).contiguous()
+            cache = grid[:, :, :, :, :0]
+            start = prompt.size(1)
+            for end in range(start, tokens.size(1) + 1):
+                new = tokens[:, (0 if end == start else end - 1):end]
+                got, cache = traced(new, grid, cache)
+                want = reference(tokens[:, :end], states.expand(rows, -1, -1))
+                if got.shape != want.shape or not torch.allclose(got, want, atol=atol, rtol=1e-3):
+                    raise SystemExit(f"{path}: with its cache, the decoder's logits differ from "
+                                     f"the whole sequence's at length {end}, {rows} rows")
+            if cache.size(4) != tokens.size(1):
+                raise SystemExit(f"{path}: the cache holds {cache.size(4)} positions, not "
+                                 f"{tokens.size(1)}")
+    torch.jit.save(traced, path)
+    print(f"wrote {path}")
+
+
+def split_heads(x, heads):
+    """[rows, T, width] -> [rows, heads, T, head_dim]."""
+    return x.view(x.size(0), x.size(1), heads, -1).transpose(1, 2)
+
+
+def attend(q, k, v, causal=None):
+    """Scaled dot-product attention over heads ([rows, heads, T, head_dim]),
+    merged back to [rows, T, width]; `causal`: a bool mask [T, S], True
+    where a query may not look."""
+    scores = torch.matmul(q, k.transpose(2, 3)) * (q.size(-1) ** -0.5)
+    if causal is not None:
+        scores = scores.masked_fill(causal, float("-inf"))
+    x = torch.matmul(scores.softmax(-1), v)
+    return x.transpose(1, 2).reshape(x.size(0), x.size(2), -1)
+
+
+def causal_mask(length, past, device):
+    """True where query t (at position past + t) would see a later key."""
+    queries = torch.arange(length, device=device) + past
+    keys = torch.arange(past + length, device=device)
+    return keys[None, :] > queries[:, None]
+
+
 def backend_json(tokenizer):
     """The tokenizers library's JSON of a tokenizer it backs, or None."""
     backend = getattr(tokenizer, "backend_tokenizer", None)

@@ -1,0 +1,194 @@
+#include "bench/real_size.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <stdexcept>
+
+#include "models/pipelines/log_mel.h"
+#include "models/pipelines/script_decoder.h"
+#include "models/pipelines/token_generator.h"
+#include "models/standins/standin_models.h"
+#include "models/torchscript/intra_op_threads.h"
+#include "models/torchscript/torch_device.h"
+
+namespace botmodels {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kWindowTokens = 224;  // Whisper's sample_len: a full window's tokens
+constexpr int kSpeechTokens = 100;  // a 30 s window of ordinary speech
+constexpr int kCaptionTokens = 20;  // a caption
+constexpr int kStepPosition = 100;  // where the single decoder step is timed
+
+// The mean time of `run` in ms over about `seconds` (at least `calls`, after one warm-up).
+double MeanMs(double seconds, int calls, const std::function<void()>& run) {
+  run();
+  const auto start = Clock::now();
+  int done = 0;
+  double elapsed = 0;
+  while (elapsed < seconds || done < calls) {
+    run();
+    ++done;
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  }
+  return 1000 * elapsed / done;
+}
+
+void Print(const std::string& model, const std::string& what, int threads, const char* unit,
+           double value) {
+  std::printf("{\"model\": \"%s\", \"measure\": \"%s\", \"threads\": %d, \"%s\": %.3f}\n",
+              model.c_str(), what.c_str(), threads, unit, value);
+  std::fflush(stdout);
+}
+
+double Cosine(const torch::Tensor& a, const torch::Tensor& b) {
+  return torch::cosine_similarity(a.flatten().to(torch::kDouble), b.flatten().to(torch::kDouble), 0)
+      .item<double>();
+}
+
+template <typename T>
+T Must(Result<T> result, const std::string& what) {
+  if (!result.ok()) throw std::runtime_error(what + ": " + result.status().message());
+  return std::move(*result);
+}
+
+// `tokens` greedy tokens after `prompt`: no stop token, so always that many.
+double GenerateMs(torch::jit::Module& decoder, const torch::Tensor& states, TorchDevice& device,
+                  const Tokens& prompt, int tokens) {
+  GenerationOptions options;
+  options.max_new_tokens = tokens;
+  const auto start = Clock::now();
+  ScriptDecoder script(decoder, states, device);
+  const Generated out = Must(TokenGenerator(options).Generate(script, prompt), "generate");
+  if (static_cast<int>(out.tokens.size()) != tokens) throw std::runtime_error("short generation");
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// One decoder step at kStepPosition, by the parts themselves: the cached
+// form runs one token over a cache of the rest, the old form the whole sequence.
+void StepBoth(const std::string& model, int threads, double seconds, torch::jit::Module& cached,
+              torch::jit::Module& uncached, const torch::Tensor& states) {
+  const torch::Tensor prefix = torch::full({1, kStepPosition}, 500, torch::kInt64);
+  const torch::Tensor next = torch::full({1, 1}, 501, torch::kInt64);
+  const torch::Tensor cross = cached.run_method("cross", states).toTensor();
+  std::vector<int64_t> empty = cross.sizes().vec();
+  empty[4] = 0;
+  const torch::Tensor cache =
+      cached.forward({prefix, cross, torch::zeros(empty)}).toTupleRef().elements()[1].toTensor();
+  Print(model, "decoder step at position 100, KV cache", threads, "ms", MeanMs(seconds, 5, [&] {
+          cached.forward({next, cross, cache});
+        }));
+  const torch::Tensor whole = torch::cat({prefix, next}, 1);
+  Print(model, "decoder step at position 100, no cache", threads, "ms", MeanMs(seconds, 3, [&] {
+          uncached.forward({whole, states});
+        }));
+}
+
+// 30 s of a tone, as Whisper's encoder takes it.
+torch::Tensor Mel() {
+  std::vector<float> audio(LogMel::kWindowSamples);
+  for (size_t i = 0; i < audio.size(); ++i) audio[i] = 0.1f * std::sin(0.05f * i);
+  return LogMel(80).Compute(audio).unsqueeze(0);
+}
+
+void Whisper(const std::string& dir, const std::string& model, double seconds) {
+  const Tokens prompt{50257, 50258, 50359, 50363};  // sot, en, transcribe, notimestamps
+  const torch::Tensor mel = Mel();
+  std::map<int, double> fp32_speech;       // threads -> encoder + 100 tokens, fp32
+  torch::Tensor fp32_states, fp32_logits;  // 1 thread, to compare int8 with
+  for (const Precision precision : {Precision::kFp32, Precision::kInt8}) {
+    const std::string name = model + " " + std::string(PrecisionName(precision));
+    TorchDevice device("cpu", model);
+    if (!device.Open(0, precision).ok()) throw std::runtime_error("cpu");
+    auto encoder = Must(device.Load(dir + "/encoder.pt"), "encoder");
+    auto cached = Must(device.Load(dir + "/decoder.pt", {"cross"}), "decoder");
+    for (int threads : {1, 2}) {
+      SetIntraOpThreads(threads);
+      c10::InferenceMode guard;
+      torch::Tensor states;
+      const double encode_ms =
+          MeanMs(seconds, 3, [&] { states = encoder.forward({mel}).toTensor(); });
+      Print(name, "log-mel and encoder, one 30 s window", threads, "ms", encode_ms);
+      const double with = GenerateMs(cached, states, device, prompt, kWindowTokens);
+      Print(name, "224-token window, KV cache", threads, "ms", with);
+      if (precision == Precision::kFp32) {
+        auto uncached = Must(device.Load(dir + "/decoder_uncached.pt"), "decoder_uncached");
+        StepBoth(name, threads, seconds, cached, uncached, states);
+        const double without = GenerateMs(uncached, states, device, prompt, kWindowTokens);
+        Print(name, "224-token window, no cache", threads, "ms", without);
+        Print(name, "224-token window, no cache / KV cache", threads, "ratio", without / with);
+      }
+      const double speech = encode_ms + GenerateMs(cached, states, device, prompt, kSpeechTokens);
+      Print(name, "real-time factor, 30 s with 100 tokens, KV cache", threads, "rtf",
+            speech / 30000);
+      if (precision == Precision::kFp32) {
+        fp32_speech[threads] = speech;
+      } else {
+        Print(name, "encoder and 100 tokens, fp32 / int8", threads, "ratio",
+              fp32_speech[threads] / speech);
+      }
+      if (threads != 1) continue;
+      ScriptDecoder decoder(cached, precision == Precision::kFp32 ? states : fp32_states, device);
+      const torch::Tensor logits = Must(decoder.Logits(prompt), "logits");
+      if (precision == Precision::kFp32) {
+        fp32_states = states;
+        fp32_logits = logits;
+      } else {
+        Print(name, "encoder states, cosine to fp32", threads, "cosine",
+              Cosine(states, fp32_states));
+        Print(name, "first logits on fp32's states, cosine to fp32", threads, "cosine",
+              Cosine(logits, fp32_logits));
+      }
+    }
+  }
+}
+
+void Blip(const std::string& dir, const std::string& model, double seconds) {
+  TorchDevice device("cpu", model);
+  if (!device.Open(0).ok()) throw std::runtime_error("cpu");
+  auto vision = Must(device.Load(dir + "/vision_encoder.pt"), "vision encoder");
+  auto cached = Must(device.Load(dir + "/text_decoder.pt"), "text decoder");
+  auto uncached = Must(device.Load(dir + "/text_decoder_uncached.pt"), "text_decoder_uncached");
+  const Tokens prompt{30522};  // [DEC]
+  for (int threads : {1, 2}) {
+    SetIntraOpThreads(threads);
+    c10::InferenceMode guard;
+    torch::Tensor states;
+    const torch::Tensor pixels = torch::randn({1, 3, 384, 384});
+    const double encode_ms =
+        MeanMs(seconds, 3, [&] { states = vision.forward({pixels}).toTensor(); });
+    Print(model, "vision encoder, 384x384", threads, "ms", encode_ms);
+    StepBoth(model, threads, seconds, cached, uncached, states);
+    const double with = GenerateMs(cached, states, device, prompt, kCaptionTokens);
+    const double without = GenerateMs(uncached, states, device, prompt, kCaptionTokens);
+    Print(model, "20-token caption, KV cache", threads, "ms", with);
+    Print(model, "20-token caption, no cache", threads, "ms", without);
+    Print(model, "caption with the encoder, KV cache", threads, "ms", encode_ms + with);
+  }
+}
+
+}  // namespace
+
+void RunRealSizeBench(const std::string& dir, const std::string& fixtures, const std::string& size,
+                      double seconds) {
+  if (size != "base" && size != "small") throw std::runtime_error("--size: base or small");
+  const std::string whisper = dir + "/whisper-" + size + "-standin";
+  if (!std::filesystem::exists(whisper + "/model.toml")) {
+    std::fprintf(stderr, "writing %s (random weights)...\n", whisper.c_str());
+    WriteWhisperStandin(dir, fixtures, size == "base" ? StandinSize::kBase : StandinSize::kSmall);
+  }
+  Whisper(whisper, "whisper-" + size, seconds);
+  if (size != "base") return;
+  const std::string blip = dir + "/caption-base-standin";
+  if (!std::filesystem::exists(blip + "/model.toml")) {
+    std::fprintf(stderr, "writing %s (random weights)...\n", blip.c_str());
+    WriteBlipBaseStandin(dir, fixtures);
+  }
+  Blip(blip, "blip-base", seconds);
+}
+
+}  // namespace botmodels

@@ -1,0 +1,142 @@
+// model.toml's precision: which device takes which, int8 quantized at load
+// (int8_linear.h) on a generic model and on the stand-ins' decoder, and
+// half precision on CUDA (skipped without a GPU: scripts/gpu-check.sh runs it).
+#include "models/registry/precision.h"
+
+#include <gtest/gtest.h>
+
+#include "models/pipelines/script_decoder.h"
+#include "models/torchscript/script_model.h"
+#include "models/torchscript/torch_device.h"
+#include "models/torchscript/torchscript_backend.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+using testing::TempDir;
+using testing::TestDevice;
+
+// int8 logits against fp32 on the same inputs: a sanity bound on random
+// weights (per-channel int8 keeps them far closer), not a quality claim.
+constexpr double kMinCosine = 0.99;
+
+double Cosine(const torch::Tensor& a, const torch::Tensor& b) {
+  return torch::cosine_similarity(a.flatten().to(torch::kDouble), b.flatten().to(torch::kDouble), 0)
+      .item<double>();
+}
+
+std::string Standin(const std::string& name) {
+  return std::string(BOTMODELS_STANDIN_MODELS) + "/" + name;
+}
+
+TEST(Precision, EachDeviceTakesItsOwnAndRefusesTheOthersSayingWhy) {
+  for (Precision p : {Precision::kFp32, Precision::kInt8})
+    EXPECT_OK(CheckPrecision(p, false, "cpu"));
+  for (Precision p : {Precision::kFp32, Precision::kFp16, Precision::kBf16})
+    EXPECT_OK(CheckPrecision(p, true, "cuda:0"));
+  const Status int8 = CheckPrecision(Precision::kInt8, true, "cuda:0");
+  EXPECT_EQ(int8.code(), ErrorCode::kModelLoadFailed);
+  EXPECT_NE(int8.message().find("on CUDA use fp16 or bf16"), std::string::npos);
+  const Status half = CheckPrecision(Precision::kFp16, false, "cpu");
+  EXPECT_EQ(half.code(), ErrorCode::kModelLoadFailed);
+  EXPECT_NE(half.message().find("on the CPU use fp32 or int8"), std::string::npos);
+  EXPECT_EQ(ParsePrecision("bf16"), Precision::kBf16);
+  EXPECT_FALSE(ParsePrecision("FP16").has_value());
+}
+
+TEST(Precision, AnImpossiblePairFailsTheLoad) {
+  TempDir dir;
+  WriteScriptModel(dir.path(), MlpModel());
+  auto config = LoadModelConfig(dir / "mlp");
+  ASSERT_OK(config);
+  config->precision = Precision::kFp16;
+  TorchScriptBackend backend(*config, "cpu");
+  const Status s = backend.Load();
+  EXPECT_EQ(s.code(), ErrorCode::kModelLoadFailed);
+  EXPECT_NE(s.message().find("fp16"), std::string::npos) << s.message();
+}
+
+TEST(Precision, Int8QuantizesEveryLinearLayerAndServesCloseToFp32) {
+  TempDir dir;
+  torch::manual_seed(3);
+  SaveScript(dir / "model.pt", R"(
+def forward(self, x):
+    h = torch.relu(torch.linear(x, self.w1, self.b1))
+    return torch.linear(h, self.w2, None)
+)",
+             {{"w1", torch::randn({256, 128}) / 11.3},
+              {"b1", torch::randn({256}) * 0.1},
+              {"w2", torch::randn({64, 256}) / 16}});
+  TorchDevice fp32("cpu", "fp32"), int8("cpu", "int8");
+  ASSERT_OK(fp32.Open(0));
+  ASSERT_OK(int8.Open(0, Precision::kInt8));
+  auto plain = fp32.Load(dir / "model.pt");
+  auto quantized = int8.Load(dir / "model.pt");
+  ASSERT_OK(plain);
+  ASSERT_OK(quantized);
+  const std::string graph = quantized->get_method("forward").graph()->toString();
+  EXPECT_EQ(graph.find("aten::linear"), std::string::npos) << graph;
+  size_t layers = 0;
+  for (size_t at = graph.find("quantized::linear_dynamic"); at != std::string::npos;
+       at = graph.find("quantized::linear_dynamic", at + 1)) {
+    ++layers;
+  }
+  EXPECT_EQ(layers, 2u);
+  c10::InferenceMode guard;
+  const torch::Tensor x = torch::randn({4, 7, 128});
+  const torch::Tensor want = plain->forward({x}).toTensor();
+  const torch::Tensor got = quantized->forward({x}).toTensor();
+  ASSERT_EQ(got.sizes(), want.sizes());
+  EXPECT_GE(Cosine(got, want), kMinCosine);
+}
+
+TEST(Precision, Int8StandInDecoderKeepsItsCacheAndItsLogits) {
+  TorchDevice fp32("cpu", "fp32"), int8("cpu", "int8");
+  ASSERT_OK(fp32.Open(0));
+  ASSERT_OK(int8.Open(0, Precision::kInt8));
+  auto plain = fp32.Load(Standin("whisper-standin/decoder.pt"), {"cross"});
+  auto quantized = int8.Load(Standin("whisper-standin/decoder.pt"), {"cross"});
+  ASSERT_OK(plain);
+  ASSERT_OK(quantized);
+  EXPECT_TRUE(ScriptDecoder::HasCache(*quantized)) << "cross() kept through freezing";
+  torch::manual_seed(5);
+  const torch::Tensor states = torch::randn({1, 1500, 32});
+  ScriptDecoder a(*plain, states, fp32), b(*quantized, states, int8);
+  Tokens sequence{50257, 50258, 50262, 50264};
+  for (int step = 0; step < 8; ++step) {
+    auto want = a.Logits(sequence);
+    auto got = b.Logits(sequence);
+    ASSERT_OK(want);
+    ASSERT_OK(got);
+    EXPECT_GE(Cosine(*got, *want), kMinCosine) << "step " << step;
+    sequence.push_back(want->argmax().item<int64_t>());
+  }
+}
+
+TEST(Precision, HalfPrecisionOnCudaGivesLogitsCloseToFp32) {
+  const std::string device = TestDevice();
+  if (device.rfind("cuda", 0) != 0) GTEST_SKIP() << "needs BOTMODELS_TEST_DEVICE=cuda:N";
+  torch::manual_seed(6);
+  const torch::Tensor states = torch::randn({1, 1500, 32});
+  TorchDevice fp32(device, "fp32");
+  ASSERT_OK(fp32.Open(0));
+  auto plain = fp32.Load(Standin("whisper-standin/decoder.pt"), {"cross"});
+  ASSERT_OK(plain);
+  ScriptDecoder reference(*plain, states.to(fp32.device()), fp32);
+  auto want = reference.Logits({50257, 50258, 50262, 50264});
+  ASSERT_OK(want);
+  for (Precision p : {Precision::kFp16, Precision::kBf16}) {
+    TorchDevice half(device, "half");
+    ASSERT_OK(half.Open(0, p));
+    auto part = half.Load(Standin("whisper-standin/decoder.pt"), {"cross"});
+    ASSERT_OK(part);
+    ScriptDecoder decoder(*part, states.to(half.device(), half.FloatType()), half);
+    auto got = decoder.Logits({50257, 50258, 50262, 50264});
+    ASSERT_OK(got);
+    EXPECT_GE(Cosine(*got, *want), kMinCosine) << PrecisionName(p);
+  }
+}
+
+}  // namespace
+}  // namespace botmodels
