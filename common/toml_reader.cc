@@ -111,6 +111,24 @@ Status TomlReader::IntList(std::string_view key, std::vector<int64_t>* out, bool
   return {};
 }
 
+Status TomlReader::NumberList(std::string_view key, std::vector<double>* out, double min,
+                              double max) const {
+  const toml::node* node = table_->get(key);
+  if (!node) return {};
+  const toml::array* array = node->as_array();
+  const std::string expected = "expected an array of numbers between " + std::to_string(min) +
+                               " and " + std::to_string(max) + ", at least one";
+  if (!array || array->empty()) return Error(key, expected);
+  std::vector<double> values;
+  for (const auto& item : *array) {
+    const auto value = item.value<double>();
+    if (!value || *value < min || *value > max) return Error(key, expected);
+    values.push_back(*value);
+  }
+  *out = std::move(values);
+  return {};
+}
+
 Result<std::vector<TomlReader>> TomlReader::TableArray(std::string_view key) const {
   std::vector<TomlReader> readers;
   const toml::node* node = table_->get(key);

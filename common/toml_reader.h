@@ -28,6 +28,8 @@ class TomlReader {
   Status Number(std::string_view key, double* out, double min, double max) const;
   Status StringList(std::string_view key, std::vector<std::string>* out) const;
   Status IntList(std::string_view key, std::vector<int64_t>* out, bool required = false) const;
+  // Numbers (integers or floats), each from min to max, at least one.
+  Status NumberList(std::string_view key, std::vector<double>* out, double min, double max) const;
   // The sub-tables of an array of tables ([[key]]), with a reader each.
   Result<std::vector<TomlReader>> TableArray(std::string_view key) const;
   // A sub-table ([key]); an empty table when absent.

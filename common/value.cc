@@ -54,6 +54,12 @@ std::optional<double> ReadNumber(std::string_view encoded) {
   return value.get<double>();
 }
 
+std::optional<bool> ReadBool(std::string_view encoded) {
+  const nlohmann::json value = nlohmann::json::from_msgpack(encoded, true, false);
+  if (!value.is_boolean()) return std::nullopt;
+  return value.get<bool>();
+}
+
 namespace {
 
 void ReplaceBinary(nlohmann::json& value) {

@@ -39,6 +39,8 @@ class ValueWriter {
 // The number an encoded value holds (an int or a float), or nullopt when it
 // holds anything else or is not one msgpack value.
 std::optional<double> ReadNumber(std::string_view encoded);
+// The boolean a value holds, or nullopt when it is not one.
+std::optional<bool> ReadBool(std::string_view encoded);
 
 // The value as JSON text; a bin inside becomes {"bytes": N} (its length:
 // binary has no JSON form), and anything unreadable "<invalid value>".

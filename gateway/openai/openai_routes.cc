@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -156,8 +157,21 @@ void OpenAiRoutes::Transcribe(HttpRequest request, Respond respond, bool transla
     words = words || Field(*upload, key).find("word") != std::string::npos;
   }
   const std::string language = translate ? "" : Field(*upload, "language");
+  // OpenAI's temperature: 0 (the default) lets Whisper fall back hotter.
+  const std::string temperature_field = Field(*upload, "temperature");
+  std::optional<double> temperature;
+  if (!temperature_field.empty()) {
+    char* end = nullptr;
+    const double value = std::strtod(temperature_field.c_str(), &end);
+    if (end == temperature_field.c_str() || *end != '\0' || !(value >= 0 && value <= 2)) {
+      return respond(OpenAiError(Invalid("temperature: a number from 0 to 2"), "temperature"));
+    }
+    temperature = value;
+  }
+  // Subtitles and verbose_json carry times: Whisper's timestamp tokens give them.
+  const bool timed = format == "srt" || format == "vtt" || format == "verbose_json";
   auto file = std::make_shared<std::string>(std::move(*upload->file));
-  specs_.Inputs(model, [this, model, language, format, words, file, translate,
+  specs_.Inputs(model, [this, model, language, format, words, file, translate, temperature, timed,
                         respond](Result<std::vector<protocol::TensorSpec>> specs) {
     if (!specs.ok()) return respond(OpenAiError(specs.status(), "model"));
     const char* task = translate ? "translate" : "transcribe";
@@ -172,6 +186,14 @@ void OpenAiRoutes::Transcribe(HttpRequest request, Respond respond, bool transla
       inputs[whisper_io::kLanguage] = StringInput(language);
     }
     if (Declares(*specs, whisper_io::kTask)) inputs[whisper_io::kTask] = StringInput(task);
+    if (timed && Declares(*specs, whisper_io::kTimestamps)) {
+      inputs[whisper_io::kTimestamps] = {
+          protocol::DType::kValue, {}, ValueWriter().Bool(true).Take()};
+    }
+    if (temperature && Declares(*specs, whisper_io::kTemperature)) {
+      inputs[whisper_io::kTemperature] = {
+          protocol::DType::kValue, {}, ValueWriter().Double(*temperature).Take()};
+    }
     CallModel(broker_, config_.broker_key_id, model, std::move(inputs),
               config_.Timeout(ModelRoute::kSpeechToText),
               [format, words, task, respond](Result<ModelCall> call) {

@@ -47,7 +47,9 @@ std::vector<Transcript::Segment> Phrases(const json& words) {
                             count >= kMostWords;
     if (new_phrase) {
       close();
-      phrases.push_back({{start, end, ""}, {}, std::nullopt});
+      Transcript::Segment phrase;
+      phrase.cue = {start, end, ""};
+      phrases.push_back(std::move(phrase));
     }
     Cue& cue = phrases.back().cue;
     cue.text += (cue.text.empty() ? "" : " ") + Text(word, "word");
@@ -85,11 +87,17 @@ Transcript ReadTranscript(const protocol::NamedTensors& outputs) {
   if (segments.is_array()) {  // whisper
     for (const json& s : segments) {
       if (!s.is_object()) continue;
-      Transcript::Segment segment{
-          {Number(s, "start_s"), Number(s, "end_s"), Text(s, "text")}, {}, std::nullopt};
-      if (const auto it = s.find("avg_log_prob"); it != s.end() && it->is_number()) {
-        segment.avg_logprob = it->get<double>();
-      }
+      Transcript::Segment segment;
+      segment.cue = {Number(s, "start_s"), Number(s, "end_s"), Text(s, "text")};
+      const auto number = [&](const char* key) -> std::optional<double> {
+        const auto it = s.find(key);
+        if (it == s.end() || !it->is_number()) return std::nullopt;
+        return it->get<double>();
+      };
+      segment.avg_logprob = number("avg_log_prob");
+      segment.temperature = number("temperature").value_or(0);
+      segment.compression_ratio = number("compression_ratio");
+      segment.no_speech_prob = number("no_speech_prob");
       if (const auto it = s.find("tokens"); it != s.end() && it->is_array()) {
         for (const json& token : *it) {
           if (token.is_number_integer()) segment.tokens.push_back(token.get<int64_t>());
@@ -120,10 +128,12 @@ HttpResponse TranscriptResponse(const Transcript& t, std::string_view format, bo
   if (format != "verbose_json") return JsonResponse({{"text", t.text}});
   json segments = json::array();
   for (const auto& s : t.segments) {
-    json segment = {{"id", segments.size()}, {"seek", 0},          {"start", s.cue.start_s},
-                    {"end", s.cue.end_s},    {"text", s.cue.text}, {"tokens", s.tokens},
-                    {"temperature", 0.0}};
+    json segment = {{"id", segments.size()},       {"seek", 0},          {"start", s.cue.start_s},
+                    {"end", s.cue.end_s},          {"text", s.cue.text}, {"tokens", s.tokens},
+                    {"temperature", s.temperature}};
     if (s.avg_logprob) segment["avg_logprob"] = *s.avg_logprob;
+    if (s.compression_ratio) segment["compression_ratio"] = *s.compression_ratio;
+    if (s.no_speech_prob) segment["no_speech_prob"] = *s.no_speech_prob;
     segments.push_back(std::move(segment));
   }
   json body = {{"task", task},

@@ -23,10 +23,13 @@ struct Transcript {
     Cue cue;
     std::vector<int64_t> tokens;        // whisper's; empty for stt
     std::optional<double> avg_logprob;  // whisper's, or the log of stt's word confidence
+    // whisper's: the temperature its window was decoded at, and its scores
+    double temperature = 0;
+    std::optional<double> compression_ratio, no_speech_prob;
   };
   std::string text, language;
   double duration_s = 0;
-  std::vector<Segment> segments;  // whisper's windows, or stt's words in phrases
+  std::vector<Segment> segments;  // whisper's segments, or stt's words in phrases
   std::vector<Word> words;        // stt's; whisper has none yet
 };
 
@@ -34,7 +37,8 @@ Transcript ReadTranscript(const protocol::NamedTensors& outputs);
 
 // The response OpenAI gives for `format`: json {text}; text, srt and vtt as
 // text/plain; verbose_json {task (`task`), language, duration, text, segments[{id,
-// seek, start, end, text, tokens, temperature, avg_logprob}], words[{word,
+// seek, start, end, text, tokens, temperature, avg_logprob, compression_ratio,
+// no_speech_prob}] (the last three when the model gave them), words[{word,
 // start, end}] when `with_words`}. `format` must be one of those five.
 HttpResponse TranscriptResponse(const Transcript& transcript, std::string_view format,
                                 bool with_words, std::string_view task = "transcribe");

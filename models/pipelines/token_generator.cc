@@ -4,12 +4,14 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <random>
 #include <unordered_set>
 
 namespace botmodels {
 namespace {
 
-constexpr int kMaxBeams = 64;  // past this a step's batch is all cost, no gain
+constexpr int kMaxBeams = 64;            // past this a step's batch is all cost, no gain
+constexpr double kMaxTemperature = 2.0;  // OpenAI's bound: past it, tokens are noise
 
 // A finished beam-search hypothesis: its tokens (prompt and stop token
 // excluded), its summed log-probability, and its length-normalized score.
@@ -97,6 +99,10 @@ void TokenGenerator::Process(std::vector<T>& scores, const Tokens& sequence, int
   };
   suppress(options_.suppress_tokens);
   if (step == 0) suppress(options_.begin_suppress_tokens);
+  if (options_.rule != nullptr) {
+    options_.rule->Apply(scores,
+                         std::span<const int64_t>(sequence).last(static_cast<size_t>(step)));
+  }
 }
 
 namespace {
@@ -111,6 +117,17 @@ std::vector<double> LogSoftmax(const std::vector<T>& x) {
   std::vector<double> out(x.size());
   for (size_t i = 0; i < x.size(); ++i) out[i] = x[i] - log_sum;
   return out;
+}
+
+// A token drawn from softmax(log_probs / temperature): log-probabilities
+// differ from the processed logits by a constant, which the softmax ignores.
+int64_t Sample(const std::vector<double>& log_probs, double temperature, std::mt19937_64& random) {
+  const double top = *std::max_element(log_probs.begin(), log_probs.end());
+  std::vector<double> weights(log_probs.size());
+  for (size_t i = 0; i < weights.size(); ++i)
+    weights[i] = std::exp((log_probs[i] - top) / temperature);
+  std::discrete_distribution<int64_t> pick(weights.begin(), weights.end());
+  return pick(random);
 }
 
 }  // namespace
@@ -136,13 +153,18 @@ Result<Generated> TokenGenerator::Generate(TokenDecoder& decoder, const Tokens& 
   if (!(options_.repetition_penalty > 0)) {
     return InvalidRequest("repetition_penalty must be positive");
   }
-  return options_.beams == 1 ? Greedy(decoder, prompt, on_token) : Beam(decoder, prompt);
+  if (!(options_.temperature >= 0) || options_.temperature > kMaxTemperature) {
+    return InvalidRequest("temperature must be 0-2");
+  }
+  return options_.beams == 1 || options_.temperature > 0 ? Greedy(decoder, prompt, on_token)
+                                                         : Beam(decoder, prompt);
 }
 
 Result<Generated> TokenGenerator::Greedy(TokenDecoder& decoder, const Tokens& prompt,
                                          const OnToken& on_token) const {
   Tokens sequence = prompt;
   double sum = 0;
+  std::mt19937_64 random(options_.seed);
   for (int step = 0; step < options_.max_new_tokens; ++step) {
     auto logits = decoder.NextLogits({sequence});
     if (!logits.ok()) return logits.status();
@@ -151,9 +173,11 @@ Result<Generated> TokenGenerator::Greedy(TokenDecoder& decoder, const Tokens& pr
     }
     const std::vector<double> log_probs =
         Scores(std::move(logits->front()), sequence, step, /*beam=*/false);
-    const auto best = std::max_element(log_probs.begin(), log_probs.end());
-    const int64_t token = best - log_probs.begin();
-    sum += *best;
+    const int64_t token =
+        options_.temperature > 0
+            ? Sample(log_probs, options_.temperature, random)
+            : std::max_element(log_probs.begin(), log_probs.end()) - log_probs.begin();
+    sum += log_probs[static_cast<size_t>(token)];
     if (IsStop(token))
       return MakeGenerated(Tokens(sequence.begin() + prompt.size(), sequence.end()), sum, true);
     sequence.push_back(token);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "common/status.h"
@@ -30,6 +31,19 @@ class TokenDecoder {
   virtual void Reorder(const std::vector<int>& sources) { (void)sources; }
 };
 
+// A rule on the next token beyond suppression and the repetition penalty
+// (Whisper's timestamp rules): it sets to -inf the scores of the tokens it
+// forbids after `generated` (the tokens chosen so far, the prompt
+// excluded). The scores are logits in greedy decoding and sampling,
+// log-probabilities in beam search: a rule must hold for either (compare
+// them only with each other, as log-softmax leaves their differences).
+class ScoreRule {
+ public:
+  virtual ~ScoreRule() = default;
+  virtual void Apply(std::vector<float>& scores, std::span<const int64_t> generated) const = 0;
+  virtual void Apply(std::vector<double>& scores, std::span<const int64_t> generated) const = 0;
+};
+
 struct GenerationOptions {
   int max_new_tokens = 128;          // tokens generated after the prompt, at most
   int beams = 1;                     // 1: greedy; more: beam search
@@ -43,6 +57,11 @@ struct GenerationOptions {
   // Beam scores are sum(log p) / length^length_penalty (length counts the
   // prompt), as transformers' beam search.
   double length_penalty = 1.0;
+  const ScoreRule* rule = nullptr;  // applied last, when set; not owned
+  // > 0: each token is sampled from softmax(logits / temperature) (beams
+  // unused), with a generator seeded by `seed`: the same seed, the same tokens.
+  double temperature = 0;
+  uint64_t seed = 0;
 };
 
 // What generation produced: the new tokens (the prompt not included) and
@@ -54,8 +73,8 @@ struct Generated {
   bool stopped = false;  // ended on a stop token, not at max_new_tokens
 };
 
-// Greedy and beam-search decoding, independent of the model, following
-// transformers' generate(): greedy takes the argmax of the processed logits
+// Greedy and beam-search decoding and sampling, independent of the model,
+// following transformers' generate(): greedy takes the argmax of the processed logits
 // (suppressed tokens out, repetition penalized); beam search processes the
 // log-softmax of the logits, as transformers does, and keeps the `beams` best of 2 × beams
 // candidates per step, sets aside hypotheses that end on a stop token, and
@@ -76,6 +95,7 @@ class TokenGenerator {
                              const OnToken& on_token = nullptr) const;
 
  private:
+  // Greedy decoding, or sampling when options_.temperature > 0.
   Result<Generated> Greedy(TokenDecoder& decoder, const Tokens& prompt,
                            const OnToken& on_token) const;
   Result<Generated> Beam(TokenDecoder& decoder, const Tokens& prompt) const;

@@ -1,6 +1,7 @@
 #include "models/pipelines/whisper_backend.h"
 
 #include <ATen/Parallel.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -18,7 +19,21 @@ struct Segment {
   std::string text;
   double avg_log_prob = 0;
   Tokens tokens;
+  double temperature = 0, compression_ratio = 0, no_speech_prob = 0;
 };
+
+// transcribe()'s compression ratio: the text's UTF-8 bytes over their zlib
+// compression (repeated text compresses well).
+double CompressionRatio(const std::string& text) {
+  if (text.empty()) return 0;
+  uLongf size = compressBound(static_cast<uLong>(text.size()));
+  std::vector<Bytef> out(size);
+  if (compress(out.data(), &size, reinterpret_cast<const Bytef*>(text.data()),
+               static_cast<uLong>(text.size())) != Z_OK) {
+    return 0;
+  }
+  return static_cast<double>(text.size()) / static_cast<double>(size);
+}
 
 // What a reply views, kept alive by ModelOutputs::owner.
 struct WhisperResult {
@@ -29,8 +44,10 @@ std::string SegmentsValue(const std::vector<Segment>& segments) {
   ValueWriter v;
   v.Array(segments.size());
   for (const Segment& s : segments) {
-    v.Map(5).Str("start_s").Double(s.start_s).Str("end_s").Double(s.end_s);
+    v.Map(8).Str("start_s").Double(s.start_s).Str("end_s").Double(s.end_s);
     v.Str("text").Str(s.text).Str("avg_log_prob").Double(s.avg_log_prob);
+    v.Str("temperature").Double(s.temperature).Str("compression_ratio").Double(s.compression_ratio);
+    v.Str("no_speech_prob").Double(s.no_speech_prob);
     v.Str("tokens").Array(s.tokens.size());
     for (int64_t t : s.tokens) v.Int(t);
   }
@@ -57,10 +74,17 @@ Status WhisperBackend::LoadParts() {
   if (!tokens.ok()) return tokens.status();
   tokens_ = std::move(*tokens);
   for (int64_t id : specials) {
-    if (id != tokens_.end) suppressed_.push_back(id);
+    if (id != tokens_.end && !tokens_.IsTimestamp(id)) suppressed_.push_back(id);
   }
   suppressed_.insert(suppressed_.end(), options_.suppress_tokens.begin(),
                      options_.suppress_tokens.end());
+  suppressed_untimed_ = suppressed_;
+  if (tokens_.timestamp_begin >= 0) {
+    for (int64_t i = 0; i < WhisperTokens::kTimestamps; ++i) {
+      suppressed_untimed_.push_back(tokens_.timestamp_begin + i);
+    }
+    timestamp_rules_.emplace(tokens_);
+  }
   auto encoder = device_.Load(PathOf(options_.encoder));
   if (!encoder.ok()) return encoder.status();
   encoder_ = std::move(*encoder);
@@ -113,8 +137,36 @@ Result<WhisperBackend::Task> WhisperBackend::ReadTask(const protocol::TensorView
   if (!generation.ok()) return generation.status();
   t.generation = std::move(*generation);
   t.generation.stop_tokens = {tokens_.end};
-  t.generation.suppress_tokens = suppressed_;
   t.generation.begin_suppress_tokens = options_.begin_suppress_tokens;
+  const auto flag = [&](const char* name, bool fallback) -> Result<bool> {
+    const auto it = inputs.find(name);
+    if (it == inputs.end()) return fallback;
+    const auto value = ReadBool(it->second.data);
+    if (!value) return InvalidRequest("input '" + std::string(name) + "': true or false");
+    return *value;
+  };
+  auto timestamps = flag(whisper_io::kTimestamps, false);
+  if (!timestamps.ok()) return timestamps.status();
+  t.timestamps = *timestamps;
+  if (t.timestamps && !timestamp_rules_) {
+    return InvalidRequest("model '" + config_.name + "' has no timestamp tokens (<|0.00|>...)");
+  }
+  t.generation.suppress_tokens = t.timestamps ? suppressed_ : suppressed_untimed_;
+  if (t.timestamps) t.generation.rule = &*timestamp_rules_;
+  auto condition = flag(whisper_io::kConditionOnPreviousText, options_.condition_on_previous_text);
+  if (!condition.ok()) return condition.status();
+  t.condition_on_previous_text = *condition && tokens_.start_of_prev >= 0;
+  t.temperatures = options_.temperatures;
+  if (const auto it = inputs.find(whisper_io::kTemperature); it != inputs.end()) {
+    const auto temperature = ReadNumber(it->second.data);
+    if (!temperature || !(*temperature >= 0 && *temperature <= 2)) {
+      return InvalidRequest("input 'temperature': a number from 0 to 2 (0: greedy, with fallback)");
+    }
+    if (*temperature > 0) t.temperatures = {*temperature};
+  }
+  auto seed = WholeInput(inputs, whisper_io::kSeed, 0, 0, INT64_MAX);
+  if (!seed.ok()) return seed.status();
+  t.generation.seed = static_cast<uint64_t>(*seed);
   const std::string_view task = OptionalString(inputs, "task").value_or("transcribe");
   if (task != "transcribe" && task != "translate") {
     return InvalidRequest("input 'task': \"transcribe\" or \"translate\" (into English)");
@@ -140,28 +192,65 @@ Result<WhisperBackend::Task> WhisperBackend::ReadTask(const protocol::TensorView
   return t;
 }
 
-Result<WhisperBackend::First> WhisperBackend::FirstStep(ScriptDecoder& decoder, bool detect) {
+Result<WhisperBackend::First> WhisperBackend::FirstStep(ScriptDecoder& decoder,
+                                                        const Tokens& prefix, bool detect) {
   First first;
-  if (tokens_.no_speech < 0 && !detect) return first;
-  auto logits = decoder.Logits({tokens_.start});
-  if (!logits.ok()) return logits.status();
-  if (tokens_.no_speech >= 0 && tokens_.no_speech < logits->size(0)) {
-    first.no_speech = torch::softmax(*logits, 0)[tokens_.no_speech].item<double>();
-  }
-  if (detect) {
-    // Whisper's detect_language: the likeliest language token, its
-    // probability among the language tokens only.
-    std::vector<int64_t> ids;
-    for (const auto& [code, id] : tokens_.languages) {
-      if (id < logits->size(0)) ids.push_back(id);
+  torch::Tensor at_start;  // the logits at <|startoftranscript|> after `prefix`
+  if (tokens_.no_speech >= 0 || (detect && prefix.empty())) {
+    Tokens sequence = prefix;
+    sequence.push_back(tokens_.start);
+    auto logits = decoder.Logits(sequence);
+    if (!logits.ok()) return logits.status();
+    at_start = std::move(*logits);
+    if (tokens_.no_speech >= 0 && tokens_.no_speech < at_start.size(0)) {
+      first.no_speech = torch::softmax(at_start, 0)[tokens_.no_speech].item<double>();
     }
-    const torch::Tensor scores =
-        torch::softmax(logits->index_select(0, torch::tensor(ids, torch::kInt64)), 0);
-    const int64_t best = scores.argmax().item<int64_t>();
-    first.language = ids[static_cast<size_t>(best)];
-    first.language_probability = scores[best].item<double>();
   }
+  if (!detect) return first;
+  // Whisper's detect_language: at <|startoftranscript|> alone, the likeliest
+  // language token, its probability among the language tokens only.
+  if (!prefix.empty()) {
+    auto logits = decoder.Logits({tokens_.start});
+    if (!logits.ok()) return logits.status();
+    at_start = std::move(*logits);
+  }
+  std::vector<int64_t> ids;
+  for (const auto& [code, id] : tokens_.languages) {
+    if (id < at_start.size(0)) ids.push_back(id);
+  }
+  const torch::Tensor scores =
+      torch::softmax(at_start.index_select(0, torch::tensor(ids, torch::kInt64)), 0);
+  const int64_t best = scores.argmax().item<int64_t>();
+  first.language = ids[static_cast<size_t>(best)];
+  first.language_probability = scores[best].item<double>();
   return first;
+}
+
+Result<WhisperBackend::Attempt> WhisperBackend::DecodeWindow(
+    ScriptDecoder& decoder, const Tokens& prompt, const Task& task, double no_speech,
+    const TokenGenerator::OnToken& on_token) const {
+  Attempt attempt;
+  for (size_t i = 0; i < task.temperatures.size(); ++i) {
+    GenerationOptions options = task.generation;
+    options.temperature = task.temperatures[i];
+    const bool last = i + 1 == task.temperatures.size();
+    auto generated = TokenGenerator(options).Generate(decoder, prompt, last ? on_token : nullptr);
+    if (!generated.ok()) return generated.status();
+    attempt.generated = std::move(*generated);
+    attempt.temperature = options.temperature;
+    attempt.compression_ratio =
+        CompressionRatio(tokenizer_->Decode(attempt.generated.tokens, /*skip_special=*/true));
+    const bool low = attempt.generated.mean_log_prob < options_.logprob_threshold;
+    if (no_speech > options_.no_speech_threshold && low) break;  // silence: no fallback
+    if (attempt.compression_ratio <= options_.compression_ratio_threshold && !low) break;
+  }
+  return attempt;
+}
+
+size_t WhisperBackend::PreviousRoom(const Task& task) const {
+  // <|startofprev|>, then <|startoftranscript|> <|lang|> <|task|> <|notimestamps|> at most.
+  const int room = options_.max_target_positions - task.generation.max_new_tokens - 5;
+  return std::min(kMaxPreviousTokens, static_cast<size_t>(std::max(room, 0)));
 }
 
 Result<ModelOutputs> WhisperBackend::InferRequest(const protocol::TensorViews& inputs,
@@ -175,55 +264,97 @@ Result<ModelOutputs> WhisperBackend::InferRequest(const protocol::TensorViews& i
   std::vector<float> samples(audio->samples.size());
   std::transform(audio->samples.begin(), audio->samples.end(), samples.begin(),
                  [](int16_t s) { return static_cast<float>(s) / 32768.0f; });
-  const TokenGenerator generator(task->generation);
   std::optional<int64_t> language = task->language;
   std::optional<double> language_probability;  // when detected
   std::vector<Segment> segments;
-  std::string text;  // the windows' text so far, joined by spaces
+  std::string text;  // the segments' text so far, joined by spaces
   TextStream stream;
+  const auto emit = [&](const std::string& so_far) {
+    const std::string piece = stream.Next(so_far);
+    if (!piece.empty()) partial({{whisper_io::kText, {protocol::DType::kString, {}, piece}}});
+  };
+  Tokens previous;  // the accepted windows' tokens since the last reset: the next prompt
   double sum_log_prob = 0;
   size_t scored = 0;
-  for (size_t begin = 0; begin < samples.size(); begin += LogMel::kWindowSamples) {
-    const size_t end = std::min(samples.size(), begin + LogMel::kWindowSamples);
+  size_t seek = 0;
+  while (seek < samples.size()) {
+    const size_t end = std::min(samples.size(), seek + LogMel::kWindowSamples);
+    const double window_s = static_cast<double>(end - seek) / LogMel::kSampleRate;
+    const double seek_s = static_cast<double>(seek) / LogMel::kSampleRate;
     float peak = 0;
-    for (size_t i = begin; i < end; ++i) peak = std::max(peak, std::abs(samples[i]));
-    if (peak < kSilencePeak) continue;
-    auto states = Encode(samples, begin);
+    for (size_t i = seek; i < end; ++i) peak = std::max(peak, std::abs(samples[i]));
+    if (peak < kSilencePeak) {
+      seek = end;
+      continue;
+    }
+    auto states = Encode(samples, seek);
     if (!states.ok()) return states.status();
     ScriptDecoder decoder(decoder_, *states, device_);
-    auto first = FirstStep(decoder, /*detect=*/options_.multilingual && !language);
+    Tokens prompt;
+    if (task->condition_on_previous_text && !previous.empty()) {
+      const size_t keep = std::min(previous.size(), PreviousRoom(*task));
+      prompt.push_back(tokens_.start_of_prev);
+      prompt.insert(prompt.end(), previous.end() - static_cast<ptrdiff_t>(keep), previous.end());
+    }
+    auto first = FirstStep(decoder, prompt, /*detect=*/options_.multilingual && !language);
     if (!first.ok()) return first.status();
     if (first->language) {
       language = first->language;
       language_probability = first->language_probability;
     }
-    Tokens prompt{tokens_.start};
+    prompt.push_back(tokens_.start);
     if (options_.multilingual) prompt.insert(prompt.end(), {*language, task->task});
-    prompt.push_back(tokens_.no_timestamps);
+    if (!task->timestamps) prompt.push_back(tokens_.no_timestamps);
     Tokens window_tokens;
     const std::string before = text.empty() ? "" : text + " ";
     const auto on_token = [&](int64_t token) {
       window_tokens.push_back(token);
-      const std::string decoded = tokenizer_->Decode(window_tokens, /*skip_special=*/true);
-      const std::string piece = stream.Next(before + std::string(Trimmed(decoded)));
-      if (!piece.empty()) partial({{whisper_io::kText, {protocol::DType::kString, {}, piece}}});
+      emit(before + std::string(Trimmed(tokenizer_->Decode(window_tokens, /*skip_special=*/true))));
     };
-    auto generated =
-        generator.Generate(decoder, prompt, partial ? TokenGenerator::OnToken(on_token) : nullptr);
-    if (!generated.ok()) return generated.status();
-    if (first->no_speech > kNoSpeechThreshold && generated->mean_log_prob < kLogProbThreshold) {
+    // Token by token only when no fallback can discard what was streamed.
+    const bool live = partial && task->temperatures.size() == 1;
+    auto attempt =
+        DecodeWindow(decoder, prompt, *task, first->no_speech,
+                     live ? TokenGenerator::OnToken(on_token) : TokenGenerator::OnToken());
+    if (!attempt.ok()) return attempt.status();
+    const Generated& generated = attempt->generated;
+    if (first->no_speech > options_.no_speech_threshold &&
+        generated.mean_log_prob < options_.logprob_threshold) {
+      seek = end;  // silent
       continue;
     }
-    Segment s;
-    s.start_s = static_cast<double>(begin) / LogMel::kSampleRate;
-    s.end_s = static_cast<double>(end) / LogMel::kSampleRate;
-    s.text = Trimmed(ValidUtf8(tokenizer_->Decode(generated->tokens, /*skip_special=*/true)));
-    s.avg_log_prob = generated->mean_log_prob;
-    s.tokens = generated->tokens;
-    sum_log_prob += generated->sum_log_prob;
-    scored += generated->tokens.size() + (generated->stopped ? 1 : 0);
-    if (!s.text.empty()) text += (text.empty() ? "" : " ") + s.text;
-    segments.push_back(std::move(s));
+    WhisperTimestamps::Cut cut;
+    if (task->timestamps) {
+      cut = timestamp_rules_->Segments(generated.tokens, window_s);
+    } else {
+      cut.segments.push_back({0, window_s, generated.tokens});
+      cut.advance_s = window_s;
+    }
+    for (WhisperTimestamps::Segment& piece : cut.segments) {
+      Segment s;
+      s.start_s = seek_s + piece.start_s;
+      s.end_s = seek_s + piece.end_s;
+      s.text = Trimmed(ValidUtf8(tokenizer_->Decode(piece.tokens, /*skip_special=*/true)));
+      if (task->timestamps && s.text.empty()) continue;
+      s.avg_log_prob = generated.mean_log_prob;
+      s.tokens = std::move(piece.tokens);
+      s.temperature = attempt->temperature;
+      s.compression_ratio = attempt->compression_ratio;
+      s.no_speech_prob = first->no_speech;
+      if (!s.text.empty()) text += (text.empty() ? "" : " ") + s.text;
+      segments.push_back(std::move(s));
+    }
+    if (partial) emit(text);
+    sum_log_prob += generated.sum_log_prob;
+    scored += generated.tokens.size() + (generated.stopped ? 1 : 0);
+    if (attempt->temperature > kResetPromptAbove) {
+      previous.clear();
+    } else {
+      previous.insert(previous.end(), generated.tokens.begin(), generated.tokens.end());
+    }
+    // At least one timestamp step (20 ms) on: a window never repeats itself.
+    const auto advance = static_cast<size_t>(std::lround(cut.advance_s * LogMel::kSampleRate));
+    seek = std::min(end, seek + std::max<size_t>(advance, LogMel::kSampleRate / 50));
   }
   auto result = std::make_shared<WhisperResult>();
   result->text = std::move(text);

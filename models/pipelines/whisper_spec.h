@@ -31,6 +31,17 @@ struct WhisperOptions {
   std::vector<int64_t> begin_suppress_tokens;     // never generated first
   double max_seconds = 1800;                      // longer audio is refused: 30 min
   GenerateOptions generate{1, 8, 224, 1.0, 1.0};  // 224: Whisper's sample_len, half its context
+  // transcribe()'s fallback: a window is decoded at each temperature in turn
+  // until its text compresses no more than compression_ratio_threshold
+  // (zlib; repetitive text compresses well) and its average log-probability
+  // reaches logprob_threshold, unless the window is silent (no_speech_threshold).
+  std::vector<double> temperatures{0.0, 0.2, 0.4, 0.6, 0.8, 1.0};
+  double compression_ratio_threshold = 2.4;
+  double logprob_threshold = -1.0;
+  double no_speech_threshold = 0.6;
+  // The previous window's text as the next one's prompt (after <|startofprev|>),
+  // unless it was decoded hotter than 0.5, as transcribe() does.
+  bool condition_on_previous_text = true;
 
   bool operator==(const WhisperOptions&) const = default;
 };
@@ -42,6 +53,10 @@ inline constexpr char kLanguage[] = "language";  // in: skips detection; out: th
 inline constexpr char kTask[] = "task";          // in: transcribe or translate
 inline constexpr char kBeams[] = "beams";
 inline constexpr char kMaxNewTokens[] = "max_new_tokens";
+inline constexpr char kTimestamps[] = "timestamps";    // true: segments cut at timestamp tokens
+inline constexpr char kTemperature[] = "temperature";  // > 0: only that one, sampled; 0: fallback
+inline constexpr char kConditionOnPreviousText[] = "condition_on_previous_text";
+inline constexpr char kSeed[] = "seed";  // the sampler's: the same seed, the same text
 inline constexpr char kText[] = "text";
 inline constexpr char kLanguageProbability[] = "language_probability";  // of the detected one
 inline constexpr char kConfidence[] = "confidence";

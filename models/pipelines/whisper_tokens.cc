@@ -32,6 +32,9 @@ Result<WhisperTokens> WhisperTokens::Find(const Tokenizer& tokenizer, bool multi
   BOTMODELS_RETURN_IF_ERROR(find("<|notimestamps|>", &t.no_timestamps));
   t.no_speech = tokenizer.Id("<|nospeech|>");
   if (t.no_speech < 0) t.no_speech = tokenizer.Id("<|nocaptions|>");
+  t.start_of_prev = tokenizer.Id("<|startofprev|>");
+  const int64_t first = tokenizer.Id("<|0.00|>");
+  if (first >= 0 && tokenizer.Id("<|30.00|>") == first + kTimestamps - 1) t.timestamp_begin = first;
   if (!multilingual) return t;
   BOTMODELS_RETURN_IF_ERROR(find("<|transcribe|>", &t.transcribe));
   BOTMODELS_RETURN_IF_ERROR(find("<|translate|>", &t.translate));

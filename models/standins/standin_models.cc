@@ -1,5 +1,6 @@
 #include "models/standins/standin_models.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -19,7 +20,7 @@ using Parameters = std::map<std::string, torch::Tensor>;
 constexpr int64_t kWidth = 32;     // the tiny stand-ins' model width
 constexpr int64_t kFrames = 1500;  // Whisper's encoder states per 30 s window
 constexpr int64_t kMels = 80;
-constexpr int64_t kWhisperVocab = 50265;  // tiny: GPT-2's 50257 and the specials below
+constexpr int64_t kWhisperVocab = 51767;  // tiny: GPT-2's 50257 and the specials below
 constexpr int64_t kWhisperContext = 448;
 constexpr int64_t kBlipVocab = 30523;  // BERT's 30522 and [DEC]
 constexpr int64_t kBlipContext = 64;
@@ -60,6 +61,26 @@ void Copy(const fs::path& from, const fs::path& to) {
 
 namespace {
 
+// Whisper's <|0.00|> to <|30.00|>, 0.02 s apart, from id `first`.
+void AddTimestamps(nlohmann::json& added, int64_t first) {
+  for (int step = 0; step <= 1500; ++step) {
+    char name[16];
+    std::snprintf(name, sizeof name, "<|%.2f|>", step * 0.02);
+    added[name] = first + step;
+  }
+}
+
+// The tiny stand-in's special tokens: three languages, then
+// <|startofprev|> and the timestamps: 51 767 tokens in all.
+std::string TinyWhisperAddedTokens() {
+  nlohmann::json added = nlohmann::json::parse(R"({"<|endoftext|>": 50256,
+ "<|startoftranscript|>": 50257, "<|en|>": 50258, "<|pt|>": 50259, "<|de|>": 50260,
+ "<|translate|>": 50261, "<|transcribe|>": 50262, "<|nospeech|>": 50263,
+ "<|notimestamps|>": 50264, "<|startofprev|>": 50265})");
+  AddTimestamps(added, 50266);
+  return added.dump(1) + "\n";
+}
+
 // Whisper's special tokens in an English-only model's layout, after GPT-2's
 // vocabulary: <|startoftranscript|>, 99 languages, the tasks, <|startoflm|>,
 // <|startofprev|>, <|nocaptions|>, <|notimestamps|>, then <|0.00|> to
@@ -74,11 +95,7 @@ std::string WhisperAddedTokens() {
                            "<|nocaptions|>", "<|notimestamps|>"}) {
     added[name] = id++;
   }
-  for (int centiseconds = 0; centiseconds <= 3000; centiseconds += 2) {
-    char name[16];
-    std::snprintf(name, sizeof name, "<|%.2f|>", centiseconds / 100.0);
-    added[name] = id++;
-  }
+  AddTimestamps(added, id);
   return added.dump(1) + "\n";
 }
 
@@ -105,12 +122,7 @@ void WriteWhisperStandin(const std::string& repository, const std::string& fixtu
   SaveDecoder(dir, "decoder", shape, tiny ? kWhisperVocab : 51865, kWhisperContext);
   Copy(fs::path(fixtures) / "gpt2/encoder.json", dir / "vocab.json");
   Copy(fs::path(fixtures) / "gpt2/vocab.bpe", dir / "merges.txt");
-  WriteText(dir / "added_tokens.json",
-            tiny ? R"({"<|endoftext|>": 50256, "<|startoftranscript|>": 50257, "<|en|>": 50258,
- "<|pt|>": 50259, "<|de|>": 50260, "<|translate|>": 50261, "<|transcribe|>": 50262,
- "<|nospeech|>": 50263, "<|notimestamps|>": 50264}
-)"
-                 : WhisperAddedTokens());
+  WriteText(dir / "added_tokens.json", tiny ? TinyWhisperAddedTokens() : WhisperAddedTokens());
   WriteText(dir / "model.toml",
             std::string(R"(# A stand-in for an exported Whisper: random weights, real tokenizer
 # (models/standins/standin_models.h). Its text is noise.
@@ -123,7 +135,11 @@ n_mels = 80
 multilingual = true
 max_target_positions = 448
 begin_suppress_tokens = [220, 50256]
-)" + (tiny ? "max_new_tokens = 8\nmax_seconds = 120\n" : "max_new_tokens = 224\n"));
+)" +
+                (tiny ? "max_new_tokens = 8\nmax_seconds = 120\n"
+                        "# Greedy only, no fallback: the tests decode it by hand.\n"
+                        "temperatures = [0.0]\n"
+                      : "max_new_tokens = 224\n"));
 }
 
 namespace {

@@ -21,7 +21,8 @@ namespace botmodels {
 enum class StandinSize { kTiny, kBase, kSmall };
 
 // whisper-standin (tiny): 80 mel bins, width 32, GPT-2's vocabulary plus
-// Whisper's special tokens for three languages (en, pt, de).
+// Whisper's special tokens for three languages (en, pt, de), <|startofprev|>
+// and the timestamps; greedy decoding without temperature fallback.
 // whisper-base-standin and whisper-small-standin: Whisper-base's and
 // -small's shapes, GPT-2's vocabulary plus an English-only Whisper's
 // special tokens (all 99 languages, timestamps), 51 865 logits.

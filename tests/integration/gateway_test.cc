@@ -207,6 +207,24 @@ TEST_F(Gateway, WhisperAndBlipPipelinesServeTheSpeechAndVisionRoutes) {
   ASSERT_TRUE(vtt);
   ASSERT_EQ(vtt->status, 200) << vtt->body;
   EXPECT_EQ(vtt->body.substr(0, 8), "WEBVTT\n\n");
+  // OpenAI's temperature reaches Whisper: its segments say what they were decoded at.
+  auto warm = Http().Post("/v1/audio/transcriptions", Key(),
+                          {{"model", "whisper-standin", "", ""},
+                           {"response_format", "verbose_json", "", ""},
+                           {"temperature", "0.5", "", ""},
+                           {"file", wav, "tone.wav", "audio/wav"}});
+  ASSERT_TRUE(warm);
+  ASSERT_EQ(warm->status, 200) << warm->body;
+  for (const json& segment : json::parse(warm->body)["segments"]) {
+    EXPECT_EQ(segment["temperature"], 0.5);
+    EXPECT_LE(segment["start"].get<double>(), segment["end"].get<double>());
+  }
+  auto boiling = Http().Post("/v1/audio/transcriptions", Key(),
+                             {{"model", "whisper-standin", "", ""},
+                              {"temperature", "hot", "", ""},
+                              {"file", wav, "tone.wav", "audio/wav"}});
+  ASSERT_TRUE(boiling);
+  EXPECT_EQ(boiling->status, 400) << boiling->body;
 }
 
 TEST_F(Gateway, ImageAndVideoGenerateReturnFilePathsThatServeThem) {

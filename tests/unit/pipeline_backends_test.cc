@@ -11,6 +11,8 @@
 
 #include "common/value.h"
 #include "models/pipelines/caption_backend.h"
+#include "models/pipelines/log_mel.h"
+#include "models/pipelines/script_decoder.h"
 #include "models/pipelines/whisper_backend.h"
 #include "models/registry/model_config.h"
 #include "models/worker_backends.h"
@@ -320,6 +322,147 @@ TEST(PipelineBackends, Int8ModelsLoadQuantizedAndServe) {
   CaptionBackend captioner(caption, "cpu");
   ASSERT_OK(captioner.Load());
   ASSERT_OK(RunModel(captioner, {{"image", Bytes(Photo(64, 48))}}));
+}
+
+// A copy of a stand-in with `line` ("key = value") in its [options], in place
+// of the key's own line.
+ModelConfig WithOption(const TempDir& dir, const std::string& name, const std::string& line) {
+  if (!fs::exists(dir / name)) CopyOf(dir, name);
+  std::ifstream in(dir / (name + "/model.toml"));
+  std::string toml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string key = line.substr(0, line.find(' '));
+  if (const size_t at = toml.find("\n" + key + " = "); at != std::string::npos) {
+    toml.erase(at + 1, toml.find('\n', at + 1) - at);
+  }
+  toml.replace(toml.find("[options]\n"), 10, "[options]\n" + line + "\n");
+  WriteFile(dir / (name + "/model.toml"), toml);
+  auto config = LoadModelConfig(dir / name);
+  if (!config.ok()) throw std::runtime_error(config.status().message());
+  return *config;
+}
+
+protocol::Tensor Flag(bool on) {
+  return {protocol::DType::kValue, {}, ValueWriter().Bool(on).Take()};
+}
+
+constexpr int64_t kFirstTimestamp = 50266;  // the tiny stand-in's <|0.00|>
+
+TEST(WhisperBackend, TimestampsCutWindowsIntoTimedSegmentsThatNeverGoBack) {
+  auto out = RunModel(Whisper(), {{"audio", Bytes(Tone(70))}, {"timestamps", Flag(true)}});
+  ASSERT_OK(out);
+  const json segments = Value(*out, "segments");
+  ASSERT_FALSE(segments.empty());
+  double last_start = 0;
+  std::string joined;
+  for (const json& s : segments) {
+    const double start = s["start_s"], end = s["end_s"];
+    EXPECT_GE(start, last_start);
+    EXPECT_LE(start, end);
+    EXPECT_LE(end, 70.0);
+    last_start = start;
+    ASSERT_FALSE(s["tokens"].empty());
+    EXPECT_GE(s["tokens"][0].get<int64_t>(), kFirstTimestamp) << "a segment opens on its time";
+    const std::string text = s["text"];
+    EXPECT_FALSE(text.empty());
+    joined += (joined.empty() ? "" : " ") + text;
+  }
+  EXPECT_EQ(out->at("text").data, joined);
+  // Without timestamps, no timestamp token is ever generated.
+  auto untimed = RunModel(Whisper(), {{"audio", Bytes(Tone(40))}});
+  ASSERT_OK(untimed);
+  for (const json& s : Value(*untimed, "segments")) {
+    for (const json& t : s["tokens"]) EXPECT_LT(t.get<int64_t>(), kFirstTimestamp);
+  }
+  auto bad = RunModel(Whisper(), {{"audio", Bytes(Tone(2))}, {"timestamps", Number(1)}});
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidRequest);
+}
+
+TEST(WhisperBackend, SamplingFollowsItsSeedAndFallbackTriesHotterUntilTheThresholdsPass) {
+  const std::string audio = Tone(20);
+  const auto sampled = [&](double seed) {
+    auto out = RunModel(
+        Whisper(), {{"audio", Bytes(audio)}, {"temperature", Number(0.8)}, {"seed", Number(seed)}});
+    EXPECT_OK(out);
+    return out.ok() ? Value(*out, "segments") : json();
+  };
+  const json once = sampled(1), again = sampled(1);
+  ASSERT_EQ(once.size(), 1u);
+  EXPECT_EQ(once[0]["tokens"], again[0]["tokens"]);
+  EXPECT_EQ(once[0]["temperature"], 0.8);
+  auto hot = RunModel(Whisper(), {{"audio", Bytes(audio)}, {"temperature", Number(2.5)}});
+  EXPECT_EQ(hot.status().code(), ErrorCode::kInvalidRequest);
+
+  // The stand-in decodes greedily only; a copy falls back through 0, 0.5, 1.
+  auto greedy = RunModel(Whisper(), {{"audio", Bytes(audio)}});
+  ASSERT_OK(greedy);
+  const json g = Value(*greedy, "segments")[0];
+  TempDir dir;
+  WhisperBackend ladder(WithOption(dir, "whisper-standin", "temperatures = [0.0, 0.5, 1.0]"),
+                        TestDevice());
+  ASSERT_OK(ladder.Load());
+  auto out = RunModel(ladder, {{"audio", Bytes(audio)}});
+  ASSERT_OK(out);
+  const json l = Value(*out, "segments")[0];
+  const bool greedy_fails =
+      (g["avg_log_prob"].get<double>() < -1.0 || g["compression_ratio"].get<double>() > 2.4) &&
+      !(g["no_speech_prob"].get<double>() > 0.6 && g["avg_log_prob"].get<double>() < -1.0);
+  if (greedy_fails) {
+    EXPECT_GT(l["temperature"].get<double>(), 0.0) << "a hotter decode was tried";
+  } else {
+    EXPECT_EQ(l["tokens"], g["tokens"]) << "greedy passed: kept";
+  }
+  if (l["temperature"].get<double>() < 1.0) {  // accepted before the last: it passed
+    EXPECT_GE(l["avg_log_prob"].get<double>(), -1.0);
+    EXPECT_LE(l["compression_ratio"].get<double>(), 2.4);
+  }
+}
+
+TEST(WhisperBackend, ThePreviousWindowsTextPromptsTheNext) {
+  const std::string audio = Tone(45);
+  auto out = RunModel(Whisper(), {{"audio", Bytes(audio)}, {"language", String("en")}});
+  auto alone = RunModel(Whisper(), {{"audio", Bytes(audio)},
+                                    {"language", String("en")},
+                                    {"condition_on_previous_text", Flag(false)}});
+  ASSERT_OK(out);
+  ASSERT_OK(alone);
+  const json with = Value(*out, "segments"), without = Value(*alone, "segments");
+  ASSERT_EQ(with.size(), 2u);
+  ASSERT_EQ(without.size(), 2u);
+  EXPECT_EQ(with[0]["tokens"], without[0]["tokens"]) << "nothing before the first window";
+
+  // The second window decoded by hand, after <|startofprev|> and the first's tokens.
+  TorchDevice device(TestDevice(), "by-hand");
+  ASSERT_OK(device.Open(0));
+  auto encoder = device.Load(std::string(BOTMODELS_STANDIN_MODELS) + "/whisper-standin/encoder.pt");
+  auto decoder =
+      device.Load(std::string(BOTMODELS_STANDIN_MODELS) + "/whisper-standin/decoder.pt", {"cross"});
+  ASSERT_OK(encoder);
+  ASSERT_OK(decoder);
+  std::vector<float> samples(16000 * 15);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const double t = static_cast<double>(i + 30 * 16000) / kRate;
+    samples[i] = static_cast<float>(
+        static_cast<int16_t>(0.3 * 32767 * std::sin(2 * M_PI * 440 * t)) / 32768.0);
+  }
+  c10::InferenceMode guard;
+  const torch::Tensor mel = LogMel(80).Compute(LogMel::PadOrTrim(samples, LogMel::kWindowSamples));
+  const torch::Tensor states = encoder->forward({mel.unsqueeze(0).to(device.device())}).toTensor();
+  GenerationOptions options;
+  options.max_new_tokens = 8;
+  options.stop_tokens = {50256};
+  for (int64_t t = 50257; t < 51767; ++t) options.suppress_tokens.push_back(t);
+  options.begin_suppress_tokens = {220, 50256};
+  const auto decode = [&](Tokens prompt) {
+    ScriptDecoder script(*decoder, states, device);
+    prompt.insert(prompt.end(), {50257, 50258, 50262, 50264});  // sot, en, transcribe, notimestamps
+    auto g = TokenGenerator(options).Generate(script, prompt);
+    EXPECT_OK(g);
+    return g.ok() ? json(g->tokens) : json();
+  };
+  Tokens previous{50265};  // <|startofprev|>
+  for (const json& t : with[0]["tokens"]) previous.push_back(t.get<int64_t>());
+  EXPECT_EQ(with[1]["tokens"], decode(previous));
+  EXPECT_EQ(without[1]["tokens"], decode({}));
 }
 
 }  // namespace

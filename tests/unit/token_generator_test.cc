@@ -167,5 +167,81 @@ TEST(TokenGenerator, BadOptionsAndDecoderFailuresAreErrors) {
   }
 }
 
+// From kStart: A, B or C at a third each, then the end: what sampling draws.
+MarkovDecoder ThreeWays() {
+  return MarkovDecoder({{kStart, {{kA, 1.0 / 3}, {kB, 1.0 / 3}, {kC, 1.0 / 3}}},
+                        {kA, {{kEnd, 1.0}}},
+                        {kB, {{kEnd, 1.0}}},
+                        {kC, {{kEnd, 1.0}}}});
+}
+
+TEST(TokenGenerator, SamplingDrawsByTheSeedAndCoversTheLikelyTokens) {
+  std::map<int64_t, int> drawn;
+  for (uint64_t seed = 0; seed < 60; ++seed) {
+    GenerationOptions o = Options(4);  // beams do not apply to sampling
+    o.temperature = 1.0;
+    o.seed = seed;
+    MarkovDecoder once = ThreeWays(), again = ThreeWays();
+    auto a = TokenGenerator(o).Generate(once, {kStart});
+    auto b = TokenGenerator(o).Generate(again, {kStart});
+    ASSERT_OK(a);
+    ASSERT_OK(b);
+    EXPECT_EQ(a->tokens, b->tokens) << "seed " << seed;
+    ASSERT_EQ(a->tokens.size(), 1u);
+    EXPECT_NEAR(a->sum_log_prob, std::log(1.0 / 3), 1e-6) << "log-probabilities untempered";
+    ++drawn[a->tokens[0]];
+  }
+  // Each of three equal tokens, in 60 draws: missing one has odds of 3e-10.
+  EXPECT_EQ(drawn.size(), 3u);
+}
+
+TEST(TokenGenerator, ACoolTemperatureSamplesWhatGreedyTakesAndABadOneIsRefused) {
+  GenerationOptions o = Options(1);
+  o.temperature = 0.01;  // A's 0.5 against B's 0.4: (5/4)^100 to one
+  MarkovDecoder decoder = GreedyIsNotBest();
+  auto g = TokenGenerator(o).Generate(decoder, {kStart});
+  ASSERT_OK(g);
+  EXPECT_EQ(g->tokens, Tokens({kA}));
+  for (double bad : {-0.5, 2.5, std::nan("")}) {
+    o.temperature = bad;
+    EXPECT_EQ(TokenGenerator(o).Generate(decoder, {kStart}).status().code(),
+              ErrorCode::kInvalidRequest);
+  }
+}
+
+// Forbids A once anything was generated, and records what it saw.
+class NoSecondA : public ScoreRule {
+ public:
+  void Apply(std::vector<float>& scores, std::span<const int64_t> generated) const override {
+    Forbid(scores, generated);
+  }
+  void Apply(std::vector<double>& scores, std::span<const int64_t> generated) const override {
+    Forbid(scores, generated);
+  }
+  mutable std::vector<size_t> seen;  // generated.size() at each call
+
+ private:
+  template <typename T>
+  void Forbid(std::vector<T>& scores, std::span<const int64_t> generated) const {
+    seen.push_back(generated.size());
+    if (!generated.empty()) scores[kA] = -INFINITY;
+  }
+};
+
+TEST(TokenGenerator, AScoreRuleSeesOnlyTheGeneratedTokensAndForbidsInBothModes) {
+  // After A, A would repeat (0.9); the rule forbids it, so B follows.
+  MarkovDecoder table({{kStart, {{kA, 1.0}}}, {kA, {{kA, 0.9}, {kB, 0.1}}}, {kB, {{kEnd, 1.0}}}});
+  for (int beams : {1, 2}) {
+    NoSecondA rule;
+    GenerationOptions o = Options(beams);
+    o.rule = &rule;
+    auto g = TokenGenerator(o).Generate(table, {kStart, kStart});
+    ASSERT_OK(g);
+    EXPECT_EQ(g->tokens, Tokens({kA, kB})) << beams << " beams";
+    ASSERT_FALSE(rule.seen.empty());
+    EXPECT_EQ(rule.seen.front(), 0u) << "the prompt is not generated";
+  }
+}
+
 }  // namespace
 }  // namespace botmodels
