@@ -1,5 +1,8 @@
 #include "bench/real_size.h"
 
+#include <sndfile.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -7,12 +10,17 @@
 #include <map>
 #include <stdexcept>
 
+#include "bench/served_broker.h"
+#include "common/value.h"
 #include "models/pipelines/log_mel.h"
 #include "models/pipelines/script_decoder.h"
 #include "models/pipelines/token_generator.h"
+#include "models/registry/model_config.h"
 #include "models/standins/standin_models.h"
 #include "models/torchscript/intra_op_threads.h"
 #include "models/torchscript/torch_device.h"
+#include "models/worker_backends.h"
+#include "testing/media.h"
 
 namespace botmodels {
 namespace {
@@ -147,6 +155,55 @@ void Whisper(const std::string& dir, const std::string& model, double seconds) {
   }
 }
 
+// A 30 s request for whisper-base through a real broker and worker against
+// the same request to the same backend in this process, 2 threads each,
+// sampled at a fixed temperature and seed: the same tokens both ways.
+void ServedAgainstInProcess(const std::string& repository, const std::string& model) {
+  constexpr int kRuns = 3;  // median of: each request takes seconds
+  std::vector<int16_t> samples(30 * LogMel::kSampleRate);
+  for (size_t i = 0; i < samples.size(); ++i)
+    samples[i] = static_cast<int16_t>(8000 * std::sin(0.05 * i) * std::sin(0.0003 * i));
+  const auto value = [](double x) {
+    return protocol::Tensor{protocol::DType::kValue, {}, ValueWriter().Double(x).Take()};
+  };
+  const protocol::NamedTensors inputs{
+      {"audio",
+       {protocol::DType::kBytes,
+        {},
+        media::EncodeAudio(samples, LogMel::kSampleRate, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16)}},
+      {"language", {protocol::DType::kString, {}, "en"}},
+      {"max_new_tokens", value(kSpeechTokens)},
+      {"temperature", value(0.5)},
+      {"seed", value(1)}};
+  auto config = Must(LoadModelConfig(repository + "/" + model), "model.toml");
+  auto backend = Must(MakeWorkerBackend(config, "cpu"), "backend");
+  SetIntraOpThreads(static_cast<int>(config.threads));
+  if (Status s = backend->Load(); !s.ok()) throw std::runtime_error(s.message());
+  const auto median = [&](const std::function<void()>& call) {
+    call();  // warm
+    std::vector<double> ms;
+    for (int i = 0; i < kRuns; ++i) {
+      const auto start = Clock::now();
+      call();
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[kRuns / 2];
+  };
+  const double local =
+      median([&] { Must(backend->Infer(protocol::ViewsOf(inputs)), "in process"); });
+  backend.reset();  // its memory back before the worker loads the same model
+  const auto bin = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+  const auto work = std::filesystem::temp_directory_path() / "botmodels-real-size-bench";
+  std::filesystem::create_directories(work);
+  bench::ServedBroker broker({bin, work, "served", repository, {model}, 1});
+  const double served = median([&] { Must(broker.client().Infer(model, inputs), "served"); });
+  const int threads = static_cast<int>(config.threads);
+  Print(model, "30 s request, 100 sampled tokens, in process", threads, "ms", local);
+  Print(model, "30 s request, 100 sampled tokens, served", threads, "ms", served);
+  Print(model, "served / in process", threads, "ratio", served / local);
+}
+
 void Blip(const std::string& dir, const std::string& model, double seconds) {
   TorchDevice device("cpu", model);
   if (!device.Open(0).ok()) throw std::runtime_error("cpu");
@@ -182,6 +239,7 @@ void RunRealSizeBench(const std::string& dir, const std::string& fixtures, const
     WriteWhisperStandin(dir, fixtures, size == "base" ? StandinSize::kBase : StandinSize::kSmall);
   }
   Whisper(whisper, "whisper-" + size, seconds);
+  ServedAgainstInProcess(dir, "whisper-" + size + "-standin");
   if (size != "base") return;
   const std::string blip = dir + "/caption-base-standin";
   if (!std::filesystem::exists(blip + "/model.toml")) {

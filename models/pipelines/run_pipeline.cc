@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   std::optional<std::string> prompt, question, language, task, negative_prompt, scheduler;
   std::optional<int> beams, max_new_tokens, steps, width, height, num_frames, fps;
   std::optional<int64_t> seed;
-  std::optional<double> guidance_scale;
+  std::optional<double> guidance_scale, temperature;
+  bool timestamps = false;
   app.add_option("model", dir, "the model's folder (its model.toml)")->required();
   app.add_option("-f,--file", file, "the audio or image (whisper, caption)");
   app.add_option("-o,--out", out_path, "diffusion: where to write the image or video");
@@ -42,7 +43,10 @@ int main(int argc, char** argv) {
   app.add_option("--steps", steps, "diffusion: denoising steps");
   app.add_option("--width", width, "diffusion: px, a multiple of 8");
   app.add_option("--height", height, "diffusion: px, a multiple of 8");
-  app.add_option("--seed", seed, "diffusion: the random seed");
+  app.add_option("--seed", seed, "diffusion, whisper's sampling: the random seed");
+  app.add_option("--temperature", temperature,
+                 "whisper: > 0 samples at it; 0 decodes greedily with fallback");
+  app.add_flag("--timestamps", timestamps, "whisper: timed segments from its timestamp tokens");
   app.add_option("--guidance-scale", guidance_scale, "diffusion: classifier-free guidance");
   app.add_option("--num-frames", num_frames, "video diffusion: frames");
   app.add_option("--fps", fps, "video diffusion: frames per second");
@@ -89,9 +93,12 @@ int main(int argc, char** argv) {
     if (number) inputs[name] = {DType::kValue, {}, botmodels::ValueWriter().Int(*number).Take()};
   }
   if (seed) inputs["seed"] = {DType::kValue, {}, botmodels::ValueWriter().Int(*seed).Take()};
-  if (guidance_scale) {
-    inputs["guidance_scale"] = {
-        DType::kValue, {}, botmodels::ValueWriter().Double(*guidance_scale).Take()};
+  for (const auto& [name, number] :
+       {std::pair{"guidance_scale", guidance_scale}, {"temperature", temperature}}) {
+    if (number) inputs[name] = {DType::kValue, {}, botmodels::ValueWriter().Double(*number).Take()};
+  }
+  if (timestamps) {
+    inputs["timestamps"] = {DType::kValue, {}, botmodels::ValueWriter().Bool(true).Take()};
   }
 
   auto backend = botmodels::MakeWorkerBackend(*config, device);

@@ -128,7 +128,7 @@ void WriteWhisperStandin(const std::string& repository, const std::string& fixtu
 # (models/standins/standin_models.h). Its text is noise.
 backend = "whisper"
 devices = ["cpu"]
-)") + (tiny ? "threads = 1\n" : "threads = 2\ntimeout_ms = 600000\n") +
+)") + (tiny ? "threads = 1\n" : "threads = 2\npreload = true\ntimeout_ms = 600000\n") +
                 R"(
 [options]
 n_mels = 80

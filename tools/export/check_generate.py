@@ -69,6 +69,9 @@ def main():
             first = whisper(features, decoder_input_ids=torch.tensor([[50257]], device=device))
         detected = {50258: "en", 50259: "pt", 50260: "de"}[
             50258 + first.logits[0, -1, 50258:50261].argmax().item()]
+        # generate() decodes greedily: no temperature fallback on our side either.
+        with open(os.path.join(models, "whisper", "model.toml"), "a", encoding="utf-8") as toml:
+            toml.write("temperatures = [0.0]\n")
         got = ours(runner, os.path.join(models, "whisper"), wav, device)
         print(f"whisper language: ours {got['language']}, transformers {detected}")
         failures += got["language"] != detected
