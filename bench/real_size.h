@@ -11,9 +11,9 @@ namespace botmodels {
 // encoder, one decoder step with and without the KV cache, a 224-token
 // window (token count fixed: no stop token) with and without it, the
 // real-time factor of 30 s of audio with 100 tokens, int8's speed-up and
-// how close its states and logits stay to fp32's; then one 30 s request
-// served by a real broker and worker against the same in process. Prints one JSON object per line;
-// a ratio only between figures measured in this run. Throws on a load or run failure.
+// how close its states and logits stay to fp32's; then (base) one 30 s
+// request served by a real broker and worker against the same in process. Prints one JSON object
+// per line; a ratio only between figures measured in this run. Throws on a load or run failure.
 void RunRealSizeBench(const std::string& dir, const std::string& fixtures, const std::string& size,
                       double seconds);
 

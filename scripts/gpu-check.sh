@@ -16,8 +16,9 @@
 #  6. diffusion: the stand-ins in float16: the same seed gives the same PNG
 #     twice, and a size past the memory estimate is out_of_memory at once.
 # (No video: FFmpeg is not in the bundle; see docs/models.md.)
-# --quick: stages 1-4 with the CUDA tests and one pipeline check (the
-# diffusion stand-in), for a fix and a rerun inside the host's time.
+# --quick: stages 1-4 with the CUDA tests (precision and the KV cache on the
+# GPU among them) and one pipeline check (the diffusion stand-in), for a fix
+# and a rerun inside the host's time.
 # --cpu: the rehearsal without a GPU: every stage on the CPU.
 # With OUT set: OUT/summary.json (each stage's status and seconds) and OUT/logs.
 # Usage: scripts/gpu-check.sh [--quick] [--cpu] [WORK_DIR]
@@ -179,7 +180,7 @@ linked() {
 
 tests() {
   local filter=()
-  ((quick)) && filter=(-R 'Cuda\.|GpuMemory|MemoryBudget')
+  ((quick)) && filter=(-R 'Cuda\.|GpuMemory|MemoryBudget|Precision\.|CachedDecoder\.')
   (cd "$build" && BOTMODELS_TEST_DEVICE=$device ctest -j "$(nproc)" --output-on-failure \
     "${filter[@]}")
 }
