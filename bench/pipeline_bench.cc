@@ -19,6 +19,7 @@
 #include <fstream>
 #include <functional>
 
+#include "bench/mean_ms.h"
 #include "bench/real_size.h"
 #include "common/value.h"
 #include "models/codecs/audio_decoder.h"
@@ -35,19 +36,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Calls `run` for about `seconds` (after one warm-up call); the mean time of a call, in ms.
-double MeanMs(double seconds, const std::function<void()>& run) {
-  run();
-  const auto start = Clock::now();
-  int calls = 0;
-  double elapsed = 0;
-  while (elapsed < seconds || calls < 3) {
-    run();
-    ++calls;
-    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  }
-  return 1000 * elapsed / calls;
-}
+using botmodels::MeanMs;
 
 void Print(const char* what, const char* unit, double value) {
   std::printf("{\"measure\": \"%s\", \"%s\": %.3f}\n", what, unit, value);

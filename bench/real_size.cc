@@ -10,6 +10,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "bench/mean_ms.h"
 #include "bench/served_broker.h"
 #include "common/value.h"
 #include "models/pipelines/log_mel.h"
@@ -31,20 +32,6 @@ constexpr int kWindowTokens = 224;  // Whisper's sample_len: a full window's tok
 constexpr int kSpeechTokens = 100;  // a 30 s window of ordinary speech
 constexpr int kCaptionTokens = 20;  // a caption
 constexpr int kStepPosition = 100;  // where the single decoder step is timed
-
-// The mean time of `run` in ms over about `seconds` (at least `calls`, after one warm-up).
-double MeanMs(double seconds, int calls, const std::function<void()>& run) {
-  run();
-  const auto start = Clock::now();
-  int done = 0;
-  double elapsed = 0;
-  while (elapsed < seconds || done < calls) {
-    run();
-    ++done;
-    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  }
-  return 1000 * elapsed / done;
-}
 
 void Print(const std::string& model, const std::string& what, int threads, const char* unit,
            double value) {
@@ -87,11 +74,15 @@ void StepBoth(const std::string& model, int threads, double seconds, torch::jit:
   empty[4] = 0;
   const torch::Tensor cache =
       cached.forward({prefix, cross, torch::zeros(empty)}).toTupleRef().elements()[1].toTensor();
-  Print(model, "decoder step at position 100, KV cache", threads, "ms", MeanMs(seconds, 5, [&] {
-          cached.forward({next, cross, cache});
-        }));
+  Print(model, "decoder step at position 100, KV cache", threads, "ms",
+        MeanMs(
+            seconds,
+            [&] {
+              cached.forward({next, cross, cache});
+            },
+            5));
   const torch::Tensor whole = torch::cat({prefix, next}, 1);
-  Print(model, "decoder step at position 100, no cache", threads, "ms", MeanMs(seconds, 3, [&] {
+  Print(model, "decoder step at position 100, no cache", threads, "ms", MeanMs(seconds, [&] {
           uncached.forward({whole, states});
         }));
 }
@@ -118,8 +109,8 @@ void Whisper(const std::string& dir, const std::string& model, double seconds) {
       SetIntraOpThreads(threads);
       c10::InferenceMode guard;
       torch::Tensor states;
-      const double encode_ms =
-          MeanMs(seconds, 3, [&] { states = encoder.forward({mel}).toTensor(); });
+      const double encode_ms = MeanMs(
+          seconds, [&] { states = encoder.forward({mel}).toTensor(); }, 3);
       Print(name, "log-mel and encoder, one 30 s window", threads, "ms", encode_ms);
       const double with = GenerateMs(cached, states, device, prompt, kWindowTokens);
       Print(name, "224-token window, KV cache", threads, "ms", with);
@@ -216,8 +207,8 @@ void Blip(const std::string& dir, const std::string& model, double seconds) {
     c10::InferenceMode guard;
     torch::Tensor states;
     const torch::Tensor pixels = torch::randn({1, 3, 384, 384});
-    const double encode_ms =
-        MeanMs(seconds, 3, [&] { states = vision.forward({pixels}).toTensor(); });
+    const double encode_ms = MeanMs(
+        seconds, [&] { states = vision.forward({pixels}).toTensor(); }, 3);
     Print(model, "vision encoder, 384x384", threads, "ms", encode_ms);
     StepBoth(model, threads, seconds, cached, uncached, states);
     const double with = GenerateMs(cached, states, device, prompt, kCaptionTokens);

@@ -241,7 +241,8 @@ Result<WhisperBackend::Attempt> WhisperBackend::DecodeWindow(
     attempt.compression_ratio =
         CompressionRatio(tokenizer_->Decode(attempt.generated.tokens, /*skip_special=*/true));
     const bool low = attempt.generated.mean_log_prob < options_.logprob_threshold;
-    if (no_speech > options_.no_speech_threshold && low) break;  // silence: no fallback
+    attempt.silent = no_speech > options_.no_speech_threshold && low;
+    if (attempt.silent) break;  // no fallback for silence
     if (attempt.compression_ratio <= options_.compression_ratio_threshold && !low) break;
   }
   return attempt;
@@ -318,9 +319,8 @@ Result<ModelOutputs> WhisperBackend::InferRequest(const protocol::TensorViews& i
                      live ? TokenGenerator::OnToken(on_token) : TokenGenerator::OnToken());
     if (!attempt.ok()) return attempt.status();
     const Generated& generated = attempt->generated;
-    if (first->no_speech > options_.no_speech_threshold &&
-        generated.mean_log_prob < options_.logprob_threshold) {
-      seek = end;  // silent
+    if (attempt->silent) {
+      seek = end;
       continue;
     }
     WhisperTimestamps::Cut cut;

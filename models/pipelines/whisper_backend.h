@@ -86,6 +86,7 @@ class WhisperBackend final : public PipelineBackend {
     Generated generated;
     double temperature = 0;
     double compression_ratio = 0;
+    bool silent = false;  // no speech, by the model's own rule: dropped
   };
   Result<Attempt> DecodeWindow(ScriptDecoder& decoder, const Tokens& prompt, const Task& task,
                                double no_speech, const TokenGenerator::OnToken& on_token) const;

@@ -268,13 +268,17 @@ TEST(PipelineBackends, AMissingOrBrokenPartFailsTheLoadNamingTheFile) {
   EXPECT_NE(s.message().find("decoder.pt"), std::string::npos) << s.message();
 }
 
-// A copy of a stand-in whose [options] name its old, uncached decoder part.
-ModelConfig WithUncachedDecoder(const TempDir& dir, const std::string& name,
-                                const std::string& option, const std::string& part) {
-  CopyOf(dir, name);
+// A copy of a stand-in with `line` ("key = value") in its [options], in place
+// of the key's own line.
+ModelConfig WithOption(const TempDir& dir, const std::string& name, const std::string& line) {
+  if (!fs::exists(dir / name)) CopyOf(dir, name);
   std::ifstream in(dir / (name + "/model.toml"));
   std::string toml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  toml.replace(toml.find("[options]\n"), 10, "[options]\n" + option + " = \"" + part + "\"\n");
+  const std::string key = line.substr(0, line.find(' '));
+  if (const size_t at = toml.find("\n" + key + " = "); at != std::string::npos) {
+    toml.erase(at + 1, toml.find('\n', at + 1) - at);
+  }
+  toml.replace(toml.find("[options]\n"), 10, "[options]\n" + line + "\n");
   WriteFile(dir / (name + "/model.toml"), toml);
   auto config = LoadModelConfig(dir / name);
   if (!config.ok()) throw std::runtime_error(config.status().message());
@@ -283,8 +287,8 @@ ModelConfig WithUncachedDecoder(const TempDir& dir, const std::string& name,
 
 TEST(PipelineBackends, OldExportsWithoutACacheServeTheSameTokens) {
   TempDir dir;
-  WhisperBackend whisper(
-      WithUncachedDecoder(dir, "whisper-standin", "decoder", "decoder_uncached.pt"), TestDevice());
+  WhisperBackend whisper(WithOption(dir, "whisper-standin", "decoder = \"decoder_uncached.pt\""),
+                         TestDevice());
   ASSERT_OK(whisper.Load());
   const std::string audio = Tone(40);
   for (double beams : {1, 3}) {
@@ -297,7 +301,7 @@ TEST(PipelineBackends, OldExportsWithoutACacheServeTheSameTokens) {
     for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]["tokens"], b[i]["tokens"]) << i;
   }
   CaptionBackend captioner(
-      WithUncachedDecoder(dir, "caption-standin", "text_decoder", "text_decoder_uncached.pt"),
+      WithOption(dir, "caption-standin", "text_decoder = \"text_decoder_uncached.pt\""),
       TestDevice());
   ASSERT_OK(captioner.Load());
   auto old = RunModel(captioner, {{"image", Bytes(Photo(64, 48))}, {"beams", Number(2)}});
@@ -322,23 +326,6 @@ TEST(PipelineBackends, Int8ModelsLoadQuantizedAndServe) {
   CaptionBackend captioner(caption, "cpu");
   ASSERT_OK(captioner.Load());
   ASSERT_OK(RunModel(captioner, {{"image", Bytes(Photo(64, 48))}}));
-}
-
-// A copy of a stand-in with `line` ("key = value") in its [options], in place
-// of the key's own line.
-ModelConfig WithOption(const TempDir& dir, const std::string& name, const std::string& line) {
-  if (!fs::exists(dir / name)) CopyOf(dir, name);
-  std::ifstream in(dir / (name + "/model.toml"));
-  std::string toml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string key = line.substr(0, line.find(' '));
-  if (const size_t at = toml.find("\n" + key + " = "); at != std::string::npos) {
-    toml.erase(at + 1, toml.find('\n', at + 1) - at);
-  }
-  toml.replace(toml.find("[options]\n"), 10, "[options]\n" + line + "\n");
-  WriteFile(dir / (name + "/model.toml"), toml);
-  auto config = LoadModelConfig(dir / name);
-  if (!config.ok()) throw std::runtime_error(config.status().message());
-  return *config;
 }
 
 protocol::Tensor Flag(bool on) {
