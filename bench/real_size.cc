@@ -63,10 +63,10 @@ double GenerateMs(torch::jit::Module& decoder, const torch::Tensor& states, Torc
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// One decoder step at kStepPosition, by the parts themselves: the cached
-// form runs one token over a cache of the rest, the old form the whole sequence.
-void StepBoth(const std::string& model, int threads, double seconds, torch::jit::Module& cached,
-              torch::jit::Module& uncached, const torch::Tensor& states) {
+// One decoder step at kStepPosition by the cached part itself: one token
+// over a cache of the rest.
+void StepCached(const std::string& model, int threads, double seconds, torch::jit::Module& cached,
+                const torch::Tensor& states) {
   const torch::Tensor prefix = torch::full({1, kStepPosition}, 500, torch::kInt64);
   const torch::Tensor next = torch::full({1, 1}, 501, torch::kInt64);
   const torch::Tensor cross = cached.run_method("cross", states).toTensor();
@@ -81,6 +81,14 @@ void StepBoth(const std::string& model, int threads, double seconds, torch::jit:
               cached.forward({next, cross, cache});
             },
             5));
+}
+
+// StepCached, then the old form's step: the whole sequence again.
+void StepBoth(const std::string& model, int threads, double seconds, torch::jit::Module& cached,
+              torch::jit::Module& uncached, const torch::Tensor& states) {
+  StepCached(model, threads, seconds, cached, states);
+  const torch::Tensor prefix = torch::full({1, kStepPosition}, 500, torch::kInt64);
+  const torch::Tensor next = torch::full({1, 1}, 501, torch::kInt64);
   const torch::Tensor whole = torch::cat({prefix, next}, 1);
   Print(model, "decoder step at position 100, no cache", threads, "ms", MeanMs(seconds, [&] {
           uncached.forward({whole, states});
@@ -120,6 +128,8 @@ void Whisper(const std::string& dir, const std::string& model, double seconds) {
         const double without = GenerateMs(uncached, states, device, prompt, kWindowTokens);
         Print(name, "224-token window, no cache", threads, "ms", without);
         Print(name, "224-token window, no cache / KV cache", threads, "ratio", without / with);
+      } else {
+        StepCached(name, threads, seconds, cached, states);
       }
       const double speech = encode_ms + GenerateMs(cached, states, device, prompt, kSpeechTokens);
       Print(name, "real-time factor, 30 s with 100 tokens, KV cache", threads, "rtf",

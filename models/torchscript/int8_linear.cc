@@ -1,10 +1,16 @@
 #include "models/torchscript/int8_linear.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/native/quantized/PackedParams.h>
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
+#include <torch/library.h>
 
 #include <algorithm>
+#include <vector>
+
+#include "models/torchscript/int8_rows.h"
 
 namespace botmodels {
 namespace {
@@ -24,27 +30,79 @@ bool PickEngine() {
   return false;
 }
 
-// `weight` [out, in] as int8 per output channel and `bias`, prepacked for
-// quantized::linear_dynamic.
-c10::IValue Prepack(const at::Tensor& weight, const c10::IValue& bias) {
+// Up to this many rows (a decoder step's beams) botmodels::linear_int8 runs
+// int8_rows.h, bound by memory; past it libtorch's int8 GEMM, bound by
+// arithmetic, where a GEMM's blocking wins.
+constexpr int64_t kFewRows = kMaxInt8Rows;
+
+// Weights per thread's share, at least (64 Ki weights: ~10 us of work).
+constexpr int64_t kWeightsPerTask = 64 * 1024;
+
+// One Linear layer in int8: the weight [out, in] per output channel with its
+// scales and bias for few rows, and the same prepacked for many.
+struct Int8Layer {
+  at::Tensor weight;  // int8
+  at::Tensor sums;    // int32 [out]: each row's sum
+  at::Tensor scales;  // float32 [out]
+  c10::IValue bias;   // float32 [out] or None
+  c10::IValue packed;
+};
+
+Int8Layer Quantize(const at::Tensor& weight, const c10::IValue& bias) {
   const at::Tensor w = weight.to(torch::kFloat).contiguous();
   const at::Tensor scales = (w.abs().amax(1) / 127).clamp_min(1e-12).to(torch::kDouble);
   const at::Tensor q = at::quantize_per_channel(w, scales, torch::zeros({w.size(0)}, torch::kLong),
                                                 0, torch::kQInt8);
+  Int8Layer layer;
+  layer.weight = q.int_repr().contiguous();
+  layer.sums = torch::empty({w.size(0)}, torch::kInt);
+  SumWeightRows(layer.weight.data_ptr<int8_t>(), w.size(0), w.size(1),
+                layer.sums.data_ptr<int32_t>());
+  layer.scales = scales.to(torch::kFloat);
+  if (!bias.isNone()) layer.bias = bias.toTensor().to(torch::kFloat).contiguous();
   static const c10::OperatorHandle prepack =
       c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_prepack", "");
-  jit::Stack stack{q,
-                   bias.isNone() ? c10::IValue() : c10::IValue(bias.toTensor().to(torch::kFloat))};
+  jit::Stack stack{q, layer.bias};
   prepack.callBoxed(&stack);
-  return stack.back();
+  layer.packed = stack.back();
+  return layer;
+}
+
+// botmodels::linear_int8: aten::linear with the weight in int8.
+at::Tensor LinearInt8(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& sums,
+                      const at::Tensor& scales, const c10::optional<at::Tensor>& bias,
+                      const c10::intrusive_ptr<LinearPackedParamsBase>& packed) {
+  const int64_t out = weight.size(0);
+  const int64_t in = weight.size(1);
+  const int64_t rows = x.dim() > 0 && x.size(-1) == in ? x.numel() / std::max<int64_t>(in, 1) : -1;
+  if (rows < 0 || rows > kFewRows || x.scalar_type() != at::kFloat || !x.device().is_cpu()) {
+    return packed->apply_dynamic(x, /*reduce_range=*/false);
+  }
+  const at::Tensor input = x.contiguous();
+  std::vector<int8_t> q(rows * in);
+  std::vector<float> q_scales(rows);
+  QuantizeRows(input.data_ptr<float>(), rows, in, q.data(), q_scales.data());
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = out;
+  at::Tensor y = at::empty(shape, x.options());
+  const float* b = bias ? bias->data_ptr<float>() : nullptr;
+  const int64_t block = 4;  // outputs: int8_rows.cc's four at once
+  const int64_t grain = std::max<int64_t>(1, kWeightsPerTask / (block * in));
+  at::parallel_for(0, (out + block - 1) / block, grain, [&](int64_t first, int64_t last) {
+    MultiplyInt8Rows(q.data(), q_scales.data(), rows, weight.data_ptr<int8_t>(),
+                     sums.data_ptr<int32_t>(), scales.data_ptr<float>(), b, in, out, first * block,
+                     std::min(out, last * block), y.data_ptr<float>());
+  });
+  return y;
 }
 
 // Rewrites the linear layers of `block` (and its sub-blocks) in `module`,
-// whose `self` is the graph's first input. Packed weights become module
-// attributes: a constant of their class is not one TorchScript can hold.
+// whose `self` is the graph's first input. The int8 weights become module
+// attributes: a constant of the packed weights' class is not one
+// TorchScript can hold.
 void Rewrite(jit::Block* block, jit::Graph& graph, jit::Module& module, int& count) {
   static const auto linear = c10::Symbol::fromQualString("aten::linear");
-  static const auto dynamic = c10::Symbol::fromQualString("quantized::linear_dynamic");
+  static const auto int8 = c10::Symbol::fromQualString("botmodels::linear_int8");
   for (auto it = block->nodes().begin(); it != block->nodes().end();) {
     jit::Node* node = *it++;
     for (jit::Block* inner : node->blocks()) Rewrite(inner, graph, module, count);
@@ -53,11 +111,22 @@ void Rewrite(jit::Block* block, jit::Graph& graph, jit::Module& module, int& cou
     const auto bias = jit::toIValue(node->input(2));
     if (!weight || !weight->isTensor() || weight->toTensor().dim() != 2 || !bias) continue;
     const std::string name = "_int8_linear_" + std::to_string(count);
-    const c10::IValue packed = Prepack(weight->toTensor(), *bias);
-    module.register_attribute(name, packed.type(), packed);
+    const Int8Layer layer = Quantize(weight->toTensor(), *bias);
     jit::WithInsertPoint point(node);
-    jit::Value* params = graph.insertGetAttr(graph.inputs()[0], name);
-    jit::Node* q = graph.create(dynamic, {node->input(0), params, graph.insertConstant(false)});
+    std::vector<jit::Value*> inputs{node->input(0)};
+    for (const auto& [part, value] : {std::pair{"_weight", c10::IValue(layer.weight)},
+                                      {"_sums", c10::IValue(layer.sums)},
+                                      {"_scales", c10::IValue(layer.scales)},
+                                      {"_bias", layer.bias},
+                                      {"_packed", layer.packed}}) {
+      if (value.isNone()) {
+        inputs.push_back(graph.insertConstant(c10::IValue()));
+        continue;
+      }
+      module.register_attribute(name + part, value.type(), value);
+      inputs.push_back(graph.insertGetAttr(graph.inputs()[0], name + part));
+    }
+    jit::Node* q = graph.create(int8, inputs);
     q->insertBefore(node);
     q->output()->setType(c10::TensorType::get());
     node->output()->replaceAllUsesWith(q->output());
@@ -92,3 +161,10 @@ Result<Int8Module> QuantizeLinearInt8(const torch::jit::Module& module,
 }
 
 }  // namespace botmodels
+
+TORCH_LIBRARY(botmodels, m) {
+  m.def(
+      "linear_int8(Tensor x, Tensor weight, Tensor sums, Tensor scales, Tensor? bias, "
+      "__torch__.torch.classes.quantized.LinearPackedParamsBase packed) -> Tensor",
+      &botmodels::LinearInt8);
+}

@@ -11,14 +11,15 @@ namespace botmodels {
 
 // precision = "int8" at load, for any TorchScript module: freezes `module`
 // (its weights become constants; those of `methods` it has are kept, and
-// forward), then
-// runs every aten::linear whose weight is then a constant as
-// quantized::linear_dynamic: the weight int8 per output channel (symmetric,
-// its largest magnitude at 127), the activations quantized per call. What
+// forward), then runs every aten::linear whose weight is then a constant as
+// botmodels::linear_int8: the weight int8 per output channel (symmetric,
+// its largest magnitude at 127), the activations quantized per call, as
 // torch.ao.quantization.quantize_dynamic does to nn.Linear, without Python.
-// Picks the fastest quantized engine this libtorch has (x86, FBGEMM,
-// oneDNN, then QNNPACK); model_load_failed when it has none. Returns the
-// frozen module and how many layers it quantized.
+// Up to 16 rows (a decoder step) it runs int8_rows.h, bound by memory;
+// past that libtorch's quantized::linear_dynamic on the fastest quantized
+// engine this libtorch has (x86, FBGEMM, oneDNN, then QNNPACK), bound by
+// arithmetic. model_load_failed when it has none. Returns the frozen module
+// and how many layers it quantized.
 struct Int8Module {
   torch::jit::Module module;
   int quantized_layers = 0;

@@ -21,6 +21,10 @@ void SetIntraOpThreads(int threads) {
 
 void SleepingOpenMpThreads(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  // openblas_get_parallel(): 0 sequential, 1 pthreads, 2 OpenMP.
+  using GetParallel = int (*)();
+  const auto parallel = reinterpret_cast<GetParallel>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"));
+  if (parallel == nullptr || parallel() != 1) return;
   ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
   ::execv("/proc/self/exe", argv);
 }

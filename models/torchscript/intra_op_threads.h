@@ -9,13 +9,15 @@ namespace botmodels {
 // the other workers. `threads` must be at least 1.
 void SetIntraOpThreads(int threads);
 
-// OpenMP's idle threads sleep instead of spinning: with OpenBLAS's threads
-// beside them, libtorch's spinning OpenMP threads took the cores OpenBLAS
-// needed (a Whisper-base decoder step 2.6x slower on 2 threads than on 1;
-// docs/performance.md). libgomp reads OMP_WAIT_POLICY once, as the process
-// starts: when it is unset, this sets it to PASSIVE and starts the process
-// again with `argv` (returning only if that failed). An operator's own
-// setting is kept. Call first thing in main().
+// libtorch's OpenMP threads spin when idle. Beside OpenBLAS's pthreads
+// build (Debian's default), whose threads busy-wait too, the spinning took
+// the cores OpenBLAS needed (a Whisper-base decoder step 2.6x slower on 2
+// threads than on 1; docs/performance.md#threads): with that build loaded,
+// this makes OpenMP's idle threads sleep. libgomp reads OMP_WAIT_POLICY
+// once, as the process starts: when it is unset, this sets it to PASSIVE and
+// starts the process again with `argv` (returning only if that failed). An
+// operator's own setting is kept, and so is libgomp's default with any
+// other BLAS. Call first thing in main().
 void SleepingOpenMpThreads(char** argv);
 
 }  // namespace botmodels

@@ -1,11 +1,12 @@
 // model.toml's precision: which device takes which, int8 quantized at load
-// (int8_linear.h) on a generic model and on the stand-ins' decoder, and
-// half precision on CUDA (skipped without a GPU: scripts/gpu-check.sh runs it).
+// (int8_linear.h, int8_rows.h) on a generic model and on the stand-ins'
+// decoder, and half precision on CUDA (skipped without a GPU: scripts/gpu-check.sh runs it).
 #include "models/registry/precision.h"
 
 #include <gtest/gtest.h>
 
 #include "models/pipelines/script_decoder.h"
+#include "models/torchscript/int8_rows.h"
 #include "models/torchscript/script_model.h"
 #include "models/torchscript/torch_device.h"
 #include "models/torchscript/torchscript_backend.h"
@@ -57,7 +58,7 @@ TEST(Precision, AnImpossiblePairFailsTheLoad) {
   EXPECT_NE(s.message().find("fp16"), std::string::npos) << s.message();
 }
 
-TEST(Precision, Int8QuantizesEveryLinearLayerAndServesCloseToFp32) {
+TEST(Precision, Int8QuantizesEveryLinearLayerAndServesFewAndManyRowsCloseToFp32) {
   TempDir dir;
   torch::manual_seed(3);
   SaveScript(dir / "model.pt", R"(
@@ -78,17 +79,73 @@ def forward(self, x):
   const std::string graph = quantized->get_method("forward").graph()->toString();
   EXPECT_EQ(graph.find("aten::linear"), std::string::npos) << graph;
   size_t layers = 0;
-  for (size_t at = graph.find("quantized::linear_dynamic"); at != std::string::npos;
-       at = graph.find("quantized::linear_dynamic", at + 1)) {
+  for (size_t at = graph.find("botmodels::linear_int8"); at != std::string::npos;
+       at = graph.find("botmodels::linear_int8", at + 1)) {
     ++layers;
   }
   EXPECT_EQ(layers, 2u);
   c10::InferenceMode guard;
-  const torch::Tensor x = torch::randn({4, 7, 128});
-  const torch::Tensor want = plain->forward({x}).toTensor();
-  const torch::Tensor got = quantized->forward({x}).toTensor();
-  ASSERT_EQ(got.sizes(), want.sizes());
-  EXPECT_GE(Cosine(got, want), kMinCosine);
+  // One row and three (a decoder step: int8_rows.h), then 28 (libtorch's
+  // int8 GEMM).
+  const torch::Tensor many = torch::randn({4, 7, 128});
+  for (const torch::Tensor& x : {many[0][0], many[0].slice(0, 0, 3).unsqueeze(1), many}) {
+    const torch::Tensor want = plain->forward({x}).toTensor();
+    const torch::Tensor got = quantized->forward({x}).toTensor();
+    ASSERT_EQ(got.sizes(), want.sizes());
+    EXPECT_GE(Cosine(got, want), kMinCosine) << x.sizes();
+  }
+}
+
+TEST(Int8Rows, ARowIsScaledToPlusOrMinus127AndAZeroRowStaysZero) {
+  const std::vector<float> x{0.5f, -2.0f, 1.1f, 0.0f, 0.0f, 0.0f};
+  std::vector<int8_t> q(6);
+  std::vector<float> scales(2);
+  QuantizeRows(x.data(), 2, 3, q.data(), scales.data());
+  EXPECT_FLOAT_EQ(scales[0], 2.0f / 127);
+  EXPECT_EQ(q[1], -127);
+  EXPECT_EQ(q[0], 32);  // 31.75
+  EXPECT_EQ(q[2], 70);  // 69.85
+  EXPECT_FLOAT_EQ(scales[1], 1.0f);
+  EXPECT_EQ(std::vector<int8_t>(q.begin() + 3, q.end()), std::vector<int8_t>(3, 0));
+}
+
+TEST(Int8Rows, ProductsAreTheIntegerSumsScaledForAnySizeAndOnlyTheAskedOutputs) {
+  // 150 inputs: whole steps of every kernel (16 wide, 64 wide) and a tail;
+  // 11 outputs: two blocks of four and a short one; outputs [2, 10) asked.
+  constexpr int kRows = 3, kIn = 150, kOut = 11, kBegin = 2, kEnd = 10;
+  std::vector<int8_t> q(kRows * kIn), w(kOut * kIn);
+  for (size_t i = 0; i < q.size(); ++i)
+    q[i] = static_cast<int8_t>(static_cast<int>((i * 37) % 255) - 127);
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = static_cast<int8_t>(static_cast<int>((i * 91) % 255) - 127);
+  std::vector<int32_t> sums(kOut);
+  SumWeightRows(w.data(), kOut, kIn, sums.data());
+  const std::vector<float> q_scales{0.5f, 0.01f, 2.0f};
+  std::vector<float> w_scales(kOut), bias(kOut);
+  for (int n = 0; n < kOut; ++n) {
+    w_scales[n] = 0.001f * (n + 1);
+    bias[n] = 0.25f * n - 1;
+  }
+  for (Int8Kernel kernel : {Int8Kernel::kPortable, Int8Kernel::kAvx2, Int8Kernel::kVnni}) {
+    if (!CpuHas(kernel)) continue;
+    SCOPED_TRACE("kernel " + std::to_string(static_cast<int>(kernel)));
+    std::vector<float> y(kRows * kOut, -999.0f);
+    MultiplyInt8Rows(q.data(), q_scales.data(), kRows, w.data(), sums.data(), w_scales.data(),
+                     bias.data(), kIn, kOut, kBegin, kEnd, y.data(), kernel);
+    for (int r = 0; r < kRows; ++r) {
+      for (int n = 0; n < kOut; ++n) {
+        const float got = y[r * kOut + n];
+        if (n < kBegin || n >= kEnd) {
+          EXPECT_EQ(got, -999.0f) << "output " << n << " was not asked";
+          continue;
+        }
+        int64_t sum = 0;
+        for (int k = 0; k < kIn; ++k) sum += q[r * kIn + k] * w[n * kIn + k];
+        const double want = static_cast<double>(sum) * q_scales[r] * w_scales[n] + bias[n];
+        EXPECT_NEAR(got, want, 1e-5 * (1 + std::fabs(want))) << "row " << r << ", output " << n;
+      }
+    }
+  }
 }
 
 TEST(Precision, Int8StandInDecoderKeepsItsCacheAndItsLogits) {
