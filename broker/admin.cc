@@ -48,10 +48,7 @@ Status Admin::OnModel(const protocol::Request& request) {
                           std::string(protocol::OpName(request.op)) +
                           " the remote workers where they run");
   }
-  std::vector<std::string> workers;
-  for (const WorkerSlot& slot : supervisor_.slots()) {
-    if (slot.spec.model == model->name && !slot.removing) workers.push_back(slot.spec.id);
-  }
+  const std::vector<std::string> workers = WorkersOf(model->name);
   switch (request.op) {
     case protocol::Op::kUnload:
       spdlog::info("model {}: unloading {} workers", model->name, workers.size());
@@ -61,11 +58,7 @@ Status Admin::OnModel(const protocol::Request& request) {
     case protocol::Op::kLoad:
       spdlog::info("model {}: loading", model->name);
       router_.SetLoaded(model->name, true);
-      for (const std::string& id : workers) {
-        after_drain_.erase(id);
-        router_.Resume(id);
-        if (supervisor_.Find(id)->stopped) supervisor_.Restart(id);
-      }
+      Wake(model->name);
       return {};
     case protocol::Op::kScale: {
       spdlog::info("model {}: scaling to {} replicas per device", model->name, request.replicas);
@@ -86,6 +79,26 @@ Status Admin::OnModel(const protocol::Request& request) {
     }
     default:
       return InvalidRequest("not an admin operation: " + std::string(protocol::OpName(request.op)));
+  }
+}
+
+std::vector<std::string> Admin::WorkersOf(const std::string& model) const {
+  std::vector<std::string> workers;
+  for (const WorkerSlot& slot : supervisor_.slots()) {
+    if (slot.spec.model == model && !slot.removing) workers.push_back(slot.spec.id);
+  }
+  return workers;
+}
+
+void Admin::Sleep(const std::string& model) {
+  for (const std::string& id : WorkersOf(model)) DrainThen(id, AfterDrain::kStop);
+}
+
+void Admin::Wake(const std::string& model) {
+  for (const std::string& id : WorkersOf(model)) {
+    after_drain_.erase(id);
+    router_.Resume(id);
+    if (supervisor_.Find(id)->stopped) supervisor_.Restart(id);
   }
 }
 

@@ -38,6 +38,11 @@ class Admin {
   // unless it changed.
   void Reload(std::vector<ModelConfig> fresh);
 
+  // Idle unloading (residency.h): Sleep() stops `model`'s workers, each
+  // drained first, while its requests still queue; Wake() starts them again.
+  void Sleep(const std::string& model);
+  void Wake(const std::string& model);
+
   // Acts on drained workers; call after the router or the supervisor changed.
   // A worker that died while draining counts as drained.
   void Tick(const std::vector<WorkerExit>& exits);
@@ -47,6 +52,7 @@ class Admin {
 
   Status OnWorker(const protocol::Request& request);
   Status OnModel(const protocol::Request& request);
+  std::vector<std::string> WorkersOf(const std::string& model) const;  // not being removed
   // Drains `worker_id`, then does `action` (at once when it is not registered).
   void DrainThen(const std::string& worker_id, AfterDrain action);
   void Finish(const std::string& worker_id);

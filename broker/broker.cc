@@ -62,6 +62,7 @@ Broker::Broker(BrokerConfig config, std::vector<ModelConfig> models, BrokerCrede
       services_(clock_, *launcher_, ServiceLaunchOptions(config_)),
       metrics_(models_),
       router_(clock_, *this, Policies(models_), &metrics_, static_cast<uint32_t>(UsableCores())),
+      residency_(clock_, router_, models_),
       refusals_(clock_),
       sockets_(config_, credentials_, clock_),
       frontend_(sockets_.frontend(), config_.limits, ClientAuthenticator(config_, credentials_),
@@ -87,7 +88,8 @@ int Broker::Run() {
       spdlog::critical("{}", port.status().message());
       return 1;
     }
-    readiness_.emplace(clock_, started_, *http_, metrics_, router_, supervisor_, models_);
+    readiness_.emplace(clock_, started_, *http_, metrics_, router_, supervisor_, residency_,
+                       models_);
     spdlog::info("http on {}:{}: /healthz /readyz /metrics",
                  config_.http_listen.substr(0, config_.http_listen.rfind(':')), *port);
   }
@@ -164,6 +166,8 @@ void Broker::Housekeeping() {
     router_.OnWorkerGone(exit.id, exit.load_failed ? Departure::kLoadFailed : Departure::kDied);
   }
   admin_->Tick(exits);
+  residency_.Tick(*admin_);
+
   liveness_.Check();
   channel_.SendHeartbeats(config_.heartbeat);
   if (readiness_) readiness_->Publish(draining_);
@@ -177,7 +181,7 @@ void Broker::Handle(const std::string& client, const protocol::Request& request,
       reply.broker = Info();
       break;
     case protocol::Op::kModels:
-      reply = ModelsReport(models_, router_);
+      reply = ModelsReport(models_, router_, residency_.evicted());
       break;
     case protocol::Op::kStatus:
       reply = StatusReport(supervisor_, router_);
@@ -199,6 +203,7 @@ void Broker::Handle(const std::string& client, const protocol::Request& request,
                                      {ErrorCode::kUnavailable, "the broker is shutting down"});
         break;
       }
+      if (router_.Serves(request.model)) residency_.OnRequest(request.model, *admin_);
       PendingRequest pending;
       pending.client = client;
       pending.id = request.id;

@@ -17,6 +17,7 @@
 #include "broker/process_launcher.h"
 #include "broker/readiness.h"
 #include "broker/refusal_log.h"
+#include "broker/residency.h"
 #include "broker/router.h"
 #include "broker/supervisor.h"
 #include "broker/worker_channel.h"
@@ -90,6 +91,7 @@ class Broker final : private Outbox, private RequestHandler {
   Supervisor services_;  // processes beside the workers: the gateway
   Metrics metrics_;
   Router router_;
+  Residency residency_;  // idle models' workers stopped, started again on demand
   RefusalLog refusals_;
   BrokerSockets sockets_;
   ClientFrontend frontend_;

@@ -1,5 +1,7 @@
 #include "broker/metrics.h"
 
+#include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "broker/reports.h"
@@ -62,6 +64,7 @@ void Metrics::OnAnswered(const PendingRequest& request, std::string_view code,
   if (answers == m.answers.end()) answers = m.answers.emplace(std::string(code), 0).first;
   ++answers->second;
   m.total.Observe(Seconds(now - request.accepted));
+  m.recent[m.answered++ % kRecent] = static_cast<float>(Seconds(now - request.accepted));
   if (request.dispatched != Clock::TimePoint{}) {
     m.queue.Observe(Seconds(request.dispatched - request.accepted));
     if (code == "ok") m.compute.Observe(Seconds(now - request.dispatched));
@@ -69,8 +72,28 @@ void Metrics::OnAnswered(const PendingRequest& request, std::string_view code,
   if (request.batch_rows > 0) m.batch.Observe(request.batch_rows);
 }
 
+Metrics::Latency Metrics::Recent(std::string_view model) const {
+  auto it = by_model_.find(model);
+  if (it == by_model_.end() || it->second.answered == 0) return {};
+  const ModelMetrics& m = it->second;
+  std::vector<float> seconds(m.recent.begin(), m.recent.begin() + std::min(m.answered, kRecent));
+  const auto rank = [&](double q) {  // nearest rank: the smallest with q of them at or below
+    const size_t k = static_cast<size_t>(std::ceil(q * seconds.size()));
+    auto at = seconds.begin() + (std::max<size_t>(k, 1) - 1);
+    std::nth_element(seconds.begin(), at, seconds.end());
+    return static_cast<double>(*at);
+  };
+  return {rank(0.5), rank(0.99), seconds.size()};
+}
+
+std::map<std::string, uint64_t, std::less<>> Metrics::Answers(std::string_view model) const {
+  auto it = by_model_.find(model);
+  return it == by_model_.end() ? std::map<std::string, uint64_t, std::less<>>{}
+                               : it->second.answers;
+}
+
 std::string Metrics::Render(const Router& router, const Supervisor& supervisor,
-                            Clock::duration uptime) const {
+                            Clock::duration uptime, const std::set<std::string>& evicted) const {
   std::ostringstream out;
   Header(out, "botmodels_build_info", "gauge", "The broker's version.");
   out << "botmodels_build_info{version=\"" << BOTMODELS_VERSION << "\"} 1\n";
@@ -122,6 +145,12 @@ std::string Metrics::Render(const Router& router, const Supervisor& supervisor,
   std::map<std::string, size_t> in_flight;
   for (const std::string& model : served_) in_flight[model] = 0;
   for (const auto& [id, w] : router.workers().all()) in_flight[w.model] += w.in_flight.size();
+  Header(out, "botmodels_model_evicted", "gauge",
+         "1 while a model's workers are stopped for idleness (idle_unload_s), else 0.");
+  for (const std::string& model : served_) {
+    out << "botmodels_model_evicted{model=\"" << Escaped(model) << "\"} "
+        << (evicted.contains(model) ? 1 : 0) << '\n';
+  }
   Header(out, "botmodels_requests_in_flight", "gauge", "Requests running on workers, by model.");
   for (const auto& [model, n] : in_flight) {
     out << "botmodels_requests_in_flight{model=\"" << Escaped(model) << "\"} " << n << '\n';

@@ -31,9 +31,23 @@ class Metrics final : public RequestObserver {
   void OnAnswered(const PendingRequest& request, std::string_view code,
                   Clock::TimePoint now) override;
 
-  // The text exposition format (version 0.0.4) of every metric.
-  std::string Render(const Router& router, const Supervisor& supervisor,
-                     Clock::duration uptime) const;
+  // The text exposition format (version 0.0.4) of every metric; `evicted`:
+  // the models residency.h has evicted.
+  std::string Render(const Router& router, const Supervisor& supervisor, Clock::duration uptime,
+                     const std::set<std::string>& evicted = {}) const;
+
+  // The median and 99th percentile (nearest rank) of the last answers' total
+  // durations for `model` (up to kRecent of them), in seconds; zeros and
+  // count 0 before its first answer.
+  struct Latency {
+    double p50 = 0, p99 = 0;
+    size_t count = 0;
+  };
+  Latency Recent(std::string_view model) const;
+
+  // Answers to `model` by result code, since the broker started (empty for a
+  // model not served).
+  std::map<std::string, uint64_t, std::less<>> Answers(std::string_view model) const;
 
  private:
   // Upper bounds of the latency buckets, in seconds (+Inf is implied).
@@ -50,10 +64,16 @@ class Metrics final : public RequestObserver {
     void Observe(double value);
   };
 
+  // Answers the status page's percentiles are over: enough for a p99, few
+  // enough to follow a change within seconds under load.
+  static constexpr size_t kRecent = 1000;
+
   struct ModelMetrics {
-    std::map<std::string, uint64_t, std::less<>> answers;  // by result code
-    Histogram queue, compute, total;                       // seconds
-    Histogram batch{kRows};                                // rows
+    std::map<std::string, uint64_t, std::less<>> answers;     // by result code
+    Histogram queue, compute, total;                          // seconds
+    Histogram batch{kRows};                                   // rows
+    std::vector<float> recent = std::vector<float>(kRecent);  // seconds, a ring
+    size_t answered = 0;                                      // ever: the ring's next slot
   };
 
   std::set<std::string> served_;

@@ -2,11 +2,15 @@
 
 #include <httplib.h>
 
+#include "broker/status_page.h"
+
 namespace botmodels {
 namespace {
 
 constexpr char kText[] = "text/plain; charset=utf-8";
 constexpr char kPrometheus[] = "text/plain; version=0.0.4; charset=utf-8";
+constexpr char kHtml[] = "text/html; charset=utf-8";
+constexpr char kJson[] = "application/json";
 
 }  // namespace
 
@@ -41,6 +45,20 @@ ProbeServer::ProbeServer(std::chrono::milliseconds stale_after)
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     std::lock_guard lock(mutex_);
     res.set_content(snapshot_.metrics, kPrometheus);
+  });
+  server_->Get("/status", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-cache");
+    // The page runs its own script and loads nothing from anywhere else.
+    res.set_header("Content-Security-Policy",
+                   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                   "connect-src 'self'");
+    const std::string_view page = StatusPageHtml();
+    res.set_content(page.data(), page.size(), kHtml);
+  });
+  server_->Get("/status.json", [this](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard lock(mutex_);
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(snapshot_.status, kJson);
   });
 }
 

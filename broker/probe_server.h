@@ -18,11 +18,13 @@ namespace botmodels {
 // What the HTTP endpoints serve, published by the broker's event loop.
 struct HealthSnapshot {
   std::string metrics;                      // Prometheus text
+  std::string status;                       // status_page.h's JSON
   std::map<std::string, bool> model_ready;  // by model: can it serve now?
   bool ready = false;                       // every preload model has a ready worker
 };
 
-// Serves GET /healthz, /readyz and /metrics (docs/operations.md) with
+// Serves GET /healthz, /readyz, /metrics, /status and /status.json
+// (docs/operations.md) with
 // cpp-httplib on threads of its own. The broker's single-threaded loop never
 // blocks on it: it publishes a snapshot now and then, and /healthz fails when
 // the loop has not published within `stale_after` (the loop is stuck).

@@ -4,6 +4,7 @@
 
 #include "broker/metrics.h"
 #include "broker/probe_server.h"
+#include "broker/residency.h"
 #include "broker/router.h"
 #include "broker/supervisor.h"
 #include "common/clock.h"
@@ -11,7 +12,7 @@
 
 namespace botmodels {
 
-// What /readyz and /metrics say (docs/operations.md, "Health checks"): the
+// What /readyz, /metrics and /status.json say (docs/operations.md, "Health checks"): the
 // broker's loop publishes a snapshot to the HTTP server now and then.
 // A model is ready when it can serve now: a preload model needs a loaded
 // worker, a lazy one any worker that has not failed to load; a model an
@@ -24,7 +25,7 @@ class Readiness {
   // References must outlive this object; `models` may change between calls.
   // `started`: when the broker started, for the uptime in /metrics.
   Readiness(const Clock& clock, Clock::TimePoint started, ProbeServer& http, const Metrics& metrics,
-            const Router& router, const Supervisor& supervisor,
+            const Router& router, const Supervisor& supervisor, const Residency& residency,
             const std::vector<ModelConfig>& models);
 
   // The snapshot now.
@@ -39,6 +40,7 @@ class Readiness {
   const Metrics& metrics_;
   const Router& router_;
   const Supervisor& supervisor_;
+  const Residency& residency_;
   const std::vector<ModelConfig>& models_;
   const Clock::TimePoint started_;
   Clock::TimePoint last_published_;

@@ -30,7 +30,8 @@ WorkerStatus StatusOf(const WorkerSlot& slot) {
 
 }  // namespace
 
-protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Router& router) {
+protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Router& router,
+                             const std::set<std::string>& evicted) {
   protocol::Reply reply;
   for (const auto& m : models) {
     protocol::ModelInfo info;
@@ -49,6 +50,8 @@ protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Route
     info.outputs = m.outputs;
     if (!router.Loaded(m.name)) {
       info.state = ModelStatus::kUnloaded;
+    } else if (evicted.contains(m.name)) {
+      info.state = ModelStatus::kEvicted;
     } else if (info.ready_workers > 0) {
       info.state = ModelStatus::kReady;
     } else if (loading) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <set>
+#include <string>
 #include <vector>
 
 #include "broker/router.h"
@@ -9,8 +11,10 @@
 
 namespace botmodels {
 
-// The `models` reply: each served model's state, workers, queue and declaration.
-protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Router& router);
+// The `models` reply: each served model's state, workers, queue and
+// declaration; a model in `evicted` (residency.h) is `evicted`.
+protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Router& router,
+                             const std::set<std::string>& evicted = {});
 
 // The `status` reply's workers: every supervised worker (also those starting
 // or in backoff), then registered workers the broker did not start (remote).

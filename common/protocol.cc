@@ -64,13 +64,14 @@ constexpr std::array<std::pair<ModelState, std::string_view>, 4> kModelStates{{
     {ModelState::kFailed, "load_failed"},
 }};
 
-constexpr std::array<std::pair<ModelStatus, std::string_view>, 6> kModelStatuses{{
+constexpr std::array<std::pair<ModelStatus, std::string_view>, 7> kModelStatuses{{
     {ModelStatus::kReady, "ready"},
     {ModelStatus::kIdle, "idle"},
     {ModelStatus::kLoading, "loading"},
     {ModelStatus::kLoadFailed, "load_failed"},
     {ModelStatus::kUnavailable, "unavailable"},
     {ModelStatus::kUnloaded, "unloaded"},
+    {ModelStatus::kEvicted, "evicted"},
 }};
 
 constexpr std::array<std::pair<WorkerStatus, std::string_view>, 7> kWorkerStatuses{{

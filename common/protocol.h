@@ -245,6 +245,7 @@ enum class ModelStatus {
   kLoadFailed,   // its last load failed (last_error says why)
   kUnavailable,  // no worker is registered for it
   kUnloaded,     // an operator unloaded it: requests are refused until `load`
+  kEvicted,      // idle past its idle_unload_s: workers stopped; the next request starts them
 };
 std::string_view ModelStatusName(ModelStatus status);
 std::optional<ModelStatus> ParseModelStatus(std::string_view name);

@@ -21,7 +21,8 @@ packages=(build-essential cmake pkg-config libzmq3-dev cppzmq-dev libmsgpack-cxx
   libutf8proc-dev                                                       # pipelines: BERT's WordPiece (NFD, Unicode categories)
   libpng-dev                                                            # diffusion: PNGs with text chunks
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev           # video diffusion: H.264 MP4 (libx264)
-  libstb-dev fonts-dejavu-core)                                         # tests: text rendered into images
+  libstb-dev fonts-dejavu-core                                          # tests: text rendered into images
+  chromium)                                                             # tests: the status page in a browser
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -26,7 +26,8 @@ HttpResponse OipError(const Status& status) {
 // Whether a model in `state` takes requests now: loaded, or loading on
 // its first one.
 bool Serves(protocol::ModelStatus state) {
-  return state == protocol::ModelStatus::kReady || state == protocol::ModelStatus::kIdle;
+  return state == protocol::ModelStatus::kReady || state == protocol::ModelStatus::kIdle ||
+         state == protocol::ModelStatus::kEvicted;  // its next request starts it
 }
 
 // The model `name` in the broker's models reply, or unknown_model.

@@ -20,6 +20,7 @@ constexpr int64_t kMaxThreads = 1024;
 constexpr int64_t kMaxRank = 16;
 constexpr int kMaxCudaIndex = 127;                     // libtorch's device index is an int8_t
 constexpr int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;  // one day
+constexpr double kMaxIdleUnloadS = 7 * 24 * 3600;      // a week: longer is never
 constexpr int64_t kMaxBatch = 65536;                   // rows per forward
 constexpr int64_t kMaxQueueDelayUs = 10'000'000;       // 10 s: longer is a timeout, not a delay
 
@@ -154,11 +155,26 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   auto table = ParseTomlFile(path);
   if (!table.ok()) return table.status();
   TomlReader r(path, *table);
-  if (Status s =
-          r.RejectUnknown({"name", "backend", "file", "devices", "replicas", "queue_size",
-                           "timeout_ms", "preload", "memory_limit_mb", "gpu_memory_fraction",
-                           "cpu_affinity", "max_inflight", "max_batch_size", "max_queue_delay_us",
-                           "threads", "precision", "inputs", "outputs", "options"});
+  if (Status s = r.RejectUnknown({"name",
+                                  "backend",
+                                  "file",
+                                  "devices",
+                                  "replicas",
+                                  "queue_size",
+                                  "timeout_ms",
+                                  "preload",
+                                  "idle_unload_s",
+                                  "memory_limit_mb",
+                                  "gpu_memory_fraction",
+                                  "cpu_affinity",
+                                  "max_inflight",
+                                  "max_batch_size",
+                                  "max_queue_delay_us",
+                                  "threads",
+                                  "precision",
+                                  "inputs",
+                                  "outputs",
+                                  "options"});
       !s.ok()) {
     return s;
   }
@@ -167,13 +183,16 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   if (!c.dir.empty() && c.dir.back() == '/') c.dir.pop_back();
   c.name = fs::path(c.dir).filename().string();
   std::string declared_name = c.name, backend = "torchscript", precision = "fp32";
+  double idle_unload_s = 0;
   int64_t replicas = c.replicas, queue = c.queue_size, timeout = c.timeout.count(), memory = 0,
           inflight = c.max_inflight, threads = c.threads, batch = 0, delay_us = 0;
   for (Status s :
        {r.String("name", &declared_name), r.String("backend", &backend), r.String("file", &c.file),
         r.StringList("devices", &c.devices), r.Int("replicas", &replicas, 1, kMaxReplicas),
         r.Int("queue_size", &queue, 1, kMaxQueue), r.Int("timeout_ms", &timeout, 0, kMaxTimeoutMs),
-        r.Bool("preload", &c.preload), r.Int("memory_limit_mb", &memory, 0, INT32_MAX),
+        r.Bool("preload", &c.preload),
+        r.Number("idle_unload_s", &idle_unload_s, 0, kMaxIdleUnloadS),
+        r.Int("memory_limit_mb", &memory, 0, INT32_MAX),
         r.Number("gpu_memory_fraction", &c.gpu_memory_fraction, 0, 1),
         r.IntList("cpu_affinity", &c.cpu_affinity),
         r.Int("max_inflight", &inflight, 1, kMaxInflight),
@@ -182,6 +201,7 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
         r.Int("threads", &threads, 0, kMaxThreads), r.String("precision", &precision)}) {
     if (!s.ok()) return s;
   }
+  c.idle_unload = std::chrono::milliseconds(static_cast<int64_t>(idle_unload_s * 1000));
   if (declared_name != c.name) {
     return r.Error("name", "'" + declared_name + "' differs from the folder name '" + c.name + "'");
   }

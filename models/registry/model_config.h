@@ -31,7 +31,10 @@ struct ModelConfig {
   uint32_t replicas = 1;                     // workers per device
   uint32_t queue_size = kDefaultQueueSize;   // waiting in the broker; more → overloaded
   std::chrono::milliseconds timeout = kDefaultTimeout;  // longest a request may take; 0 = none
-  bool preload = false;          // load at worker start instead of on the first request
+  bool preload = false;  // load at worker start instead of on the first request
+  // Stop the model's workers after this long without a request, and start
+  // them again on the next one (broker/residency.h); 0 = never.
+  std::chrono::milliseconds idle_unload{0};
   uint64_t memory_limit_mb = 0;  // tensor memory a worker may hold; 0 = unlimited
   // On CUDA: the share of its device's memory a worker may hold (libtorch's
   // caching allocator refuses more: out_of_memory); 0 = no cap.

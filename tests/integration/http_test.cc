@@ -1,11 +1,14 @@
-// The broker's HTTP endpoints: /healthz, /readyz and /metrics, against real
-// workers and real requests.
+// The broker's HTTP endpoints: /healthz, /readyz, /metrics and the status
+// page, against real workers and real requests.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <boost/process.hpp>
+#include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -154,6 +157,164 @@ TEST(Http, WorkerMemoryIsReportedInStatusAndMetrics) {
   EXPECT_NEAR(m[rss_metric], static_cast<double>(rss), 0.25 * rss);
   for (const auto& [series, value] : m) {
     EXPECT_EQ(series.find("kind=\"gpu_"), std::string::npos) << "a CPU worker: " << series;
+  }
+}
+
+// Polls /status.json until `done` holds for it (up to 5 s).
+nlohmann::json StatusWhen(httplib::Client& http,
+                          const std::function<bool(const nlohmann::json&)>& done) {
+  nlohmann::json status;
+  for (int i = 0; i < 100; ++i) {  // the snapshot is refreshed every 250 ms
+    auto reply = http.Get("/status.json");
+    if (reply && reply->status == 200 && !reply->body.empty()) {
+      status = nlohmann::json::parse(reply->body);
+      if (done(status)) break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  return status;
+}
+
+TEST(StatusPage, TheJsonListsModelsWorkersAnswersAndRecentLatency) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble());  // preload
+  WriteScriptModel(broker.repository(), testing::CpuMlp());     // lazy
+  ASSERT_NO_FATAL_FAILURE(broker.Start(2));
+  auto client = broker.NewClient();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(client->Call(InferDouble("x")).ok());
+  ASSERT_TRUE(client->Call(InferDouble("wrong")).ok());
+  httplib::Client http("127.0.0.1", broker.http_port());
+  const nlohmann::json status = StatusWhen(http, [](const nlohmann::json& s) {
+    return s["models"][0]["answers"].value("invalid_request", 0) == 1;
+  });
+  ASSERT_FALSE(status.is_null()) << broker.log();
+  EXPECT_TRUE(status["broker"]["ready"]);
+  EXPECT_FALSE(status["broker"]["draining"]);
+  EXPECT_EQ(status["broker"]["version"], BOTMODELS_VERSION);
+  ASSERT_EQ(status["models"].size(), 2u);
+  const nlohmann::json& doubles = status["models"][0];
+  EXPECT_EQ(doubles["name"], "double");
+  EXPECT_EQ(doubles["state"], "ready");
+  EXPECT_EQ(doubles["ready_workers"], 1);
+  EXPECT_EQ(doubles["answers"]["ok"], 5);
+  EXPECT_EQ(doubles["answers"]["invalid_request"], 1);
+  EXPECT_EQ(doubles["recent"], 6);
+  EXPECT_GT(doubles["p50_ms"].get<double>(), 0);
+  EXPECT_GE(doubles["p99_ms"].get<double>(), doubles["p50_ms"].get<double>());
+  EXPECT_EQ(status["models"][1]["name"], "mlp");
+  EXPECT_EQ(status["models"][1]["recent"], 0);
+  std::map<std::string, nlohmann::json> workers;
+  for (const nlohmann::json& w : status["workers"]) workers[w["id"]] = w;
+  ASSERT_TRUE(workers.contains("double-0")) << status.dump(2);
+  EXPECT_EQ(workers["double-0"]["state"], "ready");
+  EXPECT_EQ(workers["double-0"]["model"], "double");
+  EXPECT_EQ(workers["double-0"]["pid"], broker.Worker("double-0").pid);
+  EXPECT_EQ(workers["double-0"]["served"], 6);
+  EXPECT_TRUE(workers.contains("mlp-0")) << status.dump(2);
+}
+
+TEST(StatusPage, IsOnePageThatLoadsNothingFromElsewhere) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  httplib::Client http("127.0.0.1", broker.http_port());
+  auto page = http.Get("/status");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'none'"),
+            std::string::npos);
+  for (const char* external :
+       {"src=", "href=", "@import", "url(", "http://", "https://", "//cdn"}) {
+    EXPECT_EQ(page->body.find(external), std::string::npos) << external;
+  }
+  EXPECT_NE(page->body.find("fetch(\"status.json\""), std::string::npos);
+}
+
+// The page as a browser shows it: Debian's chromium, headless, runs its
+// script against the live broker.
+TEST(StatusPage, ABrowserShowsModelsWorkersAndTheirStates) {
+  const auto chromium = boost::process::search_path("chromium");
+  if (chromium.empty()) GTEST_SKIP() << "needs Debian's chromium (scripts/setup.sh installs it)";
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  WriteScriptModel(broker.repository(), testing::CpuMlp());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(2));
+  auto client = broker.NewClient();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(client->Call(InferDouble("x")).ok());
+  httplib::Client http("127.0.0.1", broker.http_port());
+  StatusWhen(http, [](const nlohmann::json& s) { return s["models"][0]["recent"] == 3; });
+
+  testing::TempDir profile;
+  boost::process::ipstream out;
+  boost::process::child browser(
+      chromium, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + profile.path(),
+      "--virtual-time-budget=3000", "--dump-dom",
+      "http://127.0.0.1:" + std::to_string(broker.http_port()) + "/status",
+      boost::process::std_out > out, boost::process::std_err > boost::process::null);
+  const std::string dom((std::istreambuf_iterator<char>(out)), {});
+  browser.wait();
+  ASSERT_EQ(browser.exit_code(), 0);
+  EXPECT_NE(dom.find("<div id=\"error\"></div>"), std::string::npos) << "fetch failed: " << dom;
+  EXPECT_NE(dom.find("version " BOTMODELS_VERSION), std::string::npos) << dom;
+  // A model's row: its name, then its state; a worker's: its id and model.
+  EXPECT_TRUE(std::regex_search(dom, std::regex("<td>double</td><td><span class=\"state good\">"
+                                                "ready</span></td><td class=\"n\">1 / 1</td>")))
+      << dom;
+  EXPECT_TRUE(std::regex_search(dom, std::regex("<td>mlp-0</td><td>mlp</td><td>cpu</td>"))) << dom;
+  EXPECT_TRUE(std::regex_search(dom, std::regex("<td>double-0</td><td>double</td><td>cpu</td>"
+                                                "<td><span class=\"state good\">ready</span>")))
+      << dom;
+}
+
+// deploy/grafana/botmodels.json queries only what /metrics exposes: every
+// name its expressions use is a metric the broker declares (a histogram's
+// _bucket, _sum and _count included), whether or not it has samples yet.
+TEST(Dashboard, EveryMetricItsQueriesNameIsOneTheBrokerExposes) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  httplib::Client http("127.0.0.1", broker.http_port());
+  std::set<std::string> exposed;
+  for (int i = 0; i < 100 && exposed.empty(); ++i) {
+    const std::string text = http.Get("/metrics")->body;
+    const std::regex type("# TYPE (\\w+) (\\w+)");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), type);
+         it != std::sregex_iterator(); ++it) {
+      const std::string name = (*it)[1];
+      exposed.insert(name);
+      if ((*it)[2] == "histogram") {
+        for (const char* part : {"_bucket", "_sum", "_count"}) exposed.insert(name + part);
+      }
+    }
+    if (exposed.empty()) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(exposed.contains("botmodels_requests_total"));
+
+  std::ifstream file(BOTMODELS_SOURCE_DIR "/deploy/grafana/botmodels.json");
+  ASSERT_TRUE(file) << "deploy/grafana/botmodels.json";
+  const nlohmann::json dashboard = nlohmann::json::parse(file);
+  std::vector<std::string> expressions;
+  for (const nlohmann::json& panel : dashboard.at("panels")) {
+    for (const nlohmann::json& target : panel.at("targets"))
+      expressions.push_back(target.at("expr"));
+  }
+  for (const nlohmann::json& variable : dashboard.at("templating").at("list")) {
+    if (variable.contains("definition")) expressions.push_back(variable.at("definition"));
+  }
+  ASSERT_GE(expressions.size(), 10u);
+  std::set<std::string> used;
+  const std::regex metric("botmodels_\\w+");
+  for (const std::string& expr : expressions) {
+    for (auto it = std::sregex_iterator(expr.begin(), expr.end(), metric);
+         it != std::sregex_iterator(); ++it) {
+      used.insert(it->str());
+      EXPECT_TRUE(exposed.contains(it->str())) << it->str() << " in: " << expr;
+    }
+  }
+  for (const char* name : {"botmodels_request_duration_seconds_bucket", "botmodels_workers",
+                           "botmodels_queue_depth", "botmodels_worker_memory_bytes"}) {
+    EXPECT_TRUE(used.contains(name)) << "the dashboard shows " << name;
   }
 }
 

@@ -247,6 +247,67 @@ TEST(ModelAdmin, ReloadStartsAddedModelsRestartsChangedOnesAndLeavesTheRestAlone
   EXPECT_OK(client->Infer("twice", {{"x", testing::Floats({1}, {2})}}));
 }
 
+protocol::ModelStatus StateOf(testing::BrokerHarness& broker, const std::string& model) {
+  auto models = broker.NewClient()->Models();
+  EXPECT_OK(models);
+  for (const auto& m : models.ok() ? *models : std::vector<protocol::ModelInfo>{}) {
+    if (m.name == model) return m.state;
+  }
+  return protocol::ModelStatus::kUnavailable;
+}
+
+TEST(IdleModels, AnIdleModelsWorkersStopAndItsNextRequestStartsThemAndIsServed) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble("idle_unload_s = 1\n"));
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  auto client = broker.NewClient();
+  protocol::Request request;
+  request.op = protocol::Op::kInfer;
+  request.model = "double";
+  request.inputs["x"] = testing::Floats({2}, {1, 2});
+  auto first = client->Call(request);
+  ASSERT_OK(first);
+  ASSERT_OK(first->status);
+  const int64_t pid = broker.Worker("double-0").pid;
+
+  ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) {
+    return r.workers.at(0).state == protocol::WorkerStatus::kStopped && r.workers.at(0).pid == 0;
+  })) << broker.log();
+  EXPECT_EQ(StateOf(broker, "double"), protocol::ModelStatus::kEvicted);
+  EXPECT_NE(broker.log().find("model double: no request for"), std::string::npos);
+  const uint32_t restarts = broker.Worker("double-0").restarts;
+
+  auto woken = client->Call(request);  // queues, starts the worker, waits for the load
+  ASSERT_OK(woken);
+  ASSERT_OK(woken->status);
+  EXPECT_EQ(woken->outputs.at("y"), testing::Floats({2}, {2, 4}));
+  const protocol::WorkerInfo worker = broker.Worker("double-0");
+  EXPECT_NE(worker.pid, 0);
+  EXPECT_NE(worker.pid, pid) << "a new process";
+  EXPECT_EQ(worker.restarts, restarts + 1) << "started once more";
+}
+
+TEST(IdleModels, AModelWithARequestRunningIsNotEvicted) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::Slow("idle_unload_s = 0.3\n"));
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  auto client = broker.NewClient();
+  const int64_t iters = testing::CalibrateSlow(*client, 1500ms);
+  const int64_t pid = broker.Worker("slow-0").pid;
+  const std::string running = client->Send(testing::SlowRequest(iters));
+  std::this_thread::sleep_for(1000ms);  // idle_unload_s past the request's start, still running
+  EXPECT_EQ(StateOf(broker, "slow"), protocol::ModelStatus::kReady);
+  auto reply = client->Receive(30s);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->id, running);
+  EXPECT_OK(reply->status);
+  EXPECT_EQ(broker.Worker("slow-0").pid, pid) << "not stopped while it ran";
+  // Then idle: evicted.
+  ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) {
+    return r.workers.at(0).state == protocol::WorkerStatus::kStopped;
+  })) << broker.log();
+}
+
 TEST(Logs, JsonFormatWritesOneObjectPerLineFromBrokerAndWorkers) {
   BrokerHarness::Options options;
   options.broker_config = "log_format = \"json\"\n";

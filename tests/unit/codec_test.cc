@@ -63,7 +63,7 @@ TEST(Codec, EveryStateNameRoundTrips) {
   for (auto s : Every(protocol::ModelState::kFailed)) {
     EXPECT_EQ(protocol::ParseModelState(protocol::ModelStateName(s)), s);
   }
-  for (auto s : Every(protocol::ModelStatus::kUnloaded)) {
+  for (auto s : Every(protocol::ModelStatus::kEvicted)) {
     EXPECT_EQ(protocol::ParseModelStatus(protocol::ModelStatusName(s)), s);
   }
   for (auto s : Every(protocol::WorkerStatus::kStopped)) {

@@ -77,5 +77,35 @@ TEST(Metrics, CountsAnswersAndTimesThemInCumulativeBuckets) {
   }
 }
 
+TEST(Metrics, RecentPercentilesFollowTheLastThousandAnswersOfEachModel) {
+  ModelConfig model;
+  model.name = "m";
+  Metrics metrics({model});
+  EXPECT_EQ(metrics.Recent("m").count, 0u);
+  EXPECT_EQ(metrics.Recent("not-served").count, 0u);
+  const Clock::TimePoint start{};
+  const auto answer = [&](Clock::duration took, std::string_view code) {
+    PendingRequest r;
+    r.model = "m";
+    r.accepted = start;
+    metrics.OnAnswered(r, code, start + took);
+  };
+  for (int ms = 100; ms >= 1; --ms)
+    answer(std::chrono::milliseconds(ms), ms % 10 ? "ok" : "timeout");
+  Metrics::Latency latency = metrics.Recent("m");
+  EXPECT_EQ(latency.count, 100u);
+  EXPECT_NEAR(latency.p50, 0.050, 1e-6);  // nearest rank: the 50th of 100
+  EXPECT_NEAR(latency.p99, 0.099, 1e-6);
+  EXPECT_EQ(metrics.Answers("m").at("ok"), 90u);
+  EXPECT_EQ(metrics.Answers("m").at("timeout"), 10u);
+
+  for (int i = 0; i < 1000; ++i) answer(5ms, "ok");  // the first 100 fall out of the window
+  latency = metrics.Recent("m");
+  EXPECT_EQ(latency.count, 1000u);
+  EXPECT_NEAR(latency.p50, 0.005, 1e-6);
+  EXPECT_NEAR(latency.p99, 0.005, 1e-6);
+  EXPECT_EQ(metrics.Answers("m").at("ok"), 1090u) << "counts are since the start";
+}
+
 }  // namespace
 }  // namespace botmodels
