@@ -158,7 +158,7 @@ std::string Metrics::Render(const Router& router, const Supervisor& supervisor,
 
   Header(out, "botmodels_workers", "gauge", "Workers, by model and state (as status lists them).");
   std::map<std::pair<std::string, std::string>, size_t> states;
-  for (const protocol::WorkerInfo& w : StatusReport(supervisor, router).workers) {
+    for (const protocol::WorkerInfo& w : StatusReport(supervisor, router, evicted).workers) {
     ++states[{w.model, std::string(protocol::WorkerStatusName(w.state))}];
   }
   for (const auto& [key, n] : states) {

@@ -22,9 +22,9 @@ WorkerStatus StatusOf(protocol::ModelState state) {
 
 // A supervised worker that is not registered: starting (first start
 // pending, or its process not registered yet), stopped, or in backoff.
-WorkerStatus StatusOf(const WorkerSlot& slot) {
+WorkerStatus StatusOf(const WorkerSlot& slot, bool evicted) {
   if (slot.pid != 0) return WorkerStatus::kStarting;
-  if (slot.stopped) return WorkerStatus::kStopped;
+  if (slot.stopped) return evicted ? WorkerStatus::kEvicted : WorkerStatus::kStopped;
   return slot.last_exit.empty() ? WorkerStatus::kStarting : WorkerStatus::kBackoff;
 }
 
@@ -68,7 +68,8 @@ protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Route
   return reply;
 }
 
-protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router) {
+protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router,
+                             const std::set<std::string>& evicted) {
   protocol::Reply reply;
   auto describe = [&](const WorkerRecord& w, protocol::WorkerInfo& info) {
     info.state = StatusOf(w.state);
@@ -87,7 +88,7 @@ protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router)
     info.pid = slot.pid;
     info.restarts = slot.restarts;
     info.last_exit = slot.last_exit;
-    info.state = StatusOf(slot);
+    info.state = StatusOf(slot, evicted.contains(slot.spec.model));
     const auto& all = router.workers().all();
     if (auto it = all.find(slot.spec.id); it != all.end() && slot.pid != 0)
       describe(it->second, info);

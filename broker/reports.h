@@ -18,6 +18,8 @@ protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Route
 
 // The `status` reply's workers: every supervised worker (also those starting
 // or in backoff), then registered workers the broker did not start (remote).
-protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router);
+// The stopped workers of a model in `evicted` are `evicted`.
+protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router,
+                             const std::set<std::string>& evicted = {});
 
 }  // namespace botmodels

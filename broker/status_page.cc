@@ -4,6 +4,7 @@
 
 #include "broker/reports.h"
 #include "broker/status_page_html.h"  // generated from status_page.html
+#include "common/worker_json.h"
 
 namespace botmodels {
 
@@ -19,7 +20,7 @@ std::string StatusJson(const std::vector<ModelConfig>& models, const Router& rou
                    {"uptime_s", std::chrono::duration<double>(uptime).count()},
                    {"ready", ready},
                    {"draining", draining}};
-  const protocol::Reply workers = StatusReport(supervisor, router);
+  const protocol::Reply workers = StatusReport(supervisor, router, evicted);
   Json model_list = Json::array();
   for (const protocol::ModelInfo& m : ModelsReport(models, router, evicted).models) {
     uint32_t in_flight = 0;
@@ -44,19 +45,7 @@ std::string StatusJson(const std::vector<ModelConfig>& models, const Router& rou
   }
   out["models"] = std::move(model_list);
   Json worker_list = Json::array();
-  for (const protocol::WorkerInfo& w : workers.workers) {
-    worker_list.push_back({{"id", w.id},
-                           {"model", w.model},
-                           {"device", w.device},
-                           {"state", protocol::WorkerStatusName(w.state)},
-                           {"pid", w.pid},
-                           {"in_flight", w.in_flight},
-                           {"served", w.served},
-                           {"restarts", w.restarts},
-                           {"last_exit", w.last_exit},
-                           {"rss_bytes", w.rss_bytes},
-                           {"gpu_bytes", w.gpu_bytes}});
-  }
+  for (const protocol::WorkerInfo& w : workers.workers) worker_list.push_back(WorkerJson(w));
   out["workers"] = std::move(worker_list);
   return out.dump(-1, ' ', false, Json::error_handler_t::replace);
 }

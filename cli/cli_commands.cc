@@ -15,6 +15,7 @@
 #include "client/json_tensors.h"
 #include "common/clock.h"
 #include "common/value.h"
+#include "common/worker_json.h"
 
 namespace botmodels {
 namespace {
@@ -97,17 +98,7 @@ int RunStatus(Client& client, const CliSettings& settings) {
   if (settings.json) {
     json workers = json::array();
     for (const auto& w : reply->workers) {
-      workers.push_back({{"id", w.id},
-                         {"pid", w.pid},
-                         {"model", w.model},
-                         {"device", w.device},
-                         {"state", protocol::WorkerStatusName(w.state)},
-                         {"in_flight", w.in_flight},
-                         {"served", w.served},
-                         {"restarts", w.restarts},
-                         {"last_exit", w.last_exit},
-                         {"rss_bytes", w.rss_bytes},
-                         {"gpu_bytes", w.gpu_bytes}});
+      workers.push_back(json(WorkerJson(w)));
     }
     json out = {{"workers", workers}};
     if (reply->broker) {

@@ -74,7 +74,7 @@ constexpr std::array<std::pair<ModelStatus, std::string_view>, 7> kModelStatuses
     {ModelStatus::kEvicted, "evicted"},
 }};
 
-constexpr std::array<std::pair<WorkerStatus, std::string_view>, 7> kWorkerStatuses{{
+constexpr std::array<std::pair<WorkerStatus, std::string_view>, 8> kWorkerStatuses{{
     {WorkerStatus::kStarting, "starting"},
     {WorkerStatus::kIdle, "idle"},
     {WorkerStatus::kLoading, "loading"},
@@ -82,6 +82,7 @@ constexpr std::array<std::pair<WorkerStatus, std::string_view>, 7> kWorkerStatus
     {WorkerStatus::kLoadFailed, "load_failed"},
     {WorkerStatus::kBackoff, "backoff"},
     {WorkerStatus::kStopped, "stopped"},
+    {WorkerStatus::kEvicted, "evicted"},
 }};
 
 }  // namespace

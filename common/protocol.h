@@ -259,6 +259,7 @@ enum class WorkerStatus {
   kLoadFailed,  // its model failed to load; it is restarted to try again
   kBackoff,     // its process ended; it starts again after a delay
   kStopped,     // stopped by an operator (drain, unload) until restart or load
+  kEvicted,     // stopped while its model is evicted (idle_unload_s): the next request starts it
 };
 std::string_view WorkerStatusName(WorkerStatus status);
 std::optional<WorkerStatus> ParseWorkerStatus(std::string_view name);

@@ -363,7 +363,8 @@ void Gateway::Health(Respond respond) {
                     if (!routed.count(w.model)) continue;
                     if (w.device.rfind("cuda", 0) == 0) device = "cuda";
                     if (w.state == protocol::WorkerStatus::kReady ||
-                        w.state == protocol::WorkerStatus::kIdle) {
+                        w.state == protocol::WorkerStatus::kIdle ||
+                        w.state == protocol::WorkerStatus::kEvicted) {  // a request starts it
                       models[w.model] = "ready";
                     }
                   }

@@ -75,7 +75,8 @@ at::Tensor LinearInt8(const at::Tensor& x, const at::Tensor& weight, const at::T
   const int64_t out = weight.size(0);
   const int64_t in = weight.size(1);
   const int64_t rows = x.dim() > 0 && x.size(-1) == in ? x.numel() / std::max<int64_t>(in, 1) : -1;
-  if (rows < 0 || rows > kFewRows || x.scalar_type() != at::kFloat || !x.device().is_cpu()) {
+  if (rows < 0 || rows > kFewRows || in >= kMaxInt8Inputs || x.scalar_type() != at::kFloat ||
+      !x.device().is_cpu()) {
     return packed->apply_dynamic(x, /*reduce_range=*/false);
   }
   const at::Tensor input = x.contiguous();

@@ -32,8 +32,10 @@ Int8Kernel FastestInt8Kernel();  // of those this CPU has
 
 // y[r * out + n] for every row r < rows and output n in [begin, end):
 // w is [out][in] int8 with SumWeightRows' sums, w_scales [out], bias [out]
-// or null. rows <= kMaxInt8Rows; `kernel` one the CPU has.
+// or null. rows <= kMaxInt8Rows, in < kMaxInt8Inputs (int32 sums cannot
+// overflow); `kernel` one the CPU has.
 constexpr int kMaxInt8Rows = 16;
+constexpr int kMaxInt8Inputs = 1 << 16;
 void MultiplyInt8Rows(const int8_t* q, const float* q_scales, int rows, const int8_t* w,
                       const int32_t* w_sums, const float* w_scales, const float* bias, int in,
                       int out, int begin, int end, float* y,

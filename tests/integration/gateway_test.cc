@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/process.hpp>
 #include <cstring>
 #include <filesystem>
@@ -895,6 +896,24 @@ TEST_F(Gateway, HealthFollowsTheBrokerAndTheBrokerRestartsAKilledGateway) {
   auto r = Upload("/api/vision/qrcode", QrPng("again"), "image.png", "image/png");
   ASSERT_TRUE(r);
   EXPECT_EQ(json::parse(r->body)["data"], "again");
+}
+
+// A model evicted for idleness is healthy: its next request starts it.
+TEST_F(Gateway, AnEvictedModelStaysHealthyAndItsNextRequestIsServed) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode", "ocr", "tts", "stt"}, "", "idle_unload_s = 1\n"));
+  ASSERT_TRUE(broker_->WaitStatus([](const protocol::Reply& r) {
+    return std::all_of(r.workers.begin(), r.workers.end(), [](const protocol::WorkerInfo& w) {
+      return w.state == protocol::WorkerStatus::kEvicted;
+    });
+  })) << broker_->log();
+  auto health = Http().Get("/api/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200) << health->body;
+  EXPECT_EQ(json::parse(health->body)["models"]["barcode"], "ready");
+  auto r = Upload("/api/vision/qrcode", QrPng("woken"), "image.png", "image/png");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body)["data"], "woken");
 }
 
 TEST_F(Gateway, CorsAndOpenApiDescribeEveryRoute) {

@@ -1,6 +1,7 @@
 // Admin operations with real processes: graceful and forced restart, drain;
 // load, unload and scale of a model.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <filesystem>
 #include <map>
@@ -271,10 +272,14 @@ TEST(IdleModels, AnIdleModelsWorkersStopAndItsNextRequestStartsThemAndIsServed) 
   const int64_t pid = broker.Worker("double-0").pid;
 
   ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) {
-    return r.workers.at(0).state == protocol::WorkerStatus::kStopped && r.workers.at(0).pid == 0;
+    return r.workers.at(0).state == protocol::WorkerStatus::kEvicted && r.workers.at(0).pid == 0;
   })) << broker.log();
   EXPECT_EQ(StateOf(broker, "double"), protocol::ModelStatus::kEvicted);
   EXPECT_NE(broker.log().find("model double: no request for"), std::string::npos);
+  httplib::Client http("127.0.0.1", broker.http_port());
+  auto ready = http.Get("/readyz?model=double");  // a request brings it back
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200) << ready->body;
   const uint32_t restarts = broker.Worker("double-0").restarts;
 
   auto woken = client->Call(request);  // queues, starts the worker, waits for the load
@@ -304,7 +309,7 @@ TEST(IdleModels, AModelWithARequestRunningIsNotEvicted) {
   EXPECT_EQ(broker.Worker("slow-0").pid, pid) << "not stopped while it ran";
   // Then idle: evicted.
   ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) {
-    return r.workers.at(0).state == protocol::WorkerStatus::kStopped;
+    return r.workers.at(0).state == protocol::WorkerStatus::kEvicted;
   })) << broker.log();
 }
 

@@ -66,7 +66,7 @@ TEST(Codec, EveryStateNameRoundTrips) {
   for (auto s : Every(protocol::ModelStatus::kEvicted)) {
     EXPECT_EQ(protocol::ParseModelStatus(protocol::ModelStatusName(s)), s);
   }
-  for (auto s : Every(protocol::WorkerStatus::kStopped)) {
+  for (auto s : Every(protocol::WorkerStatus::kEvicted)) {
     EXPECT_EQ(protocol::ParseWorkerStatus(protocol::WorkerStatusName(s)), s);
   }
   EXPECT_EQ(protocol::ModelStateName(protocol::ModelState::kIdle), "idle");

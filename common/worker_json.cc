@@ -1,0 +1,19 @@
+#include "common/worker_json.h"
+
+namespace botmodels {
+
+nlohmann::ordered_json WorkerJson(const protocol::WorkerInfo& w) {
+  return {{"id", w.id},
+          {"model", w.model},
+          {"device", w.device},
+          {"state", protocol::WorkerStatusName(w.state)},
+          {"pid", w.pid},
+          {"in_flight", w.in_flight},
+          {"served", w.served},
+          {"restarts", w.restarts},
+          {"last_exit", w.last_exit},
+          {"rss_bytes", w.rss_bytes},
+          {"gpu_bytes", w.gpu_bytes}};
+}
+
+}  // namespace botmodels
