@@ -15,6 +15,13 @@ void Residency::OnRequest(const std::string& model, Admin& admin) {
   admin.Wake(model);
 }
 
+bool Residency::Serving(const std::string& model) const {
+  for (const auto& [id, w] : router_.workers().all()) {
+    if (w.model == model && !w.draining) return true;
+  }
+  return false;
+}
+
 bool Residency::Busy(const std::string& model) const {
   if (router_.Queued(model) > 0) return true;
   for (const auto& [id, w] : router_.workers().all()) {
@@ -26,7 +33,14 @@ bool Residency::Busy(const std::string& model) const {
 void Residency::Tick(Admin& admin) {
   const auto now = clock_.Now();
   for (const ModelConfig& m : models_) {
-    if (m.idle_unload.count() == 0 || evicted_.contains(m.name)) continue;
+    if (evicted_.contains(m.name)) {
+      if (Serving(m.name)) {  // started again by an operator's `load`: idle from now
+        evicted_.erase(m.name);
+        last_request_[m.name] = now;
+      }
+      continue;
+    }
+    if (m.idle_unload.count() == 0) continue;
     auto [last, first_seen] = last_request_.try_emplace(m.name, now);
     if (Busy(m.name)) last->second = now;  // idle counts from the last request's end
     if (first_seen || now - last->second < m.idle_unload || !router_.Loaded(m.name)) continue;

@@ -35,7 +35,8 @@ class Residency {
   const std::set<std::string>& evicted() const { return evicted_; }
 
  private:
-  bool Busy(const std::string& model) const;  // anything queued or running
+  bool Busy(const std::string& model) const;     // anything queued or running
+  bool Serving(const std::string& model) const;  // a worker registered and not draining
 
   const Clock& clock_;
   const Router& router_;

@@ -313,6 +313,21 @@ TEST(IdleModels, AModelWithARequestRunningIsNotEvicted) {
   })) << broker.log();
 }
 
+TEST(IdleModels, AnOperatorsLoadStartsAnEvictedModelAgain) {
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble("idle_unload_s = 5\n"));
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) {
+    return r.workers.at(0).state == protocol::WorkerStatus::kEvicted;
+  })) << broker.log();
+  ASSERT_OK(ModelAdmin(broker, protocol::Op::kLoad, "double").status);
+  ASSERT_TRUE(broker.WaitStatus([](const protocol::Reply& r) {
+    return r.workers.at(0).state == protocol::WorkerStatus::kIdle;  // up, loads on a request
+  })) << broker.log();
+  EXPECT_EQ(StateOf(broker, "double"), protocol::ModelStatus::kIdle)
+      << "no longer evicted: idle_unload_s counts again from the load";
+}
+
 TEST(Logs, JsonFormatWritesOneObjectPerLineFromBrokerAndWorkers) {
   BrokerHarness::Options options;
   options.broker_config = "log_format = \"json\"\n";
