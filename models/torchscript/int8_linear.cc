@@ -30,11 +30,6 @@ bool PickEngine() {
   return false;
 }
 
-// Up to this many rows (a decoder step's beams) botmodels::linear_int8 runs
-// int8_rows.h, bound by memory; past it libtorch's int8 GEMM, bound by
-// arithmetic, where a GEMM's blocking wins.
-constexpr int64_t kFewRows = kMaxInt8Rows;
-
 // Weights per thread's share, at least (64 Ki weights: ~10 us of work).
 constexpr int64_t kWeightsPerTask = 64 * 1024;
 
@@ -75,7 +70,10 @@ at::Tensor LinearInt8(const at::Tensor& x, const at::Tensor& weight, const at::T
   const int64_t out = weight.size(0);
   const int64_t in = weight.size(1);
   const int64_t rows = x.dim() > 0 && x.size(-1) == in ? x.numel() / std::max<int64_t>(in, 1) : -1;
-  if (rows < 0 || rows > kFewRows || in >= kMaxInt8Inputs || x.scalar_type() != at::kFloat ||
+  // Up to kMaxInt8Rows (a decoder step's beams): int8_rows.h, bound by
+  // memory; past it libtorch's int8 GEMM, bound by arithmetic, where a
+  // GEMM's blocking wins.
+  if (rows < 0 || rows > kMaxInt8Rows || in >= kMaxInt8Inputs || x.scalar_type() != at::kFloat ||
       !x.device().is_cpu()) {
     return packed->apply_dynamic(x, /*reduce_range=*/false);
   }
