@@ -184,7 +184,7 @@ void Broker::Handle(const std::string& client, const protocol::Request& request,
       reply = ModelsReport(models_, router_, residency_.evicted());
       break;
     case protocol::Op::kStatus:
-            reply = StatusReport(supervisor_, router_, residency_.evicted());
+      reply = StatusReport(supervisor_, router_, residency_.evicted());
       reply.broker = Info();
       break;
     case protocol::Op::kRestart:

@@ -63,8 +63,9 @@ void Metrics::OnAnswered(const PendingRequest& request, std::string_view code,
   auto answers = m.answers.find(code);
   if (answers == m.answers.end()) answers = m.answers.emplace(std::string(code), 0).first;
   ++answers->second;
-  m.total.Observe(Seconds(now - request.accepted));
-  m.recent[m.answered++ % kRecent] = static_cast<float>(Seconds(now - request.accepted));
+  const double total = Seconds(now - request.accepted);
+  m.total.Observe(total);
+  m.recent[m.answered++ % kRecent] = static_cast<float>(total);
   if (request.dispatched != Clock::TimePoint{}) {
     m.queue.Observe(Seconds(request.dispatched - request.accepted));
     if (code == "ok") m.compute.Observe(Seconds(now - request.dispatched));
@@ -145,20 +146,20 @@ std::string Metrics::Render(const Router& router, const Supervisor& supervisor,
   std::map<std::string, size_t> in_flight;
   for (const std::string& model : served_) in_flight[model] = 0;
   for (const auto& [id, w] : router.workers().all()) in_flight[w.model] += w.in_flight.size();
+  Header(out, "botmodels_requests_in_flight", "gauge", "Requests running on workers, by model.");
+  for (const auto& [model, n] : in_flight) {
+    out << "botmodels_requests_in_flight{model=\"" << Escaped(model) << "\"} " << n << '\n';
+  }
+
   Header(out, "botmodels_model_evicted", "gauge",
          "1 while a model's workers are stopped for idleness (idle_unload_s), else 0.");
   for (const std::string& model : served_) {
     out << "botmodels_model_evicted{model=\"" << Escaped(model) << "\"} "
         << (evicted.contains(model) ? 1 : 0) << '\n';
   }
-  Header(out, "botmodels_requests_in_flight", "gauge", "Requests running on workers, by model.");
-  for (const auto& [model, n] : in_flight) {
-    out << "botmodels_requests_in_flight{model=\"" << Escaped(model) << "\"} " << n << '\n';
-  }
-
   Header(out, "botmodels_workers", "gauge", "Workers, by model and state (as status lists them).");
   std::map<std::pair<std::string, std::string>, size_t> states;
-    for (const protocol::WorkerInfo& w : StatusReport(supervisor, router, evicted).workers) {
+  for (const protocol::WorkerInfo& w : StatusReport(supervisor, router, evicted).workers) {
     ++states[{w.model, std::string(protocol::WorkerStatusName(w.state))}];
   }
   for (const auto& [key, n] : states) {
