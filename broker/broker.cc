@@ -62,7 +62,7 @@ Broker::Broker(BrokerConfig config, std::vector<ModelConfig> models, BrokerCrede
       services_(clock_, *launcher_, ServiceLaunchOptions(config_)),
       metrics_(models_),
       router_(clock_, *this, Policies(models_), &metrics_, static_cast<uint32_t>(UsableCores())),
-      residency_(clock_, router_, models_),
+      residency_(clock_, router_, supervisor_, models_, config_.devices),
       refusals_(clock_),
       sockets_(config_, credentials_, clock_),
       frontend_(sockets_.frontend(), config_.limits, ClientAuthenticator(config_, credentials_),
@@ -103,7 +103,9 @@ int Broker::Run() {
   admin_.emplace(router_, supervisor_, models_, gpus, cores, config_.local_workers);
   if (config_.local_workers) {
     for (auto& spec : PlanWorkers(models_, gpus, cores)) supervisor_.Add(std::move(spec));
+    residency_.Tick(*admin_);  // models past a device's limits start evicted
   } else {
+    if (!config_.devices.empty()) spdlog::warn("[devices] limits apply to local workers only");
     spdlog::info("local_workers = false: waiting for remote workers on {}", config_.backend);
   }
   const std::string frontend = sockets_.frontend_endpoint();
@@ -181,10 +183,10 @@ void Broker::Handle(const std::string& client, const protocol::Request& request,
       reply.broker = Info();
       break;
     case protocol::Op::kModels:
-      reply = ModelsReport(models_, router_, residency_.evicted());
+      reply = ModelsReport(models_, router_, &residency_);
       break;
     case protocol::Op::kStatus:
-      reply = StatusReport(supervisor_, router_, residency_.evicted());
+      reply = StatusReport(supervisor_, router_, &residency_);
       reply.broker = Info();
       break;
     case protocol::Op::kRestart:
@@ -203,7 +205,12 @@ void Broker::Handle(const std::string& client, const protocol::Request& request,
                                      {ErrorCode::kUnavailable, "the broker is shutting down"});
         break;
       }
-      if (router_.Serves(request.model)) residency_.OnRequest(request.model, *admin_);
+      if (router_.Serves(request.model)) {
+        if (Status s = residency_.OnRequest(request.model, *admin_); !s.ok()) {
+          reply = protocol::ErrorReply(request.id, s);
+          break;
+        }
+      }
       PendingRequest pending;
       pending.client = client;
       pending.id = request.id;

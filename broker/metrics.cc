@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "broker/reports.h"
+#include "broker/residency.h"
 
 namespace botmodels {
 namespace {
@@ -31,6 +32,27 @@ std::string Escaped(std::string_view value) {
 void Header(std::ostringstream& out, std::string_view name, std::string_view type,
             std::string_view help) {
   out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+// Each device's residency against its [devices] limits (0: none).
+void RenderDevices(std::ostringstream& out, const Residency* residency) {
+  const std::vector<DeviceUsage> devices =
+      residency ? residency->Devices() : std::vector<DeviceUsage>{};
+  const auto gauge = [&](const char* name, const char* help, auto value) {
+    Header(out, name, "gauge", help);
+    for (const DeviceUsage& d : devices) {
+      out << name << "{device=\"" << Escaped(d.device) << "\"} " << value(d) << '\n';
+    }
+  };
+  gauge("botmodels_device_resident_models", "Models with worker processes on a device.",
+        [](const DeviceUsage& d) { return d.resident_models; });
+  gauge("botmodels_device_max_resident_models", "A device's max_resident_models; 0: no limit.",
+        [](const DeviceUsage& d) { return d.limits.max_resident_models; });
+  gauge("botmodels_device_memory_used_bytes",
+        "The resident models' memory on a device: memory per worker times workers.",
+        [](const DeviceUsage& d) { return d.used_bytes; });
+  gauge("botmodels_device_memory_budget_bytes", "A device's memory_budget_mb; 0: no budget.",
+        [](const DeviceUsage& d) { return d.limits.memory_budget_mb << 20; });
 }
 
 }  // namespace
@@ -94,7 +116,7 @@ std::map<std::string, uint64_t, std::less<>> Metrics::Answers(std::string_view m
 }
 
 std::string Metrics::Render(const Router& router, const Supervisor& supervisor,
-                            Clock::duration uptime, const std::set<std::string>& evicted) const {
+                            Clock::duration uptime, const Residency* residency) const {
   std::ostringstream out;
   Header(out, "botmodels_build_info", "gauge", "The broker's version.");
   out << "botmodels_build_info{version=\"" << BOTMODELS_VERSION << "\"} 1\n";
@@ -152,14 +174,21 @@ std::string Metrics::Render(const Router& router, const Supervisor& supervisor,
   }
 
   Header(out, "botmodels_model_evicted", "gauge",
-         "1 while a model's workers are stopped for idleness (idle_unload_s), else 0.");
+         "1 while a model's workers are stopped (idle_unload_s, [devices] limits), else 0.");
   for (const std::string& model : served_) {
     out << "botmodels_model_evicted{model=\"" << Escaped(model) << "\"} "
-        << (evicted.contains(model) ? 1 : 0) << '\n';
+        << (residency && residency->evicted().contains(model) ? 1 : 0) << '\n';
   }
+  Header(out, "botmodels_model_memory_bytes", "gauge",
+         "One worker's memory on its device (memory_mb, else measured); 0 while unknown.");
+  for (const std::string& model : served_) {
+    out << "botmodels_model_memory_bytes{model=\"" << Escaped(model) << "\"} "
+        << (residency ? residency->Footprint(model) : 0) << '\n';
+  }
+  RenderDevices(out, residency);
   Header(out, "botmodels_workers", "gauge", "Workers, by model and state (as status lists them).");
   std::map<std::pair<std::string, std::string>, size_t> states;
-  for (const protocol::WorkerInfo& w : StatusReport(supervisor, router, evicted).workers) {
+  for (const protocol::WorkerInfo& w : StatusReport(supervisor, router, residency).workers) {
     ++states[{w.model, std::string(protocol::WorkerStatusName(w.state))}];
   }
   for (const auto& [key, n] : states) {

@@ -15,6 +15,8 @@
 
 namespace botmodels {
 
+class Residency;
+
 // The broker's Prometheus metrics (docs/operations.md): counters and latency
 // histograms fed by the router as requests are answered, and gauges read from
 // the router and supervisor when rendered. Label values are bounded: a
@@ -31,10 +33,10 @@ class Metrics final : public RequestObserver {
   void OnAnswered(const PendingRequest& request, std::string_view code,
                   Clock::TimePoint now) override;
 
-  // The text exposition format (version 0.0.4) of every metric; `evicted`:
-  // the models residency.h has evicted.
+  // The text exposition format (version 0.0.4) of every metric; with
+  // `residency`, the evicted models and the devices' residency too.
   std::string Render(const Router& router, const Supervisor& supervisor, Clock::duration uptime,
-                     const std::set<std::string>& evicted = {}) const;
+                     const Residency* residency = nullptr) const;
 
   // The median and 99th percentile (nearest rank) of the last answers' total
   // durations for `model` (up to kRecent of them), in seconds; zeros and

@@ -18,8 +18,7 @@ Readiness::Readiness(const Clock& clock, Clock::TimePoint started, ProbeServer& 
 
 HealthSnapshot Readiness::Snapshot(bool draining) const {
   HealthSnapshot snapshot;
-  snapshot.metrics =
-      metrics_.Render(router_, supervisor_, clock_.Now() - started_, residency_.evicted());
+  snapshot.metrics = metrics_.Render(router_, supervisor_, clock_.Now() - started_, &residency_);
   snapshot.ready = !draining;
   for (const ModelConfig& m : models_) {
     bool ready = false;
@@ -33,7 +32,7 @@ HealthSnapshot Readiness::Snapshot(bool draining) const {
     snapshot.model_ready[m.name] = (ready || evicted) && !draining && router_.Loaded(m.name);
     snapshot.ready = snapshot.ready && (ready || evicted || !router_.Loaded(m.name));
   }
-  snapshot.status = StatusJson(models_, router_, supervisor_, metrics_, residency_.evicted(),
+  snapshot.status = StatusJson(models_, router_, supervisor_, metrics_, &residency_,
                                clock_.Now() - started_, snapshot.ready, draining);
   return snapshot;
 }

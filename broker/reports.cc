@@ -1,5 +1,7 @@
 #include "broker/reports.h"
 
+#include "broker/residency.h"
+
 namespace botmodels {
 namespace {
 
@@ -31,7 +33,7 @@ WorkerStatus StatusOf(const WorkerSlot& slot, bool evicted) {
 }  // namespace
 
 protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Router& router,
-                             const std::set<std::string>& evicted) {
+                             const Residency* residency) {
   protocol::Reply reply;
   for (const auto& m : models) {
     protocol::ModelInfo info;
@@ -48,9 +50,10 @@ protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Route
     info.last_error = router.LoadError(m.name);
     info.inputs = m.inputs;
     info.outputs = m.outputs;
+    info.memory_bytes = residency ? residency->Footprint(m.name) : 0;
     if (!router.Loaded(m.name)) {
       info.state = ModelStatus::kUnloaded;
-    } else if (evicted.contains(m.name)) {
+    } else if (residency && residency->evicted().contains(m.name)) {
       info.state = ModelStatus::kEvicted;
     } else if (info.ready_workers > 0) {
       info.state = ModelStatus::kReady;
@@ -69,7 +72,7 @@ protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Route
 }
 
 protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router,
-                             const std::set<std::string>& evicted) {
+                             const Residency* residency) {
   protocol::Reply reply;
   auto describe = [&](const WorkerRecord& w, protocol::WorkerInfo& info) {
     info.state = StatusOf(w.state);
@@ -88,7 +91,7 @@ protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router,
     info.pid = slot.pid;
     info.restarts = slot.restarts;
     info.last_exit = slot.last_exit;
-    info.state = StatusOf(slot, evicted.contains(slot.spec.model));
+    info.state = StatusOf(slot, residency && residency->evicted().contains(slot.spec.model));
     const auto& all = router.workers().all();
     if (auto it = all.find(slot.spec.id); it != all.end() && slot.pid != 0)
       describe(it->second, info);
@@ -101,6 +104,11 @@ protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router,
     info.model = w.model;
     describe(w, info);
     reply.workers.push_back(std::move(info));
+  }
+  if (!residency) return reply;
+  for (const DeviceUsage& d : residency->Devices()) {
+    reply.devices.push_back({d.device, d.resident_models, d.limits.max_resident_models,
+                             d.used_bytes, d.limits.memory_budget_mb << 20});
   }
   return reply;
 }

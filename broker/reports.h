@@ -1,6 +1,5 @@
 #pragma once
 
-#include <set>
 #include <string>
 #include <vector>
 
@@ -11,15 +10,18 @@
 
 namespace botmodels {
 
+class Residency;
+
 // The `models` reply: each served model's state, workers, queue and
-// declaration; a model in `evicted` (residency.h) is `evicted`.
+// declaration; with `residency`, its memory and `evicted` state.
 protocol::Reply ModelsReport(const std::vector<ModelConfig>& models, const Router& router,
-                             const std::set<std::string>& evicted = {});
+                             const Residency* residency = nullptr);
 
 // The `status` reply's workers: every supervised worker (also those starting
 // or in backoff), then registered workers the broker did not start (remote).
-// The stopped workers of a model in `evicted` are `evicted`.
+// With `residency`: the stopped workers of an evicted model are `evicted`,
+// and the devices' residency follows.
 protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router,
-                             const std::set<std::string>& evicted = {});
+                             const Residency* residency = nullptr);
 
 }  // namespace botmodels

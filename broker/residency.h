@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -7,43 +8,98 @@
 
 #include "broker/admin.h"
 #include "broker/router.h"
+#include "broker/supervisor.h"
+#include "common/broker_config.h"
 #include "common/clock.h"
 #include "models/registry/model_config.h"
 
 namespace botmodels {
 
-// Idle unloading, per model `idle_unload_s` (docs/operations.md, "Idle
-// models"): a model that has had nothing queued or running for that long
-// is evicted: its workers stop (drained first), giving their memory back to
-// the host or the GPU. Its next request queues as usual and wakes it: the
-// workers start again, and the request is served once the model has
-// loaded, within its deadline.
+// One device's residency, for `status` and /metrics.
+struct DeviceUsage {
+  std::string device;  // "cpu", "cuda:N"
+  DeviceLimits limits;
+  uint32_t resident_models = 0;  // models whose workers run (or start, or stop) on it
+  uint64_t used_bytes = 0;       // their footprints (Residency::Footprint) summed
+};
+
+// Which models are resident: have worker processes (docs/operations.md,
+// "Model residency"). A model is evicted, its workers stopped (drained
+// first), when
+// - it had nothing queued or running for its `idle_unload_s`, or
+// - a device it runs on is past its [devices] limits (`max_resident_models`,
+//   `memory_budget_mb`): idle models go first, least recently used first.
+// A model with requests queued or running is never evicted. An evicted
+// model's requests queue as usual and wake it as soon as it fits: idle
+// models are evicted for it, and it waits while busy ones hold the room.
+// One that could never fit, its footprint past a budget, is refused
+// `out_of_memory` naming the budget.
+//
+// Room is counted from the supervisor's processes: an evicted model holds
+// its room until its last process has exited. A model's footprint on a
+// device is its workers there times one worker's memory: `memory_mb` when
+// declared, else the most its workers have reported (resident set on the
+// CPU, CUDA reserved memory on a GPU), 0 before any report.
 //
 // Single-threaded (the broker's event loop); not thread-safe.
 class Residency {
  public:
   // References must outlive this object; `models` may change between calls.
-  Residency(const Clock& clock, const Router& router, const std::vector<ModelConfig>& models);
+  Residency(const Clock& clock, Router& router, const Supervisor& supervisor,
+            const std::vector<ModelConfig>& models, std::map<std::string, DeviceLimits> limits);
 
   // A request for a served `model` arrived (call before routing it): wakes
-  // it through `admin` if evicted.
-  void OnRequest(const std::string& model, Admin& admin);
+  // it through `admin` if evicted and it fits. out_of_memory when it can
+  // never fit; the request is then not to be routed.
+  Status OnRequest(const std::string& model, Admin& admin);
 
-  // Evicts through `admin` the models idle past their idle_unload_s.
+  // Evicts idle models (idle_unload_s, devices past their limits) and wakes
+  // waiting ones that now fit, through `admin`. Call once before the
+  // supervisor's first Tick, so that models past the limits never start.
   void Tick(Admin& admin);
 
   const std::set<std::string>& evicted() const { return evicted_; }
+  // Every device some model runs on or [devices] names, by name.
+  std::vector<DeviceUsage> Devices() const;
+  // One worker's memory in bytes: declared, else measured; 0 when unknown.
+  uint64_t Footprint(const std::string& model) const;
 
  private:
+  using Holding = std::map<std::string, uint64_t>;  // on one device: model → bytes
+
+  void Measure();
+  void UnloadIdle(Admin& admin);
+  // Wakes the waiting models that fit, evicting idle ones to make room.
+  void Admit(Admin& admin);
+  // Evicts idle models from devices past their limits (a footprint measured
+  // larger than declared, an operator's load).
+  void Shed(Admin& admin);
+  void Evict(const std::string& model, Admin& admin);
+
   bool Busy(const std::string& model) const;     // anything queued or running
   bool Serving(const std::string& model) const;  // a worker registered and not draining
+  const ModelConfig* Find(const std::string& model) const;
+  // Slots of `model` per device: planned, whether running or not.
+  std::map<std::string, uint32_t> Placement(const std::string& model) const;
+  // By device: the models with a process running or due to start (resident,
+  // or evicted and still exiting), all but `except`.
+  std::map<std::string, Holding> Held(const std::string& except = "") const;
+  uint64_t Need(const std::string& model, uint32_t workers) const;
+  // The idle resident models of `on`, least recently used first.
+  std::vector<std::string> Victims(const Holding& on) const;
+  // Empty when `model` can fit on every device; else why not, naming the budget.
+  std::string NeverFits(const std::string& model) const;
 
   const Clock& clock_;
-  const Router& router_;
+  Router& router_;
+  const Supervisor& supervisor_;
   const std::vector<ModelConfig>& models_;
+  const std::map<std::string, DeviceLimits> limits_;
   // By model: when it last had a request queued or running (from the start).
   std::map<std::string, Clock::TimePoint> last_request_;
+  std::map<std::string, uint64_t> measured_;  // by model: most bytes one worker reported
   std::set<std::string> evicted_;
+  std::vector<std::string> waiting_;  // evicted with requests queued, oldest first
 };
 
 }  // namespace botmodels

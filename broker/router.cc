@@ -281,6 +281,10 @@ void Router::RetryUnsent() {
   });
 }
 
+void Router::Refuse(const std::string& model, const Status& status) {
+  FlushQueue(models_.at(model), status);
+}
+
 void Router::FlushQueue(ModelQueue& queue, const Status& status) {
   for (uint64_t ticket : queue.tickets) {
     auto it = requests_.find(ticket);

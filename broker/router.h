@@ -135,6 +135,9 @@ class Router {
   // until it is loaded again (the operator's `unload` and `load`).
   void SetLoaded(const std::string& model, bool loaded);
   bool Loaded(const std::string& model) const { return !models_.at(model).unloaded; }
+  // Answers `model`'s queued requests with `status` (residency.h: a model
+  // that cannot fit on its device); those running are not touched.
+  void Refuse(const std::string& model, const Status& status);
   // Draining workers with nothing left in flight.
   std::vector<std::string> Drained() const;
 

@@ -12,7 +12,7 @@ std::string_view StatusPageHtml() { return kStatusPageHtml; }
 
 std::string StatusJson(const std::vector<ModelConfig>& models, const Router& router,
                        const Supervisor& supervisor, const Metrics& metrics,
-                       const std::set<std::string>& evicted, Clock::duration uptime, bool ready,
+                       const Residency* residency, Clock::duration uptime, bool ready,
                        bool draining) {
   using Json = nlohmann::ordered_json;
   Json out;
@@ -20,9 +20,9 @@ std::string StatusJson(const std::vector<ModelConfig>& models, const Router& rou
                    {"uptime_s", std::chrono::duration<double>(uptime).count()},
                    {"ready", ready},
                    {"draining", draining}};
-  const protocol::Reply workers = StatusReport(supervisor, router, evicted);
+  const protocol::Reply workers = StatusReport(supervisor, router, residency);
   Json model_list = Json::array();
-  for (const protocol::ModelInfo& m : ModelsReport(models, router, evicted).models) {
+  for (const protocol::ModelInfo& m : ModelsReport(models, router, residency).models) {
     uint32_t in_flight = 0;
     for (const protocol::WorkerInfo& w : workers.workers) {
       if (w.model == m.name) in_flight += w.in_flight;
@@ -41,12 +41,16 @@ std::string StatusJson(const std::vector<ModelConfig>& models, const Router& rou
                           {"recent", latency.count},
                           {"p50_ms", latency.p50 * 1000},
                           {"p99_ms", latency.p99 * 1000},
+                          {"memory_bytes", m.memory_bytes},
                           {"last_error", m.last_error}});
   }
   out["models"] = std::move(model_list);
   Json worker_list = Json::array();
   for (const protocol::WorkerInfo& w : workers.workers) worker_list.push_back(WorkerJson(w));
   out["workers"] = std::move(worker_list);
+  Json device_list = Json::array();
+  for (const protocol::DeviceInfo& d : workers.devices) device_list.push_back(DeviceJson(d));
+  out["devices"] = std::move(device_list);
   return out.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +12,8 @@
 
 namespace botmodels {
 
+class Residency;
+
 // GET /status on the broker's HTTP port (docs/operations.md, "Status
 // page"): one self-contained HTML page (no external scripts, fonts or
 // styles) that fetches /status.json every 2 s and shows it.
@@ -23,10 +24,11 @@ std::string_view StatusPageHtml();
 // What the page shows, as JSON: the broker (version, uptime, ready,
 // draining); each served model (state, workers, queue, in flight, answers
 // by code, p50/p99 of its last answers); each worker (as `status` lists
-// them: state, device, pid, in flight, served, restarts, last exit, memory).
+// them: state, device, pid, in flight, served, restarts, last exit, memory);
+// each device's residency (resident models, memory used, their limits).
 std::string StatusJson(const std::vector<ModelConfig>& models, const Router& router,
                        const Supervisor& supervisor, const Metrics& metrics,
-                       const std::set<std::string>& evicted, Clock::duration uptime, bool ready,
+                       const Residency* residency, Clock::duration uptime, bool ready,
                        bool draining);
 
 }  // namespace botmodels

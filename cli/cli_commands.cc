@@ -100,7 +100,9 @@ int RunStatus(Client& client, const CliSettings& settings) {
     for (const auto& w : reply->workers) {
       workers.push_back(json(WorkerJson(w)));
     }
-    json out = {{"workers", workers}};
+    json devices = json::array();
+    for (const auto& d : reply->devices) devices.push_back(json(DeviceJson(d)));
+    json out = {{"workers", workers}, {"devices", devices}};
     if (reply->broker) {
       out["broker"] = {{"version", reply->broker->version},
                        {"uptime_ms", reply->broker->uptime_ms}};
@@ -123,6 +125,15 @@ int RunStatus(Client& client, const CliSettings& settings) {
         Mebibytes(w.rss_bytes).c_str(), Mebibytes(w.gpu_bytes).c_str(), w.restarts,
         w.last_exit.empty() ? "-" : w.last_exit.c_str());
   }
+  if (reply->devices.empty()) return 0;
+  std::printf("\n%-8s %-16s %s\n", "DEVICE", "RESIDENT", "MEMORY USED");
+  for (const auto& d : reply->devices) {
+    std::string resident = std::to_string(d.resident_models);
+    if (d.max_resident_models > 0) resident += "/" + std::to_string(d.max_resident_models);
+    std::string memory = Mebibytes(d.memory_used_bytes);
+    if (d.memory_budget_bytes > 0) memory += "/" + Mebibytes(d.memory_budget_bytes);
+    std::printf("%-8s %-16s %s\n", d.name.c_str(), resident.c_str(), memory.c_str());
+  }
   return 0;
 }
 
@@ -141,14 +152,15 @@ int RunModels(Client& client, const CliSettings& settings) {
                      {"queued", m.queued},
                      {"queue_size", m.queue_size},
                      {"last_error", m.last_error},
+                     {"memory_bytes", m.memory_bytes},
                      {"inputs", SpecsJson(m.inputs)},
                      {"outputs", SpecsJson(m.outputs)}});
     }
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  std::printf("%-16s %-12s %-8s %-6s %-10s %s\n", "MODEL", "STATE", "WORKERS", "READY", "QUEUED",
-              "INPUTS -> OUTPUTS");
+  std::printf("%-16s %-12s %-8s %-6s %-10s %-8s %s\n", "MODEL", "STATE", "WORKERS", "READY",
+              "QUEUED", "MEMORY", "INPUTS -> OUTPUTS");
   for (const auto& m : *models) {
     std::string io;
     for (const auto& s : m.inputs) {
@@ -159,9 +171,9 @@ int RunModels(Client& client, const CliSettings& settings) {
       io += " " + SpecText(s);
     }
     const std::string queued = std::to_string(m.queued) + "/" + std::to_string(m.queue_size);
-    std::printf("%-16s %-12s %-8u %-6u %-10s %s\n", m.name.c_str(),
+    std::printf("%-16s %-12s %-8u %-6u %-10s %-8s %s\n", m.name.c_str(),
                 std::string(protocol::ModelStatusName(m.state)).c_str(), m.workers, m.ready_workers,
-                queued.c_str(), io.c_str());
+                queued.c_str(), Mebibytes(m.memory_bytes).c_str(), io.c_str());
     if (!m.last_error.empty()) std::printf("  last error: %s\n", m.last_error.c_str());
   }
   return 0;

@@ -1,6 +1,7 @@
 #include "common/broker_config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "common/toml_reader.h"
@@ -107,15 +108,54 @@ Status ReadLimits(const TomlReader& root, protocol::Limits* l) {
   return {};
 }
 
+bool IsDeviceName(const std::string& name) {
+  if (name == "cpu" || name == "cuda") return true;
+  constexpr std::string_view kCuda = "cuda:";
+  if (name.rfind(kCuda, 0) != 0 || name.size() == kCuda.size()) return false;
+  return std::all_of(name.begin() + kCuda.size(), name.end(),
+                     [](char c) { return std::isdigit(c); });
+}
+
+Status ReadDevices(const TomlReader& root, std::map<std::string, DeviceLimits>* out) {
+  constexpr int64_t kMaxModels = 10'000;     // far past any host's
+  constexpr int64_t kMaxBudgetMb = 1 << 30;  // MiB: a pebibyte
+  auto devices = root.Table("devices");
+  if (!devices.ok()) return devices.status();
+  for (const std::string& name : devices->Keys()) {
+    if (!IsDeviceName(name)) {
+      return devices->Error(name, "expected a device: \"cpu\", \"cuda\" or \"cuda:N\"");
+    }
+    auto device = devices->Table(name);
+    if (!device.ok()) return device.status();
+    int64_t models = 0, budget = 0;
+    for (Status s : {device->RejectUnknown({"max_resident_models", "memory_budget_mb"}),
+                     device->Int("max_resident_models", &models, 0, kMaxModels),
+                     device->Int("memory_budget_mb", &budget, 0, kMaxBudgetMb)}) {
+      if (!s.ok()) return s;
+    }
+    (*out)[name] = {static_cast<uint32_t>(models), static_cast<uint64_t>(budget)};
+  }
+  return {};
+}
+
 }  // namespace
+
+DeviceLimits LimitsOf(const std::map<std::string, DeviceLimits>& devices,
+                      const std::string& device) {
+  if (auto it = devices.find(device); it != devices.end()) return it->second;
+  if (device.rfind("cuda", 0) == 0) {
+    if (auto it = devices.find("cuda"); it != devices.end()) return it->second;
+  }
+  return {};
+}
 
 Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
   auto table = ParseTomlFile(path);
   if (!table.ok()) return table.status();
   const fs::path base = fs::absolute(path).parent_path();
   TomlReader root(path, *table);
-  if (Status s = root.RejectUnknown(
-          {"broker", "http", "auth", "curve", "limits", "models", "supervisor", "gateway"});
+  if (Status s = root.RejectUnknown({"broker", "http", "auth", "curve", "limits", "models",
+                                     "supervisor", "devices", "gateway"});
       !s.ok()) {
     return s;
   }
@@ -191,6 +231,7 @@ Result<BrokerConfig> LoadBrokerConfig(const std::string& path) {
   if (c.backoff_max < c.backoff_min) {
     return sup->Error("restart_backoff_max_ms", "must not be below restart_backoff_min_ms");
   }
+  if (Status s = ReadDevices(root, &c.devices); !s.ok()) return s;
   auto gateway = ReadGatewayConfig(root, base.string());
   if (!gateway.ok()) return gateway.status();
   c.gateway = std::move(*gateway);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,17 @@ struct CurveConfig {
   bool backend = false;         // encrypt worker traffic
   std::string client_keys;      // public keys allowed on the frontend, one per line
   std::string worker_keys;      // public keys of remote workers allowed on the backend
+};
+
+// [devices.<name>]: what one device may hold at once (docs/operations.md,
+// "Model residency"). <name> is "cpu", "cuda:N", or "cuda" for every GPU
+// without a table of its own.
+struct DeviceLimits {
+  uint32_t max_resident_models = 0;  // models with workers on it; 0 = no limit
+  uint64_t memory_budget_mb = 0;     // what their workers may hold, in MiB; 0 = no budget
+
+  bool limited() const { return max_resident_models > 0 || memory_budget_mb > 0; }
+  bool operator==(const DeviceLimits&) const = default;
 };
 
 // The broker's configuration file (docs/configuration.md). Relative paths are
@@ -87,9 +99,15 @@ struct BrokerConfig {
   std::chrono::milliseconds hung_after = kDefaultHungAfter;
   // false: start no workers; only remote ones (systemd, Kubernetes) serve.
   bool local_workers = true;
+  // [devices.<name>]: by device name, as written.
+  std::map<std::string, DeviceLimits> devices;
   // [gateway]: the HTTP gateway, started and restarted by the broker when present.
   std::optional<GatewayConfig> gateway;
 };
+
+// `device`'s limits: its own table, else "cuda"'s for a GPU, else none.
+DeviceLimits LimitsOf(const std::map<std::string, DeviceLimits>& devices,
+                      const std::string& device);
 
 // Reads and validates a broker config. Errors name the file, line and field.
 Result<BrokerConfig> LoadBrokerConfig(const std::string& path);

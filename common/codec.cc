@@ -195,6 +195,7 @@ Status ReadModelInfo(const MapReader& m, protocol::ModelInfo* info) {
   BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kQueued, &info->queued));
   BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kQueueSize, &info->queue_size));
   BOTMODELS_RETURN_IF_ERROR(m.String(field::kLastError, &info->last_error, false));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kMemoryBytes, &info->memory_bytes, false));
   auto inputs = ReadList<protocol::TensorSpec>(m, field::kInputs, ReadSpec);
   if (!inputs.ok()) return inputs.status();
   auto outputs = ReadList<protocol::TensorSpec>(m, field::kOutputs, ReadSpec);
@@ -216,6 +217,14 @@ Status ReadWorkerInfo(const MapReader& m, protocol::WorkerInfo* info) {
   BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kRssBytes, &info->rss_bytes, false));
   BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kGpuBytes, &info->gpu_bytes, false));
   return m.String(field::kLastExit, &info->last_exit, false);
+}
+
+Status ReadDeviceInfo(const MapReader& m, protocol::DeviceInfo* info) {
+  BOTMODELS_RETURN_IF_ERROR(m.String(field::kName, &info->name));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kResidentModels, &info->resident_models));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kMaxResidentModels, &info->max_resident_models));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kMemoryUsedBytes, &info->memory_used_bytes));
+  return m.Unsigned(field::kMemoryBudgetBytes, &info->memory_budget_bytes);
 }
 
 void PackLimits(Packer& pk, const protocol::Limits& l) {
@@ -377,8 +386,8 @@ std::string EncodeReply(const protocol::Reply& r) {
               Field(field::kState, protocol::ModelStatusName(m.state)),
               Field(field::kWorkers, m.workers), Field(field::kReadyWorkers, m.ready_workers),
               Field(field::kQueued, m.queued), Field(field::kQueueSize, m.queue_size),
-              Field(field::kLastError, m.last_error), Field(field::kInputs, inputs),
-              Field(field::kOutputs, outputs));
+              Field(field::kLastError, m.last_error), Field(field::kMemoryBytes, m.memory_bytes),
+              Field(field::kInputs, inputs), Field(field::kOutputs, outputs));
     }
   };
   const auto workers = [&r](Packer& p) {
@@ -392,6 +401,15 @@ std::string EncodeReply(const protocol::Reply& r) {
               Field(field::kRssBytes, w.rss_bytes), Field(field::kGpuBytes, w.gpu_bytes));
     }
   };
+  const auto devices = [&r](Packer& p) {
+    p.pack_array(static_cast<uint32_t>(r.devices.size()));
+    for (const auto& d : r.devices) {
+      PackMap(p, Field(field::kName, d.name), Field(field::kResidentModels, d.resident_models),
+              Field(field::kMaxResidentModels, d.max_resident_models),
+              Field(field::kMemoryUsedBytes, d.memory_used_bytes),
+              Field(field::kMemoryBudgetBytes, d.memory_budget_bytes));
+    }
+  };
   const auto broker = [&r](Packer& p) {
     const auto limits = [&r](Packer& q) { PackLimits(q, r.broker->limits); };
     PackMap(p, Field(field::kBrokerVersion, r.broker->version),
@@ -403,6 +421,7 @@ std::string EncodeReply(const protocol::Reply& r) {
           FieldIf(ok && !r.outputs.empty(), field::kOutputs, outputs),
           FieldIf(ok && !r.models.empty(), field::kModels, models),
           FieldIf(ok && !r.workers.empty(), field::kWorkers, workers),
+          FieldIf(ok && !r.devices.empty(), field::kDevices, devices),
           FieldIf(ok && r.broker.has_value(), field::kBroker, broker));
   return std::move(buf.bytes);
 }
@@ -461,6 +480,9 @@ Result<protocol::Reply> DecodeReply(std::string_view bytes, const protocol::Limi
   auto workers = ReadList<protocol::WorkerInfo>(*m, field::kWorkers, ReadWorkerInfo);
   if (!workers.ok()) return workers.status();
   r.workers = std::move(*workers);
+  auto devices = ReadList<protocol::DeviceInfo>(*m, field::kDevices, ReadDeviceInfo);
+  if (!devices.ok()) return devices.status();
+  r.devices = std::move(*devices);
   if (const Obj* b = m->Find(field::kBroker)) {
     auto bm = MapReader::Of(*b, m->PathOf(field::kBroker));
     if (!bm.ok()) return bm.status();

@@ -160,7 +160,7 @@ std::optional<int64_t> ElementCount(const std::vector<int64_t>& shape) {
 bool Reply::operator==(const Reply& o) const {
   return id == o.id && status.code() == o.status.code() && status.message() == o.status.message() &&
          retryable == o.retryable && more == o.more && outputs == o.outputs && models == o.models &&
-         workers == o.workers && broker == o.broker;
+         workers == o.workers && devices == o.devices && broker == o.broker;
 }
 
 Reply ErrorReply(std::optional<std::string> id, Status status) {

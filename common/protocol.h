@@ -98,6 +98,14 @@ inline constexpr std::string_view kRestarts = "restarts";
 inline constexpr std::string_view kLastExit = "last_exit";
 inline constexpr std::string_view kRssBytes = "rss_bytes";
 inline constexpr std::string_view kGpuBytes = "gpu_bytes";
+// ModelInfo (models reply)
+inline constexpr std::string_view kMemoryBytes = "memory_bytes";
+// DeviceInfo (status reply; also kName)
+inline constexpr std::string_view kDevices = "devices";
+inline constexpr std::string_view kResidentModels = "resident_models";
+inline constexpr std::string_view kMaxResidentModels = "max_resident_models";
+inline constexpr std::string_view kMemoryUsedBytes = "memory_used_bytes";
+inline constexpr std::string_view kMemoryBudgetBytes = "memory_budget_bytes";
 // BrokerInfo (ping and status replies)
 inline constexpr std::string_view kBrokerVersion = "version";
 inline constexpr std::string_view kUptimeMs = "uptime_ms";
@@ -245,7 +253,9 @@ enum class ModelStatus {
   kLoadFailed,   // its last load failed (last_error says why)
   kUnavailable,  // no worker is registered for it
   kUnloaded,     // an operator unloaded it: requests are refused until `load`
-  kEvicted,      // idle past its idle_unload_s: workers stopped; the next request starts them
+  // Workers stopped: idle past its idle_unload_s, or to make room on its
+  // device ([devices]); the next request starts them once it fits.
+  kEvicted,
 };
 std::string_view ModelStatusName(ModelStatus status);
 std::optional<ModelStatus> ParseModelStatus(std::string_view name);
@@ -259,7 +269,7 @@ enum class WorkerStatus {
   kLoadFailed,  // its model failed to load; it is restarted to try again
   kBackoff,     // its process ended; it starts again after a delay
   kStopped,     // stopped by an operator (drain, unload) until restart or load
-  kEvicted,     // stopped while its model is evicted (idle_unload_s): the next request starts it
+  kEvicted,     // stopped while its model is evicted: the next request starts it
 };
 std::string_view WorkerStatusName(WorkerStatus status);
 std::optional<WorkerStatus> ParseWorkerStatus(std::string_view name);
@@ -273,6 +283,9 @@ struct ModelInfo {
   uint32_t queued = 0;
   uint32_t queue_size = 0;
   std::string last_error;  // the last load failure, if any
+  // One worker's memory on its device (declared memory_mb, else the most a
+  // worker reported): what residency budgets; 0 while unknown.
+  uint64_t memory_bytes = 0;
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
 
@@ -296,6 +309,17 @@ struct WorkerInfo {
   bool operator==(const WorkerInfo&) const = default;
 };
 
+// One device as the `status` reply describes it: its residency.
+struct DeviceInfo {
+  std::string name;                  // "cpu", "cuda:N"
+  uint32_t resident_models = 0;      // models with worker processes on it
+  uint32_t max_resident_models = 0;  // 0: no limit
+  uint64_t memory_used_bytes = 0;    // the resident models' memory_bytes × their workers
+  uint64_t memory_budget_bytes = 0;  // 0: no budget
+
+  bool operator==(const DeviceInfo&) const = default;
+};
+
 struct BrokerInfo {
   std::string version;
   uint64_t uptime_ms = 0;
@@ -314,6 +338,7 @@ struct Reply {
   NamedTensors outputs;              // infer
   std::vector<ModelInfo> models;     // models
   std::vector<WorkerInfo> workers;   // status
+  std::vector<DeviceInfo> devices;   // status
   std::optional<BrokerInfo> broker;  // ping and status
 
   bool operator==(const Reply& o) const;

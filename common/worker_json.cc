@@ -16,4 +16,12 @@ nlohmann::ordered_json WorkerJson(const protocol::WorkerInfo& w) {
           {"gpu_bytes", w.gpu_bytes}};
 }
 
+nlohmann::ordered_json DeviceJson(const protocol::DeviceInfo& d) {
+  return {{"name", d.name},
+          {"resident_models", d.resident_models},
+          {"max_resident_models", d.max_resident_models},
+          {"memory_used_bytes", d.memory_used_bytes},
+          {"memory_budget_bytes", d.memory_budget_bytes}};
+}
+
 }  // namespace botmodels

@@ -155,26 +155,13 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   auto table = ParseTomlFile(path);
   if (!table.ok()) return table.status();
   TomlReader r(path, *table);
-  if (Status s = r.RejectUnknown({"name",
-                                  "backend",
-                                  "file",
-                                  "devices",
-                                  "replicas",
-                                  "queue_size",
-                                  "timeout_ms",
-                                  "preload",
-                                  "idle_unload_s",
-                                  "memory_limit_mb",
-                                  "gpu_memory_fraction",
-                                  "cpu_affinity",
-                                  "max_inflight",
-                                  "max_batch_size",
-                                  "max_queue_delay_us",
-                                  "threads",
-                                  "precision",
-                                  "inputs",
-                                  "outputs",
-                                  "options"});
+  if (Status s = r.RejectUnknown(
+          {"name",          "backend",         "file",           "devices",
+           "replicas",      "queue_size",      "timeout_ms",     "preload",
+           "idle_unload_s", "memory_limit_mb", "memory_mb",      "gpu_memory_fraction",
+           "cpu_affinity",  "max_inflight",    "max_batch_size", "max_queue_delay_us",
+           "threads",       "precision",       "inputs",         "outputs",
+           "options"});
       !s.ok()) {
     return s;
   }
@@ -185,7 +172,7 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   std::string declared_name = c.name, backend = "torchscript", precision = "fp32";
   double idle_unload_s = 0;
   int64_t replicas = c.replicas, queue = c.queue_size, timeout = c.timeout.count(), memory = 0,
-          inflight = c.max_inflight, threads = c.threads, batch = 0, delay_us = 0;
+          footprint = 0, inflight = c.max_inflight, threads = c.threads, batch = 0, delay_us = 0;
   for (Status s :
        {r.String("name", &declared_name), r.String("backend", &backend), r.String("file", &c.file),
         r.StringList("devices", &c.devices), r.Int("replicas", &replicas, 1, kMaxReplicas),
@@ -193,6 +180,7 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
         r.Bool("preload", &c.preload),
         r.Number("idle_unload_s", &idle_unload_s, 0, kMaxIdleUnloadS),
         r.Int("memory_limit_mb", &memory, 0, INT32_MAX),
+        r.Int("memory_mb", &footprint, 0, INT32_MAX),
         r.Number("gpu_memory_fraction", &c.gpu_memory_fraction, 0, 1),
         r.IntList("cpu_affinity", &c.cpu_affinity),
         r.Int("max_inflight", &inflight, 1, kMaxInflight),
@@ -244,6 +232,7 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   c.queue_size = static_cast<uint32_t>(queue);
   c.timeout = std::chrono::milliseconds(timeout);
   c.memory_limit_mb = static_cast<uint64_t>(memory);
+  c.memory_mb = static_cast<uint64_t>(footprint);
   c.max_batch_size = static_cast<uint32_t>(batch);
   c.max_queue_delay = std::chrono::microseconds(delay_us);
   c.max_inflight =

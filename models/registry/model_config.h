@@ -36,6 +36,9 @@ struct ModelConfig {
   // them again on the next one (broker/residency.h); 0 = never.
   std::chrono::milliseconds idle_unload{0};
   uint64_t memory_limit_mb = 0;  // tensor memory a worker may hold; 0 = unlimited
+  // What one worker holds on its device once loaded, in MiB, for the
+  // broker's memory budgets ([devices]); 0 = as its workers report it.
+  uint64_t memory_mb = 0;
   // On CUDA: the share of its device's memory a worker may hold (libtorch's
   // caching allocator refuses more: out_of_memory); 0 = no cap.
   double gpu_memory_fraction = 0;

@@ -185,7 +185,8 @@ TEST(StatusPage, TheJsonListsModelsWorkersAnswersAndRecentLatency) {
   ASSERT_TRUE(client->Call(InferDouble("wrong")).ok());
   httplib::Client http("127.0.0.1", broker.http_port());
   const nlohmann::json status = StatusWhen(http, [](const nlohmann::json& s) {
-    return s["models"][0]["answers"].value("invalid_request", 0) == 1;
+    return s["models"][0]["answers"].value("invalid_request", 0) == 1 &&
+           s["models"][0]["memory_bytes"] > 0;  // its worker's first memory report came
   });
   ASSERT_FALSE(status.is_null()) << broker.log();
   EXPECT_TRUE(status["broker"]["ready"]);
@@ -211,6 +212,11 @@ TEST(StatusPage, TheJsonListsModelsWorkersAnswersAndRecentLatency) {
   EXPECT_EQ(workers["double-0"]["pid"], broker.Worker("double-0").pid);
   EXPECT_EQ(workers["double-0"]["served"], 6);
   EXPECT_TRUE(workers.contains("mlp-0")) << status.dump(2);
+  ASSERT_EQ(status["devices"].size(), 1u) << status.dump(2);
+  EXPECT_EQ(status["devices"][0]["name"], "cpu");
+  EXPECT_EQ(status["devices"][0]["resident_models"], 2);
+  EXPECT_EQ(status["devices"][0]["max_resident_models"], 0) << "no [devices] limits";
+  EXPECT_GT(doubles["memory_bytes"].get<uint64_t>(), 0u) << "measured from its memory reports";
 }
 
 TEST(StatusPage, IsOnePageThatLoadsNothingFromElsewhere) {
@@ -262,6 +268,7 @@ TEST(StatusPage, ABrowserShowsModelsWorkersAndTheirStates) {
                                                 "ready</span></td><td class=\"n\">1 / 1</td>")))
       << dom;
   EXPECT_TRUE(std::regex_search(dom, std::regex("<td>mlp-0</td><td>mlp</td><td>cpu</td>"))) << dom;
+  EXPECT_TRUE(std::regex_search(dom, std::regex("<td>cpu</td><td class=\"n\">2</td>"))) << dom;
   EXPECT_TRUE(std::regex_search(dom, std::regex("<td>double-0</td><td>double</td><td>cpu</td>"
                                                 "<td><span class=\"state good\">ready</span>")))
       << dom;

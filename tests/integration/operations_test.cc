@@ -2,10 +2,13 @@
 // load, unload and scale of a model.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <signal.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -326,6 +329,145 @@ TEST(IdleModels, AnOperatorsLoadStartsAnEvictedModelAgain) {
   })) << broker.log();
   EXPECT_EQ(StateOf(broker, "double"), protocol::ModelStatus::kIdle)
       << "no longer evicted: idle_unload_s counts again from the load";
+}
+
+// Two CPU copies of the double model, "a" and "b", with room for one.
+BrokerHarness::Options RoomForOne() {
+  BrokerHarness::Options options;
+  options.extra_config =
+      "[devices.cpu]\nmax_resident_models = 1\n"
+      "[supervisor]\nrestart_backoff_min_ms = 50\nrestart_backoff_max_ms = 200\n";
+  return options;
+}
+
+void WriteTwoModels(const BrokerHarness& broker) {
+  for (const char* name : {"a", "b"}) {
+    ScriptModel model = testing::CpuDouble("queue_size = 256\n");
+    model.name = name;
+    WriteScriptModel(broker.repository(), model);
+  }
+}
+
+protocol::Request Doubling(const std::string& model, float x) {
+  protocol::Request request;
+  request.op = protocol::Op::kInfer;
+  request.model = model;
+  request.inputs["x"] = testing::Floats({1}, {x});
+  return request;
+}
+
+TEST(Residency, ARequestForAnEvictedModelEvictsTheIdleOneAndIsServed) {
+  BrokerHarness broker(RoomForOne());
+  WriteTwoModels(broker);
+  ASSERT_NO_FATAL_FAILURE(broker.Start(2));
+  EXPECT_EQ(StateOf(broker, "b"), protocol::ModelStatus::kEvicted) << "no room: b starts evicted";
+  EXPECT_EQ(broker.Worker("b-0").pid, 0) << "its worker never started";
+  auto client = broker.NewClient();
+
+  auto a = client->Call(Doubling("a", 1));
+  ASSERT_OK(a);
+  ASSERT_OK(a->status);
+  auto b = client->Call(Doubling("b", 3));  // a is idle: evicted, then b starts and loads
+  ASSERT_OK(b);
+  ASSERT_TRUE(b->status.ok()) << b->status.message() << "\n" << broker.log();
+  EXPECT_EQ(b->outputs.at("y"), testing::Floats({1}, {6}));
+  EXPECT_EQ(StateOf(broker, "a"), protocol::ModelStatus::kEvicted);
+  EXPECT_NE(broker.log().find("model a: evicted from cpu to make room for b"), std::string::npos);
+
+  auto status = client->Status();
+  ASSERT_OK(status);
+  ASSERT_EQ(status->devices.size(), 1u);
+  EXPECT_EQ(status->devices[0].name, "cpu");
+  EXPECT_EQ(status->devices[0].resident_models, 1u);
+  EXPECT_EQ(status->devices[0].max_resident_models, 1u);
+  httplib::Client http("127.0.0.1", broker.http_port());
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("botmodels_device_resident_models{device=\"cpu\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics->body.find("botmodels_model_evicted{model=\"a\"} 1"), std::string::npos);
+}
+
+TEST(Residency, AKillStormWithEvictionOnLosesNoRequest) {
+  BrokerHarness broker(RoomForOne());
+  WriteScriptModel(broker.repository(), testing::CpuDouble("queue_size = 256\n"));
+  WriteScriptModel(broker.repository(), testing::Slow("queue_size = 256\n"));
+  ASSERT_NO_FATAL_FAILURE(broker.Start(2));
+  auto client = broker.NewClient();
+  const int64_t iters = testing::CalibrateSlow(*client, 50ms);
+
+  // Every 300 ms, SIGKILL to a worker that has loaded (serving, or being
+  // evicted): each gets to serve a little, so that the requests progress.
+  std::atomic<bool> storming{true};
+  std::atomic<int> kills{0};
+  std::thread killer([&] {
+    auto status_client = broker.NewClient();
+    std::mt19937 random(7);
+    while (storming) {
+      std::this_thread::sleep_for(300ms);
+      auto status = status_client->Status();
+      if (!status.ok() || !status->status.ok()) continue;
+      std::vector<int64_t> pids;
+      for (const auto& w : status->workers) {
+        if (w.pid != 0 && (w.state == protocol::WorkerStatus::kReady || w.in_flight > 0)) {
+          pids.push_back(w.pid);
+        }
+      }
+      if (pids.empty()) continue;
+      if (::kill(static_cast<pid_t>(pids[random() % pids.size()]), SIGKILL) == 0) ++kills;
+    }
+  });
+  // Bursts to one model, then the other: every switch evicts one and
+  // starts the other, while workers die under both.
+  std::map<std::string, float> doubled;  // id → x, for the double model's requests
+  std::map<std::string, protocol::Reply> replies;
+  for (int round = 0; round < 8; ++round) {
+    std::set<std::string> burst;
+    for (int i = 0; i < 8; ++i) {
+      const float x = static_cast<float>(round * 10 + i);
+      const std::string id =
+          client->Send(round % 2 ? Doubling("double", x) : testing::SlowRequest(iters));
+      if (round % 2) doubled[id] = x;
+      burst.insert(id);
+    }
+    while (!burst.empty()) {
+      auto reply = client->Receive(60s);
+      ASSERT_TRUE(reply) << "a request went unanswered\n" << broker.log();
+      ASSERT_TRUE(reply->id && burst.erase(*reply->id)) << "an unknown or second reply";
+      replies[*reply->id] = *reply;
+    }
+  }
+  storming = false;
+  killer.join();
+  EXPECT_GT(kills.load(), 0);
+  int ok = 0;
+  for (const auto& [id, reply] : replies) {
+    if (reply.status.ok()) {
+      ++ok;
+      if (doubled.contains(id)) {
+        EXPECT_EQ(reply.outputs.at("y"), testing::Floats({1}, {doubled.at(id) * 2}));
+      }
+    } else {
+      EXPECT_EQ(reply.status.code(), ErrorCode::kWorkerCrashed) << reply.status.message();
+    }
+  }
+  EXPECT_EQ(replies.size(), 64u);
+  // A request whose worker dies is run again once; it fails only when a
+  // second worker dies under it.
+  EXPECT_GT(ok, 32);
+  // Both models serve again once the storm is over (a request may still
+  // meet a worker killed last: worker_crashed, retryable, and tried again).
+  for (const char* model : {"double", "slow", "double"}) {
+    std::optional<protocol::Reply> reply;
+    for (int attempt = 0; attempt < 3 && !(reply && reply->status.ok()); ++attempt) {
+      auto call = client->Call(std::string(model) == "slow" ? testing::SlowRequest(1)
+                                                            : Doubling("double", 5));
+      ASSERT_OK(call);
+      reply = *call;
+      if (!reply->status.ok()) ASSERT_TRUE(reply->retryable) << reply->status.message();
+    }
+    EXPECT_TRUE(reply->status.ok()) << model << ": " << reply->status.message();
+  }
 }
 
 TEST(Logs, JsonFormatWritesOneObjectPerLineFromBrokerAndWorkers) {

@@ -164,10 +164,12 @@ TEST(Codec, ModelsAndStatusRepliesRoundTrip) {
                           3,
                           64,
                           "",
+                          900ULL << 20,
                           {{"x", DType::kFloat32, {{-1, 512}}}},
                           {{"y", DType::kFloat32, std::nullopt}}});
   reply.workers.push_back({"mlp-0", 4242, "mlp", "cuda:0", protocol::WorkerStatus::kBackoff, 1, 17,
                            2, "killed by signal 9 (SIGKILL)", 165u << 20, 3ULL << 30});
+  reply.devices.push_back({"cuda:0", 2, 3, 5ULL << 30, 70ULL << 30});
   protocol::Limits limits;
   limits.max_message_bytes = 1 << 20;
   limits.max_items = 77;

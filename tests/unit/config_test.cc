@@ -25,6 +25,7 @@ queue_size = 8
 timeout_ms = 1500
 preload = true
 memory_limit_mb = 64
+memory_mb = 900
 precision = "int8"
 
 [[inputs]]
@@ -58,6 +59,7 @@ TEST(ModelConfig, ReadsEveryField) {
   EXPECT_EQ(c->timeout, std::chrono::milliseconds(1500));
   EXPECT_TRUE(c->preload);
   EXPECT_EQ(c->memory_limit_mb, 64u);
+  EXPECT_EQ(c->memory_mb, 900u);
   EXPECT_DOUBLE_EQ(c->gpu_memory_fraction, 0.25);
   EXPECT_EQ(c->cpu_affinity, (std::vector<int64_t>{0, 1}));
   EXPECT_EQ(c->precision, Precision::kInt8);
@@ -340,6 +342,26 @@ restart_backoff_max_ms = 20
   EXPECT_EQ(c->serve, std::vector<std::string>{"a"});
 }
 
+TEST(BrokerConfig, DeviceLimitsApplyByNameAndCudaCoversEveryGpuWithoutItsOwn) {
+  TempDir dir;
+  WriteFile(dir / "b.toml", R"([models]
+repository = "r"
+[devices.cpu]
+max_resident_models = 2
+[devices.cuda]
+memory_budget_mb = 70000
+[devices."cuda:1"]
+max_resident_models = 1
+memory_budget_mb = 20000
+)");
+  auto c = LoadBrokerConfig(dir / "b.toml");
+  ASSERT_OK(c);
+  EXPECT_EQ(LimitsOf(c->devices, "cpu"), (DeviceLimits{2, 0}));
+  EXPECT_EQ(LimitsOf(c->devices, "cuda:0"), (DeviceLimits{0, 70000}));
+  EXPECT_EQ(LimitsOf(c->devices, "cuda:1"), (DeviceLimits{1, 20000}));
+  EXPECT_FALSE(LimitsOf({}, "cpu").limited());
+}
+
 TEST(BrokerConfig, RejectsBadValuesWithFileLineAndField) {
   const std::vector<BadCase> cases = {
       {"[models]\n", "field 'models.repository' is missing"},
@@ -359,6 +381,12 @@ TEST(BrokerConfig, RejectsBadValuesWithFileLineAndField) {
        "b.toml:2: field 'limits.max_depth'"},
       {"[limits]\nmax_message_bytes = 10\n[models]\nrepository = \"r\"\n",
        "b.toml:2: field 'limits.max_message_bytes'"},
+      {"[devices.gpu0]\nmax_resident_models = 1\n[models]\nrepository = \"r\"\n",
+       "field 'devices.gpu0': expected a device"},
+      {"[devices.cpu]\nmax_models = 1\n[models]\nrepository = \"r\"\n",
+       "b.toml:2: field 'devices.cpu.max_models': unknown option"},
+      {"[devices.cpu]\nmemory_budget_mb = -1\n[models]\nrepository = \"r\"\n",
+       "b.toml:2: field 'devices.cpu.memory_budget_mb'"},
   };
   for (const auto& c : cases) {
     TempDir dir;
