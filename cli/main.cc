@@ -1,5 +1,6 @@
 // botmodels: the command-line client (README.md, "The CLI").
 #include <CLI/CLI.hpp>
+#include <boost/algorithm/string.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,7 +16,9 @@ int main(int argc, char** argv) {
   if (const char* config = std::getenv("BOTMODELS_CONFIG")) settings.config = config;
   app.add_option("-c,--config", settings.config,
                  "broker config to read the endpoint and secret from (default $BOTMODELS_CONFIG)");
-  app.add_option("-e,--endpoint", settings.endpoint, "broker endpoint (overrides the config)");
+  app.add_option("-e,--endpoint", settings.endpoint,
+                 "broker endpoint (overrides the config); a comma-separated list fails over "
+                 "from one broker to the next");
   app.add_option("-t,--timeout", settings.timeout_ms, "ms to wait for a reply")
       ->capture_default_str();
   app.add_flag("--json", settings.json, "print JSON (status, models, ping)");
@@ -99,7 +102,12 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << options.status().message() << "\n";
     return 2;
   }
-  if (!settings.endpoint.empty()) options->endpoint = settings.endpoint;
+  if (!settings.endpoint.empty()) {
+    std::vector<std::string> endpoints;
+    boost::split(endpoints, settings.endpoint, boost::is_any_of(","));
+    options->endpoint = endpoints.front();
+    options->failover_endpoints.assign(endpoints.begin() + 1, endpoints.end());
+  }
   options->timeout = std::chrono::milliseconds(settings.timeout_ms);
   botmodels::Client client(std::move(*options));
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <zmq_addon.hpp>
 
@@ -14,10 +15,16 @@ namespace botmodels {
 Client::Client(ClientOptions options)
     : options_(std::move(options)),
       context_(options_.context ? options_.context : std::make_shared<zmq::context_t>(1)),
-      socket_(*context_, zmq::socket_type::dealer),
       id_prefix_(std::to_string(getpid()) + "-") {
   if (!options_.secret.empty()) signer_.emplace(options_.key_id, options_.secret);
-  socket_.set(zmq::sockopt::linger, 0);  // unsent requests die with the client
+  endpoints_.push_back(options_.endpoint);
+  for (const std::string& e : options_.failover_endpoints) endpoints_.push_back(e);
+  Connect();
+}
+
+void Client::Connect() {
+  socket_ = zmq::socket_t(*context_, zmq::socket_type::dealer);
+  socket_.set(zmq::sockopt::linger, 0);  // unsent requests die with the client (or socket)
   socket_.set(zmq::sockopt::maxmsgsize, options_.max_message_bytes);
   if (options_.curve_key) {
     if (botmodels::Status s =
@@ -26,7 +33,7 @@ Client::Client(ClientOptions options)
       throw std::runtime_error(s.message());
     }
   }
-  socket_.connect(options_.endpoint);
+  socket_.connect(endpoints_[active_]);
 }
 
 std::string Client::NextId() { return id_prefix_ + std::to_string(next_id_++); }
@@ -56,32 +63,107 @@ void Client::SendFrames(std::vector<std::string> frames) {
 
 std::string Client::Send(protocol::Request request) {
   if (request.id.empty()) request.id = NextId();
-  SendFrames(SignedFrames(codec::EncodeRequest(request)));
+  SendBody(request.id, codec::EncodeRequest(request));
   return request.id;
+}
+
+void Client::SendBody(const std::string& id, std::string body) {
+  if (failover()) {
+    if (unanswered_.empty())
+      last_heard_ = std::chrono::steady_clock::now();  // silence counts from now
+    unanswered_[id] = {++sent_, body, false};
+  }
+  SendFrames(SignedFrames(std::move(body)));
+}
+
+bool Client::Settle(const protocol::Reply& reply) {
+  if (!reply.id) return true;
+  if (!ping_id_.empty() && *reply.id == ping_id_) {
+    ping_id_.clear();
+    return false;  // ours
+  }
+  if (auto it = unanswered_.find(*reply.id); it != unanswered_.end()) {
+    if (reply.more) {
+      it->second.partials = true;
+    } else {
+      unanswered_.erase(it);
+    }
+  }
+  return true;
+}
+
+void Client::CheckBroker(SteadyTime now) {
+  if (unanswered_.empty()) return;
+  const auto silent = now - last_heard_;
+  if (silent >= options_.failover_after) return MoveOn();
+  const auto ping_every = options_.failover_after / 4;
+  if (silent < ping_every || (!ping_id_.empty() && now - ping_sent_ < ping_every)) return;
+  protocol::Request ping;
+  ping.op = protocol::Op::kPing;
+  ping.id = "ping-" + NextId();
+  ping_id_ = ping.id;
+  ping_sent_ = now;
+  SendFrames(SignedFrames(codec::EncodeRequest(ping)));
+}
+
+void Client::MoveOn() {
+  const std::string dead = endpoints_[active_];
+  active_ = (active_ + 1) % endpoints_.size();
+  ++failovers_;
+  Connect();  // the dead broker's socket, and what it still queued, are gone
+  last_heard_ = std::chrono::steady_clock::now();
+  ping_id_.clear();
+  std::vector<std::pair<uint64_t, std::string>> order;
+  for (const auto& [id, u] : unanswered_) order.emplace_back(u.order, id);
+  std::sort(order.begin(), order.end());
+  for (const auto& [n, id] : order) {
+    Unanswered& u = unanswered_.at(id);
+    if (!u.partials) {
+      SendFrames(SignedFrames(u.body));
+      continue;
+    }
+    local_replies_.push_back(protocol::ErrorReply(
+        id, {ErrorCode::kUnavailable, "broker " + dead +
+                                          " stopped answering in the middle of this stream; "
+                                          "not sent again, as its pieces would repeat"}));
+    unanswered_.erase(id);
+  }
 }
 
 std::optional<protocol::Reply> Client::Receive(std::chrono::milliseconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+    if (!local_replies_.empty()) {
+      protocol::Reply reply = std::move(local_replies_.front());
+      local_replies_.pop_front();
+      return reply;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         until - std::chrono::steady_clock::now());
+    if (failover() && !unanswered_.empty()) {  // wake to ping, or to move on
+      left = std::min<std::chrono::milliseconds>(left, options_.failover_after / 4);
+    }
     zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
     try {
       zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(0)));
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) throw;
     }
+    const auto now = std::chrono::steady_clock::now();
     if (!(item.revents & ZMQ_POLLIN)) {
-      if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+      if (failover()) CheckBroker(now);
+      if (now >= until && local_replies_.empty()) return std::nullopt;
       continue;
     }
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(socket_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
       continue;
     }
+    last_heard_ = now;
     if (frames.size() != 1) continue;  // not a broker reply
     auto reply = codec::DecodeReply(frames[0].to_string_view());
-    if (reply.ok()) return std::move(*reply);
+    if (!reply.ok() || (failover() && !Settle(*reply))) continue;
+    return std::move(*reply);
   }
 }
 
@@ -94,21 +176,22 @@ Result<protocol::Reply> Client::Stream(protocol::Request request,
   if (on_partial) request.stream = true;
   if (request.id.empty()) request.id = NextId();
   const std::string& id = request.id;
-  const std::string body = codec::EncodeRequest(request);
+  std::string body = codec::EncodeRequest(request);
   if (body.size() > static_cast<uint64_t>(options_.max_message_bytes)) {
     return InvalidRequest(
         "the request takes " + std::to_string(body.size()) +
         " bytes, over the limit max_message_bytes = " + std::to_string(options_.max_message_bytes));
   }
-  SendFrames(SignedFrames(body));
+  SendBody(id, std::move(body));
   auto until = std::chrono::steady_clock::now() + options_.timeout;
   while (true) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         until - std::chrono::steady_clock::now());
     auto reply = Receive(std::max(left, std::chrono::milliseconds(0)));
     if (!reply) {
+      unanswered_.erase(id);  // given up: not sent again
       return botmodels::Status(ErrorCode::kUnavailable,
-                               "no reply from " + options_.endpoint + " within " +
+                               "no reply from " + endpoint() + " within " +
                                    std::to_string(options_.timeout.count()) +
                                    " ms (is the broker running?)");
     }

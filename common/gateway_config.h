@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/network_list.h"
 #include "common/status.h"
@@ -54,6 +55,9 @@ struct GatewayConfig {
   // The key the gateway signs its broker requests with: an id in the
   // broker's keys ([auth] keys_file or secret_env).
   std::string broker_key_id = "gateway";
+  // More brokers' frontends: when the broker is silent with requests
+  // unanswered, they go to the next (docs/operations.md, "Failover").
+  std::vector<std::string> failover_brokers;
   std::string curve_key_file;  // this client's CURVE secret key, for a CURVE frontend
   uint32_t threads = 0;        // HTTP I/O threads; 0: half the cores, at least one
   int64_t max_body_bytes = int64_t{64} << 20;  // 64 MiB: larger bodies are 413

@@ -24,6 +24,10 @@ namespace botmodels {
 // and handled, on an I/O thread, with no thread of its own to wake and no
 // thread waiting for a reply. Requests are encoded and signed by the
 // caller; a lane's socket is only touched on its strand. Thread-safe.
+//
+// With failover endpoints, each lane keeps its unanswered requests and
+// moves them to the next broker when its broker is silent for
+// failover_after, as Client does (client.h).
 class BrokerHop : public BrokerCaller {
  public:
   // How much longer than a request's deadline the hop waits for its reply:
@@ -51,12 +55,17 @@ class BrokerHop : public BrokerCaller {
   struct Lane;
 
  private:
+  std::string NextId() const;
+  // [auth header, body, signature] for `body`.
+  std::vector<std::string> Sign(std::string body) const;
+
   const ClientOptions options_;
+  std::vector<std::string> endpoints_;  // endpoint, then failover_endpoints
   std::optional<RequestSigner> signer_;
   std::shared_ptr<zmq::context_t> context_;
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::string id_prefix_;
-  std::atomic<uint64_t> next_id_{1};
+  mutable std::atomic<uint64_t> next_id_{1};
   std::atomic<size_t> next_lane_{0};
   std::atomic<bool> running_{false};
 };

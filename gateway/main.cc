@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!broker_endpoint.empty()) broker->endpoint = broker_endpoint;
+  broker->failover_endpoints = config->gateway->failover_brokers;
   if (config->curve.frontend) {
     if (botmodels::Status s =
             botmodels::AddClientCurve("", config->gateway->curve_key_file, &*broker);

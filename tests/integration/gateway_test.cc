@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/process.hpp>
 #include <cstring>
 #include <filesystem>
@@ -97,6 +98,27 @@ class Gateway : public ::testing::Test {
     httplib::Client http("127.0.0.1", port_ ? port_ : (port_ = Port()));
     http.set_read_timeout(60, 0);
     return http;
+  }
+
+  // A gateway on its own, from dir_/gateway.toml, logging to `log`.
+  boost::process::child OwnGateway(const std::string& log) {
+    return boost::process::child(std::string(BOTMODELS_BIN_DIR) + "/botmodels-gateway", "--config",
+                                 (dir_ / "gateway.toml").string(),
+                                 (boost::process::std_out & boost::process::std_err) > log);
+  }
+
+  // The port such a gateway listens on (`scheme` "http" or "https"), from
+  // its log; 0 when it did not start within 10 s.
+  static int OwnGatewayPort(const std::string& log, const std::string& scheme) {
+    const std::string marker = "gateway on " + scheme + "://127.0.0.1:";
+    for (int i = 0; i < 200; ++i) {
+      const std::string text = testing::ReadFile(log);
+      if (const auto at = text.find(marker); at != std::string::npos) {
+        return std::stoi(text.substr(at + marker.size()));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return 0;
   }
 
   httplib::Headers Key(const char* key = kApiKey) { return {{"X-API-Key", key}}; }
@@ -1006,18 +1028,8 @@ TEST_F(Gateway, RunsOnItsOwnFromAGatewayOnlyConfigOverTls) {
       "[broker]\nfrontend = \"" + broker_->frontend() + "\"\n[auth]\nkeys_file = \"keys.toml\"\n" +
           GatewaySection("tls_cert_file = \"cert.pem\"\ntls_key_file = \"key.pem\"\n"));
   const std::string log = (dir_ / "gateway.log").string();
-  boost::process::child gateway(std::string(BOTMODELS_BIN_DIR) + "/botmodels-gateway", "--config",
-                                (dir_ / "gateway.toml").string(),
-                                (boost::process::std_out & boost::process::std_err) > log);
-  const std::string marker = "gateway on https://127.0.0.1:";
-  int port = 0;
-  for (int i = 0; i < 200 && port == 0; ++i) {
-    const std::string text = testing::ReadFile(log);
-    if (const auto at = text.find(marker); at != std::string::npos) {
-      port = std::stoi(text.substr(at + marker.size()));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  boost::process::child gateway = OwnGateway(log);
+  const int port = OwnGatewayPort(log, "https");
   ASSERT_GT(port, 0) << testing::ReadFile(log);
   httplib::SSLClient https("127.0.0.1", port);
   https.enable_server_certificate_verification(false);  // self-signed
@@ -1035,6 +1047,47 @@ TEST_F(Gateway, RunsOnItsOwnFromAGatewayOnlyConfigOverTls) {
   gateway.wait();
   EXPECT_EQ(gateway.exit_code(), 0) << testing::ReadFile(log);
   EXPECT_NE(testing::ReadFile(log).find("gateway stopped"), std::string::npos);
+}
+
+// A gateway on its own with a second broker to fail over to: killing its
+// broker costs botserver no request.
+TEST_F(Gateway, MovesItsRequestsToTheNextBrokerWhenItsBrokerIsKilled) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode"}, "", "", /*with_gateway=*/false));
+  BrokerHarness second;
+  testing::WriteFile(second.repository() + "/barcode/model.toml",
+                     "backend = \"barcode\"\npreload = true\n");
+  ASSERT_NO_FATAL_FAILURE(second.Start(1));
+  testing::WriteFile(dir_ / "gateway.toml",
+                     "[broker]\nfrontend = \"" + broker_->frontend() +
+                         "\"\n[auth]\nkeys_file = \"keys.toml\"\n" +
+                         GatewaySection("failover_brokers = [\"" + second.frontend() + "\"]\n"));
+  const std::string log = (dir_ / "gateway.log").string();
+  boost::process::child gateway = OwnGateway(log);
+  port_ = OwnGatewayPort(log, "http");
+  ASSERT_GT(port_, 0) << testing::ReadFile(log);
+  auto first = Upload("/api/vision/qrcode", QrPng("first broker"), "a.png", "image/png");
+  ASSERT_TRUE(first && first->status == 200) << (first ? first->body : "no reply");
+
+  broker_->Stop(SIGKILL);
+  std::vector<std::thread> clients;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([&, i] {
+      const std::string text = "after the kill " + std::to_string(i);
+      auto r = Upload("/api/vision/qrcode", QrPng(text), "a.png", "image/png");
+      ASSERT_TRUE(r) << httplib::to_string(r.error());
+      ASSERT_EQ(r->status, 200) << r->body;
+      EXPECT_EQ(json::parse(r->body)["data"], text);
+      ++answered;
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(answered.load(), 8);
+  EXPECT_NE(testing::ReadFile(log).find("unanswered requests to " + second.frontend()),
+            std::string::npos)
+      << testing::ReadFile(log);
+  ::kill(gateway.id(), SIGTERM);
+  gateway.wait();
 }
 
 using testing::ConnectLoopback;
