@@ -28,6 +28,14 @@ BrokerHarness::BrokerHarness(Options options) : options_(std::move(options)) {
   log_path_ = dir_ / "broker.log";
 }
 
+BrokerHarness::Options BrokerHarness::RemoteWorkersOnly(const std::string& secret_file) {
+  WriteSecret(secret_file, "remote-worker-secret-0123456789\n");
+  Options options;
+  options.auth_config = "worker_secret_file = \"" + secret_file + "\"\n";
+  options.extra_config = "[supervisor]\nlocal_workers = false\n";
+  return options;
+}
+
 BrokerHarness::~BrokerHarness() {
   if (broker_ && broker_->running()) {
     ::kill(static_cast<pid_t>(broker_->id()), SIGKILL);

@@ -36,6 +36,10 @@ class BrokerHarness {
     int liveness_ms = 1000;
   };
 
+  // Options for a broker that starts no worker and takes remote ones
+  // authenticated by the secret it writes to `secret_file`.
+  static Options RemoteWorkersOnly(const std::string& secret_file);
+
   // The repository is `repository()`: tests write models there before Start().
   BrokerHarness();
   explicit BrokerHarness(Options options);

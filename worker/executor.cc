@@ -186,10 +186,11 @@ void Executor::RunOneByOne(std::list<Waiting>& batch, const Status& failure) {
 
 void Executor::RunAlone(Waiting& w) {
   const uint64_t ticket = w.job.header.ticket;
+  const uint32_t link = w.job.link;
   const std::string& id = w.request.request.id;
-  const PartialSink partial = [this, ticket, &id](const protocol::TensorViews& outputs) {
+  const PartialSink partial = [this, ticket, link, &id](const protocol::TensorViews& outputs) {
     sink_.Deliver(JobReply{ticket, codec::EncodeInferReply(id, outputs, /*more=*/true),
-                           ErrorCode::kOk, 0, /*more=*/true});
+                           ErrorCode::kOk, 0, /*more=*/true, link});
   };
   RequestContext context;
   if (w.request.request.stream) context.partial = partial;
@@ -221,8 +222,8 @@ void Executor::SendError(Waiting& w, Status status) {
 }
 
 void Executor::SendReply(Waiting& w, std::string body, ErrorCode code, int64_t batch_rows) {
-  sink_.Deliver(
-      JobReply{w.job.header.ticket, std::move(body), code, static_cast<uint32_t>(batch_rows)});
+  sink_.Deliver(JobReply{w.job.header.ticket, std::move(body), code,
+                         static_cast<uint32_t>(batch_rows), /*more=*/false, w.job.link});
   w.answered = true;
 }
 

@@ -22,6 +22,7 @@ struct JobReply {
   ErrorCode code = ErrorCode::kOk;  // the reply's, for the broker's metrics
   uint32_t batch_rows = 0;          // rows in the forward that answered it; 0: none ran
   bool more = false;                // a partial reply: the final one follows
+  uint32_t link = 0;                // the broker to answer: its job's (Job::link)
 };
 
 // The model's state changed (loading, ready, load_failed).

@@ -19,8 +19,12 @@ constexpr std::chrono::seconds kMemoryReportEvery{2};
 
 }  // namespace
 
-SharedLink::SharedLink(BrokerLink& link, const ModelBackend& backend, const Clock& clock)
-    : link_(link), backend_(backend), clock_(clock) {}
+SharedLink::SharedLink(std::vector<BrokerLink*> links, const ModelBackend& backend,
+                       const Clock& clock)
+    : links_(std::move(links)), backend_(backend), clock_(clock) {
+  for (BrokerLink* link : links_)
+    poll_items_.push_back({link->socket().handle(), 0, ZMQ_POLLIN, 0});
+}
 
 std::vector<Job> SharedLink::Receive(std::chrono::milliseconds wait) {
   std::vector<Job> jobs;
@@ -30,9 +34,11 @@ std::vector<Job> SharedLink::Receive(std::chrono::milliseconds wait) {
   // With work due (wait 0), reading what is there is enough: a poll would
   // only add a system call per batch.
   if (jobs.empty() && wait.count() > 0) {
-    zmq::pollitem_t item{link_.socket().handle(), 0, ZMQ_POLLIN, 0};
+    for (size_t i = 0; i < links_.size(); ++i) {
+      poll_items_[i].socket = links_[i]->socket().handle();  // a reconnect makes a new socket
+    }
     try {
-      zmq::poll(&item, 1, std::min(wait, tick));
+      zmq::poll(poll_items_.data(), poll_items_.size(), std::min(wait, tick));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) return jobs;
       throw;
@@ -45,9 +51,9 @@ std::vector<Job> SharedLink::Receive(std::chrono::milliseconds wait) {
 void SharedLink::Deliver(WorkerResult result) {
   std::lock_guard lock(mutex_);
   if (auto* reply = std::get_if<JobReply>(&result)) {
-    link_.Send(std::move(*reply));
+    links_.at(reply->link)->Send(std::move(*reply));
   } else if (auto* change = std::get_if<StateChange>(&result)) {
-    link_.Send(*change);
+    for (BrokerLink* link : links_) link->Send(*change);
     const protocol::ModelState state = change->state.state;
     if (state == protocol::ModelState::kReady) loaded_ = true;
     if (state == protocol::ModelState::kFailed) exit_code_ = exit_code_.value_or(kExitLoadFailed);
@@ -70,17 +76,25 @@ std::chrono::milliseconds SharedLink::Housekeeping() {
     // The GPU is read only once the model is loaded: CUDA initialises its
     // allocator during the load, and reading it meanwhile would race.
     const DeviceMemory gpu = loaded_ ? backend_.Memory() : DeviceMemory{};
-    link_.Send(
-        protocol::WorkerMemory{static_cast<uint64_t>(std::max<int64_t>(0, RssBytes(getpid()))),
-                               gpu.allocated_bytes, gpu.reserved_bytes});
+    const protocol::WorkerMemory memory{
+        static_cast<uint64_t>(std::max<int64_t>(0, RssBytes(getpid()))), gpu.allocated_bytes,
+        gpu.reserved_bytes};
+    for (BrokerLink* link : links_) link->Send(memory);
     next_report_ = now + kMemoryReportEvery;
   }
-  return std::min(link_.Tick(), std::chrono::ceil<std::chrono::milliseconds>(next_report_ - now));
+  auto due = std::chrono::ceil<std::chrono::milliseconds>(next_report_ - now);
+  for (BrokerLink* link : links_) due = std::min(due, link->Tick());
+  return due;
 }
 
 void SharedLink::Drain(std::vector<Job>& jobs) {
-  while (link_.socket().get(zmq::sockopt::events) & ZMQ_POLLIN) {
-    if (auto job = link_.Receive()) jobs.push_back(std::move(*job));
+  for (uint32_t i = 0; i < links_.size(); ++i) {
+    while (links_[i]->socket().get(zmq::sockopt::events) & ZMQ_POLLIN) {
+      if (auto job = links_[i]->Receive()) {
+        job->link = i;
+        jobs.push_back(std::move(*job));
+      }
+    }
   }
 }
 

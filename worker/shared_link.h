@@ -14,12 +14,13 @@
 
 namespace botmodels {
 
-// The broker link shared by the worker's two threads (docs/architecture.md,
-// "Threads"). The serving thread receives jobs, runs them on the model and
-// sends their results itself, so that a request crosses no thread inside
-// the worker. The pulse thread (Pulse) calls Pulse() now and then, to keep
-// heartbeats and memory reports flowing while the serving thread is in the
-// model, however long a forward or a load takes.
+// The worker's broker links (one per broker it serves: docs/operations.md,
+// "Failover"), shared by its two threads (docs/architecture.md, "Threads").
+// A job remembers its link, and its replies go back through it; state
+// changes and memory reports go to every broker. The serving thread receives jobs, runs them on the
+// model and sends their results itself, so that a request crosses no thread inside the worker. The
+// pulse thread (Pulse) calls Pulse() now and then, to keep heartbeats and memory reports flowing
+// while the serving thread is in the model, however long a forward or a load takes.
 //
 // Every use of the socket holds one mutex (ZeroMQ allows a socket to change
 // threads across a full memory barrier). The serving thread holds it while
@@ -27,9 +28,9 @@ namespace botmodels {
 // away from the socket, and it costs the serving thread nothing otherwise.
 class SharedLink final : public ResultSink {
  public:
-  // `link` (connected), `backend` (read for memory reports) and `clock` must
-  // outlive this object.
-  SharedLink(BrokerLink& link, const ModelBackend& backend, const Clock& clock);
+  // `links` (connected, at least one), `backend` (read for memory reports)
+  // and `clock` must outlive this object.
+  SharedLink(std::vector<BrokerLink*> links, const ModelBackend& backend, const Clock& clock);
 
   // Serving thread: the jobs that have arrived, waiting up to `wait` (less
   // when a heartbeat falls due) for the first; empty when none came or a
@@ -53,10 +54,11 @@ class SharedLink final : public ResultSink {
   // Holding mutex_: heartbeats, reconnects and memory reports. Returns the
   // time until the next heartbeat is due.
   std::chrono::milliseconds Housekeeping();
-  // Holding mutex_: every message waiting on the socket; the jobs go to `jobs`.
+  // Holding mutex_: every message waiting on the sockets; the jobs go to `jobs`.
   void Drain(std::vector<Job>& jobs);
 
-  BrokerLink& link_;
+  const std::vector<BrokerLink*> links_;
+  std::vector<zmq::pollitem_t> poll_items_;  // one per link, reused
   const ModelBackend& backend_;
   const Clock& clock_;
 

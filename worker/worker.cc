@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <optional>
+#include <vector>
 #include <zmq.hpp>
 
 #include "common/process_info.h"
@@ -75,13 +77,18 @@ int Worker::Run() {
   hello.capacity = model.max_inflight;
   hello.threads = ForwardCores(model, device);
   hello.pid = getpid();
-  BrokerLink link(context, options_.broker, hello, options_.security, options_.heartbeat,
-                  options_.liveness, clock);
-  link.Connect();
-  SharedLink shared(link, backend, clock);
+  std::vector<std::unique_ptr<BrokerLink>> links;
+  std::vector<BrokerLink*> link_refs;
+  for (const std::string& broker : options_.brokers) {
+    links.push_back(std::make_unique<BrokerLink>(context, broker, hello, options_.security,
+                                                 options_.heartbeat, options_.liveness, clock));
+    links.back()->Connect();
+    link_refs.push_back(links.back().get());
+  }
+  SharedLink shared(std::move(link_refs), backend, clock);
   Executor executor(model, options_.limits, std::move(*made), clock, shared);
   spdlog::info("worker {} serving {} on {} ({}) via {}", options_.worker_id, model.name, device,
-               backend.Describe(), options_.broker);
+               backend.Describe(), fmt::join(options_.brokers, ", "));
 
   // Receive, run, answer, all on this thread; the pulse covers for it while
   // it is in the model.

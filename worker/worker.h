@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "common/exit_codes.h"
 #include "models/model_backend.h"
@@ -11,7 +12,9 @@
 namespace botmodels {
 
 struct WorkerOptions {
-  std::string broker;          // the broker's backend endpoint
+  // The brokers' backend endpoints: the worker registers with each and
+  // serves them all, each with its own credit (max_inflight).
+  std::vector<std::string> brokers;
   std::string worker_id;       // unique per broker, e.g. "mlp-0"
   std::string device = "cpu";  // "cpu" or "cuda:N"
   ModelConfig model;

@@ -4,6 +4,7 @@
 #include <zmq.h>
 
 #include <CLI/CLI.hpp>
+#include <boost/algorithm/string.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -70,7 +71,9 @@ int WorkerMain(int argc, char** argv, const WorkerExecutable& executable) {
   protocol::Limits& limits = options.limits;
   app.add_flag(Flag(flag::kProbeDevices), probe,
                "print the number of usable CUDA devices and exit");
-  app.add_option(Flag(flag::kBroker), options.broker, "the broker's backend endpoint");
+  std::string brokers;
+  app.add_option(Flag(flag::kBroker), brokers,
+                 "the broker's backend endpoint; a comma-separated list serves several brokers");
   app.add_option(Flag(flag::kId), options.worker_id, "this worker's id, unique per broker");
   app.add_option(Flag(flag::kRepository), repository, "the model repository folder");
   app.add_option(Flag(flag::kModel), model, "the model to serve");
@@ -114,7 +117,9 @@ int WorkerMain(int argc, char** argv, const WorkerExecutable& executable) {
     std::cout << (executable.cuda_devices ? executable.cuda_devices() : 0) << "\n";
     return kExitOk;
   }
-  if (options.broker.empty() || options.worker_id.empty() || repository.empty() || model.empty()) {
+  boost::split(options.brokers, brokers, boost::is_any_of(","));
+  std::erase(options.brokers, "");
+  if (options.brokers.empty() || options.worker_id.empty() || repository.empty() || model.empty()) {
     std::cerr << executable.name << ": --broker, --id, --repository and --model are required\n";
     return kExitUsage;
   }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <boost/process.hpp>
 #include <chrono>
 #include <map>
 #include <set>
@@ -82,6 +83,47 @@ TEST(Failover, TheCliMovesOnFromADeadBrokerToTheNext) {
       testing::RunCli(alive, {"-e", dead.frontend() + "," + alive.frontend(), "models"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("double"), std::string::npos) << run.out;
+}
+
+// One worker, two brokers: it registers with both, serves both, keeps
+// serving the one left when the other dies, and registers again with it
+// when it is back.
+TEST(Failover, ARemoteWorkerServesEveryBrokerItNamesAndRejoinsOneThatRestarts) {
+  testing::TempDir dir;
+  const BrokerHarness::Options options = BrokerHarness::RemoteWorkersOnly(dir / "worker.secret");
+  BrokerHarness first(options), second(options);
+  WriteScriptModel(first.repository(), testing::CpuDouble());
+  WriteScriptModel(second.repository(), testing::CpuDouble());
+  ASSERT_NO_FATAL_FAILURE(first.Start(0));
+  ASSERT_NO_FATAL_FAILURE(second.Start(0));
+  boost::process::child worker(
+      "/usr/bin/env", "-u", "BOTMODELS_WORKER_SECRET",
+      std::string(BOTMODELS_BIN_DIR) + "/botmodels-worker", "--broker",
+      first.backend() + "," + second.backend(), "--id", "shared-0", "--repository",
+      first.repository(), "--model", "double", "--heartbeat-ms", "200", "--liveness-ms", "1000",
+      "--worker-secret-file", dir / "worker.secret",
+      (boost::process::std_out & boost::process::std_err) > (dir / "worker.log"));
+  const auto registered = [](const protocol::Reply& r) { return r.workers.size() == 1; };
+  ASSERT_TRUE(first.WaitStatus(registered)) << testing::ReadFile(dir / "worker.log");
+  ASSERT_TRUE(second.WaitStatus(registered)) << testing::ReadFile(dir / "worker.log");
+  for (BrokerHarness* broker : {&first, &second}) {
+    auto y = broker->NewClient()->Infer("double", {{"x", testing::Floats({1}, {4})}});
+    ASSERT_OK(y);
+    EXPECT_EQ(y->at("y"), testing::Floats({1}, {8}));
+  }
+
+  first.Stop(SIGKILL);
+  Client client(BothBrokers(first, second));
+  auto after = client.Infer("double", {{"x", testing::Floats({1}, {5})}});
+  ASSERT_OK(after);
+  EXPECT_EQ(after->at("y"), testing::Floats({1}, {10}));
+  EXPECT_EQ(client.failovers(), 1u);
+
+  ASSERT_NO_FATAL_FAILURE(first.Start(0));
+  ASSERT_TRUE(first.WaitStatus(registered)) << "the worker did not register again";
+  EXPECT_OK(first.NewClient()->Infer("double", {{"x", testing::Floats({1}, {6})}}));
+  ::kill(worker.id(), SIGTERM);
+  worker.wait();
 }
 
 }  // namespace

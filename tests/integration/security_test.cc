@@ -289,10 +289,7 @@ TEST(Security, CurveServesAllowlistedClientsAndRefusesOthers) {
 
 TEST(RemoteWorkers, WithLocalWorkersOffOnlyRemoteWorkersServeAndNoneIsStarted) {
   testing::TempDir dir;
-  testing::WriteSecret(dir / "worker.secret", "remote-worker-secret-0123456789\n");
-  BrokerHarness::Options options;
-  options.auth_config = "worker_secret_file = \"" + (dir / "worker.secret") + "\"\n";
-  options.extra_config = "[supervisor]\nlocal_workers = false\n";
+  BrokerHarness::Options options = BrokerHarness::RemoteWorkersOnly(dir / "worker.secret");
   BrokerHarness broker(options);
   WriteScriptModel(broker.repository(), testing::CpuDouble());
   ASSERT_NO_FATAL_FAILURE(broker.Start(0));
@@ -374,10 +371,7 @@ TEST(RemoteWorkers, OverARealNetworkACutLinkIsDeclaredDeadAndItsRequestAnswered)
   VethNamespace net;
   if (!net.ok()) GTEST_SKIP() << "cannot create a network namespace here: " << net.why();
   testing::TempDir dir;
-  testing::WriteSecret(dir / "worker.secret", "remote-worker-secret-0123456789\n");
-  BrokerHarness::Options options;
-  options.auth_config = "worker_secret_file = \"" + (dir / "worker.secret") + "\"\n";
-  options.extra_config = "[supervisor]\nlocal_workers = false\n";
+  BrokerHarness::Options options = BrokerHarness::RemoteWorkersOnly(dir / "worker.secret");
   options.backend = "tcp://" + net.host_ip() + ":5555";  // on the veth: this test's own address
   BrokerHarness broker(options);
   WriteScriptModel(broker.repository(), testing::Slow());
