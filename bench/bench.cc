@@ -233,6 +233,45 @@ std::string DoubleBody(int slot) {
   return codec::EncodeRequest(r);
 }
 
+// kill -9 of a broker with requests unanswered, beside a second broker that
+// serves the same model: the client moves them over (docs/operations.md,
+// "Failover"). The first broker's worker is stopped (SIGSTOP), so that
+// every request is still unanswered at the kill.
+void MeasureFailover(const BenchOptions& o, const fs::path& dir, const std::string& repo,
+                     BenchReport& report) {
+  constexpr int kRequests = 64;  // the target: 64 in flight
+  const std::string secret = RandomHex(32);
+  ServedBroker first({o.bin_dir, dir, "failover-a", repo, {"double"}, 1, "", secret});
+  ServedBroker second({o.bin_dir, dir, "failover-b", repo, {"double"}, 1, "", secret});
+  ClientOptions options;
+  options.endpoint = first.frontend();
+  options.failover_endpoints = {second.frontend()};
+  options.key_id = ServedBroker::kKeyId;
+  options.secret = secret;
+  Client client(std::move(options));
+  for (int64_t pid : first.WorkerPids()) ::kill(static_cast<pid_t>(pid), SIGSTOP);
+  auto request = codec::DecodeRequest(DoubleBody(0));
+  std::set<std::string> sent, answered;
+  for (int i = 0; i < kRequests; ++i) {
+    request->id.clear();
+    sent.insert(client.Send(*request));
+  }
+  std::this_thread::sleep_for(100ms);  // all of them reach the first broker
+  const auto kill = Clock::now();
+  ::kill(static_cast<pid_t>(first.pid()), SIGKILL);  // its worker dies with it
+  report.failover_requests = kRequests;
+  while (answered.size() < sent.size()) {
+    auto reply = client.Receive(10s);
+    if (!reply) break;
+    if (!reply->id || !sent.contains(*reply->id)) continue;
+    if (!answered.insert(*reply->id).second) ++report.failover_twice;
+    if (!reply->status.ok()) ++report.failover_failed;
+    report.failover_ms = std::chrono::duration<double, std::milli>(Clock::now() - kill).count();
+  }
+  report.failover_lost = static_cast<int>(sent.size() - answered.size());
+  if (client.Receive(300ms)) ++report.failover_twice;  // nothing may follow
+}
+
 // The same request as botmodels-gateway takes it (`model`'s x as JSON), with its API key.
 std::string HttpInferRequest(const std::string& model, const protocol::Tensor& x,
                              const std::string& api_key) {
@@ -448,6 +487,7 @@ BenchReport RunBench(const BenchOptions& o) {
     }
     MeasureRestart(broker, mlp.front(), report);
   }
+  if (wanted("failover")) MeasureFailover(o, dir.path(), repo.string(), report);
   if (wanted("gateway") || wanted("python")) {
     RunGateway(o, dir.path(), repo.string(), wanted("python"), context, report);
   }

@@ -23,9 +23,10 @@ struct BenchOptions {
   uint32_t max_batch_size = 64;  // served mlp's batching
   uint32_t threads = 1;          // intra-op threads: worker and in-process alike
   // Which parts run: "hop" ((a) and (b)), "served" ((c), (d) and the restart), "scale",
-  // "gateway" ((e) and (f)), "python" ((g) beside (e) and (f): the gateway part with the
-  // Python stack measured too; not by default, it needs Debian's python3 packages).
-  std::vector<std::string> parts{"hop", "served", "scale", "gateway"};
+  // "gateway" ((e) and (f)), "failover" (a broker killed under its clients), "python" ((g)
+  // beside (e) and (f): the gateway part with the Python stack measured too; not by default,
+  // it needs Debian's python3 packages).
+  std::vector<std::string> parts{"hop", "served", "scale", "gateway", "failover"};
   // The model of the gateway and python parts: "double" (4 floats) or "mlp" (rows x 512).
   std::string gateway_model = "double";
   // The gateway's slow-client run: (f) again while this many idle keep-alive
@@ -65,6 +66,11 @@ struct BenchReport {
   double broker_rss_idle_mb = 0, broker_rss_load_mb = 0, worker_rss_mb = 0;
   double restart_registered_ms = 0;  // kill -9 → the new process registered (reload excluded)
   double restart_serving_ms = 0;     // kill -9 → a request served again (reload included)
+  // kill -9 of a broker holding failover_requests unanswered requests, a
+  // second broker beside it: kill → the last one answered; and how many
+  // were lost, answered twice, or answered with an error.
+  int failover_requests = 0, failover_lost = 0, failover_twice = 0, failover_failed = 0;
+  double failover_ms = 0;
   // options.gateway_model (the demo `double` on 4 floats, or the mlp), side by side:
   std::vector<LoadResult> gateway_zmq;   // (e) over ZeroMQ, straight to the broker
   std::vector<LoadResult> gateway_http;  // (f) over HTTP through botmodels-gateway

@@ -46,14 +46,17 @@ int main(int argc, char** argv) {
   app.add_option("--rows", options.rows, "rows of 512 floats per request")->capture_default_str();
   app.add_option("--threads", options.threads, "intra-op threads of the mlp")
       ->capture_default_str();
-  app.add_option("--parts", options.parts,
-                 "hop: (a) and (b); served: (c), (d) and the restart; scale; gateway: (e), (f) and (h); "
-                 "python: (e), (f) and FastAPI + uvicorn + torch (g), if installed")
+  app.add_option(
+         "--parts", options.parts,
+         "hop: (a) and (b); served: (c), (d) and the restart; scale; gateway: (e), (f) and (h); "
+         "failover: a broker killed with 64 requests unanswered; "
+         "python: (e), (f) and FastAPI + uvicorn + torch (g), if installed")
       ->delimiter(',')
-      ->check(CLI::IsMember({"hop", "served", "scale", "gateway", "python"}))
+      ->check(CLI::IsMember({"hop", "served", "scale", "gateway", "failover", "python"}))
       ->capture_default_str();
-  app.add_option("--gateway-model", options.gateway_model,
-                 "the model of (e), (f), (g) and (h): double (4 floats) or mlp (--rows x 512 floats)")
+  app.add_option(
+         "--gateway-model", options.gateway_model,
+         "the model of (e), (f), (g) and (h): double (4 floats) or mlp (--rows x 512 floats)")
       ->check(CLI::IsMember({"double", "mlp"}))
       ->capture_default_str();
   app.add_option("--held-idle", options.held_idle,

@@ -146,6 +146,12 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
         "serving after {:.0f} ms (model reload included)\n",
         r.worker_rss_mb, r.restart_registered_ms, r.restart_serving_ms);
   }
+  if (r.failover_requests > 0) {
+    out << fmt::format(
+        "kill -9 of a broker holding {} requests, a second one beside it: the last answered "
+        "{:.0f} ms after the kill; {} lost, {} answered twice, {} errors\n",
+        r.failover_requests, r.failover_ms, r.failover_lost, r.failover_twice, r.failover_failed);
+  }
   if (!r.gateway_http.empty()) {
     out << fmt::format("gateway RSS idle {:.1f} MB, under load {:.1f} MB\n", r.gateway_rss_idle_mb,
                        r.gateway_rss_load_mb);
@@ -228,6 +234,11 @@ nlohmann::json ToJson(const BenchReport& r) {
   j["worker_rss_mb"] = r.worker_rss_mb;
   j["restart_registered_ms"] = r.restart_registered_ms;
   j["restart_serving_ms"] = r.restart_serving_ms;
+  j["failover"] = {{"requests", r.failover_requests},
+                   {"ms", r.failover_ms},
+                   {"lost", r.failover_lost},
+                   {"twice", r.failover_twice},
+                   {"failed", r.failover_failed}};
   for (size_t i = 0; i < r.gateway_zmq.size() && i < r.gateway_http.size(); ++i) {
     j["gateway"].push_back({{"zmq", load(r.gateway_zmq[i])},
                             {"http", load(r.gateway_http[i])},

@@ -40,7 +40,7 @@ void WritePrivate(const fs::path& path, const std::string& text) {
 
 ServedBroker::ServedBroker(ServedOptions options) : options_(std::move(options)) {
   const fs::path base = options_.dir / options_.name;
-  const std::string secret = RandomHex(32);
+  const std::string secret = options_.secret.empty() ? RandomHex(32) : options_.secret;
   WritePrivate(base.string() + ".keys.toml",
                "[[key]]\nid = \"bench\"\nrole = \"admin\"\nsecret = \"" + secret + "\"\n");
   std::ostringstream serve;

@@ -33,6 +33,7 @@ struct ServedOptions {
   std::vector<std::string> serve;  // models to serve
   uint32_t workers = 1;            // total workers to wait for
   std::string extra_config = {};   // appended to the config (a [gateway] section)
+  std::string secret = {};         // the bench key's secret; empty: a fresh random one
 };
 
 // A real botmodels-broker (and its workers) on a config written for the

@@ -95,11 +95,19 @@ void Admin::Sleep(const std::string& model) {
 }
 
 void Admin::Wake(const std::string& model) {
+  for (const std::string& id : WorkersOf(model)) WakeWorker(id);
+}
+
+void Admin::Wake(const std::string& model, const std::set<std::string>& devices) {
   for (const std::string& id : WorkersOf(model)) {
-    after_drain_.erase(id);
-    router_.Resume(id);
-    if (supervisor_.Find(id)->stopped) supervisor_.Restart(id);
+    if (devices.contains(supervisor_.Find(id)->spec.device)) WakeWorker(id);
   }
+}
+
+void Admin::WakeWorker(const std::string& id) {
+  after_drain_.erase(id);
+  router_.Resume(id);
+  if (supervisor_.Find(id)->stopped) supervisor_.Restart(id);
 }
 
 void Admin::Reload(std::vector<ModelConfig> fresh) {

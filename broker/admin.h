@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ class Admin {
   // drained first, while its requests still queue; Wake() starts them again.
   void Sleep(const std::string& model);
   void Wake(const std::string& model);
+  // Wakes only `model`'s workers on `devices`.
+  void Wake(const std::string& model, const std::set<std::string>& devices);
 
   // Acts on drained workers; call after the router or the supervisor changed.
   // A worker that died while draining counts as drained.
@@ -53,6 +56,7 @@ class Admin {
   Status OnWorker(const protocol::Request& request);
   Status OnModel(const protocol::Request& request);
   std::vector<std::string> WorkersOf(const std::string& model) const;  // not being removed
+  void WakeWorker(const std::string& id);                              // undoes a drain or stop
   // Drains `worker_id`, then does `action` (at once when it is not registered).
   void DrainThen(const std::string& worker_id, AfterDrain action);
   void Finish(const std::string& worker_id);

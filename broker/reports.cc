@@ -91,7 +91,9 @@ protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router,
     info.pid = slot.pid;
     info.restarts = slot.restarts;
     info.last_exit = slot.last_exit;
-    info.state = StatusOf(slot, residency && residency->evicted().contains(slot.spec.model));
+    const bool evicted = residency && (residency->evicted().contains(slot.spec.model) ||
+                                       residency->parked().contains(slot.spec.id));
+    info.state = StatusOf(slot, evicted);
     const auto& all = router.workers().all();
     if (auto it = all.find(slot.spec.id); it != all.end() && slot.pid != 0)
       describe(it->second, info);

@@ -49,6 +49,10 @@ void Residency::Tick(Admin& admin) {
     if (Busy(m.name)) last_request_[m.name] = clock_.Now();  // used until its last request ends
   }
   Measure();
+  std::erase_if(parked_, [&](const std::string& id) {  // started again by an operator's `load`
+    const WorkerSlot* slot = supervisor_.Find(id);
+    return !slot || !slot->stopped;
+  });
   UnloadIdle(admin);
   // Those whose requests all expired, or that an operator loaded, wait no more.
   std::erase_if(waiting_, [&](const std::string& model) {
@@ -95,34 +99,55 @@ void Residency::Admit(Admin& admin) {
       continue;
     }
     std::map<std::string, Holding> held = Held(model);
-    bool fits = true;
-    for (const auto& [device, workers] : Placement(model)) {
-      const DeviceLimits limits = LimitsOf(limits_, device);
-      const uint64_t need = Need(model, workers);
-      Holding& on = held[device];
-      if (Within(limits, on.size() + 1, Sum(on) + need)) continue;
-      fits = false;  // wait for room: evicted models still exiting, or idle ones evicted now
-      std::erase_if(on, [&](const auto& entry) { return evicted_.contains(entry.first); });
-      std::vector<std::string> victims;
-      for (const std::string& victim : Victims(on)) {
-        if (Within(limits, on.size() + 1, Sum(on) + need)) break;
-        victims.push_back(victim);
-        on.erase(victim);
-      }
-      // While busy models hold the room, evict nothing: it waits for them.
-      if (!Within(limits, on.size() + 1, Sum(on) + need)) continue;
-      for (const std::string& victim : victims) {
-        spdlog::info("model {}: evicted from {} to make room for {}", victim, device, model);
-        Evict(victim, admin);
-      }
+    const std::map<std::string, uint32_t> placement = Placement(model);
+    std::set<std::string> room;  // devices it fits on now
+    bool soon = false;           // models evicted for it are still exiting
+    for (const auto& [device, workers] : placement) {
+      const Room r = MakeRoom(model, device, Need(model, workers), held[device], admin);
+      if (r == Room::kNow) room.insert(device);
+      soon = soon || r == Room::kSoon;
     }
-    if (!fits) continue;
-    spdlog::info("model {}: it fits: starting its workers", model);
+    // Wait for the exits, or for a busy model to go idle where none has room.
+    if (soon || room.empty()) continue;
     std::erase(waiting_, model);
     evicted_.erase(model);
     last_request_[model] = clock_.Now();
-    admin.Wake(model);
+    if (room.size() == placement.size()) {
+      spdlog::info("model {}: it fits: starting its workers", model);
+      admin.Wake(model);
+      continue;
+    }
+    // It goes where it fits: its workers elsewhere stay stopped until it is evicted.
+    spdlog::info("model {}: it fits on {} of its {} devices: starting its workers there", model,
+                 room.size(), placement.size());
+    admin.Wake(model, room);
+    for (const WorkerSlot& slot : supervisor_.slots()) {
+      if (slot.spec.model == model && !room.contains(slot.spec.device)) {
+        parked_.insert(slot.spec.id);
+      }
+    }
   }
+}
+
+Residency::Room Residency::MakeRoom(const std::string& model, const std::string& device,
+                                    uint64_t need, Holding on, Admin& admin) {
+  const DeviceLimits limits = LimitsOf(limits_, device);
+  const auto fits = [&] { return Within(limits, on.size() + 1, Sum(on) + need); };
+  if (!Within(limits, 1, need)) return Room::kNone;  // past this device's budget on its own
+  if (fits()) return Room::kNow;
+  std::erase_if(on, [&](const auto& entry) { return evicted_.contains(entry.first); });
+  std::vector<std::string> victims;
+  for (const std::string& victim : Victims(on)) {
+    if (fits()) break;
+    victims.push_back(victim);
+    on.erase(victim);
+  }
+  if (!fits()) return Room::kNone;  // busy models hold it: evict nothing
+  for (const std::string& victim : victims) {
+    spdlog::info("model {}: evicted from {} to make room for {}", victim, device, model);
+    Evict(victim, admin);
+  }
+  return Room::kSoon;
 }
 
 void Residency::Shed(Admin& admin) {
@@ -139,6 +164,10 @@ void Residency::Shed(Admin& admin) {
 }
 
 void Residency::Evict(const std::string& model, Admin& admin) {
+  std::erase_if(parked_, [&](const std::string& id) {
+    const WorkerSlot* slot = supervisor_.Find(id);
+    return !slot || slot->spec.model == model;
+  });
   evicted_.insert(model);
   admin.Sleep(model);
 }
@@ -237,16 +266,20 @@ std::vector<std::string> Residency::Victims(const Holding& on) const {
 }
 
 std::string Residency::NeverFits(const std::string& model) const {
+  std::string why;
   for (const auto& [device, workers] : Placement(model)) {
     const DeviceLimits limits = LimitsOf(limits_, device);
     const uint64_t need = Need(model, workers);
-    if (limits.memory_budget_mb == 0 || need <= limits.memory_budget_mb * kMiB) continue;
-    return fmt::format(
-        "model {} needs {} MiB on {} ({} workers of {} MiB), more than its memory_budget_mb of {}",
-        model, (need + kMiB - 1) / kMiB, device, workers, (Footprint(model) + kMiB - 1) / kMiB,
-        limits.memory_budget_mb);
+    if (limits.memory_budget_mb == 0 || need <= limits.memory_budget_mb * kMiB) return {};
+    if (why.empty()) {
+      why = fmt::format(
+          "model {} needs {} MiB on {} ({} workers of {} MiB), more than its memory_budget_mb of "
+          "{}",
+          model, (need + kMiB - 1) / kMiB, device, workers, (Footprint(model) + kMiB - 1) / kMiB,
+          limits.memory_budget_mb);
+    }
   }
-  return {};
+  return why;  // past the budget of every device it may run on
 }
 
 }  // namespace botmodels

@@ -32,8 +32,10 @@ struct DeviceUsage {
 // A model with requests queued or running is never evicted. An evicted
 // model's requests queue as usual and wake it as soon as it fits: idle
 // models are evicted for it, and it waits while busy ones hold the room.
-// One that could never fit, its footprint past a budget, is refused
-// `out_of_memory` naming the budget.
+// A model placed on several devices goes where it fits: its workers on
+// devices without room stay stopped ("parked") until it is evicted again.
+// One that could never fit, its footprint past the budget of every device
+// it may run on, is refused `out_of_memory` naming the budget.
 //
 // Room is counted from the supervisor's processes: an evicted model holds
 // its room until its last process has exited. A model's footprint on a
@@ -59,6 +61,8 @@ class Residency {
   void Tick(Admin& admin);
 
   const std::set<std::string>& evicted() const { return evicted_; }
+  // Workers left stopped when their model woke where it fit.
+  const std::set<std::string>& parked() const { return parked_; }
   // Every device some model runs on or [devices] names, by name.
   std::vector<DeviceUsage> Devices() const;
   // One worker's memory in bytes: declared, else measured; 0 when unknown.
@@ -71,6 +75,12 @@ class Residency {
   void UnloadIdle(Admin& admin);
   // Wakes the waiting models that fit, evicting idle ones to make room.
   void Admit(Admin& admin);
+  // Whether `model`, needing `need` bytes on `device` beside what is `on`
+  // it, fits now, soon (once evicted models exit, idle ones evicted now to
+  // that end), or not while busy models hold the room.
+  enum class Room { kNow, kSoon, kNone };
+  Room MakeRoom(const std::string& model, const std::string& device, uint64_t need, Holding on,
+                Admin& admin);
   // Evicts idle models from devices past their limits (a footprint measured
   // larger than declared, an operator's load).
   void Shed(Admin& admin);
@@ -99,6 +109,7 @@ class Residency {
   std::map<std::string, Clock::TimePoint> last_request_;
   std::map<std::string, uint64_t> measured_;  // by model: most bytes one worker reported
   std::set<std::string> evicted_;
+  std::set<std::string> parked_;      // worker ids
   std::vector<std::string> waiting_;  // evicted with requests queued, oldest first
 };
 

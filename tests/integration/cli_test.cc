@@ -236,7 +236,7 @@ TEST(Bench, SmokeModeMeasuresEveryRunAndWritesJson) {
         "(d) broker + mlp, batching", "(b)/(a) p50 latency", "(d)/(c) throughput", "cpu per reply",
         "over (b) p50 + one forward", "scale:", "2 workers over 1", "kill -9 of the mlp worker",
         "(e) broker + double, zmq", "(f) gateway + double, HTTP", "gateway RSS",
-        "(f) + held connections", "slow-client run"}) {
+        "(f) + held connections", "slow-client run", "kill -9 of a broker holding 64"}) {
     EXPECT_NE(run.out.find(line), std::string::npos) << "missing '" << line << "' in\n" << run.out;
   }
   std::ifstream file(json_path);
@@ -261,6 +261,12 @@ TEST(Bench, SmokeModeMeasuresEveryRunAndWritesJson) {
   EXPECT_GT(j["restart_serving_ms"].get<double>(), 0);
   EXPECT_GE(j["restart_serving_ms"].get<double>(), j["restart_registered_ms"].get<double>());
   EXPECT_GT(j["broker_rss_idle_mb"].get<double>(), 0);
+  // Failover: every request of the killed broker answered once, by the other.
+  EXPECT_EQ(j["failover"]["requests"].get<int>(), 64);
+  EXPECT_EQ(j["failover"]["lost"].get<int>(), 0);
+  EXPECT_EQ(j["failover"]["twice"].get<int>(), 0);
+  EXPECT_EQ(j["failover"]["failed"].get<int>(), 0);
+  EXPECT_GT(j["failover"]["ms"].get<double>(), 0);
   ASSERT_EQ(j["gateway"].size(), j["proxy"].size());
   for (const auto& g : j["gateway"]) {
     for (const char* path : {"zmq", "http"}) {

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
+#include <set>
 
 #include "broker/reports.h"
 #include "broker/worker_plan.h"
@@ -28,19 +30,24 @@ class ResidencyTest : public ::testing::Test {
   // Serves one CPU worker per model, each declaring `memory_mb` (0: none),
   // under `limits` for the CPU, and starts what the limits let run.
   void Start(const std::vector<std::pair<std::string, uint64_t>>& models, DeviceLimits limits) {
-    std::vector<ModelPolicy> policies;
+    std::vector<ModelConfig> configs;
     for (const auto& [name, memory_mb] : models) {
       ModelConfig m;
       m.name = name;
       m.devices = {"cpu"};
       m.memory_mb = memory_mb;
-      models_.push_back(m);
-      policies.push_back({name, 8, 1000ms});
+      configs.push_back(m);
     }
+    Start(std::move(configs), {{"cpu", limits}});
+  }
+
+  void Start(std::vector<ModelConfig> models, std::map<std::string, DeviceLimits> limits) {
+    models_ = std::move(models);
+    std::vector<ModelPolicy> policies;
+    for (const ModelConfig& m : models_) policies.push_back({m.name, 8, 1000ms});
     router_.emplace(clock_, outbox_, policies);
     admin_.emplace(*router_, supervisor_, models_, 0, 2, true);
-    residency_.emplace(clock_, *router_, supervisor_, models_,
-                       std::map<std::string, DeviceLimits>{{"cpu", limits}});
+    residency_.emplace(clock_, *router_, supervisor_, models_, std::move(limits));
     for (WorkerSpec& spec : PlanWorkers(models_, 0, 2)) supervisor_.Add(std::move(spec));
     residency_->Tick(*admin_);
     Turn();
@@ -73,8 +80,10 @@ class ResidencyTest : public ::testing::Test {
     clock_.Advance(10ms);
   }
 
-  // Its worker's process runs.
-  bool Running(const std::string& model) { return supervisor_.Find(model + "-0")->pid != 0; }
+  // Its (first) worker's process runs.
+  bool Running(const std::string& model, int worker = 0) {
+    return supervisor_.Find(model + "-" + std::to_string(worker))->pid != 0;
+  }
   bool Evicted(const std::string& model) { return residency_->evicted().contains(model); }
 
   testing::FakeClock clock_;
@@ -194,6 +203,29 @@ TEST_F(ResidencyTest, AnUndeclaredModelIsBudgetedAtWhatItsWorkersReported) {
   EXPECT_EQ(residency_->Footprint("a"), 1200 * kMiB);
   EXPECT_TRUE(Evicted("a")) << "the device was past its budget";
   EXPECT_EQ(Request("a").code(), ErrorCode::kOutOfMemory);
+}
+
+TEST_F(ResidencyTest, AModelOnTwoDevicesGoesWhereItFitsWhileTheOtherIsBusy) {
+  ModelConfig a, b;
+  a.name = "a";
+  a.devices = {"cuda:0"};
+  b.name = "b";
+  b.devices = {"cuda:0", "cuda:1"};  // b-0 on cuda:0, b-1 on cuda:1
+  Start({a, b}, {{"cuda", {.max_resident_models = 1}}});
+  ASSERT_TRUE(Evicted("b")) << "no room beside a on cuda:0";
+  ASSERT_OK(Request("a"));  // a is busy: it keeps cuda:0
+  ASSERT_OK(Request("b"));
+  Turn();
+  EXPECT_FALSE(Evicted("b"));
+  EXPECT_TRUE(Running("b", 1)) << "started on cuda:1, where it fits";
+  EXPECT_FALSE(Running("b", 0));
+  EXPECT_TRUE(Running("a"));
+  EXPECT_EQ(residency_->parked(), std::set<std::string>{"b-0"});
+  const auto workers = StatusReport(supervisor_, *router_, &*residency_).workers;
+  const auto b0 = std::find_if(workers.begin(), workers.end(),
+                               [](const protocol::WorkerInfo& w) { return w.id == "b-0"; });
+  ASSERT_NE(b0, workers.end());
+  EXPECT_EQ(b0->state, protocol::WorkerStatus::kEvicted);
 }
 
 TEST_F(ResidencyTest, WithoutLimitsNothingIsEvicted) {
