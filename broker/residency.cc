@@ -151,8 +151,10 @@ Residency::Room Residency::MakeRoom(const std::string& model, const std::string&
 }
 
 void Residency::Shed(Admin& admin) {
+  if (limits_.empty()) return;  // every Tick: no work without [devices]
   for (auto& [device, on] : Held()) {
     const DeviceLimits limits = LimitsOf(limits_, device);
+    if (!limits.limited()) continue;
     std::erase_if(on, [&](const auto& entry) { return evicted_.contains(entry.first); });
     for (const std::string& victim : Victims(on)) {
       if (Within(limits, on.size(), Sum(on))) break;

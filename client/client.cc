@@ -15,7 +15,8 @@ namespace botmodels {
 Client::Client(ClientOptions options)
     : options_(std::move(options)),
       context_(options_.context ? options_.context : std::make_shared<zmq::context_t>(1)),
-      id_prefix_(std::to_string(getpid()) + "-") {
+      id_prefix_(std::to_string(getpid()) + "-"),
+      watch_(options_.failover_after) {
   if (!options_.secret.empty()) signer_.emplace(options_.key_id, options_.secret);
   endpoints_.push_back(options_.endpoint);
   for (const std::string& e : options_.failover_endpoints) endpoints_.push_back(e);
@@ -69,8 +70,7 @@ std::string Client::Send(protocol::Request request) {
 
 void Client::SendBody(const std::string& id, std::string body) {
   if (failover()) {
-    if (unanswered_.empty())
-      last_heard_ = std::chrono::steady_clock::now();  // silence counts from now
+    watch_.Sent(unanswered_.empty(), std::chrono::steady_clock::now());
     unanswered_[id] = {++sent_, body, false};
   }
   SendFrames(SignedFrames(std::move(body)));
@@ -78,10 +78,7 @@ void Client::SendBody(const std::string& id, std::string body) {
 
 bool Client::Settle(const protocol::Reply& reply) {
   if (!reply.id) return true;
-  if (!ping_id_.empty() && *reply.id == ping_id_) {
-    ping_id_.clear();
-    return false;  // ours
-  }
+  if (watch_.IsPingReply(*reply.id)) return false;  // ours
   if (auto it = unanswered_.find(*reply.id); it != unanswered_.end()) {
     if (reply.more) {
       it->second.partials = true;
@@ -94,16 +91,14 @@ bool Client::Settle(const protocol::Reply& reply) {
 
 void Client::CheckBroker(SteadyTime now) {
   if (unanswered_.empty()) return;
-  const auto silent = now - last_heard_;
-  if (silent >= options_.failover_after) return MoveOn();
-  const auto ping_every = options_.failover_after / 4;
-  if (silent < ping_every || (!ping_id_.empty() && now - ping_sent_ < ping_every)) return;
-  protocol::Request ping;
-  ping.op = protocol::Op::kPing;
-  ping.id = "ping-" + NextId();
-  ping_id_ = ping.id;
-  ping_sent_ = now;
-  SendFrames(SignedFrames(codec::EncodeRequest(ping)));
+  switch (watch_.Check(now)) {
+    case BrokerWatch::Action::kWait:
+      return;
+    case BrokerWatch::Action::kMoveOn:
+      return MoveOn();
+    case BrokerWatch::Action::kPing:
+      SendFrames(SignedFrames(codec::EncodeRequest(watch_.Ping("ping-" + NextId(), now))));
+  }
 }
 
 void Client::MoveOn() {
@@ -111,8 +106,7 @@ void Client::MoveOn() {
   active_ = (active_ + 1) % endpoints_.size();
   ++failovers_;
   Connect();  // the dead broker's socket, and what it still queued, are gone
-  last_heard_ = std::chrono::steady_clock::now();
-  ping_id_.clear();
+  watch_.Reset(std::chrono::steady_clock::now());
   std::vector<std::pair<uint64_t, std::string>> order;
   for (const auto& [id, u] : unanswered_) order.emplace_back(u.order, id);
   std::sort(order.begin(), order.end());
@@ -141,7 +135,7 @@ std::optional<protocol::Reply> Client::Receive(std::chrono::milliseconds timeout
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         until - std::chrono::steady_clock::now());
     if (failover() && !unanswered_.empty()) {  // wake to ping, or to move on
-      left = std::min<std::chrono::milliseconds>(left, options_.failover_after / 4);
+      left = std::min(left, watch_.tick());
     }
     zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
     try {
@@ -159,7 +153,7 @@ std::optional<protocol::Reply> Client::Receive(std::chrono::milliseconds timeout
     if (!zmq::recv_multipart(socket_, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
       continue;
     }
-    last_heard_ = now;
+    watch_.Heard(now);
     if (frames.size() != 1) continue;  // not a broker reply
     auto reply = codec::DecodeReply(frames[0].to_string_view());
     if (!reply.ok() || (failover() && !Settle(*reply))) continue;

@@ -10,6 +10,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "client/broker_watch.h"
 #include "common/curve_keys.h"
 #include "common/protocol.h"
 #include "common/request_signer.h"
@@ -125,12 +126,10 @@ class Client {
   zmq::socket_t socket_;
   uint64_t next_id_ = 1;
   std::string id_prefix_;
-  // Failover state: by id.
-  std::map<std::string, Unanswered> unanswered_;
+  // Failover state.
+  std::map<std::string, Unanswered> unanswered_;  // by id
   uint64_t sent_ = 0;
-  SteadyTime last_heard_;  // the active broker's last reply, or the first request since
-  std::string ping_id_;    // the ping awaiting its reply; "" when none
-  SteadyTime ping_sent_;
+  BrokerWatch watch_;
   std::deque<protocol::Reply> local_replies_;  // answers made here, returned first
   uint32_t failovers_ = 0;
 };

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <zmq_addon.hpp>
 
+#include "client/broker_watch.h"
 #include "common/codec.h"
 #include "common/curve_socket.h"
 #include "common/zmq_frame.h"
@@ -41,13 +42,15 @@ struct BrokerHop::Lane {
         context(context),
         strand(net::make_strand(io)),
         readable(strand),
-        expiry(strand) {}
+        expiry(strand),
+        liveness(hop.options_.failover_after) {}
 
   // A fresh socket to endpoints[active], watched from now on.
   Status Connect();
-  // Sends a request (its encoded body) and keeps `done` for its reply.
-  void Send(std::string id, std::string body, Clock::time_point until, PartialHandler partial,
-            ReplyHandler done);
+  // Sends a request's frames and keeps `done` for its reply, and `body` (the
+  // encoded request; "" without failover) to send again on failover.
+  void Send(std::string id, std::vector<std::string> frames, std::string body,
+            Clock::time_point until, PartialHandler partial, ReplyHandler done);
   bool SendFrames(std::vector<std::string> frames);
   // Takes every reply ZeroMQ holds, then watches ZMQ_FD for more. ZMQ_FD
   // only signals a change: after every send, and after each signal, the
@@ -77,9 +80,7 @@ struct BrokerHop::Lane {
   uint64_t generation = 0;  // of the socket: a wait on a closed one is ignored
   size_t active = 0;        // hop.endpoints_[active]
   std::string endpoint;
-  Clock::time_point last_heard;  // the broker's last frame, or the first request since
-  std::string ping_id;           // "" when no ping awaits its reply
-  Clock::time_point ping_sent;
+  BrokerWatch liveness;  // of the broker, with failover
   uint64_t sent = 0;
   struct Pending {
     PartialHandler partial;  // null: partial replies are dropped
@@ -134,18 +135,14 @@ bool BrokerHop::Lane::SendFrames(std::vector<std::string> frames) {
   return sent;
 }
 
-void BrokerHop::Lane::Send(std::string id, std::string body, Clock::time_point until,
-                           PartialHandler partial, ReplyHandler done) {
-  std::string kept;
-  if (failover()) {
-    if (pending.empty()) last_heard = Clock::now();  // silence counts from now
-    kept = body;
-  }
-  if (!SendFrames(hop.Sign(std::move(body)))) {  // the broker is gone and the queue is full
+void BrokerHop::Lane::Send(std::string id, std::vector<std::string> frames, std::string body,
+                           Clock::time_point until, PartialHandler partial, ReplyHandler done) {
+  if (failover()) liveness.Sent(pending.empty(), Clock::now());
+  if (!SendFrames(std::move(frames))) {  // the broker is gone and the queue is full
     done(Status(ErrorCode::kUnavailable, "the broker at " + endpoint + " takes no requests"));
   } else {
     const auto deadline = deadlines.emplace(until, id);
-    pending[std::move(id)] = {std::move(partial), std::move(done), deadline, std::move(kept),
+    pending[std::move(id)] = {std::move(partial), std::move(done), deadline, std::move(body),
                               ++sent};
   }
   Drain();  // sending may have taken ZMQ_FD's signal for a reply
@@ -153,16 +150,14 @@ void BrokerHop::Lane::Send(std::string id, std::string body, Clock::time_point u
 
 void BrokerHop::Lane::CheckBroker(Clock::time_point now) {
   if (pending.empty()) return;
-  const auto silent = now - last_heard;
-  if (silent >= hop.options_.failover_after) return MoveOn();
-  const auto ping_every = hop.options_.failover_after / 4;
-  if (silent < ping_every || (!ping_id.empty() && now - ping_sent < ping_every)) return;
-  protocol::Request ping;
-  ping.op = protocol::Op::kPing;
-  ping.id = hop.NextId();
-  ping_id = ping.id;
-  ping_sent = now;
-  SendFrames(hop.Sign(codec::EncodeRequest(ping)));
+  switch (liveness.Check(now)) {
+    case BrokerWatch::Action::kWait:
+      return;
+    case BrokerWatch::Action::kMoveOn:
+      return MoveOn();
+    case BrokerWatch::Action::kPing:
+      SendFrames(hop.Sign(codec::EncodeRequest(liveness.Ping(hop.NextId(), now))));
+  }
 }
 
 void BrokerHop::Lane::MoveOn() {
@@ -175,8 +170,7 @@ void BrokerHop::Lane::MoveOn() {
   }
   spdlog::warn("broker {} silent for {} ms: sending its {} unanswered requests to {}", dead,
                hop.options_.failover_after.count(), pending.size(), endpoint);
-  last_heard = Clock::now();
-  ping_id.clear();
+  liveness.Reset(Clock::now());
   std::vector<std::pair<uint64_t, std::string>> order;
   for (const auto& [id, p] : pending) order.emplace_back(p.order, id);
   std::sort(order.begin(), order.end());
@@ -199,14 +193,10 @@ void BrokerHop::Lane::Drain() {
     if (!zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
       return;  // nothing more: ZeroMQ's commands are processed, ZMQ_FD re-armed
     }
-    last_heard = Clock::now();
+    if (failover()) liveness.Heard(Clock::now());
     if (frames.size() != 1) continue;  // not a broker reply
     auto reply = codec::DecodeReply(frames[0].to_string_view());
-    if (!reply.ok() || !reply->id) continue;
-    if (*reply->id == ping_id) {
-      ping_id.clear();
-      continue;
-    }
+    if (!reply.ok() || !reply->id || liveness.IsPingReply(*reply->id)) continue;
     const auto it = pending.find(*reply->id);
     if (it == pending.end()) continue;  // late: its caller was answered already
     if (reply->more) {
@@ -336,10 +326,13 @@ void BrokerHop::Stream(protocol::Request request, std::chrono::milliseconds time
   }
   Lane* lane = lanes_[next_lane_++ % lanes_.size()].get();
   // Inline when this I/O thread can take the lane's strand now.
-  net::dispatch(lane->strand, [lane, id = std::move(request.id), body = std::move(body),
-                               until = Clock::now() + timeout + kReplySlack,
+  // Signed here, on the caller's thread; the body is kept only to fail over.
+  std::string kept = endpoints_.size() > 1 ? body : std::string();
+  net::dispatch(lane->strand, [lane, id = std::move(request.id), frames = Sign(std::move(body)),
+                               kept = std::move(kept), until = Clock::now() + timeout + kReplySlack,
                                partial = std::move(partial), done = std::move(done)]() mutable {
-    lane->Send(std::move(id), std::move(body), until, std::move(partial), std::move(done));
+    lane->Send(std::move(id), std::move(frames), std::move(kept), until, std::move(partial),
+               std::move(done));
   });
 }
 

@@ -464,7 +464,9 @@ TEST(Residency, AKillStormWithEvictionOnLosesNoRequest) {
                                                             : Doubling("double", 5));
       ASSERT_OK(call);
       reply = *call;
-      if (!reply->status.ok()) ASSERT_TRUE(reply->retryable) << reply->status.message();
+      if (!reply->status.ok()) {
+        ASSERT_TRUE(reply->retryable) << reply->status.message();
+      }
     }
     EXPECT_TRUE(reply->status.ok()) << model << ": " << reply->status.message();
   }
