@@ -328,8 +328,8 @@ void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& r
   ServedOptions served{o.bin_dir, dir, "gateway", repo, {model}, 1};
   served.extra_config = fmt::format(
       "[gateway]\nlisten = \"127.0.0.1:0\"\napi_keys_file = \"{}\"\nbroker_key_id = \"{}\"\n"
-      "outputs_dir = \"{}\"\n",
-      keys.string(), ServedBroker::kKeyId, (dir / "outputs").string());
+      "outputs_dir = \"{}\"\nbroker_link = \"{}\"\n",
+      keys.string(), ServedBroker::kKeyId, (dir / "outputs").string(), o.broker_link);
   ServedBroker broker(std::move(served));
   const int port = std::stoi(broker.WaitForLog("gateway on http://127.0.0.1:", 30s));
   httplib::Client http("127.0.0.1", port);

@@ -29,6 +29,8 @@ struct BenchOptions {
   std::vector<std::string> parts{"hop", "served", "scale", "gateway", "failover"};
   // The model of the gateway and python parts: "double" (4 floats) or "mlp" (rows x 512).
   std::string gateway_model = "double";
+  // The gateway's [gateway] broker_link: "native" (ZMTP on its I/O threads) or "libzmq".
+  std::string broker_link = "native";
   // The gateway's slow-client run: (f) again while this many idle keep-alive
   // and slow-header (slowloris) connections are held; 0 and 0: not run.
   int held_idle = 10'000;

@@ -59,6 +59,10 @@ int main(int argc, char** argv) {
          "the model of (e), (f), (g) and (h): double (4 floats) or mlp (--rows x 512 floats)")
       ->check(CLI::IsMember({"double", "mlp"}))
       ->capture_default_str();
+  app.add_option("--broker-link", options.broker_link,
+                 "the gateway's broker_link: native (ZMTP on its I/O threads) or libzmq")
+      ->check(CLI::IsMember({"native", "libzmq"}))
+      ->capture_default_str();
   app.add_option("--held-idle", options.held_idle,
                  "idle keep-alive connections held during the gateway's slow-client run")
       ->capture_default_str();
@@ -87,6 +91,7 @@ int main(int argc, char** argv) {
     auto smoke_options = botmodels::bench::SmokeOptions(bin_dir);
     smoke_options.parts = std::move(options.parts);  // smoke shortens the runs, not their choice
     smoke_options.gateway_model = std::move(options.gateway_model);
+    smoke_options.broker_link = std::move(options.broker_link);
     options = std::move(smoke_options);
   } else {
     options.bin_dir = bin_dir;

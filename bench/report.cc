@@ -153,8 +153,8 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
         r.failover_requests, r.failover_ms, r.failover_lost, r.failover_twice, r.failover_failed);
   }
   if (!r.gateway_http.empty()) {
-    out << fmt::format("gateway RSS idle {:.1f} MB, under load {:.1f} MB\n", r.gateway_rss_idle_mb,
-                       r.gateway_rss_load_mb);
+    out << fmt::format("gateway RSS idle {:.1f} MB, under load {:.1f} MB; broker link {}\n",
+                       r.gateway_rss_idle_mb, r.gateway_rss_load_mb, r.options.broker_link);
   }
   if (r.gateway_held) {
     out << fmt::format(
@@ -182,6 +182,7 @@ nlohmann::json ToJson(const BenchReport& r) {
   j["cpu"] = r.cpu;
   j["rows_per_request"] = r.options.rows;
   j["gateway_model"] = r.options.gateway_model;
+  j["broker_link"] = r.options.broker_link;
   for (const auto& l : r.proxy) j["proxy"].push_back(load(l));
   for (const auto& l : r.noop) j["noop"].push_back(load(l));
   for (const auto& s : r.served) {

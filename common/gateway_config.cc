@@ -115,6 +115,7 @@ Result<std::optional<GatewayConfig>> ReadGatewayConfig(const TomlReader& root,
                                      "broker_key_id",
                                      "failover_brokers",
                                      "curve_key_file",
+                                     "broker_link",
                                      "threads",
                                      "max_body_bytes",
                                      "files_dir",
@@ -163,6 +164,12 @@ Result<std::optional<GatewayConfig>> ReadGatewayConfig(const TomlReader& root,
                     "TLS needs both tls_cert_file and tls_key_file");
   }
   if (g.outputs_dir.empty()) return r->Error("outputs_dir", "must not be empty");
+  std::string link = "native";
+  BOTMODELS_RETURN_IF_ERROR(r->String("broker_link", &link));
+  if (link != "native" && link != "libzmq") {
+    return r->Error("broker_link", "expected \"native\" or \"libzmq\"");
+  }
+  g.broker_link = link == "native" ? BrokerLinkKind::kNative : BrokerLinkKind::kLibzmq;
   std::vector<std::string> keyless;
   BOTMODELS_RETURN_IF_ERROR(r->StringList("keyless_from", &keyless));
   auto networks = NetworkList::Parse(keyless);

@@ -41,6 +41,12 @@ std::optional<ModelRoute> ParseModelRoute(std::string_view key);
 // 300 s for those, and their default timeout matches.
 bool IsGenerationRoute(ModelRoute route);
 
+// How the gateway talks to the broker ([gateway] broker_link).
+enum class BrokerLinkKind {
+  kNative,  // "native": ZMTP on the gateway's I/O threads (tcp://, ipc://, no CURVE)
+  kLibzmq,  // "libzmq": through libzmq and its I/O thread
+};
+
 // The HTTP gateway ([gateway]; docs/gateway.md). Paths are resolved against
 // the config file's folder.
 struct GatewayConfig {
@@ -59,7 +65,10 @@ struct GatewayConfig {
   // unanswered, they go to the next (docs/operations.md, "Failover").
   std::vector<std::string> failover_brokers;
   std::string curve_key_file;  // this client's CURVE secret key, for a CURVE frontend
-  uint32_t threads = 0;        // HTTP I/O threads; 0: half the cores, at least one
+  // "native" speaks ZeroMQ's protocol itself where it can (not with CURVE);
+  // "libzmq" always goes through libzmq.
+  BrokerLinkKind broker_link = BrokerLinkKind::kNative;
+  uint32_t threads = 0;                        // HTTP I/O threads; 0: half the cores, at least one
   int64_t max_body_bytes = int64_t{64} << 20;  // 64 MiB: larger bodies are 413
   uint32_t max_header_bytes = 16 << 10;        // request line and headers; past it 431
   uint32_t max_connections = 16'384;           // open at once; past it 503 and close

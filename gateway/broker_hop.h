@@ -9,6 +9,7 @@
 #include <zmq.hpp>
 
 #include "client/client.h"
+#include "common/gateway_config.h"
 #include "gateway/broker_caller.h"
 
 namespace boost::asio {
@@ -19,11 +20,11 @@ namespace botmodels {
 
 // The gateway's connection to the broker: requests from every HTTP
 // connection multiplexed over a few DEALER sockets ("lanes"), told apart by
-// request id. Each lane lives on the HTTP server's I/O threads: its socket's
-// ZMQ_FD is watched by Asio, so a request is sent, and its reply received
-// and handled, on an I/O thread, with no thread of its own to wake and no
-// thread waiting for a reply. Requests are encoded and signed by the
-// caller; a lane's socket is only touched on its strand. Thread-safe.
+// request id. Each lane lives on the HTTP server's I/O threads, on a strand:
+// its BrokerLink speaks ZMTP there itself (ZmtpLink) or watches libzmq's
+// ZMQ_FD (ZmqLink), so a request is sent, and its reply received and
+// handled, on an I/O thread, with no thread waiting for a reply. Requests
+// are encoded and signed by the caller. Thread-safe.
 //
 // With failover endpoints, each lane keeps its unanswered requests and
 // moves them to the next broker when its broker is silent for
@@ -35,8 +36,11 @@ class BrokerHop : public BrokerCaller {
   // should be the one the caller sees.
   static constexpr std::chrono::milliseconds kReplySlack{2000};
 
-  // `lanes`: DEALER sockets to spread requests over (at least 1), run on `io`.
-  BrokerHop(ClientOptions options, size_t lanes, boost::asio::io_context& io);
+  // `lanes`: links to spread requests over (at least 1), run on `io`.
+  // `link`: kNative speaks ZMTP on the I/O threads where it can (tcp:// and
+  // ipc:// without CURVE), libzmq elsewhere; kLibzmq always libzmq.
+  BrokerHop(ClientOptions options, size_t lanes, boost::asio::io_context& io,
+            BrokerLinkKind link = BrokerLinkKind::kNative);
   ~BrokerHop() override;
 
   // Connects; fails when CURVE is asked for and cannot be set up.
@@ -60,6 +64,7 @@ class BrokerHop : public BrokerCaller {
   std::vector<std::string> Sign(std::string body) const;
 
   const ClientOptions options_;
+  const BrokerLinkKind link_;
   std::vector<std::string> endpoints_;  // endpoint, then failover_endpoints
   std::optional<RequestSigner> signer_;
   std::shared_ptr<zmq::context_t> context_;

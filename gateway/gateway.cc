@@ -112,8 +112,8 @@ Gateway::Gateway(GatewayConfig config, ApiKeys keys, ClientOptions broker)
     : config_(std::move(config)),
       keys_(std::move(keys)),
       server_(ServerOptions(config_), *this),
-      // A DEALER socket to the broker per I/O thread.
-      broker_(std::move(broker), server_.io_threads(), server_.io_context()),
+      // A link to the broker per I/O thread.
+      broker_(std::move(broker), server_.io_threads(), server_.io_context(), config_.broker_link),
       outputs_(config_.outputs_dir, config_.outputs_retention, config_.outputs_max_bytes),
       specs_(broker_),
       routes_(config_, broker_, outputs_, specs_),

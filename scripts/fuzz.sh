@@ -26,7 +26,7 @@ done
 ((${#runs[@]} + ${#limit[@]})) || runs=(-runs=5000)
 limit+=("${runs[@]}")
 ((${#targets[@]})) || targets=(client_request worker_message model_config keys_file broker_config value
-  image_decoder audio_decoder tokenizers infer_json oip_json http_request)
+  image_decoder audio_decoder tokenizers infer_json oip_json http_request zmtp_decoder)
 
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DBOTMODELS_FUZZ=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

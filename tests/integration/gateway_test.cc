@@ -876,6 +876,28 @@ TEST_F(Gateway, AnswersSixtyFourConcurrentRequests) {
   }
 }
 
+// broker_link = "libzmq" (what CURVE uses): the same answers through libzmq's DEALER.
+TEST_F(Gateway, AnswersThroughLibzmqAsThroughItsOwnZmtp) {
+  ASSERT_NO_FATAL_FAILURE(Start({"barcode"}, "broker_link = \"libzmq\"\n", "", true, {}, "", {"double"}));
+  constexpr int kClients = 16;
+  std::vector<std::thread> clients;
+  std::vector<std::string> data(kClients);
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      auto r = Upload("/api/vision/barcode", QrPng("code " + std::to_string(i)), "image.png",
+                      "image/png");
+      if (r && r->status == 200) data[i] = json::parse(r->body)["data"];
+    });
+  }
+  for (auto& c : clients) c.join();
+  for (int i = 0; i < kClients; ++i) EXPECT_EQ(data[i], "code " + std::to_string(i));
+  for (int i = 0; i < 200; ++i) {
+    auto r = PostJson("/api/infer/double", {{"inputs", {{"x", {1.5, -2, 0.1, 4}}}}});
+    ASSERT_TRUE(r) << i;
+    ASSERT_EQ(r->status, 200) << r->body;
+  }
+}
+
 TEST_F(Gateway, DetectFindsOutliersAsThePythonServiceDoes) {
   ASSERT_NO_FATAL_FAILURE(Start({"barcode"}));
   json data = json::array();

@@ -60,6 +60,20 @@ TEST(GatewayConfig, OpenAiModelNamesDefaultToTheRoutedModelsOrComeFromTheirTable
   EXPECT_FALSE(LoadBrokerConfig(dir / "c.toml").ok()) << "a misspelt key is an error";
 }
 
+TEST(GatewayConfig, BrokerLinkIsNativeUnlessLibzmqIsAsked) {
+  testing::TempDir temp;
+  const fs::path dir = temp.path();
+  const std::string base = "[gateway]\napi_keys_file = \"k\"\noutputs_dir = \"o\"\n";
+  testing::WriteFile(dir / "b.toml", base);
+  auto c = LoadBrokerConfig(dir / "b.toml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->gateway->broker_link, BrokerLinkKind::kNative);
+  testing::WriteFile(dir / "b.toml", base + "broker_link = \"libzmq\"\n");
+  c = LoadBrokerConfig(dir / "b.toml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->gateway->broker_link, BrokerLinkKind::kLibzmq);
+}
+
 TEST(GatewayConfig, KeylessFromListsTheNetworksLetInWithoutAKey) {
   testing::TempDir temp;
   const fs::path dir = temp.path();
@@ -94,6 +108,8 @@ TEST(GatewayConfig, ErrorsNameTheFieldAndTheKnownRoutes) {
        "field 'models.repository' is missing"},
       {"[gateway]\napi_keys_file = \"k\"\noutputs_dir = \"o\"\nkeyless_from = [\"lan\"]\n",
        "field 'gateway.keyless_from': 'lan' is not a network"},
+      {"[gateway]\napi_keys_file = \"k\"\noutputs_dir = \"o\"\nbroker_link = \"zmq\"\n",
+       "field 'gateway.broker_link': expected \"native\" or \"libzmq\""},
   };
   for (const auto& [text, error] : cases) {
     testing::WriteFile(dir / "b.toml", text);
