@@ -120,25 +120,40 @@ bool ZmtpLink::Send(std::vector<std::string> frames) {
 void ZmtpLink::Connect() {
   const uint64_t g = ++generation_;
   const Endpoint e = *ParseEndpoint(endpoint_);
-  auto connect = [this, g](const net::generic::stream_protocol::endpoint& peer) {
-    socket_.async_connect(peer, [this, g, peer](boost::system::error_code ec) {
-      if (g != generation_) return;
-      if (ec) return Lost("cannot connect: " + ec.message());
-      Connected(peer);
-    });
-  };
-  if (!e.tcp) return connect(net::local::stream_protocol::endpoint(e.path));
-  boost::system::error_code ec;
-  const auto address = net::ip::make_address(e.host, ec);
-  if (!ec) return connect(net::ip::tcp::endpoint(address, std::stoi(e.port)));
-  resolver_.async_resolve(
-      e.host, e.port,
-      [this, g, connect, host = e.host](boost::system::error_code ec,
-                                        net::ip::tcp::resolver::results_type found) {
-        if (g != generation_) return;
-        if (ec || found.empty()) return Lost("cannot resolve " + host + ": " + ec.message());
-        connect(found.begin()->endpoint());
-      });
+  peers_.clear();
+  boost::system::error_code not_an_address;
+  const auto address = net::ip::make_address(e.host, not_an_address);
+  if (!e.tcp) {
+    peers_.emplace_back(net::local::stream_protocol::endpoint(e.path));
+  } else if (!not_an_address) {
+    peers_.emplace_back(net::ip::tcp::endpoint(address, std::stoi(e.port)));
+  } else {  // a host name
+    resolver_.async_resolve(e.host, e.port,
+                            [this, g, host = e.host](boost::system::error_code ec, auto found) {
+                              if (g != generation_) return;
+                              if (ec) return Lost("cannot resolve " + host + ": " + ec.message());
+                              for (const auto& entry : found) peers_.emplace_back(entry.endpoint());
+                              ConnectTo(0);
+                            });
+    return;
+  }
+  ConnectTo(0);
+}
+
+void ZmtpLink::ConnectTo(size_t peer) {
+  if (peer >= peers_.size()) return Lost("cannot connect: no address answered");
+  const uint64_t g = generation_;
+  socket_.async_connect(peers_[peer], [this, g, peer](boost::system::error_code ec) {
+    if (g != generation_) return;
+    if (!ec) return Connected(peers_[peer]);
+    // The next address (localhost may be ::1, then 127.0.0.1), as libzmq.
+    if (peer + 1 < peers_.size()) {
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+      return ConnectTo(peer + 1);
+    }
+    Lost("cannot connect: " + ec.message());
+  });
 }
 
 void ZmtpLink::Connected(const net::generic::stream_protocol::endpoint& peer) {

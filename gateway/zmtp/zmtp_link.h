@@ -43,7 +43,10 @@ class ZmtpLink : public BrokerLink {
  private:
   using Socket = boost::asio::generic::stream_protocol::socket;
 
+  // Resolves the endpoint into peers_, then ConnectTo(0).
   void Connect();
+  // Connects to peers_[peer], or the next one if it refuses.
+  void ConnectTo(size_t peer);
   void Connected(const boost::asio::generic::stream_protocol::endpoint& peer);
   void Read();
   void Write();
@@ -57,6 +60,7 @@ class ZmtpLink : public BrokerLink {
   const size_t max_message_bytes_;
   MessageHandler handler_;
   std::string endpoint_;
+  std::vector<boost::asio::generic::stream_protocol::endpoint> peers_;  // its addresses
   bool open_ = false;
   Socket socket_;
   boost::asio::ip::tcp::resolver resolver_;

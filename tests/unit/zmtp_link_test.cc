@@ -108,10 +108,14 @@ class ZmtpLinkTest : public ::testing::Test {
 };
 
 TEST_F(ZmtpLinkTest, ExchangesMessagesWithALibzmqRouterOverTcpAndIpc) {
-  for (const std::string& bind : {std::string("tcp://127.0.0.1:*"), "ipc://" + dir_ / "broker"}) {
-    zmq::socket_t router = Router(bind);
+  for (const std::string& bind :
+       {std::string("tcp://127.0.0.1:*"), std::string("localhost"), "ipc://" + dir_ / "broker"}) {
+    // "localhost": a host name, resolved as a Kubernetes Service's would be.
+    zmq::socket_t router = Router(bind == "localhost" ? "tcp://127.0.0.1:*" : bind);
+    std::string endpoint = router.get(zmq::sockopt::last_endpoint);
+    if (bind == "localhost") endpoint = "tcp://localhost" + endpoint.substr(endpoint.rfind(':'));
     MakeLink();
-    ASSERT_OK(Open(router.get(zmq::sockopt::last_endpoint)));
+    ASSERT_OK(Open(endpoint));
     const std::string big(300, 'b');  // a frame with an 8-byte size
     ASSERT_TRUE(Send({"auth", big, ""}));
     const std::vector<std::string> got = Receive(router);
