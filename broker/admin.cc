@@ -106,8 +106,13 @@ void Admin::Wake(const std::string& model, const std::set<std::string>& devices)
 
 void Admin::WakeWorker(const std::string& id) {
   after_drain_.erase(id);
-  router_.Resume(id);
-  if (supervisor_.Find(id)->stopped) supervisor_.Restart(id);
+  if (supervisor_.Find(id)->stopped) {
+    // Its process may still be exiting: it takes no request; a new one
+    // starts and registers afresh.
+    supervisor_.Restart(id);
+    return;
+  }
+  router_.Resume(id);  // still draining: it serves on
 }
 
 void Admin::Reload(std::vector<ModelConfig> fresh) {

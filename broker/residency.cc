@@ -82,7 +82,11 @@ void Residency::UnloadIdle(Admin& admin) {
     }
     if (m.idle_unload.count() == 0) continue;
     auto [last, first_seen] = last_request_.try_emplace(m.name, now);
-    if (first_seen || now - last->second < m.idle_unload || !router_.Loaded(m.name)) continue;
+    if (!router_.Loaded(m.name)) {  // loading is not idling: idle counts from the load
+      last->second = now;
+      continue;
+    }
+    if (first_seen || now - last->second < m.idle_unload) continue;
     spdlog::info("model {}: no request for {} s: stopping its workers until the next one", m.name,
                  std::chrono::duration_cast<std::chrono::seconds>(now - last->second).count());
     Evict(m.name, admin);

@@ -236,5 +236,38 @@ TEST_F(ResidencyTest, WithoutLimitsNothingIsEvicted) {
   EXPECT_TRUE(Running("b"));
 }
 
+// Idle unloading stops a worker; a request that comes before its process
+// has exited wakes the model without handing the request to that process.
+TEST_F(ResidencyTest, ARequestWhileAnEvictedWorkerExitsWaitsForItsSuccessor) {
+  ModelConfig m;
+  m.name = "a";
+  m.devices = {"cpu"};
+  m.idle_unload = 1s;
+  launcher_.fatal_signals = {SIGKILL};  // SIGTERM alone: a process slow to exit
+  Start({m}, {});
+  WorkerRecord w;
+  w.id = "a-0";
+  w.identity = "ident-a-0";
+  w.model = "a";
+  w.capacity = 1;
+  w.pid = supervisor_.Find("a-0")->pid;
+  w.last_heard = w.last_sent = clock_.Now();
+  router_->OnRegister(std::move(w));
+  const int64_t old_pid = supervisor_.Find("a-0")->pid;
+  clock_.Advance(2s);
+  Turn();  // idle: drained at once, then stopped
+  Turn();
+  ASSERT_TRUE(Evicted("a"));
+  ASSERT_TRUE(launcher_.Running(old_pid)) << "its process has not exited yet";
+  ASSERT_OK(Request("a"));
+  EXPECT_TRUE(outbox_.to_workers.empty()) << "the request went to a process on its way out";
+  Turn();  // the old process is killed and reaped; its successor starts
+  Turn();
+  EXPECT_FALSE(launcher_.Running(old_pid));
+  EXPECT_TRUE(Running("a"));
+  EXPECT_NE(supervisor_.Find("a-0")->pid, old_pid);
+  EXPECT_EQ(router_->Queued("a"), 1u) << "it waits for the new worker";
+}
+
 }  // namespace
 }  // namespace botmodels
