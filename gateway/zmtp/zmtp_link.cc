@@ -63,7 +63,6 @@ bool ZmtpLink::Speaks(std::string_view endpoint) { return ParseEndpoint(endpoint
 
 ZmtpLink::ZmtpLink(LaneStrand strand, size_t max_message_bytes, MessageHandler handler)
     : strand_(std::move(strand)),
-      max_message_bytes_(max_message_bytes),
       handler_(std::move(handler)),
       socket_(strand_),
       resolver_(strand_),

@@ -57,7 +57,6 @@ class ZmtpLink : public BrokerLink {
   void Lost(const std::string& why);
 
   LaneStrand strand_;
-  const size_t max_message_bytes_;
   MessageHandler handler_;
   std::string endpoint_;
   std::vector<boost::asio::generic::stream_protocol::endpoint> peers_;  // its addresses
