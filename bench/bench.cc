@@ -131,7 +131,8 @@ LoadResult Median(std::vector<LoadResult> rounds) {
     return rounds[rounds.size() / 2].*field;
   };
   for (double LoadResult::*field :
-       {&LoadResult::p50_us, &LoadResult::p90_us, &LoadResult::p99_us, &LoadResult::per_second}) {
+       {&LoadResult::p50_us, &LoadResult::p90_us, &LoadResult::p99_us, &LoadResult::per_second,
+        &LoadResult::server_cpu_us, &LoadResult::gateway_cpu_us}) {
     m.*field = median(field);
   }
   m.replies = m.errors = 0;
@@ -367,9 +368,12 @@ void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& r
   }
   const auto http_run = [&](int http_port, const std::vector<int64_t>& pids, int c,
                             const std::string& sent) {
+    const bool through_gateway = http_port == port;
     const double cpu_before = TotalCpuSeconds(pids);
+    const double gateway_before = through_gateway ? TotalCpuSeconds({gateway}) : 0;
     LoadResult run = RunHttpClosedLoop(http_port, sent, c, o.warmup, o.duration);
     run.server_cpu_us = CpuUsPerReply(pids, cpu_before, run, o);
+    if (through_gateway) run.gateway_cpu_us = CpuUsPerReply({gateway}, gateway_before, run, o);
     return run;
   };
   for (int c : o.concurrency) {

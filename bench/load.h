@@ -20,6 +20,7 @@ struct LoadResult {
   double p50_us = 0, p90_us = 0, p99_us = 0;
   double per_second = 0;     // replies per second
   double server_cpu_us = 0;  // CPU time the serving processes spent per reply, µs
+  double gateway_cpu_us = 0;  // the gateway's share of server_cpu_us; 0 without one
 };
 
 // The frames of the next request of client `slot` (0 .. concurrency-1),

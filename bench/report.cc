@@ -67,14 +67,22 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
   }
   const std::string& model = r.options.gateway_model;
   for (const auto& l : r.gateway_zmq) out << Row("(e) broker + " + model + ", zmq", l);
-  for (const auto& l : r.gateway_http) out << Row("(f) gateway + " + model + ", HTTP", l);
+  const auto gateway_share = [](const LoadResult& l) {
+    return fmt::format("gateway {:.1f}", l.gateway_cpu_us);
+  };
+  for (const auto& l : r.gateway_http) {
+    out << Row("(f) gateway + " + model + ", HTTP", l, gateway_share(l));
+  }
   for (const auto& l : r.python_http) out << Row("(g) FastAPI + " + model + ", HTTP", l);
-  for (const auto& l : r.gateway_oip) out << Row("(h) gateway + " + model + ", /v2 bin", l);
+  for (const auto& l : r.gateway_oip) {
+    out << Row("(h) gateway + " + model + ", /v2 bin", l, gateway_share(l));
+  }
   if (r.gateway_held) {
-    out << Row("(f) + held connections", *r.gateway_held);
+    out << Row("(f) + held connections", *r.gateway_held, gateway_share(*r.gateway_held));
   }
   out << "(cpu us: CPU time of the serving processes per reply: proxy and echo, or broker and\n"
-         "worker (and gateway), or uvicorn's processes; the load generator is not counted)\n";
+         "worker (and gateway: its share is also shown), or uvicorn's processes; the load\n"
+         "generator is not counted)\n";
   if (!r.python_skipped.empty()) out << "(g) skipped: " << r.python_skipped << "\n";
   out << "\nratios (target)\n";
   for (size_t i = 0; i < r.proxy.size() && i < r.noop.size(); ++i) {
@@ -175,7 +183,8 @@ nlohmann::json ToJson(const BenchReport& r) {
                           {"p90_us", l.p90_us},
                           {"p99_us", l.p99_us},
                           {"replies_per_second", l.per_second},
-                          {"server_cpu_us_per_reply", l.server_cpu_us}};
+                          {"server_cpu_us_per_reply", l.server_cpu_us},
+                          {"gateway_cpu_us_per_reply", l.gateway_cpu_us}};
   };
   nlohmann::json j;
   j["when"] = r.when;

@@ -323,11 +323,11 @@ void ModelRoutes::Analyze(const PostRoute& route, const Upload& upload, Respond 
 void ModelRoutes::Infer(const std::string& model, HttpRequest request, Respond respond) {
   // The body is kept for the specs' answer, which may come later.
   auto body = std::make_shared<std::string>(std::move(request.body));
-  specs_.Inputs(model, [this, model, body, respond = std::move(respond)](
-                           Result<std::vector<protocol::TensorSpec>> specs) {
+  specs_.Inputs(model, [this, model, body,
+                        respond = std::move(respond)](Result<ModelSpecs::Declared> specs) {
     if (!specs.ok()) return respond(ErrorResponse(specs.status()));
     bool envelope = false;
-    auto inputs = ParseInferBody(*body, *specs, &envelope);
+    auto inputs = ParseInferBody(*body, **specs, &envelope);
     if (envelope) return respond(ValidationError("inputs", inputs.status().message()));
     if (!inputs.ok()) return respond(ErrorResponse(inputs.status()));
     RunModel(model, std::move(*inputs), GatewayConfig::kDefaultTimeout,

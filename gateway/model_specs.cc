@@ -1,7 +1,5 @@
 #include "gateway/model_specs.h"
 
-#include <optional>
-
 #include "common/gateway_config.h"
 
 namespace botmodels {
@@ -14,7 +12,7 @@ constexpr std::chrono::seconds kSpecsTtl{10};
 
 void ModelSpecs::Inputs(const std::string& model, Handler done) {
   const auto now = std::chrono::steady_clock::now();
-  std::optional<std::vector<protocol::TensorSpec>> cached;
+  Declared cached;
   {
     std::lock_guard lock(mutex_);
     if (const auto it = specs_.find(model);
@@ -24,29 +22,29 @@ void ModelSpecs::Inputs(const std::string& model, Handler done) {
   }
   // Outside the lock: `done` sends the request, and the broker hop may run
   // a reply's handler (another Inputs' answer, which locks) on the way.
-  if (cached) return done(std::move(*cached));
-  broker_.Ask(protocol::Op::kModels, GatewayConfig::kDefaultTimeout,
-              [this, model, now, done = std::move(done)](Result<protocol::Reply>&& reply) {
-                if (!reply.ok()) return done(reply.status());
-                std::vector<protocol::TensorSpec> inputs;
-                bool found = false;
-                {
-                  std::lock_guard lock(mutex_);
-                  specs_.clear();  // models no longer served are forgotten
-                  for (const protocol::ModelInfo& info : reply->models) {
-                    specs_[info.name] = {now, info.inputs};
-                  }
-                  if (const auto it = specs_.find(model); it != specs_.end()) {
-                    inputs = it->second.inputs;
-                    found = true;
-                  }
-                }
-                if (!found) {
-                  return done(Status(ErrorCode::kUnknownModel,
-                                     "no model named '" + model.substr(0, 128) + "'"));
-                }
-                done(std::move(inputs));
-              });
+  if (cached) return done(std::move(cached));
+  broker_.Ask(
+      protocol::Op::kModels, GatewayConfig::kDefaultTimeout,
+      [this, model, now, done = std::move(done)](Result<protocol::Reply>&& reply) {
+        if (!reply.ok()) return done(reply.status());
+        Declared inputs;
+        {
+          std::lock_guard lock(mutex_);
+          specs_.clear();  // models no longer served are forgotten
+          for (protocol::ModelInfo& info : reply->models) {
+            specs_[info.name] = {now, std::make_shared<const std::vector<protocol::TensorSpec>>(
+                                          std::move(info.inputs))};
+          }
+          if (const auto it = specs_.find(model); it != specs_.end()) {
+            inputs = it->second.inputs;
+          }
+        }
+        if (!inputs) {
+          return done(
+              Status(ErrorCode::kUnknownModel, "no model named '" + model.substr(0, 128) + "'"));
+        }
+        done(std::move(inputs));
+      });
 }
 
 }  // namespace botmodels

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -19,7 +20,9 @@ namespace botmodels {
 // Thread-safe.
 class ModelSpecs {
  public:
-  using Handler = std::function<void(Result<std::vector<protocol::TensorSpec>>)>;
+  // Shared with the cache, not copied: a request costs no allocation here.
+  using Declared = std::shared_ptr<const std::vector<protocol::TensorSpec>>;
+  using Handler = std::function<void(Result<Declared>)>;
 
   explicit ModelSpecs(BrokerCaller& broker) : broker_(broker) {}
 
@@ -31,7 +34,7 @@ class ModelSpecs {
   std::mutex mutex_;  // guards specs_
   struct Entry {
     std::chrono::steady_clock::time_point fetched;
-    std::vector<protocol::TensorSpec> inputs;
+    Declared inputs;
   };
   std::map<std::string, Entry> specs_;
 };

@@ -11,7 +11,6 @@ namespace botmodels {
 namespace {
 
 using namespace http_detail;
-using TlsStream = beast::ssl_stream<tcp::socket>;
 
 // Accepting fails while the process is out of file descriptors: it is
 // retried after this pause rather than in a busy loop.
@@ -19,7 +18,7 @@ constexpr std::chrono::milliseconds kAcceptPause{100};
 
 void Accept(ServerCore& core) {
   core.acceptor->async_accept(net::make_strand(core.io), [&core](beast::error_code ec,
-                                                                 tcp::socket socket) {
+                                                                 Socket socket) {
     if (!core.acceptor->is_open()) return;
     if (ec) {
       spdlog::warn("http: accept failed: {}", ec.message());
@@ -33,7 +32,7 @@ void Accept(ServerCore& core) {
     if (core.tls) {
       std::make_shared<Session<TlsStream>>(core, std::move(socket), refuse)->Run();
     } else {
-      std::make_shared<Session<tcp::socket>>(core, std::move(socket), refuse)->Run();
+      std::make_shared<Session<Socket>>(core, std::move(socket), refuse)->Run();
     }
     Accept(core);
   });

@@ -1,6 +1,8 @@
 #include "gateway/http/http_session.h"
 
+#include <array>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <type_traits>
 
@@ -8,8 +10,6 @@
 
 namespace botmodels::http_detail {
 namespace {
-
-using TlsStream = beast::ssl_stream<tcp::socket>;
 
 // After a response that closes the connection, what the client still sends
 // is read and dropped for this long, or this much, so that closing with
@@ -23,14 +23,12 @@ constexpr size_t kIdleRead = 512;       // an idle connection's first read: a re
 // per 512 bytes; given back when the connection goes idle again.
 constexpr size_t kRequestRead = 16 * 1024;
 
-tcp::socket MakeStream(tcp::socket socket, ServerCore&, std::type_identity<tcp::socket>) {
-  return socket;
-}
-TlsStream MakeStream(tcp::socket socket, ServerCore& core, std::type_identity<TlsStream>) {
+Socket MakeStream(Socket socket, ServerCore&, std::type_identity<Socket>) { return socket; }
+TlsStream MakeStream(Socket socket, ServerCore& core, std::type_identity<TlsStream>) {
   return TlsStream(std::move(socket), *core.tls);
 }
 
-std::string PeerAddress(tcp::socket& socket) {
+std::string PeerAddress(Socket& socket) {
   beast::error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
   if (ec) return {};
@@ -49,6 +47,47 @@ bool Ended(const beast::error_code& ec) {
 }
 
 std::string Ms(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
+
+// Whether a response of `status` carries a body (RFC 9110: not 1xx, 204, 304).
+bool HasBody(int status) { return status >= 200 && status != 204 && status != 304; }
+
+// Appends `text` with CR and LF made spaces: a header value never ends the
+// header early, whatever a handler put in it.
+void AppendFieldText(std::string& out, std::string_view text) {
+  for (char c : text) out += c == '\r' || c == '\n' ? ' ' : c;
+}
+
+// The status line and header fields of `response`, whose body holds
+// `body_bytes`, framed by Content-Length. Written here rather than through a
+// beast::http::response: each field there is a heap allocation, and the
+// serializer's buffer sequence costs more than the rest of a small reply.
+void AppendHead(std::string& out, const HttpResponse& response, unsigned version, bool keep_alive,
+                size_t body_bytes) {
+  const auto reason = http::obsolete_reason(static_cast<http::status>(response.status));
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(response.status);
+  out += ' ';
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  for (const auto& [name, value] : response.headers) {
+    if (SameIgnoringCase(name, "Content-Length") || SameIgnoringCase(name, "Connection") ||
+        SameIgnoringCase(name, "Transfer-Encoding")) {
+      continue;  // framing is the server's
+    }
+    AppendFieldText(out, name);
+    out += ": ";
+    AppendFieldText(out, value);
+    out += "\r\n";
+  }
+  if (HasBody(response.status)) {
+    out += "Content-Length: ";
+    out += std::to_string(body_bytes);
+    out += "\r\n";
+  }
+  if (!keep_alive && version == 11) out += "Connection: close\r\n";
+  if (keep_alive && version == 10) out += "Connection: keep-alive\r\n";
+  out += "\r\n";
+}
 
 }  // namespace
 
@@ -69,7 +108,7 @@ void ServerCore::Remove(SessionBase* session) {
 SessionBase::~SessionBase() { core_.Remove(this); }
 
 template <class Stream>
-Session<Stream>::Session(ServerCore& core, tcp::socket socket, bool refuse)
+Session<Stream>::Session(ServerCore& core, Socket socket, bool refuse)
     : SessionBase(core),
       stream_(MakeStream(std::move(socket), core, std::type_identity<Stream>())),
       timer_(stream_.get_executor()),
@@ -264,13 +303,13 @@ void Session<Stream>::Write(HttpResponse response) {
     for (const auto& [name, value] : response.headers) streamed_->set(name, value);
     return WriteSource();
   }
-  reply_.emplace(static_cast<http::status>(response.status), version_);
-  for (const auto& [name, value] : response.headers) reply_->set(name, value);
-  reply_->body() = std::move(response.body);
-  reply_->keep_alive(keep_alive_);
-  reply_->prepare_payload();
+  body_ = std::move(response.body);
+  if (!HasBody(response.status)) body_.clear();
+  head_.clear();
+  AppendHead(head_, response, version_, keep_alive_, body_.size());
   Arm(core_.options.write_timeout);
-  http::async_write(stream_, *reply_, [self = Self()](beast::error_code ec, size_t) {
+  const std::array<net::const_buffer, 2> message = {net::buffer(head_), net::buffer(body_)};
+  net::async_write(stream_, message, [self = Self()](beast::error_code ec, size_t) {
     self->AfterWrite(ec, self->keep_alive_);
   });
 }
@@ -325,7 +364,7 @@ void Session<Stream>::WritePiece(Result<std::string> piece) {
 
 template <class Stream>
 void Session<Stream>::AfterWrite(beast::error_code ec, bool keep_alive) {
-  reply_.reset();
+  body_ = std::string();
   serializer_.reset();
   streamed_.reset();
   source_.reset();
@@ -351,7 +390,7 @@ void Session<Stream>::LingerClose() {
   } else {
     phase_ = Phase::kClosing;
     beast::error_code ignored;
-    stream_.shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.shutdown(Socket::shutdown_send, ignored);
     buffer_.clear();
     buffer_.shrink_to_fit();
     discard_ = std::make_unique<char[]>(kDiscardBytes);
@@ -377,11 +416,11 @@ void Session<Stream>::Close() {
   timer_.cancel();  // its wait holds the session
   beast::error_code ignored;
   auto& socket = beast::get_lowest_layer(stream_);
-  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.shutdown(Socket::shutdown_both, ignored);
   socket.close(ignored);
 }
 
-template class Session<tcp::socket>;
+template class Session<Socket>;
 template class Session<TlsStream>;
 
 }  // namespace botmodels::http_detail

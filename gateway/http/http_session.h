@@ -28,6 +28,14 @@ namespace http = boost::beast::http;
 using tcp = net::ip::tcp;
 using Clock = net::steady_timer::clock_type;
 
+// A connection's executor: its strand, named by type. Asio's default,
+// any_io_executor, erases it and allocates on the heap for most operations
+// (about 20 allocations per request, measured).
+using Strand = net::strand<net::io_context::executor_type>;
+using Socket = net::basic_stream_socket<tcp, Strand>;
+using TlsStream = beast::ssl_stream<Socket>;
+using Timer = net::basic_waitable_timer<Clock, net::wait_traits<Clock>, Strand>;
+
 class SessionBase;
 
 // What the server and its sessions share.
@@ -72,13 +80,13 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   ServerCore& core_;
 };
 
-// A connection over `Stream`: tcp::socket or beast::ssl_stream<tcp::socket>.
+// A connection over `Stream`: Socket or TlsStream.
 // Everything runs on the socket's strand.
 template <class Stream>
 class Session : public SessionBase {
  public:
   // `refuse`: past max_connections, answered 503 and closed.
-  Session(ServerCore& core, tcp::socket socket, bool refuse);
+  Session(ServerCore& core, Socket socket, bool refuse);
   void Run();
   void Drain() override;
 
@@ -115,7 +123,7 @@ class Session : public SessionBase {
   void Close();
 
   Stream stream_;
-  net::steady_timer timer_;
+  Timer timer_;
   Clock::time_point deadline_ = Clock::time_point::max();  // max: none
   bool waiting_ = false;                                   // a wait on timer_ is pending
   bool timed_out_ = false;
@@ -127,7 +135,8 @@ class Session : public SessionBase {
   std::optional<http::request_parser<BoundedBody>> parser_;
   HttpRequest request_;  // the request being answered, headers first
   unsigned version_ = 11;
-  std::optional<http::response<http::string_body>> reply_;
+  std::string head_;  // a whole response's status line and headers, then its body
+  std::string body_;
   std::optional<http::response<http::empty_body>> interim_;  // 100 Continue
   // A streamed response.
   std::optional<http::response<http::buffer_body>> streamed_;

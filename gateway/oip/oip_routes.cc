@@ -115,9 +115,9 @@ void OipRoutes::Infer(const std::string& model, HttpRequest request, Respond res
   }
   auto body = std::make_shared<std::string>(std::move(request.body));
   specs_.Inputs(model, [this, model, body, header_bytes,
-                        respond](Result<std::vector<protocol::TensorSpec>> specs) {
+                        respond](Result<ModelSpecs::Declared> specs) {
     if (!specs.ok()) return respond(OipError(specs.status()));
-    auto parsed = ParseOipRequest(*body, *specs, header_bytes);
+    auto parsed = ParseOipRequest(*body, **specs, header_bytes);
     if (!parsed.ok()) return respond(OipError(parsed.status()));
     protocol::NamedTensors inputs = std::move(parsed->inputs);
     auto asked = std::make_shared<OipRequest>(std::move(*parsed));

@@ -172,25 +172,25 @@ void OpenAiRoutes::Transcribe(HttpRequest request, Respond respond, bool transla
   const bool timed = format == "srt" || format == "vtt" || format == "verbose_json";
   auto file = std::make_shared<std::string>(std::move(*upload->file));
   specs_.Inputs(model, [this, model, language, format, words, file, translate, temperature, timed,
-                        respond](Result<std::vector<protocol::TensorSpec>> specs) {
+                        respond](Result<ModelSpecs::Declared> specs) {
     if (!specs.ok()) return respond(OpenAiError(specs.status(), "model"));
     const char* task = translate ? "translate" : "transcribe";
-    if (translate && !Declares(*specs, whisper_io::kTask)) {
+    if (translate && !Declares(**specs, whisper_io::kTask)) {
       return respond(OpenAiError(
           Invalid("model '" + model + "' transcribes only: translating needs a Whisper model"),
           "model"));
     }
     protocol::NamedTensors inputs;
     inputs[whisper_io::kAudio] = BytesInput(std::move(*file));
-    if (!language.empty() && Declares(*specs, whisper_io::kLanguage)) {
+    if (!language.empty() && Declares(**specs, whisper_io::kLanguage)) {
       inputs[whisper_io::kLanguage] = StringInput(language);
     }
-    if (Declares(*specs, whisper_io::kTask)) inputs[whisper_io::kTask] = StringInput(task);
-    if (timed && Declares(*specs, whisper_io::kTimestamps)) {
+    if (Declares(**specs, whisper_io::kTask)) inputs[whisper_io::kTask] = StringInput(task);
+    if (timed && Declares(**specs, whisper_io::kTimestamps)) {
       inputs[whisper_io::kTimestamps] = {
           protocol::DType::kValue, {}, ValueWriter().Bool(true).Take()};
     }
-    if (temperature && Declares(*specs, whisper_io::kTemperature)) {
+    if (temperature && Declares(**specs, whisper_io::kTemperature)) {
       inputs[whisper_io::kTemperature] = {
           protocol::DType::kValue, {}, ValueWriter().Double(*temperature).Take()};
     }

@@ -41,7 +41,11 @@ class ZmtpLink : public BrokerLink {
   void Close() override;
 
  private:
-  using Socket = boost::asio::generic::stream_protocol::socket;
+  // Typed on the strand: any_io_executor would allocate per operation.
+  using Socket =
+      boost::asio::basic_stream_socket<boost::asio::generic::stream_protocol, LaneStrand>;
+  using Timer = boost::asio::basic_waitable_timer<
+      std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>, LaneStrand>;
 
   // Resolves the endpoint into peers_, then ConnectTo(0).
   void Connect();
@@ -63,8 +67,8 @@ class ZmtpLink : public BrokerLink {
   bool open_ = false;
   Socket socket_;
   boost::asio::ip::tcp::resolver resolver_;
-  boost::asio::steady_timer timer_;  // the next reconnection, or the handshake's limit
-  uint64_t generation_ = 0;          // of the connection: older handlers are ignored
+  Timer timer_;              // the next reconnection, or the handshake's limit
+  uint64_t generation_ = 0;  // of the connection: older handlers are ignored
   ZmtpDecoder decoder_;
   ZmtpDecoder::Handlers handlers_;
   bool ready_ = false;        // the broker's READY came: messages may go
