@@ -44,7 +44,8 @@ class RequestSigner {
   // HMAC keyed with secret_, copied for each message (the key schedule is
   // done once). Shared by copies of this signer; only ever read.
   std::shared_ptr<const void> keyed_;
-  struct Nonces;  // the random prefix and the counter, shared by copies
+  uint64_t id_ = 0;  // this signer's and its copies', for each thread's copy of keyed_
+  struct Nonces;     // the random prefix and the counter, shared by copies
   std::shared_ptr<Nonces> nonces_;
 };
 

@@ -188,7 +188,9 @@ void Session<Stream>::WaitRequest() {
   request_ = HttpRequest();
   if (draining_) return Close();
   if (buffer_.size() > 0) return ReadHeader();  // a pipelined request
-  buffer_.shrink_to_fit();                      // an idle connection holds only its 512-byte read
+  // An idle connection holds only its 512-byte read (kept, not freed and
+  // allocated again, when that is all it had).
+  if (buffer_.capacity() > kIdleRead) buffer_.shrink_to_fit();
   phase_ = Phase::kIdle;
   Arm(core_.options.idle_timeout);
   WaitReadable();
@@ -210,7 +212,9 @@ template <class Stream>
 void Session<Stream>::ReadHeader() {
   phase_ = Phase::kHeader;
   Arm(core_.options.header_timeout);  // from the request's first byte
-  buffer_.reserve(kRequestRead);
+  // The first read filled its 512 bytes: more is waiting, to be read in
+  // large reads. (A request shorter than that came whole.)
+  if (buffer_.size() == buffer_.capacity()) buffer_.reserve(kRequestRead);
   parser_.emplace();
   parser_->header_limit(core_.options.max_header_bytes);
   parser_->body_limit(core_.options.max_body_bytes);
@@ -258,6 +262,7 @@ void Session<Stream>::ReadBody() {
   if (parser_->is_done()) return Dispatch();
   phase_ = Phase::kBody;
   Arm(core_.options.body_timeout);
+  buffer_.reserve(kRequestRead);  // a body that came apart from its headers: large reads
   const auto read = [self = Self()] {
     http::async_read(
         self->stream_, self->buffer_, *self->parser_, [self](beast::error_code ec, size_t) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "common/codec.h"
 #include "tests/testutil.h"
@@ -29,6 +30,34 @@ TEST(RequestSigner, MatchesTheDocumentedByteLayout) {
     hex += {kHex[c >> 4], kHex[c & 15]};
   }
   EXPECT_EQ(hex, "402ddfd4d33cc29182b57912de580395b4d6b22f681d6f38ea8ad35888b48b06");
+}
+
+// Each thread restarts one HMAC context per signer: signing in turn with two
+// keys, and again, on one thread and on another, gives each key's own
+// signature every time.
+TEST(RequestSigner, SignersTakingTurnsOnThreadsKeepTheirOwnKeys) {
+  RequestSigner a("a", "0123456789abcdef");
+  RequestSigner b("b", "fedcba9876543210");
+  const std::string a_sig = a.Sign("h", "b");
+  const std::string b_sig = b.Sign("h", "b");
+  EXPECT_NE(a_sig, b_sig);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(a.Sign("h", "b"), a_sig);
+    EXPECT_EQ(a.Sign("h", "b"), a_sig);  // restarted, not duplicated
+    EXPECT_EQ(b.Sign("h", "b"), b_sig);
+    EXPECT_EQ(RequestSigner(a).Sign("h", "b"), a_sig);  // a copy shares the key
+  }
+  std::string other_thread;
+  std::thread([&] { other_thread = b.Sign("h", "b") + a.Sign("h", "b"); }).join();
+  EXPECT_EQ(other_thread, b_sig + a_sig);
+  {
+    RequestSigner gone("c", "another secret, 32 bytes long...");
+    gone.Sign("h", "b");
+  }
+  RequestSigner after("d", "0123456789abcdef");  // perhaps where `gone` was
+  EXPECT_EQ(after.Sign("h", "b"), a_sig);        // the same secret as `a`
+  RequestSigner different("e", "a different secret!");
+  EXPECT_NE(different.Sign("h", "b"), a_sig);
 }
 
 TEST(RequestSigner, AnyChangedByteFailsVerification) {
