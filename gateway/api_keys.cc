@@ -1,7 +1,6 @@
 #include "gateway/api_keys.h"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
+#include <sodium.h>
 
 #include <algorithm>
 
@@ -10,9 +9,13 @@
 namespace botmodels {
 namespace {
 
+// SHA-256 by libsodium: no allocation, where OpenSSL 3's SHA256() looks the
+// algorithm up by name and allocates a context for every request's key.
 std::array<uint8_t, 32> Digest(std::string_view bytes) {
+  static_assert(crypto_hash_sha256_BYTES == 32);
   std::array<uint8_t, 32> digest;
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest.data());
+  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                     bytes.size());
   return digest;
 }
 
@@ -62,7 +65,7 @@ const ApiKey* ApiKeys::Match(std::string_view presented) const {
   const ApiKey* match = nullptr;
   for (const ApiKey& key : keys_) {
     // No early exit: every key is compared, whichever matches.
-    const bool equal = CRYPTO_memcmp(digest.data(), key.digest.data(), digest.size()) == 0;
+    const bool equal = sodium_memcmp(digest.data(), key.digest.data(), digest.size()) == 0;
     if (equal) match = &key;
   }
   return match;

@@ -250,7 +250,7 @@ std::optional<Status> Gateway::Authorize(const HttpRequest& request, protocol::R
                   request.remote_addr);
     return std::nullopt;
   }
-  const ApiKey* key = keys_.Match(std::string(presented));
+  const ApiKey* key = keys_.Match(presented);
   if (!key) return Status(ErrorCode::kUnauthenticated, "Invalid API key");
   if (role == protocol::Role::kAdmin && key->role != protocol::Role::kAdmin) {
     return Status(ErrorCode::kPermissionDenied,

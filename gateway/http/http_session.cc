@@ -262,7 +262,10 @@ void Session<Stream>::ReadBody() {
   if (parser_->is_done()) return Dispatch();
   phase_ = Phase::kBody;
   Arm(core_.options.body_timeout);
-  buffer_.reserve(kRequestRead);  // a body that came apart from its headers: large reads
+  // Large reads for a body not all here yet (it came apart from its headers).
+  if (const auto left = parser_->content_length_remaining(); !left || *left > buffer_.size()) {
+    buffer_.reserve(kRequestRead);
+  }
   const auto read = [self = Self()] {
     http::async_read(
         self->stream_, self->buffer_, *self->parser_, [self](beast::error_code ec, size_t) {
