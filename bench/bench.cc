@@ -331,6 +331,9 @@ void RunGateway(const BenchOptions& o, const fs::path& dir, const std::string& r
       "[gateway]\nlisten = \"127.0.0.1:0\"\napi_keys_file = \"{}\"\nbroker_key_id = \"{}\"\n"
       "outputs_dir = \"{}\"\nbroker_link = \"{}\"\n",
       keys.string(), ServedBroker::kKeyId, (dir / "outputs").string(), o.broker_link);
+  if (!o.gateway_binary.empty()) {
+    served.supervisor_config = fmt::format("gateway_binary = \"{}\"\n", o.gateway_binary);
+  }
   ServedBroker broker(std::move(served));
   const int port = std::stoi(broker.WaitForLog("gateway on http://127.0.0.1:", 30s));
   httplib::Client http("127.0.0.1", port);

@@ -31,6 +31,9 @@ struct BenchOptions {
   std::string gateway_model = "double";
   // The gateway's [gateway] broker_link: "native" (ZMTP on its I/O threads) or "libzmq".
   std::string broker_link = "native";
+  // The gateway the broker runs for (f) and (h); empty: botmodels-gateway
+  // beside it. (scripts/gateway-callgrind.sh runs it under callgrind.)
+  std::string gateway_binary;
   // The gateway's slow-client run: (f) again while this many idle keep-alive
   // and slow-header (slowloris) connections are held; 0 and 0: not run.
   int held_idle = 10'000;

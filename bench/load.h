@@ -18,8 +18,8 @@ struct LoadResult {
   uint64_t errors = 0;   // replies that were not a success
   double seconds = 0;    // the measured window
   double p50_us = 0, p90_us = 0, p99_us = 0;
-  double per_second = 0;     // replies per second
-  double server_cpu_us = 0;  // CPU time the serving processes spent per reply, µs
+  double per_second = 0;      // replies per second
+  double server_cpu_us = 0;   // CPU time the serving processes spent per reply, µs
   double gateway_cpu_us = 0;  // the gateway's share of server_cpu_us; 0 without one
 };
 

@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
                  "the gateway's broker_link: native (ZMTP on its I/O threads) or libzmq")
       ->check(CLI::IsMember({"native", "libzmq"}))
       ->capture_default_str();
+  app.add_option("--gateway-binary", options.gateway_binary,
+                 "the gateway the broker runs (default: botmodels-gateway beside it)");
   app.add_option("--held-idle", options.held_idle,
                  "idle keep-alive connections held during the gateway's slow-client run")
       ->capture_default_str();

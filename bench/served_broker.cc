@@ -54,7 +54,7 @@ ServedBroker::ServedBroker(ServedOptions options) : options_(std::move(options))
       << "[auth]\nmode = \"hmac\"\nkeys_file = \"" << base.string() << ".keys.toml\"\n"
       << "[models]\nrepository = \"" << options_.repository << "\"\nserve = [" << serve.str()
       << "]\n[supervisor]\nrestart_backoff_min_ms = 10\n"
-      << options_.extra_config;
+      << options_.supervisor_config << options_.extra_config;
 
   fs::remove(base.string() + ".log");  // a broker of the same name before: not this one's ports
   const auto start = Clock::now();

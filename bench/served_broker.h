@@ -26,14 +26,15 @@ inline auto DieWithBench() {
 std::string RandomHex(size_t bytes);
 
 struct ServedOptions {
-  std::filesystem::path bin_dir;   // botmodels-broker and botmodels-worker
-  std::filesystem::path dir;       // working folder: config, keys, sockets, log
-  std::string name;                // names the config and log files
-  std::string repository;          // the model repository
-  std::vector<std::string> serve;  // models to serve
-  uint32_t workers = 1;            // total workers to wait for
-  std::string extra_config = {};   // appended to the config (a [gateway] section)
-  std::string secret = {};         // the bench key's secret; empty: a fresh random one
+  std::filesystem::path bin_dir;       // botmodels-broker and botmodels-worker
+  std::filesystem::path dir;           // working folder: config, keys, sockets, log
+  std::string name;                    // names the config and log files
+  std::string repository;              // the model repository
+  std::vector<std::string> serve;      // models to serve
+  uint32_t workers = 1;                // total workers to wait for
+  std::string supervisor_config = {};  // lines added to the [supervisor] section
+  std::string extra_config = {};       // appended to the config (a [gateway] section)
+  std::string secret = {};             // the bench key's secret; empty: a fresh random one
 };
 
 // A real botmodels-broker (and its workers) on a config written for the
