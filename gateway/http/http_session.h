@@ -17,8 +17,8 @@
 #include <optional>
 #include <unordered_map>
 
-#include "gateway/http/bounded_body.h"
 #include "gateway/http/http_server.h"
+#include "gateway/http/request_parser.h"
 
 namespace botmodels::http_detail {
 
@@ -132,7 +132,7 @@ class Session : public SessionBase {
   Phase phase_ = Phase::kIdle;
   std::string remote_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<BoundedBody>> parser_;
+  std::optional<RequestParser> parser_;
   HttpRequest request_;  // the request being answered, headers first
   unsigned version_ = 11;
   std::string head_;  // a whole response's status line and headers, then its body

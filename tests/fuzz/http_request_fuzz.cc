@@ -1,24 +1,19 @@
-// What a client sends the gateway, before any handler: Beast's request
-// parser with the server's limits, then our readers of what it yields: the
-// path and query, the media type, a multipart body, a Range header. Any
-// bytes in; nothing may read outside them, and a multipart part must lie
-// inside its body.
+// What a client sends the gateway, before any handler: its request parser
+// (Beast's, writing into an HttpRequest) with the server's limits, then our readers of what it
+// yields: the path and query, the media type, a multipart body, a Range header. Any bytes in;
+// nothing may read outside them, and a multipart part must lie inside its body.
 #include <boost/asio/buffer.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <cstddef>
 #include <cstdint>
 
 #include "gateway/http/byte_range.h"
 #include "gateway/http/multipart.h"
-#include "gateway/http/request_head.h"
+#include "gateway/http/request_parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  namespace http = boost::beast::http;
   using namespace botmodels;
-  http::request_parser<http::string_body> parser;
-  parser.header_limit(16 << 10);  // the gateway's defaults, smaller for speed
-  parser.body_limit(1 << 20);
+  RequestParser parser(1 << 20);  // the gateway's parser, its limits smaller for speed
+  parser.header_limit(16 << 10);
   parser.eager(true);
   boost::beast::error_code ec;
   const char* at = reinterpret_cast<const char*>(data);
@@ -30,14 +25,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     left -= used;
   }
   if (!parser.is_header_done()) return 0;
-  HttpRequest request = RequestHead(parser.get(), parser.keep_alive());
+  HttpRequest& request = parser.request();
   for (const auto& [name, value] : request.Params()) {
     if (name.size() > request.query.size() || value.size() > request.query.size()) __builtin_trap();
   }
   const ByteRange range = ParseByteRange(request.headers.Get("Range"), 1000);
   if (range.kind == ByteRange::Kind::kPart && range.offset + range.length > 1000) __builtin_trap();
   if (!parser.is_done() || !request.HasType("multipart/form-data")) return 0;
-  request.body = parser.get().body();
   const std::string_view body = request.body;
   auto parts = ParseMultipart(request.headers.Get("Content-Type"), body);
   if (!parts.ok()) return 0;

@@ -287,7 +287,7 @@ TEST_F(HttpServerTest, AChunkedBodyPastTheLimitIsCutWithMemoryNearTheLimit) {
   EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer.substr(0, 200);
   EXPECT_LT(sent, 4 * kLimit) << "refused once the limit is passed";
 #ifndef __SANITIZE_ADDRESS__  // ASan keeps freed memory in quarantine
-  // Near 1 x the limit: a growth copies at most half of it (BoundedBody).
+  // Near 1 x the limit: a growth copies at most half of it (RequestParser).
   EXPECT_LT(MemoryBytes("VmHWM") - before, kLimit * 3 / 2);
 #endif
 }
