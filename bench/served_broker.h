@@ -32,9 +32,9 @@ struct ServedOptions {
   std::string repository;              // the model repository
   std::vector<std::string> serve;      // models to serve
   uint32_t workers = 1;                // total workers to wait for
-  std::string supervisor_config = {};  // lines added to the [supervisor] section
   std::string extra_config = {};       // appended to the config (a [gateway] section)
   std::string secret = {};             // the bench key's secret; empty: a fresh random one
+  std::string supervisor_config = {};  // lines added to the [supervisor] section
 };
 
 // A real botmodels-broker (and its workers) on a config written for the
