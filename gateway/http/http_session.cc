@@ -213,20 +213,14 @@ void Session<Stream>::ReadHeader() {
   // The first read filled its 512 bytes: more is waiting, to be read in
   // large reads. (A request shorter than that came whole.)
   if (buffer_.size() == buffer_.capacity()) buffer_.reserve(kRequestRead);
-  parser_.emplace(core_.options.max_body_bytes);
+  parser_.emplace(request_, core_.options.max_body_bytes);
   parser_->header_limit(core_.options.max_header_bytes);
   http::async_read_header(
       stream_, buffer_, *parser_, [self = Self()](beast::error_code ec, size_t) {
         if (ec)
           return self->ReadFailed(ec, "the request's headers", self->core_.options.header_timeout);
 
-        // The head is the session's now; the body stays the parser's until it is in.
-        HttpRequest& parsed = self->parser_->request();
         HttpRequest& request = self->request_;
-        request.method = std::move(parsed.method);
-        request.path = std::move(parsed.path);
-        request.query = std::move(parsed.query);
-        request.headers = std::move(parsed.headers);
         request.keep_alive = self->parser_->keep_alive();
         request.remote_addr = self->remote_;
         self->version_ = self->parser_->version();
@@ -292,7 +286,6 @@ template <class Stream>
 void Session<Stream>::Dispatch() {
   Disarm();
   phase_ = Phase::kBusy;
-  request_.body = std::move(parser_->request().body);
   parser_.reset();
   core_.handler.Handle(std::move(request_), [self = Self()](HttpResponse response) {
     net::dispatch(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {

@@ -132,8 +132,8 @@ class Session : public SessionBase {
   Phase phase_ = Phase::kIdle;
   std::string remote_;
   beast::flat_buffer buffer_;
-  std::optional<RequestParser> parser_;
-  HttpRequest request_;  // the request being answered, headers first
+  HttpRequest request_;                  // the request being read, then answered
+  std::optional<RequestParser> parser_;  // while reading: writes into request_
   unsigned version_ = 11;
   std::string head_;  // a whole response's status line and headers, then its body
   std::string body_;

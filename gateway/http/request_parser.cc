@@ -9,7 +9,10 @@ std::string_view View(boost::beast::string_view text) { return {text.data(), tex
 
 }  // namespace
 
-RequestParser::RequestParser(uint64_t limit) : body_limit_(limit) { body_limit(limit); }
+RequestParser::RequestParser(HttpRequest& request, uint64_t limit)
+    : request_(request), body_limit_(limit) {
+  body_limit(limit);
+}
 
 void RequestParser::on_request_impl(boost::beast::http::verb, string_view method,
                                     string_view target, int version, error_code&) {

@@ -7,23 +7,20 @@
 
 namespace botmodels {
 
-// Beast's HTTP/1.1 request parser, writing what it reads straight into an
-// HttpRequest: the method, the path (percent-decoded) and query, each
-// header field as it comes (no beast::http::fields in between, whose every
-// field is a heap node of its own), and the body. The body's memory stays
-// within `limit` (the constructor's): a body of known length is reserved
-// once; a chunked one grows through limit / 2^k, so that a growth copies at
-// most half the limit. (A std::string left to itself grows past the limit,
-// and a growth near it holds the old bytes and their copy: twice the limit
-// at once.)
-// Bytes past the limit are refused with http::error::body_limit. The
-// caller sets header_limit() and reads with Beast's read functions;
-// keep_alive() and the other basic_parser state are Beast's.
+// Beast's HTTP/1.1 request parser, writing what it reads straight into the
+// caller's HttpRequest (which must outlive it): the method, the path (percent-decoded) and query,
+// each header field as it comes (no beast::http::fields in between, whose every field is a heap
+// node of its own), and the body. The body's memory stays within `limit` (the constructor's): a
+// body of known length is reserved once; a chunked one grows through limit / 2^k, so that a growth
+// copies at most half the limit. (A std::string left to itself grows past the limit, and a growth
+// near it holds the old bytes and their copy: twice the limit at once.) Bytes past the limit are
+// refused with http::error::body_limit. The caller sets header_limit() and reads with Beast's read
+// functions; keep_alive() and the other basic_parser state are Beast's.
 class RequestParser : public boost::beast::http::basic_parser<true> {
  public:
-  explicit RequestParser(uint64_t limit);
+  // Writes into `request`, which should be empty (a fresh HttpRequest).
+  RequestParser(HttpRequest& request, uint64_t limit);
 
-  HttpRequest& request() { return request_; }
   // 10 for HTTP/1.0, 11 for HTTP/1.1.
   unsigned version() const { return version_; }
 
@@ -49,7 +46,7 @@ class RequestParser : public boost::beast::http::basic_parser<true> {
   // growth up to double the old capacity.
   void Grow(uint64_t capacity);
 
-  HttpRequest request_;
+  HttpRequest& request_;
   const uint64_t body_limit_;
   unsigned version_ = 11;
 };
