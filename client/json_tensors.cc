@@ -71,8 +71,9 @@ float BFloat16ToFloat(uint16_t b) {
 }
 
 template <typename T>
-void Append(std::string& out, T value) {
-  out.append(reinterpret_cast<const char*>(&value), sizeof(T));
+char* Write(char* at, T value) {
+  std::memcpy(at, &value, sizeof(T));
+  return at + sizeof(T);
 }
 
 // A float32 of `value`, saturating to infinity past float's range (a plain
@@ -95,44 +96,34 @@ double FloatAsWritten(float value) {
   return written;
 }
 
-bool AppendNumber(std::string& out, DType dtype, double real, int64_t integer) {
+char* WriteNumber(char* at, DType dtype, double real, int64_t integer) {
   switch (dtype) {
     case DType::kFloat32:
-      Append(out, FloatOf(real));
-      return true;
+      return Write(at, FloatOf(real));
     case DType::kFloat64:
-      Append(out, real);
-      return true;
+      return Write(at, real);
     case DType::kFloat16:
-      Append(out, FloatToHalf(FloatOf(real)));
-      return true;
+      return Write(at, FloatToHalf(FloatOf(real)));
     case DType::kBFloat16:
-      Append(out, FloatToBFloat16(FloatOf(real)));
-      return true;
+      return Write(at, FloatToBFloat16(FloatOf(real)));
     case DType::kInt64:
-      Append(out, integer);
-      return true;
+      return Write(at, integer);
     case DType::kInt32:
-      Append(out, static_cast<int32_t>(integer));
-      return true;
+      return Write(at, static_cast<int32_t>(integer));
     case DType::kInt16:
-      Append(out, static_cast<int16_t>(integer));
-      return true;
+      return Write(at, static_cast<int16_t>(integer));
     case DType::kInt8:
-      Append(out, static_cast<int8_t>(integer));
-      return true;
+      return Write(at, static_cast<int8_t>(integer));
     case DType::kUInt8:
-      Append(out, static_cast<uint8_t>(integer));
-      return true;
+      return Write(at, static_cast<uint8_t>(integer));
     case DType::kBool:
-      Append(out, static_cast<uint8_t>(real != 0));
-      return true;
+      return Write(at, static_cast<uint8_t>(real != 0));
     case DType::kString:
     case DType::kBytes:
     case DType::kValue:
-      return false;
+      return nullptr;
   }
-  return false;
+  return nullptr;
 }
 
 namespace {
@@ -154,7 +145,10 @@ Status AppendElement(std::string& out, DType dtype, const json& v, const std::st
   const int64_t integer = v.is_boolean()        ? flag
                           : v.is_number_float() ? Int64Of(real)
                                                 : v.get<int64_t>();
-  if (!AppendNumber(out, dtype, real, integer)) {
+  const size_t at = out.size();
+  out.resize(at + protocol::DTypeSize(dtype));
+  if (!WriteNumber(out.data() + at, dtype, real, integer)) {
+    out.resize(at);
     return InvalidRequest("input '" + name + "': not a tensor dtype");
   }
   return {};

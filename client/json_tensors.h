@@ -32,11 +32,12 @@ nlohmann::json TensorsToJson(const protocol::NamedTensors& tensors);
 // same float32. NaN and infinities are returned as they are.
 double FloatAsWritten(float value);
 
-// Appends one element of a `dtype` tensor to `out` (its bytes, native
-// order): `real` for the floating and bool dtypes (saturating to infinity
-// past float's range), `integer` for the integer ones (wrapping to their
-// width). False, appending nothing, for a dtype that is not a tensor's.
-bool AppendNumber(std::string& out, protocol::DType dtype, double real, int64_t integer);
+// Writes one element of a `dtype` tensor at `at` (its bytes, native order,
+// DTypeSize(dtype) of them): `real` for the floating and bool dtypes
+// (saturating to infinity past float's range), `integer` for the integer
+// ones (wrapping to their width). Returns the end of what it wrote, or
+// nullptr, writing nothing, for a dtype that is not a tensor's.
+char* WriteNumber(char* at, protocol::DType dtype, double real, int64_t integer);
 // `value` toward zero as an int64_t, saturating past its range; NaN is 0.
 int64_t Int64Of(double value);
 

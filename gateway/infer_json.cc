@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -32,10 +33,11 @@ std::vector<int64_t> NestedShape(dom::element v) {
   return shape;
 }
 
-// Appends the leaves of `v` to `out` as `dtype`, checking that every level
-// matches `shape` (as TensorsFromJson does, with its messages).
+// Writes the leaves of `v` at `at` as `dtype`, advancing it, and checks
+// that every level matches `shape` (as TensorsFromJson does, with its
+// messages): `at` has room for product(shape) elements.
 Status Flatten(dom::element v, size_t depth, const std::vector<int64_t>& shape, DType dtype,
-               std::string_view name, std::string& out) {
+               std::string_view name, char*& at) {
   if (depth < shape.size()) {
     dom::array array;
     if (v.get_array().get(array) != simdjson::SUCCESS ||
@@ -43,15 +45,17 @@ Status Flatten(dom::element v, size_t depth, const std::vector<int64_t>& shape, 
       return Ragged(name);
     }
     for (dom::element item : array) {
-      BOTMODELS_RETURN_IF_ERROR(Flatten(item, depth + 1, shape, dtype, name, out));
+      BOTMODELS_RETURN_IF_ERROR(Flatten(item, depth + 1, shape, dtype, name, at));
     }
     return {};
   }
   if (v.is_array()) return Ragged(name);
-  if (!AppendJsonNumber(v, dtype, out)) {
+  char* const end = WriteJsonNumber(v, dtype, at);
+  if (!end) {
     return InvalidRequest("input '" + std::string(name) +
                           "': elements must be numbers or booleans");
   }
+  at = end;
   return {};
 }
 
@@ -68,28 +72,33 @@ Result<protocol::Tensor> ReadOther(std::string_view name, dom::element value,
   return std::move(tensors->begin()->second);
 }
 
+// The most characters a number takes in its shortest form: a double's
+// "-2.2250738585072014e-308" (an int64's take 20).
+constexpr size_t kMaxNumberChars = 24;
+// The most an element takes with its comma and a ".0".
+constexpr size_t kMaxElementChars = kMaxNumberChars + 3;
+// Elements written per step into room sized for their worst case, then cut
+// to what they took: a large tensor's reply holds at most this much slack.
+constexpr size_t kElementsPerStep = 256;
+
 // A number as nlohmann::json writes it: shortest round trip, integral
 // floats with ".0", NaN and infinities as null. A float32 gets a float's
 // digits, as TensorsToJson writes it (FloatAsWritten).
 template <typename T>
-void AppendReal(std::string& out, T value) {
-  if (!std::isfinite(value)) {
-    out += "null";
-    return;
-  }
-  char buffer[32];
-  const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
-  out.append(buffer, end);
-  if (std::memchr(buffer, '.', end - buffer) == nullptr &&
-      std::memchr(buffer, 'e', end - buffer) == nullptr) {
-    out += ".0";
-  }
+char* WriteReal(char* at, T value) {
+  if (!std::isfinite(value)) return std::copy_n("null", 4, at);
+  char* const end = std::to_chars(at, at + kMaxNumberChars, value).ptr;
+  if (std::any_of(at, end, [](char c) { return c == '.' || c == 'e'; })) return end;
+  return std::copy_n(".0", 2, end);
 }
 
 template <typename T>
-void AppendInteger(std::string& out, T value) {
-  char buffer[24];
-  out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
+char* WriteInteger(char* at, T value) {
+  return std::to_chars(at, at + kMaxNumberChars, value).ptr;
+}
+
+char* WriteBool(char* at, uint8_t value) {
+  return value != 0 ? std::copy_n("true", 4, at) : std::copy_n("false", 5, at);
 }
 
 template <typename T>
@@ -99,39 +108,44 @@ T At(const std::string& data, size_t i) {
   return value;
 }
 
+// Appends `data`'s elements, read as T, comma-separated, each by `write`.
+template <typename T>
+void AppendAll(std::string& out, const std::string& data, char* (*write)(char*, T)) {
+  const size_t n = data.size() / sizeof(T);
+  for (size_t first = 0; first < n; first += kElementsPerStep) {
+    const size_t last = std::min(n, first + kElementsPerStep);
+    const size_t start = out.size();
+    out.resize(start + (last - first) * kMaxElementChars);
+    char* at = out.data() + start;
+    for (size_t i = first; i < last; ++i) {
+      if (i > 0) *at++ = ',';
+      at = write(at, At<T>(data, i));
+    }
+    out.resize(static_cast<size_t>(at - out.data()));
+  }
+}
+
 // The elements of a tensor, comma-separated.
 void AppendElements(std::string& out, const protocol::Tensor& t) {
-  const size_t n = t.data.size() / protocol::DTypeSize(t.dtype);
-  for (size_t i = 0; i < n; ++i) {
-    if (i > 0) out += ',';
-    switch (t.dtype) {
-      case DType::kFloat32:
-        AppendReal(out, At<float>(t.data, i));
-        break;
-      case DType::kFloat64:
-        AppendReal(out, At<double>(t.data, i));
-        break;
-      case DType::kInt64:
-        AppendInteger(out, At<int64_t>(t.data, i));
-        break;
-      case DType::kInt32:
-        AppendInteger(out, At<int32_t>(t.data, i));
-        break;
-      case DType::kInt16:
-        AppendInteger(out, At<int16_t>(t.data, i));
-        break;
-      case DType::kInt8:
-        AppendInteger(out, At<int8_t>(t.data, i));
-        break;
-      case DType::kUInt8:
-        AppendInteger(out, At<uint8_t>(t.data, i));
-        break;
-      case DType::kBool:
-        out += At<uint8_t>(t.data, i) != 0 ? "true" : "false";
-        break;
-      default:  // float16 and bfloat16: through TensorsToJson (InferReplyJson)
-        break;
-    }
+  switch (t.dtype) {
+    case DType::kFloat32:
+      return AppendAll(out, t.data, WriteReal<float>);
+    case DType::kFloat64:
+      return AppendAll(out, t.data, WriteReal<double>);
+    case DType::kInt64:
+      return AppendAll(out, t.data, WriteInteger<int64_t>);
+    case DType::kInt32:
+      return AppendAll(out, t.data, WriteInteger<int32_t>);
+    case DType::kInt16:
+      return AppendAll(out, t.data, WriteInteger<int16_t>);
+    case DType::kInt8:
+      return AppendAll(out, t.data, WriteInteger<int8_t>);
+    case DType::kUInt8:
+      return AppendAll(out, t.data, WriteInteger<uint8_t>);
+    case DType::kBool:
+      return AppendAll(out, t.data, WriteBool);
+    default:  // float16 and bfloat16: through TensorsToJson (InferReplyJson)
+      return;
   }
 }
 
@@ -183,13 +197,14 @@ Result<protocol::NamedTensors> ParseInferBody(std::string_view body,
     protocol::Tensor t;
     t.dtype = dtype;
     t.shape = NestedShape(value);
-    // Each number takes 2 bytes of JSON at least: a shape that claims more
-    // elements than the body could hold is ragged, found before any memory
-    // is reserved for it.
+    // Each number takes 2 bytes of JSON at least ("0,"): a shape that claims
+    // more elements than the body could hold is ragged, found before the
+    // tensor's bytes are sized.
     const auto count = protocol::ElementCount(t.shape);
-    if (!count || *count > static_cast<int64_t>(body.size())) return Ragged(key);
-    t.data.reserve(static_cast<size_t>(*count) * protocol::DTypeSize(dtype));
-    BOTMODELS_RETURN_IF_ERROR(Flatten(value, 0, t.shape, dtype, key, t.data));
+    if (!count || *count > static_cast<int64_t>(body.size() / 2)) return Ragged(key);
+    t.data.resize(static_cast<size_t>(*count) * protocol::DTypeSize(dtype));
+    char* at = t.data.data();
+    BOTMODELS_RETURN_IF_ERROR(Flatten(value, 0, t.shape, dtype, key, at));
     out.insert_or_assign(std::string(key), std::move(t));
   }
   return out;
@@ -197,13 +212,13 @@ Result<protocol::NamedTensors> ParseInferBody(std::string_view body,
 
 std::string InferReplyJson(const protocol::NamedTensors& outputs) {
   // Characters of JSON per byte of float32 data, about: a float's 9 digits,
-  // its sign, point, exponent and comma for 4 bytes. Reserved once rather
-  // than grown by copies.
+  // its sign, point, exponent and comma for 4 bytes. Reserved once, with
+  // room for a step's worst case, rather than grown by copies.
   constexpr size_t kCharsPerByte = 4;
   size_t data_bytes = 0;  // of the tensors written here, not of bytes or strings
   for (const auto& [name, t] : outputs) data_bytes += WrittenDirectly(t.dtype) ? t.data.size() : 0;
   std::string out;
-  out.reserve(64 + data_bytes * kCharsPerByte);
+  out.reserve(64 + data_bytes * kCharsPerByte + kElementsPerStep * kMaxElementChars);
   out += "{\"outputs\":{";
   bool first = true;
   for (const auto& [name, t] : outputs) {
@@ -225,7 +240,8 @@ std::string InferReplyJson(const protocol::NamedTensors& outputs) {
     out += "\",\"shape\":[";
     for (size_t i = 0; i < t.shape.size(); ++i) {
       if (i > 0) out += ',';
-      AppendInteger(out, t.shape[i]);
+      char size[kMaxNumberChars];
+      out.append(size, WriteInteger(size, t.shape[i]));
     }
     out += "]}";
   }

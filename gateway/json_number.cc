@@ -4,7 +4,7 @@
 
 namespace botmodels {
 
-bool AppendJsonNumber(simdjson::dom::element v, protocol::DType dtype, std::string& out) {
+char* WriteJsonNumber(simdjson::dom::element v, protocol::DType dtype, char* at) {
   using simdjson::dom::element_type;
   double real = 0;
   int64_t integer = 0;
@@ -28,9 +28,9 @@ bool AppendJsonNumber(simdjson::dom::element v, protocol::DType dtype, std::stri
       real = static_cast<double>(integer);
       break;
     default:
-      return false;
+      return nullptr;
   }
-  return AppendNumber(out, dtype, real, integer);
+  return WriteNumber(at, dtype, real, integer);
 }
 
 }  // namespace botmodels

@@ -5,12 +5,16 @@
 # `botmodels bench --parts gateway --concurrency 16` loads it ((f) and (h),
 # about half each); the counters are zeroed once it has started.
 #
-#   scripts/gateway-callgrind.sh [GATEWAY_BINARY]   # default: build/bin/botmodels-gateway
+#   scripts/gateway-callgrind.sh [GATEWAY_BINARY [BENCH_OPTIONS...]]
+#
+# GATEWAY_BINARY defaults to build/bin/botmodels-gateway; BENCH_OPTIONS go to
+# the bench, e.g. `--gateway-model mlp` for 512 floats each way.
 #
 # Needs valgrind and gawk (apt-get install valgrind gawk); about a minute.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 gateway=$(realpath "${1:-$root/build/bin/botmodels-gateway}")
+shift $(($# > 0 ? 1 : 0))
 for tool in valgrind callgrind_control gawk; do
   command -v "$tool" >/dev/null || { echo "needs $tool: apt-get install valgrind gawk" >&2; exit 1; }
 done
@@ -30,7 +34,7 @@ EOF
 chmod +x "$work/botmodels-gateway"
 
 "$root/build/bin/botmodels" bench --parts gateway --concurrency 16 --held-idle 0 --held-slow 0 \
-  --duration-ms 3000 --gateway-binary "$work/botmodels-gateway" >"$work/bench.txt" 2>&1 &
+  --duration-ms 3000 --gateway-binary "$work/botmodels-gateway" "$@" >"$work/bench.txt" 2>&1 &
 bench=$!
 for _ in $(seq 300); do [ -s "$work/pid" ] && break; sleep 0.2; done
 [ -s "$work/pid" ] || { cat "$work/bench.txt" >&2; echo "the gateway did not start" >&2; exit 1; }

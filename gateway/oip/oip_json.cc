@@ -28,21 +28,22 @@ Status Bad(std::string_view input, const std::string& message) {
   return InvalidRequest("input '" + std::string(input.substr(0, 128)) + "': " + message);
 }
 
-// Appends the leaves of `v` (a number, a bool, or arrays of them at any
-// depth) to `out` as `dtype`, counting them in *count, up to `most`.
-Status Leaves(dom::element v, DType dtype, std::string_view name, std::string& out, int64_t* count,
+// Writes the leaves of `v` (a number, a bool, or arrays of them at any
+// depth) at `at` as `dtype`, advancing it, and counts them in *count, up to
+// `most`: `at` has room for `most` elements.
+Status Leaves(dom::element v, DType dtype, std::string_view name, char*& at, int64_t* count,
               int64_t most) {
   dom::array array;
   if (v.get_array().get(array) == simdjson::SUCCESS) {
     for (dom::element item : array) {
-      BOTMODELS_RETURN_IF_ERROR(Leaves(item, dtype, name, out, count, most));
+      BOTMODELS_RETURN_IF_ERROR(Leaves(item, dtype, name, at, count, most));
     }
     return {};
   }
   if (++*count > most) return Bad(name, "more data than its shape holds");
-  if (!AppendJsonNumber(v, dtype, out)) {
-    return Bad(name, "data must be numbers or booleans for its datatype");
-  }
+  char* const end = WriteJsonNumber(v, dtype, at);
+  if (!end) return Bad(name, "data must be numbers or booleans for its datatype");
+  at = end;
   return {};
 }
 
@@ -129,8 +130,10 @@ Result<protocol::Tensor> ReadInput(dom::object input, std::string_view name,
   const auto dtype = OipTensorDType(datatype);
   if (!dtype) return Bad(name, "unknown datatype '" + std::string(datatype.substr(0, 16)) + "'");
   const auto count = protocol::ElementCount(shape);
-  // Each element takes a byte of the body at least: a shape past that is a lie.
-  if (!count || *count > static_cast<int64_t>(body_bytes)) {
+  // Each element takes a byte of the body at least, two as JSON ("0,"): a
+  // shape past that is a lie, refused before the tensor's bytes are sized.
+  const size_t body_bytes_per_element = *blob ? 1 : 2;
+  if (!count || *count > static_cast<int64_t>(body_bytes / body_bytes_per_element)) {
     return Bad(name, "its shape holds more elements than the body");
   }
   t.dtype = *dtype;
@@ -144,9 +147,10 @@ Result<protocol::Tensor> ReadInput(dom::object input, std::string_view name,
     t.data.assign(**blob);
     return t;
   }
-  t.data.reserve(bytes);
+  t.data.resize(bytes);
+  char* at = t.data.data();
   int64_t seen = 0;
-  BOTMODELS_RETURN_IF_ERROR(Leaves(data, *dtype, name, t.data, &seen, *count));
+  BOTMODELS_RETURN_IF_ERROR(Leaves(data, *dtype, name, at, &seen, *count));
   if (seen != *count) {
     return Bad(name, "data holds " + std::to_string(seen) + " elements, its shape " +
                          std::to_string(*count));

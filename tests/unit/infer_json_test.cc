@@ -132,5 +132,31 @@ TEST(InferJson, TheReplyIsTheReferenceJsonWrittenDirectly) {
       << "a float32 with a float's digits";
 }
 
+TEST(InferJson, ALargeReplyIsWrittenWholeAcrossTheWritersSteps) {
+  // Past the writer's 256 elements per step, in every written dtype, with
+  // the longest numbers each dtype has.
+  constexpr size_t kElements = 1000;
+  std::vector<double> f64(kElements, -2.2250738585072014e-308);
+  std::vector<float> f32(kElements);
+  std::vector<int64_t> i64(kElements, INT64_MIN);
+  std::vector<uint8_t> flags(kElements);
+  for (size_t i = 0; i < kElements; ++i) {
+    f32[i] = i % 2 ? -1.17549435e-38f : static_cast<float>(i);
+    flags[i] = i % 3 == 0;
+  }
+  const auto bytes = [](const auto& values) {
+    return std::string(reinterpret_cast<const char*>(values.data()),
+                       values.size() * sizeof(values[0]));
+  };
+  const int64_t n = kElements;
+  protocol::NamedTensors outputs;
+  outputs["d"] = {DType::kFloat64, {n}, bytes(f64)};
+  outputs["f"] = {DType::kFloat32, {n / 10, 10}, bytes(f32)};
+  outputs["i"] = {DType::kInt64, {n}, bytes(i64)};
+  outputs["b"] = {DType::kBool, {n}, bytes(flags)};
+  const std::string written = InferReplyJson(outputs);
+  EXPECT_EQ(json::parse(written), json::parse(json({{"outputs", TensorsToJson(outputs)}}).dump()));
+}
+
 }  // namespace
 }  // namespace botmodels

@@ -71,6 +71,10 @@ TEST(OipJson, BadTensorsAreRefusedNamingTheInput) {
       {R"({"inputs": [{"name": "x", "shape": [-1], "datatype": "FP32", "data": [1]}]})", "shape"},
       {R"({"inputs": [{"name": "x", "shape": [100000000], "datatype": "FP32", "data": []}]})",
        "more elements than the body"},
+      // Fewer elements than the body's bytes, but more than its JSON could
+      // hold at two bytes each ("0,"): refused before the tensor is sized.
+      {R"({"inputs": [{"name": "x", "shape": [60], "datatype": "FP64", "data": []}]})",
+       "more elements than the body"},
       {R"({"inputs": [{"name": "x", "shape": [2], "datatype": "BYTES", "data": ["a", "b"]}]})",
        "one element"},
   };
