@@ -33,29 +33,32 @@ std::vector<int64_t> NestedShape(dom::element v) {
   return shape;
 }
 
-// Writes the leaves of `v` at `at` as `dtype`, advancing it, and checks
-// that every level matches `shape` (as TensorsFromJson does, with its
-// messages): `at` has room for product(shape) elements.
+// Writes the leaves of `v`, an array at `depth` of `shape`, at `at` as
+// `dtype`, advancing it, and checks that every level matches `shape` (as
+// TensorsFromJson does, with its messages): `at` has room for the
+// elements shape[depth...] holds. The innermost level is a loop, not a call
+// per number: it is what every element of a large tensor goes through.
 Status Flatten(dom::element v, size_t depth, const std::vector<int64_t>& shape, DType dtype,
                std::string_view name, char*& at) {
-  if (depth < shape.size()) {
-    dom::array array;
-    if (v.get_array().get(array) != simdjson::SUCCESS ||
-        static_cast<int64_t>(array.size()) != shape[depth]) {
-      return Ragged(name);
-    }
-    for (dom::element item : array) {
+  dom::array array;
+  if (v.get_array().get(array) != simdjson::SUCCESS ||
+      static_cast<int64_t>(array.size()) != shape[depth]) {
+    return Ragged(name);
+  }
+  const bool innermost = depth + 1 == shape.size();
+  for (dom::element item : array) {
+    if (!innermost) {
       BOTMODELS_RETURN_IF_ERROR(Flatten(item, depth + 1, shape, dtype, name, at));
+      continue;
     }
-    return {};
+    if (item.is_array()) return Ragged(name);
+    char* const end = WriteJsonNumber(item, dtype, at);
+    if (!end) {
+      return InvalidRequest("input '" + std::string(name) +
+                            "': elements must be numbers or booleans");
+    }
+    at = end;
   }
-  if (v.is_array()) return Ragged(name);
-  char* const end = WriteJsonNumber(v, dtype, at);
-  if (!end) {
-    return InvalidRequest("input '" + std::string(name) +
-                          "': elements must be numbers or booleans");
-  }
-  at = end;
   return {};
 }
 

@@ -30,20 +30,23 @@ Status Bad(std::string_view input, const std::string& message) {
 
 // Writes the leaves of `v` (a number, a bool, or arrays of them at any
 // depth) at `at` as `dtype`, advancing it, and counts them in *count, up to
-// `most`: `at` has room for `most` elements.
+// `most`: `at` has room for `most` elements. A number in an array is
+// written in the array's loop, not by a call of its own.
 Status Leaves(dom::element v, DType dtype, std::string_view name, char*& at, int64_t* count,
               int64_t most) {
-  dom::array array;
-  if (v.get_array().get(array) == simdjson::SUCCESS) {
-    for (dom::element item : array) {
-      BOTMODELS_RETURN_IF_ERROR(Leaves(item, dtype, name, at, count, most));
-    }
+  const auto leaf = [&](dom::element number) -> Status {
+    if (++*count > most) return Bad(name, "more data than its shape holds");
+    char* const end = WriteJsonNumber(number, dtype, at);
+    if (!end) return Bad(name, "data must be numbers or booleans for its datatype");
+    at = end;
     return {};
+  };
+  dom::array array;
+  if (v.get_array().get(array) != simdjson::SUCCESS) return leaf(v);
+  for (dom::element item : array) {
+    BOTMODELS_RETURN_IF_ERROR(item.is_array() ? Leaves(item, dtype, name, at, count, most)
+                                              : leaf(item));
   }
-  if (++*count > most) return Bad(name, "more data than its shape holds");
-  char* const end = WriteJsonNumber(v, dtype, at);
-  if (!end) return Bad(name, "data must be numbers or booleans for its datatype");
-  at = end;
   return {};
 }
 
