@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // every thread started below inherits it
 
+  spdlog::info("gateway: broker at {}", broker->endpoint);
   botmodels::Gateway gateway(std::move(*config->gateway), std::move(*keys), std::move(*broker));
   auto port = gateway.Start();
   if (!port.ok()) {
