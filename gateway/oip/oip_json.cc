@@ -30,8 +30,8 @@ Status Bad(std::string_view input, const std::string& message) {
 
 // Writes the leaves of `v` (a number, a bool, or arrays of them at any
 // depth) at `at` as `dtype`, advancing it, and counts them in *count, up to
-// `most`: `at` has room for `most` elements. A number in an array is
-// written in the array's loop, not by a call of its own.
+// `most`: `at` has room for `most` elements. Only a nested array recurses;
+// a number is written in its array's loop.
 Status Leaves(dom::element v, DType dtype, std::string_view name, char*& at, int64_t* count,
               int64_t most) {
   const auto leaf = [&](dom::element number) -> Status {
