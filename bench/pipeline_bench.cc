@@ -107,10 +107,14 @@ int main(int argc, char** argv) {
     for (const char* name : {"whisper-standin", "caption-standin"}) {
       auto config = LoadModelConfig(standins + "/" + name);
       if (!config.ok()) throw std::runtime_error(config.status().message());
-      auto decoder =
-          torch::jit::load(standins + "/" + name + "/" +
-                           (config->backend == BackendKind::kWhisper ? "decoder_uncached.pt"
-                                                                     : "text_decoder_uncached.pt"));
+      TorchDevice device("cpu", name);  // loads as the worker does
+      if (Status s = device.Open(0); !s.ok()) throw std::runtime_error(s.message());
+      auto loaded =
+          device.Load(standins + "/" + name + "/" +
+                      (config->backend == BackendKind::kWhisper ? "decoder_uncached.pt"
+                                                                : "text_decoder_uncached.pt"));
+      if (!loaded.ok()) throw std::runtime_error(loaded.status().message());
+      torch::jit::Module decoder = std::move(*loaded);
       const torch::Tensor states =
           torch::randn({1, config->backend == BackendKind::kWhisper ? 1500 : 17, 32});
       const torch::Tensor tokens = torch::randint(0, 30000, {1, 8}, torch::kInt64);

@@ -10,6 +10,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "bench/few_rows_bench.h"
 #include "bench/mean_ms.h"
 #include "bench/served_broker.h"
 #include "common/value.h"
@@ -18,6 +19,7 @@
 #include "models/pipelines/token_generator.h"
 #include "models/registry/model_config.h"
 #include "models/standins/standin_models.h"
+#include "models/torchscript/int8_linear.h"
 #include "models/torchscript/intra_op_threads.h"
 #include "models/torchscript/torch_device.h"
 #include "models/worker_backends.h"
@@ -63,10 +65,9 @@ double GenerateMs(torch::jit::Module& decoder, const torch::Tensor& states, Torc
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// One decoder step at kStepPosition by the cached part itself: one token
-// over a cache of the rest.
-void StepCached(const std::string& model, int threads, double seconds, torch::jit::Module& cached,
-                const torch::Tensor& states) {
+// One decoder step at kStepPosition by the cached part itself (one token
+// over a cache of the rest), in ms.
+double StepMs(double seconds, torch::jit::Module& cached, const torch::Tensor& states) {
   const torch::Tensor prefix = torch::full({1, kStepPosition}, 500, torch::kInt64);
   const torch::Tensor next = torch::full({1, 1}, 501, torch::kInt64);
   const torch::Tensor cross = cached.run_method("cross", states).toTensor();
@@ -74,25 +75,43 @@ void StepCached(const std::string& model, int threads, double seconds, torch::ji
   empty[4] = 0;
   const torch::Tensor cache =
       cached.forward({prefix, cross, torch::zeros(empty)}).toTupleRef().elements()[1].toTensor();
-  Print(model, "decoder step at position 100, KV cache", threads, "ms",
-        MeanMs(
-            seconds,
-            [&] {
-              cached.forward({next, cross, cache});
-            },
-            5));
+  return MeanMs(
+      seconds,
+      [&] {
+        cached.forward({next, cross, cache});
+      },
+      5);
 }
 
-// StepCached, then the old form's step: the whole sequence again.
-void StepBoth(const std::string& model, int threads, double seconds, torch::jit::Module& cached,
-              torch::jit::Module& uncached, const torch::Tensor& states) {
-  StepCached(model, threads, seconds, cached, states);
-  const torch::Tensor prefix = torch::full({1, kStepPosition}, 500, torch::kInt64);
-  const torch::Tensor next = torch::full({1, 1}, 501, torch::kInt64);
-  const torch::Tensor whole = torch::cat({prefix, next}, 1);
+// The cached step as loaded, then the same part with its products left to
+// libtorch (`aten`: loaded without few_row_products.h).
+void StepCached(const std::string& model, int threads, double seconds, torch::jit::Module& cached,
+                torch::jit::Module& aten, const torch::Tensor& states) {
+  const double ms = StepMs(seconds, cached, states);
+  Print(model, "decoder step at position 100, KV cache", threads, "ms", ms);
+  const double aten_ms = StepMs(seconds, aten, states);
+  Print(model, "decoder step at position 100, KV cache, products by libtorch", threads, "ms",
+        aten_ms);
+  Print(model, "decoder step, products by libtorch / few-row kernel", threads, "ratio",
+        aten_ms / ms);
+}
+
+// The old form's step: the whole sequence again.
+void StepUncached(const std::string& model, int threads, double seconds,
+                  torch::jit::Module& uncached, const torch::Tensor& states) {
+  const torch::Tensor whole = torch::full({1, kStepPosition + 1}, 500, torch::kInt64);
   Print(model, "decoder step at position 100, no cache", threads, "ms", MeanMs(seconds, [&] {
           uncached.forward({whole, states});
         }));
+}
+
+// A decoder part as TorchDevice::Load makes it in `precision`, but with its
+// products left to libtorch (aten::linear, aten::matmul).
+torch::jit::Module LibtorchProducts(const std::string& path, Precision precision) {
+  torch::jit::Module module = torch::jit::load(path);
+  module.eval();
+  if (precision != Precision::kInt8) return module;
+  return Must(QuantizeLinearInt8(module, {"cross"}), "int8").module;
 }
 
 // 30 s of a tone, as Whisper's encoder takes it.
@@ -113,6 +132,7 @@ void Whisper(const std::string& dir, const std::string& model, double seconds) {
     if (!device.Open(0, precision).ok()) throw std::runtime_error("cpu");
     auto encoder = Must(device.Load(dir + "/encoder.pt"), "encoder");
     auto cached = Must(device.Load(dir + "/decoder.pt", {"cross"}), "decoder");
+    auto aten = LibtorchProducts(dir + "/decoder.pt", precision);
     for (int threads : {1, 2}) {
       SetIntraOpThreads(threads);
       c10::InferenceMode guard;
@@ -122,14 +142,13 @@ void Whisper(const std::string& dir, const std::string& model, double seconds) {
       Print(name, "log-mel and encoder, one 30 s window", threads, "ms", encode_ms);
       const double with = GenerateMs(cached, states, device, prompt, kWindowTokens);
       Print(name, "224-token window, KV cache", threads, "ms", with);
+      StepCached(name, threads, seconds, cached, aten, states);
       if (precision == Precision::kFp32) {
         auto uncached = Must(device.Load(dir + "/decoder_uncached.pt"), "decoder_uncached");
-        StepBoth(name, threads, seconds, cached, uncached, states);
+        StepUncached(name, threads, seconds, uncached, states);
         const double without = GenerateMs(uncached, states, device, prompt, kWindowTokens);
         Print(name, "224-token window, no cache", threads, "ms", without);
         Print(name, "224-token window, no cache / KV cache", threads, "ratio", without / with);
-      } else {
-        StepCached(name, threads, seconds, cached, states);
       }
       const double speech = encode_ms + GenerateMs(cached, states, device, prompt, kSpeechTokens);
       Print(name, "real-time factor, 30 s with 100 tokens, KV cache", threads, "rtf",
@@ -210,6 +229,7 @@ void Blip(const std::string& dir, const std::string& model, double seconds) {
   if (!device.Open(0).ok()) throw std::runtime_error("cpu");
   auto vision = Must(device.Load(dir + "/vision_encoder.pt"), "vision encoder");
   auto cached = Must(device.Load(dir + "/text_decoder.pt"), "text decoder");
+  auto aten = LibtorchProducts(dir + "/text_decoder.pt", Precision::kFp32);
   auto uncached = Must(device.Load(dir + "/text_decoder_uncached.pt"), "text_decoder_uncached");
   const Tokens prompt{30522};  // [DEC]
   for (int threads : {1, 2}) {
@@ -220,7 +240,8 @@ void Blip(const std::string& dir, const std::string& model, double seconds) {
     const double encode_ms = MeanMs(
         seconds, [&] { states = vision.forward({pixels}).toTensor(); }, 3);
     Print(model, "vision encoder, 384x384", threads, "ms", encode_ms);
-    StepBoth(model, threads, seconds, cached, uncached, states);
+    StepCached(model, threads, seconds, cached, aten, states);
+    StepUncached(model, threads, seconds, uncached, states);
     const double with = GenerateMs(cached, states, device, prompt, kCaptionTokens);
     const double without = GenerateMs(uncached, states, device, prompt, kCaptionTokens);
     Print(model, "20-token caption, KV cache", threads, "ms", with);
@@ -239,6 +260,7 @@ void RunRealSizeBench(const std::string& dir, const std::string& fixtures, const
     std::fprintf(stderr, "writing %s (random weights)...\n", whisper.c_str());
     WriteWhisperStandin(dir, fixtures, size == "base" ? StandinSize::kBase : StandinSize::kSmall);
   }
+  RunFewRowsBench(seconds / 10);  // ~80 figures
   Whisper(whisper, "whisper-" + size, seconds);
   // Served at base only: a small request outlasts the bench client's 10 s timeout.
   if (size != "base") return;

@@ -1,7 +1,8 @@
 // botmodels-forward-bench MODEL.pt COLUMNS SECONDS THREADS ROWS...: the
 // in-process baseline of `botmodels bench` (run (c)). For each ROWS it calls
-// the TorchScript model directly on a float32 [ROWS, COLUMNS] input, as the
-// worker would (InferenceMode, THREADS intra-op threads, warmed up), for
+// the TorchScript model directly on a float32 [ROWS, COLUMNS] input, loaded
+// and run as the worker would (TorchDevice on the CPU, InferenceMode, THREADS
+// intra-op threads, warmed up), for
 // SECONDS, and prints one JSON object per line:
 //   {"rows": 8, "forwards_per_second": 1234.5, "rows_per_second": 9876.0}
 #include <torch/script.h>
@@ -9,9 +10,11 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <stdexcept>
 #include <string>
 
 #include "models/torchscript/intra_op_threads.h"
+#include "models/torchscript/torch_device.h"
 
 int main(int argc, char** argv) {
   botmodels::SleepingOpenMpThreads(argv);  // as botmodels-worker runs
@@ -24,8 +27,11 @@ int main(int argc, char** argv) {
     const int64_t columns = std::stoll(argv[2]);
     const double seconds = std::stod(argv[3]);
     botmodels::SetIntraOpThreads(std::stoi(argv[4]));
-    auto module = torch::jit::load(argv[1]);
-    module.eval();
+    botmodels::TorchDevice device("cpu", "forward-bench");
+    if (botmodels::Status s = device.Open(0); !s.ok()) throw std::runtime_error(s.message());
+    auto loaded = device.Load(argv[1]);
+    if (!loaded.ok()) throw std::runtime_error(loaded.status().message());
+    torch::jit::Module module = std::move(*loaded);
     c10::InferenceMode guard;
     for (int a = 5; a < argc; ++a) {
       const int64_t rows = std::stoll(argv[a]);

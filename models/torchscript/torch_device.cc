@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "models/torchscript/few_row_products.h"
 #include "models/torchscript/gpu_memory.h"
 #include "models/torchscript/int8_linear.h"
 
@@ -138,6 +139,7 @@ Result<torch::jit::Module> TorchDevice::Load(const std::string& path,
       spdlog::info("model {}: {}: {} Linear layers in int8", model_, path, int8->quantized_layers);
       module = std::move(int8->module);
     }
+    if (device_.is_cpu()) RouteFewRowProducts(module);
     return module;
   } catch (const c10::Error& e) {
     return Status(ErrorCode::kModelLoadFailed, "cannot load " + path + ": " + Brief(e));

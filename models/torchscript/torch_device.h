@@ -37,8 +37,9 @@ class TorchDevice {
   // A TorchScript file on the device, in eval mode, in the precision Open()
   // was given: fp16 and bf16 cast its floating weights; int8 freezes it and
   // quantizes its Linear layers (int8_linear.h), keeping `methods` besides
-  // forward. model_load_failed naming the file when it is missing or not
-  // TorchScript.
+  // forward. On the CPU, its products with few rows (a decoder step's Linear
+  // layers and attention) run on our kernel (few_row_products.h).
+  // model_load_failed naming the file when it is missing or not TorchScript.
   Result<torch::jit::Module> Load(const std::string& path,
                                   const std::vector<std::string>& methods = {}) const;
 

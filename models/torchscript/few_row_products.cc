@@ -1,0 +1,157 @@
+#include "models/torchscript/few_row_products.h"
+
+#include <ATen/Parallel.h>
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/library.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "models/torchscript/float_rows.h"
+
+namespace botmodels {
+namespace {
+
+namespace jit = torch::jit;
+
+// Multiply-adds per thread's share, at least (~0.1 ms of work): waking a
+// sleeping OpenMP thread for less costs more than it saves (the logits'
+// layer is split; a 512 x 512 layer is not).
+constexpr int64_t kMultiplyAddsPerTask = 1024 * 1024;
+
+bool UnitStride(const at::Tensor& t, int64_t dim) { return t.stride(dim) == 1 || t.size(dim) == 1; }
+
+bool FloatOnCpu(const at::Tensor& t) {
+  return t.scalar_type() == at::kFloat && t.device().is_cpu() &&
+         !(t.requires_grad() && at::GradMode::is_enabled());
+}
+
+// botmodels::matmul_rows: aten::matmul, few rows on the left by float_rows.h,
+// in parallel over the batch's matrix pairs.
+at::Tensor MatmulRows(const at::Tensor& a_in, const at::Tensor& b_in) {
+  if (!TakesFewRows(a_in, b_in)) return at::matmul(a_in, b_in);
+  const at::Tensor a = UnitStride(a_in, -1) ? a_in : a_in.contiguous();
+  at::Tensor b = b_in;
+  FloatLayout layout = FloatLayout::kRows;
+  int64_t b_step = b.stride(-2);
+  if (!UnitStride(b, -1)) {
+    if (UnitStride(b, -2)) {
+      layout = FloatLayout::kColumns;
+      b_step = b.stride(-1);
+    } else {
+      b = b.contiguous();
+      b_step = b.stride(-2);
+    }
+  }
+  // The batch as [outer, heads]: a 3-D product has one of outer.
+  const int64_t dims = a.dim();
+  const int64_t outer = dims == 4 ? a.size(0) : 1;
+  const int64_t heads = a.size(dims - 3);
+  const int64_t a_outer = dims == 4 ? a.stride(0) : 0, a_head = a.stride(dims - 3);
+  const int64_t b_outer = dims == 4 ? b.stride(0) : 0, b_head = b.stride(dims - 3);
+  const int rows = static_cast<int>(a.size(-2));
+  const int64_t inner = a.size(-1), cols = b.size(-1);
+  std::vector<int64_t> shape = a.sizes().vec();
+  shape.back() = cols;
+  at::Tensor out = at::empty(shape, a.options().memory_format(at::MemoryFormat::Contiguous));
+  const float* a_data = a.data_ptr<float>();
+  const float* b_data = b.data_ptr<float>();
+  float* out_data = out.data_ptr<float>();
+  const int64_t grain = std::max<int64_t>(1, kMultiplyAddsPerTask / (rows * inner * cols));
+  at::parallel_for(0, outer * heads, grain, [&](int64_t first, int64_t last) {
+    for (int64_t pair = first; pair < last; ++pair) {
+      const int64_t o = pair / heads, h = pair % heads;
+      MultiplyFloatRows(a_data + o * a_outer + h * a_head, a.stride(-2), rows, inner,
+                        b_data + o * b_outer + h * b_head, b_step, layout, cols,
+                        out_data + pair * rows * cols, cols);
+    }
+  });
+  return out;
+}
+
+// botmodels::linear_rows: aten::linear, few rows by float_rows.h, in
+// parallel over the outputs.
+at::Tensor LinearRows(const at::Tensor& x_in, const at::Tensor& weight,
+                      const c10::optional<at::Tensor>& bias) {
+  if (!TakesFewRows(x_in, weight, bias)) return at::linear(x_in, weight, bias);
+  const at::Tensor x = x_in.contiguous();
+  const int64_t out = weight.size(0), in = weight.size(1);
+  const int rows = static_cast<int>(x.numel() / in);
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = out;
+  at::Tensor y = at::empty(shape, x.options());
+  const float* x_data = x.data_ptr<float>();
+  const float* w_data = weight.data_ptr<float>();
+  const float* b_data = bias && bias->defined() ? bias->data_ptr<float>() : nullptr;
+  float* y_data = y.data_ptr<float>();
+  const int64_t w_row = weight.stride(0);
+  const int64_t grain = std::max<int64_t>(1, kMultiplyAddsPerTask / (rows * in));
+  at::parallel_for(0, out, grain, [&](int64_t first, int64_t last) {
+    MultiplyFloatRows(x_data, in, rows, in, w_data + first * w_row, w_row, FloatLayout::kColumns,
+                      last - first, y_data + first, out);
+    if (b_data == nullptr) return;
+    for (int r = 0; r < rows; ++r) {
+      for (int64_t n = first; n < last; ++n) y_data[r * out + n] += b_data[n];
+    }
+  });
+  return y;
+}
+
+// Each node of kind `from` in `block` (and its sub-blocks) becomes a node of
+// kind `to` with the same inputs.
+void Rewrite(jit::Block* block, c10::Symbol from, c10::Symbol to, size_t inputs, int& count) {
+  for (auto it = block->nodes().begin(); it != block->nodes().end();) {
+    jit::Node* node = *it++;
+    for (jit::Block* inner : node->blocks()) Rewrite(inner, from, to, inputs, count);
+    if (node->kind() != from || node->inputs().size() != inputs) continue;
+    jit::Node* replacement = block->owningGraph()->create(to, node->inputs());
+    replacement->insertBefore(node);
+    replacement->output()->setType(node->output()->type());
+    node->output()->replaceAllUsesWith(replacement->output());
+    node->destroy();
+    ++count;
+  }
+}
+
+}  // namespace
+
+bool TakesFewRows(const at::Tensor& a, const at::Tensor& b) {
+  const int64_t dims = a.dim();
+  if (dims != b.dim() || (dims != 3 && dims != 4) || !FloatOnCpu(a) || !FloatOnCpu(b)) return false;
+  if (a.size(-2) > kMaxFloatRows || a.size(-1) != b.size(-2) || a.numel() == 0 || b.numel() == 0)
+    return false;
+  return std::equal(a.sizes().begin(), a.sizes().end() - 2, b.sizes().begin());
+}
+
+bool TakesFewRows(const at::Tensor& x, const at::Tensor& weight,
+                  const c10::optional<at::Tensor>& bias) {
+  if (x.dim() < 1 || weight.dim() != 2 || !FloatOnCpu(x) || !FloatOnCpu(weight)) return false;
+  const int64_t out = weight.size(0), in = weight.size(1);
+  if (x.size(-1) != in || in == 0 || out == 0 || x.numel() == 0 || !UnitStride(weight, 1))
+    return false;
+  if (x.numel() / in > kMaxFloatRows) return false;
+  if (!bias || !bias->defined()) return true;
+  return FloatOnCpu(*bias) && bias->dim() == 1 && bias->size(0) == out && UnitStride(*bias, 0);
+}
+
+int RouteFewRowProducts(torch::jit::Module& module) {
+  static const auto matmul = c10::Symbol::fromQualString("aten::matmul");
+  static const auto matmul_rows = c10::Symbol::fromQualString("botmodels::matmul_rows");
+  static const auto linear = c10::Symbol::fromQualString("aten::linear");
+  static const auto linear_rows = c10::Symbol::fromQualString("botmodels::linear_rows");
+  int count = 0;
+  for (const jit::Module& part : module.modules()) {
+    for (const jit::Method& method : part.get_methods()) {
+      Rewrite(method.graph()->block(), matmul, matmul_rows, 2, count);
+      Rewrite(method.graph()->block(), linear, linear_rows, 3, count);
+    }
+  }
+  return count;
+}
+
+}  // namespace botmodels
+
+TORCH_LIBRARY_FRAGMENT(botmodels, m) {
+  m.def("matmul_rows(Tensor a, Tensor b) -> Tensor", &botmodels::MatmulRows);
+  m.def("linear_rows(Tensor x, Tensor weight, Tensor? bias) -> Tensor", &botmodels::LinearRows);
+}

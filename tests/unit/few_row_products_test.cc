@@ -1,0 +1,172 @@
+// Products with few rows on the left (float_rows.h) against a double
+// reference, and the operators that a loaded module's aten::matmul and
+// aten::linear become on the CPU (few_row_products.h) against libtorch's,
+// alone and in the stand-ins' decoder.
+#include "models/torchscript/few_row_products.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <tuple>
+#include <vector>
+
+#include "models/pipelines/script_decoder.h"
+#include "models/torchscript/float_rows.h"
+#include "models/torchscript/torch_device.h"
+#include "tests/testutil.h"
+
+namespace botmodels {
+namespace {
+
+at::Tensor MatmulRows(const at::Tensor& a, const at::Tensor& b) {
+  static const auto op = c10::Dispatcher::singleton()
+                             .findSchemaOrThrow("botmodels::matmul_rows", "")
+                             .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+  return op.call(a, b);
+}
+
+at::Tensor LinearRows(const at::Tensor& x, const at::Tensor& weight,
+                      const c10::optional<at::Tensor>& bias) {
+  static const auto op = c10::Dispatcher::singleton()
+                             .findSchemaOrThrow("botmodels::linear_rows", "")
+                             .typed<at::Tensor(const at::Tensor&, const at::Tensor&,
+                                               const c10::optional<at::Tensor>&)>();
+  return op.call(x, weight, bias);
+}
+
+TEST(FloatRows, ProductsMatchADoubleReferenceInBothLayoutsForAnySizeAndStride) {
+  // Sizes below, at and past each kernel's steps (8 and 64 wide, 4 columns
+  // and 2 rows at once); rows padded so that strides are not sizes.
+  for (FloatKernel kernel : {FloatKernel::kPortable, FloatKernel::kAvx2}) {
+    if (!CpuHas(kernel)) continue;
+    for (FloatLayout layout : {FloatLayout::kColumns, FloatLayout::kRows}) {
+      for (int rows : {1, 2, 3, 16}) {
+        for (int64_t inner : {1, 7, 64, 67}) {
+          for (int64_t cols : {1, 5, 8, 64, 75}) {
+            SCOPED_TRACE(::testing::Message()
+                         << "kernel " << static_cast<int>(kernel) << " layout "
+                         << static_cast<int>(layout) << " " << rows << "x" << inner << "x" << cols);
+            const int64_t a_row = inner + 3;
+            const int64_t b_step = layout == FloatLayout::kColumns ? inner + 2 : cols + 2;
+            const int64_t b_lines = layout == FloatLayout::kColumns ? cols : inner;
+            std::vector<float> a(rows * a_row), b(b_lines * b_step);
+            for (size_t i = 0; i < a.size(); ++i) a[i] = std::sin(0.7 * i);
+            for (size_t i = 0; i < b.size(); ++i) b[i] = std::cos(0.3 * i);
+            const auto b_at = [&](int64_t k, int64_t n) {
+              return layout == FloatLayout::kColumns ? b[n * b_step + k] : b[k * b_step + n];
+            };
+            const int64_t out_row = cols + 1;  // the last of each row is not written
+            std::vector<float> out(rows * out_row, -999.0f);
+            MultiplyFloatRows(a.data(), a_row, rows, inner, b.data(), b_step, layout, cols,
+                              out.data(), out_row, kernel);
+            for (int r = 0; r < rows; ++r) {
+              for (int64_t n = 0; n < cols; ++n) {
+                double want = 0, size = 0;
+                for (int64_t k = 0; k < inner; ++k) {
+                  want += static_cast<double>(a[r * a_row + k]) * b_at(k, n);
+                  size += std::fabs(a[r * a_row + k] * b_at(k, n));
+                }
+                ASSERT_NEAR(out[r * out_row + n], want, 1e-6 * (1 + size)) << r << ", " << n;
+              }
+              ASSERT_EQ(out[r * out_row + cols], -999.0f) << "row " << r << " written past cols";
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(MatmulRows, FewRowProductsAgreeWithAtenAndAllOthersAreAtensOwn) {
+  c10::InferenceMode guard;
+  torch::manual_seed(11);
+  const at::Tensor keys = torch::randn({2, 8, 40, 64});
+  const std::vector<std::pair<at::Tensor, at::Tensor>> ours{
+      {torch::randn({2, 8, 1, 64}), keys.transpose(2, 3)},                  // q k^T
+      {torch::randn({2, 8, 3, 40}), keys},                                  // p v
+      {torch::randn({5, 6, 33}), torch::randn({5, 33, 9})},                 // 3-D
+      {torch::randn({2, 8, 64, 3}).transpose(2, 3), keys.transpose(2, 3)},  // a strided
+      {torch::randn({2, 8, 2, 64}), torch::randn({2, 8, 64, 10, 2}).select(4, 0)},
+      {torch::randn({2, 8, 1, 64}),
+       torch::randn({1, 8, 40, 64}).expand({2, 8, 40, 64}).transpose(2, 3)}};
+  for (const auto& [a, b] : ours) {
+    EXPECT_TRUE(TakesFewRows(a, b)) << a.sizes() << " x " << b.sizes();
+    const at::Tensor got = MatmulRows(a, b);
+    const at::Tensor want = at::matmul(a, b);
+    ASSERT_EQ(got.sizes(), want.sizes());
+    EXPECT_TRUE(torch::allclose(got, want, 1e-4, 1e-5)) << a.sizes() << " x " << b.sizes();
+  }
+  const std::vector<std::pair<at::Tensor, at::Tensor>> atens{
+      {torch::randn({2, 8, kMaxFloatRows + 1, 64}),
+       keys.transpose(2, 3)},  // more rows than kMaxFloatRows
+      {torch::randn({2, 8, 1, 64}), keys[0].unsqueeze(0).transpose(2, 3)},  // broadcast
+      {torch::randn({2, 8, 1, 64}, torch::kDouble), keys.transpose(2, 3).to(torch::kDouble)},
+      {torch::randn({3, 64}), torch::randn({64, 5})},  // 2-D
+      {torch::randn({64}), torch::randn({64, 5})}};
+  for (const auto& [a, b] : atens) {
+    EXPECT_FALSE(TakesFewRows(a, b)) << a.sizes() << " x " << b.sizes();
+    EXPECT_TRUE(torch::equal(MatmulRows(a, b), at::matmul(a, b)))
+        << a.sizes() << " x " << b.sizes();
+  }
+}
+
+TEST(LinearRows, FewRowLayersAgreeWithAtenAndAllOthersAreAtensOwn) {
+  c10::InferenceMode guard;
+  torch::manual_seed(13);
+  const at::Tensor weight = torch::randn({70, 67}), bias = torch::randn({70});
+  const std::vector<std::tuple<at::Tensor, at::Tensor, c10::optional<at::Tensor>>> ours{
+      {torch::randn({67}), weight, bias},                         // one row
+      {torch::randn({1, 5, 67}), weight, bias},                   // a step of five beams
+      {torch::randn({kMaxFloatRows, 67}), weight, c10::nullopt},  // kMaxFloatRows, no bias
+      {torch::randn({2, 67, 3}).transpose(1, 2), weight, bias},   // x strided
+      {torch::randn({2, 67}), torch::randn({70, 80}).narrow(1, 0, 67), bias}};  // w's rows apart
+  for (const auto& [x, w, b] : ours) {
+    EXPECT_TRUE(TakesFewRows(x, w, b)) << x.sizes() << " x " << w.sizes();
+    const at::Tensor got = LinearRows(x, w, b);
+    const at::Tensor want = at::linear(x, w, b);
+    ASSERT_EQ(got.sizes(), want.sizes());
+    EXPECT_TRUE(torch::allclose(got, want, 1e-4, 1e-5)) << x.sizes() << " x " << w.sizes();
+  }
+  const std::vector<std::tuple<at::Tensor, at::Tensor, c10::optional<at::Tensor>>> atens{
+      {torch::randn({kMaxFloatRows + 1, 67}), weight, bias},       // more rows than kMaxFloatRows
+      {torch::randn({2, 67}), weight.t().contiguous().t(), bias},  // w by columns
+      {torch::randn({2, 67}, torch::kDouble), weight.to(torch::kDouble), bias.to(torch::kDouble)},
+      {torch::randn({2, 67}), weight, torch::randn({1})}};  // a broadcast bias
+  for (const auto& [x, w, b] : atens) {
+    EXPECT_FALSE(TakesFewRows(x, w, b)) << x.sizes() << " x " << w.sizes();
+    EXPECT_TRUE(torch::equal(LinearRows(x, w, b), at::linear(x, w, b))) << x.sizes();
+  }
+}
+
+TEST(FewRowProducts, ALoadedDecoderRunsItsStepOnTheKernelAndDecodesAsBefore) {
+  const std::string path = std::string(BOTMODELS_STANDIN_MODELS) + "/whisper-standin/decoder.pt";
+  TorchDevice device("cpu", "rows");
+  ASSERT_OK(device.Open(0));
+  auto routed = device.Load(path, {"cross"});
+  ASSERT_OK(routed);
+  std::string graphs;
+  for (const torch::jit::Method& method : routed->get_methods())
+    graphs += method.graph()->toString();
+  for (const char* ours : {"botmodels::matmul_rows", "botmodels::linear_rows"})
+    EXPECT_NE(graphs.find(ours), std::string::npos) << graphs;
+  for (const char* atens : {"aten::matmul", "aten::linear"})
+    EXPECT_EQ(graphs.find(atens), std::string::npos) << graphs;
+
+  torch::jit::Module plain = torch::jit::load(path);
+  plain.eval();
+  torch::manual_seed(5);
+  const torch::Tensor states = torch::randn({1, 1500, 32});
+  ScriptDecoder want_decoder(plain, states, device), got_decoder(*routed, states, device);
+  Tokens sequence{50257, 50258, 50262, 50264};
+  for (int step = 0; step < 8; ++step) {
+    auto want = want_decoder.Logits(sequence);
+    auto got = got_decoder.Logits(sequence);
+    ASSERT_OK(want);
+    ASSERT_OK(got);
+    EXPECT_TRUE(torch::allclose(*got, *want, 1e-4, 1e-4)) << "step " << step;
+    sequence.push_back(want->argmax().item<int64_t>());
+  }
+}
+
+}  // namespace
+}  // namespace botmodels
