@@ -88,6 +88,7 @@ int TorchDevice::CudaDeviceCount() {
 Status TorchDevice::Open(double gpu_memory_fraction, Precision precision) {
   if (Status s = CheckDevice(device_); !s.ok()) return s;
   if (Status s = CheckPrecision(precision, device_.is_cuda(), device_.str()); !s.ok()) return s;
+  MemoryBudget::InstallCpu();  // CPU tensors reuse freed blocks, on every device
   precision_ = precision;
   gpu_memory_fraction_ = gpu_memory_fraction;
   if (gpu_memory_fraction <= 0) return {};
@@ -192,7 +193,7 @@ uint64_t TorchDevice::FreeBytes() const {
   uint64_t kib = 0;
   std::string unit;
   while (meminfo >> key >> kib >> unit) {
-    if (key == "MemAvailable:") return kib << 10;
+    if (key == "MemAvailable:") return (kib << 10) + MemoryBudget::CpuBytesCached();
   }
   return UINT64_MAX;  // unknown: no check
 }

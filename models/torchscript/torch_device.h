@@ -30,8 +30,9 @@ class TorchDevice {
 
   // model_load_failed when this process cannot reach the device (no CUDA,
   // an index past the visible devices) or `precision` does not run on it
-  // (CheckPrecision); then caps this process's share of a CUDA device's
-  // memory at `gpu_memory_fraction` (0: no cap).
+  // (CheckPrecision); then installs the process's CPU tensor allocator
+  // (memory_budget.h) if it is not yet, and caps this process's share of a
+  // CUDA device's memory at `gpu_memory_fraction` (0: no cap).
   Status Open(double gpu_memory_fraction, Precision precision = Precision::kFp32);
 
   // A TorchScript file on the device, in eval mode, in the precision Open()
@@ -79,7 +80,8 @@ class TorchDevice {
   // Bytes a forward may still allocate: on CUDA, what the device has free
   // plus what the caching allocator holds unused, within the
   // gpu_memory_fraction cap; on the CPU, what the memory budget leaves, or
-  // without one the system's available memory (/proc/meminfo).
+  // without one the system's available memory (/proc/meminfo) and the
+  // freed blocks this process keeps.
   uint64_t FreeBytes() const;
 
  private:

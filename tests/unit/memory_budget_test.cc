@@ -1,7 +1,9 @@
 // In its own binary: the budget is process-wide.
 #include "models/torchscript/memory_budget.h"
 
+#include <c10/core/CPUAllocator.h>
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include "models/torchscript/script_model.h"
 #include "models/torchscript/torchscript_backend.h"
@@ -32,6 +34,60 @@ TEST(MemoryBudget, ARequestOverTheLimitIsOutOfMemoryAndTheNextOneIsServed) {
   auto small = testing::RunModel(backend, {{"x", testing::Floats({2}, {1, 2})}});
   ASSERT_OK(small);
   EXPECT_EQ(testing::ToFloats(small->at("y")), (std::vector<float>{2, 4}));
+}
+
+constexpr int64_t kMiBFloats = (1 << 20) / sizeof(float);
+
+TEST(MemoryBudget, AFreedLargeTensorsMemoryServesTheNextOfItsSize) {
+  MemoryBudget::InstallCpu();
+  void* first = nullptr;
+  {
+    torch::Tensor a = torch::empty({kMiBFloats});
+    first = a.data_ptr();
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(first) % 64, 0u) << "c10's alignment kept";
+  }
+  const uint64_t cached = MemoryBudget::CpuBytesCached();
+  EXPECT_GE(cached, uint64_t{1} << 20);
+  torch::Tensor b = torch::empty({kMiBFloats - 100});  // the same size class
+  EXPECT_EQ(b.data_ptr(), first);
+  EXPECT_EQ(MemoryBudget::CpuBytesCached(), cached - (1 << 20));
+
+  const uint64_t before_small = MemoryBudget::CpuBytesCached();
+  torch::empty({1000}).fill_(1);
+  EXPECT_EQ(MemoryBudget::CpuBytesCached(), before_small) << "small blocks go back to malloc";
+}
+
+TEST(MemoryBudget, CachedBlocksGiveWayBeforeAnAllocationIsRefused) {
+  const uint64_t mib = uint64_t{1} << 20;
+  MemoryBudget::InstallCpu();
+  const uint64_t limit = MemoryBudget::CpuBytesInUse() + 8 * mib;
+  MemoryBudget::InstallCpu(limit);
+  torch::empty({3 * kMiBFloats}).fill_(1);  // freed at once: 3 MiB cached
+  EXPECT_GE(MemoryBudget::CpuBytesCached(), 3 * mib);
+
+  const uint64_t refusals = MemoryBudget::Refusals();
+  torch::Tensor six = torch::empty({6 * kMiBFloats});  // 3 + 6 > 8: the cached block goes
+  EXPECT_EQ(MemoryBudget::Refusals(), refusals);
+  EXPECT_LE(MemoryBudget::CpuBytesInUse() + MemoryBudget::CpuBytesCached(), limit);
+
+  EXPECT_THROW(torch::empty({3 * kMiBFloats}), c10::OutOfMemoryError) << "6 + 3 > 8 in use";
+  EXPECT_EQ(MemoryBudget::Refusals(), refusals + 1);
+  EXPECT_LE(MemoryBudget::CpuBytesInUse() + MemoryBudget::CpuBytesCached(), limit);
+}
+
+TEST(MemoryBudget, RawBlocksAreFreedByTheAllocatorThatGaveThem) {
+  // libtorch's oneDNN glue frees through the raw_deleter installed when it
+  // frees, which may be ours for a block c10's allocator gave before.
+  void* before = c10::GetDefaultCPUAllocator()->raw_allocate(1 << 20);
+  MemoryBudget::InstallCpu();
+  const uint64_t in_use = MemoryBudget::CpuBytesInUse();
+  c10::GetCPUAllocator()->raw_deleter()(before);
+  EXPECT_EQ(MemoryBudget::CpuBytesInUse(), in_use);
+
+  void* ours = c10::GetCPUAllocator()->raw_allocate(1 << 20);
+  EXPECT_EQ(MemoryBudget::CpuBytesInUse(), in_use + (1 << 20));
+  c10::GetCPUAllocator()->raw_deleter()(ours);
+  EXPECT_EQ(MemoryBudget::CpuBytesInUse(), in_use);
 }
 
 }  // namespace
