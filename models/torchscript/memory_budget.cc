@@ -82,7 +82,7 @@ c10::DataPtr CpuTensorAllocator::allocate(size_t bytes) const {
     used_.fetch_sub(taken);
     refusals_.fetch_add(1);
     C10_THROW_ERROR(OutOfMemoryError, "allocating " + std::to_string(bytes) +
-                                          " bytes would exceed the worker's " + "memory limit of " +
+                                          " bytes would exceed the worker's memory limit of " +
                                           std::to_string(limit >> 20) + " MiB (" +
                                           std::to_string(before >> 20) + " MiB in use)");
   }
