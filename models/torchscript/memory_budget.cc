@@ -18,8 +18,8 @@ namespace {
 // so that the pointer handed out is also its context, as raw_allocate
 // (oneDNN's convolutions use it) requires, and freeing needs no lookup.
 // libtorch's oneDNN glue frees through whatever raw_deleter() is installed
-// when it frees, so Free may be handed memory that c10's own allocator gave
-// before this one was installed: without the Header's mark, it is that.
+// when it frees: were a block from c10's own allocator handed to Free, it
+// would lack the Header's mark. Installing before main (below) leaves none.
 class CpuTensorAllocator final : public c10::Allocator {
  public:
   explicit CpuTensorAllocator(c10::Allocator* base)
@@ -136,10 +136,8 @@ void CpuTensorAllocator::Release(Header* header) {
 
 void CpuTensorAllocator::Free(void* data) {
   if (data == nullptr) return;
-  // c10's allocator aligns to 64 bytes with posix_memalign, so the 64 bytes
-  // before any block it gave lie in malloc's memory, readable.
   Header* header = static_cast<Header*>(data) - 1;
-  if (header->mark != kMark) return c10::free_cpu(data);
+  if (header->mark != kMark) return c10::free_cpu(data);  // c10's: see the class comment
   g_allocator->used_.fetch_sub(header->bytes);
   if (!header->cacheable) return Release(header);
   std::vector<BlockCache::Block> dropped;
@@ -168,5 +166,11 @@ uint64_t MemoryBudget::CpuBytesCached() { return g_allocator ? g_allocator->cach
 uint64_t MemoryBudget::CpuLimit() { return g_allocator ? g_allocator->limit() : 0; }
 
 uint64_t MemoryBudget::Refusals() { return g_allocator ? g_allocator->refusals() : 0; }
+
+// Before main, so that libtorch hands out no CPU block but ours.
+const bool g_installed = [] {
+  MemoryBudget::InstallCpu();
+  return true;
+}();
 
 }  // namespace botmodels

@@ -20,9 +20,10 @@ class MemoryBudget {
   // shapes keeps no more than this that it does not use.
   static constexpr uint64_t kMaxCachedBytes = uint64_t{1} << 30;  // 1 GiB
 
-  // Installs the allocator if it is not yet, and sets the cap when
-  // limit_bytes > 0 (0 leaves it: none, or the one set before). Call
-  // before the model loads; thread-safe.
+  // Installs the allocator if it is not yet (a program that links this
+  // file has it from before main), and sets the cap when limit_bytes > 0
+  // (0 leaves it: none, or the one set before). Call before the model
+  // loads; thread-safe.
   static void InstallCpu(uint64_t limit_bytes = 0);
 
   // Bytes of CPU tensor memory allocated through it and not yet freed.

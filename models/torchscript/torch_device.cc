@@ -88,7 +88,6 @@ int TorchDevice::CudaDeviceCount() {
 Status TorchDevice::Open(double gpu_memory_fraction, Precision precision) {
   if (Status s = CheckDevice(device_); !s.ok()) return s;
   if (Status s = CheckPrecision(precision, device_.is_cuda(), device_.str()); !s.ok()) return s;
-  MemoryBudget::InstallCpu();  // CPU tensors reuse freed blocks, on every device
   precision_ = precision;
   gpu_memory_fraction_ = gpu_memory_fraction;
   if (gpu_memory_fraction <= 0) return {};

@@ -30,9 +30,8 @@ class TorchDevice {
 
   // model_load_failed when this process cannot reach the device (no CUDA,
   // an index past the visible devices) or `precision` does not run on it
-  // (CheckPrecision); then installs the process's CPU tensor allocator
-  // (memory_budget.h) if it is not yet, and caps this process's share of a
-  // CUDA device's memory at `gpu_memory_fraction` (0: no cap).
+  // (CheckPrecision); then caps this process's share of a CUDA device's
+  // memory at `gpu_memory_fraction` (0: no cap).
   Status Open(double gpu_memory_fraction, Precision precision = Precision::kFp32);
 
   // A TorchScript file on the device, in eval mode, in the precision Open()
