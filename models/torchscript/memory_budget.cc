@@ -4,10 +4,10 @@
 #include <c10/core/impl/alloc_cpu.h>
 #include <c10/util/Exception.h>
 
-#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "models/torchscript/block_cache.h"
 
@@ -35,9 +35,9 @@ class CpuTensorAllocator final : public c10::Allocator {
   uint64_t cached() const;
 
  private:
-  // 64 bytes, so that the tensor's data after it keeps c10's alignment.
   static constexpr uint64_t kMark = 0x626f746d6f64656c;  // "botmodel"
 
+  // 64 bytes, so that the tensor's data after it keeps c10's alignment.
   struct alignas(64) Header {
     uint64_t mark;              // kMark while the block is ours
     size_t bytes;               // what used_ counts: the request, or its size class
