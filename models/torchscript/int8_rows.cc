@@ -27,26 +27,29 @@ __attribute__((target("avx2"))) int32_t Sum8(__m256i v) {
   return _mm_cvtsi128_si32(_mm_add_epi32(y, _mm_shuffle_epi32(y, _MM_SHUFFLE(2, 3, 0, 1))));
 }
 
-// Four outputs, 16 inputs a step: both sides widened to int16 (`wide`, q
-// widened once per call), multiplied and summed in pairs into int32
-// (vpmaddwd), which cannot saturate at |values| <= 127.
-__attribute__((target("avx2"))) void Dots4Avx2(const int16_t* wide, const int8_t* w, int in,
+// Four outputs, 32 inputs a step (vpmaddubsw: unsigned bytes times signed
+// bytes, pairs summed into int16): |w| times q with w's sign, whose pairs
+// (at most 2 * 127 * 127) cannot saturate, then widened to int32 (vpmaddwd):
+// fewer instructions per weight than widening both sides to int16 first.
+__attribute__((target("avx2"))) void Dots4Avx2(const int8_t* q, const int8_t* w, int in,
                                                int32_t* sums) {
   __m256i acc[kOutputsAtOnce] = {_mm256_setzero_si256(), _mm256_setzero_si256(),
                                  _mm256_setzero_si256(), _mm256_setzero_si256()};
-  const int body = in - in % 16;
-  for (int k = 0; k < body; k += 16) {
-    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wide + k));
+  const __m256i ones = _mm256_set1_epi16(1);
+  const int body = in - in % 32;
+  for (int k = 0; k < body; k += 32) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + k));
     for (int j = 0; j < kOutputsAtOnce; ++j) {
-      const __m128i bytes =
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + static_cast<int64_t>(j) * in + k));
-      acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(_mm256_cvtepi8_epi16(bytes), x));
+      const __m256i b = _mm256_loadu_si256(
+          reinterpret_cast<const __m256i*>(w + static_cast<int64_t>(j) * in + k));
+      const __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(b, b), _mm256_sign_epi8(x, b));
+      acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(pairs, ones));
     }
   }
   for (int j = 0; j < kOutputsAtOnce; ++j) {
     int32_t tail = 0;
     const int8_t* row = w + static_cast<int64_t>(j) * in;
-    for (int k = body; k < in; ++k) tail += wide[k] * row[k];
+    for (int k = body; k < in; ++k) tail += q[k] * row[k];
     sums[j] = Sum8(acc[j]) + tail;
   }
 }
@@ -126,10 +129,8 @@ void SumWeightRows(const int8_t* w, int out, int in, int32_t* sums) {
 void MultiplyInt8Rows(const int8_t* q, const float* q_scales, int rows, const int8_t* w,
                       const int32_t* w_sums, const float* w_scales, const float* bias, int in,
                       int out, int begin, int end, float* y, Int8Kernel kernel) {
-  // q as each kernel reads it: widened (AVX2) or shifted to unsigned (VNNI).
-  std::vector<int16_t> wide(kernel == Int8Kernel::kAvx2 ? static_cast<size_t>(rows) * in : 0);
+  // q as VNNI reads it: shifted to unsigned.
   std::vector<uint8_t> shifted(kernel == Int8Kernel::kVnni ? static_cast<size_t>(rows) * in : 0);
-  for (size_t i = 0; i < wide.size(); ++i) wide[i] = q[i];
   for (size_t i = 0; i < shifted.size(); ++i) shifted[i] = static_cast<uint8_t>(q[i] + 128);
   int32_t sums[kOutputsAtOnce];
   for (int n = begin; n < end; n += kOutputsAtOnce) {
@@ -142,7 +143,7 @@ void MultiplyInt8Rows(const int8_t* q, const float* q_scales, int rows, const in
       } else if (kernel == Int8Kernel::kVnni) {
         Dots4Vnni(shifted.data() + at, block, w_sums + n, in, sums);
       } else {
-        Dots4Avx2(wide.data() + at, block, in, sums);
+        Dots4Avx2(q + at, block, in, sums);
       }
       float* dst = y + static_cast<int64_t>(r) * out + n;
       for (int j = 0; j < count; ++j) {

@@ -110,7 +110,7 @@ TEST(Int8Rows, ARowIsScaledToPlusOrMinus127AndAZeroRowStaysZero) {
 }
 
 TEST(Int8Rows, ProductsAreTheIntegerSumsScaledForAnySizeAndOnlyTheAskedOutputs) {
-  // 150 inputs: whole steps of every kernel (16 wide, 64 wide) and a tail;
+  // 150 inputs: whole steps of every kernel (32 wide, 64 wide) and a tail;
   // 11 outputs: two blocks of four and a short one; outputs [2, 10) asked.
   constexpr int kRows = 3, kIn = 150, kOut = 11, kBegin = 2, kEnd = 10;
   std::vector<int8_t> q(kRows * kIn), w(kOut * kIn);
@@ -145,6 +145,27 @@ TEST(Int8Rows, ProductsAreTheIntegerSumsScaledForAnySizeAndOnlyTheAskedOutputs) 
         EXPECT_NEAR(got, want, 1e-5 * (1 + std::fabs(want))) << "row " << r << ", output " << n;
       }
     }
+  }
+}
+
+TEST(Int8Rows, TheLargestProductsSumWithoutSaturating) {
+  // Every product +127 * 127 or -127 * -127: the pairs AVX2 sums in int16
+  // are at their largest.
+  constexpr int kIn = 512, kOut = 4;
+  std::vector<int8_t> q(kIn), w(kOut * kIn);
+  for (int k = 0; k < kIn; ++k) q[k] = k % 2 ? 127 : -127;
+  for (int i = 0; i < kOut * kIn; ++i) w[i] = q[i % kIn];
+  std::vector<int32_t> sums(kOut);
+  SumWeightRows(w.data(), kOut, kIn, sums.data());
+  const float q_scale = 1;
+  const std::vector<float> w_scales(kOut, 1.0f);
+  for (Int8Kernel kernel : {Int8Kernel::kPortable, Int8Kernel::kAvx2, Int8Kernel::kVnni}) {
+    if (!CpuHas(kernel)) continue;
+    std::vector<float> y(kOut);
+    MultiplyInt8Rows(q.data(), &q_scale, 1, w.data(), sums.data(), w_scales.data(), nullptr, kIn,
+                     kOut, 0, kOut, y.data(), kernel);
+    EXPECT_EQ(y, std::vector<float>(kOut, 127.0f * 127 * kIn))
+        << "kernel " << static_cast<int>(kernel);
   }
 }
 
