@@ -234,9 +234,18 @@ Result<WhisperBackend::Attempt> WhisperBackend::DecodeWindow(
     GenerationOptions options = task.generation;
     options.temperature = task.temperatures[i];
     const bool last = i + 1 == task.temperatures.size();
-    auto generated = TokenGenerator(options).Generate(decoder, prompt, last ? on_token : nullptr);
-    if (!generated.ok()) return generated.status();
-    attempt.generated = std::move(*generated);
+    // Sampling draws best_of samples, the request's seed counting up, and
+    // keeps the likeliest; only a lone sample can be streamed as it comes.
+    const int samples = options.temperature > 0 && options.beams == 1 ? options_.best_of : 1;
+    for (int s = 0; s < samples; ++s) {
+      options.seed = task.generation.seed + static_cast<uint64_t>(s);
+      auto generated = TokenGenerator(options).Generate(decoder, prompt,
+                                                        last && samples == 1 ? on_token : nullptr);
+      if (!generated.ok()) return generated.status();
+      if (s == 0 || generated->mean_log_prob > attempt.generated.mean_log_prob) {
+        attempt.generated = std::move(*generated);
+      }
+    }
     attempt.temperature = options.temperature;
     attempt.compression_ratio =
         CompressionRatio(tokenizer_->Decode(attempt.generated.tokens, /*skip_special=*/true));

@@ -9,6 +9,7 @@ namespace botmodels {
 Result<WhisperOptions> ReadWhisperOptions(const TomlReader& r) {
   constexpr int64_t kMaxMels = 256;         // Whisper uses 80 or 128
   constexpr double kMaxSeconds = 4 * 3600;  // a long meeting
+  constexpr int64_t kMaxBestOf = 16;        // each sample is a whole window's decode
   constexpr int kPromptTokens = 4;          // start, language, task, no timestamps
   WhisperOptions o;
   BOTMODELS_RETURN_IF_ERROR(r.RejectUnknown({"encoder",
@@ -28,6 +29,7 @@ Result<WhisperOptions> ReadWhisperOptions(const TomlReader& r) {
                                              "repetition_penalty",
                                              "length_penalty",
                                              "temperatures",
+                                             "best_of",
                                              "compression_ratio_threshold",
                                              "logprob_threshold",
                                              "no_speech_threshold",
@@ -48,6 +50,7 @@ Result<WhisperOptions> ReadWhisperOptions(const TomlReader& r) {
   BOTMODELS_RETURN_IF_ERROR(r.Number("max_seconds", &o.max_seconds, 1, kMaxSeconds));
   BOTMODELS_RETURN_IF_ERROR(ReadGenerateOptions(r, &o.generate));
   BOTMODELS_RETURN_IF_ERROR(r.NumberList("temperatures", &o.temperatures, 0, 2));
+  BOTMODELS_RETURN_IF_ERROR(ReadInt(r, "best_of", &o.best_of, 1, kMaxBestOf));
   BOTMODELS_RETURN_IF_ERROR(
       r.Number("compression_ratio_threshold", &o.compression_ratio_threshold, 1, 1000));
   BOTMODELS_RETURN_IF_ERROR(r.Number("logprob_threshold", &o.logprob_threshold, -1000, 0));

@@ -36,6 +36,9 @@ struct WhisperOptions {
   // (zlib; repetitive text compresses well) and its average log-probability
   // reaches logprob_threshold, unless the window is silent (no_speech_threshold).
   std::vector<double> temperatures{0.0, 0.2, 0.4, 0.6, 0.8, 1.0};
+  // Samples drawn at each temperature above 0, the likeliest kept (highest
+  // average log-probability): Whisper's --best_of and faster-whisper's.
+  int best_of = 5;
   double compression_ratio_threshold = 2.4;
   double logprob_threshold = -1.0;
   double no_speech_threshold = 0.6;

@@ -404,6 +404,43 @@ TEST(WhisperBackend, SamplingFollowsItsSeedAndFallbackTriesHotterUntilTheThresho
   }
 }
 
+TEST(WhisperBackend, AHotWindowKeepsTheLikeliestOfBestOfSamplesDrawnFromSeedsCountingUp) {
+  const std::string audio = Tone(20);
+  TempDir one_dir, three_dir;
+  WhisperBackend one(WithOption(one_dir, "whisper-standin", "best_of = 1"), TestDevice());
+  WhisperBackend three(WithOption(three_dir, "whisper-standin", "best_of = 3"), TestDevice());
+  ASSERT_OK(one.Load());
+  ASSERT_OK(three.Load());
+  const auto window = [&](WhisperBackend& backend, double seed) {
+    auto out = RunModel(
+        backend, {{"audio", Bytes(audio)}, {"temperature", Number(1.0)}, {"seed", Number(seed)}});
+    EXPECT_OK(out);
+    return out.ok() ? Value(*out, "segments")[0] : json();
+  };
+  // Lone samples at seeds counting up from 1, until one that best_of = 3
+  // would pass over: the next two seeds' samples hold a likelier one.
+  const auto likeliest = [](const json& a, const json& b) {
+    return a["avg_log_prob"].get<double>() < b["avg_log_prob"].get<double>();
+  };
+  std::vector<json> samples{window(one, 1), window(one, 2)};
+  int seed = 1;
+  for (; seed <= 20; ++seed) {
+    samples.push_back(window(one, seed + 2));
+    const auto first = samples.end() - 3;
+    if (likeliest(*first, *std::max_element(first, samples.end(), likeliest))) break;
+  }
+  ASSERT_LE(seed, 20) << "no seed's sample is passed over";
+  const json best = *std::max_element(samples.end() - 3, samples.end(), likeliest);
+  const json kept = window(three, seed);
+  EXPECT_EQ(kept["tokens"], best["tokens"]);
+  EXPECT_DOUBLE_EQ(kept["avg_log_prob"].get<double>(), best["avg_log_prob"].get<double>());
+  EXPECT_EQ(window(three, seed)["tokens"], kept["tokens"]) << "the same seed, the same text";
+
+  TempDir zero_dir;
+  EXPECT_THROW(WithOption(zero_dir, "whisper-standin", "best_of = 0"), std::runtime_error)
+      << "best_of is 1 to 16";
+}
+
 TEST(WhisperBackend, ThePreviousWindowsTextPromptsTheNext) {
   const std::string audio = Tone(45);
   auto out = RunModel(Whisper(), {{"audio", Bytes(audio)}, {"language", String("en")}});
