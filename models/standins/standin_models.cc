@@ -139,7 +139,9 @@ begin_suppress_tokens = [220, 50256]
                 (tiny ? "max_new_tokens = 8\nmax_seconds = 120\n"
                         "# Greedy only, no fallback: the tests decode it by hand.\n"
                         "temperatures = [0.0]\n"
-                      : "max_new_tokens = 224\n"));
+                      : "max_new_tokens = 224\n"
+                        "# One sample per window: the bench times 100 sampled tokens.\n"
+                        "best_of = 1\n"));
 }
 
 namespace {

@@ -38,10 +38,11 @@ bool PickEngine() {
 // Whisper-base step only the logits' layer is split.
 constexpr int64_t kWeightsPerTask = 4 * 1024 * 1024;
 
-// One Linear layer in int8: the weight [out, in] per output channel with its
-// scales and bias for few rows, and the same prepacked for many.
+// One Linear layer in int8: the weight [out, in] per output channel, tiled
+// (int8_rows.h) with its sums, scales and bias for few rows, and prepacked
+// for many.
 struct Int8Layer {
-  at::Tensor weight;  // int8
+  at::Tensor tiles;   // int8 [TiledBytes(out, in)]
   at::Tensor sums;    // int32 [out]: each row's sum
   at::Tensor scales;  // float32 [out]
   c10::IValue bias;   // float32 [out] or None
@@ -53,11 +54,13 @@ Int8Layer Quantize(const at::Tensor& weight, const c10::IValue& bias) {
   const at::Tensor scales = (w.abs().amax(1) / 127).clamp_min(1e-12).to(torch::kDouble);
   const at::Tensor q = at::quantize_per_channel(w, scales, torch::zeros({w.size(0)}, torch::kLong),
                                                 0, torch::kQInt8);
+  const at::Tensor plain = q.int_repr().contiguous();
+  const int out = static_cast<int>(w.size(0)), in = static_cast<int>(w.size(1));
   Int8Layer layer;
-  layer.weight = q.int_repr().contiguous();
-  layer.sums = torch::empty({w.size(0)}, torch::kInt);
-  SumWeightRows(layer.weight.data_ptr<int8_t>(), w.size(0), w.size(1),
-                layer.sums.data_ptr<int32_t>());
+  layer.tiles = torch::empty({TiledBytes(out, in)}, torch::kChar);
+  TileWeights(plain.data_ptr<int8_t>(), out, in, layer.tiles.data_ptr<int8_t>());
+  layer.sums = torch::empty({out}, torch::kInt);
+  SumWeightRows(plain.data_ptr<int8_t>(), out, in, layer.sums.data_ptr<int32_t>());
   layer.scales = scales.to(torch::kFloat);
   if (!bias.isNone()) layer.bias = bias.toTensor().to(torch::kFloat).contiguous();
   static const c10::OperatorHandle prepack =
@@ -68,12 +71,12 @@ Int8Layer Quantize(const at::Tensor& weight, const c10::IValue& bias) {
   return layer;
 }
 
-// botmodels::linear_int8: aten::linear with the weight in int8.
-at::Tensor LinearInt8(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& sums,
-                      const at::Tensor& scales, const c10::optional<at::Tensor>& bias,
+// botmodels::linear_int8: aten::linear with the weight in int8, `in` wide.
+at::Tensor LinearInt8(const at::Tensor& x, int64_t in, const at::Tensor& tiles,
+                      const at::Tensor& sums, const at::Tensor& scales,
+                      const c10::optional<at::Tensor>& bias,
                       const c10::intrusive_ptr<LinearPackedParamsBase>& packed) {
-  const int64_t out = weight.size(0);
-  const int64_t in = weight.size(1);
+  const int64_t out = sums.size(0);
   const int64_t rows = x.dim() > 0 && x.size(-1) == in ? x.numel() / std::max<int64_t>(in, 1) : -1;
   // Up to kMaxInt8Rows (a decoder step's beams): int8_rows.h, bound by
   // memory; past it libtorch's int8 GEMM, bound by arithmetic, where a
@@ -83,17 +86,17 @@ at::Tensor LinearInt8(const at::Tensor& x, const at::Tensor& weight, const at::T
     return packed->apply_dynamic(x, /*reduce_range=*/false);
   }
   const at::Tensor input = x.contiguous();
-  std::vector<int8_t> q(rows * in);
+  std::vector<int8_t> q(rows * PaddedInputs(in));
   std::vector<float> q_scales(rows);
   QuantizeRows(input.data_ptr<float>(), rows, in, q.data(), q_scales.data());
   std::vector<int64_t> shape = x.sizes().vec();
   shape.back() = out;
   at::Tensor y = at::empty(shape, x.options());
   const float* b = bias ? bias->data_ptr<float>() : nullptr;
-  const int64_t block = 4;  // outputs: int8_rows.cc's four at once
+  const int64_t block = kTileOutputs;  // a group of tiles, the smallest share
   const int64_t grain = std::max<int64_t>(1, kWeightsPerTask / (block * in));
   at::parallel_for(0, (out + block - 1) / block, grain, [&](int64_t first, int64_t last) {
-    MultiplyInt8Rows(q.data(), q_scales.data(), rows, weight.data_ptr<int8_t>(),
+    MultiplyInt8Rows(q.data(), q_scales.data(), rows, tiles.data_ptr<int8_t>(),
                      sums.data_ptr<int32_t>(), scales.data_ptr<float>(), b, in, out, first * block,
                      std::min(out, last * block), y.data_ptr<float>());
   });
@@ -117,8 +120,9 @@ void Rewrite(jit::Block* block, jit::Graph& graph, jit::Module& module, int& cou
     const std::string name = "_int8_linear_" + std::to_string(count);
     const Int8Layer layer = Quantize(weight->toTensor(), *bias);
     jit::WithInsertPoint point(node);
-    std::vector<jit::Value*> inputs{node->input(0)};
-    for (const auto& [part, value] : {std::pair{"_weight", c10::IValue(layer.weight)},
+    std::vector<jit::Value*> inputs{node->input(0),
+                                    graph.insertConstant(weight->toTensor().size(1))};
+    for (const auto& [part, value] : {std::pair{"_tiles", c10::IValue(layer.tiles)},
                                       {"_sums", c10::IValue(layer.sums)},
                                       {"_scales", c10::IValue(layer.scales)},
                                       {"_bias", layer.bias},
@@ -168,7 +172,7 @@ Result<Int8Module> QuantizeLinearInt8(const torch::jit::Module& module,
 
 TORCH_LIBRARY(botmodels, m) {
   m.def(
-      "linear_int8(Tensor x, Tensor weight, Tensor sums, Tensor scales, Tensor? bias, "
+      "linear_int8(Tensor x, int inputs, Tensor tiles, Tensor sums, Tensor scales, Tensor? bias, "
       "__torch__.torch.classes.quantized.LinearPackedParamsBase packed) -> Tensor",
       &botmodels::LinearInt8);
 }

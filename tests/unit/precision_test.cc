@@ -96,28 +96,60 @@ def forward(self, x):
   }
 }
 
-TEST(Int8Rows, ARowIsScaledToPlusOrMinus127AndAZeroRowStaysZero) {
+TEST(Int8Rows, ARowIsScaledToPlusOrMinus127AndPaddedWithZerosAndAZeroRowStaysZero) {
   const std::vector<float> x{0.5f, -2.0f, 1.1f, 0.0f, 0.0f, 0.0f};
-  std::vector<int8_t> q(6);
+  const int64_t stride = PaddedInputs(3);
+  ASSERT_EQ(stride, kTileInputs);
+  std::vector<int8_t> q(2 * stride, 99);
   std::vector<float> scales(2);
   QuantizeRows(x.data(), 2, 3, q.data(), scales.data());
   EXPECT_FLOAT_EQ(scales[0], 2.0f / 127);
   EXPECT_EQ(q[1], -127);
   EXPECT_EQ(q[0], 32);  // 31.75
   EXPECT_EQ(q[2], 70);  // 69.85
+  EXPECT_EQ(std::vector<int8_t>(q.begin() + 3, q.begin() + stride),
+            std::vector<int8_t>(stride - 3, 0));
   EXPECT_FLOAT_EQ(scales[1], 1.0f);
-  EXPECT_EQ(std::vector<int8_t>(q.begin() + 3, q.end()), std::vector<int8_t>(3, 0));
+  EXPECT_EQ(std::vector<int8_t>(q.begin() + stride, q.end()), std::vector<int8_t>(stride, 0));
+}
+
+TEST(Int8Rows, TilesHoldFourOutputsBy32InputsInOrderAndPadWithZeros) {
+  // 5 outputs of 40 inputs: two groups of four, two chunks of 32 inputs.
+  constexpr int kOut = 5, kIn = 40;
+  std::vector<int8_t> w(kOut * kIn);
+  for (int i = 0; i < kOut * kIn; ++i) w[i] = static_cast<int8_t>(i % 127 + 1);
+  ASSERT_EQ(TiledBytes(kOut, kIn), 8 * 64);
+  std::vector<int8_t> tiles(TiledBytes(kOut, kIn), 99);
+  TileWeights(w.data(), kOut, kIn, tiles.data());
+  const auto at = [&](int n, int k) {  // where weight (n, k) lies
+    return ((n / 4) * 2 + k / 32) * 128 + (n % 4) * 32 + k % 32;
+  };
+  EXPECT_EQ(tiles[at(0, 0)], w[0]);
+  EXPECT_EQ(tiles[at(1, 0)], w[kIn]);            // the next output, 32 bytes on
+  EXPECT_EQ(tiles[at(0, 32)], w[32]);            // the next chunk, a tile on
+  EXPECT_EQ(tiles[at(4, 39)], w[4 * kIn + 39]);  // the second group
+  EXPECT_EQ(tiles[at(2, 39) + 1], 0) << "inputs padded";
+  EXPECT_EQ(tiles[at(5, 0)], 0) << "outputs padded";
+  int nonzero = 0;
+  for (int8_t v : tiles) nonzero += v != 0;
+  EXPECT_EQ(nonzero, kOut * kIn) << "every weight once, the rest zeros";
 }
 
 TEST(Int8Rows, ProductsAreTheIntegerSumsScaledForAnySizeAndOnlyTheAskedOutputs) {
-  // 150 inputs: whole steps of every kernel (32 wide, 64 wide) and a tail;
-  // 11 outputs: two blocks of four and a short one; outputs [2, 10) asked.
-  constexpr int kRows = 3, kIn = 150, kOut = 11, kBegin = 2, kEnd = 10;
-  std::vector<int8_t> q(kRows * kIn), w(kOut * kIn);
-  for (size_t i = 0; i < q.size(); ++i)
-    q[i] = static_cast<int8_t>(static_cast<int>((i * 37) % 255) - 127);
+  // 150 inputs: four whole tiles and a padded one; 11 outputs: two groups
+  // of four and a short one; outputs [4, 10) asked.
+  constexpr int kRows = 3, kIn = 150, kOut = 11, kBegin = 4, kEnd = 10;
+  const int64_t stride = PaddedInputs(kIn);
+  std::vector<int8_t> q(kRows * stride), w(kOut * kIn);
+  for (int r = 0; r < kRows; ++r) {
+    for (int k = 0; k < kIn; ++k) {
+      q[r * stride + k] = static_cast<int8_t>(static_cast<int>((r * kIn + k) * 37 % 255) - 127);
+    }
+  }
   for (size_t i = 0; i < w.size(); ++i)
     w[i] = static_cast<int8_t>(static_cast<int>((i * 91) % 255) - 127);
+  std::vector<int8_t> tiles(TiledBytes(kOut, kIn));
+  TileWeights(w.data(), kOut, kIn, tiles.data());
   std::vector<int32_t> sums(kOut);
   SumWeightRows(w.data(), kOut, kIn, sums.data());
   const std::vector<float> q_scales{0.5f, 0.01f, 2.0f};
@@ -130,7 +162,7 @@ TEST(Int8Rows, ProductsAreTheIntegerSumsScaledForAnySizeAndOnlyTheAskedOutputs) 
     if (!CpuHas(kernel)) continue;
     SCOPED_TRACE("kernel " + std::to_string(static_cast<int>(kernel)));
     std::vector<float> y(kRows * kOut, -999.0f);
-    MultiplyInt8Rows(q.data(), q_scales.data(), kRows, w.data(), sums.data(), w_scales.data(),
+    MultiplyInt8Rows(q.data(), q_scales.data(), kRows, tiles.data(), sums.data(), w_scales.data(),
                      bias.data(), kIn, kOut, kBegin, kEnd, y.data(), kernel);
     for (int r = 0; r < kRows; ++r) {
       for (int n = 0; n < kOut; ++n) {
@@ -140,7 +172,7 @@ TEST(Int8Rows, ProductsAreTheIntegerSumsScaledForAnySizeAndOnlyTheAskedOutputs) 
           continue;
         }
         int64_t sum = 0;
-        for (int k = 0; k < kIn; ++k) sum += q[r * kIn + k] * w[n * kIn + k];
+        for (int k = 0; k < kIn; ++k) sum += q[r * stride + k] * w[n * kIn + k];
         const double want = static_cast<double>(sum) * q_scales[r] * w_scales[n] + bias[n];
         EXPECT_NEAR(got, want, 1e-5 * (1 + std::fabs(want))) << "row " << r << ", output " << n;
       }
@@ -155,6 +187,8 @@ TEST(Int8Rows, TheLargestProductsSumWithoutSaturating) {
   std::vector<int8_t> q(kIn), w(kOut * kIn);
   for (int k = 0; k < kIn; ++k) q[k] = k % 2 ? 127 : -127;
   for (int i = 0; i < kOut * kIn; ++i) w[i] = q[i % kIn];
+  std::vector<int8_t> tiles(TiledBytes(kOut, kIn));
+  TileWeights(w.data(), kOut, kIn, tiles.data());
   std::vector<int32_t> sums(kOut);
   SumWeightRows(w.data(), kOut, kIn, sums.data());
   const float q_scale = 1;
@@ -162,8 +196,8 @@ TEST(Int8Rows, TheLargestProductsSumWithoutSaturating) {
   for (Int8Kernel kernel : {Int8Kernel::kPortable, Int8Kernel::kAvx2, Int8Kernel::kVnni}) {
     if (!CpuHas(kernel)) continue;
     std::vector<float> y(kOut);
-    MultiplyInt8Rows(q.data(), &q_scale, 1, w.data(), sums.data(), w_scales.data(), nullptr, kIn,
-                     kOut, 0, kOut, y.data(), kernel);
+    MultiplyInt8Rows(q.data(), &q_scale, 1, tiles.data(), sums.data(), w_scales.data(), nullptr,
+                     kIn, kOut, 0, kOut, y.data(), kernel);
     EXPECT_EQ(y, std::vector<float>(kOut, 127.0f * 127 * kIn))
         << "kernel " << static_cast<int>(kernel);
   }
