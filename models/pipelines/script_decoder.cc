@@ -58,16 +58,19 @@ Result<torch::Tensor> ScriptDecoder::Step(const std::vector<Tokens>& sequences) 
       const c10::IValue cross = decoder_.run_method("cross", states_);
       if (!cross.isTensor() || cross.toTensor().dim() != 6 || cross.toTensor().size(kRowDim) != 1)
         return Broken("from cross() keys and values [layers, 2, 1, heads, S, head_dim]");
-      cross_ = cross.toTensor();
+      cross_ = cross.toTensor().to(device_.KeysAndValuesType());
     }
-    // Materialized per row: attention over a broadcast view would copy it every step.
-    cross_ = cross_.narrow(kRowDim, 0, 1).expand({-1, -1, rows, -1, -1, -1}).contiguous();
+    // One copy for every row: the few-row kernel reads a broadcast view in
+    // place, so on the CPU the rows share it. libtorch's matmul would copy
+    // such a view at every step, so elsewhere it is materialized per row.
+    cross_ = cross_.narrow(kRowDim, 0, 1).expand({-1, -1, rows, -1, -1, -1});
+    if (!device_.device().is_cpu()) cross_ = cross_.contiguous();
   }
   const int64_t held = Reusable(sequences);
   if (held == 0) {
     std::vector<int64_t> shape = cross_.sizes().vec();
     shape[kLengthDim] = 0;
-    cache_ = torch::zeros(shape, cross_.options());
+    cache_ = torch::zeros(shape, cross_.options().dtype(device_.FloatType()));
   }
   const c10::IValue out = decoder_.forward(
       {Ids(sequences, static_cast<size_t>(held)).to(device_.device()), cross_, cache_});

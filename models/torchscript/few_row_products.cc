@@ -24,15 +24,20 @@ constexpr int64_t kMultiplyAddsPerTask = 1024 * 1024;
 
 bool UnitStride(const at::Tensor& t, int64_t dim) { return t.stride(dim) == 1 || t.size(dim) == 1; }
 
-bool FloatOnCpu(const at::Tensor& t) {
-  return t.scalar_type() == at::kFloat && t.device().is_cpu() &&
+bool OnCpu(const at::Tensor& t, at::ScalarType type) {
+  return t.scalar_type() == type && t.device().is_cpu() &&
          !(t.requires_grad() && at::GradMode::is_enabled());
 }
+bool FloatOnCpu(const at::Tensor& t) { return OnCpu(t, at::kFloat); }
 
 // botmodels::matmul_rows: aten::matmul, few rows on the left by float_rows.h,
 // in parallel over the batch's matrix pairs.
 at::Tensor MatmulRows(const at::Tensor& a_in, const at::Tensor& b_in) {
-  if (!TakesFewRows(a_in, b_in)) return at::matmul(a_in, b_in);
+  if (!TakesFewRows(a_in, b_in)) {
+    // Keys or values kept in fp16 for float queries: libtorch multiplies one type.
+    const bool half_b = a_in.scalar_type() == at::kFloat && b_in.scalar_type() == at::kHalf;
+    return at::matmul(a_in, half_b ? b_in.to(at::kFloat) : b_in);
+  }
   const at::Tensor a = UnitStride(a_in, -1) ? a_in : a_in.contiguous();
   at::Tensor b = b_in;
   FloatLayout layout = FloatLayout::kRows;
@@ -58,17 +63,23 @@ at::Tensor MatmulRows(const at::Tensor& a_in, const at::Tensor& b_in) {
   shape.back() = cols;
   at::Tensor out = at::empty(shape, a.options().memory_format(at::MemoryFormat::Contiguous));
   const float* a_data = a.data_ptr<float>();
-  const float* b_data = b.data_ptr<float>();
   float* out_data = out.data_ptr<float>();
-  const int64_t grain = std::max<int64_t>(1, kMultiplyAddsPerTask / (rows * inner * cols));
-  at::parallel_for(0, outer * heads, grain, [&](int64_t first, int64_t last) {
-    for (int64_t pair = first; pair < last; ++pair) {
-      const int64_t o = pair / heads, h = pair % heads;
-      MultiplyFloatRows(a_data + o * a_outer + h * a_head, a.stride(-2), rows, inner,
-                        b_data + o * b_outer + h * b_head, b_step, layout, cols,
-                        out_data + pair * rows * cols, cols);
-    }
-  });
+  const auto multiply = [&](const auto* b_data) {
+    const int64_t grain = std::max<int64_t>(1, kMultiplyAddsPerTask / (rows * inner * cols));
+    at::parallel_for(0, outer * heads, grain, [&](int64_t first, int64_t last) {
+      for (int64_t pair = first; pair < last; ++pair) {
+        const int64_t o = pair / heads, h = pair % heads;
+        MultiplyFloatRows(a_data + o * a_outer + h * a_head, a.stride(-2), rows, inner,
+                          b_data + o * b_outer + h * b_head, b_step, layout, cols,
+                          out_data + pair * rows * cols, cols);
+      }
+    });
+  };
+  if (b.scalar_type() == at::kHalf) {
+    multiply(reinterpret_cast<const Half*>(b.data_ptr<at::Half>()));
+  } else {
+    multiply(b.data_ptr<float>());
+  }
   return out;
 }
 
@@ -120,7 +131,9 @@ void Rewrite(jit::Block* block, c10::Symbol from, c10::Symbol to, size_t inputs,
 
 bool TakesFewRows(const at::Tensor& a, const at::Tensor& b) {
   const int64_t dims = a.dim();
-  if (dims != b.dim() || (dims != 3 && dims != 4) || !FloatOnCpu(a) || !FloatOnCpu(b)) return false;
+  if (dims != b.dim() || (dims != 3 && dims != 4) || !FloatOnCpu(a) ||
+      !(FloatOnCpu(b) || OnCpu(b, at::kHalf)))
+    return false;
   if (a.size(-2) > kMaxFloatRows || a.size(-1) != b.size(-2) || a.numel() == 0 || b.numel() == 0)
     return false;
   return std::equal(a.sizes().begin(), a.sizes().end() - 2, b.sizes().begin());

@@ -17,9 +17,11 @@ namespace botmodels {
 constexpr int64_t kMaxFloatRows = 8;
 int RouteFewRowProducts(torch::jit::Module& module);
 
-// Whether matmul_rows multiplies a b on the kernel: float32 on the CPU,
-// 3-D or 4-D, the same batch sizes (no broadcasting), at most kMaxFloatRows
-// rows in a.
+// Whether matmul_rows multiplies a b on the kernel: on the CPU, a float32,
+// b float32 or fp16 (keys and values so kept: ScriptDecoder's in int8),
+// 3-D or 4-D, the same batch sizes (a batch expanded from one is the same
+// size), at most kMaxFloatRows rows in a. Past that a b in fp16 is widened
+// for libtorch's matmul.
 bool TakesFewRows(const at::Tensor& a, const at::Tensor& b);
 
 // Whether linear_rows computes x weight^T + bias on the kernel: float32 on

@@ -2,40 +2,68 @@
 
 #include <immintrin.h>
 
+#include <cmath>
+#include <cstring>
+
 namespace botmodels {
 namespace {
 
 constexpr int kColumnsAtOnce = 4;  // dot products in flight: four independent FMA chains
 constexpr int kRowChunk = 64;      // output columns held in 8 AVX2 registers at once
 
+float ToFloat(float x) { return x; }
+
+// IEEE 754 binary16 to binary32, exactly (every half is a float).
+float ToFloat(Half h) {
+  const uint32_t sign = static_cast<uint32_t>(h.bits & 0x8000) << 16;
+  const uint32_t exponent = (h.bits >> 10) & 0x1f, mantissa = h.bits & 0x3ff;
+  if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24
+    const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+    return sign ? -magnitude : magnitude;
+  }
+  const uint32_t bits = exponent == 0x1f ? sign | 0x7f800000 | mantissa << 13  // inf, NaN
+                                         : sign | (exponent + 112) << 23 | mantissa << 13;
+  float x;
+  std::memcpy(&x, &bits, sizeof x);
+  return x;
+}
+
 // Columns [first, cols) of out.
-void ColumnsPortable(const float* a, int64_t a_row, int rows, int64_t inner, const float* b,
+template <typename B>
+void ColumnsPortable(const float* a, int64_t a_row, int rows, int64_t inner, const B* b,
                      int64_t b_step, int64_t first, int64_t cols, float* out, int64_t out_row) {
   for (int64_t n = first; n < cols; ++n) {
-    const float* column = b + n * b_step;
+    const B* column = b + n * b_step;
     for (int r = 0; r < rows; ++r) {
       const float* x = a + r * a_row;
       float sum = 0;
-      for (int64_t k = 0; k < inner; ++k) sum += x[k] * column[k];
+      for (int64_t k = 0; k < inner; ++k) sum += x[k] * ToFloat(column[k]);
       out[r * out_row + n] = sum;
     }
   }
 }
 
-void RowsPortable(const float* a, int64_t a_row, int rows, int64_t inner, const float* b,
+template <typename B>
+void RowsPortable(const float* a, int64_t a_row, int rows, int64_t inner, const B* b,
                   int64_t b_step, int64_t cols, float* out, int64_t out_row) {
   for (int r = 0; r < rows; ++r) {
     float* y = out + r * out_row;
     for (int64_t n = 0; n < cols; ++n) y[n] = 0;
     const float* x = a + r * a_row;
     for (int64_t k = 0; k < inner; ++k) {
-      const float* row = b + k * b_step;
-      for (int64_t n = 0; n < cols; ++n) y[n] += x[k] * row[n];
+      const B* row = b + k * b_step;
+      for (int64_t n = 0; n < cols; ++n) y[n] += x[k] * ToFloat(row[n]);
     }
   }
 }
 
-__attribute__((target("avx2,fma"))) float Sum8(__m256 v) {
+// Eight consecutive values of b as floats.
+__attribute__((target("avx2,fma,f16c"))) __m256 Load8(const float* b) { return _mm256_loadu_ps(b); }
+__attribute__((target("avx2,fma,f16c"))) __m256 Load8(const Half* b) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
+}
+
+__attribute__((target("avx2,fma,f16c"))) float Sum8(__m256 v) {
   const __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   const __m128 y = _mm_add_ps(x, _mm_movehl_ps(x, x));
   return _mm_cvtss_f32(_mm_add_ss(y, _mm_movehdup_ps(y)));
@@ -43,11 +71,11 @@ __attribute__((target("avx2,fma"))) float Sum8(__m256 v) {
 
 // `R` rows by four columns, 8 inputs a step, the rest one by one: each
 // column's 8 values loaded once for the R rows.
-template <int R>
-__attribute__((target("avx2,fma"))) void ColumnsBlockAvx2(const float* a, int64_t a_row,
-                                                          int64_t inner, const float* b,
-                                                          int64_t b_step, float* out,
-                                                          int64_t out_row) {
+template <int R, typename B>
+__attribute__((target("avx2,fma,f16c"))) void ColumnsBlockAvx2(const float* a, int64_t a_row,
+                                                               int64_t inner, const B* b,
+                                                               int64_t b_step, float* out,
+                                                               int64_t out_row) {
   const int64_t body = inner - inner % 8;
   __m256 acc[R][kColumnsAtOnce];
   for (auto& row : acc) {
@@ -55,7 +83,7 @@ __attribute__((target("avx2,fma"))) void ColumnsBlockAvx2(const float* a, int64_
   }
   for (int64_t k = 0; k < body; k += 8) {
     __m256 w[kColumnsAtOnce];
-    for (int j = 0; j < kColumnsAtOnce; ++j) w[j] = _mm256_loadu_ps(b + j * b_step + k);
+    for (int j = 0; j < kColumnsAtOnce; ++j) w[j] = Load8(b + j * b_step + k);
     for (int i = 0; i < R; ++i) {
       const __m256 x = _mm256_loadu_ps(a + i * a_row + k);
       for (int j = 0; j < kColumnsAtOnce; ++j) acc[i][j] = _mm256_fmadd_ps(x, w[j], acc[i][j]);
@@ -64,15 +92,17 @@ __attribute__((target("avx2,fma"))) void ColumnsBlockAvx2(const float* a, int64_
   for (int i = 0; i < R; ++i) {
     for (int j = 0; j < kColumnsAtOnce; ++j) {
       float sum = Sum8(acc[i][j]);
-      for (int64_t k = body; k < inner; ++k) sum += a[i * a_row + k] * b[j * b_step + k];
+      for (int64_t k = body; k < inner; ++k) sum += a[i * a_row + k] * ToFloat(b[j * b_step + k]);
       out[i * out_row + j] = sum;
     }
   }
 }
 
-__attribute__((target("avx2,fma"))) void ColumnsAvx2(const float* a, int64_t a_row, int rows,
-                                                     int64_t inner, const float* b, int64_t b_step,
-                                                     int64_t cols, float* out, int64_t out_row) {
+template <typename B>
+__attribute__((target("avx2,fma,f16c"))) void ColumnsAvx2(const float* a, int64_t a_row, int rows,
+                                                          int64_t inner, const B* b, int64_t b_step,
+                                                          int64_t cols, float* out,
+                                                          int64_t out_row) {
   int64_t n = 0;
   for (; n + kColumnsAtOnce <= cols; n += kColumnsAtOnce) {
     int r = 0;
@@ -90,9 +120,10 @@ __attribute__((target("avx2,fma"))) void ColumnsAvx2(const float* a, int64_t a_r
 
 // 64 output columns (eight registers) at a time over every input row, then 8,
 // then one.
-__attribute__((target("avx2,fma"))) void RowsAvx2(const float* a, int64_t a_row, int rows,
-                                                  int64_t inner, const float* b, int64_t b_step,
-                                                  int64_t cols, float* out, int64_t out_row) {
+template <typename B>
+__attribute__((target("avx2,fma,f16c"))) void RowsAvx2(const float* a, int64_t a_row, int rows,
+                                                       int64_t inner, const B* b, int64_t b_step,
+                                                       int64_t cols, float* out, int64_t out_row) {
   for (int r = 0; r < rows; ++r) {
     const float* x = a + r * a_row;
     float* y = out + r * out_row;
@@ -102,21 +133,21 @@ __attribute__((target("avx2,fma"))) void RowsAvx2(const float* a, int64_t a_row,
       for (__m256& v : acc) v = _mm256_setzero_ps();
       for (int64_t k = 0; k < inner; ++k) {
         const __m256 s = _mm256_broadcast_ss(x + k);
-        const float* row = b + k * b_step + n;
+        const B* row = b + k * b_step + n;
         for (int j = 0; j < kRowChunk / 8; ++j)
-          acc[j] = _mm256_fmadd_ps(s, _mm256_loadu_ps(row + 8 * j), acc[j]);
+          acc[j] = _mm256_fmadd_ps(s, Load8(row + 8 * j), acc[j]);
       }
       for (int j = 0; j < kRowChunk / 8; ++j) _mm256_storeu_ps(y + n + 8 * j, acc[j]);
     }
     for (; n + 8 <= cols; n += 8) {
       __m256 acc = _mm256_setzero_ps();
       for (int64_t k = 0; k < inner; ++k)
-        acc = _mm256_fmadd_ps(_mm256_broadcast_ss(x + k), _mm256_loadu_ps(b + k * b_step + n), acc);
+        acc = _mm256_fmadd_ps(_mm256_broadcast_ss(x + k), Load8(b + k * b_step + n), acc);
       _mm256_storeu_ps(y + n, acc);
     }
     for (; n < cols; ++n) {
       float sum = 0;
-      for (int64_t k = 0; k < inner; ++k) sum += x[k] * b[k * b_step + n];
+      for (int64_t k = 0; k < inner; ++k) sum += x[k] * ToFloat(b[k * b_step + n]);
       y[n] = sum;
     }
   }
@@ -129,7 +160,8 @@ bool CpuHas(FloatKernel kernel) {
     case FloatKernel::kPortable:
       return true;
     case FloatKernel::kAvx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("f16c");
   }
   return false;
 }
@@ -140,9 +172,11 @@ FloatKernel FastestFloatKernel() {
   return fastest;
 }
 
-void MultiplyFloatRows(const float* a, int64_t a_row, int rows, int64_t inner, const float* b,
-                       int64_t b_step, FloatLayout layout, int64_t cols, float* out,
-                       int64_t out_row, FloatKernel kernel) {
+namespace {
+
+template <typename B>
+void Multiply(const float* a, int64_t a_row, int rows, int64_t inner, const B* b, int64_t b_step,
+              FloatLayout layout, int64_t cols, float* out, int64_t out_row, FloatKernel kernel) {
   const bool avx2 = kernel == FloatKernel::kAvx2;
   if (layout == FloatLayout::kColumns) {
     if (avx2) {
@@ -150,9 +184,25 @@ void MultiplyFloatRows(const float* a, int64_t a_row, int rows, int64_t inner, c
     } else {
       ColumnsPortable(a, a_row, rows, inner, b, b_step, 0, cols, out, out_row);
     }
+  } else if (avx2) {
+    RowsAvx2(a, a_row, rows, inner, b, b_step, cols, out, out_row);
   } else {
-    (avx2 ? RowsAvx2 : RowsPortable)(a, a_row, rows, inner, b, b_step, cols, out, out_row);
+    RowsPortable(a, a_row, rows, inner, b, b_step, cols, out, out_row);
   }
+}
+
+}  // namespace
+
+void MultiplyFloatRows(const float* a, int64_t a_row, int rows, int64_t inner, const float* b,
+                       int64_t b_step, FloatLayout layout, int64_t cols, float* out,
+                       int64_t out_row, FloatKernel kernel) {
+  Multiply(a, a_row, rows, inner, b, b_step, layout, cols, out, out_row, kernel);
+}
+
+void MultiplyFloatRows(const float* a, int64_t a_row, int rows, int64_t inner, const Half* b,
+                       int64_t b_step, FloatLayout layout, int64_t cols, float* out,
+                       int64_t out_row, FloatKernel kernel) {
+  Multiply(a, a_row, rows, inner, b, b_step, layout, cols, out, out_row, kernel);
 }
 
 }  // namespace botmodels

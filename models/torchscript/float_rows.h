@@ -19,13 +19,22 @@ namespace botmodels {
 // - kRows: row k's `cols` values consecutive at b + k * b_step (values: p v).
 // out is [rows, cols], row r at out + r * out_row. The sums run in another order than a BLAS's:
 // results agree to rounding, not bit for bit. AVX2 with FMA where the CPU
-// has them, else plain C++.
+// has them (and F16C), else plain C++.
 enum class FloatLayout { kColumns, kRows };
 enum class FloatKernel { kPortable, kAvx2 };
 bool CpuHas(FloatKernel kernel);
 FloatKernel FastestFloatKernel();  // of those this CPU has
 
 void MultiplyFloatRows(const float* a, int64_t a_row, int rows, int64_t inner, const float* b,
+                       int64_t b_step, FloatLayout layout, int64_t cols, float* out,
+                       int64_t out_row, FloatKernel kernel = FastestFloatKernel());
+
+// The same with b in IEEE half precision, widened to float32 as it is read
+// (F16C on AVX2): keys and values kept in fp16 halve what a step reads.
+struct Half {
+  uint16_t bits;
+};
+void MultiplyFloatRows(const float* a, int64_t a_row, int rows, int64_t inner, const Half* b,
                        int64_t b_step, FloatLayout layout, int64_t cols, float* out,
                        int64_t out_row, FloatKernel kernel = FastestFloatKernel());
 

@@ -124,6 +124,10 @@ torch::ScalarType TorchDevice::FloatType() const {
   }
 }
 
+torch::ScalarType TorchDevice::KeysAndValuesType() const {
+  return precision_ == Precision::kInt8 && device_.is_cpu() ? torch::kHalf : FloatType();
+}
+
 Result<torch::jit::Module> TorchDevice::Load(const std::string& path,
                                              const std::vector<std::string>& methods) const {
   try {

@@ -47,6 +47,12 @@ class TorchDevice {
   // to it (kHalf, kBFloat16, else kFloat).
   torch::ScalarType FloatType() const;
 
+  // The dtype a decoder's cross-attention keys and values are kept in
+  // (ScriptDecoder): fp16 in int8 on the CPU, where the few-row kernel
+  // widens them as it reads them (half the bytes a step reads; their
+  // rounding, 2^-11, is far below int8's); else FloatType().
+  torch::ScalarType KeysAndValuesType() const;
+
   // Runs `forward` (returning a Result) pinned to the device, in inference
   // mode. What it throws becomes out_of_memory (the CPU budget refused, or
   // CUDA's allocator; its cached blocks are then handed back) or internal

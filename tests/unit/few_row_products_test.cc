@@ -77,6 +77,54 @@ TEST(FloatRows, ProductsMatchADoubleReferenceInBothLayoutsForAnySizeAndStride) {
   }
 }
 
+TEST(FloatRows, HalfPrecisionValuesAreReadAsTheFloatsTheyWidenTo) {
+  // b in fp16 against a double reference over its values widened by
+  // c10::Half. Zeros, subnormals and large values exercise every branch of
+  // the widening.
+  const std::vector<float> specials{0.0f, -0.0f, 3e-7f, -5e-8f, 6e4f, -1e4f, 1.0f / 3};
+  for (FloatKernel kernel : {FloatKernel::kPortable, FloatKernel::kAvx2}) {
+    if (!CpuHas(kernel)) continue;
+    for (FloatLayout layout : {FloatLayout::kColumns, FloatLayout::kRows}) {
+      for (int64_t inner : {7, 64, 67}) {
+        for (int64_t cols : {5, 64, 75}) {
+          SCOPED_TRACE(::testing::Message()
+                       << "kernel " << static_cast<int>(kernel) << " layout "
+                       << static_cast<int>(layout) << " " << inner << "x" << cols);
+          constexpr int kRows = 3;
+          const int64_t b_step = layout == FloatLayout::kColumns ? inner + 2 : cols + 2;
+          const int64_t b_lines = layout == FloatLayout::kColumns ? cols : inner;
+          std::vector<float> a(kRows * inner), widened(b_lines * b_step);
+          std::vector<Half> half(widened.size());
+          for (size_t i = 0; i < a.size(); ++i) a[i] = std::sin(0.7 * i);
+          for (size_t i = 0; i < half.size(); ++i) {
+            const c10::Half h(i % 5 == 0 ? specials[i / 5 % specials.size()]
+                                         : static_cast<float>(std::cos(0.3 * i)));
+            half[i].bits = h.x;
+            widened[i] = static_cast<float>(h);
+          }
+          const auto b_at = [&](int64_t k, int64_t n) {
+            return layout == FloatLayout::kColumns ? widened[n * b_step + k]
+                                                   : widened[k * b_step + n];
+          };
+          std::vector<float> out(kRows * cols);
+          MultiplyFloatRows(a.data(), inner, kRows, inner, half.data(), b_step, layout, cols,
+                            out.data(), cols, kernel);
+          for (int r = 0; r < kRows; ++r) {
+            for (int64_t n = 0; n < cols; ++n) {
+              double want = 0, size = 0;
+              for (int64_t k = 0; k < inner; ++k) {
+                want += static_cast<double>(a[r * inner + k]) * b_at(k, n);
+                size += std::fabs(a[r * inner + k] * b_at(k, n));
+              }
+              ASSERT_NEAR(out[r * cols + n], want, 1e-6 * (1 + size)) << r << ", " << n;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(MatmulRows, FewRowProductsAgreeWithAtenAndAllOthersAreAtensOwn) {
   c10::InferenceMode guard;
   torch::manual_seed(11);
@@ -106,6 +154,23 @@ TEST(MatmulRows, FewRowProductsAgreeWithAtenAndAllOthersAreAtensOwn) {
   for (const auto& [a, b] : atens) {
     EXPECT_FALSE(TakesFewRows(a, b)) << a.sizes() << " x " << b.sizes();
     EXPECT_TRUE(torch::equal(MatmulRows(a, b), at::matmul(a, b)))
+        << a.sizes() << " x " << b.sizes();
+  }
+}
+
+TEST(MatmulRows, KeysAndValuesInHalfPrecisionMultiplyAsTheirFloats) {
+  c10::InferenceMode guard;
+  torch::manual_seed(12);
+  const at::Tensor keys = torch::randn({1, 8, 40, 64}).to(torch::kHalf).expand({3, 8, 40, 64});
+  const std::vector<std::pair<at::Tensor, at::Tensor>> products{
+      {torch::randn({3, 8, 1, 64}), keys.transpose(2, 3)},      // q k^T, shared by rows
+      {torch::softmax(torch::randn({3, 8, 1, 40}), -1), keys},  // p v
+      {torch::randn({3, 8, kMaxFloatRows + 1, 64}), keys.transpose(2, 3)}};  // libtorch's
+  for (const auto& [a, b] : products) {
+    EXPECT_EQ(TakesFewRows(a, b), a.size(-2) <= kMaxFloatRows) << a.sizes();
+    const at::Tensor got = MatmulRows(a, b);
+    EXPECT_EQ(got.scalar_type(), torch::kFloat);
+    EXPECT_TRUE(torch::allclose(got, at::matmul(a, b.to(torch::kFloat)), 1e-4, 1e-5))
         << a.sizes() << " x " << b.sizes();
   }
 }
