@@ -34,6 +34,24 @@ at::Tensor LinearRows(const at::Tensor& x, const at::Tensor& weight,
   return op.call(x, weight, bias);
 }
 
+// Row r of out (at out + r * out_row) against a's row r (at a + r * a_row)
+// times b, summed in double: equal to float32's rounding. b_at(k, n) is b's
+// value at row k, column n.
+template <typename BAt>
+void ExpectProduct(const std::vector<float>& out, int64_t out_row, const std::vector<float>& a,
+                   int64_t a_row, int rows, int64_t inner, int64_t cols, const BAt& b_at) {
+  for (int r = 0; r < rows; ++r) {
+    for (int64_t n = 0; n < cols; ++n) {
+      double want = 0, size = 0;
+      for (int64_t k = 0; k < inner; ++k) {
+        want += static_cast<double>(a[r * a_row + k]) * b_at(k, n);
+        size += std::fabs(a[r * a_row + k] * b_at(k, n));
+      }
+      ASSERT_NEAR(out[r * out_row + n], want, 1e-6 * (1 + size)) << r << ", " << n;
+    }
+  }
+}
+
 TEST(FloatRows, ProductsMatchADoubleReferenceInBothLayoutsForAnySizeAndStride) {
   // Sizes below, at and past each kernel's steps (8 and 64 wide, 4 columns
   // and 2 rows at once); rows padded so that strides are not sizes.
@@ -59,15 +77,8 @@ TEST(FloatRows, ProductsMatchADoubleReferenceInBothLayoutsForAnySizeAndStride) {
             std::vector<float> out(rows * out_row, -999.0f);
             MultiplyFloatRows(a.data(), a_row, rows, inner, b.data(), b_step, layout, cols,
                               out.data(), out_row, kernel);
+            ASSERT_NO_FATAL_FAILURE(ExpectProduct(out, out_row, a, a_row, rows, inner, cols, b_at));
             for (int r = 0; r < rows; ++r) {
-              for (int64_t n = 0; n < cols; ++n) {
-                double want = 0, size = 0;
-                for (int64_t k = 0; k < inner; ++k) {
-                  want += static_cast<double>(a[r * a_row + k]) * b_at(k, n);
-                  size += std::fabs(a[r * a_row + k] * b_at(k, n));
-                }
-                ASSERT_NEAR(out[r * out_row + n], want, 1e-6 * (1 + size)) << r << ", " << n;
-              }
               ASSERT_EQ(out[r * out_row + cols], -999.0f) << "row " << r << " written past cols";
             }
           }
@@ -109,16 +120,7 @@ TEST(FloatRows, HalfPrecisionValuesAreReadAsTheFloatsTheyWidenTo) {
           std::vector<float> out(kRows * cols);
           MultiplyFloatRows(a.data(), inner, kRows, inner, half.data(), b_step, layout, cols,
                             out.data(), cols, kernel);
-          for (int r = 0; r < kRows; ++r) {
-            for (int64_t n = 0; n < cols; ++n) {
-              double want = 0, size = 0;
-              for (int64_t k = 0; k < inner; ++k) {
-                want += static_cast<double>(a[r * inner + k]) * b_at(k, n);
-                size += std::fabs(a[r * inner + k] * b_at(k, n));
-              }
-              ASSERT_NEAR(out[r * cols + n], want, 1e-6 * (1 + size)) << r << ", " << n;
-            }
-          }
+          ASSERT_NO_FATAL_FAILURE(ExpectProduct(out, cols, a, inner, kRows, inner, cols, b_at));
         }
       }
     }

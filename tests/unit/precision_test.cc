@@ -212,6 +212,9 @@ TEST(Precision, Int8StandInDecoderKeepsItsCacheAndItsLogits) {
   ASSERT_OK(plain);
   ASSERT_OK(quantized);
   EXPECT_TRUE(ScriptDecoder::HasCache(*quantized)) << "cross() kept through freezing";
+  // int8 keeps the cross-attention's keys and values in fp16, fp32 in fp32.
+  EXPECT_EQ(int8.KeysAndValuesType(), torch::kHalf);
+  EXPECT_EQ(fp32.KeysAndValuesType(), torch::kFloat);
   torch::manual_seed(5);
   const torch::Tensor states = torch::randn({1, 1500, 32});
   ScriptDecoder a(*plain, states, fp32), b(*quantized, states, int8);
