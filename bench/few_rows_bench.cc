@@ -14,11 +14,12 @@
 namespace botmodels {
 namespace {
 
-void Print(const std::string& what, int threads, int rows, double libtorch_ms, double kernel_ms) {
+void Print(const std::string& what, int threads, int rows, double libtorch_ms, double kernel_ms,
+           const char* model = "whisper-base shapes") {
   std::printf(
-      "{\"model\": \"whisper-base shapes\", \"measure\": \"%s, %d rows, libtorch / few-row "
+      "{\"model\": \"%s\", \"measure\": \"%s, %d rows, libtorch / few-row "
       "kernel\", \"threads\": %d, \"libtorch_ms\": %.4f, \"kernel_ms\": %.4f, \"ratio\": %.3f}\n",
-      what.c_str(), rows, threads, libtorch_ms, kernel_ms, libtorch_ms / kernel_ms);
+      model, what.c_str(), rows, threads, libtorch_ms, kernel_ms, libtorch_ms / kernel_ms);
   std::fflush(stdout);
 }
 
@@ -27,6 +28,8 @@ void Print(const std::string& what, int threads, int rows, double libtorch_ms, d
 void RunFewRowsBench(double seconds) {
   using Linear = at::Tensor(const at::Tensor&, const at::Tensor&, const c10::optional<at::Tensor>&);
   using Matmul = at::Tensor(const at::Tensor&, const at::Tensor&);
+  using Addmm = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                           const c10::Scalar&, const c10::Scalar&);
   // Looked up by name, as a loaded module calls them; linking this file's
   // caller pulls in their registration with RouteFewRowProducts.
   (void)&RouteFewRowProducts;
@@ -34,6 +37,8 @@ void RunFewRowsBench(double seconds) {
       c10::Dispatcher::singleton().findSchemaOrThrow("botmodels::linear_rows", "").typed<Linear>();
   const auto matmul_rows =
       c10::Dispatcher::singleton().findSchemaOrThrow("botmodels::matmul_rows", "").typed<Matmul>();
+  const auto addmm_rows =
+      c10::Dispatcher::singleton().findSchemaOrThrow("botmodels::addmm_rows", "").typed<Addmm>();
   c10::InferenceMode guard;
   const std::vector<std::pair<int64_t, int64_t>> shapes{
       {512, 512}, {2048, 512}, {512, 2048}, {51865, 512}};
@@ -47,6 +52,14 @@ void RunFewRowsBench(double seconds) {
         Print(what, threads, rows, MeanMs(seconds, [&] { at::linear(x, weight, bias); }),
               MeanMs(seconds, [&] { linear_rows.call(x, weight, bias); }));
       }
+    }
+    // The demo mlp's layer: addmm with the weight as [in, out], read by rows.
+    const at::Tensor weight = torch::randn({512, 512}), bias = torch::randn({512});
+    for (int rows : {1, 5, 8, 16}) {
+      const at::Tensor x = torch::randn({rows, 512});
+      Print("addmm 512 x 512, weight [in, out]", threads, rows,
+            MeanMs(seconds, [&] { at::addmm(bias, x, weight); }),
+            MeanMs(seconds, [&] { addmm_rows.call(bias, x, weight, 1, 1); }), "demo mlp");
     }
     // One layer's cross-attention scores and values, a row per beam's token.
     const at::Tensor keys = torch::randn({1, 8, 1500, 64}), values = torch::randn({1, 8, 1500, 64});

@@ -1,6 +1,8 @@
 // botmodels-pipeline-bench [--size base|small] STANDINS [SECONDS]: with
 // --size, Whisper and BLIP at a real model's size (real_size.h), the
-// stand-ins written into STANDINS when missing. Without: what the pipelines cost
+// stand-ins written into STANDINS when missing. `--few-rows [SECONDS]`:
+// only the few-row products, libtorch's against ours (few_rows_bench.h),
+// SECONDS per figure. Without: what the pipelines cost
 // around their models, in process, on the CPU (docs/performance.md#pipelines):
 // audio decoding and Whisper's log-mel per second of audio, image decoding
 // and pre-processing per photo, and decode steps per second of the
@@ -19,6 +21,7 @@
 #include <fstream>
 #include <functional>
 
+#include "bench/few_rows_bench.h"
 #include "bench/mean_ms.h"
 #include "bench/real_size.h"
 #include "common/value.h"
@@ -47,6 +50,10 @@ void Print(const char* what, const char* unit, double value) {
 
 int main(int argc, char** argv) {
   botmodels::SleepingOpenMpThreads(argv);  // as botmodels-worker runs
+  if (argc >= 2 && std::string(argv[1]) == "--few-rows") {
+    botmodels::RunFewRowsBench(argc > 2 ? std::stod(argv[2]) : 0.2);
+    return 0;
+  }
   if (argc >= 4 && std::string(argv[1]) == "--size") {
     try {
       botmodels::RunRealSizeBench(argv[3], BOTMODELS_FIXTURES, argv[2],
@@ -59,7 +66,8 @@ int main(int argc, char** argv) {
   }
   if (argc < 2) {
     std::fprintf(stderr,
-                 "usage: botmodels-pipeline-bench [--size base|small] STANDINS [SECONDS]\n");
+                 "usage: botmodels-pipeline-bench [--size base|small] STANDINS [SECONDS]\n"
+                 "       botmodels-pipeline-bench --few-rows [SECONDS]\n");
     return 2;
   }
   const std::string standins = argv[1];

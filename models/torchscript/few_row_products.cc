@@ -30,14 +30,77 @@ bool OnCpu(const at::Tensor& t, at::ScalarType type) {
 }
 bool FloatOnCpu(const at::Tensor& t) { return OnCpu(t, at::kFloat); }
 
-// botmodels::matmul_rows: aten::matmul, few rows on the left by float_rows.h,
-// in parallel over the batch's matrix pairs.
+// y = x b (+ bias) for x [rows, in] (unit stride within a row, rows x_row
+// apart) and b [in, out] in `layout`, b_step apart, into y [rows, out], in
+// parallel over the outputs; bias is [out] or null.
+void ProductOverOutputs(const float* x, int64_t x_row, int rows, int64_t in, const float* b,
+                        int64_t b_step, FloatLayout layout, int64_t out, const float* bias,
+                        float* y) {
+  const int64_t grain = std::max<int64_t>(1, kMultiplyAddsPerTask / (rows * in));
+  at::parallel_for(0, out, grain, [&](int64_t first, int64_t last) {
+    const float* b_first = layout == FloatLayout::kColumns ? b + first * b_step : b + first;
+    MultiplyFloatRows(x, x_row, rows, in, b_first, b_step, layout, last - first, y + first, out);
+    if (bias == nullptr) return;
+    for (int r = 0; r < rows; ++r) {
+      for (int64_t n = first; n < last; ++n) y[r * out + n] += bias[n];
+    }
+  });
+}
+
+// botmodels::linear_rows: aten::linear, few rows by float_rows.h.
+at::Tensor LinearRows(const at::Tensor& x_in, const at::Tensor& weight,
+                      const c10::optional<at::Tensor>& bias) {
+  if (!TakesFewRows(x_in, weight, bias)) return at::linear(x_in, weight, bias);
+  const at::Tensor x = x_in.contiguous();
+  const int64_t out = weight.size(0), in = weight.size(1);
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = out;
+  at::Tensor y = at::empty(shape, x.options());
+  ProductOverOutputs(x.data_ptr<float>(), in, static_cast<int>(x.numel() / in), in,
+                     weight.data_ptr<float>(), weight.stride(0), FloatLayout::kColumns, out,
+                     bias && bias->defined() ? bias->data_ptr<float>() : nullptr,
+                     y.data_ptr<float>());
+  return y;
+}
+
+// a b for 2-D a and b that TakesFewRows; bias [out] or null.
+at::Tensor MmRows(const at::Tensor& a_in, const at::Tensor& b, const float* bias) {
+  const at::Tensor a = UnitStride(a_in, 1) ? a_in : a_in.contiguous();
+  // By rows when b's rows are contiguous, else by columns (a weight's t()).
+  const bool by_rows = UnitStride(b, 1);
+  at::Tensor y = at::empty({a.size(0), b.size(1)}, a.options());
+  ProductOverOutputs(a.data_ptr<float>(), a.stride(0), static_cast<int>(a.size(0)), a.size(1),
+                     b.data_ptr<float>(), by_rows ? b.stride(0) : b.stride(1),
+                     by_rows ? FloatLayout::kRows : FloatLayout::kColumns, b.size(1), bias,
+                     y.data_ptr<float>());
+  return y;
+}
+
+bool IsOne(const c10::Scalar& s) { return !s.isComplex() && s.toDouble() == 1.0; }
+
+// botmodels::addmm_rows: aten::addmm (a traced Linear: bias, x, weight^T),
+// few rows by float_rows.h when beta and alpha are 1.
+at::Tensor AddmmRows(const at::Tensor& bias, const at::Tensor& a, const at::Tensor& b,
+                     const c10::Scalar& beta, const c10::Scalar& alpha) {
+  if (a.dim() != 2 || !TakesFewRows(a, b) || !FloatOnCpu(bias) || !IsOne(beta) || !IsOne(alpha))
+    return at::addmm(bias, a, b, beta, alpha);
+  // A bias of one row is added as each output is written; any other shape
+  // that broadcasts to the product's, after.
+  if (bias.dim() == 1 && bias.size(0) == b.size(1) && UnitStride(bias, 0))
+    return MmRows(a, b, bias.data_ptr<float>());
+  return MmRows(a, b, nullptr).add_(bias);
+}
+
+// botmodels::matmul_rows: aten::matmul (and aten::mm), few rows on the left
+// by float_rows.h, in parallel over the batch's matrix pairs (2-D: over the
+// outputs).
 at::Tensor MatmulRows(const at::Tensor& a_in, const at::Tensor& b_in) {
   if (!TakesFewRows(a_in, b_in)) {
     // Keys or values kept in fp16 for float queries: libtorch multiplies one type.
     const bool half_b = a_in.scalar_type() == at::kFloat && b_in.scalar_type() == at::kHalf;
     return at::matmul(a_in, half_b ? b_in.to(at::kFloat) : b_in);
   }
+  if (a_in.dim() == 2) return MmRows(a_in, b_in, nullptr);
   const at::Tensor a = UnitStride(a_in, -1) ? a_in : a_in.contiguous();
   at::Tensor b = b_in;
   FloatLayout layout = FloatLayout::kRows;
@@ -83,34 +146,6 @@ at::Tensor MatmulRows(const at::Tensor& a_in, const at::Tensor& b_in) {
   return out;
 }
 
-// botmodels::linear_rows: aten::linear, few rows by float_rows.h, in
-// parallel over the outputs.
-at::Tensor LinearRows(const at::Tensor& x_in, const at::Tensor& weight,
-                      const c10::optional<at::Tensor>& bias) {
-  if (!TakesFewRows(x_in, weight, bias)) return at::linear(x_in, weight, bias);
-  const at::Tensor x = x_in.contiguous();
-  const int64_t out = weight.size(0), in = weight.size(1);
-  const int rows = static_cast<int>(x.numel() / in);
-  std::vector<int64_t> shape = x.sizes().vec();
-  shape.back() = out;
-  at::Tensor y = at::empty(shape, x.options());
-  const float* x_data = x.data_ptr<float>();
-  const float* w_data = weight.data_ptr<float>();
-  const float* b_data = bias && bias->defined() ? bias->data_ptr<float>() : nullptr;
-  float* y_data = y.data_ptr<float>();
-  const int64_t w_row = weight.stride(0);
-  const int64_t grain = std::max<int64_t>(1, kMultiplyAddsPerTask / (rows * in));
-  at::parallel_for(0, out, grain, [&](int64_t first, int64_t last) {
-    MultiplyFloatRows(x_data, in, rows, in, w_data + first * w_row, w_row, FloatLayout::kColumns,
-                      last - first, y_data + first, out);
-    if (b_data == nullptr) return;
-    for (int r = 0; r < rows; ++r) {
-      for (int64_t n = first; n < last; ++n) y_data[r * out + n] += b_data[n];
-    }
-  });
-  return y;
-}
-
 // Each node of kind `from` in `block` (and its sub-blocks) becomes a node of
 // kind `to` with the same inputs.
 void Rewrite(jit::Block* block, c10::Symbol from, c10::Symbol to, size_t inputs, int& count) {
@@ -131,11 +166,11 @@ void Rewrite(jit::Block* block, c10::Symbol from, c10::Symbol to, size_t inputs,
 
 bool TakesFewRows(const at::Tensor& a, const at::Tensor& b) {
   const int64_t dims = a.dim();
-  if (dims != b.dim() || (dims != 3 && dims != 4) || !FloatOnCpu(a) ||
-      !(FloatOnCpu(b) || OnCpu(b, at::kHalf)))
-    return false;
+  if (dims != b.dim() || dims < 2 || dims > 4 || !FloatOnCpu(a)) return false;
   if (a.size(-2) > kMaxFloatRows || a.size(-1) != b.size(-2) || a.numel() == 0 || b.numel() == 0)
     return false;
+  if (dims == 2) return FloatOnCpu(b) && (UnitStride(b, 1) || UnitStride(b, 0));
+  if (!FloatOnCpu(b) && !OnCpu(b, at::kHalf)) return false;
   return std::equal(a.sizes().begin(), a.sizes().end() - 2, b.sizes().begin());
 }
 
@@ -155,11 +190,16 @@ int RouteFewRowProducts(torch::jit::Module& module) {
   static const auto matmul_rows = c10::Symbol::fromQualString("botmodels::matmul_rows");
   static const auto linear = c10::Symbol::fromQualString("aten::linear");
   static const auto linear_rows = c10::Symbol::fromQualString("botmodels::linear_rows");
+  static const auto mm = c10::Symbol::fromQualString("aten::mm");
+  static const auto addmm = c10::Symbol::fromQualString("aten::addmm");
+  static const auto addmm_rows = c10::Symbol::fromQualString("botmodels::addmm_rows");
   int count = 0;
   for (const jit::Module& part : module.modules()) {
     for (const jit::Method& method : part.get_methods()) {
       Rewrite(method.graph()->block(), matmul, matmul_rows, 2, count);
       Rewrite(method.graph()->block(), linear, linear_rows, 3, count);
+      Rewrite(method.graph()->block(), mm, matmul_rows, 2, count);  // matmul's 2-D case
+      Rewrite(method.graph()->block(), addmm, addmm_rows, 5, count);
     }
   }
   return count;
@@ -170,4 +210,6 @@ int RouteFewRowProducts(torch::jit::Module& module) {
 TORCH_LIBRARY_FRAGMENT(botmodels, m) {
   m.def("matmul_rows(Tensor a, Tensor b) -> Tensor", &botmodels::MatmulRows);
   m.def("linear_rows(Tensor x, Tensor weight, Tensor? bias) -> Tensor", &botmodels::LinearRows);
+  m.def("addmm_rows(Tensor bias, Tensor a, Tensor b, Scalar beta, Scalar alpha) -> Tensor",
+        &botmodels::AddmmRows);
 }

@@ -9,7 +9,7 @@ namespace botmodels {
 namespace {
 
 constexpr int kColumnsAtOnce = 4;  // dot products in flight: four independent FMA chains
-constexpr int kRowChunk = 64;      // output columns held in 8 AVX2 registers at once
+constexpr int kRowRegisters = 8;   // accumulators of the rows layout: 8 of AVX2's 16 registers
 
 float ToFloat(float x) { return x; }
 
@@ -118,39 +118,67 @@ __attribute__((target("avx2,fma,f16c"))) void ColumnsAvx2(const float* a, int64_
   ColumnsPortable(a, a_row, rows, inner, b, b_step, n, cols, out, out_row);
 }
 
-// 64 output columns (eight registers) at a time over every input row, then 8,
-// then one.
+// R rows by C output columns (C / 8 registers a row) over every input:
+// each 8 values of b loaded once for the R rows. (The accumulators in one
+// flat array: GCC 12 stores a two-dimensional one on every step.)
+template <int R, int C, typename B>
+__attribute__((target("avx2,fma,f16c"))) void RowsBlockAvx2(const float* a, int64_t a_row,
+                                                            int64_t inner, const B* b,
+                                                            int64_t b_step, float* out,
+                                                            int64_t out_row) {
+  constexpr int kRegisters = C / 8;
+  __m256 acc[R * kRegisters];
+  for (__m256& v : acc) v = _mm256_setzero_ps();
+  for (int64_t k = 0; k < inner; ++k) {
+    const B* row = b + k * b_step;
+    for (int i = 0; i < R; ++i) {
+      const __m256 x = _mm256_broadcast_ss(a + i * a_row + k);
+      for (int j = 0; j < kRegisters; ++j)
+        acc[i * kRegisters + j] = _mm256_fmadd_ps(x, Load8(row + 8 * j), acc[i * kRegisters + j]);
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < kRegisters; ++j)
+      _mm256_storeu_ps(out + i * out_row + 8 * j, acc[i * kRegisters + j]);
+  }
+}
+
+// R rows: kRowRegisters accumulators over as many columns as they hold,
+// then 8 columns, then one.
+template <int R, typename B>
+__attribute__((target("avx2,fma,f16c"))) void RowsOfAvx2(const float* a, int64_t a_row,
+                                                         int64_t inner, const B* b, int64_t b_step,
+                                                         int64_t cols, float* out,
+                                                         int64_t out_row) {
+  constexpr int kColumns = kRowRegisters / R * 8;
+  int64_t n = 0;
+  for (; n + kColumns <= cols; n += kColumns)
+    RowsBlockAvx2<R, kColumns>(a, a_row, inner, b + n, b_step, out + n, out_row);
+  for (; n + 8 <= cols; n += 8)
+    RowsBlockAvx2<R, 8>(a, a_row, inner, b + n, b_step, out + n, out_row);
+  for (; n < cols; ++n) {
+    for (int i = 0; i < R; ++i) {
+      float sum = 0;
+      for (int64_t k = 0; k < inner; ++k) sum += a[i * a_row + k] * ToFloat(b[k * b_step + n]);
+      out[i * out_row + n] = sum;
+    }
+  }
+}
+
+// Four rows at a time (b read once for the four), then two, then one.
 template <typename B>
 __attribute__((target("avx2,fma,f16c"))) void RowsAvx2(const float* a, int64_t a_row, int rows,
                                                        int64_t inner, const B* b, int64_t b_step,
                                                        int64_t cols, float* out, int64_t out_row) {
-  for (int r = 0; r < rows; ++r) {
-    const float* x = a + r * a_row;
-    float* y = out + r * out_row;
-    int64_t n = 0;
-    for (; n + kRowChunk <= cols; n += kRowChunk) {
-      __m256 acc[kRowChunk / 8];
-      for (__m256& v : acc) v = _mm256_setzero_ps();
-      for (int64_t k = 0; k < inner; ++k) {
-        const __m256 s = _mm256_broadcast_ss(x + k);
-        const B* row = b + k * b_step + n;
-        for (int j = 0; j < kRowChunk / 8; ++j)
-          acc[j] = _mm256_fmadd_ps(s, Load8(row + 8 * j), acc[j]);
-      }
-      for (int j = 0; j < kRowChunk / 8; ++j) _mm256_storeu_ps(y + n + 8 * j, acc[j]);
-    }
-    for (; n + 8 <= cols; n += 8) {
-      __m256 acc = _mm256_setzero_ps();
-      for (int64_t k = 0; k < inner; ++k)
-        acc = _mm256_fmadd_ps(_mm256_broadcast_ss(x + k), Load8(b + k * b_step + n), acc);
-      _mm256_storeu_ps(y + n, acc);
-    }
-    for (; n < cols; ++n) {
-      float sum = 0;
-      for (int64_t k = 0; k < inner; ++k) sum += x[k] * ToFloat(b[k * b_step + n]);
-      y[n] = sum;
-    }
+  int r = 0;
+  for (; r + 4 <= rows; r += 4)
+    RowsOfAvx2<4>(a + r * a_row, a_row, inner, b, b_step, cols, out + r * out_row, out_row);
+  if (r + 2 <= rows) {
+    RowsOfAvx2<2>(a + r * a_row, a_row, inner, b, b_step, cols, out + r * out_row, out_row);
+    r += 2;
   }
+  if (r < rows)
+    RowsOfAvx2<1>(a + r * a_row, a_row, inner, b, b_step, cols, out + r * out_row, out_row);
 }
 
 }  // namespace

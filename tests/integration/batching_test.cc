@@ -79,8 +79,7 @@ TEST(Batching, BatchedRowsAreThoseOfTheJoinedForwardAndCloseToTheirOwnForward) {
   WriteScriptModel(broker.repository(), testing::CpuMlp(std::string(kBatching) + "threads = 1\n"));
   ASSERT_NO_FATAL_FAILURE(broker.Start(1));
   SetIntraOpThreads(1);
-  auto module = torch::jit::load(broker.repository() + "/mlp/model.pt");
-  module.eval();
+  auto module = testing::LoadAsCpuWorker(broker.repository() + "/mlp/model.pt");
   torch::NoGradGuard no_grad;
   const auto forward = [&](const at::Tensor& x) {
     return module.forward({x}).toTensor().contiguous();

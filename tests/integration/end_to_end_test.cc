@@ -25,8 +25,7 @@ TEST(EndToEnd, MlpServedByTwoWorkersEqualsInProcessForwardBitForBit) {
   WriteScriptModel(broker.repository(), testing::CpuMlp("replicas = 2\nthreads = 1\n"));
   ASSERT_NO_FATAL_FAILURE(broker.Start(2));
   SetIntraOpThreads(1);
-  auto module = torch::jit::load(broker.repository() + "/mlp/model.pt");
-  module.eval();
+  auto module = testing::LoadAsCpuWorker(broker.repository() + "/mlp/model.pt");
 
   auto client = broker.NewClient();
   std::map<std::string, protocol::Tensor> sent;

@@ -1,6 +1,10 @@
 #include "tests/integration/test_models.h"
 
 #include <cstring>
+#include <stdexcept>
+#include <utility>
+
+#include "models/torchscript/torch_device.h"
 
 namespace botmodels::testing {
 namespace {
@@ -51,6 +55,14 @@ ScriptModel Slow(const std::string& extra) {
               "\n[[inputs]]\nname = \"x\"\ndtype = \"float32\"\nshape = [-1, 64]\n"
               "[[inputs]]\nname = \"iters\"\ndtype = \"int64\"\nshape = [1]\n"
               "[[outputs]]\nname = \"y\"\ndtype = \"float32\"\nshape = [-1, 64]\n"};
+}
+
+torch::jit::Module LoadAsCpuWorker(const std::string& path) {
+  TorchDevice device("cpu", "reference");
+  if (Status opened = device.Open(0); !opened.ok()) throw std::runtime_error(opened.message());
+  auto module = device.Load(path);
+  if (!module.ok()) throw std::runtime_error(module.status().message());
+  return std::move(*module);
 }
 
 }  // namespace botmodels::testing

@@ -21,6 +21,11 @@ ScriptModel CudaFault(const std::string& extra = "");
 // Inputs: x float32 [-1, 64], iters int64 [1].
 ScriptModel Slow(const std::string& extra = "");
 
+// The TorchScript file at `path` loaded as a CPU worker loads it
+// (TorchDevice::Load: products of few rows on our kernel), the reference
+// for what a worker answers bit for bit. Throws when it cannot.
+torch::jit::Module LoadAsCpuWorker(const std::string& path);
+
 }  // namespace botmodels::testing
 
 namespace botmodels::testing {

@@ -1,7 +1,7 @@
 // Products with few rows on the left (float_rows.h) against a double
-// reference, and the operators that a loaded module's aten::matmul and
-// aten::linear become on the CPU (few_row_products.h) against libtorch's,
-// alone and in the stand-ins' decoder.
+// reference, and the operators that a loaded module's aten::matmul, mm,
+// addmm and linear become on the CPU (few_row_products.h) against
+// libtorch's, alone, in the demo mlp and in the stand-ins' decoder.
 #include "models/torchscript/few_row_products.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +12,7 @@
 
 #include "models/pipelines/script_decoder.h"
 #include "models/torchscript/float_rows.h"
+#include "models/torchscript/script_model.h"
 #include "models/torchscript/torch_device.h"
 #include "tests/testutil.h"
 
@@ -34,6 +35,16 @@ at::Tensor LinearRows(const at::Tensor& x, const at::Tensor& weight,
   return op.call(x, weight, bias);
 }
 
+at::Tensor AddmmRows(const at::Tensor& bias, const at::Tensor& a, const at::Tensor& b,
+                     const c10::Scalar& beta = 1, const c10::Scalar& alpha = 1) {
+  static const auto op =
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("botmodels::addmm_rows", "")
+          .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                            const c10::Scalar&, const c10::Scalar&)>();
+  return op.call(bias, a, b, beta, alpha);
+}
+
 // Row r of out (at out + r * out_row) against a's row r (at a + r * a_row)
 // times b, summed in double: equal to float32's rounding. b_at(k, n) is b's
 // value at row k, column n.
@@ -53,12 +64,13 @@ void ExpectProduct(const std::vector<float>& out, int64_t out_row, const std::ve
 }
 
 TEST(FloatRows, ProductsMatchADoubleReferenceInBothLayoutsForAnySizeAndStride) {
-  // Sizes below, at and past each kernel's steps (8 and 64 wide, 4 columns
-  // and 2 rows at once); rows padded so that strides are not sizes.
+  // Sizes below, at and past each kernel's steps (by columns: 8 inputs,
+  // 4 columns and 2 rows at once; by rows: 4, 2 and 1 rows of 16, 32 and 64
+  // columns, then 8, then one); rows padded so that strides are not sizes.
   for (FloatKernel kernel : {FloatKernel::kPortable, FloatKernel::kAvx2}) {
     if (!CpuHas(kernel)) continue;
     for (FloatLayout layout : {FloatLayout::kColumns, FloatLayout::kRows}) {
-      for (int rows : {1, 2, 3, 16}) {
+      for (int rows : {1, 2, 3, 7, 16}) {
         for (int64_t inner : {1, 7, 64, 67}) {
           for (int64_t cols : {1, 5, 8, 64, 75}) {
             SCOPED_TRACE(::testing::Message()
@@ -138,7 +150,10 @@ TEST(MatmulRows, FewRowProductsAgreeWithAtenAndAllOthersAreAtensOwn) {
       {torch::randn({2, 8, 64, 3}).transpose(2, 3), keys.transpose(2, 3)},  // a strided
       {torch::randn({2, 8, 2, 64}), torch::randn({2, 8, 64, 10, 2}).select(4, 0)},
       {torch::randn({2, 8, 1, 64}),
-       torch::randn({1, 8, 40, 64}).expand({2, 8, 40, 64}).transpose(2, 3)}};
+       torch::randn({1, 8, 40, 64}).expand({2, 8, 40, 64}).transpose(2, 3)},
+      {torch::randn({3, 64}), torch::randn({64, 5})},                    // 2-D: b by rows
+      {torch::randn({1, 64}), torch::randn({70, 64}).t()},               // 2-D: b by columns
+      {torch::randn({64, kMaxFloatRows}).t(), torch::randn({64, 70})}};  // 2-D: a strided
   for (const auto& [a, b] : ours) {
     EXPECT_TRUE(TakesFewRows(a, b)) << a.sizes() << " x " << b.sizes();
     const at::Tensor got = MatmulRows(a, b);
@@ -151,7 +166,8 @@ TEST(MatmulRows, FewRowProductsAgreeWithAtenAndAllOthersAreAtensOwn) {
        keys.transpose(2, 3)},  // more rows than kMaxFloatRows
       {torch::randn({2, 8, 1, 64}), keys[0].unsqueeze(0).transpose(2, 3)},  // broadcast
       {torch::randn({2, 8, 1, 64}, torch::kDouble), keys.transpose(2, 3).to(torch::kDouble)},
-      {torch::randn({3, 64}), torch::randn({64, 5})},  // 2-D
+      {torch::randn({kMaxFloatRows + 1, 64}), torch::randn({64, 5})},   // 2-D, more rows
+      {torch::randn({3, 64}), torch::randn({64, 10, 2}).select(2, 0)},  // 2-D, b strided twice
       {torch::randn({64}), torch::randn({64, 5})}};
   for (const auto& [a, b] : atens) {
     EXPECT_FALSE(TakesFewRows(a, b)) << a.sizes() << " x " << b.sizes();
@@ -202,6 +218,57 @@ TEST(LinearRows, FewRowLayersAgreeWithAtenAndAllOthersAreAtensOwn) {
   for (const auto& [x, w, b] : atens) {
     EXPECT_FALSE(TakesFewRows(x, w, b)) << x.sizes() << " x " << w.sizes();
     EXPECT_TRUE(torch::equal(LinearRows(x, w, b), at::linear(x, w, b))) << x.sizes();
+  }
+}
+
+TEST(AddmmRows, FewRowLayersAgreeWithAtenAndAllOthersAreAtensOwn) {
+  c10::InferenceMode guard;
+  torch::manual_seed(14);
+  const at::Tensor weight = torch::randn({67, 70}), bias = torch::randn({70});
+  const std::vector<std::tuple<at::Tensor, at::Tensor, at::Tensor>> ours{
+      {bias, torch::randn({1, 67}), weight},                      // [in, out], as the demo mlp's
+      {bias, torch::randn({5, 67}), torch::randn({70, 67}).t()},  // a traced Linear: weight^T
+      {torch::randn({1, 70}), torch::randn({kMaxFloatRows, 67}), weight},  // bias broadcast
+      {torch::randn({3, 70}), torch::randn({3, 67}), weight},              // a bias per row
+      {torch::randn({}), torch::randn({2, 67}), weight}};                  // a scalar bias
+  for (const auto& [b, x, w] : ours) {
+    EXPECT_TRUE(TakesFewRows(x, w)) << x.sizes() << " x " << w.sizes();
+    const at::Tensor got = AddmmRows(b, x, w);
+    const at::Tensor want = at::addmm(b, x, w);
+    ASSERT_EQ(got.sizes(), want.sizes());
+    EXPECT_TRUE(torch::allclose(got, want, 1e-4, 1e-5)) << b.sizes() << " + " << x.sizes();
+  }
+  // beta and alpha other than 1, more rows, or another dtype: libtorch's own.
+  const at::Tensor x = torch::randn({2, 67});
+  EXPECT_TRUE(torch::equal(AddmmRows(bias, x, weight, 0.5, 1), at::addmm(bias, x, weight, 0.5)));
+  EXPECT_TRUE(torch::equal(AddmmRows(bias, x, weight, 1, 2), at::addmm(bias, x, weight, 1, 2)));
+  const at::Tensor many = torch::randn({kMaxFloatRows + 1, 67});
+  EXPECT_TRUE(torch::equal(AddmmRows(bias, many, weight), at::addmm(bias, many, weight)));
+  const at::Tensor d = weight.to(torch::kDouble);
+  EXPECT_TRUE(torch::equal(AddmmRows(bias.to(torch::kDouble), x.to(torch::kDouble), d),
+                           at::addmm(bias.to(torch::kDouble), x.to(torch::kDouble), d)));
+}
+
+TEST(FewRowProducts, TheDemoMlpRunsOnTheKernelForFewRowsAndOnLibtorchForMore) {
+  testing::TempDir dir;
+  WriteScriptModel(dir.path(), MlpModel());
+  const std::string path = dir / "mlp/model.pt";
+  TorchDevice device("cpu", "rows");
+  ASSERT_OK(device.Open(0));
+  auto routed = device.Load(path);
+  ASSERT_OK(routed);
+  const std::string graph = routed->get_method("forward").graph()->toString();
+  EXPECT_NE(graph.find("botmodels::addmm_rows"), std::string::npos) << graph;
+  EXPECT_EQ(graph.find("aten::addmm"), std::string::npos) << graph;
+
+  torch::jit::Module plain = torch::jit::load(path);
+  plain.eval();
+  c10::InferenceMode guard;
+  torch::manual_seed(15);
+  for (int64_t rows : {int64_t{1}, int64_t{3}, kMaxFloatRows, kMaxFloatRows + 1, int64_t{64}}) {
+    const std::vector<c10::IValue> x{torch::randn({rows, 512})};
+    const at::Tensor got = routed->forward(x).toTensor(), want = plain.forward(x).toTensor();
+    EXPECT_TRUE(torch::allclose(got, want, 1e-4, 1e-4)) << rows << " rows";
   }
 }
 
