@@ -164,13 +164,14 @@ configure() {
     -DCMAKE_EXE_LINKER_FLAGS="-Wl,--disable-new-dtags -Wl,-rpath,$lib:$lib2"
 }
 
-# The libraries our binaries name, other than torch's and the C and C++
-# runtimes, load from the prefix: the bundle's builds, not a same-named
-# library of the host's.
+# The libraries our binaries name, other than torch's and the compiler's
+# runtimes (C, C++, and OpenMP's libgomp: our kernels split work with
+# at::parallel_for, which needs -fopenmp), load from the prefix: the
+# bundle's builds, not a same-named library of the host's.
 linked() {
   local binary=$build/bin/botmodels-run-pipeline name path failed=0
   for name in $(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-    [[ $name =~ ^lib(torch|c10|c|m|stdc\+\+|gcc_s|pthread|dl)[._-] ]] && continue
+    [[ $name =~ ^lib(torch|c10|c|m|stdc\+\+|gcc_s|gomp|pthread|dl)[._-] ]] && continue
     path=$(ldd "$binary" | awk -v n="$name" '$1 == n { print $3 }')
     echo "$name => $path"
     [[ $path == "$prefix"/* ]] || { echo "  not from the bundle"; failed=1; }

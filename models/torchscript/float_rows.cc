@@ -119,8 +119,10 @@ __attribute__((target("avx2,fma,f16c"))) void ColumnsAvx2(const float* a, int64_
 }
 
 // R rows by C output columns (C / 8 registers a row) over every input:
-// each 8 values of b loaded once for the R rows. (The accumulators in one
-// flat array: GCC 12 stores a two-dimensional one on every step.)
+// each line of b read from memory once for the R rows. (Keep this shape:
+// with b's loads inside the row loop and the accumulators in one flat array,
+// GCC 12 holds every accumulator in a register; with the loads hoisted out
+// of that loop, or a two-dimensional array, it stores them on every step.)
 template <int R, int C, typename B>
 __attribute__((target("avx2,fma,f16c"))) void RowsBlockAvx2(const float* a, int64_t a_row,
                                                             int64_t inner, const B* b,
