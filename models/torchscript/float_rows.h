@@ -9,9 +9,9 @@ namespace botmodels {
 // a small batch's products, a row per request. Such a product reads each
 // weight, key or value once for a few multiply-adds, so it is bound by
 // memory; libtorch's GEMM (OpenBLAS's, tuned for many rows: it packs the
-// whole matrix first) reads it several times slower than the memory allows. Torch-free:
-// few_row_products.cc calls it from the botmodels::matmul_rows, linear_rows and addmm_rows
-// operators.
+// whole matrix first) reads it several times slower than the memory allows.
+// Torch-free: few_row_products.cc calls it from the botmodels::matmul_rows,
+// linear_rows and addmm_rows operators.
 //
 // a is [rows, inner], row r at a + r * a_row, unit stride within a row.
 // b is [inner, cols] in one of two layouts, as attention holds it:
