@@ -132,7 +132,7 @@ LoadResult Median(std::vector<LoadResult> rounds) {
   };
   for (double LoadResult::*field :
        {&LoadResult::p50_us, &LoadResult::p90_us, &LoadResult::p99_us, &LoadResult::per_second,
-        &LoadResult::server_cpu_us, &LoadResult::gateway_cpu_us}) {
+        &LoadResult::server_cpu_us, &LoadResult::gateway_cpu_us, &LoadResult::client_cpu_us}) {
     m.*field = median(field);
   }
   m.replies = m.errors = 0;

@@ -1,6 +1,7 @@
 #include "bench/load.h"
 
 #include <algorithm>
+#include <ctime>
 #include <stdexcept>
 
 namespace botmodels::bench {
@@ -21,6 +22,7 @@ double Percentile(std::vector<double>& sorted, double q) {
 LoadResult RunClosedLoop(zmq::context_t& context, const std::string& endpoint, int concurrency,
                          std::chrono::milliseconds warmup, std::chrono::milliseconds duration,
                          const MakeFrames& make, const ReadReply& read) {
+  const double cpu_before = ProcessCpuSeconds();
   zmq::socket_t socket(context, zmq::socket_type::dealer);
   socket.set(zmq::sockopt::linger, 0);
   socket.set(zmq::sockopt::sndhwm, 0);  // the window is `concurrency`: never drop or block
@@ -44,6 +46,7 @@ LoadResult RunClosedLoop(zmq::context_t& context, const std::string& endpoint, i
   const auto end = start + duration;
   auto last_reply = Clock::now();
   int outstanding = concurrency;
+  uint64_t received = 0;  // every reply, the unmeasured ones too
   zmq::message_t reply;
   while (outstanding > 0) {
     const auto now = Clock::now();
@@ -56,6 +59,7 @@ LoadResult RunClosedLoop(zmq::context_t& context, const std::string& endpoint, i
       continue;
     }
     last_reply = now;
+    ++received;
     const auto info = read(reply.to_string_view());
     if (!info || info->slot < 0 || info->slot >= concurrency) {
       throw std::runtime_error("an unreadable reply from " + endpoint);
@@ -73,7 +77,14 @@ LoadResult RunClosedLoop(zmq::context_t& context, const std::string& endpoint, i
     }
   }
   Summarize(std::move(latencies), duration, result);
+  result.client_cpu_us = (ProcessCpuSeconds() - cpu_before) / static_cast<double>(received) * 1e6;
   return result;
+}
+
+double ProcessCpuSeconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
 void Summarize(std::vector<double> latencies, std::chrono::milliseconds duration,

@@ -21,6 +21,7 @@ struct LoadResult {
   double per_second = 0;      // replies per second
   double server_cpu_us = 0;   // CPU time the serving processes spent per reply, µs
   double gateway_cpu_us = 0;  // the gateway's share of server_cpu_us; 0 without one
+  double client_cpu_us = 0;   // the load generator's process's CPU time per reply, µs
 };
 
 // The frames of the next request of client `slot` (0 .. concurrency-1),
@@ -38,6 +39,10 @@ using ReadReply = std::function<std::optional<ReplyInfo>(std::string_view frame)
 // (µs) of its measured replies, `duration` long.
 void Summarize(std::vector<double> latencies, std::chrono::milliseconds duration,
                LoadResult& result);
+
+// This process's CPU time, all its threads (a load generator's and
+// ZeroMQ's I/O thread's), in seconds.
+double ProcessCpuSeconds();
 
 // Closed-loop load: `concurrency` clients, each with one request
 // outstanding, sending the next as soon as its reply arrives. They share one

@@ -43,9 +43,10 @@ std::optional<double> ScaleRatio(const BenchReport& r) {
 }
 
 std::string Row(const std::string& name, const LoadResult& l, const std::string& extra = "") {
-  return fmt::format("{:<28} {:>5} {:>9.0f} {:>9.0f} {:>9.0f} {:>10.0f} {:>6} {:>8.1f} {}\n", name,
-                     l.concurrency, l.p50_us, l.p90_us, l.p99_us, l.per_second, l.errors,
-                     l.server_cpu_us, extra);
+  return fmt::format(
+      "{:<28} {:>5} {:>9.0f} {:>9.0f} {:>9.0f} {:>10.0f} {:>6} {:>8.1f} {:>9.1f} {}\n", name,
+      l.concurrency, l.p50_us, l.p90_us, l.p99_us, l.per_second, l.errors, l.server_cpu_us,
+      l.client_cpu_us, extra);
 }
 
 }  // namespace
@@ -53,8 +54,8 @@ std::string Row(const std::string& name, const LoadResult& l, const std::string&
 void PrintReport(const BenchReport& r, std::ostream& out) {
   out << fmt::format("botmodels bench, {} on {}; [{}, 512] float32 per request\n\n", r.when, r.cpu,
                      r.options.rows);
-  out << fmt::format("{:<28} {:>5} {:>9} {:>9} {:>9} {:>10} {:>6} {:>8}\n", "run", "conc", "p50 us",
-                     "p90 us", "p99 us", "replies/s", "errors", "cpu us");
+  out << fmt::format("{:<28} {:>5} {:>9} {:>9} {:>9} {:>10} {:>6} {:>8} {:>9}\n", "run", "conc",
+                     "p50 us", "p90 us", "p99 us", "replies/s", "errors", "cpu us", "client us");
   for (const auto& l : r.proxy) out << Row("(a) zmq::proxy + echo", l);
   for (const auto& l : r.noop) out << Row("(b) broker + no-op worker", l);
   for (const auto& s : r.served) {
@@ -81,8 +82,8 @@ void PrintReport(const BenchReport& r, std::ostream& out) {
     out << Row("(f) + held connections", *r.gateway_held, gateway_share(*r.gateway_held));
   }
   out << "(cpu us: CPU time of the serving processes per reply: proxy and echo, or broker and\n"
-         "worker (and gateway: its share is also shown), or uvicorn's processes; the load\n"
-         "generator is not counted)\n";
+         "worker (and gateway: its share is also shown), or uvicorn's processes; client us: the\n"
+         "load generator's, this process with ZeroMQ's I/O thread)\n";
   if (!r.python_skipped.empty()) out << "(g) skipped: " << r.python_skipped << "\n";
   out << "\nratios (target)\n";
   for (size_t i = 0; i < r.proxy.size() && i < r.noop.size(); ++i) {
@@ -184,7 +185,8 @@ nlohmann::json ToJson(const BenchReport& r) {
                           {"p99_us", l.p99_us},
                           {"replies_per_second", l.per_second},
                           {"server_cpu_us_per_reply", l.server_cpu_us},
-                          {"gateway_cpu_us_per_reply", l.gateway_cpu_us}};
+                          {"gateway_cpu_us_per_reply", l.gateway_cpu_us},
+                          {"client_cpu_us_per_reply", l.client_cpu_us}};
   };
   nlohmann::json j;
   j["when"] = r.when;

@@ -272,6 +272,7 @@ TEST(Bench, SmokeModeMeasuresEveryRunAndWritesJson) {
     for (const char* path : {"zmq", "http"}) {
       EXPECT_GT(g[path]["replies"].get<uint64_t>(), 0u) << path;
       EXPECT_EQ(g[path]["errors"].get<uint64_t>(), 0u) << path;
+      EXPECT_GT(g[path]["client_cpu_us_per_reply"].get<double>(), 0) << "the load generator's";
     }
   }
   // (h): the same model over the Open Inference Protocol with binary tensors.
