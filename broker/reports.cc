@@ -77,6 +77,7 @@ protocol::Reply StatusReport(const Supervisor& supervisor, const Router& router,
   auto describe = [&](const WorkerRecord& w, protocol::WorkerInfo& info) {
     info.state = StatusOf(w.state);
     info.in_flight = static_cast<uint32_t>(w.in_flight.size());
+    info.capacity = w.capacity;
     info.served = w.served;
     info.device = w.device;
     info.pid = w.pid;

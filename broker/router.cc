@@ -142,6 +142,11 @@ void Router::OnState(WorkerRecord& worker, const protocol::WorkerState& state) {
   }
 }
 
+void Router::OnCredit(WorkerRecord& worker, const protocol::WorkerCredit& credit) {
+  worker.capacity = credit.capacity;
+  if (models_.contains(worker.model)) Dispatch(worker.model);
+}
+
 void Router::OnReply(WorkerRecord& worker, const protocol::JobHeader& job, zmq::message_t reply) {
   const uint64_t ticket = job.ticket;
   if (job.more) return OnPartial(worker, ticket, std::move(reply));

@@ -115,6 +115,9 @@ class Router {
   void OnRegister(WorkerRecord record);
   // A worker reported its model state.
   void OnState(WorkerRecord& worker, const protocol::WorkerState& state);
+  // A worker changed its capacity: more requests flow to it at once, or, below
+  // what it holds, none until it is under the new capacity (none is taken back).
+  void OnCredit(WorkerRecord& worker, const protocol::WorkerCredit& credit);
   // A worker answered job.ticket: forwards `reply` to the client, if still
   // waiting. job.code and job.batch are as the worker reported them. A
   // partial reply (job.more) is forwarded at once and the request stays in

@@ -56,6 +56,9 @@ void WorkerChannel::HandleMessage(std::vector<zmq::message_t>& frames) {
   } else if (type == wm::kMemory && frames.size() == 3) {
     auto memory = codec::DecodeWorkerMemory(frames[2].to_string_view());
     if (memory.ok()) worker->memory = *memory;
+  } else if (type == wm::kCredit && frames.size() == 3) {
+    auto credit = codec::DecodeWorkerCredit(frames[2].to_string_view());
+    if (credit.ok()) router_.OnCredit(*worker, *credit);
   } else if (type != wm::kHeartbeat) {
     LogFields fields{{"worker", worker->id}, {"model", worker->model}};
     spdlog::warn("worker {} sent an unknown message '{}'", worker->id, type);

@@ -118,10 +118,13 @@ int RunStatus(Client& client, const CliSettings& settings) {
               "DEVICE", "STATE", "PID", "IN-FLIGHT", "SERVED", "RSS", "GPU", "RESTARTS",
               "LAST EXIT");
   for (const auto& w : reply->workers) {
+    // In flight of its credit: "3/16".
+    const std::string in_flight =
+        std::to_string(w.in_flight) + (w.capacity > 0 ? "/" + std::to_string(w.capacity) : "");
     std::printf(
-        "%-16s %-12s %-8s %-12s %-8lld %-9u %-8llu %-8s %-8s %-8u %s\n", w.id.c_str(),
+        "%-16s %-12s %-8s %-12s %-8lld %-9s %-8llu %-8s %-8s %-8u %s\n", w.id.c_str(),
         w.model.c_str(), w.device.c_str(), std::string(protocol::WorkerStatusName(w.state)).c_str(),
-        static_cast<long long>(w.pid), w.in_flight, static_cast<unsigned long long>(w.served),
+        static_cast<long long>(w.pid), in_flight.c_str(), static_cast<unsigned long long>(w.served),
         Mebibytes(w.rss_bytes).c_str(), Mebibytes(w.gpu_bytes).c_str(), w.restarts,
         w.last_exit.empty() ? "-" : w.last_exit.c_str());
   }

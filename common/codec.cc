@@ -212,6 +212,7 @@ Status ReadWorkerInfo(const MapReader& m, protocol::WorkerInfo* info) {
   BOTMODELS_RETURN_IF_ERROR(m.String(field::kDevice, &info->device));
   BOTMODELS_RETURN_IF_ERROR(ReadState(m, protocol::ParseWorkerStatus, &info->state));
   BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kInFlight, &info->in_flight));
+  BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kCapacity, &info->capacity, false));
   BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kServed, &info->served));
   BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kRestarts, &info->restarts));
   BOTMODELS_RETURN_IF_ERROR(m.Unsigned(field::kRssBytes, &info->rss_bytes, false));
@@ -396,9 +397,10 @@ std::string EncodeReply(const protocol::Reply& r) {
       PackMap(p, Field(field::kId, w.id), Field(field::kPid, w.pid), Field(field::kModel, w.model),
               Field(field::kDevice, w.device),
               Field(field::kState, protocol::WorkerStatusName(w.state)),
-              Field(field::kInFlight, w.in_flight), Field(field::kServed, w.served),
-              Field(field::kRestarts, w.restarts), Field(field::kLastExit, w.last_exit),
-              Field(field::kRssBytes, w.rss_bytes), Field(field::kGpuBytes, w.gpu_bytes));
+              Field(field::kInFlight, w.in_flight), Field(field::kCapacity, w.capacity),
+              Field(field::kServed, w.served), Field(field::kRestarts, w.restarts),
+              Field(field::kLastExit, w.last_exit), Field(field::kRssBytes, w.rss_bytes),
+              Field(field::kGpuBytes, w.gpu_bytes));
     }
   };
   const auto devices = [&r](Packer& p) {

@@ -53,6 +53,9 @@ Result<protocol::WorkerState> DecodeWorkerState(std::string_view bytes);
 std::string EncodeWorkerMemory(const protocol::WorkerMemory& memory);
 Result<protocol::WorkerMemory> DecodeWorkerMemory(std::string_view bytes);
 
+std::string EncodeWorkerCredit(const protocol::WorkerCredit& credit);
+Result<protocol::WorkerCredit> DecodeWorkerCredit(std::string_view bytes);
+
 std::string EncodeJobHeader(const protocol::JobHeader& header);
 Result<protocol::JobHeader> DecodeJobHeader(std::string_view bytes);
 

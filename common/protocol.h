@@ -300,6 +300,7 @@ struct WorkerInfo {
   std::string device;
   WorkerStatus state = WorkerStatus::kStarting;
   uint32_t in_flight = 0;
+  uint32_t capacity = 0;   // requests it accepts at once: its credit; 0 while not registered
   uint64_t served = 0;     // replies sent by this process
   uint32_t restarts = 0;   // since the broker started
   std::string last_exit;   // e.g. "killed by signal 9 (SIGKILL)"
@@ -357,6 +358,7 @@ inline constexpr std::string_view kReply = "reply";            // [job header][r
 inline constexpr std::string_view kRequest = "request";        // [job header][request body]
 inline constexpr std::string_view kDisconnect = "disconnect";  // broker: register again
 inline constexpr std::string_view kMemory = "memory";          // [memory], every few seconds
+inline constexpr std::string_view kCredit = "credit";          // [credit]: capacity changed
 }  // namespace worker_msg
 
 struct WorkerHello {
@@ -369,6 +371,13 @@ struct WorkerHello {
   int64_t pid = 0;
 
   bool operator==(const WorkerHello&) const = default;
+};
+
+// A worker's new capacity, after its hello's (a worker that adapts its credit).
+struct WorkerCredit {
+  uint32_t capacity = 1;  // requests the worker accepts at once, from now on
+
+  bool operator==(const WorkerCredit&) const = default;
 };
 
 // A worker's own model, as its state messages report it.

@@ -84,6 +84,24 @@ Result<protocol::WorkerMemory> DecodeWorkerMemory(std::string_view bytes) {
   return memory;
 }
 
+std::string EncodeWorkerCredit(const protocol::WorkerCredit& c) {
+  StringBuffer buf;
+  Packer pk(buf);
+  PackMap(pk, Field(field::kCapacity, c.capacity));
+  return std::move(buf.bytes);
+}
+
+Result<protocol::WorkerCredit> DecodeWorkerCredit(std::string_view bytes) {
+  auto handle = Unpack(bytes, protocol::Limits{});
+  if (!handle.ok()) return handle.status();
+  auto m = MapReader::Of(handle->get(), "credit");
+  if (!m.ok()) return m.status();
+  protocol::WorkerCredit c;
+  BOTMODELS_RETURN_IF_ERROR(m->Unsigned(field::kCapacity, &c.capacity));
+  if (c.capacity == 0) return InvalidRequest("field 'credit.capacity': must be at least 1");
+  return c;
+}
+
 std::string EncodeJobHeader(const protocol::JobHeader& h) {
   StringBuffer buf;
   Packer pk(buf);

@@ -9,6 +9,7 @@ nlohmann::ordered_json WorkerJson(const protocol::WorkerInfo& w) {
           {"state", protocol::WorkerStatusName(w.state)},
           {"pid", w.pid},
           {"in_flight", w.in_flight},
+          {"capacity", w.capacity},
           {"served", w.served},
           {"restarts", w.restarts},
           {"last_exit", w.last_exit},

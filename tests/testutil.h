@@ -43,7 +43,7 @@ std::string Describe(const Result<T>& r) {
 class FakeClock final : public Clock {
  public:
   TimePoint Now() const override { return now_; }
-  void Advance(std::chrono::milliseconds d) { now_ += d; }
+  void Advance(duration d) { now_ += d; }
 
  private:
   TimePoint now_ = TimePoint{} + std::chrono::hours(1);

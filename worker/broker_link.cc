@@ -113,6 +113,11 @@ void BrokerLink::Send(const protocol::WorkerMemory& memory) {
   SendFrames({wm::kMemory, codec::EncodeWorkerMemory(memory)});
 }
 
+void BrokerLink::Send(const CreditChange& change) {
+  hello_.capacity = change.capacity;
+  SendFrames({wm::kCredit, codec::EncodeWorkerCredit({change.capacity})});
+}
+
 std::chrono::milliseconds BrokerLink::Tick() {
   const auto now = clock_.Now();
   if (now - last_heard_ >= liveness_) {

@@ -51,6 +51,8 @@ class BrokerLink {
   void Send(const StateChange& change);
   // [memory][memory].
   void Send(const protocol::WorkerMemory& memory);
+  // [credit][credit]; a later registration announces it as the capacity.
+  void Send(const CreditChange& change);
 
   // Sends a heartbeat when one is due and reconnects when the broker has been
   // silent past the liveness window. Returns how long until it is due again.
@@ -61,7 +63,7 @@ class BrokerLink {
 
   zmq::context_t& context_;
   const std::string endpoint_;
-  const protocol::WorkerHello hello_;
+  protocol::WorkerHello hello_;  // its capacity follows the credit changes
   const LinkSecurity security_;
   const std::chrono::milliseconds heartbeat_;
   const std::chrono::milliseconds liveness_;

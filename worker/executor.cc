@@ -32,7 +32,8 @@ Executor::Executor(ModelConfig config, protocol::Limits limits,
       limits_(limits),
       clock_(clock),
       sink_(sink),
-      backend_(std::move(backend)) {}
+      backend_(std::move(backend)),
+      credit_(config_.max_inflight, config_.credit_adapts) {}
 
 Clock::TimePoint Executor::NextDue() const {
   if (waiting_.empty() || device_lost_) return Clock::TimePoint::max();
@@ -162,6 +163,15 @@ void Executor::RunBatch(std::list<Waiting>& batch) {
     for (Waiting& w : batch) SendError(w, s);
     return;
   }
+  const auto start = clock_.Now();
+  Forward(batch);
+  if (auto credit = credit_.OnForward(clock_.Now() - start, batch.size())) {
+    spdlog::debug("model {}: credit {}", config_.name, *credit);
+    sink_.Deliver(CreditChange{*credit});
+  }
+}
+
+void Executor::Forward(std::list<Waiting>& batch) {
   if (batch.size() == 1) return RunAlone(batch.front());
   std::vector<const protocol::TensorViews*> inputs;
   for (const Waiting& w : batch) inputs.push_back(&w.request.inputs);

@@ -10,6 +10,7 @@
 #include "common/codec.h"
 #include "models/model_backend.h"
 #include "models/registry/model_config.h"
+#include "worker/credit_policy.h"
 #include "worker/job.h"
 #include "worker/result.h"
 
@@ -24,8 +25,9 @@ namespace botmodels {
 // config.max_queue_delay only while the broker says more requests are on
 // their way to this worker (JobHeader::queued): nobody is waited for. When a
 // batched forward fails, its requests run one by one so that one bad input
-// fails only its own request. Every result goes to `sink` typed
-// (worker/result.h): the executor knows nothing of frames.
+// fails only its own request. Each forward's time feeds the worker's credit
+// (CreditPolicy). Every result, and every change of the credit, goes to
+// `sink` typed (worker/result.h): the executor knows nothing of frames.
 //
 // Errors are values: a bad request, a failed forward, and any exception
 // thrown while a request is at hand (std::bad_alloc while packing a reply, a
@@ -86,7 +88,10 @@ class Executor {
   bool BatchReady() const;
   // The oldest waiting request and those that may share its forward.
   std::list<Waiting> TakeBatch();
+  // Drops the requests already late, loads the model, runs the rest.
   void RunBatch(std::list<Waiting>& batch);
+  // Runs a batch of live requests on the loaded model and answers them.
+  void Forward(std::list<Waiting>& batch);
   // After a batched forward failed: finds the offending request(s), as
   // each request runs alone and gets its own answer.
   void RunOneByOne(std::list<Waiting>& batch, const Status& failure);
@@ -103,6 +108,7 @@ class Executor {
   ResultSink& sink_;
 
   std::unique_ptr<ModelBackend> backend_;
+  CreditPolicy credit_;
   std::optional<Status> load_status_;
   std::list<Waiting> waiting_;  // oldest first
   uint32_t on_its_way_ = 0;     // JobHeader::queued of the latest job

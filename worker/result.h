@@ -30,13 +30,18 @@ struct StateChange {
   protocol::WorkerState state;
 };
 
+// The worker's credit changed (CreditPolicy): its new capacity.
+struct CreditChange {
+  uint32_t capacity = 0;
+};
+
 // The backend can never serve again in this process (a CUDA fault): the
 // executor answers nothing more and the worker must exit.
 struct DeviceLost {
   std::string reason;
 };
 
-using WorkerResult = std::variant<JobReply, StateChange, DeviceLost>;
+using WorkerResult = std::variant<JobReply, StateChange, CreditChange, DeviceLost>;
 
 // Where the executor delivers its results, from its own thread.
 class ResultSink {

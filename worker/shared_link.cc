@@ -57,6 +57,8 @@ void SharedLink::Deliver(WorkerResult result) {
     const protocol::ModelState state = change->state.state;
     if (state == protocol::ModelState::kReady) loaded_ = true;
     if (state == protocol::ModelState::kFailed) exit_code_ = exit_code_.value_or(kExitLoadFailed);
+  } else if (auto* credit = std::get_if<CreditChange>(&result)) {
+    for (BrokerLink* link : links_) link->Send(*credit);
   } else if (auto* lost = std::get_if<DeviceLost>(&result)) {
     spdlog::critical("{}: exiting, so that a fresh process serves", lost->reason);
     exit_code_ = kExitDeviceLost;

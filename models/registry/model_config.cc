@@ -237,6 +237,7 @@ Result<ModelConfig> LoadModelConfig(const std::string& dir) {
   c.max_queue_delay = std::chrono::microseconds(delay_us);
   c.max_inflight =
       static_cast<uint32_t>(r.Has("max_inflight") || !c.batching() ? inflight : 2 * batch);
+  c.credit_adapts = !r.Has("max_inflight") && !c.batching();
   c.threads = static_cast<uint32_t>(threads);
   const std::string name(family->name);
   for (const auto& d : c.devices) {

@@ -46,6 +46,9 @@ struct ModelConfig {
   // Requests a worker holds at once: the credit it announces to the broker.
   // Default 2, or 2 * max_batch_size when batching (one batch runs, one forms).
   uint32_t max_inflight = 2;
+  // max_inflight left unset without batching: the worker starts at 2 and
+  // adapts it to its forwards' time (worker/credit_policy.h).
+  bool credit_adapts = false;
   // Dynamic batching (Triton's names): rows (the sum of dim 0) one forward may
   // take, gathered from requests whose other dims agree; 0 or 1 = no batching.
   // Needs every input and output to be a tensor, inputs with dim 0 free (-1).

@@ -1,5 +1,5 @@
-// What the broker reads from a worker (hello, state, memory) and a worker from the
-// broker (job header).
+// What the broker reads from a worker (hello, state, memory, credit) and a
+// worker from the broker (job header).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -14,6 +14,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)codec::DecodeWorkerState(bytes);
   auto memory = codec::DecodeWorkerMemory(bytes);
   if (memory.ok() && !(*codec::DecodeWorkerMemory(codec::EncodeWorkerMemory(*memory)) == *memory)) {
+    __builtin_trap();
+  }
+  auto credit = codec::DecodeWorkerCredit(bytes);
+  if (credit.ok() && !(*codec::DecodeWorkerCredit(codec::EncodeWorkerCredit(*credit)) == *credit)) {
     __builtin_trap();
   }
   (void)codec::DecodeJobHeader(bytes);

@@ -64,5 +64,52 @@ TEST(FlowControl, DeadlinesAreAnsweredInTheQueueAndWhileRunning) {
   EXPECT_FALSE(client->Receive(200ms).has_value()) << "no stray reply";
 }
 
+// Sends `n` requests of `request`, 8 in flight at a time, and reads every reply.
+void Load(Client& client, const protocol::Request& request, int n) {
+  int sent = 0, answered = 0;
+  while (answered < n) {
+    while (sent < n && sent - answered < 8) {
+      client.Send(request);
+      ++sent;
+    }
+    auto reply = client.Receive(30s);
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_OK(reply->status);
+    ++answered;
+  }
+}
+
+TEST(FlowControl, AFastModelsWorkerRaisesTheCreditItWasLeftAndTheBrokerSeesIt) {
+  constexpr char kWorker[] = "double-0";
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::CpuDouble());  // max_inflight unset
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  EXPECT_EQ(broker.Worker(kWorker).capacity, 2u) << "where an unset credit starts";
+  auto client = broker.NewClient();
+  protocol::Request request;
+  request.op = protocol::Op::kInfer;
+  request.model = "double";
+  request.inputs = {{"x", testing::Floats({4}, {1, 2, 3, 4})}};
+  // A forward of `double` takes microseconds. A busy machine can slow a
+  // whole look of forwards, so load until one look is quick, bounded.
+  for (int round = 0; round < 50 && broker.Worker(kWorker).capacity <= 2; ++round) {
+    ASSERT_NO_FATAL_FAILURE(Load(*client, request, 64));
+  }
+  EXPECT_GT(broker.Worker(kWorker).capacity, 2u);
+}
+
+TEST(FlowControl, ASlowModelsWorkerKeepsACreditOfTwo) {
+  constexpr char kWorker[] = "slow-0";
+  BrokerHarness broker;
+  WriteScriptModel(broker.repository(), testing::Slow());  // max_inflight unset
+  ASSERT_NO_FATAL_FAILURE(broker.Start(1));
+  auto client = broker.NewClient();
+  // Forwards of 2 ms, 8 times the 250 µs round trip the credit covers, for
+  // two looks of 32 forwards each.
+  const int64_t iters = testing::CalibrateSlow(*client, 2ms);
+  ASSERT_NO_FATAL_FAILURE(Load(*client, SlowRequest(iters), 2 * 32));
+  EXPECT_EQ(broker.Worker(kWorker).capacity, 2u);
+}
+
 }  // namespace
 }  // namespace botmodels

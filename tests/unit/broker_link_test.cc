@@ -139,6 +139,12 @@ TEST_F(BrokerLinkTest, SendsTypedResultsAsTheirFrames) {
   ASSERT_EQ(memory.size(), 2u);
   EXPECT_EQ(memory[0], wm::kMemory);
   EXPECT_EQ(*codec::DecodeWorkerMemory(memory[1]), (protocol::WorkerMemory{1000, 20, 30}));
+
+  link_->Send(CreditChange{9});
+  auto credit = Next();
+  ASSERT_EQ(credit.size(), 2u);
+  EXPECT_EQ(credit[0], wm::kCredit);
+  EXPECT_EQ(codec::DecodeWorkerCredit(credit[1])->capacity, 9u);
 }
 
 TEST_F(BrokerLinkTest, HeartbeatsOnlyWhenNothingElseWasSentForAnInterval) {
@@ -187,6 +193,20 @@ TEST_F(BrokerLinkTest, ADisconnectMakesItRegisterAgainOnALaterTickNotAtOnce) {
   auto frames = Next();
   ASSERT_FALSE(frames.empty());
   EXPECT_EQ(frames[0], wm::kRegister);
+}
+
+TEST_F(BrokerLinkTest, ARegistrationAfterACreditChangeAnnouncesTheNewCapacity) {
+  link_->Connect();
+  EXPECT_EQ(codec::DecodeHello(Next().at(2))->capacity, 2u);
+  link_->Send(CreditChange{12});
+  Next();
+  Deliver({std::string(wm::kDisconnect)});  // e.g. a restarted broker
+  clock_.Advance(kHeartbeat);
+  link_->Tick();
+  auto frames = Next();
+  ASSERT_EQ(frames.size(), 4u);  // [register][header][hello][signature]
+  EXPECT_EQ(frames[0], wm::kRegister);
+  EXPECT_EQ(codec::DecodeHello(frames[2])->capacity, 12u);
 }
 
 }  // namespace

@@ -167,8 +167,8 @@ TEST(Codec, ModelsAndStatusRepliesRoundTrip) {
                           900ULL << 20,
                           {{"x", DType::kFloat32, {{-1, 512}}}},
                           {{"y", DType::kFloat32, std::nullopt}}});
-  reply.workers.push_back({"mlp-0", 4242, "mlp", "cuda:0", protocol::WorkerStatus::kBackoff, 1, 17,
-                           2, "killed by signal 9 (SIGKILL)", 165u << 20, 3ULL << 30});
+  reply.workers.push_back({"mlp-0", 4242, "mlp", "cuda:0", protocol::WorkerStatus::kBackoff, 1, 16,
+                           17, 2, "killed by signal 9 (SIGKILL)", 165u << 20, 3ULL << 30});
   reply.devices.push_back({"cuda:0", 2, 3, 5ULL << 30, 70ULL << 30});
   protocol::Limits limits;
   limits.max_message_bytes = 1 << 20;
@@ -194,6 +194,12 @@ TEST(Codec, WorkerMessagesRoundTrip) {
   auto m = codec::DecodeWorkerMemory(codec::EncodeWorkerMemory(memory));
   ASSERT_OK(m);
   EXPECT_EQ(*m, memory);
+
+  auto c = codec::DecodeWorkerCredit(codec::EncodeWorkerCredit({16}));
+  ASSERT_OK(c);
+  EXPECT_EQ(c->capacity, 16u);
+  EXPECT_EQ(codec::DecodeWorkerCredit(codec::EncodeWorkerCredit({0})).status().code(),
+            ErrorCode::kInvalidRequest);
 
   protocol::JobHeader job{.ticket = 0xfffffffffffULL, .budget_ms = 1500, .queued = 12};
   auto j = codec::DecodeJobHeader(codec::EncodeJobHeader(job));

@@ -131,6 +131,22 @@ TEST(ModelConfig, BadConfigsNameFileLineAndField) {
   }
 }
 
+TEST(ModelConfig, OnlyACreditLeftUnsetWithoutBatchingAdapts) {
+  TempDir dir;
+  const std::string io =
+      "[[inputs]]\nname=\"x\"\ndtype=\"float32\"\nshape=[-1, 4]\n"
+      "[[outputs]]\nname=\"y\"\ndtype=\"float32\"\n";
+  WriteModel(dir, "unset", io);
+  WriteModel(dir, "set", "max_inflight = 2\n" + io);
+  WriteModel(dir, "batched", "max_batch_size = 16\n" + io);
+  auto unset = LoadModelConfig(dir / "unset");
+  ASSERT_OK(unset);
+  EXPECT_TRUE(unset->credit_adapts);
+  EXPECT_EQ(unset->max_inflight, 2u);  // where it starts
+  EXPECT_FALSE(LoadModelConfig(dir / "set")->credit_adapts);
+  EXPECT_FALSE(LoadModelConfig(dir / "batched")->credit_adapts);
+}
+
 TEST(ModelConfig, BatchingDefaultsItsCreditToTwoBatches) {
   TempDir dir;
   const std::string io =

@@ -355,5 +355,32 @@ TEST_F(ExecutorTest, AFullBatchRunsWithoutWaitingForTheRest) {
   for (auto& [ticket, reply] : replies) EXPECT_EQ(reply.first.batch_rows, 8u);
 }
 
+TEST_F(ExecutorTest, FastForwardsRaiseTheCreditOnlyWhereTheConfigLeavesItToTheWorker) {
+  for (const bool adapts : {true, false}) {
+    SCOPED_TRACE(adapts ? "credit left to the worker" : "max_inflight set");
+    sink_ = RecordingSink();
+    ModelConfig model = EchoModel();
+    model.credit_adapts = adapts;
+    Start(
+        [this](FakeBackend& b) {
+          b.infer = [this](const protocol::TensorViews& in) {
+            clock_.Advance(10us);  // a forward of 10 µs: many fit in a round trip
+            return ModelOutputs{{{"y", in.at("x")}}, nullptr};
+          };
+        },
+        model);
+    for (uint64_t t = 1; t <= CreditPolicy::kForwardsPerLook; ++t) {
+      Submit(InferJob(t, "r" + std::to_string(t)));
+    }
+    std::vector<uint32_t> credits;
+    for (const WorkerResult& r : sink_.results()) {
+      if (const auto* c = std::get_if<CreditChange>(&r)) credits.push_back(c->capacity);
+    }
+    EXPECT_EQ(sink_.Replies().size(), CreditPolicy::kForwardsPerLook);
+    EXPECT_EQ(credits,
+              adapts ? std::vector<uint32_t>{CreditPolicy::kMaxCredit} : std::vector<uint32_t>{});
+  }
+}
+
 }  // namespace
 }  // namespace botmodels

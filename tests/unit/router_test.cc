@@ -154,6 +154,28 @@ TEST_F(RouterTest, QueuesUntilAWorkerHasCapacityThenForwardsItsReply) {
   EXPECT_EQ(router_.Queued("m"), 0u);
 }
 
+TEST_F(RouterTest, ARaisedCreditSendsTheQueuedRequestsAndALoweredOneTakesNothingBack) {
+  Register("w1", 1);
+  Submit("a");
+  Submit("b");
+  Submit("c");
+  ASSERT_EQ(outbox_.to_workers.size(), 1u);
+  WorkerRecord& w1 = *router_.workers().ById("w1");
+  router_.OnCredit(w1, {3});
+  ASSERT_EQ(outbox_.to_workers.size(), 3u);
+  EXPECT_EQ(router_.Queued("m"), 0u);
+
+  router_.OnCredit(w1, {1});
+  Submit("d");
+  ReplyFrom("w1", outbox_.to_workers[0].ticket);
+  ReplyFrom("w1", outbox_.to_workers[1].ticket);
+  EXPECT_EQ(outbox_.to_workers.size(), 3u) << "two still in flight: over the new credit";
+  ReplyFrom("w1", outbox_.to_workers[2].ticket);
+  ASSERT_EQ(outbox_.to_workers.size(), 4u);
+  EXPECT_EQ(outbox_.to_workers[3].request_id, "id-d");
+  EXPECT_EQ(w1.in_flight.size(), 1u);
+}
+
 TEST_F(RouterTest, FullQueueAnswersOverloadedAtOnce) {
   for (const char* c : {"a", "b", "c", "d"}) Submit(c);  // no worker yet; queue holds 3
   const auto reply = outbox_.Only("d");
