@@ -16,8 +16,8 @@ namespace botmodels {
 // to arrive. With forwards much shorter than that trip, a credit of two
 // leaves the worker idle most of the time (the demo `double` served 2.4x
 // more through the gateway with 16: docs/performance.md). So the credit
-// covers a round trip of this model's forwards: 1 + kRoundTrip / forward,
-// from kMinCredit to kMaxCredit. What waits at the worker then takes about a
+// covers a round trip of this model's forwards: 1 + kRoundTrip / forward
+// (rounded up), from kMinCredit to kMaxCredit. What waits at the worker then takes about a
 // round trip to run, no longer than it would have waited at the broker, where
 // an idle sibling could take it; a slow model keeps two.
 //
@@ -29,10 +29,9 @@ class CreditPolicy {
   // Requests one worker holds at most: a burst still spreads over siblings,
   // and one death sends at most this many to be retried.
   static constexpr uint32_t kMaxCredit = 16;
-  // A reply's way to the broker and the next request's back: about what a
-  // client's request through the broker costs beyond its forward, 200-400 µs
-  // p50 at 1-16 clients on 2 vCPUs ((e) in docs/performance.md), less its
-  // client's share.
+  // A reply's way to the broker and the next request's way back: less than
+  // a client's whole round trip through the broker, which is 200-400 µs p50
+  // at 1-16 clients on 2 vCPUs ((e) in docs/performance.md).
   static constexpr std::chrono::microseconds kRoundTrip{250};
   // Forwards averaged before the credit is looked at again: a message to the
   // broker at most every this many, and one slow forward does not swing it.
