@@ -211,6 +211,7 @@ TEST(StatusPage, TheJsonListsModelsWorkersAnswersAndRecentLatency) {
   EXPECT_EQ(workers["double-0"]["model"], "double");
   EXPECT_EQ(workers["double-0"]["pid"], broker.Worker("double-0").pid);
   EXPECT_EQ(workers["double-0"]["served"], 6);
+  EXPECT_EQ(workers["double-0"]["capacity"], 2) << "an unset credit before 32 forwards";
   EXPECT_TRUE(workers.contains("mlp-0")) << status.dump(2);
   ASSERT_EQ(status["devices"].size(), 1u) << status.dump(2);
   EXPECT_EQ(status["devices"][0]["name"], "cpu");
