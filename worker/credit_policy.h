@@ -17,9 +17,9 @@ namespace botmodels {
 // leaves the worker idle most of the time (the demo `double` served 2.4x
 // more through the gateway with 16: docs/performance.md). So the credit
 // covers a round trip of this model's forwards: 1 + kRoundTrip / forward
-// (rounded up), from kMinCredit to kMaxCredit. What waits at the worker then takes about a
-// round trip to run, no longer than it would have waited at the broker, where
-// an idle sibling could take it; a slow model keeps two.
+// (rounded up), from kMinCredit to kMaxCredit. What waits at the worker
+// then takes about a round trip to run, no longer than it would have waited
+// at the broker, where an idle sibling could take it; a slow model keeps two.
 //
 // Fixed (adapts = false) it never changes. Single-threaded: the executor's.
 class CreditPolicy {
