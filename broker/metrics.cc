@@ -165,12 +165,20 @@ std::string Metrics::Render(const Router& router, const Supervisor& supervisor,
     out << "botmodels_queue_depth{model=\"" << Escaped(model) << "\"} " << router.Queued(model)
         << '\n';
   }
-  std::map<std::string, size_t> in_flight;
-  for (const std::string& model : served_) in_flight[model] = 0;
-  for (const auto& [id, w] : router.workers().all()) in_flight[w.model] += w.in_flight.size();
+  std::map<std::string, size_t> in_flight, capacity;
+  for (const std::string& model : served_) in_flight[model] = capacity[model] = 0;
+  for (const auto& [id, w] : router.workers().all()) {
+    in_flight[w.model] += w.in_flight.size();
+    capacity[w.model] += w.capacity;
+  }
   Header(out, "botmodels_requests_in_flight", "gauge", "Requests running on workers, by model.");
   for (const auto& [model, n] : in_flight) {
     out << "botmodels_requests_in_flight{model=\"" << Escaped(model) << "\"} " << n << '\n';
+  }
+  Header(out, "botmodels_workers_capacity", "gauge",
+         "Requests the model's registered workers accept at once: their credits, summed.");
+  for (const auto& [model, n] : capacity) {
+    out << "botmodels_workers_capacity{model=\"" << Escaped(model) << "\"} " << n << '\n';
   }
 
   Header(out, "botmodels_model_evicted", "gauge",

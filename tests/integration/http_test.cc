@@ -90,6 +90,8 @@ TEST(Http, HealthReadinessAndMetricsDescribeTheService) {
   EXPECT_EQ((m[R"(botmodels_workers{model="double",state="ready"})"]), 1);
   EXPECT_EQ((m[R"(botmodels_workers{model="mlp",state="idle"})"]), 1);
   EXPECT_EQ((m[R"(botmodels_queue_depth{model="double"})"]), 0);
+  EXPECT_EQ((m[R"(botmodels_workers_capacity{model="double"})"]), 2)
+      << "an unset credit, 7 forwards";
   EXPECT_GT((m[R"(botmodels_model_load_seconds{worker="double-0",model="double"})"]), 0);
   EXPECT_EQ((m[R"(botmodels_worker_restarts_total{worker="double-0",model="double"})"]), 0);
 
